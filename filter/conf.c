@@ -1,0 +1,574 @@
+/*
+ * conf.c - configuration keys, parsing, dumping
+ *
+ * DESCRIPTION
+ *	One table row per key (CONF_KEYS below).  Adding a key is one row
+ *	plus one struct field.  Values are validated by type (bounded
+ *	numbers, booleans, sizes, lists) and, where needed, by a check
+ *	function; cross-key rules run once the whole file is read.
+ *
+ * SECURITY
+ *	The file is trusted to the extent that root wrote it, but a typo
+ *	must never reach the running daemon: every value is checked here,
+ *	at load time, and a bad file leaves the previous snapshot in force.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "files.h"
+#include "log.h"
+#include "str.h"
+
+enum conf_type {
+	CT_STR,
+	CT_UINT,
+	CT_DOUBLE,
+	CT_BOOL,
+	CT_SIZE,
+	CT_LIST,
+	CT_OCTAL
+};
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;
+	const char	*def;
+	double		 min, max;
+	int		(*check)(const char *value, struct buf *why);
+	const char	*doc;
+};
+
+static int check_socket(const char *, struct buf *);
+static int check_level(const char *, struct buf *);
+static int check_facility(const char *, struct buf *);
+static int check_cidr(const char *, struct buf *);
+
+#define OFF(f)	offsetof(struct conf, f)
+#define NOLIM	0, 0
+
+static const struct conf_key conf_keys[] = {
+	{ "socket", CT_STR, OFF(socket), "unix:/run/mailwarden/mailwarden.sock",
+	  NOLIM, check_socket,
+	  "milter socket, unix:PATH or inet:PORT@ADDR or inet6:PORT@ADDR" },
+	{ "user", CT_STR, OFF(user), "mailwarden", NOLIM, NULL,
+	  "user to run as after the socket is open (empty: do not switch)" },
+	{ "pid_file", CT_STR, OFF(pid_file), "/run/mailwarden/mailwarden.pid",
+	  NOLIM, NULL, "pid file written when detaching (empty: none)" },
+	{ "socket_mode", CT_OCTAL, OFF(socket_mode), "0660", 0, 0777, NULL,
+	  "permissions of a unix socket (owned by user)" },
+	{ "milter_timeout", CT_UINT, OFF(milter_timeout), "300", 1, 86400, NULL,
+	  "seconds libmilter waits for the MTA before dropping a connection" },
+	{ "shutdown_timeout", CT_UINT, OFF(shutdown_timeout), "30", 0, 3600,
+	  NULL, "seconds to let connections in flight finish on SIGTERM" },
+	{ "log_level", CT_STR, OFF(log_level), "info", NOLIM, check_level,
+	  "diagnostic log level: debug, info, warning, error" },
+	{ "syslog_facility", CT_STR, OFF(syslog_facility), "mail", NOLIM,
+	  check_facility, "syslog facility when detached" },
+	{ "authserv_id", CT_STR, OFF(authserv_id), "", NOLIM, NULL,
+	  "authserv-id of Authentication-Results (empty: host name)" },
+	{ "tag_score", CT_DOUBLE, OFF(tag_score), "5.0", -1000, 1000, NULL,
+	  "score from which a message is tagged" },
+	{ "reject_score", CT_DOUBLE, OFF(reject_score), "15.0", -1000, 1000,
+	  NULL, "score from which a message is rejected" },
+	{ "subject_tag", CT_STR, OFF(subject_tag), "", NOLIM, NULL,
+	  "prefix added to the Subject of tagged mail (empty: no rewrite)" },
+	{ "log_file", CT_STR, OFF(log_file), "/var/log/mailwarden/verdicts.log",
+	  NOLIM, NULL, "verdict log, one JSON line per message (empty: none)" },
+	{ "trusted_networks", CT_LIST, OFF(trusted_networks), "", NOLIM,
+	  check_cidr, "client networks whose mail is not scored" },
+	{ "trust_authenticated", CT_BOOL, OFF(trust_authenticated), "yes",
+	  NOLIM, NULL, "do not score mail from SMTP-AUTH authenticated senders" },
+	{ "max_scan_bytes", CT_SIZE, OFF(max_scan_bytes), "1M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "bytes of each body kept for analysis; the rest passes unscanned" },
+	{ "max_header_bytes", CT_SIZE, OFF(max_header_bytes), "1M", 1024,
+	  64.0 * 1024 * 1024, NULL,
+	  "bytes of headers kept for analysis (a field over 64K is cut)" },
+	{ "max_headers", CT_UINT, OFF(max_headers), "1000", 10, 100000, NULL,
+	  "header fields kept for analysis" },
+	{ "max_rcpts", CT_UINT, OFF(max_rcpts), "1000", 1, 1000000, NULL,
+	  "recipients kept for analysis and the verdict log" },
+	{ "client_list", CT_STR, OFF(client_list), "", NOLIM, NULL,
+	  "access list of client IP addresses and CIDR blocks" },
+	{ "sender_list", CT_STR, OFF(sender_list), "", NOLIM, NULL,
+	  "access list of envelope senders (address, @domain, domain)" },
+	{ "helo_list", CT_STR, OFF(helo_list), "", NOLIM, NULL,
+	  "access list of HELO/EHLO names" },
+};
+
+#define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* check_socket - unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST */
+static int
+check_socket(const char *v, struct buf *why)
+{
+	const char *at;
+	uint64_t port;
+	char tmp[16];
+	size_t n;
+
+	if (str_has_iprefix(v, "unix:") || str_has_iprefix(v, "local:")) {
+		if (strchr(v, ':')[1] != '/') {
+			buf_adds(why, "unix socket path must be absolute");
+			return -1;
+		}
+		return 0;
+	}
+	if (str_has_iprefix(v, "inet:") || str_has_iprefix(v, "inet6:")) {
+		v = strchr(v, ':') + 1;
+		at = strchr(v, '@');
+		n = at ? (size_t)(at - v) : strlen(v);
+		if (n == 0 || n >= sizeof(tmp))
+			goto badport;
+		memcpy(tmp, v, n);
+		tmp[n] = '\0';
+		if (parse_uint(tmp, 1, 65535, &port) < 0)
+			goto badport;
+		return 0;
+	}
+	buf_adds(why, "expected unix:PATH or inet:PORT@ADDR");
+	return -1;
+badport:
+	buf_adds(why, "bad port number");
+	return -1;
+}
+
+static const char *const level_names[] = { "debug", "info", "warning", "error" };
+
+static int
+check_level(const char *v, struct buf *why)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (str_ieq(v, level_names[i]))
+			return 0;
+	buf_adds(why, "expected debug, info, warning or error");
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static int
+check_facility(const char *v, struct buf *why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (str_ieq(v, facilities[i].name))
+			return 0;
+	buf_adds(why, "unknown syslog facility");
+	return -1;
+}
+
+static int
+check_cidr(const char *v, struct buf *why)
+{
+	struct cidr c;
+
+	if (cidr_parse(v, &c) < 0) {
+		buf_printf(why, "bad address or network '%.100s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* field - address of a key's storage inside c */
+static void *
+field(struct conf *c, const struct conf_key *k)
+{
+	return (char *)c + k->off;
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* set_value - validate v for key k and store it into c */
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    struct buf *why)
+{
+	void *f = field(c, k);
+	uint64_t u;
+	double d;
+	bool b;
+
+	switch (k->type) {
+	case CT_STR:
+		if (k->check && *v && k->check(v, why) < 0)
+			return -1;
+		free(*(char **)f);
+		*(char **)f = xstrdup(v);
+		return 0;
+	case CT_UINT:
+		if (parse_uint(v, (uint64_t)k->min, (uint64_t)k->max, &u) < 0) {
+			buf_printf(why, "expected a whole number from %.0f to %.0f",
+			    k->min, k->max);
+			return -1;
+		}
+		*(uint64_t *)f = u;
+		return 0;
+	case CT_OCTAL: {
+		char *end;
+		unsigned long m = strtoul(v, &end, 8);
+
+		if (*v == '\0' || *end != '\0' || m > (unsigned long)k->max) {
+			buf_adds(why, "expected an octal mode such as 0660");
+			return -1;
+		}
+		*(uint64_t *)f = m;
+		return 0;
+	}
+	case CT_SIZE:
+		if (parse_size(v, (uint64_t)k->min, (uint64_t)k->max, &u) < 0) {
+			buf_printf(why, "expected a size (bytes, or with k/M/G) "
+			    "from %.0f to %.0f bytes", k->min, k->max);
+			return -1;
+		}
+		*(uint64_t *)f = u;
+		return 0;
+	case CT_DOUBLE:
+		if (parse_double(v, k->min, k->max, &d) < 0) {
+			buf_printf(why, "expected a number from %g to %g",
+			    k->min, k->max);
+			return -1;
+		}
+		*(double *)f = d;
+		return 0;
+	case CT_BOOL:
+		if (parse_bool(v, &b) < 0) {
+			buf_adds(why, "expected yes or no");
+			return -1;
+		}
+		*(bool *)f = b;
+		return 0;
+	case CT_LIST: {
+		struct strlist l = { NULL, 0 };
+		char *copy = xstrdup(v), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, " \t,", &save); tok;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (k->check && k->check(tok, why) < 0) {
+				free(copy);
+				strlist_free(&l);
+				return -1;
+			}
+			l.v = xreallocarray(l.v, l.n + 1, sizeof(char *));
+			l.v[l.n++] = xstrdup(tok);
+		}
+		free(copy);
+		strlist_free((struct strlist *)f);
+		*(struct strlist *)f = l;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static const struct conf_key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		void *f = field(c, &conf_keys[i]);
+
+		if (conf_keys[i].type == CT_STR)
+			free(*(char **)f);
+		else if (conf_keys[i].type == CT_LIST)
+			strlist_free(f);
+	}
+	free(c->trusted);
+	free(c->path);
+	free(c);
+}
+
+/* finish - derived values and cross-key checks */
+static int
+finish(struct conf *c, struct buf *why)
+{
+	size_t i;
+
+	if (c->tag_score > c->reject_score) {
+		buf_printf(why, "%s: tag_score (%g) must not exceed reject_score "
+		    "(%g)", c->path, c->tag_score, c->reject_score);
+		return -1;
+	}
+	free(c->trusted);
+	c->trusted = xcalloc(c->trusted_networks.n, sizeof(struct cidr));
+	c->ntrusted = c->trusted_networks.n;
+	for (i = 0; i < c->ntrusted; i++)
+		(void)cidr_parse(c->trusted_networks.v[i], &c->trusted[i]);
+	if (gethostname(c->hostname, sizeof(c->hostname) - 1) < 0 ||
+	    c->hostname[0] == '\0')
+		strcpy(c->hostname, "localhost");
+	return 0;
+}
+
+struct conf *
+conf_defaults(void)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	c->path = xstrdup("(defaults)");
+	for (i = 0; i < NKEYS; i++)
+		if (set_value(c, &conf_keys[i], conf_keys[i].def, &why) < 0)
+			log_panic("default of %s: %s", conf_keys[i].name,
+			    buf_cstr(&why));
+	if (finish(c, &why) < 0)
+		log_panic("defaults: %s", buf_cstr(&why));
+	buf_release(&why);
+	return c;
+}
+
+/*
+ * next_logical_line - join a line with its continuation lines (those
+ * that start with white space); strip comments.  Returns false at EOF.
+ */
+static bool
+next_logical_line(const char **pp, const char *end, struct buf *line,
+    unsigned *lineno, unsigned *startline)
+{
+	const char *p = *pp;
+	bool have = false;
+
+	buf_reset(line);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *hash, *q = p;
+		bool blank, cont;
+
+		while (q < eol && ch_is_space((unsigned char)*q))
+			q++;
+		blank = q == eol || *q == '#';
+		cont = p < eol && ch_is_wsp((unsigned char)*p);
+		if (have && !cont && !blank)
+			break;	/* next logical line starts here */
+		(*lineno)++;
+		if (!blank) {
+			if (!have)
+				*startline = *lineno;
+			have = true;
+			hash = memchr(p, '#', (size_t)(eol - p));
+			if (line->len)
+				buf_addc(line, ' ');
+			buf_add(line, p, (size_t)((hash ? hash : eol) - p));
+		}
+		p = nl ? nl + 1 : end;
+	}
+	*pp = p;
+	return have;
+}
+
+int
+conf_parse(const char *text, size_t len, const char *origin,
+    struct conf **out, struct buf *why)
+{
+	struct conf *c = conf_defaults();
+	struct buf line = BUF_INIT, reason = BUF_INIT;
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0, start = 0;
+
+	free(c->path);
+	c->path = xstrdup(origin);
+	if (memchr(text, '\0', len) != NULL) {
+		buf_printf(why, "%s: file contains a NUL byte", origin);
+		goto fail;
+	}
+	while (next_logical_line(&p, end, &line, &lineno, &start)) {
+		char *s = str_trim(line.data), *eq, *key, *val;
+		const struct conf_key *k;
+
+		if ((eq = strchr(s, '=')) == NULL) {
+			buf_printf(why, "%s:%u: expected 'key = value': %.80s",
+			    origin, start, s);
+			goto fail;
+		}
+		*eq = '\0';
+		key = str_trim(s);
+		val = str_trim(eq + 1);
+		if ((k = find_key(key)) == NULL) {
+			buf_printf(why, "%s:%u: %.80s: unknown key", origin,
+			    start, key);
+			goto fail;
+		}
+		buf_reset(&reason);
+		if (set_value(c, k, val, &reason) < 0) {
+			buf_printf(why, "%s:%u: %s: bad value '%.80s': %s",
+			    origin, start, key, val, buf_cstr(&reason));
+			goto fail;
+		}
+	}
+	if (finish(c, why) < 0)
+		goto fail;
+	buf_release(&line);
+	buf_release(&reason);
+	*out = c;
+	return 0;
+fail:
+	buf_release(&line);
+	buf_release(&reason);
+	conf_free(c);
+	*out = NULL;
+	return -1;
+}
+
+int
+conf_load(const char *path, struct conf **out, struct buf *why)
+{
+	struct buf text = BUF_INIT;
+	int rc;
+
+	if (files_read(path, 1024 * 1024, &text, why) < 0) {
+		*out = NULL;
+		return -1;
+	}
+	rc = conf_parse(text.data, text.len, path, out, why);
+	buf_release(&text);
+	return rc;
+}
+
+/* format_value - the canonical text of key k in c */
+static void
+format_value(const struct conf *c, const struct conf_key *k, struct buf *out)
+{
+	const void *f = (const char *)c + k->off;
+	size_t i;
+
+	switch (k->type) {
+	case CT_STR:
+		buf_adds(out, *(char *const *)f);
+		break;
+	case CT_UINT:
+	case CT_SIZE:
+		buf_printf(out, "%llu",
+		    (unsigned long long)*(const uint64_t *)f);
+		break;
+	case CT_OCTAL:
+		buf_printf(out, "%04llo",
+		    (unsigned long long)*(const uint64_t *)f);
+		break;
+	case CT_DOUBLE:
+		buf_printf(out, "%g", *(const double *)f);
+		break;
+	case CT_BOOL:
+		buf_adds(out, *(const bool *)f ? "yes" : "no");
+		break;
+	case CT_LIST: {
+		const struct strlist *l = f;
+
+		for (i = 0; i < l->n; i++) {
+			if (i)
+				buf_addc(out, ' ');
+			buf_adds(out, l->v[i]);
+		}
+		break;
+	}
+	}
+}
+
+void
+conf_dump(const struct conf *c, struct buf *out)
+{
+	size_t i;
+
+	buf_printf(out, "# effective configuration from %s\n", c->path);
+	for (i = 0; i < NKEYS; i++) {
+		buf_printf(out, "%s = ", conf_keys[i].name);
+		format_value(c, &conf_keys[i], out);
+		buf_addc(out, '\n');
+	}
+}
+
+void
+conf_reference(struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		buf_printf(out, "| `%s` | `%s` | %s |\n", conf_keys[i].name,
+		    conf_keys[i].def, conf_keys[i].doc);
+}
+
+bool
+conf_is_trusted(const struct conf *c, const struct netaddr *na)
+{
+	size_t i;
+
+	if (na->family == 0)
+		return false;
+	for (i = 0; i < c->ntrusted; i++)
+		if (cidr_match(&c->trusted[i], na))
+			return true;
+	return false;
+}
+
+const char *
+conf_authserv_id(const struct conf *c)
+{
+	return c->authserv_id[0] ? c->authserv_id : c->hostname;
+}
+
+int
+conf_syslog_facility(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (str_ieq(c->syslog_facility, facilities[i].name))
+			return facilities[i].value;
+	return LOG_MAIL;
+}
+
+int
+conf_log_level(const struct conf *c)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (str_ieq(c->log_level, level_names[i]))
+			return i;
+	return 1;
+}

@@ -1,0 +1,114 @@
+/*
+ * engine.c - load, share and swap configuration generations
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "strmap.h"
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct engine *current;
+
+static void
+engine_destroy(struct engine *e)
+{
+	int i;
+
+	for (i = 0; i < LIST_NKINDS; i++)
+		list_free(e->lists[i]);
+	strmap_free(e->scores, free);
+	conf_free(e->conf);
+	free(e);
+}
+
+int
+engine_new(struct conf *c, struct engine **out, struct buf *why)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	const char *paths[LIST_NKINDS];
+	int i;
+
+	atomic_init(&e->refs, 1);
+	e->conf = c;
+	e->scores = strmap_new();
+	paths[LIST_CLIENT] = c->client_list;
+	paths[LIST_SENDER] = c->sender_list;
+	paths[LIST_HELO] = c->helo_list;
+	for (i = 0; i < LIST_NKINDS; i++) {
+		if (paths[i][0] == '\0')
+			continue;
+		if (list_load((enum list_kind)i, paths[i], &e->lists[i],
+		    why) < 0)
+			goto fail;
+	}
+	*out = e;
+	return 0;
+fail:
+	engine_destroy(e);
+	*out = NULL;
+	return -1;
+}
+
+int
+engine_load(const char *path, struct engine **out, struct buf *why)
+{
+	struct conf *c;
+
+	if (conf_load(path, &c, why) < 0) {
+		*out = NULL;
+		return -1;
+	}
+	return engine_new(c, out, why);
+}
+
+struct engine *
+engine_ref(struct engine *e)
+{
+	if (e)
+		atomic_fetch_add(&e->refs, 1);
+	return e;
+}
+
+void
+engine_unref(struct engine *e)
+{
+	if (e && atomic_fetch_sub(&e->refs, 1) == 1)
+		engine_destroy(e);
+}
+
+double
+engine_score(const struct engine *e, const char *sym, double def)
+{
+	const double *d = strmap_get(e->scores, sym);
+
+	return d ? *d : def;
+}
+
+void
+engine_set_current(struct engine *e)
+{
+	struct engine *old;
+
+	engine_ref(e);
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = e;
+	pthread_mutex_unlock(&current_lock);
+	engine_unref(old);
+}
+
+struct engine *
+engine_current(void)
+{
+	struct engine *e;
+
+	pthread_mutex_lock(&current_lock);
+	e = engine_ref(current);
+	pthread_mutex_unlock(&current_lock);
+	return e;
+}

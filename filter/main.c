@@ -1,0 +1,423 @@
+/*
+ * main.c - the mailwarden program: subcommand dispatch and the daemon
+ *
+ * DESCRIPTION
+ *	`mailwarden milter` loads the configuration (refusing to start on
+ *	any error), opens the milter socket, drops root, optionally
+ *	detaches, and serves libmilter.  A dedicated thread owns the
+ *	signals:
+ *	    SIGHUP          reload configuration and lists; a bad file is
+ *	                    logged with file:line and the old one stays;
+ *	    SIGUSR1         reopen the verdict log (logrotate);
+ *	    SIGTERM/SIGINT  stop accepting, let connections in flight finish
+ *	                    (up to shutdown_timeout), exit.
+ *
+ *	libmilter starts its own signal thread that sigwait()s for HUP, TERM
+ *	and INT and stops the filter on any of them; two threads waiting for
+ *	one signal would race.  This file therefore defines sigwait(): the
+ *	library's call lands here and parks its thread, and only our
+ *	signal thread (which uses sigwaitinfo) consumes those signals.
+ *
+ * SECURITY
+ *	Root is needed only to open the socket and the pid file; the
+ *	process switches to the configured user before serving mail.
+ */
+#include "config.h"
+
+#include <libmilter/mfapi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "milter.h"
+#include "str.h"
+#include "vlog.h"
+
+static const char *conf_path = MW_DEFAULT_CONF;
+static volatile int stopping;
+
+/*
+ * sigwait - libmilter's signal thread parks here (see DESCRIPTION).
+ * Any other caller gets the real behaviour through sigwaitinfo().
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+	static pthread_cond_t park = PTHREAD_COND_INITIALIZER;
+	int rc;
+
+	if (sigismember(set, SIGHUP) == 1 && sigismember(set, SIGTERM) == 1) {
+		pthread_mutex_lock(&park_lock);
+		for (;;)
+			pthread_cond_wait(&park, &park_lock);
+	}
+	do
+		rc = sigwaitinfo(set, NULL);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return errno;
+	*sig = rc;
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailwarden COMMAND [options]\n"
+	    "       mailwarden --version\n\n"
+	    "commands:\n"
+	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
+	    "  scan     evaluate message files with the milter's pipeline\n"
+	    "  config   print the effective configuration, or check it (-n)\n\n"
+	    "'mailwarden COMMAND --help' describes each command.\n");
+}
+
+/* reload - SIGHUP: build a new engine; keep the old one on error */
+static void
+reload(void)
+{
+	struct engine *e, *old;
+	struct buf why = BUF_INIT;
+	struct vlog *vl;
+
+	if (engine_load(conf_path, &e, &why) < 0) {
+		log_err("reload failed, keeping the running configuration: %s",
+		    buf_cstr(&why));
+		buf_release(&why);
+		return;
+	}
+	old = engine_current();
+	if (strcmp(old->conf->log_file, e->conf->log_file) != 0) {
+		if ((vl = vlog_open(e->conf->log_file, &why)) == NULL) {
+			log_err("reload failed, keeping the running "
+			    "configuration: %s", buf_cstr(&why));
+			engine_unref(e);
+			engine_unref(old);
+			buf_release(&why);
+			return;
+		}
+		/* the old log stays open: threads may still hold it */
+		milter_set_vlog(vl);
+	}
+	log_set_level((enum log_level)conf_log_level(e->conf));
+	engine_set_current(e);
+	log_info("configuration reloaded from %s", conf_path);
+	engine_unref(e);
+	engine_unref(old);
+	buf_release(&why);
+}
+
+static void *
+signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		sig = sigwaitinfo(set, NULL);
+		if (sig < 0)
+			continue;
+		switch (sig) {
+		case SIGHUP:
+			reload();
+			break;
+		case SIGUSR1:
+			if (vlog_reopen(milter_get_vlog()) == 0)
+				log_info("verdict log reopened");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s: stopping, %d connection(s) in flight",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT",
+			    milter_active());
+			stopping = 1;
+			smfi_stop();
+			return NULL;
+		}
+	}
+}
+
+/* socket_path - the file of a unix: / local: socket spec, or NULL */
+static const char *
+socket_path(const char *spec)
+{
+	if (str_has_iprefix(spec, "unix:") || str_has_iprefix(spec, "local:"))
+		return strchr(spec, ':') + 1;
+	return NULL;
+}
+
+/* prepare_dir - create the directory of path for the service user */
+static void
+prepare_dir(const char *path, const struct passwd *pw)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0 && pw)
+			(void)chown(dir, pw->pw_uid, pw->pw_gid);
+	}
+	free(dir);
+}
+
+static int
+open_socket(const struct conf *c, const struct passwd *pw, struct buf *why)
+{
+	const char *path = socket_path(c->socket);
+
+	if (path)
+		prepare_dir(path, pw);
+	if (smfi_setconn((char *)c->socket) != MI_SUCCESS ||
+	    smfi_opensocket(true) != MI_SUCCESS) {
+		buf_printf(why, "cannot open milter socket %s", c->socket);
+		return -1;
+	}
+	if (path) {
+		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+			buf_printf(why, "chown %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (chmod(path, (mode_t)c->socket_mode) < 0) {
+			buf_printf(why, "chmod %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+drop_privileges(const struct passwd *pw, struct buf *why)
+{
+	if (pw == NULL)
+		return 0;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		buf_printf(why, "cannot switch to user %s: %s", pw->pw_name,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		buf_adds(why, "privileges could be regained after dropping");
+		return -1;
+	}
+	return 0;
+}
+
+/* detach - fork; the parent waits for the child's start-up status */
+static int
+detach(int *status_fd)
+{
+	int p[2];
+	pid_t pid;
+	char st = 1;
+
+	if (pipe(p) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &st, 1) != 1)
+			st = 1;
+		_exit(st);
+	}
+	close(p[0]);
+	*status_fd = p[1];
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+static void
+report_started(int fd, char status)
+{
+	int devnull;
+
+	if (fd < 0)
+		return;
+	(void)write(fd, &status, 1);
+	close(fd);
+	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > 2)
+			close(devnull);
+	}
+}
+
+static int
+write_pid_file(const char *path, const struct passwd *pw)
+{
+	FILE *f;
+
+	if (*path == '\0')
+		return 0;
+	prepare_dir(path, pw);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+static void
+milter_usage(FILE *f)
+{
+	fprintf(f, "usage: mailwarden milter [-c FILE] [-f]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -f       stay in the foreground and log to stderr\n",
+	    MW_DEFAULT_CONF);
+}
+
+static int
+run_milter(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static sigset_t sigs;
+	struct engine *eng;
+	struct passwd *pw = NULL;
+	struct buf why = BUF_INIT;
+	struct vlog *vl;
+	pthread_t tid;
+	int ch, foreground = 0, status_fd = -1, rc, waited;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'h': milter_usage(stdout); return 0;
+		default: milter_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		milter_usage(stderr);
+		return 2;
+	}
+	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
+	if (engine_load(conf_path, &eng, &why) < 0) {
+		log_err("%s", buf_cstr(&why));
+		return 1;
+	}
+	log_set_level((enum log_level)conf_log_level(eng->conf));
+	if (eng->conf->user[0] && geteuid() == 0 &&
+	    (pw = getpwnam(eng->conf->user)) == NULL) {
+		log_err("%s: user '%s' does not exist", conf_path,
+		    eng->conf->user);
+		return 1;
+	}
+	if (!foreground && detach(&status_fd) < 0) {
+		log_err_errno("cannot detach");
+		return 1;
+	}
+	if (!foreground) {
+		log_init("mailwarden", LOG_SINK_SYSLOG,
+		    conf_syslog_facility(eng->conf));
+		if (write_pid_file(eng->conf->pid_file, pw) < 0)
+			log_warn_errno("%s: cannot write pid file",
+			    eng->conf->pid_file);
+	}
+	if (milter_register() < 0 || open_socket(eng->conf, pw, &why) < 0 ||
+	    drop_privileges(pw, &why) < 0) {
+		log_err("%s", why.len ? buf_cstr(&why) : "smfi_register failed");
+		return 1;
+	}
+	if ((vl = vlog_open(eng->conf->log_file, &why)) == NULL) {
+		log_err("%s", buf_cstr(&why));
+		return 1;
+	}
+	milter_set_vlog(vl);
+	smfi_settimeout((int)eng->conf->milter_timeout);
+	engine_set_current(eng);
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&tid, NULL, signal_thread, &sigs) != 0) {
+		log_err("cannot start the signal thread");
+		return 1;
+	}
+	pthread_detach(tid);
+	log_info("mailwarden %s listening on %s (configuration %s)",
+	    PACKAGE_VERSION, eng->conf->socket, conf_path);
+	report_started(status_fd, 0);
+
+	rc = smfi_main();
+	if (!stopping)
+		log_err("smfi_main returned unexpectedly (%d)", rc);
+	for (waited = 0; milter_active() > 0; waited++) {
+		struct engine *cur = engine_current();
+		int limit = (int)cur->conf->shutdown_timeout * 10;
+
+		engine_unref(cur);
+		if (waited >= limit) {
+			log_warn("exiting with %d connection(s) in flight",
+			    milter_active());
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	log_info("stopped");
+	if (!foreground && eng->conf->pid_file[0])
+		(void)unlink(eng->conf->pid_file);
+	engine_unref(eng);
+	buf_release(&why);
+	return stopping ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("mailwarden %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "milter") == 0)
+		return run_milter(argc - 1, argv + 1);
+	if (strcmp(argv[1], "scan") == 0)
+		return cli_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config") == 0)
+		return cli_config(argc - 1, argv + 1);
+	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

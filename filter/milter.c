@@ -1,0 +1,390 @@
+/*
+ * milter.c - libmilter callbacks: collect, hand off, apply the verdict
+ *
+ * DESCRIPTION
+ *	Per connection: struct conn (smfi_setpriv) holding the message
+ *	being assembled and, from end of headers, its scan.  Callbacks stay
+ *	short: copy bytes into the msg, call scan_*, map the result to
+ *	SMFIS_*.  All decisions live in the library (scan.c, verdict.c).
+ *
+ *	xxfi_close may be the only callback a connection sees (a probe that
+ *	connects and leaves), so it accepts a NULL private pointer.
+ *
+ * SECURITY
+ *	Everything arriving here is untrusted and is capped by struct msg.
+ *	Reply text is reduced to printable ASCII before smfi_setreply().
+ */
+#include "config.h"
+
+#include <libmilter/mfapi.h>
+
+#include <stdatomic.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "log.h"
+#include "milter.h"
+#include "msg.h"
+#include "scan.h"
+#include "str.h"
+#include "verdict.h"
+#include "vlog.h"
+
+struct conn {
+	struct msg *msg;
+	struct scan *scan;
+	bool	 leadspc;	/* MTA keeps the space after the colon */
+};
+
+static atomic_int active;
+static pthread_mutex_t vlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vlog *verdict_log;
+
+int
+milter_active(void)
+{
+	return atomic_load(&active);
+}
+
+void
+milter_set_vlog(struct vlog *l)
+{
+	pthread_mutex_lock(&vlog_lock);
+	verdict_log = l;
+	pthread_mutex_unlock(&vlog_lock);
+}
+
+struct vlog *
+milter_get_vlog(void)
+{
+	struct vlog *l;
+
+	pthread_mutex_lock(&vlog_lock);
+	l = verdict_log;
+	pthread_mutex_unlock(&vlog_lock);
+	return l;
+}
+
+static struct conn *
+get_conn(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* new_conn - the connection state; made at negotiate (or connect) */
+static struct conn *
+new_conn(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+	struct engine *eng;
+	struct msg_limits lim;
+
+	if (c)
+		return c;
+	if ((eng = engine_current()) == NULL)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	msg_limits_from_conf(&lim, eng->conf);
+	engine_unref(eng);
+	c->msg = msg_new(&lim);
+	atomic_fetch_add(&active, 1);
+	smfi_setpriv(ctx, c);
+	return c;
+}
+
+static sfsistat
+mw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c;
+
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST);
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf2 = *pf3 = 0;
+	if ((c = new_conn(ctx)) == NULL)
+		return SMFIS_TEMPFAIL;
+	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct conn *c = new_conn(ctx);
+	struct netaddr na;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (hostaddr == NULL || netaddr_from_sockaddr(hostaddr, &na) < 0)
+		memset(&na, 0, sizeof(na));
+	msg_set_client_addr(c->msg, &na, hostname);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c)
+		msg_set_helo(c->msg, helo);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	scan_free(&c->scan);
+	msg_reset_transaction(c->msg);
+	msg_set_sender(c->msg, argv[0]);
+	msg_set_auth(c->msg, smfi_getsymval(ctx, "{auth_authen}"));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c)
+		msg_add_rcpt(c->msg, argv[0]);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = get_conn(ctx);
+	struct buf v = BUF_INIT;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	if (!c->leadspc && *value)
+		buf_addc(&v, ' ');	/* libmilter ate the space */
+	buf_adds(&v, value);
+	msg_add_header(c->msg, name, strlen(name), v.data, v.len);
+	buf_release(&v);
+	return SMFIS_CONTINUE;
+}
+
+/* start_scan - begin the scan with the current engine generation */
+static void
+start_scan(struct conn *c)
+{
+	struct engine *eng;
+
+	if (c->scan)
+		return;
+	eng = engine_current();
+	c->scan = scan_begin(eng, c->msg);
+	engine_unref(eng);
+}
+
+static sfsistat
+mw_eoh(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c)
+		start_scan(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c) {
+		start_scan(c);
+		scan_body(c->scan, p, n);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* mta_value - header value as the MTA wants it: LF folds, lead space */
+static void
+mta_value(const struct conn *c, const char *v, struct buf *out)
+{
+	buf_reset(out);
+	if (c->leadspc)
+		buf_addc(out, ' ');
+	for (; *v; v++)
+		if (*v != '\r')
+			buf_addc(out, *v);
+}
+
+static void
+apply_edits(SMFICTX *ctx, struct conn *c)
+{
+	const struct scan *s = c->scan;
+	struct hdr_edits e;
+	struct buf v = BUF_INIT;
+	size_t i;
+	int rc = MI_SUCCESS;
+
+	verdict_header_edits(&s->verdict, c->msg, s->eng->conf, &e);
+	for (i = 0; i < e.n; i++) {
+		struct hdr_edit *x = &e.v[i];
+
+		if (x->value)
+			mta_value(c, x->value, &v);
+		switch (x->op) {
+		case EDIT_DELETE:
+			rc = smfi_chgheader(ctx, x->name, (int)x->index, NULL);
+			break;
+		case EDIT_CHANGE:
+			rc = smfi_chgheader(ctx, x->name, (int)x->index, v.data);
+			break;
+		case EDIT_PREPEND:
+			rc = smfi_insheader(ctx, 0, x->name, v.data);
+			break;
+		case EDIT_ADD:
+			rc = smfi_addheader(ctx, x->name, v.data);
+			break;
+		}
+		if (rc != MI_SUCCESS)
+			log_warn("%s: could not edit header %s",
+			    c->msg->queue_id ? c->msg->queue_id : "?", x->name);
+	}
+	hdr_edits_release(&e);
+	buf_release(&v);
+}
+
+/* set_reply - SMTP reply with text made safe for smfi_setreply */
+static void
+set_reply(SMFICTX *ctx, const struct verdict *v)
+{
+	struct buf t = BUF_INIT;
+	const char *p;
+
+	for (p = v->reply_text; *p && t.len < 400; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '%')
+			buf_add(&t, "%%", 2);
+		else
+			buf_addc(&t, ch >= 32 && ch < 127 ? (char)ch : '?');
+	}
+	if (smfi_setreply(ctx, (char *)v->smtp_code, (char *)v->smtp_xcode,
+	    t.data) != MI_SUCCESS)
+		log_warn("smfi_setreply failed");
+	buf_release(&t);
+}
+
+static void
+log_verdict(const struct conn *c)
+{
+	const struct verdict *v = &c->scan->verdict;
+	struct buf line = BUF_INIT, syms = BUF_INIT;
+	size_t i;
+
+	scan_log_line(c->scan, &line);
+	vlog_write(milter_get_vlog(), line.data, line.len);
+	for (i = 0; i < v->nsyms && i < 20; i++)
+		buf_printf(&syms, "%s%s", i ? "," : "", v->syms[i].name);
+	log_info("%s: client=%s action=%s score=%.1f symbols=%s",
+	    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE",
+	    c->msg->client_ip[0] ? c->msg->client_ip : "unknown",
+	    action_name(v->action), v->score, buf_cstr(&syms));
+	buf_release(&line);
+	buf_release(&syms);
+}
+
+static sfsistat
+mw_eom(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+	sfsistat rc = SMFIS_ACCEPT;
+	const struct verdict *v;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	msg_set_queue_id(c->msg, smfi_getsymval(ctx, "i"));
+	start_scan(c);
+	scan_end(c->scan);
+	v = &c->scan->verdict;
+	log_verdict(c);
+	switch (v->action) {
+	case ACTION_ACCEPT:
+	case ACTION_TAG:
+		apply_edits(ctx, c);
+		rc = SMFIS_ACCEPT;
+		break;
+	case ACTION_REJECT:
+		set_reply(ctx, v);
+		rc = SMFIS_REJECT;
+		break;
+	case ACTION_TEMPFAIL:
+		set_reply(ctx, v);
+		rc = SMFIS_TEMPFAIL;
+		break;
+	}
+	scan_free(&c->scan);
+	msg_reset_transaction(c->msg);
+	return rc;
+}
+
+static sfsistat
+mw_abort(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c) {
+		scan_free(&c->scan);
+		msg_reset_transaction(c->msg);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mw_close(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	scan_free(&c->scan);
+	msg_free(&c->msg);
+	free(c);
+	atomic_fetch_sub(&active, 1);
+	return SMFIS_CONTINUE;
+}
+
+int
+milter_register(void)
+{
+	struct smfiDesc desc;
+
+	memset(&desc, 0, sizeof(desc));
+	desc.xxfi_name = (char *)"mailwarden";
+	desc.xxfi_version = SMFI_VERSION;
+	desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST;
+	desc.xxfi_connect = mw_connect;
+	desc.xxfi_helo = mw_helo;
+	desc.xxfi_envfrom = mw_envfrom;
+	desc.xxfi_envrcpt = mw_envrcpt;
+	desc.xxfi_header = mw_header;
+	desc.xxfi_eoh = mw_eoh;
+	desc.xxfi_body = mw_body;
+	desc.xxfi_eom = mw_eom;
+	desc.xxfi_abort = mw_abort;
+	desc.xxfi_close = mw_close;
+	desc.xxfi_negotiate = mw_negotiate;
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

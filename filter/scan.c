@@ -1,0 +1,177 @@
+/*
+ * scan.c - the ordered table of checks and the begin/body/end driver
+ *
+ * DESCRIPTION
+ *	Each step has the same shape: an optional begin (end of headers)
+ *	returning per-message state, an optional body consumer, an end
+ *	that adds symbols to the verdict, and a destructor.  Steps run in
+ *	table order; DMARC comes after SPF and DKIM because it reads their
+ *	results.  Steps flagged STEP_SCORED are skipped for trusted
+ *	sources (trusted_networks, authenticated senders).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "msg.h"
+#include "scan.h"
+#include "scan_steps.h"
+#include "str.h"
+#include "vlog.h"
+
+enum step_flags {
+	STEP_SCORED = 1		/* only for mail that is scored */
+};
+
+struct scan_step {
+	const char *name;
+	unsigned flags;
+	void	*(*begin)(struct scan *);
+	void	 (*body)(struct scan *, void *, const unsigned char *, size_t);
+	void	 (*end)(struct scan *, void *);
+	void	 (*free)(void *);
+};
+
+static const struct scan_step steps[] = {
+	{ "message", 0, NULL, NULL, step_message_end, NULL },
+	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+};
+
+#define NSTEPS	(sizeof(steps) / sizeof(steps[0]))
+
+_Static_assert(NSTEPS <= SCAN_MAX_STEPS, "raise SCAN_MAX_STEPS");
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* wallclock - now with the sub-second part of the real clock */
+static double
+wallclock(time_t now)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != now)
+		return (double)now;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool
+step_runs(const struct scan *s, const struct scan_step *st)
+{
+	return !(st->flags & STEP_SCORED) || !s->trusted;
+}
+
+struct scan *
+scan_begin_at(struct engine *eng, struct msg *m, time_t now)
+{
+	struct scan *s = xcalloc(1, sizeof(*s));
+	const struct conf *c = eng->conf;
+	double t0 = now_ms();
+	size_t i;
+
+	s->eng = engine_ref(eng);
+	s->msg = m;
+	s->now = now;
+	s->when = wallclock(now);
+	verdict_init(&s->verdict);
+	if (conf_is_trusted(c, &m->client_addr)) {
+		s->trusted = true;
+		s->verdict.unscored_why = "trusted network";
+	} else if (c->trust_authenticated && m->auth_user) {
+		s->trusted = true;
+		s->verdict.unscored_why = "authenticated sender";
+	}
+	s->verdict.scored = !s->trusted;
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].begin && step_runs(s, &steps[i]))
+			s->state[i] = steps[i].begin(s);
+	s->busy_ms += now_ms() - t0;
+	return s;
+}
+
+struct scan *
+scan_begin(struct engine *eng, struct msg *m)
+{
+	return scan_begin_at(eng, m, time(NULL));
+}
+
+void
+scan_body(struct scan *s, const void *p, size_t n)
+{
+	double t0 = now_ms();
+	size_t i;
+
+	msg_add_body(s->msg, p, n);
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].body && step_runs(s, &steps[i]))
+			steps[i].body(s, s->state[i], p, n);
+	s->busy_ms += now_ms() - t0;
+}
+
+void
+scan_end(struct scan *s)
+{
+	double t0 = now_ms();
+	size_t i;
+
+	if (s->done)
+		return;
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].end && step_runs(s, &steps[i]))
+			steps[i].end(s, s->state[i]);
+	verdict_decide(&s->verdict, s->eng->conf);
+	s->busy_ms += now_ms() - t0;
+	s->verdict.elapsed_ms = s->busy_ms;
+	s->verdict.dns_ms = s->dns_ms;
+	s->done = true;
+}
+
+void
+scan_free(struct scan **sp)
+{
+	struct scan *s = *sp;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].free && s->state[i])
+			steps[i].free(s->state[i]);
+	verdict_release(&s->verdict);
+	engine_unref(s->eng);
+	free(s);
+	*sp = NULL;
+}
+
+void
+scan_symbol(struct scan *s, const char *name, double def, const char *fmt, ...)
+{
+	struct buf d = BUF_INIT;
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		buf_vprintf(&d, fmt, ap);
+		va_end(ap);
+	}
+	verdict_add(&s->verdict, name, engine_score(s->eng, name, def),
+	    fmt ? "%s" : NULL, buf_cstr(&d));
+	buf_release(&d);
+}
+
+void
+scan_log_line(const struct scan *s, struct buf *out)
+{
+	vlog_format(s->msg, &s->verdict, s->when, out);
+}

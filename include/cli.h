@@ -1,0 +1,25 @@
+/*
+ * cli.h - the subcommands of the mailwarden program
+ *
+ * DESCRIPTION
+ *	Each cli_<name>() takes the arguments after the subcommand name
+ *	(argv[0] is the subcommand) and returns the process exit status.
+ *	They live in the library so tests can call them; main.c only
+ *	dispatches.
+ */
+#ifndef MW_CLI_H
+#define MW_CLI_H
+
+struct engine;
+struct buf;
+
+int	cli_scan(int argc, char **argv);
+int	cli_config(int argc, char **argv);
+
+/*
+ * cli_load_engine - the engine for a command: path from -c, else the
+ * default file if it exists, else built-in defaults.  Prints errors.
+ */
+struct engine *cli_load_engine(const char *path);
+
+#endif

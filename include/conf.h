@@ -1,0 +1,93 @@
+/*
+ * conf.h - the configuration snapshot
+ *
+ * DESCRIPTION
+ *	The configuration file follows main.cf habits: "key = value" lines,
+ *	"#" comments, a line starting with white space continues the
+ *	previous one, the last setting of a key wins.  Every key is one
+ *	row of the table in conf.c: name, type, default, bounds and a one
+ *	line description, so conf_dump() can print every key with its
+ *	effective value and the reference documentation is generated from
+ *	the same table.
+ *
+ *	A struct conf is immutable once conf_parse() returns it; the
+ *	daemon swaps whole snapshots on reload (see engine.h).
+ *
+ * DIAGNOSTICS
+ *	conf_parse() is all or nothing: on the first error it frees what it
+ *	built, writes "FILE:LINE: key: reason" to why and returns -1.
+ */
+#ifndef MW_CONF_H
+#define MW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+struct buf;
+
+struct strlist {
+	char	**v;
+	size_t	  n;
+};
+
+struct conf {
+	char	*path;			/* file it came from, or "(defaults)" */
+
+	/* daemon */
+	char	*socket;
+	char	*user;
+	char	*pid_file;
+	uint64_t socket_mode;
+	uint64_t milter_timeout;	/* seconds */
+	uint64_t shutdown_timeout;	/* seconds */
+	char	*log_level;
+	char	*syslog_facility;
+
+	/* verdicts */
+	char	*authserv_id;
+	double	 tag_score;
+	double	 reject_score;
+	char	*subject_tag;
+	char	*log_file;
+	struct strlist trusted_networks;
+	bool	 trust_authenticated;
+	uint64_t max_scan_bytes;
+	uint64_t max_header_bytes;
+	uint64_t max_headers;
+	uint64_t max_rcpts;
+
+	/* local lists */
+	char	*client_list;
+	char	*sender_list;
+	char	*helo_list;
+
+	/* derived at parse time */
+	struct cidr *trusted;
+	size_t	 ntrusted;
+	char	 hostname[256];		/* authserv_id default */
+};
+
+/* conf_defaults - a snapshot with every key at its default */
+struct conf *conf_defaults(void);
+/* conf_parse - parse text (origin names it in messages) into a new snapshot */
+int	 conf_parse(const char *text, size_t len, const char *origin,
+	    struct conf **out, struct buf *why);
+/* conf_load - read path (capped at 1 MiB) and conf_parse() it */
+int	 conf_load(const char *path, struct conf **out, struct buf *why);
+void	 conf_free(struct conf *);
+/* conf_dump - "key = value" for every key, in table order */
+void	 conf_dump(const struct conf *, struct buf *out);
+/* conf_reference - the table as documentation (key, default, meaning) */
+void	 conf_reference(struct buf *out);
+/* conf_is_trusted - is addr inside trusted_networks? */
+bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
+const char *conf_authserv_id(const struct conf *);
+int	 conf_syslog_facility(const struct conf *);
+int	 conf_log_level(const struct conf *);	/* enum log_level */
+
+#define MW_DEFAULT_CONF	SYSCONFDIR "/mailwarden/mailwarden.conf"
+
+#endif

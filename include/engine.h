@@ -1,0 +1,44 @@
+/*
+ * engine.h - everything loaded from configuration, shared read-only
+ *
+ * DESCRIPTION
+ *	An engine is one consistent generation of configuration, lists and
+ *	(as they land) rules, resolver and token store.  It is built whole
+ *	by engine_load(); a failure anywhere leaves nothing half-built.
+ *	Milter threads take a reference at the start of a message and drop
+ *	it at the end, so a reload (SIGHUP) never changes the rules under a
+ *	message in flight; the old generation goes away with its last
+ *	reference.
+ */
+#ifndef MW_ENGINE_H
+#define MW_ENGINE_H
+
+#include <stdatomic.h>
+
+#include "conf.h"
+#include "lists.h"
+
+struct buf;
+struct strmap;
+
+struct engine {
+	atomic_int refs;
+	struct conf *conf;
+	struct list *lists[LIST_NKINDS];
+	struct strmap *scores;		/* symbol name -> double *, overrides */
+};
+
+/* engine_new - build from a parsed configuration (takes ownership) */
+int	 engine_new(struct conf *, struct engine **, struct buf *why);
+/* engine_load - conf_load(path) then engine_new() */
+int	 engine_load(const char *path, struct engine **, struct buf *why);
+struct engine *engine_ref(struct engine *);
+void	 engine_unref(struct engine *);
+/* engine_score - configured score of a symbol, or def */
+double	 engine_score(const struct engine *, const char *sym, double def);
+
+/* the generation new messages use; thread-safe */
+void	 engine_set_current(struct engine *);	/* takes a reference */
+struct engine *engine_current(void);		/* returns a new reference */
+
+#endif

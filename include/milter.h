@@ -1,0 +1,22 @@
+/*
+ * milter.h - libmilter glue (filter/milter.c)
+ *
+ * DESCRIPTION
+ *	milter_register() registers the callbacks with libmilter.  The
+ *	callbacks only collect bytes into a struct msg and drive the scan
+ *	pipeline; the verdict is turned into header edits and a reply at
+ *	end of message.  milter_active() counts connections in flight so
+ *	that shutdown can wait for them.
+ */
+#ifndef MW_MILTER_H
+#define MW_MILTER_H
+
+struct vlog;
+
+int	milter_register(void);
+/* milter_set_vlog - the verdict log new messages write to (may be NULL) */
+void	milter_set_vlog(struct vlog *);
+struct vlog *milter_get_vlog(void);
+int	milter_active(void);
+
+#endif

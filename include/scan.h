@@ -1,0 +1,60 @@
+/*
+ * scan.h - the one evaluation pipeline shared by the milter and `scan`
+ *
+ * DESCRIPTION
+ *	A scan runs over a struct msg in three phases that mirror the milter
+ *	callbacks:
+ *
+ *	    s = scan_begin(eng, msg);       headers and envelope complete
+ *	    scan_body(s, chunk, len);       zero or more times
+ *	    scan_end(s);                    end of message: checks, decision
+ *
+ *	scan_body() stores the chunk into the message (up to its cap) and
+ *	hands it to the steps that stream (DKIM body hashes), so the body
+ *	is read once.  scan_end() runs the steps in the fixed order of the
+ *	table in scan.c and decides; s->verdict then holds the result.
+ *
+ *	The milter and `mailwarden scan` both drive exactly these calls;
+ *	nothing else evaluates mail.
+ */
+#ifndef MW_SCAN_H
+#define MW_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "verdict.h"
+
+struct engine;
+struct msg;
+
+#define SCAN_MAX_STEPS	16
+
+struct scan {
+	struct engine	*eng;		/* referenced for the scan's life */
+	struct msg	*msg;		/* borrowed */
+	struct verdict	 verdict;
+	time_t		 now;		/* wall clock at begin (injectable) */
+	double		 when;		/* same, with fractions, for the log */
+	bool		 trusted;	/* trusted network or authenticated */
+	bool		 done;
+	double		 busy_ms;	/* time spent inside scan_* calls */
+	double		 dns_ms;	/* time spent waiting for DNS */
+	void		*state[SCAN_MAX_STEPS];
+};
+
+struct scan *scan_begin(struct engine *, struct msg *);
+struct scan *scan_begin_at(struct engine *, struct msg *, time_t now);
+void	 scan_body(struct scan *, const void *, size_t);
+void	 scan_end(struct scan *);
+void	 scan_free(struct scan **);
+
+/* scan_symbol - add a symbol, its score looked up in the engine first */
+void	 scan_symbol(struct scan *, const char *name, double def_score,
+	    const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* scan_log_line - the verdict log line (JSON, no newline) */
+void	 scan_log_line(const struct scan *, struct buf *);
+
+#endif

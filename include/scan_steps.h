@@ -1,0 +1,20 @@
+/*
+ * scan_steps.h - the check steps scan.c runs (private to the pipeline)
+ *
+ * DESCRIPTION
+ *	Each step lives in filter/step_<name>.c, reads the message and the
+ *	engine through struct scan and writes only into s->verdict.
+ */
+#ifndef MW_SCAN_STEPS_H
+#define MW_SCAN_STEPS_H
+
+#include <stddef.h>
+
+struct scan;
+
+/* step_message.c: limits hit and malformed headers become symbols */
+void	step_message_end(struct scan *, void *);
+/* step_lists.c: local client / sender / HELO access lists */
+void	step_lists_end(struct scan *, void *);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * verdict.h - symbols, score, action and the texts derived from them
+ *
+ * DESCRIPTION
+ *	Checks add named symbols with scores (verdict_add) and may force an
+ *	action with a priority (verdict_force: a local REJECT outranks an
+ *	allowlist, which outranks a DMARC policy reject, which outranks a
+ *	DNS tempfail).  verdict_decide() then maps the total against
+ *	tag_score/reject_score unless an action was forced, and writes the
+ *	SMTP reply for reject and tempfail.
+ *
+ *	Each auth check also leaves its Authentication-Results pieces
+ *	(verdict_add_authres) and a JSON value for the verdict log (the
+ *	j_* buffers); until a check has run, its JSON says "none".
+ *
+ *	verdict_header_edits() lists the header changes the MTA must make:
+ *	delete Authentication-Results that claim our authserv-id (RFC 8601
+ *	section 5) and incoming X-Spam-* fields, prepend our
+ *	Authentication-Results, add X-Spam-*, prefix the Subject.  It is
+ *	pure, so scan prints exactly what the milter would do.
+ */
+#ifndef MW_VERDICT_H
+#define MW_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct conf;
+struct msg;
+
+enum action {
+	ACTION_ACCEPT,
+	ACTION_TAG,
+	ACTION_REJECT,
+	ACTION_TEMPFAIL
+};
+
+enum force_prio {
+	FORCE_NONE = 0,
+	FORCE_TEMPFAIL = 40,		/* a check could not complete */
+	FORCE_POLICY_REJECT = 50,	/* e.g. DMARC p=reject */
+	FORCE_ALLOW = 90,		/* local allowlist */
+	FORCE_LIST_REJECT = 100		/* local blocklist REJECT */
+};
+
+struct symbol {
+	char	*name;
+	double	 score;
+	char	*detail;		/* may be NULL */
+};
+
+struct verdict {
+	struct symbol *syms;
+	size_t	 nsyms;
+	double	 score;
+	enum action action;
+	bool	 scored;		/* false: trusted source */
+	const char *unscored_why;
+
+	int	 force_prio;
+	enum action force_action;
+	char	*force_symbol;
+	char	*force_reason;
+
+	char	 smtp_code[4];		/* "550", "451", "" */
+	char	 smtp_xcode[8];		/* "5.7.1" */
+	char	*reply_text;		/* human text, or NULL */
+
+	char	**authres;		/* "spf=pass smtp.mailfrom=a.example" */
+	size_t	 nauthres;
+
+	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
+
+	double	 tag_score, reject_score;	/* thresholds used */
+	double	 elapsed_ms;
+	double	 dns_ms;
+	bool	 dns_degraded;
+};
+
+enum hdr_edit_op {
+	EDIT_DELETE,		/* remove occurrence index of name */
+	EDIT_CHANGE,		/* replace occurrence index of name */
+	EDIT_PREPEND,		/* insert at the top */
+	EDIT_ADD		/* append */
+};
+
+struct hdr_edit {
+	enum hdr_edit_op op;
+	char	*name;
+	size_t	 index;		/* 1-based occurrence among fields of name */
+	char	*value;		/* without the leading space; "\n\t" folds */
+};
+
+struct hdr_edits {
+	struct hdr_edit *v;
+	size_t	 n;
+};
+
+const char *action_name(enum action);
+
+void	verdict_init(struct verdict *);
+void	verdict_release(struct verdict *);
+void	verdict_add(struct verdict *, const char *name, double score,
+	    const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+void	verdict_force(struct verdict *, int prio, enum action,
+	    const char *symbol, const char *reason_fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	verdict_add_authres(struct verdict *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+const struct symbol *verdict_symbol(const struct verdict *, const char *);
+void	verdict_decide(struct verdict *, const struct conf *);
+
+/* the values (after "Name:") of the headers we add */
+void	verdict_authres_value(const struct verdict *, const char *authserv_id,
+	    struct buf *);
+void	verdict_status_value(const struct verdict *, struct buf *);
+void	verdict_header_edits(const struct verdict *, const struct msg *,
+	    const struct conf *, struct hdr_edits *);
+void	hdr_edits_release(struct hdr_edits *);
+
+#endif
