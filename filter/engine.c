@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dns.h"
 #include "engine.h"
 #include "strmap.h"
 
@@ -22,6 +23,7 @@ engine_destroy(struct engine *e)
 	for (i = 0; i < LIST_NKINDS; i++)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
+	dns_resolver_free(e->dns);
 	conf_free(e->conf);
 	free(e);
 }

@@ -85,6 +85,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->now = now;
 	s->when = wallclock(now);
 	verdict_init(&s->verdict);
+	dns_budget_init(&s->dns_budget, 0);
 	if (conf_is_trusted(c, &m->client_addr)) {
 		s->trusted = true;
 		s->verdict.unscored_why = "trusted network";
@@ -133,7 +134,7 @@ scan_end(struct scan *s)
 	verdict_decide(&s->verdict, s->eng->conf);
 	s->busy_ms += now_ms() - t0;
 	s->verdict.elapsed_ms = s->busy_ms;
-	s->verdict.dns_ms = s->dns_ms;
+	s->verdict.dns_ms = s->dns_budget.spent_ms;
 	s->done = true;
 }
 
@@ -149,6 +150,7 @@ scan_free(struct scan **sp)
 		if (steps[i].free && s->state[i])
 			steps[i].free(s->state[i]);
 	verdict_release(&s->verdict);
+	dns_budget_release(&s->dns_budget);
 	engine_unref(s->eng);
 	free(s);
 	*sp = NULL;

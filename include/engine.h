@@ -19,6 +19,7 @@
 #include "lists.h"
 
 struct buf;
+struct dns_resolver;
 struct strmap;
 
 struct engine {
@@ -26,6 +27,7 @@ struct engine {
 	struct conf *conf;
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
+	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */

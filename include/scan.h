@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "dns.h"
 #include "verdict.h"
 
 struct engine;

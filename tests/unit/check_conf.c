@@ -1,0 +1,166 @@
+/*
+ * check_conf.c - configuration parsing, errors with file:line, dump
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "helpers.h"
+
+static int
+parse(const char *text, struct conf **c, struct buf *why)
+{
+	buf_reset(why);
+	return conf_parse(text, strlen(text), "mw.conf", c, why);
+}
+
+START_TEST(test_conf_defaults_are_documented_values)
+{
+	struct conf *c = conf_defaults();
+
+	ck_assert(c->tag_score == 5.0);
+	ck_assert(c->reject_score == 15.0);
+	ck_assert_str_eq(c->subject_tag, "");
+	ck_assert(c->trust_authenticated);
+	ck_assert_uint_eq(c->max_scan_bytes, 1024 * 1024);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_conf_unknown_key_names_file_and_line)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("# comment\n\ntag_score = 4\nno_such_key = 1\n",
+	    &c, &why), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(why.data, "mw.conf:4: no_such_key: unknown key");
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_conf_bad_value_names_key_and_reason)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("tag_score = 4\nreject_score = lots\n", &c,
+	    &why), -1);
+	ck_assert_msg(strstr(why.data, "mw.conf:2: reject_score: bad value "
+	    "'lots'") == why.data, "got %s", why.data);
+	ck_assert_int_eq(parse("max_scan_bytes = 12q\n", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:1: max_scan_bytes"));
+	ck_assert_int_eq(parse("trusted_networks = 10.0.0.0/8 bogus/3\n", &c,
+	    &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "bogus/3"));
+	ck_assert_int_eq(parse("socket = inet:99999@127.0.0.1\n", &c, &why), -1);
+	ck_assert_int_eq(parse("socket = unix:relative/path\n", &c, &why), -1);
+	ck_assert_int_eq(parse("just words\n", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:1: expected"));
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_conf_cross_check_thresholds)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("tag_score = 20\n", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "tag_score"));
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_conf_continuation_lines_and_last_wins)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("trusted_networks = 10.0.0.0/8,\n"
+	    "    192.168.0.0/16  # office\n"
+	    "  [2001:db8::]/32\n"
+	    "tag_score = 3\ntag_score = 4.5\n", &c, &why), 0);
+	ck_assert_uint_eq(c->trusted_networks.n, 3);
+	ck_assert_uint_eq(c->ntrusted, 3);
+	ck_assert(c->tag_score == 4.5);
+	conf_free(c);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_conf_dump_round_trips)
+{
+	struct buf why = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT;
+	struct conf *c, *c2;
+	char *second;
+
+	ck_assert_int_eq(parse("tag_score = 6\nsubject_tag = [SPAM]\n"
+	    "trusted_networks = 127.0.0.0/8 ::1\nmax_scan_bytes = 2M\n",
+	    &c, &why), 0);
+	conf_dump(c, &d1);
+	ck_assert_ptr_nonnull(strstr(d1.data, "\nsubject_tag = [SPAM]\n"));
+	ck_assert_ptr_nonnull(strstr(d1.data, "\nmax_scan_bytes = 2097152\n"));
+	ck_assert_int_eq(conf_parse(d1.data, d1.len, "dump", &c2, &why), 0);
+	conf_dump(c2, &d2);
+	/* identical but for the first line naming the origin */
+	second = strchr(d2.data, '\n');
+	ck_assert_str_eq(strchr(d1.data, '\n'), second);
+	conf_free(c);
+	conf_free(c2);
+	buf_release(&why);
+	buf_release(&d1);
+	buf_release(&d2);
+}
+END_TEST
+
+START_TEST(test_conf_nul_byte_rejected)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_parse("tag_score = 1\0x", 15, "mw.conf", &c,
+	    &why), -1);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_conf_load_missing_file)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_load("/nonexistent/mw.conf", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "/nonexistent/mw.conf"));
+	buf_release(&why);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_conf_defaults_are_documented_values);
+	tcase_add_test(tc, test_conf_continuation_lines_and_last_wins);
+	tcase_add_test(tc, test_conf_dump_round_trips);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_conf_unknown_key_names_file_and_line);
+	tcase_add_test(tc, test_conf_bad_value_names_key_and_reason);
+	tcase_add_test(tc, test_conf_cross_check_thresholds);
+	tcase_add_test(tc, test_conf_nul_byte_rejected);
+	tcase_add_test(tc, test_conf_load_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(conf_suite());
+}

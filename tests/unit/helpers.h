@@ -1,0 +1,32 @@
+/*
+ * helpers.h - shared bits of the Check unit tests
+ */
+#ifndef MW_TEST_HELPERS_H
+#define MW_TEST_HELPERS_H
+
+#include <check.h>
+
+#include "engine.h"
+#include "msg.h"
+#include "scan.h"
+
+/* test_data - path under tests/data (static buffer) */
+const char *test_data(const char *rel);
+/* shared_data - path under ../shared (static buffer), NULL if absent */
+const char *shared_data(const char *rel);
+
+/* test_engine - engine from config text (fails the test on error) */
+struct engine *test_engine(const char *conf_text);
+
+/*
+ * test_scan_text - parse a whole message from text into a new msg
+ * with the given envelope and run the scan; caller frees both.
+ */
+struct scan *test_scan_text(struct engine *, const char *ip, const char *helo,
+	    const char *from, const char *rcpt, const char *text, size_t len,
+	    struct msg **msgp);
+
+/* run_suite - the common main(): run one suite, exit status for make */
+int	run_suite(Suite *);
+
+#endif
