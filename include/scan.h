@@ -41,7 +41,7 @@ struct scan {
 	bool		 trusted;	/* trusted network or authenticated */
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
-	double		 dns_ms;	/* time spent waiting for DNS */
+	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
 	void		*state[SCAN_MAX_STEPS];
 };
 
