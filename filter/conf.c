@@ -527,9 +527,26 @@ conf_reference(struct buf *out)
 {
 	size_t i;
 
-	for (i = 0; i < NKEYS; i++)
-		buf_printf(out, "| `%s` | `%s` | %s |\n", conf_keys[i].name,
-		    conf_keys[i].def, conf_keys[i].doc);
+	for (i = 0; i < NKEYS; i++) {
+		if (conf_keys[i].def[0])
+			buf_printf(out, "| `%s` | `%s` | %s |\n",
+			    conf_keys[i].name, conf_keys[i].def, conf_keys[i].doc);
+		else
+			buf_printf(out, "| `%s` | (empty) | %s |\n",
+			    conf_keys[i].name, conf_keys[i].doc);
+	}
+}
+
+size_t
+conf_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < NKEYS ? conf_keys[i].name : NULL;
 }
 
 bool

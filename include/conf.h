@@ -82,6 +82,9 @@ void	 conf_free(struct conf *);
 void	 conf_dump(const struct conf *, struct buf *out);
 /* conf_reference - the table as documentation (key, default, meaning) */
 void	 conf_reference(struct buf *out);
+/* conf_key_count, conf_key_name - iterate the key table */
+size_t	 conf_key_count(void);
+const char *conf_key_name(size_t);
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);
