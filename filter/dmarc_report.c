@@ -656,7 +656,8 @@ dmarc_report_run(const struct dmarc_report_opts *ro,
 		read_store_file(path, ro, doms, set);
 	}
 	strmap_foreach(doms, collect_name, &st);
-	qsort(st.names, st.nnames, sizeof(char *), cmp_str);
+	if (st.nnames > 1)
+		qsort(st.names, st.nnames, sizeof(char *), cmp_str);
 	for (i = 0; i < st.nnames; i++) {
 		if (st.rc == 0)
 			emit(&st, strmap_get(doms, st.names[i]));

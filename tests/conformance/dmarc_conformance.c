@@ -510,6 +510,7 @@ main(void)
 	if (psl_load(shared("psl/public_suffix_list.dat", path, sizeof(path)),
 	    &l, &why) < 0) {
 		printf("SKIP: %s (set SHARED_DIR)\n", buf_cstr(&why));
+		buf_release(&why);
 		return 77;
 	}
 	run_psl(l);
