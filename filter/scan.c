@@ -39,6 +39,7 @@ struct scan_step {
 static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -64,6 +64,24 @@ struct conf {
 	char	*sender_list;
 	char	*helo_list;
 
+	/* DMARC (doc/dmarc.md) */
+	bool	 dmarc;
+	char	*dmarc_org_domain;	/* treewalk | psl */
+	char	*dmarc_psl_file;
+	uint64_t dmarc_max_queries;
+	char	*dmarc_from_missing_action;
+	char	*dmarc_from_multiple_action;
+	char	*dmarc_from_multi_author_action;
+	char	*dmarc_from_invalid_action;
+	char	*dmarc_temperror_action;
+	bool	 dmarc_never_reject;
+	bool	 dmarc_quarantine_milter;
+	struct strlist dmarc_allow_domains;
+	char	*dmarc_report_dir;
+	char	*dmarc_report_org;
+	char	*dmarc_report_email;
+	char	*dmarc_report_sendmail;
+
 	/* derived at parse time */
 	struct cidr *trusted;
 	size_t	 ntrusted;

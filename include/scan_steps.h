@@ -16,5 +16,7 @@ struct scan;
 void	step_message_end(struct scan *, void *);
 /* step_lists.c: local client / sender / HELO access lists */
 void	step_lists_end(struct scan *, void *);
+/* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
+void	step_dmarc_end(struct scan *, void *);
 
 #endif
