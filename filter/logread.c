@@ -61,6 +61,7 @@ struct logread {
 	struct input **active;
 	size_t	 nactive;
 	struct input *cur;		/* the input of the record handed out */
+	bool	 started;
 	struct json_tokener *tok;
 	struct logread_stats st;
 	size_t	 keep_bad;
@@ -411,7 +412,7 @@ activate(struct logread *r, struct input *in)
 	r->active[r->nactive++] = in;
 }
 
-/* setup - prescan regular inputs, activate the others */
+/* setup - open the inputs, prescan the regular ones */
 static struct logread *
 setup(struct logread *r, size_t keep_bad)
 {
@@ -436,8 +437,7 @@ setup(struct logread *r, size_t keep_bad)
 		} else if (in->reopenable) {
 			prescan(r, in);
 			r->pending[r->npending++] = in;
-		} else
-			activate(r, in);
+		}
 	}
 	qsort(r->pending, r->npending, sizeof(*r->pending), cmp_first_time);
 	return r;
@@ -503,6 +503,13 @@ logread_next(struct logread *r, const struct logline **out)
 	struct input *in;
 	size_t i;
 
+	if (!r->started) {
+		/* streams start here, after the caller set its prefilter */
+		r->started = true;
+		for (i = 0; i < r->nin; i++)
+			if (r->in[i].open && !r->in[i].reopenable)
+				activate(r, &r->in[i]);
+	}
 	if (r->cur && !input_advance(r, r->cur)) {
 		for (i = 0; i < r->nactive && r->active[i] != r->cur; i++)
 			;

@@ -1,6 +1,6 @@
 /*
- * check_logreview.c - `mailwarden log`: reader, time, top-k,
- * on hand-made logs in tests/data/logreview
+ * check_logreview.c - `mailwarden log`: reader, time, filters, top-k,
+ * summary, explain, on hand-made logs in tests/data/logreview
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "helpers.h"
 #include "logread.h"
+#include "logreview.h"
 #include "str.h"
 #include "topk.h"
 
@@ -31,16 +32,6 @@ lr_path(const char *name)
 	return p;
 }
 
-/* qid - the queue_id member of a record, or NULL */
-static const char *
-qid(struct json_object *o)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, "queue_id", &v) ?
-	    json_object_get_string(v) : NULL;
-}
-
 /* read_qids - queue ids of all records of files, comma-separated */
 static void
 read_qids(char **files, size_t n, struct buf *out, struct logread **keep)
@@ -50,7 +41,7 @@ read_qids(char **files, size_t n, struct buf *out, struct logread **keep)
 	double last = -INFINITY;
 
 	while (logread_next(r, &l)) {
-		const char *q = qid(l->obj);
+		const char *q = lr_jstr(l->obj, "queue_id");
 
 		if (l->has_time) {
 			ck_assert_msg(l->time >= last, "time order broken at %s",
@@ -207,7 +198,7 @@ START_TEST(test_logread_overlong_line_is_skipped_to_its_end)
 	n = snprintf(data + big, 200, "\n{\"queue_id\":\"after\"}\n");
 	r = logread_open_mem(data, big + (size_t)n, "mem", 10);
 	ck_assert_int_eq(logread_next(r, &l), 1);
-	ck_assert_str_eq(qid(l->obj), "after");
+	ck_assert_str_eq(lr_jstr(l->obj, "queue_id"), "after");
 	ck_assert_uint_eq(l->lineno, 2);
 	ck_assert_int_eq(logread_next(r, &l), 0);
 	ck_assert_uint_eq(logread_stats(r)->malformed, 1);
@@ -215,6 +206,31 @@ START_TEST(test_logread_overlong_line_is_skipped_to_its_end)
 	    "longer than"));
 	logread_free(&r);
 	free(data);
+}
+END_TEST
+
+static bool
+has_text(const char *line, size_t len, void *arg)
+{
+	return memmem(line, len, arg, strlen(arg)) != NULL;
+}
+
+START_TEST(test_logread_prefilter_skips_lines_unparsed)
+{
+	char *files[] = { lr_path("malformed.log") };
+	struct logread *r = logread_open(files, 1, 10);
+	const struct logline *l;
+	int n = 0;
+
+	logread_set_prefilter(r, has_text, "M3");
+	while (logread_next(r, &l))
+		n++;
+	ck_assert_int_eq(n, 1);
+	/* 13 lines that are not blank, one of them a candidate */
+	ck_assert_uint_eq(logread_stats(r)->skipped, 12);
+	ck_assert_uint_eq(logread_stats(r)->malformed, 0);
+	ck_assert_uint_eq(logread_stats(r)->records, 1);
+	logread_free(&r);
 }
 END_TEST
 
@@ -326,6 +342,148 @@ START_TEST(test_logtime_arg_ages)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* filter                                                              */
+/* ------------------------------------------------------------------ */
+
+struct fval {
+	enum lr_fkey key;
+	const char *value;
+};
+
+static const struct {
+	const char *name;
+	struct fval f[3];
+	const char *want;
+} filter_cases[] = {
+	{ "action reject", { { LR_F_ACTION, "reject" } }, "Q3,Q4,Q8" },
+	{ "two actions", { { LR_F_ACTION, "tag,TEMPFAIL" } }, "Q2,Q5" },
+	{ "symbol exact", { { LR_F_SYMBOL, "RBL_ZEN" } }, "Q3,Q4" },
+	{ "symbol glob any case", { { LR_F_SYMBOL, "bayes_9*" } },
+	    "Q2,Q3,Q4" },
+	{ "sender domain", { { LR_F_SENDER, "spam.example" } }, "Q3,Q4" },
+	{ "sender domain takes subdomains", { { LR_F_SENDER, "Example.ORG" } },
+	    "Q1,Q2,Q7" },
+	{ "From: domain", { { LR_F_SENDER, "bank.example" } }, "Q3" },
+	{ "sender address", { { LR_F_SENDER, "<ALICE@example.org>" } },
+	    "Q1" },
+	{ "ip cidr", { { LR_F_IP, "203.0.113.0/24" } }, "Q3,Q4" },
+	{ "ip v6 cidr", { { LR_F_IP, "2001:db8::/32" } }, "Q5" },
+	{ "ip exact", { { LR_F_IP, "192.0.2.1" } }, "Q1" },
+	{ "two ips", { { LR_F_IP, "192.0.2.1" }, { LR_F_IP, "192.0.2.7" } },
+	    "Q1,Q7" },
+	{ "rcpt address", { { LR_F_RCPT, "carol@example.net" } }, "Q3,Q4" },
+	{ "rcpt domain", { { LR_F_RCPT, "example.net" } },
+	    "Q1,Q2,Q3,Q4,Q5,Q7,Q8" },
+	{ "rcpt subdomain", { { LR_F_RCPT, "sub.example.net" } }, "Q2" },
+	{ "queue id any case", { { LR_F_QUEUE_ID, "q5" } }, "Q5" },
+	{ "message-id with <>", { { LR_F_MESSAGE_ID, "<m3@spam.example>" } },
+	    "Q3" },
+	{ "message-id bare", { { LR_F_MESSAGE_ID, "m3@spam.example" } },
+	    "Q3" },
+	{ "score min", { { LR_F_SCORE_MIN, "15" } }, "Q3,Q4,Q8" },
+	{ "score max", { { LR_F_SCORE_MAX, "0" } }, "Q1,Q5,Q6,Q7" },
+	{ "score range", { { LR_F_SCORE_MIN, "0" }, { LR_F_SCORE_MAX, "6" } },
+	    "Q2,Q5,Q6" },
+	{ "since", { { LR_F_SINCE, "2026-11-18T12:00:00Z" } },
+	    "Q5,Q6,Q7,Q8" },
+	{ "until", { { LR_F_UNTIL, "2026-11-18T11:00:00Z" } }, "Q1,Q2" },
+	{ "since an age", { { LR_F_SINCE, "24h" } }, "Q7,Q8" },
+	{ "criteria combine", { { LR_F_ACTION, "reject" },
+	    { LR_F_IP, "203.0.113.7" }, { LR_F_SYMBOL, "LOCAL_*" } }, "Q4" },
+	{ "nothing matches", { { LR_F_QUEUE_ID, "nope" } }, "" },
+};
+
+/* 2026-11-19T12:30:00Z: "24h" means since 2026-11-18T12:30:00Z */
+#define FILTER_NOW	1795091400.0
+
+START_TEST(test_filter_selects_records)
+{
+	char *files[] = { lr_path("mixed.log") };
+	struct logread *r = logread_open(files, 1, 10);
+	const struct logline *l;
+	struct lr_filter f;
+	struct logrec rec;
+	struct buf got = BUF_INIT, why = BUF_INIT;
+	size_t i;
+
+	lr_filter_init(&f);
+	for (i = 0; i < 3 && filter_cases[_i].f[i].value; i++)
+		ck_assert_msg(lr_filter_add(&f, filter_cases[_i].f[i].key,
+		    filter_cases[_i].f[i].value, FILTER_NOW, &why) == 0,
+		    "%s: %s", filter_cases[_i].name, buf_cstr(&why));
+	ck_assert(lr_filter_any(&f));
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (!lr_filter_match(&f, &rec))
+			continue;
+		/* the prefilter must never rule out a match */
+		ck_assert_msg(lr_filter_may_match(&f, l->text, l->len),
+		    "%s: prefilter dropped %s", filter_cases[_i].name,
+		    rec.queue_id);
+		if (got.len)
+			buf_addc(&got, ',');
+		buf_adds(&got, rec.queue_id);
+	}
+	ck_assert_msg(strcmp(buf_cstr(&got), filter_cases[_i].want) == 0,
+	    "%s: got '%s', want '%s'", filter_cases[_i].name, buf_cstr(&got),
+	    filter_cases[_i].want);
+	lr_filter_release(&f);
+	logread_free(&r);
+	buf_release(&got);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_filter_prefilter_rules_out_only_non_matches)
+{
+	/* literal values are looked for in the raw text, escapes defeat it */
+	static const char *lines[] = {
+		"{\"queue_id\":\"ABC\"}",
+		"{\"queue_id\":\"\\u0041BC\"}",
+		"{\"queue_id\":\"XYZ\"}",
+	};
+	static const bool want[] = { true, true, false };
+	struct lr_filter f;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	lr_filter_init(&f);
+	lr_filter_add(&f, LR_F_QUEUE_ID, "abc", 0, &why);
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(lr_filter_may_match(&f, lines[i],
+		    strlen(lines[i])) == want[i], "line %zu", i);
+	lr_filter_release(&f);
+	/* a symbol pattern cannot be looked for literally */
+	lr_filter_add(&f, LR_F_SYMBOL, "X*", 0, &why);
+	ck_assert(lr_filter_may_match(&f, lines[2], strlen(lines[2])));
+	lr_filter_release(&f);
+	buf_release(&why);
+}
+END_TEST
+
+static const struct fval bad_filters[] = {
+	{ LR_F_ACTION, "discard" }, { LR_F_ACTION, "reject,,bogus" },
+	{ LR_F_IP, "300.1.1.1" }, { LR_F_IP, "192.0.2.0/33" },
+	{ LR_F_SCORE_MIN, "abc" }, { LR_F_SCORE_MAX, "1e999" },
+	{ LR_F_SINCE, "yesterday" }, { LR_F_UNTIL, "2026-02-30" },
+	{ LR_F_SENDER, "<>" },
+};
+
+START_TEST(test_filter_rejects_bad_values)
+{
+	struct lr_filter f;
+	struct buf why = BUF_INIT;
+
+	lr_filter_init(&f);
+	ck_assert_int_eq(lr_filter_add(&f, bad_filters[_i].key,
+	    bad_filters[_i].value, 0, &why), -1);
+	ck_assert_uint_gt(why.len, 0);
+	lr_filter_release(&f);
+	buf_release(&why);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* topk                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -412,6 +570,311 @@ START_TEST(test_topk_long_keys_are_cut_visibly)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* summary                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct lr_summary *
+summarize(const char *name, size_t keep_rejects, struct logread **rp)
+{
+	char *files[] = { lr_path(name) };
+	struct logread *r = logread_open(files, 1, 10);
+	struct lr_summary *s = lr_summary_new(keep_rejects);
+	const struct logline *l;
+	struct logrec rec;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		lr_summary_add(s, &rec);
+	}
+	*rp = r;
+	return s;
+}
+
+static const struct topk_entry *
+entry(const struct topk *t, const char *key)
+{
+	static struct topk_entry copy;
+	struct topk_entry **v;
+	size_t n, i;
+
+	v = topk_sorted(t, &n);
+	for (i = 0; i < n && strcmp(v[i]->key, key) != 0; i++)
+		;
+	ck_assert_msg(i < n, "no entry %s", key);
+	copy = *v[i];
+	free(v);
+	return &copy;
+}
+
+START_TEST(test_summary_counts_mixed_log)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("mixed.log", 10, &r);
+	static const uint64_t want_auth[LR_NCHECKS][LR_NAUTH] = {
+		/* pass fail soft neut none temp perm pol other absent */
+		{ 2, 1, 1, 0, 3, 1, 0, 0, 0, 0 },
+		{ 3, 1, 0, 0, 3, 1, 0, 0, 0, 0 },
+		{ 3, 1, 0, 0, 3, 1, 0, 0, 0, 0 },
+	};
+	const struct topk_entry *e;
+	size_t j, a;
+
+	ck_assert_uint_eq(s->n, 8);
+	ck_assert_uint_eq(s->action[LR_ACCEPT], 3);
+	ck_assert_uint_eq(s->action[LR_TAG], 1);
+	ck_assert_uint_eq(s->action[LR_REJECT], 3);
+	ck_assert_uint_eq(s->action[LR_TEMPFAIL], 1);
+	for (j = 0; j < LR_NCHECKS; j++)
+		for (a = 0; a < LR_NAUTH; a++)
+			ck_assert_msg(s->auth[j][a] == want_auth[j][a],
+			    "%s %s: got %llu, want %llu", lr_check_name(j),
+			    lr_auth_name(a), (unsigned long long)s->auth[j][a],
+			    (unsigned long long)want_auth[j][a]);
+	ck_assert_uint_eq(s->dns_degraded, 1);
+	ck_assert_uint_eq(s->scored, 8);
+	/* -2.2 falls in [-3,-2), 0 twice in [0,1), 15 in [15,16) */
+	ck_assert_uint_eq(s->score_bins[-3 - LR_SCORE_LO + 1], 1);
+	ck_assert_uint_eq(s->score_bins[0 - LR_SCORE_LO + 1], 2);
+	ck_assert_uint_eq(s->score_bins[15 - LR_SCORE_LO + 1], 1);
+	ck_assert(s->has_thresholds && s->tag == 5 && s->reject == 15);
+	ck_assert_double_eq_tol(s->lat_sum / (double)s->lat_n, 146.25, 1e-9);
+	ck_assert_double_eq(lr_latency_pct(s, 95), 1000);
+	ck_assert_double_eq_tol(s->first, 1794996000, 1e-6);
+	ck_assert_double_eq_tol(s->last - s->first, 3.5 * 3600, 1e-6);
+
+	e = entry(s->symbols, "RBL_ZEN");
+	ck_assert_uint_eq(e->count, 2);
+	ck_assert_uint_eq(e->aux[1], 2);
+	ck_assert_double_eq(e->last, 8);
+	e = entry(s->symbols, "BAYES_95");
+	ck_assert_uint_eq(e->aux[0], 1);
+	ck_assert_uint_eq(e->aux[1], 0);
+	ck_assert_uint_eq(entry(s->reject_ips, "203.0.113.7")->count, 2);
+	ck_assert_uint_eq(entry(s->reject_ips, "198.51.100.9")->count, 1);
+	ck_assert_uint_eq(entry(s->reject_domains, "spam.example")->count, 2);
+
+	/* newest reject first, with its story */
+	ck_assert_uint_eq(s->rej_n, 3);
+	ck_assert_str_eq(lr_reject_at(s, 0)->queue_id, "Q8");
+	ck_assert_str_eq(lr_reject_at(s, 2)->queue_id, "Q3");
+	ck_assert_ptr_null(lr_reject_at(s, 3));
+	ck_assert_ptr_nonnull(strstr(lr_reject_at(s, 2)->explain,
+	    "DMARC policy of bank.example"));
+	ck_assert_str_eq(lr_reject_at(s, 2)->symbols,
+	    "RBL_ZEN(+8) DMARC_REJECT(+6) BAYES_99(+6)");
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
+START_TEST(test_summary_reject_ring_keeps_latest)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("mixed.log", 2, &r);
+
+	ck_assert_uint_eq(s->rej_n, 2);
+	ck_assert_str_eq(lr_reject_at(s, 0)->queue_id, "Q8");
+	ck_assert_str_eq(lr_reject_at(s, 1)->queue_id, "Q4");
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
+START_TEST(test_summary_tolerates_missing_and_mistyped_fields)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("missing.log", 10, &r);
+	struct buf out = BUF_INIT;
+
+	ck_assert_uint_eq(logread_stats(r)->malformed, 0);
+	ck_assert_uint_eq(s->n, 10);
+	/* "ACCEPT" counts, 5 / "discard" / absent are other */
+	ck_assert_uint_eq(s->action[LR_ACCEPT], 1);
+	ck_assert_uint_eq(s->action[LR_OTHER], 5);
+	/* non-numbers, NaN and 1e999 are no score */
+	ck_assert_uint_eq(s->scored, 0);
+	ck_assert_uint_eq(s->lat_n, 0);
+	/* a dkim object instead of a list still counts */
+	ck_assert_uint_eq(s->auth[LR_DKIM][LR_AUTH_PASS], 1);
+	ck_assert_uint_eq(s->auth[LR_SPF][LR_AUTH_ABSENT], 10);
+	ck_assert_uint_eq(entry(s->symbols, "Y")->count, 1);
+	lr_summary_text(s, logread_stats(r), 0, 10, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "Messages 10"));
+	ck_assert_ptr_nonnull(strstr(out.data, "no scored messages"));
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
+START_TEST(test_summary_p95_within_two_percent)
+{
+	struct lr_summary *s = lr_summary_new(0);
+	struct logrec rec;
+	int i;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.has_elapsed = true;
+	rec.action = LR_ACCEPT;
+	for (i = 1000; i >= 1; i--) {
+		rec.elapsed_ms = i;
+		lr_summary_add(s, &rec);
+	}
+	ck_assert_double_eq_tol(s->lat_sum / (double)s->lat_n, 500.5, 1e-9);
+	ck_assert(lr_latency_pct(s, 95) >= 950);
+	ck_assert(lr_latency_pct(s, 95) <= 950 * LR_LAT_RATIO);
+	ck_assert(lr_latency_pct(s, 50) >= 500);
+	ck_assert(lr_latency_pct(s, 50) <= 500 * LR_LAT_RATIO);
+	ck_assert_double_eq(lr_latency_pct(s, 100), 1000);
+	lr_summary_free(&s);
+}
+END_TEST
+
+START_TEST(test_summary_series_widens_and_keeps_counts)
+{
+	struct lr_summary *s = lr_summary_new(0);
+	const struct lr_series *se = &s->series;
+	struct logrec rec;
+	uint64_t sum = 0;
+	size_t i;
+	int h;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.has_time = true;
+	rec.action = LR_REJECT;
+	rec.auth[LR_SPF] = LR_AUTH_PASS;
+	/* 30 days, one message an hour, then one 3 days before the start */
+	for (h = 0; h < 30 * 24; h++) {
+		rec.time = 1794960000.0 + h * 3600.0 + 59;
+		lr_summary_add(s, &rec);
+	}
+	rec.time = 1794960000.0 - 3 * 86400.0;
+	lr_summary_add(s, &rec);
+	for (i = 0; i < LR_SERIES_N; i++) {
+		sum += se->b[i].n;
+		ck_assert_uint_eq(se->b[i].n, se->b[i].action[LR_REJECT]);
+		ck_assert_uint_eq(se->b[i].pass[LR_SPF], se->b[i].n);
+	}
+	ck_assert_uint_eq(sum, 30 * 24 + 1);
+	/* 792 hours need 199 buckets of 4 hours: 8 */
+	ck_assert_int_eq(se->width, 8);
+	ck_assert(lr_series_start(se, 0) <= 1794960000.0 - 3 * 86400.0);
+	ck_assert(lr_series_start(se, LR_SERIES_N - 1) + se->width * 3600.0 >
+	    1794960000.0 + 30 * 86400.0);
+	ck_assert_uint_gt(lr_series_used(se), 0);
+	lr_summary_free(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* explain                                                             */
+/* ------------------------------------------------------------------ */
+
+static char *
+explain_of(const char *file, const char *qid)
+{
+	char *files[] = { lr_path(file) };
+	struct logread *r = logread_open(files, 1, 10);
+	const struct logline *l;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (rec.queue_id && strcmp(rec.queue_id, qid) == 0)
+			lr_explain(&rec, &out);
+	}
+	logread_free(&r);
+	ck_assert_msg(out.len > 0, "no record %s in %s", qid, file);
+	return buf_steal(&out);
+}
+
+static const struct {
+	const char *file, *qid;
+	const char *want[8];
+} explain_cases[] = {
+	{ "mixed.log", "Q3", {
+	    "Message Q3: reject, score 20.00",
+	    "Matched mechanism: -all",
+	    "Signature 1 of 1: fail (the signature did not verify)",
+	    "Reason: signature did not verify",
+	    "Record source: _dmarc.bank.example",
+	    "Forced by DMARC_POLICY_REJECT",
+	    "SMTP reply: 550 5.7.1 DMARC policy of bank.example says reject",
+	    "\"verify\" 0.990" } },
+	{ "mixed.log", "Q2", {
+	    "Signature 1 of 2: fail", "Signature 2 of 2: pass",
+	    "For the message: pass",
+	    "at or above the tag threshold 5.00 and below the reject",
+	    "+4.00  BAYES_95: probability 0.96",
+	    "RCPT TO: <bob@example.net>, <dave@sub.example.net>" } },
+	{ "mixed.log", "Q5", {
+	    "Result: temperror (a temporary DNS error stopped the check)",
+	    "Forced by DNS_TEMPFAIL", "451 4.7.1", "DNS was degraded",
+	    "key query timed out" } },
+	{ "mixed.log", "Q6", {
+	    "MAIL FROM: <> (null sender", "no DKIM signature",
+	    "Rules and checks that scored (0)" } },
+	{ "mixed.log", "Q7", {
+	    "Future key: 1, 2, 3", "Model: v2", "\"meeting\" 0.010",
+	    "\"agenda\" 0.030", "Description: ARC chain validated",
+	    "Other fields", "ARC:", "Domain: relay.example.org" } },
+	{ "hostile.log", "H1", {
+	    "\\x1b[31mRED", "\\u{202e}gnp.exe", "nul:\\x00:end",
+	    "X&Y\\u{2028}Z" } },
+};
+
+START_TEST(test_explain_tells_the_story)
+{
+	char *text = explain_of(explain_cases[_i].file, explain_cases[_i].qid);
+	size_t i;
+
+	for (i = 0; i < 8 && explain_cases[_i].want[i]; i++)
+		ck_assert_msg(strstr(text, explain_cases[_i].want[i]) != NULL,
+		    "%s: no '%s' in:\n%s", explain_cases[_i].qid,
+		    explain_cases[_i].want[i], text);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_explain_output_is_terminal_safe)
+{
+	static const char *qids[] = { "H1", "H3" };
+	char *text = explain_of("hostile.log", qids[_i]);
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++)
+		ck_assert_msg(*p >= 0x20 || *p == '\n', "control byte %02x",
+		    *p);
+	ck_assert(utf8_valid(text, strlen(text)));
+	ck_assert_ptr_null(strstr(text, "\xe2\x80\xae"));	/* U+202E */
+	ck_assert_ptr_null(strstr(text, "\xe2\x80\xa8"));	/* U+2028 */
+	free(text);
+}
+END_TEST
+
+START_TEST(test_explain_survives_missing_fields)
+{
+	static const char *lines =
+	    "{}\n{\"symbols\":[5,{\"name\":null}],\"dkim\":7,\"bayes\":[]}\n";
+	struct logread *r = logread_open_mem(lines, strlen(lines), "m", 1);
+	const struct logline *l;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		buf_reset(&out);
+		lr_explain(&rec, &out);
+		ck_assert_ptr_nonnull(strstr(out.data, "(no queue id)"));
+		ck_assert_ptr_nonnull(strstr(out.data, "Not in the log"));
+	}
+	logread_free(&r);
+	buf_release(&out);
+}
+END_TEST
+
 static Suite *
 logreview_suite(void)
 {
@@ -425,6 +888,7 @@ logreview_suite(void)
 	    sizeof(order_cases) / sizeof(order_cases[0]));
 	tcase_add_test(tc, test_logread_reads_gzip_from_stdin);
 	tcase_add_test(tc, test_logread_overlong_line_is_skipped_to_its_end);
+	tcase_add_test(tc, test_logread_prefilter_skips_lines_unparsed);
 	tcase_add_loop_test(tc, test_logread_memory_edge_cases, 0,
 	    sizeof(mem_cases) / sizeof(mem_cases[0]));
 	suite_add_tcase(s, tc);
@@ -436,11 +900,35 @@ logreview_suite(void)
 	    sizeof(age_cases) / sizeof(age_cases[0]));
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("filter");
+	tcase_add_loop_test(tc, test_filter_selects_records, 0,
+	    sizeof(filter_cases) / sizeof(filter_cases[0]));
+	tcase_add_test(tc, test_filter_prefilter_rules_out_only_non_matches);
+	tcase_add_loop_test(tc, test_filter_rejects_bad_values, 0,
+	    sizeof(bad_filters) / sizeof(bad_filters[0]));
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("topk");
 	tcase_add_test(tc, test_topk_exact_while_it_fits);
 	tcase_add_test(tc, test_topk_finds_heavy_hitters_in_bounded_memory);
 	tcase_add_test(tc, test_topk_long_keys_are_cut_visibly);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("summary");
+	tcase_add_test(tc, test_summary_counts_mixed_log);
+	tcase_add_test(tc, test_summary_reject_ring_keeps_latest);
+	tcase_add_test(tc, test_summary_tolerates_missing_and_mistyped_fields);
+	tcase_add_test(tc, test_summary_p95_within_two_percent);
+	tcase_add_test(tc, test_summary_series_widens_and_keeps_counts);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("explain");
+	tcase_add_loop_test(tc, test_explain_tells_the_story, 0,
+	    sizeof(explain_cases) / sizeof(explain_cases[0]));
+	tcase_add_loop_test(tc, test_explain_output_is_terminal_safe, 0, 2);
+	tcase_add_test(tc, test_explain_survives_missing_fields);
+	suite_add_tcase(s, tc);
+
 	return s;
 }
 
