@@ -1,13 +1,13 @@
 /*
- * cli_log.c - `mailwarden log`: summary, search, explain
+ * cli_log.c - `mailwarden log`: summary, search, explain, report
  *
  * DESCRIPTION
  *	Every subcommand streams the given verdict logs (plain or gzip,
  *	"-" or none for stdin) through logread in time order, keeps the
  *	records that pass the time range and filters, and feeds them to
  *	its consumer.  Malformed lines never stop a review: they are
- *	counted and listed (file:line: reason), on stdout in summary,
- *	on stderr for search and explain, whose stdout is data.
+ *	counted and listed (file:line: reason), on stdout in summary and
+ *	report, on stderr for search and explain, whose stdout is data.
  * EXIT STATUS
  *	0 done; 1 search or explain found nothing; 2 bad usage, or an
  *	input could not be read (the review still covers the others).
@@ -31,7 +31,7 @@
 #include "str.h"
 
 enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
-	OPT_HELP };
+	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_HELP };
 
 /* the filter options, shared by every subcommand */
 static const struct {
@@ -59,8 +59,11 @@ struct logcmd {
 	struct lr_filter filter;
 	size_t	 errors;		/* malformed lines listed */
 	size_t	 top;
+	size_t	 rejects;
 	size_t	 limit;			/* search: 0 = all */
 	bool	 json;
+	const char *html;
+	const char *title;
 	char	**files;
 	int	 nfiles;
 	uint64_t left_out;
@@ -78,6 +81,8 @@ usage(FILE *f)
 	    "       mailwarden log search [options] [--json] [--limit N] "
 	    "[FILE...]\n"
 	    "       mailwarden log explain [options] QUEUEID|MESSAGE-ID "
+	    "[FILE...]\n"
+	    "       mailwarden log report --html OUT.html [options] "
 	    "[FILE...]\n\n"
 	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
 	    "are read in\ntime order); '-' or no FILE reads standard "
@@ -92,9 +97,13 @@ usage(FILE *f)
 	    "90s 30m 24h 7d 2w\n\n"
 	    "other options:\n"
 	    "  --errors N      malformed lines to list (default 10)\n"
-	    "  --top N         rows in top tables (default 10)\n"
+	    "  --top N         rows in top tables (summary 10, report 15)\n"
 	    "  --json          search: print matching lines as JSON lines\n"
-	    "  --limit N       search: stop after N matches\n");
+	    "  --limit N       search: stop after N matches\n"
+	    "  --html OUT      report: write the HTML page to OUT\n"
+	    "  --rejects N     report: latest rejects shown (default 50, "
+	    "max %d)\n"
+	    "  --title TEXT    report: page title\n", LR_REJECTS_MAX);
 }
 
 /* count_arg - a bounded count option */
@@ -130,6 +139,12 @@ parse_args(struct logcmd *c, int argc, char **argv)
 	opts[k++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
 	opts[k++] = (struct option){ "limit", required_argument, NULL,
 	    OPT_LIMIT };
+	opts[k++] = (struct option){ "html", required_argument, NULL,
+	    OPT_HTML };
+	opts[k++] = (struct option){ "rejects", required_argument, NULL,
+	    OPT_REJECTS };
+	opts[k++] = (struct option){ "title", required_argument, NULL,
+	    OPT_TITLE };
 	opts[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
 
@@ -159,6 +174,12 @@ parse_args(struct logcmd *c, int argc, char **argv)
 			rc = count_arg("limit", optarg, UINT32_MAX,
 			    &c->limit) ? 2 : 0;
 			break;
+		case OPT_HTML: c->html = optarg; break;
+		case OPT_REJECTS:
+			rc = count_arg("rejects", optarg, LR_REJECTS_MAX,
+			    &c->rejects) ? 2 : 0;
+			break;
+		case OPT_TITLE: c->title = optarg; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); rc = -1; break;
 		default: usage(stderr); rc = 2; break;
@@ -387,6 +408,95 @@ run_explain(struct logcmd *c)
 	return rc ? rc : matched ? 0 : 1;
 }
 
+/* write_file - replace path with data atomically (temp file + rename) */
+static int
+write_file(const char *path, const struct buf *data)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp), rc = -1;
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "mailwarden log report: %s: %s\n", tmp,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	if (fwrite(data->data, 1, data->len, f) == data->len &&
+	    fchmod(fd, 0644) == 0 && fclose(f) == 0) {
+		if (rename(tmp, path) == 0)
+			rc = 0;
+	} else
+		(void)fclose(f);
+	if (rc < 0) {
+		fprintf(stderr, "mailwarden log report: %s: %s\n", path,
+		    strerror(errno));
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+static char *
+inputs_line(const struct logcmd *c)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	for (i = 0; i < c->nfiles && b.len < 400; i++) {
+		if (i)
+			buf_addc(&b, ' ');
+		buf_adds(&b, c->files[i]);
+	}
+	if (i < c->nfiles)
+		buf_printf(&b, " and %d more", c->nfiles - i);
+	if (c->nfiles == 0)
+		buf_adds(&b, "standard input");
+	return buf_steal(&b);
+}
+
+static int
+run_report(struct logcmd *c)
+{
+	struct lr_html_opts ho;
+	struct logread *r;
+	struct lr_summary *s;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	char *inputs;
+	int rc;
+
+	if (c->html == NULL) {
+		fprintf(stderr, "mailwarden log report: --html OUT.html is "
+		    "required\n");
+		return 2;
+	}
+	r = open_logs(c, c->files, c->nfiles);
+	s = lr_summary_new(c->rejects ? c->rejects : 50);
+	while (next_record(c, r, &rec))
+		lr_summary_add(s, &rec);
+	inputs = inputs_line(c);
+	memset(&ho, 0, sizeof(ho));
+	ho.title = c->title;
+	ho.top = c->top ? c->top : 15;
+	ho.generated = c->now;
+	ho.left_out = left_out(c, r);
+	ho.inputs = inputs;
+	lr_html_report(s, logread_stats(r), &ho, &out);
+	rc = write_file(c->html, &out) < 0 ? 2 : input_status(r, false);
+	if (logread_stats(r)->malformed)
+		fprintf(stderr, "mailwarden log report: %llu malformed line(s), "
+		    "listed in the report\n",
+		    (unsigned long long)logread_stats(r)->malformed);
+	free(inputs);
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct logcmd *);
@@ -394,6 +504,7 @@ static const struct {
 	{ "summary", run_summary },
 	{ "search", run_search },
 	{ "explain", run_explain },
+	{ "report", run_report },
 };
 
 int
@@ -413,7 +524,7 @@ cli_log(int argc, char **argv)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
 		fprintf(stderr, "mailwarden log: unknown command '%s' "
-		    "(summary, search, explain)\n", argv[1]);
+		    "(summary, search, explain, report)\n", argv[1]);
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));

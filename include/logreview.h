@@ -1,6 +1,6 @@
 /*
  * logreview.h - reviewing verdict logs: records, filters, summary,
- * explain
+ * explain, HTML report
  *
  * DESCRIPTION
  *	struct logrec is a typed view of one verdict log record (see
@@ -256,5 +256,18 @@ void	 lr_input_report(const struct logread_stats *, struct buf *);
 
 /* lr_explain - one record's story in plain words (terminal-safe) */
 void	 lr_explain(const struct logrec *, struct buf *);
+
+struct lr_html_opts {
+	const char *title;		/* NULL: "mailwarden verdict report" */
+	size_t	 top;			/* rows in top tables */
+	double	 generated;		/* epoch seconds shown in the page */
+	uint64_t left_out;		/* records outside range/filters */
+	const char *inputs;		/* e.g. "v.log v.log.1.gz" */
+};
+
+/* lr_html_report - a self-contained HTML page (inline CSS and SVG) */
+void	 lr_html_report(const struct lr_summary *,
+	    const struct logread_stats *, const struct lr_html_opts *,
+	    struct buf *);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * check_logreview.c - `mailwarden log`: reader, time, filters, top-k,
- * summary, explain, on hand-made logs in tests/data/logreview
+ * summary, explain, HTML report, on hand-made logs in tests/data/logreview
  */
 #include "config.h"
 
@@ -875,6 +875,119 @@ START_TEST(test_explain_survives_missing_fields)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* html                                                                */
+/* ------------------------------------------------------------------ */
+
+static char *
+report_of(char **files, size_t n)
+{
+	struct logread *r = logread_open(files, n, 20);
+	struct lr_summary *s = lr_summary_new(50);
+	struct lr_html_opts o;
+	const struct logline *l;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		lr_summary_add(s, &rec);
+	}
+	memset(&o, 0, sizeof(o));
+	o.generated = 1795000000;
+	o.inputs = "<script>inputs</script>";
+	o.title = "report <b>title</b>";
+	lr_html_report(s, logread_stats(r), &o, &out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	return buf_steal(&out);
+}
+
+static bool
+has_icase(const char *hay, const char *needle)
+{
+	return strcasestr(hay, needle) != NULL;
+}
+
+START_TEST(test_html_escapes_everything_from_the_log)
+{
+	static const char *const forbidden[] = { "<script", "<img", "<b>helo",
+	    "<b>title",
+	    "<iframe", "<link", "<object", "url(", "@import", "onerror=\"",
+	    "src=\"", "href=\"http", "<svg onload" };
+	static const char *const present[] = {
+	    "&lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;",
+	    "&lt;script&gt;alert(&#39;sym&#39;)&lt;/script&gt;",
+	    "report &lt;b&gt;title&lt;/b&gt;", "&lt;script&gt;inputs",
+	    "Content-Security-Policy", "default-src 'none'" };
+	char *files[] = { lr_path("hostile.log"), lr_path("mixed.log") };
+	char *html = report_of(files, 2);
+	size_t i;
+
+	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+		ck_assert_msg(!has_icase(html, forbidden[i]), "found '%s'",
+		    forbidden[i]);
+	for (i = 0; i < sizeof(present) / sizeof(present[0]); i++)
+		ck_assert_msg(strstr(html, present[i]) != NULL, "no '%s'",
+		    present[i]);
+	ck_assert(utf8_valid(html, strlen(html)));
+	free(html);
+}
+END_TEST
+
+START_TEST(test_html_has_charts_and_linked_explanations)
+{
+	static const char *const ids[] = { "id=\"chart-hourly\"",
+	    "id=\"chart-scores\"", "class=\"threshold-tag\"",
+	    "class=\"threshold-reject\"", "id=\"chart-auth\"",
+	    "class=\"rate-SPF\"", "id=\"chart-symbols\"",
+	    "id=\"chart-reject-ips\"", "id=\"chart-reject-domains\"",
+	    "id=\"reject-table\"", "id=\"input\"", "malformed.log:13: raw" };
+	char *files[] = { lr_path("mixed.log"), lr_path("hostile.log"),
+	    lr_path("malformed.log") };
+	char *html = report_of(files, 3), *p, *q;
+	char want[64];
+	size_t i, links = 0;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		ck_assert_msg(strstr(html, ids[i]) != NULL, "no %s", ids[i]);
+	/* every in-page link has its target */
+	for (p = html; (p = strstr(p, "href=\"#")) != NULL; p = q) {
+		p += 7;
+		q = strchr(p, '"');
+		ck_assert_ptr_nonnull(q);
+		ck_assert_uint_lt((size_t)(q - p), 40);
+		snprintf(want, sizeof(want), "id=\"%.*s\"", (int)(q - p), p);
+		ck_assert_msg(strstr(html, want) != NULL, "no target %s", want);
+		links++;
+	}
+	/* 7 rejects (4 hostile, 3 mixed), each linked and its way back */
+	ck_assert_uint_eq(links, 14);
+	ck_assert_ptr_nonnull(strstr(html, "id=\"explain-7\""));
+	ck_assert_ptr_null(strstr(html, "id=\"explain-8\""));
+	free(html);
+}
+END_TEST
+
+START_TEST(test_html_empty_log_still_renders)
+{
+	char *files[] = { lr_path("malformed.log") };
+	struct lr_summary *s = lr_summary_new(5);
+	struct logread *r = logread_open(files, 1, 5);
+	struct lr_html_opts o;
+	struct buf out = BUF_INIT;
+
+	memset(&o, 0, sizeof(o));
+	lr_html_report(s, logread_stats(r), &o, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "No scored messages"));
+	ck_assert_ptr_nonnull(strstr(out.data, "No rejects"));
+	ck_assert_ptr_nonnull(strstr(out.data, "</html>"));
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
 static Suite *
 logreview_suite(void)
 {
@@ -929,6 +1042,11 @@ logreview_suite(void)
 	tcase_add_test(tc, test_explain_survives_missing_fields);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("html");
+	tcase_add_test(tc, test_html_escapes_everything_from_the_log);
+	tcase_add_test(tc, test_html_has_charts_and_linked_explanations);
+	tcase_add_test(tc, test_html_empty_log_still_renders);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
