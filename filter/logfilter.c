@@ -333,18 +333,37 @@ msgid_match(const struct lr_filter *f, const char *id)
 	return false;
 }
 
-/* find_icase - does hay[0..n) contain needle, ASCII case-insensitively? */
+/*
+ * find_icase - does hay[0..n) contain needle, ASCII case-insensitively?
+ * The scan jumps with memchr() to a byte of the needle that has no case
+ * (digit, '.', '@', '_', ...) when there is one: queue ids, addresses,
+ * domains and symbol names all have one, and JSON text is full of the
+ * letters they start with.
+ */
 static bool
 find_icase(const char *hay, size_t n, const char *needle)
 {
-	size_t m = strlen(needle), i;
-	int first = ch_lower((unsigned char)*needle);
+	size_t m = strlen(needle), k = 0;
+	const char *p, *end;
 
 	if (m == 0)
 		return true;
-	for (i = 0; i + m <= n; i++)
-		if (ch_lower((unsigned char)hay[i]) == first &&
-		    str_nieq(hay + i, m, needle, m))
+	if (m > n)
+		return false;
+	while (k < m && ch_is_alpha((unsigned char)needle[k]))
+		k++;
+	if (k == m) {
+		/* letters only: try every position */
+		for (p = hay; p + m <= hay + n; p++)
+			if (str_nieq(p, m, needle, m))
+				return true;
+		return false;
+	}
+	/* the anchor needle[k] can only sit in hay[k .. n - m + k] */
+	end = hay + n - m + k + 1;
+	for (p = hay + k; p < end &&
+	    (p = memchr(p, needle[k], (size_t)(end - p))) != NULL; p++)
+		if (str_nieq(p - k, m, needle, m))
 			return true;
 	return false;
 }
@@ -408,10 +427,26 @@ nets_may_hold(const char *line, size_t n, const struct lr_filter *f)
 	return f->nnets == 0;
 }
 
+/* has_hiding_escape - a \u or \/ escape, which can spell any text */
+static bool
+has_hiding_escape(const char *line, size_t n)
+{
+	const char *p = line, *end = line + n;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (++p == end)
+			return false;
+		if (*p == 'u' || *p == '/')
+			return true;
+		p++;		/* skip what a \\ or other escape stands for */
+	}
+	return false;
+}
+
 bool
 lr_filter_may_match(const struct lr_filter *f, const char *line, size_t n)
 {
-	if (memmem(line, n, "\\u", 2) || memmem(line, n, "\\/", 2))
+	if (has_hiding_escape(line, n))
 		return true;
 	return nets_may_hold(line, n, f) &&
 	    may_hold(line, n, &f->qids, false) &&

@@ -434,28 +434,47 @@ START_TEST(test_filter_selects_records)
 }
 END_TEST
 
+static const struct {
+	enum lr_fkey key;
+	const char *value, *line;
+	bool	 want;
+} prefilter_cases[] = {
+	{ LR_F_QUEUE_ID, "abc", "{\"queue_id\":\"ABC\"}", true },
+	{ LR_F_QUEUE_ID, "abc", "{\"queue_id\":\"XYZ\"}", false },
+	/* an escape can hide any character: always a candidate */
+	{ LR_F_QUEUE_ID, "abc", "{\"queue_id\":\"\\u0041BC\"}", true },
+	{ LR_F_SENDER, "a.b", "{\"x\":\"a\\/b\"}", true },
+	/* anchored on a caseless byte, at either end of the line */
+	{ LR_F_QUEUE_ID, "ab1", "AB1", true },
+	{ LR_F_QUEUE_ID, "ab1", "xxAB1", true },
+	{ LR_F_QUEUE_ID, "1ab", "1ABxx", true },
+	{ LR_F_QUEUE_ID, "ab1", "AB", false },
+	{ LR_F_QUEUE_ID, "ab1", "b1ab1", true },
+	{ LR_F_QUEUE_ID, "ab1", "ab2ab", false },
+	{ LR_F_IP, "203.0.113.0/24", "\"ip\":\"203.0.113.9\"", true },
+	{ LR_F_IP, "203.0.113.0/24", "\"ip\":\"203.0.114.9\"", false },
+	{ LR_F_IP, "203.0.113.0/24", "\"::ffff:203.0.113.9\"", true },
+	/* IPv6 and short prefixes have no literal form */
+	{ LR_F_IP, "2001:db8::/32", "{}", true },
+	{ LR_F_IP, "10.0.0.0/7", "{}", true },
+	/* patterns and non-ASCII values cannot be looked for literally */
+	{ LR_F_SYMBOL, "X*", "{}", true },
+	{ LR_F_SYMBOL, "XY", "{}", false },
+	{ LR_F_SENDER, "b\xc3\xa9.example", "{}", true },
+};
+
 START_TEST(test_filter_prefilter_rules_out_only_non_matches)
 {
-	/* literal values are looked for in the raw text, escapes defeat it */
-	static const char *lines[] = {
-		"{\"queue_id\":\"ABC\"}",
-		"{\"queue_id\":\"\\u0041BC\"}",
-		"{\"queue_id\":\"XYZ\"}",
-	};
-	static const bool want[] = { true, true, false };
 	struct lr_filter f;
 	struct buf why = BUF_INIT;
-	size_t i;
 
 	lr_filter_init(&f);
-	lr_filter_add(&f, LR_F_QUEUE_ID, "abc", 0, &why);
-	for (i = 0; i < 3; i++)
-		ck_assert_msg(lr_filter_may_match(&f, lines[i],
-		    strlen(lines[i])) == want[i], "line %zu", i);
-	lr_filter_release(&f);
-	/* a symbol pattern cannot be looked for literally */
-	lr_filter_add(&f, LR_F_SYMBOL, "X*", 0, &why);
-	ck_assert(lr_filter_may_match(&f, lines[2], strlen(lines[2])));
+	ck_assert_int_eq(lr_filter_add(&f, prefilter_cases[_i].key,
+	    prefilter_cases[_i].value, 0, &why), 0);
+	ck_assert_msg(lr_filter_may_match(&f, prefilter_cases[_i].line,
+	    strlen(prefilter_cases[_i].line)) == prefilter_cases[_i].want,
+	    "%s in %s: want %d", prefilter_cases[_i].value,
+	    prefilter_cases[_i].line, prefilter_cases[_i].want);
 	lr_filter_release(&f);
 	buf_release(&why);
 }
@@ -1016,7 +1035,8 @@ logreview_suite(void)
 	tc = tcase_create("filter");
 	tcase_add_loop_test(tc, test_filter_selects_records, 0,
 	    sizeof(filter_cases) / sizeof(filter_cases[0]));
-	tcase_add_test(tc, test_filter_prefilter_rules_out_only_non_matches);
+	tcase_add_loop_test(tc, test_filter_prefilter_rules_out_only_non_matches,
+	    0, sizeof(prefilter_cases) / sizeof(prefilter_cases[0]));
 	tcase_add_loop_test(tc, test_filter_rejects_bad_values, 0,
 	    sizeof(bad_filters) / sizeof(bad_filters[0]));
 	suite_add_tcase(s, tc);
