@@ -67,6 +67,7 @@ static const char css[] =
 	"th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;"
 	"vertical-align:top;word-break:break-all}"
 	"th{background:#eef1f4}td.n{text-align:right;white-space:nowrap}"
+	"td.t{white-space:nowrap;word-break:normal}"
 	".legend span{display:inline-block;margin-right:14px}"
 	".legend i{display:inline-block;width:11px;height:11px;"
 	"margin-right:4px;vertical-align:-1px}"
@@ -647,7 +648,7 @@ rejects_table(struct buf *o, const struct lr_summary *s)
 	    "<th>queue id</th><th>client</th><th>sender</th><th>score</th>"
 	    "<th>symbols</th></tr>\n");
 	for (i = 0; (j = lr_reject_at(s, i)) != NULL; i++) {
-		buf_adds(o, "<tr><td>");
+		buf_adds(o, "<tr><td class=\"t\">");
 		if (j->has_time)
 			fmt_time(o, j->time, "%Y-%m-%d %H:%M:%S");
 		buf_printf(o, "</td><td><a href=\"#explain-%zu\">", i + 1);
