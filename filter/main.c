@@ -92,7 +92,8 @@ usage(FILE *f)
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
-	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n"
+	    "  log      review verdict logs: summary, search, explain, report\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -455,6 +456,8 @@ main(int argc, char **argv)
 		return cli_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dmarc") == 0)
 		return cli_dmarc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "log") == 0)
+		return cli_log(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
