@@ -85,9 +85,8 @@ now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* open_resolver - from command line overrides, else the engine's */
-static struct dns_resolver *
-open_resolver(const struct conf *c, char **servers, size_t ns, char **zones,
+struct dns_resolver *
+cli_resolver(const struct conf *c, char **servers, size_t ns, char **zones,
     size_t nz, double timeout, long retries)
 {
 	struct dns_resolver *r = NULL;
@@ -176,7 +175,7 @@ cli_dns(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if ((r = open_resolver(eng->conf, servers, ns, zones, nz, timeout,
+	if ((r = cli_resolver(eng->conf, servers, ns, zones, nz, timeout,
 	    retries)) == NULL) {
 		rc = 1;
 		goto out;

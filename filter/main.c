@@ -421,6 +421,8 @@ main(int argc, char **argv)
 		return cli_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
+	if (strcmp(argv[1], "spf") == 0)
+		return cli_spf(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -24,4 +24,14 @@ int	cli_spf(int argc, char **argv);
  */
 struct engine *cli_load_engine(const char *path);
 
+/*
+ * cli_resolver - a resolver for dns/spf: zone files if any are given,
+ * else ldns with the given servers (or the configured ones); timeout
+ * <= 0 and retries < 0 keep the configured values.  Prints errors.
+ */
+struct conf;
+struct dns_resolver *cli_resolver(const struct conf *, char **servers,
+	    size_t nservers, char **zones, size_t nzones, double timeout,
+	    long retries);
+
 #endif
