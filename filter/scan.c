@@ -39,6 +39,7 @@ struct scan_step {
 static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -227,6 +227,10 @@ result_ok(yaml_document_t *d, yaml_node_t *want, enum spf_result got,
 	yaml_node_item_t *it;
 	bool ok = false;
 
+	if (want == NULL) {
+		buf_adds(shown, "(no result given)");
+		return false;
+	}
 	if (want->type == YAML_SCALAR_NODE) {
 		buf_adds(shown, scalar(want));
 		return strcmp(scalar(want), spf_result_name(got)) == 0;
@@ -235,6 +239,8 @@ result_ok(yaml_document_t *d, yaml_node_t *want, enum spf_result got,
 	    it < want->data.sequence.items.top; it++) {
 		const char *w = scalar(yaml_document_get_node(d, *it));
 
+		if (w == NULL)
+			continue;
 		buf_printf(shown, "%s%s", shown->len ? "|" : "", w);
 		if (strcmp(w, spf_result_name(got)) == 0)
 			ok = true;
