@@ -10,6 +10,8 @@
 #include "buf.h"
 #include "dns.h"
 #include "engine.h"
+#include "psl.h"
+#include "str.h"
 #include "strmap.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -24,6 +26,7 @@ engine_destroy(struct engine *e)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
 	dns_resolver_free(e->dns);
+	psl_free(e->psl);
 	conf_free(e->conf);
 	free(e);
 }
@@ -96,6 +99,9 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 			goto fail;
 	}
 	if (engine_dns(e, why) < 0)
+		goto fail;
+	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
+	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 		goto fail;
 	*out = e;
 	return 0;

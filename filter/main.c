@@ -89,7 +89,8 @@ usage(FILE *f)
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
-	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n\n"
+	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -423,6 +424,8 @@ main(int argc, char **argv)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(argv[1], "spf") == 0)
 		return cli_spf(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dmarc") == 0)
+		return cli_dmarc(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

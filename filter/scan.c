@@ -40,6 +40,7 @@ static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
 	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
+	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -17,6 +17,7 @@ int	cli_scan(int argc, char **argv);
 int	cli_config(int argc, char **argv);
 int	cli_dns(int argc, char **argv);
 int	cli_spf(int argc, char **argv);
+int	cli_dmarc(int argc, char **argv);
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the

@@ -20,5 +20,7 @@ void	step_lists_end(struct scan *, void *);
 void	*step_spf_begin(struct scan *);
 void	step_spf_end(struct scan *, void *);
 void	step_spf_free(void *);
+/* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
+void	step_dmarc_end(struct scan *, void *);
 
 #endif

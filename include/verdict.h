@@ -73,6 +73,16 @@ struct verdict {
 
 	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
 
+	/*
+	 * quarantine: the message is accepted (or tagged) but the MTA is
+	 * asked to hold it in its quarantine.  milter.c honours it for
+	 * ACTION_ACCEPT and ACTION_TAG by calling smfi_quarantine(ctx,
+	 * quarantine_reason) after the header edits (SMFIF_QUARANTINE is
+	 * already negotiated); scan prints it.  Set with verdict_quarantine.
+	 */
+	bool	 quarantine;
+	char	*quarantine_reason;
+
 	double	 tag_score, reject_score;	/* thresholds used */
 	double	 elapsed_ms;
 	double	 dns_ms;
@@ -129,6 +139,9 @@ void	verdict_floor(struct verdict *, enum action, const char *symbol);
 /* verdict_add_header - a field to prepend (value: "\n\t" folds) */
 void	verdict_add_header(struct verdict *, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* verdict_quarantine - ask the MTA to quarantine; the first reason stays */
+void	verdict_quarantine(struct verdict *, const char *reason_fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 const struct symbol *verdict_symbol(const struct verdict *, const char *);
 void	verdict_decide(struct verdict *, const struct conf *);
 

@@ -529,8 +529,9 @@ spf_engine(const char *extra)
 	struct buf text = BUF_INIT;
 	struct engine *e;
 
-	buf_printf(&text, "dns_zone_files = %s\nauthserv_id = mx.test\n%s",
-	    zone, extra);
+	/* DMARC off unless a test turns it on: the From here is fixed */
+	buf_printf(&text, "dns_zone_files = %s\nauthserv_id = mx.test\n"
+	    "dmarc = no\n%s", zone, extra);
 	e = test_engine(text.data);
 	buf_release(&text);
 	free(zone);
@@ -669,6 +670,35 @@ START_TEST(test_spf_scan_outcome_for_dmarc_and_log)
 }
 END_TEST
 
+/* the SPF outcome reaches DMARC (step_dmarc's adapter reads s->spf) */
+START_TEST(test_spf_scan_feeds_dmarc)
+{
+	struct engine *e = spf_engine("dmarc = yes\n");
+	struct msg *m;
+	struct scan *s;
+	struct buf line = BUF_INIT;
+
+	s = test_scan_text(e, "192.0.2.5", "h.example", "a@pass.example.org",
+	    "b@example.net", msgtext, sizeof(msgtext) - 1, &m);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DMARC_PASS"));
+	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	scan_log_line(s, &line);
+	ck_assert_msg(strstr(buf_cstr(&line), "\"domain\":\"pass.example.org\","
+	    "\"result\":\"pass\"") != NULL, "%s", buf_cstr(&line));
+	buf_release(&line);
+	scan_free(&s);
+	msg_free(&m);
+	s = test_scan_text(e, "198.51.100.1", "h.example",
+	    "a@pass.example.org", "b@example.net", msgtext,
+	    sizeof(msgtext) - 1, &m);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DMARC_REJECT"));
+	ck_assert_int_eq(s->verdict.action, ACTION_REJECT);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
 START_TEST(test_spf_scan_received_spf_header)
 {
 	struct engine *e = spf_engine("spf_received_header = yes\n");
@@ -794,6 +824,7 @@ spf_suite(void)
 	tcase_add_loop_test(tc, test_spf_scan_table, 0,
 	    sizeof(scan_cases) / sizeof(scan_cases[0]));
 	tcase_add_test(tc, test_spf_scan_outcome_for_dmarc_and_log);
+	tcase_add_test(tc, test_spf_scan_feeds_dmarc);
 	tcase_add_test(tc, test_spf_scan_received_spf_header);
 	tcase_add_test(tc, test_spf_scan_without_client_address);
 	tcase_add_test(tc, test_spf_scan_disabled_and_trusted);
