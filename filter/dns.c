@@ -87,6 +87,7 @@ struct dns_resolver {
 	pthread_t *workers;
 	unsigned nworkers;
 	bool	 stopping;
+	unsigned refs;			/* the owner's + one per worker */
 };
 
 static const char *const status_names[] = {
@@ -262,6 +263,7 @@ dns_resolver_new_opts(const struct dns_backend *be, void *impl,
 		r->nbuckets <<= 1;
 	r->buckets = xcalloc(r->nbuckets, sizeof(*r->buckets));
 	r->queue = xcalloc(r->opts.prefetch_queue, sizeof(*r->queue));
+	r->refs = 1;
 	return r;
 }
 
@@ -671,12 +673,21 @@ dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 
 /* ---- prefetch pool ---- */
 
+static void resolver_destroy(struct dns_resolver *);
+
+/*
+ * worker_main - run queued prefetches.  Workers are detached and hold a
+ * reference: dns_resolver_free() never waits for a query in flight (a
+ * dead server would hold a reload or a `scan` exit for the full query
+ * timeout); the last worker out frees the resolver.
+ */
 static void *
 worker_main(void *arg)
 {
 	struct dns_resolver *r = arg;
 	struct centry *e;
 	struct dns_answer *a;
+	bool last;
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
@@ -701,7 +712,10 @@ worker_main(void *arg)
 		entry_finish(r, e, a);
 		entry_unref(e);
 	}
+	last = --r->refs == 0;
 	pthread_mutex_unlock(&r->lock);
+	if (last)
+		resolver_destroy(r);
 	return NULL;
 }
 
@@ -709,15 +723,19 @@ worker_main(void *arg)
 static void
 start_workers(struct dns_resolver *r)
 {
+	pthread_t tid;
 	unsigned i;
 
 	r->workers = xcalloc(r->opts.prefetch_threads, sizeof(pthread_t));
 	for (i = 0; i < r->opts.prefetch_threads; i++) {
-		if (pthread_create(&r->workers[i], NULL, worker_main, r) != 0) {
+		if (pthread_create(&tid, NULL, worker_main, r) != 0) {
 			log_warn("dns: cannot start prefetch thread %u", i);
 			break;
 		}
+		pthread_detach(tid);
+		r->workers[i] = tid;
 		r->nworkers++;
+		r->refs++;
 	}
 }
 
@@ -778,23 +796,13 @@ dns_resolver_flush(struct dns_resolver *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
-void
-dns_resolver_free(struct dns_resolver *r)
+/* resolver_destroy - free everything; no thread uses r any more */
+static void
+resolver_destroy(struct dns_resolver *r)
 {
 	struct centry *e;
-	unsigned i;
 	size_t b;
 
-	if (r == NULL)
-		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->qcv);
-	pthread_mutex_unlock(&r->lock);
-	for (i = 0; i < r->nworkers; i++)
-		pthread_join(r->workers[i], NULL);
-	free(r->workers);
-	/* no thread uses r any more: drop the queue and the table */
 	for (; r->qlen > 0; r->qlen--) {
 		entry_unref(r->queue[r->qhead]);
 		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
@@ -802,6 +810,7 @@ dns_resolver_free(struct dns_resolver *r)
 	for (b = 0; b < r->nbuckets; b++)
 		while ((e = r->buckets[b]) != NULL)
 			table_remove(r, e);
+	free(r->workers);
 	free(r->queue);
 	free(r->buckets);
 	pthread_cond_destroy(&r->qcv);
@@ -810,4 +819,20 @@ dns_resolver_free(struct dns_resolver *r)
 	if (r->backend->free)
 		r->backend->free(r->impl);
 	free(r);
+}
+
+void
+dns_resolver_free(struct dns_resolver *r)
+{
+	bool last;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->qcv);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		resolver_destroy(r);
 }

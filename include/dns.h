@@ -146,6 +146,11 @@ enum dns_status dns_lookup(struct dns_resolver *, const char *name,
 /* dns_prefetch - start (name, type) in the background; never blocks */
 void	 dns_prefetch(struct dns_resolver *, const char *name, uint16_t type);
 void	 dns_answer_free(struct dns_answer *);
+/*
+ * dns_resolver_free - release the owner's reference; returns at once.
+ * No lookup may be running or start; prefetches still in flight finish
+ * in the background and the last of them frees the resolver.
+ */
 void	 dns_resolver_free(struct dns_resolver *);
 
 /* dns_name_valid - the check dns_lookup() applies before querying */

@@ -108,6 +108,8 @@ static const char zone[] =
     "short 5 A 192.0.2.5\n"
     "slow DELAY 150\n"
     "slow A 192.0.2.9\n"
+    "slower DELAY 1500\n"
+    "slower A 192.0.2.8\n"
     "space\\032name A 192.0.2.11\n"
     "Upper TXT \"case\"\n"
     "1.2.0.192.in-addr.arpa. PTR mx1.example.com.\n"
@@ -607,6 +609,22 @@ START_TEST(test_dns_prefetch_without_threads_does_nothing)
 }
 END_TEST
 
+START_TEST(test_dns_free_does_not_wait_for_prefetches)
+{
+	struct dns_resolver *r = zone_resolver(100, 2);
+	double t0;
+
+	dns_prefetch(r, "slower.example.com", DNS_T_A);
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);	/* running */
+	t0 = ms_now();
+	dns_resolver_free(r);
+	ck_assert_msg(ms_now() - t0 < 200, "free waited %.1f ms",
+	    ms_now() - t0);
+	/* the worker finishes in the background and frees the resolver */
+	nanosleep(&(struct timespec){ 1, 600000000 }, NULL);
+}
+END_TEST
+
 START_TEST(test_dns_free_with_prefetches_in_flight)
 {
 	struct dns_resolver *r = zone_resolver(100, 1);
@@ -1021,6 +1039,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_dns_prefetch_overlaps_and_is_shared);
 	tcase_add_test(tc, test_dns_prefetch_without_threads_does_nothing);
 	tcase_add_test(tc, test_dns_free_with_prefetches_in_flight);
+	tcase_add_test(tc, test_dns_free_does_not_wait_for_prefetches);
 	tcase_add_test(tc, test_dns_cache_survives_concurrent_churn);
 	suite_add_tcase(s, tc);
 
