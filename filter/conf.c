@@ -115,8 +115,9 @@ static const struct conf_key conf_keys[] = {
 	{ "dns_servers", CT_LIST, OFF(dns_servers), "", NOLIM,
 	  check_dns_server, "DNS servers, ADDR[:PORT] or [IPV6]:PORT, asked "
 	  "in order (empty: the nameservers of dns_resolv_conf)" },
-	{ "dns_resolv_conf", CT_STR, OFF(dns_resolv_conf), "/etc/resolv.conf",
-	  NOLIM, NULL, "where the nameservers come from without dns_servers" },
+	{ "dns_resolv_conf", CT_STR, OFF(dns_resolv_conf), "", NOLIM, NULL,
+	  "file naming the nameservers when dns_servers is empty (empty: "
+	  "/etc/resolv.conf, or 127.0.0.1 without one)" },
 	{ "dns_timeout", CT_UINT, OFF(dns_timeout), "2000", 10, 60000, NULL,
 	  "milliseconds to wait for one server's reply to one try" },
 	{ "dns_retries", CT_UINT, OFF(dns_retries), "1", 0, 10, NULL,

@@ -141,7 +141,7 @@ walk_answer(const ldns_pkt *p, const char *qname, uint16_t qtype,
 
 	if (strlen(qname) >= endsz)
 		return -1;
-	strcpy(end, qname);
+	memcpy(end, qname, strlen(qname) + 1);
 	for (hop = 0; hop <= DNS_MAX_CNAME; hop++) {
 		cname = NULL;
 		for (i = 0; i < n; i++) {

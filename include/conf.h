@@ -66,7 +66,7 @@ struct conf {
 
 	/* DNS (dns.h) */
 	struct strlist dns_servers;	/* empty: dns_resolv_conf */
-	char	*dns_resolv_conf;
+	char	*dns_resolv_conf;		/* "": /etc/resolv.conf */
 	uint64_t dns_timeout;		/* ms, one try at one server */
 	uint64_t dns_retries;
 	uint64_t dns_message_timeout;	/* ms for all lookups of a message */
