@@ -25,6 +25,9 @@ dnsserver.skip_unless_nsd()
 
 # The DNS the milter sees: a real nsd serving these zones.
 ZONES = {
+    # top-level zones, so that the DMARC tree walk gets NXDOMAIN as it
+    # would from the real DNS (a server that is not authoritative refuses)
+    "com": "", "org": "", "net": "", "example": "",
     "example.org": '''
         @       TXT "v=spf1 ip4:192.0.2.10 -all"
         _dmarc  TXT "v=DMARC1; p=none"
