@@ -887,6 +887,29 @@ dmarc_evaluate(struct dns_resolver *r, struct dns_budget *b,
 		    "while checking alignment", c.tempname);
 		goto done;
 	}
+	/*
+	 * An SPF or DKIM check that could not complete (temperror) for an
+	 * identifier that aligns might have passed: the outcome depends
+	 * on it, so it is temperror, not fail.
+	 */
+	if (in->spf == AUTH_TEMPERROR && in->spf_domain && *in->spf_domain &&
+	    align(&c, &as, in->author, in->spf_domain, o->rec.aspf) != 0) {
+		o->result = DMARC_RES_TEMPERROR;
+		snprintf(o->detail, sizeof(o->detail), "SPF temperror for "
+		    "%s, which would align", in->spf_domain);
+		goto done;
+	}
+	for (i = 0; i < in->ndkim; i++) {
+		const struct dmarc_dkim_sig *s = &in->dkim[i];
+
+		if (s->result == AUTH_TEMPERROR &&
+		    align(&c, &as, in->author, s->domain, o->rec.adkim) != 0) {
+			o->result = DMARC_RES_TEMPERROR;
+			snprintf(o->detail, sizeof(o->detail), "DKIM temperror "
+			    "for d=%s, which would align", s->domain);
+			goto done;
+		}
+	}
 	if (choose_policy(&c, in->author, o, true) < 0) {
 		o->result = DMARC_RES_TEMPERROR;
 		snprintf(o->detail, sizeof(o->detail), "DNS failure for %s "
