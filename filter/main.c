@@ -9,8 +9,10 @@
  *	    SIGHUP          reload configuration and lists; a bad file is
  *	                    logged with file:line and the old one stays;
  *	    SIGUSR1         reopen the verdict log (logrotate);
- *	    SIGTERM/SIGINT  stop accepting, let connections in flight finish
- *	                    (up to shutdown_timeout), exit.
+ *	    SIGTERM/SIGINT  drain: refuse new connections and transactions
+ *	                    with 421 4.3.2, let messages in flight run to
+ *	                    their verdict (up to shutdown_timeout; a second
+ *	                    signal cuts it short), stop libmilter, exit 0.
  *
  *	libmilter starts its own signal thread that sigwait()s for HUP, TERM
  *	and INT and stops the filter on any of them; two threads waiting for
@@ -37,6 +39,8 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,14 +138,133 @@ reload(void)
 	buf_release(&why);
 }
 
+/*
+ * Stopping promptly.  libmilter's accept loop holds its listener lock
+ * while it sits in poll() on the listening socket, and smfi_stop()
+ * needs that lock to close the socket: the stop takes effect only
+ * when the poll times out (MI_CHK_TIME, five seconds).  While
+ * smfi_stop() waits, a helper thread connects to our own socket every
+ * few milliseconds; each connection wakes the poll, libmilter accepts
+ * it (it closes at once, an empty session), finds the stop flag set
+ * and leaves the loop.
+ */
+#define MAX_LISTENERS	8
+
+struct poker {
+	struct sockaddr_storage ss[MAX_LISTENERS];
+	socklen_t len[MAX_LISTENERS];
+	size_t	 n;
+	atomic_bool done;
+};
+
+/* find_listeners - the addresses of our listening sockets */
+static void
+find_listeners(struct poker *p)
+{
+	struct sockaddr_storage *ss;
+	socklen_t len;
+	int fd, listening;
+
+	p->n = 0;
+	for (fd = 3; fd < 1024 && p->n < MAX_LISTENERS; fd++) {
+		len = sizeof(listening);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+		    &len) < 0 || !listening)
+			continue;
+		ss = &p->ss[p->n];
+		p->len[p->n] = sizeof(*ss);
+		memset(ss, 0, sizeof(*ss));
+		if (getsockname(fd, (struct sockaddr *)ss, &p->len[p->n]) < 0)
+			continue;
+		if (ss->ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+			if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+				sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		} else if (ss->ss_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+			if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+				sin6->sin6_addr = in6addr_loopback;
+		}
+		p->n++;
+	}
+}
+
+static void *
+poke_listeners(void *arg)
+{
+	struct poker *p = arg;
+	size_t i;
+	int s;
+
+	while (!atomic_load(&p->done)) {
+		for (i = 0; i < p->n; i++) {
+			if ((s = socket(p->ss[i].ss_family, SOCK_STREAM |
+			    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+				continue;
+			(void)connect(s, (struct sockaddr *)&p->ss[i],
+			    p->len[i]);
+			close(s);
+		}
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	}
+	return NULL;
+}
+
+/* stop_milter - smfi_stop(), without waiting for libmilter's poll */
+static void
+stop_milter(void)
+{
+	static struct poker p;
+	pthread_t tid;
+	bool poking;
+
+	find_listeners(&p);
+	atomic_store(&p.done, false);
+	poking = p.n > 0 && pthread_create(&tid, NULL, poke_listeners, &p) == 0;
+	smfi_stop();
+	atomic_store(&p.done, true);
+	if (poking)
+		pthread_join(tid, NULL);
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * signal_thread - HUP, USR1, TERM, INT.  The first TERM or INT drains:
+ * new connections and transactions are refused (421 4.3.2), messages
+ * in flight run to their verdict; when none is left, or after
+ * shutdown_timeout, or at a second TERM/INT, libmilter is stopped.
+ */
 static void *
 signal_thread(void *arg)
 {
 	sigset_t *set = arg;
+	const struct timespec tick = { 0, 50000000 };
+	double deadline = 0;
 	int sig;
 
 	for (;;) {
-		sig = sigwaitinfo(set, NULL);
+		if (stopping) {
+			if (milter_busy() == 0)
+				break;
+			if (mono_s() >= deadline) {
+				log_warn("shutdown_timeout: stopping with %d "
+				    "message(s) in flight (the MTA applies its "
+				    "default action to them)", milter_busy());
+				break;
+			}
+			sig = sigtimedwait(set, NULL, &tick);
+		} else
+			sig = sigwaitinfo(set, NULL);
 		if (sig < 0)
 			continue;
 		switch (sig) {
@@ -154,14 +277,31 @@ signal_thread(void *arg)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			log_info("%s: stopping, %d connection(s) in flight",
-			    sig == SIGTERM ? "SIGTERM" : "SIGINT",
-			    milter_active());
-			stopping = 1;
-			smfi_stop();
-			return NULL;
+			if (stopping) {
+				log_warn("%s again: stopping now with %d "
+				    "message(s) in flight",
+				    sig == SIGTERM ? "SIGTERM" : "SIGINT",
+				    milter_busy());
+				goto stop;
+			} else {
+				struct engine *cur = engine_current();
+
+				deadline = mono_s() +
+				    (double)cur->conf->shutdown_timeout;
+				engine_unref(cur);
+				milter_drain();
+				stopping = 1;
+				log_info("%s: stopping: refusing new mail, %d "
+				    "message(s) in flight, %d connection(s)",
+				    sig == SIGTERM ? "SIGTERM" : "SIGINT",
+				    milter_busy(), milter_active());
+			}
+			break;
 		}
 	}
+stop:
+	stop_milter();
+	return NULL;
 }
 
 /* socket_path - the file of a unix: / local: socket spec, or NULL */
@@ -344,7 +484,7 @@ run_milter(int argc, char **argv)
 	struct buf why = BUF_INIT;
 	struct vlog *vl;
 	pthread_t tid;
-	int ch, foreground = 0, status_fd = -1, rc, waited;
+	int ch, foreground = 0, status_fd = -1, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
@@ -414,18 +554,6 @@ run_milter(int argc, char **argv)
 	rc = smfi_main();
 	if (!stopping)
 		log_err("smfi_main returned unexpectedly (%d)", rc);
-	for (waited = 0; milter_active() > 0; waited++) {
-		struct engine *cur = engine_current();
-		int limit = (int)cur->conf->shutdown_timeout * 10;
-
-		engine_unref(cur);
-		if (waited >= limit) {
-			log_warn("exiting with %d connection(s) in flight",
-			    milter_active());
-			break;
-		}
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-	}
 	log_info("stopped");
 	if (!foreground && eng->conf->pid_file[0])
 		(void)unlink(eng->conf->pid_file);

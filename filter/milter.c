@@ -10,6 +10,15 @@
  *	xxfi_close may be the only callback a connection sees (a probe that
  *	connects and leaves), so it accepts a NULL private pointer.
  *
+ *	Draining (SIGTERM, see main.c): milter_drain() makes new
+ *	connections and new transactions (MAIL FROM) fail with 421 4.3.2,
+ *	while transactions already started run to their verdict.
+ *	milter_busy() counts those transactions, from MAIL FROM to end of
+ *	message, abort or close, so that the daemon can stop as soon as
+ *	none is left.  (libmilter's own smfi_stop() does not finish them:
+ *	with its worker pool, a session waiting for the MTA's next command
+ *	is never served again.)
+ *
  * SECURITY
  *	Everything arriving here is untrusted and is capped by struct msg.
  *	Reply text is reduced to printable ASCII before smfi_setreply().
@@ -19,6 +28,7 @@
 #include <libmilter/mfapi.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +47,12 @@ struct conn {
 	struct msg *msg;
 	struct scan *scan;
 	bool	 leadspc;	/* MTA keeps the space after the colon */
+	bool	 in_txn;	/* between MAIL FROM and its end */
 };
 
 static atomic_int active;
+static atomic_int busy;
+static atomic_bool draining;
 static pthread_mutex_t vlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vlog *verdict_log;
 
@@ -47,6 +60,45 @@ int
 milter_active(void)
 {
 	return atomic_load(&active);
+}
+
+int
+milter_busy(void)
+{
+	return atomic_load(&busy);
+}
+
+void
+milter_drain(void)
+{
+	atomic_store(&draining, true);
+}
+
+/* refuse_draining - 421: the client should come back later */
+static sfsistat
+refuse_draining(SMFICTX *ctx)
+{
+	(void)smfi_setreply(ctx, (char *)"421", (char *)"4.3.2",
+	    (char *)"Mail filter shutting down, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static void
+txn_begin(struct conn *c)
+{
+	if (!c->in_txn) {
+		c->in_txn = true;
+		atomic_fetch_add(&busy, 1);
+	}
+}
+
+static void
+txn_end(struct conn *c)
+{
+	if (c->in_txn) {
+		c->in_txn = false;
+		atomic_fetch_sub(&busy, 1);
+	}
 }
 
 void
@@ -124,6 +176,8 @@ mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (atomic_load(&draining))
+		return refuse_draining(ctx);
 	if (hostaddr == NULL || netaddr_from_sockaddr(hostaddr, &na) < 0)
 		memset(&na, 0, sizeof(na));
 	msg_set_client_addr(c->msg, &na, hostname);
@@ -149,6 +203,10 @@ mw_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	scan_free(&c->scan);
 	msg_reset_transaction(c->msg);
+	txn_end(c);
+	if (atomic_load(&draining))
+		return refuse_draining(ctx);
+	txn_begin(c);
 	msg_set_sender(c->msg, argv[0]);
 	msg_set_auth(c->msg, smfi_getsymval(ctx, "{auth_authen}"));
 	return SMFIS_CONTINUE;
@@ -358,6 +416,7 @@ mw_eom(SMFICTX *ctx)
 	}
 	scan_free(&c->scan);
 	msg_reset_transaction(c->msg);
+	txn_end(c);
 	return rc;
 }
 
@@ -369,6 +428,7 @@ mw_abort(SMFICTX *ctx)
 	if (c) {
 		scan_free(&c->scan);
 		msg_reset_transaction(c->msg);
+		txn_end(c);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -381,6 +441,7 @@ mw_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
+	txn_end(c);
 	scan_free(&c->scan);
 	msg_free(&c->msg);
 	free(c);

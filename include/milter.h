@@ -5,8 +5,11 @@
  *	milter_register() registers the callbacks with libmilter.  The
  *	callbacks only collect bytes into a struct msg and drive the scan
  *	pipeline; the verdict is turned into header edits and a reply at
- *	end of message.  milter_active() counts connections in flight so
- *	that shutdown can wait for them.
+ *	end of message.  milter_active() counts connections,
+ *	milter_busy() transactions in flight (MAIL FROM to end of message).
+ *	After milter_drain() new connections and transactions are refused
+ *	with 421 4.3.2 and those in flight finish: SIGTERM drains, waits
+ *	for milter_busy() to reach 0, then stops libmilter.
  */
 #ifndef MW_MILTER_H
 #define MW_MILTER_H
@@ -18,5 +21,7 @@ int	milter_register(void);
 void	milter_set_vlog(struct vlog *);
 struct vlog *milter_get_vlog(void);
 int	milter_active(void);
+int	milter_busy(void);
+void	milter_drain(void);
 
 #endif

