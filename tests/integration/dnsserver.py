@@ -321,7 +321,9 @@ class DelayProxy:
             try:
                 up.sendto(data, self.upstream)
                 reply = up.recv(65535)
-                self.sock.sendto(reply, client)
+                sock = self.sock        # None once stopped
+                if sock is not None:
+                    sock.sendto(reply, client)
             except OSError:
                 pass
 
