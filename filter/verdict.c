@@ -51,6 +51,11 @@ verdict_release(struct verdict *v)
 	for (i = 0; i < v->nauthres; i++)
 		free(v->authres[i]);
 	free(v->authres);
+	for (i = 0; i < v->nprepend; i++) {
+		free(v->prepend[i].name);
+		free(v->prepend[i].value);
+	}
+	free(v->prepend);
 	free(v->force_symbol);
 	free(v->force_reason);
 	free(v->reply_text);
@@ -113,6 +118,23 @@ verdict_add_authres(struct verdict *v, const char *fmt, ...)
 	va_end(ap);
 	v->authres = xreallocarray(v->authres, v->nauthres + 1, sizeof(char *));
 	v->authres[v->nauthres++] = buf_steal(&r);
+}
+
+void
+verdict_prepend_field(struct verdict *v, const char *name, const char *value)
+{
+	struct verdict_field *f;
+	struct buf b = BUF_INIT;
+	const char *p;
+
+	for (p = value; *p; p++)
+		if (*p != '\r')
+			buf_addc(&b, *p);
+	v->prepend = xreallocarray(v->prepend, v->nprepend + 1,
+	    sizeof(*v->prepend));
+	f = &v->prepend[v->nprepend++];
+	f->name = xstrdup(name);
+	f->value = buf_steal(&b);
 }
 
 const struct symbol *
@@ -306,6 +328,9 @@ verdict_header_edits(const struct verdict *v, const struct msg *m,
 
 	verdict_authres_value(v, id, &val);
 	edit(e, EDIT_PREPEND, "Authentication-Results", 0, buf_steal(&val));
+	for (i = 0; i < v->nprepend; i++)
+		edit(e, EDIT_PREPEND, v->prepend[i].name, 0,
+		    xstrdup(v->prepend[i].value));
 	if (!v->scored)
 		return;
 	if (v->action == ACTION_TAG)

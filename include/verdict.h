@@ -16,7 +16,8 @@
  *	verdict_header_edits() lists the header changes the MTA must make:
  *	delete Authentication-Results that claim our authserv-id (RFC 8601
  *	section 5) and incoming X-Spam-* fields, prepend our
- *	Authentication-Results, add X-Spam-*, prefix the Subject.  It is
+ *	Authentication-Results and the fields checks asked for (our
+ *	DKIM-Signature), add X-Spam-*, prefix the Subject.  It is
  *	pure, so scan prints exactly what the milter would do.
  */
 #ifndef MW_VERDICT_H
@@ -51,6 +52,12 @@ struct symbol {
 	char	*detail;		/* may be NULL */
 };
 
+/* a header field a check wants added at the top (e.g. DKIM-Signature) */
+struct verdict_field {
+	char	*name;
+	char	*value;		/* without the leading space; "\n\t" folds */
+};
+
 struct verdict {
 	struct symbol *syms;
 	size_t	 nsyms;
@@ -72,6 +79,9 @@ struct verdict {
 	size_t	 nauthres;
 
 	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
+
+	struct verdict_field *prepend;	/* inserted at the top, in order */
+	size_t	 nprepend;
 
 	double	 tag_score, reject_score;	/* thresholds used */
 	double	 elapsed_ms;
@@ -109,6 +119,14 @@ void	verdict_force(struct verdict *, int prio, enum action,
 	    __attribute__((format(printf, 5, 6)));
 void	verdict_add_authres(struct verdict *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * verdict_prepend_field - a field for verdict_header_edits() to insert at
+ * the top of accepted or tagged mail (EDIT_PREPEND), after our
+ * Authentication-Results, so it ends up above it.  value as in struct
+ * verdict_field; CR bytes are dropped.
+ */
+void	verdict_prepend_field(struct verdict *, const char *name,
+	    const char *value);
 const struct symbol *verdict_symbol(const struct verdict *, const char *);
 void	verdict_decide(struct verdict *, const struct conf *);
 
