@@ -39,6 +39,8 @@ struct scan_step {
 static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
+	  step_dkim_free },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

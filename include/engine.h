@@ -19,6 +19,7 @@
 #include "lists.h"
 
 struct buf;
+struct dkim_signconf;
 struct dns_resolver;
 struct strmap;
 
@@ -28,6 +29,7 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
+	struct dkim_signconf *dkim_sign;	/* signing keys, or NULL */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */

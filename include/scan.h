@@ -27,6 +27,7 @@
 #include "dns.h"
 #include "verdict.h"
 
+struct dkim_verify;
 struct engine;
 struct msg;
 
@@ -42,6 +43,7 @@ struct scan {
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
+	struct dkim_verify *dkim;	/* DKIM results: dkim_scan_results() */
 	void		*state[SCAN_MAX_STEPS];
 };
 
