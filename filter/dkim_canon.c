@@ -7,8 +7,9 @@
  *	order.  Nothing is buffered but a staging block and two counters:
  *	empty lines are not emitted until a non-empty line follows, so
  *	"ignore empty lines at the end" needs no look-ahead and no copy of
- *	the body.  A line ends at LF; a CR right before it belongs to the
- *	line ending; any other CR is an ordinary character.
+ *	the body.  Lines end with CRLF (RFC 5322); a lone CR or LF is an
+ *	ordinary character.  Both input paths (the MTA, and msgparse for
+ *	files) deliver CRLF line ends.
  *
  *	Headers: dkim_canon_header() canonicalises one field; and
  *	dkim_hash_headers() selects fields the way RFC 6376 5.4.2 says
@@ -41,23 +42,31 @@ dkim_body_init(struct dkim_body *b, enum dkim_canon mode, dkim_sink_fn *sink,
 	b->arg = arg;
 }
 
+/* flush - staged bytes to the sink; total counts what left */
 static void
 flush(struct dkim_body *b)
 {
 	if (b->outn) {
 		b->sink(b->arg, b->out, b->outn);
+		b->total += b->outn;
 		b->outn = 0;
 	}
 }
 
-/* emit - canonical bytes out, through the staging block */
+/* emit - canonical bytes out; long runs skip the staging copy */
 static void
 emit(struct dkim_body *b, const unsigned char *p, size_t n)
 {
-	b->total += n;
-	while (n > 0) {
-		size_t take = DKIM_CANON_STAGE - b->outn;
+	size_t take;
 
+	if (n >= 1024) {
+		flush(b);
+		b->sink(b->arg, p, n);
+		b->total += n;
+		return;
+	}
+	while (n > 0) {
+		take = DKIM_CANON_STAGE - b->outn;
 		if (take > n)
 			take = n;
 		memcpy(b->out + b->outn, p, take);
@@ -71,9 +80,9 @@ emit(struct dkim_body *b, const unsigned char *p, size_t n)
 
 static const unsigned char crlf[2] = { '\r', '\n' };
 
-/* content - bytes of a non-empty line: release held-back empty lines */
+/* release - a non-empty line follows: held-back empty lines, and SP */
 static void
-content(struct dkim_body *b, const unsigned char *p, size_t n)
+release(struct dkim_body *b)
 {
 	while (b->pending_crlf > 0) {
 		emit(b, crlf, 2);
@@ -83,10 +92,9 @@ content(struct dkim_body *b, const unsigned char *p, size_t n)
 		emit(b, (const unsigned char *)" ", 1);
 		b->pending_wsp = false;
 	}
-	emit(b, p, n);
-	b->line_has = true;
 }
 
+/* end_line - a CRLF: ends a line with content, or is an empty line */
 static void
 end_line(struct dkim_body *b)
 {
@@ -98,75 +106,96 @@ end_line(struct dkim_body *b)
 		b->pending_crlf++;
 }
 
-/* simple_update - RFC 6376 3.4.3: lines are kept byte for byte */
+/*
+ * simple_update - RFC 6376 3.4.3.  Output is the input but for empty
+ * lines at the very end, so each chunk goes out whole except a tail of
+ * CRLF pairs (and a last CR that may start one), which is held back as
+ * a count until something else follows.
+ */
 static void
 simple_update(struct dkim_body *b, const unsigned char *s, size_t n)
 {
-	const unsigned char *end = s + n;
+	size_t k = n, m;
 
-	while (s < end) {
-		const unsigned char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = (size_t)((nl ? nl : end) - s);
-
-		if (len > 0 && s[len - 1] == '\r') {
-			len--;
-			if (nl == NULL)
-				b->pending_cr = true;
-		}
-		if (len > 0)
-			content(b, s, len);
-		if (nl == NULL)
-			break;
-		end_line(b);
-		s = nl + 1;
+	if (s[n - 1] == '\r') {
+		b->pending_cr = true;
+		k--;
 	}
+	while (k >= 2 && s[k - 2] == '\r' && s[k - 1] == '\n')
+		k -= 2;
+	m = (n - k - (b->pending_cr ? 1 : 0)) / 2;
+	if (k > 0) {
+		release(b);
+		emit(b, s, k);
+		b->line_has = true;
+	}
+	while (m-- > 0)
+		end_line(b);
 }
 
-/* is_special - the bytes relaxed canonicalisation looks at */
-static inline bool
-is_special(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+/* byte classes for relaxed_update */
+enum { C_TEXT, C_WSP, C_CR };
 
-/* relaxed_update - RFC 6376 3.4.4: WSP runs to one SP, none at EOL */
+static const unsigned char rclass[256] = {
+	[' '] = C_WSP, ['\t'] = C_WSP, ['\r'] = C_CR
+};
+
+/*
+ * relaxed_update - RFC 6376 3.4.4: WSP runs become one SP, WSP before
+ * CRLF goes, empty lines at the end go.  Text bytes are written straight
+ * into the staging block; only WSP, CR and line ends take a slow path.
+ */
 static void
 relaxed_update(struct dkim_body *b, const unsigned char *s, size_t n)
 {
-	size_t i = 0, j;
+	size_t i, o = b->outn;
 
-	while (i < n) {
+	for (i = 0; i < n; i++) {
 		unsigned char c = s[i];
 
-		if (c == '\r') {
+		switch (rclass[c]) {
+		case C_WSP:
+			b->pending_wsp = true;
+			continue;
+		case C_CR:
 			if (i + 1 == n) {
 				b->pending_cr = true;
+				b->outn = o;
 				return;
 			}
 			if (s[i + 1] == '\n') {
+				b->outn = o;
 				end_line(b);
-				i += 2;
+				o = b->outn;
+				i++;
 				continue;
 			}
-			content(b, s + i, 1);	/* a lone CR is text */
-			i++;
-			continue;
+			break;		/* a lone CR is text */
+		default:
+			break;
 		}
-		if (c == '\n') {
-			end_line(b);
-			i++;
-			continue;
+		if (b->pending_crlf) {
+			b->outn = o;
+			release(b);
+			o = b->outn;
+		} else if (b->pending_wsp) {
+			if (o == DKIM_CANON_STAGE) {
+				b->outn = o;
+				flush(b);
+				o = 0;
+			}
+			b->out[o++] = ' ';
+			b->pending_wsp = false;
 		}
-		if (c == ' ' || c == '\t') {
-			b->pending_wsp = true;
-			i++;
-			continue;
+		if (o == DKIM_CANON_STAGE) {
+			b->outn = o;
+			flush(b);
+			o = 0;
 		}
-		for (j = i + 1; j < n && !is_special(s[j]); j++)
-			;
-		content(b, s + i, j - i);
-		i = j;
+		b->out[o++] = c;
+		b->line_has = true;
 	}
+	b->outn = o;
 }
 
 void
@@ -182,8 +211,14 @@ dkim_body_update(struct dkim_body *b, const void *p, size_t n)
 			end_line(b);
 			s++;
 			n--;
-		} else
-			content(b, (const unsigned char *)"\r", 1);
+		} else {
+			/* the CR was text */
+			release(b);
+			emit(b, (const unsigned char *)"\r", 1);
+			b->line_has = true;
+		}
+		if (n == 0)
+			return;
 	}
 	if (b->mode == DKIM_CANON_SIMPLE)
 		simple_update(b, s, n);
@@ -198,16 +233,20 @@ dkim_body_final(struct dkim_body *b)
 		return;
 	if (b->pending_cr) {
 		b->pending_cr = false;
-		content(b, (const unsigned char *)"\r", 1);
+		release(b);
+		emit(b, (const unsigned char *)"\r", 1);
+		b->line_has = true;
 	}
 	/* an unterminated last line gets its CRLF (both modes) */
 	if (b->line_has)
 		end_line(b);
-	/* simple: an empty body is one CRLF; relaxed: empty stays empty */
-	if (b->mode == DKIM_CANON_SIMPLE && b->total == 0)
-		emit(b, crlf, 2);
-	b->pending_crlf = 0;
 	flush(b);
+	/* simple: an empty body is one CRLF; relaxed: empty stays empty */
+	if (b->mode == DKIM_CANON_SIMPLE && b->total == 0) {
+		emit(b, crlf, 2);
+		flush(b);
+	}
+	b->pending_crlf = 0;
 	b->finished = true;
 }
 
@@ -215,7 +254,8 @@ void
 dkim_canon_header(enum dkim_canon mode, const char *name, size_t nlen,
     const char *value, size_t vlen, struct buf *out)
 {
-	size_t i, start = out->len;
+	unsigned char *o, *start;
+	size_t i;
 	bool wsp = false;
 
 	if (mode == DKIM_CANON_SIMPLE) {
@@ -227,10 +267,11 @@ dkim_canon_header(enum dkim_canon mode, const char *name, size_t nlen,
 	while (nlen > 0 && ch_is_wsp((unsigned char)name[nlen - 1]))
 		nlen--;
 	buf_reserve(out, nlen + 1 + vlen);
+	o = (unsigned char *)out->data + out->len;
 	for (i = 0; i < nlen; i++)
-		buf_addc(out, (char)ch_lower((unsigned char)name[i]));
-	buf_addc(out, ':');
-	start = out->len;
+		*o++ = (unsigned char)ch_lower((unsigned char)name[i]);
+	*o++ = ':';
+	start = o;
 	for (i = 0; i < vlen; i++) {
 		unsigned char c = (unsigned char)value[i];
 
@@ -242,11 +283,13 @@ dkim_canon_header(enum dkim_canon mode, const char *name, size_t nlen,
 			wsp = true;
 			continue;
 		}
-		if (wsp && out->len > start)
-			buf_addc(out, ' ');
+		if (wsp && o > start)
+			*o++ = ' ';
 		wsp = false;
-		buf_addc(out, (char)c);
+		*o++ = c;
 	}
+	out->len = (size_t)((char *)o - out->data);
+	out->data[out->len] = '\0';
 }
 
 /* name_hash - case-insensitive FNV-1a of a field name */

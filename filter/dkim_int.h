@@ -141,7 +141,8 @@ typedef void dkim_sink_fn(void *arg, const unsigned char *, size_t);
  * struct dkim_body - streaming body canonicaliser (RFC 6376 3.4.3/3.4.4).
  * Canonical bytes go to sink in order; trailing empty lines are held
  * back as a count and dropped at the end.  total counts canonical bytes
- * emitted (the body length l= is compared against).
+ * handed to the sink: after dkim_body_final() it is the canonical body
+ * length (what l= is compared against).
  */
 struct dkim_body {
 	enum dkim_canon mode;
