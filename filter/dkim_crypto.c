@@ -32,6 +32,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -87,64 +88,182 @@ dkim_crypto_is_rsa(const EVP_PKEY *k)
 	return EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA;
 }
 
-/* rsa_check - the key is RSA with a sane exponent */
+/*
+ * der_item - one DER element of the given tag at *p: definite, minimal
+ * length of at most two octets (a DKIM key needs no more).  Sets the
+ * content span and moves *p past the element; -1 if malformed.
+ */
 static int
-rsa_check(EVP_PKEY *k, struct buf *why)
+der_item(const unsigned char **p, const unsigned char *end, unsigned tag,
+    const unsigned char **content, size_t *len)
 {
-	BIGNUM *e = NULL;
-	int ok;
+	const unsigned char *q = *p;
+	size_t l, k, nl;
 
-	if (!dkim_crypto_is_rsa(k)) {
-		buf_adds(why, "key data is not an RSA key");
+	if (end - q < 2 || q[0] != tag)
 		return -1;
+	l = q[1];
+	q += 2;
+	if (l & 0x80) {
+		nl = l & 0x7f;
+		if (nl == 0 || nl > 2 || (size_t)(end - q) < nl || q[0] == 0)
+			return -1;
+		for (l = 0, k = 0; k < nl; k++)
+			l = l << 8 | *q++;
+		if (l < 0x80)
+			return -1;	/* not minimal */
 	}
-	if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e)) {
-		buf_adds(why, "RSA key without a public exponent");
+	if ((size_t)(end - q) < l)
 		return -1;
-	}
-	ok = BN_num_bits(e) <= MAX_RSA_EXPONENT_BITS && BN_is_odd(e) &&
-	    !BN_is_one(e);
-	BN_free(e);
-	if (!ok) {
-		buf_adds(why, "RSA public exponent unusable");
-		return -1;
-	}
+	*content = q;
+	*len = l;
+	*p = q + l;
 	return 0;
 }
 
+/*
+ * spki_rsa - the RSAPublicKey inside a SubjectPublicKeyInfo whose
+ * algorithm is rsaEncryption (RFC 3279 2.3.1), every byte accounted
+ * for.  0 and the inner span; -1 if malformed; -2 if another algorithm.
+ */
+static int
+spki_rsa(const unsigned char *der, size_t n, const unsigned char **inner,
+    size_t *ilen)
+{
+	static const unsigned char rsa_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
+		0x0d, 0x01, 0x01, 0x01 };
+	const unsigned char *p = der, *seq, *q, *alg, *a, *oid, *bits, *nul;
+	size_t seqlen, alglen, oidlen, bitslen, nullen;
+
+	if (der_item(&p, der + n, 0x30, &seq, &seqlen) < 0 || p != der + n)
+		return -1;
+	q = seq;
+	if (der_item(&q, seq + seqlen, 0x30, &alg, &alglen) < 0)
+		return -1;
+	a = alg;
+	if (der_item(&a, alg + alglen, 0x06, &oid, &oidlen) < 0)
+		return -1;
+	if (oidlen != sizeof(rsa_oid) || memcmp(oid, rsa_oid, oidlen) != 0)
+		return -2;
+	if (a < alg + alglen && (der_item(&a, alg + alglen, 0x05, &nul,
+	    &nullen) < 0 || nullen != 0))
+		return -1;
+	if (a != alg + alglen)
+		return -1;
+	if (der_item(&q, seq + seqlen, 0x03, &bits, &bitslen) < 0 ||
+	    q != seq + seqlen || bitslen < 2 || bits[0] != 0)
+		return -1;
+	*inner = bits + 1;
+	*ilen = bitslen - 1;
+	return 0;
+}
+
+/*
+ * der_uint - a DER INTEGER that must be positive and minimally encoded;
+ * the magnitude without its sign octet
+ */
+static int
+der_uint(const unsigned char **p, const unsigned char *end,
+    const unsigned char **mag, size_t *len)
+{
+	const unsigned char *c;
+	size_t l;
+
+	if (der_item(p, end, 0x02, &c, &l) < 0 || l == 0 || (c[0] & 0x80))
+		return -1;
+	if (c[0] == 0) {
+		if (l == 1 || !(c[1] & 0x80))
+			return -1;	/* zero, or not minimal */
+		c++;
+		l--;
+	}
+	*mag = c;
+	*len = l;
+	return 0;
+}
+
+/*
+ * rsa_from_pkcs1 - RSAPublicKey (RFC 8017 A.1.1) into a provider-native
+ * key: odd modulus, odd exponent above 1 of at most
+ * MAX_RSA_EXPONENT_BITS, below the modulus.
+ */
+static int
+rsa_from_pkcs1(const unsigned char *der, size_t n, EVP_PKEY **out,
+    struct buf *why)
+{
+	const unsigned char *p = der, *seq, *q, *nm, *em;
+	size_t seqlen, nl, el;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	BIGNUM *bn = NULL, *be = NULL;
+	int rc = -1;
+
+	if (der_item(&p, der + n, 0x30, &seq, &seqlen) < 0 || p != der + n) {
+		buf_adds(why, "key data is not a valid RSA public key");
+		return -1;
+	}
+	q = seq;
+	if (der_uint(&q, seq + seqlen, &nm, &nl) < 0 ||
+	    der_uint(&q, seq + seqlen, &em, &el) < 0 || q != seq + seqlen) {
+		buf_adds(why, "key data is not a valid RSA public key");
+		return -1;
+	}
+	if (!(nm[nl - 1] & 1) || !(em[el - 1] & 1) || el * 8 >
+	    MAX_RSA_EXPONENT_BITS || (el == 1 && em[0] == 1) || el >= nl) {
+		buf_adds(why, "RSA public key parameters unusable");
+		return -1;
+	}
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    (bn = BN_bin2bn(nm, (int)nl, NULL)) == NULL ||
+	    (be = BN_bin2bn(em, (int)el, NULL)) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		buf_adds(why, "RSA key rejected by OpenSSL");
+	else
+		rc = 0;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	return rc;
+}
+
+/*
+ * dkim_crypto_rsa_public - OpenSSL 3's generic decoder (d2i_PUBKEY)
+ * costs about 200 us per key; the SubjectPublicKeyInfo wrapper and the
+ * RSAPublicKey inside are read here instead (a few bounded DER reads)
+ * and the key is built from n and e with EVP_PKEY_fromdata().
+ */
 int
 dkim_crypto_rsa_public(const unsigned char *der, size_t n, EVP_PKEY **out,
     struct buf *why)
 {
-	const unsigned char *q = der;
-	EVP_PKEY *k;
+	const unsigned char *inner = der;
+	size_t ilen = n;
+	int rc;
 
 	*out = NULL;
 	if (n == 0 || n > 4096) {
 		buf_adds(why, "key data has an impossible length");
 		return -1;
 	}
-	k = d2i_PUBKEY(NULL, &q, (long)n);
-	if (k == NULL || q != der + n) {
-		EVP_PKEY_free(k);
-		q = der;
-		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)n);
-		if (k != NULL && q != der + n) {
-			EVP_PKEY_free(k);
-			k = NULL;
-		}
-	}
-	ERR_clear_error();
-	if (k == NULL) {
-		buf_adds(why, "key data is not a valid RSA public key");
+	/* SubjectPublicKeyInfo, else a bare RSAPublicKey (PKCS#1) */
+	if ((rc = spki_rsa(der, n, &inner, &ilen)) == -2) {
+		buf_adds(why, "key data is not an RSA key");
 		return -1;
 	}
-	if (rsa_check(k, why) < 0) {
-		EVP_PKEY_free(k);
-		return -1;
+	if (rc < 0) {
+		inner = der;
+		ilen = n;
 	}
-	*out = k;
-	return 0;
+	return rsa_from_pkcs1(inner, ilen, out, why);
 }
 
 int

@@ -226,7 +226,7 @@ START_TEST(test_dkim_key_size_window)
 	} c[] = {
 		{ 8192, 17, 0, NULL },
 		{ 9000, 17, -1, "over the 8192-bit limit" },
-		{ 2048, 100, -1, "exponent" },
+		{ 2048, 100, -1, "parameters unusable" },
 	};
 	struct dkim_key k;
 	struct buf p = BUF_INIT, rec = BUF_INIT, why = BUF_INIT;
@@ -273,6 +273,96 @@ START_TEST(test_dkim_key_wrong_type_in_spki)
 }
 END_TEST
 
+/* the SubjectPublicKeyInfo wrapper is read strictly (dkim_crypto.c) */
+START_TEST(test_dkim_key_spki_strictness)
+{
+	static const struct {
+		const char *name;
+		int	 edit;		/* what to break */
+		const char *why;
+	} c[] = {
+		{ "intact", 0, NULL },
+		{ "trailing byte", 1, "not a valid RSA" },
+		{ "truncated", 2, "not a valid RSA" },
+		{ "unused bits in BIT STRING", 3, "not a valid RSA" },
+		{ "other algorithm OID", 4, "not an RSA key" },
+	};
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	unsigned char *der = NULL, buf[1024];
+	int len = i2d_PUBKEY(rsa, &der);
+	struct buf p = BUF_INIT, rec = BUF_INIT, why = BUF_INIT;
+	struct dkim_key k;
+	size_t i, n;
+
+	ck_assert(len > 30 && (size_t)len < sizeof(buf) - 1);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memcpy(buf, der, (size_t)len);
+		n = (size_t)len;
+		if (c[i].edit == 1)
+			buf[n++] = 0;
+		else if (c[i].edit == 2)
+			n--;
+		else if (c[i].edit == 3)
+			buf[21] = 1;	/* 30 81 9f 30 0d 06 09 <oid> 05 00 03 81 8d [00] */
+		else if (c[i].edit == 4)
+			buf[15] = 0x05;	/* ...01 01 01 -> ...01 01 05 */
+		buf_reset(&p);
+		buf_reset(&rec);
+		dkim_b64_encode(buf, n, &p);
+		buf_printf(&rec, "p=%s", p.data);
+		if (c[i].why == NULL) {
+			ck_assert_msg(parse_text(rec.data, &k, &why) == 0, "%s",
+			    why.data);
+			dkim_key_release(&k);
+			continue;
+		}
+		ck_assert_msg(parse_text(rec.data, &k, &why) == -1, "%s accepted",
+		    c[i].name);
+		ck_assert_msg(strstr(why.data, c[i].why), "%s: %s", c[i].name,
+		    why.data);
+	}
+	OPENSSL_free(der);
+	EVP_PKEY_free(rsa);
+	buf_release(&p);
+	buf_release(&rec);
+	buf_release(&why);
+}
+END_TEST
+
+/* a key seen before comes from the table; different text, other key */
+START_TEST(test_dkim_key_cache_reuses_parsed_keys)
+{
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	struct buf p = BUF_INIT, rec = BUF_INIT, why = BUF_INIT;
+	struct dkim_key a, b, c;
+
+	key_b64(rsa, true, &p);
+	buf_printf(&rec, "v=DKIM1; p=%s", p.data);
+	ck_assert_int_eq(parse_text(rec.data, &a, &why), 0);
+	ck_assert_int_eq(parse_text(rec.data, &b, &why), 0);
+	ck_assert_ptr_eq(a.pkey, b.pkey);
+	ck_assert_uint_eq(b.bits, 1024);
+	/* same key, PKCS#1 text: parsed again */
+	buf_reset(&p);
+	key_b64(rsa, false, &p);
+	buf_reset(&rec);
+	buf_printf(&rec, "v=DKIM1; p=%s", p.data);
+	ck_assert_int_eq(parse_text(rec.data, &c, &why), 0);
+	ck_assert_ptr_ne(a.pkey, c.pkey);
+	/* the same p= declared as ed25519 is not served from the table */
+	buf_reset(&rec);
+	buf_printf(&rec, "v=DKIM1; k=ed25519; p=%s", p.data);
+	dkim_key_release(&c);
+	ck_assert_int_eq(parse_text(rec.data, &c, &why), -1);
+	dkim_key_release(&a);
+	dkim_key_release(&b);
+	EVP_PKEY_free(rsa);
+	buf_release(&p);
+	buf_release(&rec);
+	buf_release(&why);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -288,6 +378,8 @@ suite(void)
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_dkim_key_size_window);
 	tcase_add_test(tc, test_dkim_key_wrong_type_in_spki);
+	tcase_add_test(tc, test_dkim_key_spki_strictness);
+	tcase_add_test(tc, test_dkim_key_cache_reuses_parsed_keys);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
