@@ -11,6 +11,8 @@
 #include "dkim.h"
 #include "dns.h"
 #include "engine.h"
+#include "psl.h"
+#include "str.h"
 #include "strmap.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -26,6 +28,7 @@ engine_destroy(struct engine *e)
 	strmap_free(e->scores, free);
 	dns_resolver_free(e->dns);
 	dkim_signconf_free(e->dkim_sign);
+	psl_free(e->psl);
 	conf_free(e->conf);
 	free(e);
 }
@@ -76,6 +79,9 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 			goto fail;
 	}
 	if (load_dkim_keys(e, why) < 0)
+		goto fail;
+	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
+	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 		goto fail;
 	*out = e;
 	return 0;

@@ -41,6 +41,7 @@ static const struct scan_step steps[] = {
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
 	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
 	  step_dkim_free },
+	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

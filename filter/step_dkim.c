@@ -29,9 +29,9 @@
  *	  DKIM_SIGNED            we signed the message              0
  *	  DKIM_UNSIGNED          trusted mail we could not sign     0
  *
- *	The author domain is taken only from a single From field holding a
- *	single address; anything else has no author (no VALID_AUTHOR, no
- *	signing).
+ *	The author domain comes from addr.h: a single From field whose
+ *	addresses are all in one domain (A-label); anything else has no
+ *	author (no VALID_AUTHOR, no signing).
  *
  * SEE ALSO
  *	dkim.h, doc/dkim.md
@@ -41,11 +41,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "dkim.h"
 #include "dns.h"
 #include "engine.h"
-#include "hdr.h"
 #include "json.h"
 #include "log.h"
 #include "msg.h"
@@ -60,71 +60,24 @@ struct dkim_state {
 	const char *unsigned_why;	/* trusted mail we will not sign */
 };
 
-/*
- * strip_cfws - blank out comments and quoted strings of an unfolded
- * field so that '@', '<' and ',' outside them can be found.
- */
-static void
-strip_cfws(char *p)
-{
-	int depth = 0;
-	bool quoted = false;
-
-	for (; *p; p++) {
-		if (*p == '\\' && (quoted || depth) && p[1]) {
-			*p++ = ' ';
-			*p = ' ';
-		} else if (quoted) {
-			quoted = *p != '"';
-			*p = ' ';
-		} else if (*p == '"' && depth == 0) {
-			quoted = true;
-			*p = ' ';
-		} else if (*p == '(') {
-			depth++;
-			*p = ' ';
-		} else if (*p == ')' && depth > 0) {
-			depth--;
-			*p = ' ';
-		} else if (depth > 0)
-			*p = ' ';
-	}
-}
-
 bool
 dkim_author_domain(const struct msg *m, char *out, size_t outsz)
 {
 	const struct hdr *h;
-	struct buf v = BUF_INIT;
-	char *a, *at, *end;
+	struct addr_list *l;
 	bool ok = false;
 
 	if (msg_header_count(m, "From") != 1 ||
 	    (h = msg_header(m, "From", 0)) == NULL)
 		return false;
-	hdr_unfold(h->value, h->value_len, &v);
-	a = v.data ? v.data : "";
-	strip_cfws(a);
-	if (strchr(a, ',') || strchr(a, ';') || strchr(a, ':'))
-		goto out;	/* several addresses, or a group */
-	if ((a = strrchr(a, '<')) != NULL) {
-		a++;
-		if ((end = strchr(a, '>')) == NULL)
-			goto out;
-		*end = '\0';
-	} else
-		a = v.data;
-	if ((at = strrchr(a, '@')) == NULL || strchr(a, '@') != at)
-		goto out;
-	a = str_trim(at + 1);
-	if (*a == '\0' || a[strlen(a) - 1] == '.' || strlen(a) >= outsz ||
-	    !dns_name_valid(a))
-		goto out;
-	memcpy(out, a, strlen(a) + 1);
-	str_lower(out);
-	ok = true;
-out:
-	buf_release(&v);
+	l = xmalloc(sizeof(*l));	/* ~8 KiB: not on a milter stack */
+	if (addr_parse_list(h->value, h->value_len, l) == ADDR_OK &&
+	    l->n > 0 && addr_distinct_domains(l) == 1 &&
+	    strlen(l->v[0].domain) < outsz) {
+		memcpy(out, l->v[0].domain, strlen(l->v[0].domain) + 1);
+		ok = true;
+	}
+	free(l);
 	return ok;
 }
 

@@ -59,6 +59,7 @@ verdict_release(struct verdict *v)
 	free(v->force_symbol);
 	free(v->force_reason);
 	free(v->reply_text);
+	free(v->quarantine_reason);
 	buf_release(&v->j_spf);
 	buf_release(&v->j_dkim);
 	buf_release(&v->j_dmarc);
@@ -135,6 +136,21 @@ verdict_prepend_field(struct verdict *v, const char *name, const char *value)
 	f = &v->prepend[v->nprepend++];
 	f->name = xstrdup(name);
 	f->value = buf_steal(&b);
+}
+
+void
+verdict_quarantine(struct verdict *v, const char *fmt, ...)
+{
+	struct buf r = BUF_INIT;
+	va_list ap;
+
+	v->quarantine = true;
+	if (v->quarantine_reason)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(&r, fmt, ap);
+	va_end(ap);
+	v->quarantine_reason = buf_steal(&r);
 }
 
 const struct symbol *

@@ -150,11 +150,11 @@ void	 dkim_vopts_from_conf(struct dkim_vopts *, const struct conf *,
 	    time_t now);
 
 /*
- * dkim_author_domain - the domain (lower case) of the single address of
- * the single From field, into out; false when there is no such author
- * (no From, several From fields, several addresses, a group, a domain
- * that is not a valid DNS name).  Used for DKIM_VALID_AUTHOR and to pick
- * signing keys.
+ * dkim_author_domain - the author domain (A-label, lower case) of the
+ * single From field, parsed with addr.h, into out; false when there is
+ * no single author domain (no From, several From fields, addresses in
+ * several domains, a field that does not parse).  Used for
+ * DKIM_VALID_AUTHOR and to pick signing keys.
  */
 bool	 dkim_author_domain(const struct msg *, char *out, size_t outsz);
 

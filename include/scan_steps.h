@@ -21,5 +21,7 @@ void	*step_dkim_begin(struct scan *);
 void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
 void	step_dkim_end(struct scan *, void *);
 void	step_dkim_free(void *);
+/* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
+void	step_dmarc_end(struct scan *, void *);
 
 #endif

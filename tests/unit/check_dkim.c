@@ -1464,6 +1464,44 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 }
 END_TEST
 
+/* DMARC reads the DKIM results: aligned pass passes, a broken one fails */
+START_TEST(test_dkim_scan_feeds_dmarc)
+{
+	struct fake_dns *f = standard_dns();
+	struct engine *e;
+	struct msg *m;
+	struct scan *s;
+	struct buf ar = BUF_INIT;
+	char *sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
+	    "a=ed25519-sha256; d=example.org; s=ed; h=from:to:subject;",
+	    plain_msg);
+
+	fake_dns_add_txt(f, "_dmarc.example.org", "v=DMARC1; p=reject");
+	e = dkim_engine("", f);
+	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
+	    strlen(sm), &m);
+	verdict_authres_value(&s->verdict, "mx.test", &ar);
+	ck_assert_msg(strstr(ar.data, "dmarc=pass") != NULL, "%s", ar.data);
+	ck_assert_int_ne(s->verdict.action, ACTION_REJECT);
+	scan_free(&s);
+	msg_free(&m);
+	buf_reset(&ar);
+
+	strstr(sm, "Joe.\r\n")[0] = 'X';	/* body changed in transit */
+	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
+	    strlen(sm), &m);
+	verdict_authres_value(&s->verdict, "mx.test", &ar);
+	ck_assert_msg(strstr(ar.data, "dkim=fail") != NULL &&
+	    strstr(ar.data, "dmarc=fail") != NULL, "%s", ar.data);
+	ck_assert_int_eq(s->verdict.action, ACTION_REJECT);
+	scan_free(&s);
+	msg_free(&m);
+	free(sm);
+	buf_release(&ar);
+	engine_unref(e);
+}
+END_TEST
+
 START_TEST(test_dkim_engine_refuses_open_key_file)
 {
 	struct buf conf = BUF_INIT, why = BUF_INIT;
@@ -1536,6 +1574,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_dkim_scan_outcomes, 0,
 	    sizeof(scan_cases) / sizeof(scan_cases[0]));
 	tcase_add_test(tc, test_dkim_scan_signs_trusted_mail);
+	tcase_add_test(tc, test_dkim_scan_feeds_dmarc);
 	tcase_add_test(tc, test_dkim_engine_refuses_open_key_file);
 	suite_add_tcase(s, tc);
 	return s;
