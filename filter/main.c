@@ -92,8 +92,11 @@ usage(FILE *f)
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
-	    "  dkim     verify or sign message files, generate DKIM keys\n\n"
-	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
+	    "  dkim     verify or sign message files, generate DKIM keys\n"
+	    "  dns      look a name up with mailwarden's resolver\n"
+	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n"
+	    "  log      review verdict logs: summary, search, explain, report\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -456,8 +459,14 @@ main(int argc, char **argv)
 		return cli_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dkim") == 0)
 		return cli_dkim(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dns") == 0)
+		return cli_dns(argc - 1, argv + 1);
+	if (strcmp(argv[1], "spf") == 0)
+		return cli_spf(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dmarc") == 0)
 		return cli_dmarc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "log") == 0)
+		return cli_log(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -357,6 +357,20 @@ finish_verify(struct scan *s, struct dkim_state *st)
 	buf_release(&t.passed);
 }
 
+/* add_signature_field - for the MTA to prepend ("\n\t" folds, no CR) */
+static void
+add_signature_field(struct scan *s, const char *value)
+{
+	struct buf v = BUF_INIT;
+	const char *p;
+
+	for (p = value; *p; p++)
+		if (*p != '\r')
+			buf_addc(&v, *p);
+	verdict_add_header(&s->verdict, "DKIM-Signature", "%s", v.data);
+	buf_release(&v);
+}
+
 static void
 finish_sign(struct scan *s, struct dkim_state *st)
 {
@@ -376,8 +390,7 @@ finish_sign(struct scan *s, struct dkim_state *st)
 	buf_reset(j);
 	buf_addc(j, '[');
 	for (i = 0; i < n; i++) {
-		verdict_prepend_field(&s->verdict, "DKIM-Signature",
-		    sigs[i].value);
+		add_signature_field(s, sigs[i].value);
 		scan_symbol(s, "DKIM_SIGNED", 0.0, "d=%s s=%s a=%s",
 		    sigs[i].domain, sigs[i].selector, sigs[i].algorithm);
 		if (i)

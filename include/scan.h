@@ -30,6 +30,7 @@
 struct dkim_verify;
 struct engine;
 struct msg;
+struct spf_results;
 
 #define SCAN_MAX_STEPS	16
 
@@ -44,6 +45,8 @@ struct scan {
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
 	struct dkim_verify *dkim;	/* DKIM results: dkim_scan_results() */
+	const struct spf_results *spf;	/* SPF outcome for DMARC (spf.h);
+					   NULL until step_spf has run */
 	void		*state[SCAN_MAX_STEPS];
 };
 

@@ -21,6 +21,10 @@ void	*step_dkim_begin(struct scan *);
 void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
 void	step_dkim_end(struct scan *, void *);
 void	step_dkim_free(void *);
+/* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
+void	*step_spf_begin(struct scan *);
+void	step_spf_end(struct scan *, void *);
+void	step_spf_free(void *);
 /* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
 void	step_dmarc_end(struct scan *, void *);
 

@@ -16,8 +16,7 @@
  *	verdict_header_edits() lists the header changes the MTA must make:
  *	delete Authentication-Results that claim our authserv-id (RFC 8601
  *	section 5) and incoming X-Spam-* fields, prepend our
- *	Authentication-Results and the fields checks asked for (our
- *	DKIM-Signature), add X-Spam-*, prefix the Subject.  It is
+ *	Authentication-Results, add X-Spam-*, prefix the Subject.  It is
  *	pure, so scan prints exactly what the milter would do.
  */
 #ifndef MW_VERDICT_H
@@ -52,12 +51,6 @@ struct symbol {
 	char	*detail;		/* may be NULL */
 };
 
-/* a header field a check wants added at the top (e.g. DKIM-Signature) */
-struct verdict_field {
-	char	*name;
-	char	*value;		/* without the leading space; "\n\t" folds */
-};
-
 struct verdict {
 	struct symbol *syms;
 	size_t	 nsyms;
@@ -80,8 +73,6 @@ struct verdict {
 
 	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
 
-	struct verdict_field *prepend;	/* inserted at the top, in order */
-	size_t	 nprepend;
 	/*
 	 * quarantine: the message is accepted (or tagged) but the MTA is
 	 * asked to hold it in its quarantine.  milter.c honours it for
@@ -96,6 +87,17 @@ struct verdict {
 	double	 elapsed_ms;
 	double	 dns_ms;
 	bool	 dns_degraded;
+
+	char	 force_xcode[8];	/* enhanced code of the forced action,
+					   "" for the default 5.7.1 / 4.7.1 */
+	enum action floor;		/* least action of scored mail when
+					   nothing is forced (TAG: "tag") */
+	char	*floor_symbol;
+	struct verdict_hdr {		/* fields a check adds (Received-SPF) */
+		char	*name;
+		char	*value;
+	}	*xhdrs;
+	size_t	 nxhdrs;
 };
 
 enum hdr_edit_op {
@@ -128,14 +130,15 @@ void	verdict_force(struct verdict *, int prio, enum action,
 	    __attribute__((format(printf, 5, 6)));
 void	verdict_add_authres(struct verdict *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/*
- * verdict_prepend_field - a field for verdict_header_edits() to insert at
- * the top of accepted or tagged mail (EDIT_PREPEND), after our
- * Authentication-Results, so it ends up above it.  value as in struct
- * verdict_field; CR bytes are dropped.
- */
-void	verdict_prepend_field(struct verdict *, const char *name,
-	    const char *value);
+/* verdict_force_code - verdict_force() with an RFC 3463 code (5.7.23) */
+void	verdict_force_code(struct verdict *, int prio, enum action,
+	    const char *xcode, const char *symbol, const char *reason_fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+/* verdict_floor - scored mail gets at least this action (TAG) */
+void	verdict_floor(struct verdict *, enum action, const char *symbol);
+/* verdict_add_header - a field to prepend (value: "\n\t" folds) */
+void	verdict_add_header(struct verdict *, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* verdict_quarantine - ask the MTA to quarantine; the first reason stays */
 void	verdict_quarantine(struct verdict *, const char *reason_fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -31,7 +31,7 @@
 #include "buf.h"
 #include "dkim_int.h"
 #include "dns.h"
-#include "fake_dns.h"
+#include "fakedns.h"
 #include "msg.h"
 #include "msgparse.h"
 
@@ -323,7 +323,7 @@ main(int argc, char **argv)
 	char entry[128];
 	EVP_PKEY *rsa, *ed;
 	struct dkim_signconf *rsc, *esc;
-	struct fake_dns *f = fake_dns_new();
+	struct fakedns *f = fakedns_new();
 	struct dns_resolver *dns;
 	struct buf rrec = BUF_INIT, erec = BUF_INIT, why = BUF_INIT;
 	char *msg, *big, *rs, *es;
@@ -346,9 +346,9 @@ main(int argc, char **argv)
 	esc = signconf(entry);
 	dkim_crypto_public_record(rsa, &rrec, &why);
 	dkim_crypto_public_record(ed, &erec, &why);
-	fake_dns_add_txt(f, "rsa._domainkey.example.org", rrec.data);
-	fake_dns_add_txt(f, "ed._domainkey.example.org", erec.data);
-	dns = fake_dns_resolver(f);
+	fakedns_txt(f, "rsa._domainkey.example.org", rrec.data);
+	fakedns_txt(f, "ed._domainkey.example.org", erec.data);
+	dns = fakedns_resolver(f);
 
 	msg = make_message(4096);
 	rs = sign_text(rsc, msg);
@@ -384,6 +384,7 @@ main(int argc, char **argv)
 	dkim_signconf_free(rsc);
 	dkim_signconf_free(esc);
 	dns_resolver_free(dns);
+	fakedns_free(f);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ed);
 	unlink(rpath);

@@ -7,12 +7,17 @@ mailwarden signs (`mailwarden dkim sign`) and each of these verifies:
     Mail::DKIM::DNS::query (this Debian build has no Ed25519: RSA only);
   - opendkim (the milter's test mode, -t), keys from TestDNSData.
 Each of them signs and mailwarden verifies (`mailwarden dkim verify`),
-keys served by the zone-file DNS backend (dns_zone_files); that half is
-skipped, and says so, in a build that has no such backend yet.
+keys served by the zone-file DNS backend (dns_zone_files).
 
 Keys (RSA-2048 and Ed25519) and messages are made here.  The cases vary
 the canonicalization (all four pairs), the algorithm and the signed
 header list.  Prints one line per case and "N passed, N failed".
+
+Cases known not to work because of the other implementation are skipped
+and printed as such: opendkim's -t mode does not keep header white space
+exactly (simple header canonicalization of the odd-folding message), and
+opendkim 2.11 makes Ed25519 signatures with simple header
+canonicalization that no verifier accepts, opendkim included.
 """
 
 import base64
@@ -350,6 +355,13 @@ for mname in MESSAGES:
         elif HAVE_OPENDKIM:
             for sel, key, algo in (("rsa", "rsa.key", "rsa-sha256"),
                                    ("ed", "ed.key", "ed25519-sha256")):
+                if sel == "ed" and canon.startswith("simple/"):
+                    # opendkim 2.11's Ed25519 signatures with simple
+                    # header canonicalization verify nowhere: opendkim
+                    # itself and dkimpy refuse them too (checked by hand).
+                    print("skip opendkim signs %s %s ed (opendkim Ed25519 "
+                          "+ simple header bug)" % (mname, canon))
+                    continue
                 for over in ("", "From,To,Subject"):
                     conf = opendkim_conf("od-sign.conf", [
                         "Mode s", "Domain " + DOMAIN, "Selector " + sel,

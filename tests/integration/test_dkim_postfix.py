@@ -5,11 +5,11 @@
   signing) and the delivered message verifies with python3-dkim and with
   `mailwarden dkim verify`.
 - Mail from elsewhere is not signed by us and gets dkim=none.
-- With a DNS server (nsd) serving the key records: a correctly signed
-  message gets dkim=pass and DKIM_VALID_AUTHOR, the same message with its
-  body changed in transit gets dkim=fail (body hash).  This part needs the
-  resolver configuration of branch dns (dns_servers); without it, it is
-  skipped and says so.
+- With a real DNS server (nsd, tests/integration/dnsserver.py) serving
+  the key records on a random loopback address and port: a correctly
+  signed message gets dkim=pass and DKIM_VALID_AUTHOR, the same message
+  with its body changed in transit gets dkim=fail (body hash).  Without
+  nsd this part is skipped and says so.
 """
 
 import os
@@ -44,13 +44,13 @@ def keygen(sel, ktype):
 RECORDS = {"rsa._domainkey.example.org": keygen("rsa", "rsa"),
            "ed._domainkey.example.org": keygen("ed", "ed25519")}
 
-# the optional DNS part: nsd from branch dns's helper, mailwarden's resolver
+# the DNS part: nsd (dnsserver.py) and mailwarden's resolver
 dns = None
 have_resolver = "`dns_servers`" in subprocess.run(
     [mwtest.MAILWARDEN, "config", "--reference"],
     stdout=subprocess.PIPE).stdout.decode()
 try:
-    import dnsserver  # noqa: E402  (branch dns)
+    import dnsserver  # noqa: E402
 except ImportError:
     dnsserver = None
 if have_resolver and dnsserver and shutil.which("nsd"):
@@ -194,8 +194,7 @@ try:
         R.check("inbound mail with a changed body gets dkim=fail",
                 t_inbound_body_changed_fails)
     else:
-        print("SKIP: inbound verification through Postfix needs a resolver "
-              "(dns_servers, branch dns) and nsd")
+        print("SKIP: inbound verification through Postfix needs nsd")
 finally:
     pf.stop()
     milter.stop()

@@ -3,7 +3,8 @@
  *
  * DESCRIPTION
  *	Keys are generated per run (RSA 2048, RSA 1024, Ed25519) and served
- *	by tests/unit/fake_dns.c.  Signatures come from the signer under
+ *	by tests/common/fakedns.c or, where zone text is handier, by the
+ *	real zone-file backend (dns_zone.c).  Signatures come from the signer under
  *	test or, for tags the signer never writes (i=, l=, odd a=/key
  *	pairs), from hand_sign() below, which builds the field from raw
  *	tags with the same hashing primitives.  The RFC 6376 and RFC 8463
@@ -22,7 +23,7 @@
 #include "buf.h"
 #include "dkim_int.h"
 #include "dns.h"
-#include "fake_dns.h"
+#include "fakedns.h"
 #include "files.h"
 #include "helpers.h"
 #include "msgparse.h"
@@ -62,9 +63,12 @@ keys_setup(void)
 	write_key(ed25519, ed_path);
 }
 
+static void kept_free(void);
+
 static void
 keys_teardown(void)
 {
+	kept_free();
 	unlink(rsa_path);
 	unlink(rsa1024_path);
 	unlink(ed_path);
@@ -76,7 +80,7 @@ keys_teardown(void)
 
 /* add_key - publish k at sel._domainkey.dom in f (extra tags first) */
 static void
-add_key(struct fake_dns *f, const char *sel, const char *dom, EVP_PKEY *k,
+add_key(struct fakedns *f, const char *sel, const char *dom, EVP_PKEY *k,
     const char *extra)
 {
 	struct buf rec = BUF_INIT, why = BUF_INIT, all = BUF_INIT;
@@ -89,17 +93,69 @@ add_key(struct fake_dns *f, const char *sel, const char *dom, EVP_PKEY *k,
 		buf_printf(&all, "%s; ", extra);
 	buf_adds(&all, rec.data + 9);
 	snprintf(name, sizeof(name), "%s._domainkey.%s", sel, dom);
-	fake_dns_add_txt(f, name, all.data);
+	fakedns_txt(f, name, all.data);
 	buf_release(&rec);
 	buf_release(&why);
 	buf_release(&all);
 }
 
+/*
+ * resolver_for - a resolver over f.  The table outlives the resolver
+ * (fakedns does not hand itself over), so it is kept reachable here.
+ */
+static struct fakedns *kept[256];
+static size_t nkept;
+
+static struct dns_resolver *
+resolver_for(struct fakedns *f)
+{
+	ck_assert_uint_lt(nkept, 256);
+	kept[nkept++] = f;
+	return fakedns_resolver(f);
+}
+
+/* kept_free - tables of tests run in this process (CK_FORK=no) */
+static void
+kept_free(void)
+{
+	while (nkept > 0)
+		fakedns_free(kept[--nkept]);
+}
+
+/* zone_resolver - the zone-file backend over zone text */
+static struct dns_resolver *
+zone_resolver(const char *text)
+{
+	struct dns_resolver *r;
+	struct dns_opts o;
+	struct buf why = BUF_INIT;
+
+	dns_opts_default(&o);
+	o.prefetch_threads = 0;
+	ck_assert_msg(dns_zone_open_text(text, strlen(text), ".", &o, &r,
+	    &why) == 0, "zone: %s", buf_cstr(&why));
+	buf_release(&why);
+	return r;
+}
+
+/* zone_txt - a TXT line for zone text, in strings of 250 bytes */
+static void
+zone_txt(struct buf *z, const char *name, const char *txt)
+{
+	size_t off, len = strlen(txt);
+
+	buf_printf(z, "%s. IN TXT", name);
+	for (off = 0; off < len; off += 250)
+		buf_printf(z, " \"%.*s\"", (int)(len - off < 250 ? len - off : 250),
+		    txt + off);
+	buf_addc(z, '\n');
+}
+
 /* standard_dns - rsa, rsa1024 and ed at example.org */
-static struct fake_dns *
+static struct fakedns *
 standard_dns(void)
 {
-	struct fake_dns *f = fake_dns_new();
+	struct fakedns *f = fakedns_new();
 
 	add_key(f, "rsa", "example.org", rsa2048, NULL);
 	add_key(f, "rsa1024", "example.org", rsa1024, NULL);
@@ -172,6 +228,7 @@ struct tver {
 	struct dkim_verify *v;
 	const struct dkim_sigresult *r;
 	size_t	 n;
+	unsigned lookups;	/* dns_lookup() calls the verifier made */
 };
 
 static struct dkim_vopts
@@ -205,6 +262,7 @@ verify(struct tver *tv, const char *text, const struct dkim_vopts *o,
 	}
 	dns_budget_init(&budget, 0);
 	dkim_verify_finish(tv->v, dns, &budget);
+	tv->lookups = budget.queries;
 	dns_budget_release(&budget);
 	tv->n = dkim_verify_results(tv->v, &tv->r);
 }
@@ -407,7 +465,7 @@ START_TEST(test_dkim_sign_then_verify_round_trip)
 	char *keys = expand_keys(rt_cases[_i].keys);
 	struct dkim_signconf *sc = signconf(keys, rt_cases[_i].canon,
 	    "From To Subject Date");
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0 + 10);
 	char *signed_msg = sign(sc, plain_msg, T0);
 	size_t s, i;
@@ -440,7 +498,7 @@ START_TEST(test_dkim_tampering_fails)
 	char *keys = expand_keys("example.org:rsa:RSA example.org:ed:ED");
 	struct dkim_signconf *sc = signconf(keys, "relaxed/relaxed",
 	    "From To Subject Date");
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	char *sm = sign(sc, plain_msg, T0), *p;
 	struct tver tv;
@@ -475,7 +533,7 @@ START_TEST(test_dkim_relaxed_survives_refolding)
 {
 	char *keys = expand_keys("example.org:ed:ED");
 	struct dkim_signconf *sc = signconf(keys, "relaxed/relaxed", "");
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	char *sm = sign(sc, plain_msg, T0);
 	struct buf b = BUF_INIT;
@@ -518,14 +576,21 @@ load_shared(const char *rel)
 	return buf_steal(&out);
 }
 
+/* zone_dns - keys.zone through the zone-file backend */
 static struct dns_resolver *
 zone_dns(void)
 {
-	struct fake_dns *f = fake_dns_new();
+	const char *paths[1] = { shared_data("testdata/dkim/keys.zone") };
+	struct dns_resolver *r;
+	struct dns_opts o;
+	struct buf why = BUF_INIT;
 
-	ck_assert_int_eq(fake_dns_load_file(f,
-	    shared_data("testdata/dkim/keys.zone")), 0);
-	return fake_dns_resolver(f);
+	dns_opts_default(&o);
+	o.prefetch_threads = 0;
+	ck_assert_msg(dns_zone_open(paths, 1, &o, &r, &why) == 0, "%s",
+	    buf_cstr(&why));
+	buf_release(&why);
+	return r;
 }
 
 START_TEST(test_dkim_rfc_messages_pass)
@@ -718,7 +783,7 @@ static const struct {
 
 START_TEST(test_dkim_clock_x_and_t)
 {
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(clock_cases[_i].now);
 	char tags[256];
 	char *sm;
@@ -772,22 +837,27 @@ static const struct {
 
 START_TEST(test_dkim_key_lookup_outcomes)
 {
-	struct fake_dns *f = fake_dns_new();
+	struct buf z = BUF_INIT, rec = BUF_INIT, why = BUF_INIT;
+	const char *zone = dns_cases[_i].zone;
 	struct dns_resolver *dns;
 	struct dkim_vopts o = vopts(T0);
 	struct tver tv;
 	char *sm;
 
-	if (dns_cases[_i].zone == NULL)
-		add_key(f, "ed", "example.org", rsa2048, NULL);
-	else if (strstr(dns_cases[_i].zone, "GOOD")) {
-		ck_assert_int_eq(fake_dns_load(f, dns_cases[_i].zone,
-		    strlen(dns_cases[_i].zone) - 4), 0);
-		add_key(f, "ed", "example.org", ed25519, NULL);
+	if (zone == NULL) {
+		ck_assert_int_eq(dkim_crypto_public_record(rsa2048, &rec, &why),
+		    0);
+		zone_txt(&z, "ed._domainkey.example.org", rec.data);
+	} else if (strstr(zone, "GOOD")) {
+		buf_add(&z, zone, strlen(zone) - 4);
+		ck_assert_int_eq(dkim_crypto_public_record(ed25519, &rec, &why),
+		    0);
+		zone_txt(&z, "ed._domainkey.example.org", rec.data);
 	} else
-		ck_assert_int_eq(fake_dns_load(f, dns_cases[_i].zone,
-		    strlen(dns_cases[_i].zone)), 0);
-	dns = fake_dns_resolver(f);
+		buf_printf(&z, "%s\n", zone);
+	/* something else in the zone, so that it is not empty */
+	buf_adds(&z, "www.example.org. IN A 192.0.2.80\n");
+	dns = zone_resolver(z.data);
 	sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
 	    "a=ed25519-sha256; d=example.org; s=ed; h=from;", plain_msg);
 	verify(&tv, sm, &o, dns, 50);
@@ -800,6 +870,9 @@ START_TEST(test_dkim_key_lookup_outcomes)
 	tver_free(&tv);
 	free(sm);
 	dns_resolver_free(dns);
+	buf_release(&z);
+	buf_release(&rec);
+	buf_release(&why);
 }
 END_TEST
 
@@ -820,8 +893,8 @@ END_TEST
 /* one lookup per key name per message, however many signatures use it */
 START_TEST(test_dkim_key_fetched_once)
 {
-	struct fake_dns *f = standard_dns();
-	struct dns_resolver *dns = fake_dns_resolver(f);
+	struct fakedns *f = standard_dns();
+	struct dns_resolver *dns = resolver_for(f);
 	struct dkim_vopts o = vopts(T0);
 	char *s1 = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
 	    "a=ed25519-sha256; d=example.org; s=ed; h=from;", plain_msg);
@@ -833,7 +906,7 @@ START_TEST(test_dkim_key_fetched_once)
 	ck_assert_uint_eq(tv.n, 2);
 	ck_assert_int_eq(tv.r[0].result, DKIM_PASS);
 	ck_assert_int_eq(tv.r[1].result, DKIM_PASS);
-	ck_assert_uint_eq(fake_dns_queries(f), 1);
+	ck_assert_uint_eq(tv.lookups, 1);
 	tver_free(&tv);
 	free(s1);
 	free(s2);
@@ -845,8 +918,8 @@ END_TEST
 
 START_TEST(test_dkim_rsa_sha1_not_accepted_and_not_fetched)
 {
-	struct fake_dns *f = standard_dns();
-	struct dns_resolver *dns = fake_dns_resolver(f);
+	struct fakedns *f = standard_dns();
+	struct dns_resolver *dns = resolver_for(f);
 	struct dkim_vopts o = vopts(T0);
 	struct tver tv;
 	char *sm;
@@ -858,7 +931,7 @@ START_TEST(test_dkim_rsa_sha1_not_accepted_and_not_fetched)
 	ck_assert(tv.r[0].sha1);
 	ck_assert_str_eq(tv.r[0].reason, "rsa-sha1 is not accepted (RFC 8301)");
 	ck_assert_str_eq(tv.r[0].algorithm, "rsa-sha1");
-	ck_assert_uint_eq(fake_dns_queries(f), 0);
+	ck_assert_uint_eq(fakedns_queries(f), 0);
 	tver_free(&tv);
 	free(sm);
 	dns_resolver_free(dns);
@@ -868,14 +941,14 @@ END_TEST
 START_TEST(test_dkim_min_key_bits)
 {
 	EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)768);
-	struct fake_dns *f = fake_dns_new();
+	struct fakedns *f = fakedns_new();
 	struct dns_resolver *dns;
 	struct dkim_vopts o = vopts(T0);
 	char *sm;
 	struct tver tv;
 
 	add_key(f, "small", "example.org", small, NULL);
-	dns = fake_dns_resolver(f);
+	dns = resolver_for(f);
 	sm = hand_sign(small, DKIM_ALG_RSA_SHA256, "v=1; a=rsa-sha256; "
 	    "d=example.org; s=small; h=from;", plain_msg);
 	verify(&tv, sm, &o, dns, 50);
@@ -898,7 +971,7 @@ START_TEST(test_dkim_min_key_bits_2048_refuses_1024)
 {
 	char *keys = expand_keys("example.org:rsa1024:RSA1024");
 	struct dkim_signconf *sc = signconf(keys, "relaxed/relaxed", "");
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	char *sm = sign(sc, plain_msg, T0);
 	struct tver tv;
@@ -918,7 +991,7 @@ END_TEST
 
 START_TEST(test_dkim_key_flags)
 {
-	struct fake_dns *f = fake_dns_new();
+	struct fakedns *f = fakedns_new();
 	struct dns_resolver *dns;
 	struct dkim_vopts o = vopts(T0);
 	struct tver tv;
@@ -927,7 +1000,7 @@ START_TEST(test_dkim_key_flags)
 	add_key(f, "strict", "example.org", ed25519, "t=s");
 	add_key(f, "test", "example.org", ed25519, "t=y");
 	add_key(f, "chat", "example.org", ed25519, "s=chat");
-	dns = fake_dns_resolver(f);
+	dns = resolver_for(f);
 
 	sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; a=ed25519-sha256;"
 	    " d=example.org; s=strict; i=@mail.example.org; h=from;", plain_msg);
@@ -967,7 +1040,7 @@ END_TEST
 
 START_TEST(test_dkim_body_length_tag)
 {
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	struct buf appended = BUF_INIT;
 	struct tver tv;
@@ -1021,7 +1094,7 @@ START_TEST(test_dkim_header_injection)
 	struct dkim_signconf *plain = signconf(keys, "relaxed/relaxed", "");
 	struct dkim_signconf *over = signconf(keys, "relaxed/relaxed",
 	    "From To Subject Date");
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	char *s1 = sign(plain, plain_msg, T0), *s2 = sign(over, plain_msg, T0);
 	struct buf inj = BUF_INIT;
@@ -1061,7 +1134,7 @@ END_TEST
 
 START_TEST(test_dkim_signature_cap)
 {
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	char *cur = xstrdup(plain_msg), *next;
 	struct tver tv;
@@ -1097,7 +1170,7 @@ START_TEST(test_dkim_bad_signatures_do_not_spoil_good_ones)
 		    " bh=AAAA; b=AAAA",
 		"",
 	};
-	struct dns_resolver *dns = fake_dns_resolver(standard_dns());
+	struct dns_resolver *dns = resolver_for(standard_dns());
 	struct dkim_vopts o = vopts(T0);
 	struct buf text = BUF_INIT;
 	char *sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
@@ -1126,7 +1199,7 @@ END_TEST
 /* hostile: 50 signatures, bogus base64, garbage keys, 1 MB b= */
 START_TEST(test_dkim_hostile_fifty_signatures)
 {
-	struct fake_dns *f = fake_dns_new();
+	struct fakedns *f = fakedns_new();
 	struct dns_resolver *dns;
 	struct dkim_vopts o = vopts(T0);
 	struct buf text = BUF_INIT;
@@ -1137,7 +1210,7 @@ START_TEST(test_dkim_hostile_fifty_signatures)
 		char name[64];
 
 		snprintf(name, sizeof(name), "s%zu._domainkey.example.org", i);
-		fake_dns_add_txt(f, name, i % 2 ? "v=DKIM1; p=MIIBIjANBgkqhkiG"
+		fakedns_txt(f, name, i % 2 ? "v=DKIM1; p=MIIBIjANBgkqhkiG"
 		    "9w0BAQEFAAOCAQ8AMIIBCgKCAQEAAAAA" : "v=DKIM1; k=rsa; "
 		    "p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 		buf_printf(&text, "DKIM-Signature: v=1; a=rsa-sha256; "
@@ -1146,7 +1219,7 @@ START_TEST(test_dkim_hostile_fifty_signatures)
 		    i % 3 ? "AAAA" : "A=A=");
 	}
 	buf_adds(&text, plain_msg);
-	dns = fake_dns_resolver(f);
+	dns = resolver_for(f);
 	o.max_signatures = 50;
 	verify(&tv, text.data, &o, dns, 50);
 	ck_assert_uint_eq(tv.n, 50);
@@ -1154,7 +1227,7 @@ START_TEST(test_dkim_hostile_fifty_signatures)
 		ck_assert_msg(tv.r[i].result == DKIM_PERMERROR ||
 		    tv.r[i].result == DKIM_FAIL, "sig %zu: %s", i,
 		    tv.r[i].reason);
-	ck_assert_uint_le(fake_dns_queries(f), 50);
+	ck_assert_uint_le(tv.lookups, 50);
 	tver_free(&tv);
 	buf_release(&text);
 	dns_resolver_free(dns);
@@ -1288,14 +1361,15 @@ END_TEST
 /* ---- through the scan pipeline ---- */
 
 static struct engine *
-dkim_engine(const char *extra, struct fake_dns *f)
+dkim_engine(const char *extra, struct fakedns *f)
 {
 	struct buf text = BUF_INIT;
 	struct engine *e;
 
 	buf_printf(&text, "trusted_networks = 10.0.0.0/8\n%s", extra);
 	e = test_engine(text.data);
-	e->dns = f ? fake_dns_resolver(f) : NULL;
+	dns_resolver_free(e->dns);	/* the system resolver engine_new made */
+	e->dns = f ? resolver_for(f) : NULL;
 	buf_release(&text);
 	return e;
 }
@@ -1351,7 +1425,7 @@ static const struct {
 
 START_TEST(test_dkim_scan_outcomes)
 {
-	struct fake_dns *f = standard_dns();
+	struct fakedns *f = standard_dns();
 	struct engine *e;
 	struct msg *m;
 	struct scan *s;
@@ -1359,8 +1433,7 @@ START_TEST(test_dkim_scan_outcomes)
 	const char *kind = scan_cases[_i].msg_kind;
 	char *sm;
 
-	ck_assert_int_eq(fake_dns_load(f, "to._domainkey.example.org. TIMEOUT",
-	    strlen("to._domainkey.example.org. TIMEOUT")), 0);
+	fakedns_status(f, "to._domainkey.example.org", DNS_T_TXT, DNS_TIMEOUT);
 	add_key(f, "ed", "other.example", ed25519, NULL);
 	e = dkim_engine("", f);
 	if (strcmp(kind, "none") == 0)
@@ -1428,7 +1501,7 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 	e = dkim_engine(conf.data, standard_dns());
 	s = test_scan_text(e, "10.1.2.3", "client", "joe@example.org",
 	    "x@example.net", plain_msg, sizeof(plain_msg) - 1, &m);
-	ck_assert_uint_eq(s->verdict.nprepend, 2);
+	ck_assert_uint_eq(s->verdict.nxhdrs, 2);
 	ck_assert(verdict_symbol(&s->verdict, "DKIM_SIGNED") != NULL);
 	ck_assert(strstr(s->verdict.j_dkim.data, "\"result\":\"signed\""));
 	verdict_header_edits(&s->verdict, m, e->conf, &ed);
@@ -1453,7 +1526,7 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 	ck_assert_msg(r[1].result == DKIM_PASS, "%s", r[1].reason);
 	ck_assert(verdict_symbol(&s2->verdict, "DKIM_VALID_AUTHOR") != NULL);
 	/* signing is for trusted mail only */
-	ck_assert_uint_eq(s2->verdict.nprepend, 0);
+	ck_assert_uint_eq(s2->verdict.nxhdrs, 0);
 	scan_free(&s);
 	scan_free(&s2);
 	msg_free(&m);
@@ -1464,10 +1537,39 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 }
 END_TEST
 
+/* symbol scores come from the configuration (symbol_scores) */
+START_TEST(test_dkim_scan_scores_are_configurable)
+{
+	struct engine *e = dkim_engine("symbol_scores = DKIM_INVALID=2.5 "
+	    "DKIM_VALID=-1\n", standard_dns());
+	char *sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
+	    "a=ed25519-sha256; d=example.org; s=ed; h=from;", plain_msg);
+	const struct symbol *sym;
+	struct msg *m;
+	struct scan *s;
+
+	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
+	    strlen(sm), &m);
+	ck_assert((sym = verdict_symbol(&s->verdict, "DKIM_VALID")) != NULL);
+	ck_assert(sym->score == -1.0);
+	scan_free(&s);
+	msg_free(&m);
+	strstr(sm, "Joe.\r\n")[0] = 'X';
+	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
+	    strlen(sm), &m);
+	ck_assert((sym = verdict_symbol(&s->verdict, "DKIM_INVALID")) != NULL);
+	ck_assert(sym->score == 2.5);
+	scan_free(&s);
+	msg_free(&m);
+	free(sm);
+	engine_unref(e);
+}
+END_TEST
+
 /* DMARC reads the DKIM results: aligned pass passes, a broken one fails */
 START_TEST(test_dkim_scan_feeds_dmarc)
 {
-	struct fake_dns *f = standard_dns();
+	struct fakedns *f = standard_dns();
 	struct engine *e;
 	struct msg *m;
 	struct scan *s;
@@ -1476,7 +1578,7 @@ START_TEST(test_dkim_scan_feeds_dmarc)
 	    "a=ed25519-sha256; d=example.org; s=ed; h=from:to:subject;",
 	    plain_msg);
 
-	fake_dns_add_txt(f, "_dmarc.example.org", "v=DMARC1; p=reject");
+	fakedns_txt(f, "_dmarc.example.org", "v=DMARC1; p=reject");
 	e = dkim_engine("", f);
 	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
 	    strlen(sm), &m);
@@ -1575,6 +1677,7 @@ suite(void)
 	    sizeof(scan_cases) / sizeof(scan_cases[0]));
 	tcase_add_test(tc, test_dkim_scan_signs_trusted_mail);
 	tcase_add_test(tc, test_dkim_scan_feeds_dmarc);
+	tcase_add_test(tc, test_dkim_scan_scores_are_configurable);
 	tcase_add_test(tc, test_dkim_engine_refuses_open_key_file);
 	suite_add_tcase(s, tc);
 	return s;

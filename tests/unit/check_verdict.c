@@ -228,41 +228,6 @@ START_TEST(test_edits_remove_only_our_authres_and_tag)
 }
 END_TEST
 
-/* fields a check asks for (our DKIM-Signature) go on top, CRs dropped */
-START_TEST(test_edits_prepend_requested_fields)
-{
-	struct conf *c = conf_with("authserv_id = mx.example.net\n");
-	struct msg *m = msg_with_headers();
-	struct verdict v;
-	struct hdr_edits e;
-	size_t i, ar = 0, sig = 0;
-
-	verdict_init(&v);
-	v.scored = false;		/* trusted mail: no X-Spam-* */
-	verdict_prepend_field(&v, "DKIM-Signature", "v=1; a=ed25519-sha256;"
-	    "\r\n\tb=AAAA");
-	verdict_decide(&v, c);
-	verdict_header_edits(&v, m, c, &e);
-	for (i = 0; i < e.n; i++) {
-		if (e.v[i].op != EDIT_PREPEND)
-			continue;
-		if (strcmp(e.v[i].name, "Authentication-Results") == 0)
-			ar = i;
-		if (strcmp(e.v[i].name, "DKIM-Signature") == 0) {
-			sig = i;
-			ck_assert_str_eq(e.v[i].value,
-			    "v=1; a=ed25519-sha256;\n\tb=AAAA");
-		}
-	}
-	/* inserted after ours, so it ends up above it */
-	ck_assert(ar > 0 && sig > ar);
-	hdr_edits_release(&e);
-	verdict_release(&v);
-	msg_free(&m);
-	conf_free(c);
-}
-END_TEST
-
 static Suite *
 verdict_suite(void)
 {
@@ -279,7 +244,6 @@ verdict_suite(void)
 	tcase_add_test(tc, test_authres_text);
 	tcase_add_test(tc, test_spam_status_folds_and_sorts);
 	tcase_add_test(tc, test_edits_remove_only_our_authres_and_tag);
-	tcase_add_test(tc, test_edits_prepend_requested_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
