@@ -150,19 +150,33 @@ def t_other_mail_not_signed_by_us():
     assert any("dkim=none" in v for v in ours(m)), ours(m)
 
 
-def signed_by_dkimpy(n):
+ODD = """From: Alice <alice@example.org>
+To: Bob <bob@example.net>,
+\tCarol <carol@example.net>
+Subject:  Folded
+   and   spaced\tsubject
+Date: Thu, 26 Nov 2026 10:15:00 +0000
+Message-ID: <odd-{n}@example.org>
+
+  leading space
+trailing space  \t
+"""
+
+
+def signed_by_dkimpy(n, canon="relaxed/simple", text=MSG):
     """A message signed for example.org with the RSA key, as an outside
     signer would send it (python3-dkim)."""
+    h, b = canon.split("/")
     script = ("import sys, dkim\n"
               "msg = sys.stdin.buffer.read()\n"
               "sig = dkim.sign(msg, b'rsa', b'example.org', open(sys.argv[1], 'rb')"
-              ".read(), canonicalize=(b'relaxed', b'simple'))\n"
-              "sys.stdout.buffer.write(sig + msg)\n")
+              ".read(), canonicalize=(b'%s', b'%s'))\n"
+              "sys.stdout.buffer.write(sig + msg)\n" % (h, b))
     pkcs1 = os.path.join(keydir, "rsa.pkcs1")
     if not os.path.exists(pkcs1):
         subprocess.run(["openssl", "pkey", "-in", os.path.join(keydir, "rsa.key"),
                         "-traditional", "-out", pkcs1], check=True)
-    data = MSG.format(n=n).replace("\n", "\r\n").encode()
+    data = text.format(n=n).replace("\n", "\r\n").encode()
     return subprocess.run([SYS_PY, "-c", script, pkcs1], input=data,
                           stdout=subprocess.PIPE, check=True).stdout.decode()
 
@@ -175,6 +189,15 @@ def t_inbound_signed_passes():
     line = read_log(vlog)[-1]
     names = [s["name"] for s in line["symbols"]]
     assert "DKIM_VALID_AUTHOR" in names, names
+
+
+def t_inbound_simple_canon_passes():
+    """simple/simple over folded, oddly spaced fields: the milter must hand
+    header values over byte for byte (leading space, folding)."""
+    m = deliver(signed_by_dkimpy(5, "simple/simple", ODD).replace("\r\n", "\n"),
+                "198.51.100.7")
+    ar = ours(m)
+    assert any("dkim=pass" in v and "header.s=rsa" in v for v in ar), ar
 
 
 def t_inbound_body_changed_fails():
@@ -191,6 +214,8 @@ try:
     R.check("other mail is not signed, dkim=none", t_other_mail_not_signed_by_us)
     if dns:
         R.check("inbound signed mail gets dkim=pass", t_inbound_signed_passes)
+        R.check("inbound simple/simple over odd folding gets dkim=pass",
+                t_inbound_simple_canon_passes)
         R.check("inbound mail with a changed body gets dkim=fail",
                 t_inbound_body_changed_fails)
     else:
