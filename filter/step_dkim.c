@@ -139,11 +139,16 @@ pvalue(struct buf *out, const char *v, bool allow_at)
 {
 	const char *p;
 	bool plain = *v != '\0';
+	int ats = 0;
 
-	for (p = v; *p; p++)
-		if (!(ch_is_alnum((unsigned char)*p) || strchr("-._+", *p) ||
-		    (allow_at && *p == '@')))
+	for (p = v; *p; p++) {
+		if (*p == '@')
+			ats++;
+		else if (!(ch_is_alnum((unsigned char)*p) || strchr("-._+", *p)))
 			plain = false;
+	}
+	if (ats > (allow_at ? 1 : 0))
+		plain = false;		/* local@domain at most */
 	if (plain) {
 		buf_adds(out, v);
 		return;

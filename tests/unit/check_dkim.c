@@ -1537,6 +1537,30 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 }
 END_TEST
 
+/* untrusted i= and b= text is quoted in Authentication-Results */
+START_TEST(test_dkim_scan_authres_quotes_untrusted_values)
+{
+	struct engine *e = dkim_engine("", standard_dns());
+	char *sm = hand_sign(ed25519, DKIM_ALG_ED25519_SHA256, "v=1; "
+	    "a=ed25519-sha256; d=example.org; s=ed; "
+	    "i=j=40o=22=3B=5C@example.org; h=from;", plain_msg);
+	struct buf ar = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+
+	s = test_scan_text(e, "192.0.2.1", "mx", "joe@example.org", NULL, sm,
+	    strlen(sm), &m);
+	verdict_authres_value(&s->verdict, "mx.test", &ar);
+	ck_assert_msg(strstr(ar.data, "dkim=pass") && strstr(ar.data,
+	    "header.i=\"j@o\\\";\\\\@example.org\"") != NULL, "%s", ar.data);
+	scan_free(&s);
+	msg_free(&m);
+	free(sm);
+	buf_release(&ar);
+	engine_unref(e);
+}
+END_TEST
+
 /* symbol scores come from the configuration (symbol_scores) */
 START_TEST(test_dkim_scan_scores_are_configurable)
 {
@@ -1678,6 +1702,7 @@ suite(void)
 	tcase_add_test(tc, test_dkim_scan_signs_trusted_mail);
 	tcase_add_test(tc, test_dkim_scan_feeds_dmarc);
 	tcase_add_test(tc, test_dkim_scan_scores_are_configurable);
+	tcase_add_test(tc, test_dkim_scan_authres_quotes_untrusted_values);
 	tcase_add_test(tc, test_dkim_engine_refuses_open_key_file);
 	suite_add_tcase(s, tc);
 	return s;
