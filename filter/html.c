@@ -669,6 +669,13 @@ finish_anchor(struct html_ctx *c)
 	if (!c->in_anchor)
 		return;
 	c->in_anchor = false;
+	if (n > HTML_MAX_ANCHOR) {
+		/* cut at a character boundary */
+		n = HTML_MAX_ANCHOR;
+		while (n > 0 && ((unsigned char)c->anchor.data[n] & 0xc0) ==
+		    0x80)
+			n--;
+	}
 	while (n && c->anchor.data[n - 1] == ' ')
 		n--;
 	if (c->href.len && c->o->uri)

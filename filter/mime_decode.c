@@ -439,7 +439,7 @@ eword_parse(const char *p, size_t n, struct eword *w)
 
 	if (n < 8 || p[0] != '=' || p[1] != '?')
 		return false;
-	while (i < n && i - 2 <= MAX_CHARSET && p[i] != '?' &&
+	while (i < n && i - 2 < MAX_CHARSET && p[i] != '?' &&
 	    ch_is_vchar((unsigned char)p[i]))
 		i++;
 	if (i >= n || p[i] != '?' || i == 2)

@@ -65,6 +65,12 @@ struct conf {
 	uint64_t mime_max_text;
 	uint64_t mime_max_uris;
 
+	/* content: rules */
+	char	*rules_dir;
+	char	*rules_site_dir;
+	uint64_t rules_match_limit;
+	uint64_t rules_score_set;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;

@@ -20,6 +20,7 @@
 
 struct buf;
 struct dns_resolver;
+struct ruleset;
 struct strmap;
 
 struct engine {
@@ -28,6 +29,7 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
+	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */
