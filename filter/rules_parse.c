@@ -363,9 +363,10 @@ out:
 	return ok;
 }
 
+/* inputs SpamAssassin computes itself (relay analysis): not provided */
 static const char *const pseudo_headers[] = {
 	"X-Spam-Relays-", "ALL-TRUSTED", "ALL-UNTRUSTED", "ALL-INTERNAL",
-	"ALL-EXTERNAL", "X-Spam-", "X-Relays-", "Received:raw",
+	"ALL-EXTERNAL",
 };
 
 /* header_source - index of the input "field:mods"; -1 if unsupported */
@@ -418,8 +419,7 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 	for (i = 0; i < sizeof(pseudo_headers) / sizeof(pseudo_headers[0]);
 	    i++)
 		if (strncasecmp(field, pseudo_headers[i],
-		    strlen(pseudo_headers[i])) == 0 &&
-		    strncasecmp(field, "X-Spam-", 7) != 0) {
+		    strlen(pseudo_headers[i])) == 0) {
 			char what[300];
 
 			snprintf(what, sizeof(what), "SpamAssassin pseudo-header "
@@ -1159,7 +1159,8 @@ plan(struct ruleset *rs)
 
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (r->type == RULE_META || r->disabled || r->re == NULL)
+		if (r->type == RULE_META || r->disabled ||
+		    (r->re == NULL && !r->exists))
 			continue;
 		t = r->type;
 		rs->by_type[t] = xreallocarray(rs->by_type[t],
