@@ -211,18 +211,6 @@ cmd_list(struct ropts *o)
 /* messages from files                                                 */
 /* ------------------------------------------------------------------ */
 
-static void
-on_eoh(void *arg)
-{
-	(void)arg;
-}
-
-static void
-on_body(void *arg, const void *p, size_t n)
-{
-	msg_add_body(arg, p, n);
-}
-
 /* load_message - a message file into a new msg, as `scan` reads it */
 static struct msg *
 load_message(const struct conf *c, const char *path)
@@ -230,8 +218,6 @@ load_message(const struct conf *c, const char *path)
 	struct msg_limits lim;
 	struct buf text = BUF_INIT, why = BUF_INIT;
 	struct msg *m;
-	struct msgparse *mp;
-	struct msgparse_cb cb;
 
 	if (files_read(path, MAX_MESSAGE, &text, &why) < 0) {
 		fprintf(stderr, "mailwarden rules: %s\n", buf_cstr(&why));
@@ -240,13 +226,7 @@ load_message(const struct conf *c, const char *path)
 	}
 	msg_limits_from_conf(&lim, c);
 	m = msg_new(&lim);
-	cb.eoh = on_eoh;
-	cb.body = on_body;
-	cb.arg = m;
-	mp = msgparse_new(m, &cb);
-	msgparse_push(mp, text.data, text.len);
-	msgparse_end(mp);
-	msgparse_free(mp);
+	msgparse_text(m, text.data, text.len);
 	buf_release(&text);
 	return m;
 }

@@ -41,6 +41,7 @@
 #include "msg.h"
 #include "rules_int.h"
 #include "str.h"
+#include "uri.h"
 
 #define SAMPLE_MAX	80
 #define HEAP_LIMIT_KB	(20 * 1024)
@@ -416,6 +417,167 @@ field_in(const char *name, const struct hsrc *h)
 	}
 }
 
+/* plausible_host - dotted labels of letters, digits, '-', ending in a
+ * 2-24 letter top-level label: "802.11b", "u.s" or "v9.00a" are not */
+static bool
+plausible_host(const char *h)
+{
+	const char *last = strrchr(h, '.');
+	size_t n;
+
+	if (last == NULL || last == h)
+		return false;
+	for (; *h; h++)
+		if (!ch_is_alnum((unsigned char)*h) && *h != '.' && *h != '-')
+			return false;
+	n = strlen(last + 1);
+	if (n < 2 || n > 24)
+		return false;
+	for (h = last + 1; *h; h++)
+		if (!ch_is_alpha((unsigned char)*h))
+			return false;
+	return true;
+}
+
+/*
+ * anchor_host - the host of the first word of a link's visible text
+ * that is written as a link: "http://...", "https://..." or "www...".
+ * A brand name in the text ("builder.com") is not a claim about where
+ * the link goes; a written-out address is.
+ */
+static bool
+anchor_host(const char *a, struct buf *host)
+{
+	struct buf u = BUF_INIT;
+	const char *p = a, *s;
+	size_t n;
+	bool ok = false;
+
+	while (*p && !ok) {
+		while (*p && (ch_is_space((unsigned char)*p) ||
+		    (unsigned char)*p >= 0x80))
+			p++;
+		s = p;
+		while (*p && !ch_is_space((unsigned char)*p) &&
+		    (unsigned char)*p < 0x80)
+			p++;
+		n = (size_t)(p - s);
+		buf_reset(&u);
+		if (n > 8 && (strncasecmp(s, "http://", 7) == 0 ||
+		    strncasecmp(s, "https://", 8) == 0))
+			buf_add(&u, s, n);
+		else if (n > 4 && strncasecmp(s, "www.", 4) == 0) {
+			buf_adds(&u, "http://");
+			buf_add(&u, s, n);
+		} else
+			continue;
+		buf_reset(host);
+		ok = uri_host(u.data, u.len, host) && plausible_host(host->data);
+	}
+	buf_release(&u);
+	return ok;
+}
+
+static const char *
+no_www(const char *h)
+{
+	return strncmp(h, "www.", 4) == 0 ? h + 4 : h;
+}
+
+/* same_site - b equals a, or one is a subdomain of the other */
+static bool
+same_site(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	a = no_www(a);
+	b = no_www(b);
+	la = strlen(a);
+	lb = strlen(b);
+	if (la == lb)
+		return strcmp(a, b) == 0;
+	if (la > lb)
+		return a[la - lb - 1] == '.' && strcmp(a + la - lb, b) == 0;
+	return b[lb - la - 1] == '.' && strcmp(b + lb - la, a) == 0;
+}
+
+/*
+ * computed - mailwarden's pseudo-headers (doc/rules.md): facts about
+ * the MIME view that SpamAssassin gets from eval tests.  A field of
+ * the same name in the message is never seen by rules.
+ */
+static bool
+computed(const struct mime_msg *mm, enum hdr_special sp, struct buf *out)
+{
+	struct buf h = BUF_INIT;
+	const struct mime_part *p;
+	struct mime_html_stats st;
+	size_t i, html = 0, plain = 0, k;
+	bool any = false;
+
+	switch (sp) {
+	case HSP_MW_LINKS:
+		for (i = 0; i < mm->nuris; i++) {
+			const struct mime_uri *u = &mm->uris[i];
+
+			buf_reset(&h);
+			if (u->src != MIME_URI_HREF || u->anchor == NULL ||
+			    u->host == NULL || !anchor_host(u->anchor, &h) ||
+			    same_site(h.data, u->host))
+				continue;
+			buf_printf(out, "%s%s %s", any ? "\n" : "", h.data,
+			    u->host);
+			any = true;
+		}
+		break;
+	case HSP_MW_HTML:
+		memset(&st, 0, sizeof(st));
+		for (i = 0; i < mm->nparts; i++) {
+			p = &mm->parts[i];
+			if (p->kind == MIME_K_TEXT)
+				for (k = 0; k < p->text.len; k++)
+					plain += !ch_is_space((unsigned char)
+					    p->text.data[k]) &&
+					    ((unsigned char)p->text.data[k] &
+					    0xc0) != 0x80;
+			if (p->kind != MIME_K_HTML)
+				continue;
+			html++;
+			st.tags += p->html.tags;
+			st.images += p->html.images;
+			st.links += p->html.links;
+			st.forms += p->html.forms;
+			st.scripts += p->html.scripts;
+			st.image_area += p->html.image_area;
+			st.visible_chars += p->html.visible_chars;
+			st.invisible_chars += p->html.invisible_chars;
+		}
+		if (html == 0)
+			break;
+		buf_printf(out, "parts=%zu tags=%u images=%u area=%llu links=%u "
+		    "forms=%u scripts=%u text=%zu invisible=%zu plain=%zu",
+		    html, st.tags, st.images, (unsigned long long)st.image_area,
+		    st.links, st.forms, st.scripts, st.visible_chars,
+		    st.invisible_chars, plain);
+		any = true;
+		break;
+	case HSP_MW_ATTACH:
+		for (i = 0; i < mm->nparts; i++) {
+			p = &mm->parts[i];
+			if (!p->attachment)
+				continue;
+			buf_printf(out, "%s%s %s %zu", any ? "\n" : "",
+			    p->filename ? p->filename : "-", p->type, p->size);
+			any = true;
+		}
+		break;
+	default:
+		break;
+	}
+	buf_release(&h);
+	return any;
+}
+
 /* header_value - the input of header source k; NULL if absent */
 static const struct buf *
 header_value(struct inputs *in, size_t k)
@@ -431,6 +593,8 @@ header_value(struct inputs *in, size_t k)
 	if (h->special == HSP_ENVFROM) {
 		if (in->m->mail_from)
 			add_value(out, in->m->mail_from, h->mods, &any);
+	} else if (h->special >= HSP_MW_LINKS) {
+		any = computed(mm, h->special, out);
 	} else if (h->special == HSP_ALL) {
 		for (i = 0; i < mm->nhdrs; i++) {
 			buf_printf(out, "%s: %s\n", mm->hdrs[i].name,
@@ -857,7 +1021,10 @@ rules_test(const struct ruleset *rs, const char *name, const struct msg *m,
 		    (h->mods & HM_NAME) ? ":name" : "");
 		if (r->exists) {
 			hits = val != NULL;
-			fn(buf_cstr(&where), hits ? "exists" : "absent", arg);
+			if (val)
+				str_escape(&txt, val->data, val->len, 200);
+			fn(buf_cstr(&where), hits ? buf_cstr(&txt) : "absent",
+			    arg);
 		} else {
 			p = val ? buf_cstr(val) : r->if_unset ? r->if_unset : "";
 			len = val ? val->len : strlen(p);

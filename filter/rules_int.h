@@ -115,7 +115,10 @@ enum hdr_special {
 	HSP_ALL,		/* every field, "Name: value\n" */
 	HSP_TOCC,		/* To and Cc */
 	HSP_MESSAGEID,		/* Message-Id and Resent-Message-Id */
-	HSP_ENVFROM		/* the envelope sender */
+	HSP_ENVFROM,		/* the envelope sender */
+	HSP_MW_LINKS,		/* X-MW-Link-Mismatch (computed) */
+	HSP_MW_HTML,		/* X-MW-HTML (computed) */
+	HSP_MW_ATTACH		/* X-MW-Attachments (computed) */
 };
 
 /* a header input: field + modifier; several rules share one */

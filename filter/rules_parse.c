@@ -435,6 +435,12 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 		sp = HSP_MESSAGEID;
 	else if (strcmp(field, "EnvelopeFrom") == 0)
 		sp = HSP_ENVFROM;
+	else if (strcasecmp(field, "X-MW-Link-Mismatch") == 0)
+		sp = HSP_MW_LINKS;
+	else if (strcasecmp(field, "X-MW-HTML") == 0)
+		sp = HSP_MW_HTML;
+	else if (strcasecmp(field, "X-MW-Attachments") == 0)
+		sp = HSP_MW_ATTACH;
 	for (i = 0; i < rs->nhsrcs; i++)
 		if (rs->hsrcs[i].special == sp && rs->hsrcs[i].mods == mods &&
 		    strcasecmp(rs->hsrcs[i].field, field) == 0)

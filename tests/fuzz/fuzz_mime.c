@@ -16,32 +16,16 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static void
-eoh(void *arg)
-{
-	(void)arg;
-}
-
-static void
-body(void *arg, const void *p, size_t n)
-{
-	msg_add_body(arg, p, n);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
 	struct mime_limits lim;
 	struct msg *m = msg_new(&ml);
-	struct msgparse_cb cb = { eoh, body, m };
-	struct msgparse *mp = msgparse_new(m, &cb);
 	struct mime_msg *mm;
 	struct buf out = BUF_INIT;
 
-	msgparse_push(mp, data, size);
-	msgparse_end(mp);
-	msgparse_free(mp);
+	msgparse_text(m, data, size);
 
 	mime_limits_default(&lim);
 	mm = mime_parse(m, &lim);

@@ -19,18 +19,6 @@
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static void
-noop_eoh(void *arg)
-{
-	(void)arg;
-}
-
-static void
-add_body(void *arg, const void *p, size_t n)
-{
-	msg_add_body(arg, p, n);
-}
-
 /* parse - a whole message text into a msg and its MIME view */
 static struct mime_msg *
 parse(const char *text, size_t len, size_t max_body,
@@ -39,12 +27,8 @@ parse(const char *text, size_t len, size_t max_body,
 	struct msg_limits ml = { max_body, 1 << 20, 1000, 100 };
 	struct mime_limits def;
 	struct msg *m = msg_new(&ml);
-	struct msgparse_cb cb = { noop_eoh, add_body, m };
-	struct msgparse *p = msgparse_new(m, &cb);
 
-	msgparse_push(p, text, len);
-	msgparse_end(p);
-	msgparse_free(p);
+	msgparse_text(m, text, len);
 	if (lim == NULL) {
 		mime_limits_default(&def);
 		lim = &def;

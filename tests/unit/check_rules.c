@@ -43,18 +43,6 @@ set_from(const char *text)
 	return rs;
 }
 
-static void
-noop_eoh(void *arg)
-{
-	(void)arg;
-}
-
-static void
-add_body(void *arg, const void *p, size_t n)
-{
-	msg_add_body(arg, p, n);
-}
-
 struct tmsg {
 	struct msg *m;
 	struct mime_msg *mm;
@@ -65,17 +53,9 @@ tmsg_init(struct tmsg *t, const char *text)
 {
 	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
 	struct mime_limits lim;
-	struct msgparse_cb cb;
-	struct msgparse *p;
 
 	t->m = msg_new(&ml);
-	cb.eoh = noop_eoh;
-	cb.body = add_body;
-	cb.arg = t->m;
-	p = msgparse_new(t->m, &cb);
-	msgparse_push(p, text, strlen(text));
-	msgparse_end(p);
-	msgparse_free(p);
+	msgparse_text(t->m, text, strlen(text));
 	msg_set_sender(t->m, "<bounce@envelope.example>");
 	mime_limits_default(&lim);
 	t->mm = mime_parse(t->m, &lim);
