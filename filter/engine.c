@@ -13,7 +13,9 @@
 #include "dns.h"
 #include "engine.h"
 #include "log.h"
+#include "psl.h"
 #include "rules.h"
+#include "str.h"
 #include "strmap.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,6 +31,7 @@ engine_destroy(struct engine *e)
 	strmap_free(e->scores, free);
 	rules_free(e->rules);
 	dns_resolver_free(e->dns);
+	psl_free(e->psl);
 	conf_free(e->conf);
 	free(e);
 }
@@ -119,6 +122,9 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    why) < 0)
 			goto fail;
 	}
+	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
+	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
+		goto fail;
 	if (engine_load_rules(e, why) < 0)
 		goto fail;
 	*out = e;

@@ -88,7 +88,8 @@ usage(FILE *f)
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
-	    "  rules    check, list and test rule files; rule hit statistics\n\n"
+	    "  rules    check, list and test rule files; rule hit statistics\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -420,6 +421,8 @@ main(int argc, char **argv)
 		return cli_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dmarc") == 0)
+		return cli_dmarc(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

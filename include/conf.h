@@ -76,6 +76,24 @@ struct conf {
 	char	*sender_list;
 	char	*helo_list;
 
+	/* DMARC (doc/dmarc.md) */
+	bool	 dmarc;
+	char	*dmarc_org_domain;	/* treewalk | psl */
+	char	*dmarc_psl_file;
+	uint64_t dmarc_max_queries;
+	char	*dmarc_from_missing_action;
+	char	*dmarc_from_multiple_action;
+	char	*dmarc_from_multi_author_action;
+	char	*dmarc_from_invalid_action;
+	char	*dmarc_temperror_action;
+	bool	 dmarc_never_reject;
+	bool	 dmarc_quarantine_milter;
+	struct strlist dmarc_allow_domains;
+	char	*dmarc_report_dir;
+	char	*dmarc_report_org;
+	char	*dmarc_report_email;
+	char	*dmarc_report_sendmail;
+
 	/* derived at parse time */
 	struct cidr *trusted;
 	size_t	 ntrusted;
@@ -94,6 +112,9 @@ void	 conf_free(struct conf *);
 void	 conf_dump(const struct conf *, struct buf *out);
 /* conf_reference - the table as documentation (key, default, meaning) */
 void	 conf_reference(struct buf *out);
+/* conf_key_count, conf_key_name - iterate the key table */
+size_t	 conf_key_count(void);
+const char *conf_key_name(size_t);
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);

@@ -21,6 +21,7 @@
 struct buf;
 struct dns_resolver;
 struct ruleset;
+struct psl;
 struct strmap;
 
 struct engine {
@@ -30,6 +31,7 @@ struct engine {
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
+	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */

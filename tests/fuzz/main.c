@@ -1,21 +1,14 @@
 /*
- * main.c - replay driver for the fuzz targets in plain builds
+ * main.c - replay driver for the fuzz targets (built without libFuzzer)
  *
  * DESCRIPTION
- *	Built without libFuzzer, each tests/fuzz/fuzz_<target> links this
- *	file and runs LLVMFuzzerTestOneInput() once over every file of the
- *	directories (or files) named on the command line.  With no
- *	arguments it replays its own seed corpus and crash reproducers,
- *	FUZZ_DIR/<target>.in/ and FUZZ_DIR/<target>.repro/, which is how
- *	`make check` runs it.  A crash or sanitizer report fails the test.
- *
- *	With --with-fuzzer the targets are linked with -fsanitize=fuzzer,
- *	MW_LIBFUZZER is defined and this file is empty: libFuzzer brings
- *	its own main().
+ *	Runs LLVMFuzzerTestOneInput() over every regular file of the
+ *	directories given as arguments, or, with no arguments, of the
+ *	target's seed corpus and crash reproducers (FUZZ_CORPUS, set by
+ *	Makefile.am), so that `make check` replays them under whatever
+ *	sanitizers the build has.  Prints "N passed, N failed".
  */
 #include "config.h"
-
-#ifndef MW_LIBFUZZER
 
 #include <dirent.h>
 #include <stdint.h>
@@ -29,88 +22,54 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-#define FUZZ_MAX_INPUT	(64u * 1024 * 1024)
+static unsigned ran;
 
 static int
-run_file(const char *path)
+replay_dir(const char *dir)
 {
-	struct buf in = BUF_INIT, why = BUF_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct buf data = BUF_INIT, why = BUF_INIT;
+	char path[4096];
 
-	if (files_read(path, FUZZ_MAX_INPUT, &in, &why) < 0) {
-		fprintf(stderr, "%s\n", buf_cstr(&why));
-		buf_release(&why);
-		return -1;
-	}
-	/* a private copy of exactly len bytes, so ASan sees overreads */
-	{
-		uint8_t *copy = malloc(in.len ? in.len : 1);
+	if (d == NULL)
+		return 0;	/* e.g. no reproducers yet */
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
 
-		if (copy == NULL)
-			abort();
-		memcpy(copy, in.data ? in.data : "", in.len);
-		LLVMFuzzerTestOneInput(copy, in.len);
-		free(copy);
-	}
-	buf_release(&in);
-	return 0;
-}
-
-/* run_path - a file, or every regular file of a directory */
-static int
-run_path(const char *path, size_t *count)
-{
-	struct stat st;
-	struct dirent *d;
-	DIR *dir;
-	char sub[4096];
-	int rc = 0;
-
-	if (stat(path, &st) < 0)
-		return 0;		/* a target may have no .repro yet */
-	if (!S_ISDIR(st.st_mode)) {
-		(*count)++;
-		return run_file(path);
-	}
-	if ((dir = opendir(path)) == NULL)
-		return -1;
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		if (stat(sub, &st) == 0 && S_ISREG(st.st_mode)) {
-			(*count)++;
-			if (run_file(sub) < 0)
-				rc = -1;
+		if (files_read(path, 16 * 1024 * 1024, &data, &why) < 0) {
+			fprintf(stderr, "%s\n", buf_cstr(&why));
+			buf_release(&data);
+			buf_release(&why);
+			closedir(d);
+			return -1;
 		}
+		LLVMFuzzerTestOneInput((const uint8_t *)data.data, data.len);
+		ran++;
 	}
-	closedir(dir);
-	return rc;
+	closedir(d);
+	buf_release(&data);
+	buf_release(&why);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	char path[4096];
-	size_t count = 0;
 	int i, rc = 0;
 
 	if (argc > 1) {
 		for (i = 1; i < argc; i++)
-			if (run_path(argv[i], &count) < 0)
+			if (replay_dir(argv[i]) < 0)
 				rc = 1;
 	} else {
-		snprintf(path, sizeof(path), "%s/%s.in", FUZZ_DIR, FUZZ_NAME);
-		if (run_path(path, &count) < 0)
-			rc = 1;
-		snprintf(path, sizeof(path), "%s/%s.repro", FUZZ_DIR, FUZZ_NAME);
-		if (run_path(path, &count) < 0)
+		if (replay_dir(FUZZ_CORPUS ".in") < 0 ||
+		    replay_dir(FUZZ_CORPUS ".repro") < 0)
 			rc = 1;
 	}
-	printf("%s: %zu inputs replayed\n", argc > 0 ? argv[0] : "fuzz",
-	    count);
-	if (count == 0)
-		return 77;		/* nothing to replay: skip */
+	printf("%u passed, %d failed\n", ran, rc);
 	return rc;
 }
-
-#endif /* MW_LIBFUZZER */
