@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,6 +41,20 @@ struct outcome {
 	struct buf errors;	/* "zone: answer 127.0.0.1; ..." */
 	struct strmap *added;	/* symbols already added */
 };
+
+/*
+ * degraded - an answer that could not be used: the verdict says so, and
+ * so does the budget's failure count, from which the scan may derive
+ * dns_degraded again at the end
+ */
+static void
+degraded(struct scan *s)
+{
+	pthread_mutex_lock(&s->dns_budget.lock);
+	s->dns_budget.failures++;
+	pthread_mutex_unlock(&s->dns_budget.lock);
+	s->verdict.dns_degraded = true;
+}
 
 /* each_client_query - fn for every client-address zone that applies */
 static void
@@ -236,7 +251,7 @@ step_dnsbl_end(struct scan *s, void *state)
 	if (s->eng->dns == NULL) {
 		scan_symbol(s, "DNSBL_DEGRADED", 0.0, "no DNS resolver: "
 		    "blocklists not queried");
-		s->verdict.dns_degraded = true;
+		degraded(s);
 		return;
 	}
 	memset(&o, 0, sizeof(o));
@@ -249,7 +264,7 @@ step_dnsbl_end(struct scan *s, void *state)
 	}
 	if (o.errors.len) {
 		scan_symbol(s, "DNSBL_ERROR", 0.0, "%s", o.errors.data);
-		s->verdict.dns_degraded = true;
+		degraded(s);
 	}
 	strmap_free(o.added, NULL);
 	buf_release(&o.degraded);
