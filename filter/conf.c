@@ -119,6 +119,13 @@ static const struct conf_key conf_keys[] = {
 	{ "rules_match_limit", CT_UINT, OFF(rules_match_limit), "100000",
 	  1000, 100000000, NULL,
 	  "PCRE2 match limit per regex call; a regex over it is skipped" },
+	{ "rules_body_part_max", CT_SIZE, OFF(rules_body_part_max), "50000",
+	  1024, 1024.0 * 1024 * 1024, NULL,
+	  "text of each MIME part that body rules scan (SpamAssassin "
+	  "body_part_scan_size)" },
+	{ "rules_rawbody_part_max", CT_SIZE, OFF(rules_rawbody_part_max),
+	  "500000", 1024, 1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of each part that rawbody rules scan" },
 	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
 	  "which column of four-score 'score' lines applies (0-3)" },
 	{ "dnsbl", CT_LIST, OFF(dnsbl), "", NOLIM, dnsbl_check_entry,

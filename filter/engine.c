@@ -84,6 +84,8 @@ engine_load_rules(struct engine *e, struct buf *why)
 		return 0;
 	memset(&opt, 0, sizeof(opt));
 	opt.match_limit = (unsigned long)c->rules_match_limit;
+	opt.body_part_max = (size_t)c->rules_body_part_max;
+	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt.score_set = (unsigned)c->rules_score_set;
 	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
 		d = rules_report_first_error(&rep);

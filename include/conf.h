@@ -69,6 +69,8 @@ struct conf {
 	char	*rules_dir;
 	char	*rules_site_dir;
 	uint64_t rules_match_limit;
+	uint64_t rules_body_part_max;
+	uint64_t rules_rawbody_part_max;
 	uint64_t rules_score_set;
 
 	/* DNS blocklists */
