@@ -472,6 +472,39 @@ START_TEST(test_rules_test_reports_where_and_what)
 }
 END_TEST
 
+START_TEST(test_rules_body_part_limit_cuts_at_white_space)
+{
+	struct rules_options opt = { .score_set = 3, .body_part_max = 2000,
+	    .rawbody_part_max = 3000 };
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct buf msg = BUF_INIT;
+	struct tmsg t;
+	static const char text[] = "body EARLY /early phrase/\n"
+	    "body LATE /late phrase/\nrawbody RAW_LATE /late phrase/\n"
+	    "rawbody RAW_MID /middle phrase/\n";
+
+	ck_assert_int_eq(rules_parse_text(text, sizeof(text) - 1, "t.cf",
+	    &opt, &rs, &rep), 0);
+	rules_report_release(&rep);
+	buf_adds(&msg, "Subject: x\r\n\r\nearly phrase\r\n");
+	while (msg.len < 2500)
+		buf_adds(&msg, "filler words\r\n");
+	buf_adds(&msg, "middle phrase\r\n");
+	while (msg.len < 6000)
+		buf_adds(&msg, "filler words\r\n");
+	buf_adds(&msg, "late phrase\r\n");
+	tmsg_init(&t, msg.data);
+	ck_assert_uint_eq(count(rs, &t, "EARLY", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "LATE", 0), 0);
+	ck_assert_uint_eq(count(rs, &t, "RAW_MID", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "RAW_LATE", 0), 0);
+	tmsg_release(&t);
+	rules_free(rs);
+	buf_release(&msg);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* meta expressions                                                    */
 /* ------------------------------------------------------------------ */
@@ -537,7 +570,8 @@ END_TEST
 static void
 catastrophic(bool jit)
 {
-	struct rules_options opt = { 10000, 3, !jit };
+	struct rules_options opt = { .match_limit = 10000, .score_set = 3,
+	    .no_jit = !jit };
 	struct rules_report rep;
 	struct ruleset *rs;
 	struct rules_result res;
@@ -920,6 +954,7 @@ rules_suite(void)
 	tcase_add_loop_test(tc, test_rules_match_semantics_per_type, 0,
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
+	tcase_add_test(tc, test_rules_body_part_limit_cuts_at_white_space);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("meta");
