@@ -637,8 +637,8 @@ START_TEST(test_rules_catastrophic_regex_becomes_symbol)
 	f = fopen(path, "w");
 	fputs("body EVIL /^(a+)+$/\n", f);
 	fclose(f);
-	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\n"
-	    "rules_match_limit = 10000\n", dir);
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\nrules_match_limit = 10000\n", dir);
 	e = test_engine(conf.data);
 	log_set_sink(LOG_SINK_CAPTURE);
 	s = test_scan_text(e, "192.0.2.1", "h", "a@b.example", "c@d.example",
@@ -750,7 +750,8 @@ static const char *const equiv_patterns[] = {
 };
 
 static const char *const equiv_texts[] = {
-	"Subject: Free Money\r\n\r\nFREE    money now, free\tmoney! million DOLLARS\r\n"
+	"Subject: Free Money\r\n\r\nFREE    money now, free\tmoney! million "
+	"DOLLARS\r\n"
 	"\r\nBuy VIAGRA or Viagara or CIALIS c1alis at the best price: $19.99\r\n"
 	"\r\nONLY 5 left. reply to unsubscribe abd\r\n",
 	"Subject: winner\r\nContent-Type: text/html\r\n\r\n<p>WINNER WINNERR "
@@ -832,7 +833,8 @@ engine_with(const struct tdir *d)
 	struct buf conf = BUF_INIT;
 	struct engine *e;
 
-	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\n", d->dir);
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\n", d->dir);
 	e = test_engine(conf.data);
 	buf_release(&conf);
 	return e;
@@ -890,7 +892,8 @@ START_TEST(test_rules_reload_with_error_keeps_old_set)
 	tdir_write(&d, "a.cf", "body OLD_RULE /old/\n");
 	snprintf(path, sizeof(path), "%s/mailwarden.conf", d.dir);
 	f = fopen(path, "w");
-	fprintf(f, "rules_dir = %s\nrules_site_dir =\n", d.dir);
+	fprintf(f, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\n", d.dir);
 	fclose(f);
 	ck_assert_int_eq(engine_load(path, &old, &why), 0);
 	engine_set_current(old);
