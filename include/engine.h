@@ -21,6 +21,8 @@
 struct buf;
 struct dkim_signconf;
 struct dns_resolver;
+struct dnsbl;
+struct ruleset;
 struct psl;
 struct strmap;
 
@@ -31,6 +33,8 @@ struct engine {
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 	struct dkim_signconf *dkim_sign;	/* signing keys, or NULL */
+	struct ruleset *rules;		/* compiled rule files (may be NULL) */
+	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 

@@ -2,7 +2,7 @@
 # dkim_bench.sh - DKIM verification cost next to `openssl speed`
 #
 # usage: contrib/bench/dkim_bench.sh [BUILD_DIR]   (default: .)
-# Runs dkim_bench (built by 'make bench') and, in the same run, openssl
+# Runs dkim_bench (built by 'make bench-dkim') and, in the same run, openssl
 # speed for RSA-2048 and Ed25519 verification and SHA-256, so the cost
 # per message can be compared with one bare signature verification plus
 # one pass of hashing.
