@@ -59,11 +59,42 @@ struct conf {
 	uint64_t max_headers;
 	uint64_t max_rcpts;
 
+	/* content: MIME caps */
+	uint64_t mime_max_depth;
+	uint64_t mime_max_parts;
+	uint64_t mime_max_text;
+	uint64_t mime_max_uris;
+
+	/* content: rules */
+	char	*rules_dir;
+	char	*rules_site_dir;
+	uint64_t rules_match_limit;
+	uint64_t rules_body_part_max;
+	uint64_t rules_rawbody_part_max;
+	uint64_t rules_score_set;
+
+	/* DNS blocklists */
+	struct strlist dnsbl;
+	struct strlist uribl;
+	struct strlist dnsbl_refused;
+	uint64_t uribl_max_lookups;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;
 	char	*helo_list;
 
+	/* DKIM (doc/dkim.md) */
+	bool	 dkim_verify;
+	uint64_t dkim_max_signatures;
+	uint64_t dkim_min_key_bits;
+	uint64_t dkim_clock_skew;	/* seconds */
+	char	*dkim_partial_body;	/* "accept" or "policy" */
+	struct strlist dkim_sign_domains;	/* DOMAIN:SELECTOR:PATH */
+	struct strlist dkim_sign_headers;
+	struct strlist dkim_oversign_headers;
+	char	*dkim_sign_canon;
+	uint64_t dkim_sign_expire;	/* seconds, 0 = no x= */
 	/* DNS (dns.h) */
 	struct strlist dns_servers;	/* empty: dns_resolv_conf */
 	char	*dns_resolv_conf;		/* "": /etc/resolv.conf */

@@ -16,11 +16,22 @@ struct scan;
 void	step_message_end(struct scan *, void *);
 /* step_lists.c: local client / sender / HELO access lists */
 void	step_lists_end(struct scan *, void *);
+/* step_dkim.c: verify inbound signatures, sign trusted mail */
+void	*step_dkim_begin(struct scan *);
+void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
+void	step_dkim_end(struct scan *, void *);
+void	step_dkim_free(void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
 void	*step_spf_begin(struct scan *);
 void	step_spf_end(struct scan *, void *);
 void	step_spf_free(void *);
 /* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
 void	step_dmarc_end(struct scan *, void *);
+/* step_dnsbl.c: DNS blocklists of the client and of URI domains */
+void	*step_dnsbl_begin(struct scan *);
+void	step_dnsbl_end(struct scan *, void *);
+/* step_rules.c: MIME conditions, then the rule set */
+void	step_mime_end(struct scan *, void *);
+void	step_rules_end(struct scan *, void *);
 
 #endif
