@@ -1,6 +1,15 @@
 /*
  * vlog.c - verdict log line format and appender
  *
+ * DIAGNOSTICS
+ *	A line that cannot be written (disk full, quota, I/O error) is
+ *	dropped and the message goes on: the verdict log is a record, not
+ *	a reason to refuse mail.  Whatever part of the line reached the
+ *	file is cut off again, so the file never holds a partial record.
+ *	The failure is logged once (and every ten minutes while it
+ *	lasts), and the first write that works again logs how many lines
+ *	were dropped.
+ *
  * SECURITY
  *	Every string that came from the message or the envelope passes
  *	through json_str(), which escapes control characters and replaces
@@ -11,8 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -159,7 +172,12 @@ struct vlog {
 	pthread_mutex_t lock;
 	char	*path;
 	int	 fd;
+	bool	 failing;	/* the last write failed */
+	uint64_t lost;		/* lines dropped since writes failed */
+	time_t	 reported;	/* when the failure was last logged */
 };
+
+#define VLOG_REMIND_SECS	600
 
 static int
 open_log(const char *path)
@@ -184,6 +202,37 @@ vlog_open(const char *path, struct buf *why)
 	return l;
 }
 
+/*
+ * write_failed - a line could not be written (disk full, quota, I/O
+ * error).  Mail goes on; the line is dropped.  Part of it may have
+ * reached the file: cut it off, so that the next line does not start
+ * in the middle of a record.  The failure is logged once, then every
+ * VLOG_REMIND_SECS while it lasts, not once per message.
+ */
+static void
+write_failed(struct vlog *l, size_t written, int err)
+{
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (written > 0 && fstat(l->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size >= written)
+		(void)ftruncate(l->fd, st.st_size - (off_t)written);
+	l->lost++;
+	if (!l->failing || now - l->reported >= VLOG_REMIND_SECS) {
+		if (!l->failing)
+			log_err("%s: verdict log write failed: %s; mail "
+			    "goes on, lines are dropped until writes work",
+			    l->path, strerror(err));
+		else
+			log_err("%s: verdict log write still failing: %s; "
+			    "%llu line(s) dropped so far", l->path,
+			    strerror(err), (unsigned long long)l->lost);
+		l->reported = now;
+	}
+	l->failing = true;
+}
+
 int
 vlog_write(struct vlog *l, const char *line, size_t len)
 {
@@ -201,12 +250,18 @@ vlog_write(struct vlog *l, const char *line, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			log_err_errno("%s: verdict log write failed", l->path);
+		if (n <= 0) {
+			write_failed(l, off, n < 0 ? errno : ENOSPC);
 			rc = -1;
 			break;
 		}
 		off += (size_t)n;
+	}
+	if (rc == 0 && l->failing) {
+		log_info("%s: verdict log writable again; %llu line(s) were "
+		    "dropped", l->path, (unsigned long long)l->lost);
+		l->failing = false;
+		l->lost = 0;
 	}
 	pthread_mutex_unlock(&l->lock);
 	buf_release(&b);

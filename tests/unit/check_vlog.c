@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -132,6 +134,48 @@ START_TEST(test_vlog_write_and_reopen)
 }
 END_TEST
 
+/*
+ * A file size limit makes write(2) stop part-way through a line (and
+ * then fail with EFBIG), as a full disk does: the partial line must be
+ * cut off, and writing must resume when there is room again.
+ */
+START_TEST(test_vlog_full_disk_leaves_no_partial_line)
+{
+	char dir[] = "/tmp/mw-vlog-XXXXXX", path[256];
+	static const char line[] = "{\"n\":\"0123456789012345678901234567\"}";
+	struct buf why = BUF_INIT, text = BUF_INIT;
+	struct rlimit rl;
+	struct vlog *l;
+	size_t len = sizeof(line) - 1;	/* 37 + newline = 38 bytes */
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/v.log", dir);
+	ck_assert_ptr_nonnull(l = vlog_open(path, &why));
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = 100;		/* two lines and part of a third */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(vlog_write(l, line, len), 0);
+	ck_assert_int_eq(vlog_write(l, line, len), 0);
+	ck_assert_int_eq(vlog_write(l, line, len), -1);
+	ck_assert_int_eq(vlog_write(l, line, len), -1);
+	ck_assert_int_eq(files_read(path, 1000, &text, &why), 0);
+	ck_assert_uint_eq(text.len, 2 * (len + 1));
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(vlog_write(l, line, len), 0);
+	vlog_close(l);
+	ck_assert_int_eq(files_read(path, 1000, &text, &why), 0);
+	ck_assert_uint_eq(text.len, 3 * (len + 1));
+	ck_assert_int_eq(text.data[text.len - 1], '\n');
+	ck_assert_int_eq(text.data[2 * (len + 1)], '{');
+	unlink(path);
+	rmdir(dir);
+	buf_release(&why);
+	buf_release(&text);
+}
+END_TEST
+
 static Suite *
 vlog_suite(void)
 {
@@ -141,6 +185,7 @@ vlog_suite(void)
 	tcase_add_test(tc, test_vlog_line_matches_golden);
 	tcase_add_test(tc, test_vlog_hostile_bytes_stay_valid_json);
 	tcase_add_test(tc, test_vlog_write_and_reopen);
+	tcase_add_test(tc, test_vlog_full_disk_leaves_no_partial_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
