@@ -297,10 +297,91 @@ def t_log_unwritable_then_reopen():
     m.stop()
 
 
+RULES_GOOD = """\
+header   MWF_GEN_%(g)s Subject =~ /\\bMeeting\\b/
+describe MWF_GEN_%(g)s generation %(g)s of the site rules
+score    MWF_GEN_%(g)s 0.1
+"""
+RULES_BROKEN = RULES_GOOD + """\
+body     MWF_BROKEN /(an unclosed group/
+score    MWF_BROKEN 50
+"""
+
+
+def atomic_write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.rename(tmp, path)
+
+
+def t_sighup_storm_during_load():
+    rules = work.sub("rules")
+    rule_file = os.path.join(rules, "10_site.cf")
+    atomic_write(rule_file, RULES_GOOD % {"g": "A"})
+    m = start_milter("hup", {"rules_dir": rules, "rules_site_dir": ""})
+    good_conf = open(m.conf).read()
+    load, t = load_in_background("hup", conc=16)
+    steps = {"good": 0, "broken-rules": 0, "broken-conf": 0}
+    t_end = time.monotonic() + 8
+    i = 0
+    while time.monotonic() < t_end:
+        kind = ("good", "broken-rules", "good", "broken-conf")[i % 4]
+        gen = "AB"[(i // 4) % 2] if kind == "good" else "A"
+        if kind == "good":
+            atomic_write(rule_file, RULES_GOOD % {"g": "B" if i % 4 == 2 else "A"})
+        elif kind == "broken-rules":
+            atomic_write(rule_file, RULES_BROKEN % {"g": gen})
+        else:
+            atomic_write(m.conf, good_conf + "reject_score = soon\n")
+        m.signal(signal.SIGHUP)
+        steps[kind] += 1
+        time.sleep(0.25)
+        if kind == "broken-conf":
+            atomic_write(m.conf, good_conf)
+        i += 1
+        assert m.alive(), "milter died during the SIGHUP storm:\n" + m.log_text()[-2000:]
+    load.stop.set()
+    t.join(60)
+    acct = loadtest.account(mbox, load.results)
+    log = m.log_text()
+    print("  %s; SIGHUPs %s; %d reloaded, %d refused" % (
+        acct.summary(), steps, log.count("configuration reloaded"), log.count("reload failed")))
+    assert not acct.lost, acct.lost
+    assert len(acct.delivered) == acct.sent, "refusals under a SIGHUP storm: %s" % \
+        [o.result for o in acct.refused][:5]
+    check_filtered(acct)
+    assert log.count("reload failed") >= 1 and log.count("configuration reloaded") >= 1, \
+        log[-2000:]
+    assert "10_site.cf:4: error: MWF_BROKEN" in log, "the broken rule's file:line is not named:\n" + log[-2000:]
+    # every verdict came from one complete generation: exactly one
+    # marker rule, never the broken one
+    lines = read_log(m.settings["log_file"])
+    assert len(lines) >= len(acct.delivered)
+    for ln in lines:
+        names = {sym["name"] for sym in ln["symbols"]}
+        marks = names & {"MWF_GEN_A", "MWF_GEN_B"}
+        assert len(marks) == 1 and "MWF_BROKEN" not in names, (ln["queue_id"], sorted(names))
+    # and the last good file is what runs now
+    before = log.count("configuration reloaded")
+    atomic_write(rule_file, RULES_GOOD % {"g": "B"})
+    m.signal(signal.SIGHUP)
+    mwtest.wait_for(lambda: m.log_text().count("configuration reloaded") > before,
+                    what="final reload")
+    acct = run_and_account("hupfinal", 1, conc=1)
+    ln = [x for x in read_log(m.settings["log_file"])
+          if x["queue_id"] == acct.delivered[0].result.queue_id][0]
+    assert "MWF_GEN_B" in {sym["name"] for sym in ln["symbols"]}, ln["symbols"]
+    m.stop()
+
+
 try:
     for name, fn in [
             ("SIGTERM during load: in-flight messages finish, exit 0", t_sigterm_during_load),
             ("second SIGTERM while draining stops at once", t_second_sigterm_stops_at_once),
+            ("SIGHUP storm with broken rules and config during load",
+             t_sighup_storm_during_load),
             ("verdict log disk full: mail flows, no partial line, resumes",
              t_log_disk_full),
             ("verdict log on /dev/full: mail flows, one error", t_log_dev_full),
