@@ -34,10 +34,11 @@ cli_load_engine(const char *path)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: mailwarden config [-c FILE] [-n] [--reference]\n"
+	fprintf(f, "usage: mailwarden config [-c FILE] [-n] [--reference[=man]]\n"
 	    "  -c FILE      configuration file (default %s)\n"
 	    "  -n           only validate; exit non-zero on errors\n"
-	    "  --reference  print every key with its default and meaning\n",
+	    "  --reference  print every key with its default and meaning\n"
+	    "               (a Markdown table; =man: man(7) entries)\n",
 	    MW_DEFAULT_CONF);
 }
 
@@ -47,7 +48,7 @@ cli_config(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'n' },
-		{ "reference", no_argument, NULL, 'r' },
+		{ "reference", optional_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -63,7 +64,14 @@ cli_config(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'n': check_only = true; break;
 		case 'r':
-			conf_reference(&out);
+			if (optarg && strcmp(optarg, "man") == 0)
+				conf_reference_man(&out);
+			else if (optarg == NULL)
+				conf_reference(&out);
+			else {
+				usage(stderr);
+				return 2;
+			}
 			fputs(buf_cstr(&out), stdout);
 			buf_release(&out);
 			return 0;

@@ -843,6 +843,43 @@ conf_reference(struct buf *out)
 	}
 }
 
+/* roff_text - s for a man page: backslash, hyphen, leading dot or quote */
+static void
+roff_text(struct buf *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		buf_adds(out, "\\&");
+	for (; *s; s++) {
+		if (*s == '\\')
+			buf_adds(out, "\\e");
+		else if (*s == '-')
+			buf_adds(out, "\\-");
+		else
+			buf_addc(out, *s);
+	}
+}
+
+void
+conf_reference_man(struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		buf_adds(out, ".TP\n.B ");
+		roff_text(out, conf_keys[i].name);
+		buf_adds(out, "\n");
+		roff_text(out, conf_keys[i].doc);
+		buf_adds(out, "\n.br\nDefault: ");
+		if (conf_keys[i].def[0]) {
+			buf_adds(out, "\\fB");
+			roff_text(out, conf_keys[i].def);
+			buf_adds(out, "\\fR");
+		} else
+			buf_adds(out, "empty");
+		buf_adds(out, ".\n");
+	}
+}
+
 size_t
 conf_key_count(void)
 {

@@ -100,7 +100,7 @@ usage(FILE *f)
 	    "  rules    check, list and test rule files; rule hit statistics\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
-	    "  dmarc    DMARC aggregate reports (report), checks (check)\n"
+	    "  dmarc    DMARC aggregate reports (report), reading a record (record)\n"
 	    "  log      review verdict logs: summary, search, explain, report\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }

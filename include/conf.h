@@ -159,6 +159,8 @@ void	 conf_free(struct conf *);
 void	 conf_dump(const struct conf *, struct buf *out);
 /* conf_reference - the table as documentation (key, default, meaning) */
 void	 conf_reference(struct buf *out);
+/* conf_reference_man - the same as man(7) .TP entries (mailwarden.conf.5) */
+void	 conf_reference_man(struct buf *out);
 /* conf_key_count, conf_key_name - iterate the key table */
 size_t	 conf_key_count(void);
 const char *conf_key_name(size_t);
