@@ -24,7 +24,8 @@ It asserts:
     than before the load.
 
 It prints the figures (rate achieved, DATA round trip percentiles,
-RSS start/end/max, descriptors, threads) and exits 0 when the
+RSS after warm-up/at the end/maximum and at every tenth of the run,
+descriptors, threads) and exits 0 when the
 assertions hold, 1 when not, 77 when it cannot run here (not root, no
 postfix, no nsd).  make check runs a one-minute version
 (tests/soak/test_soak.py); the ten-minute figures are in
@@ -191,6 +192,9 @@ def run(args):
             "fds": {"idle_before": fds_before, "idle_after": fds_after,
                     "max": max((s["fds"] for s in samples), default=0)},
             "threads_max": max((s["threads"] for s in samples), default=0),
+            # RSS at every tenth of the run: flat, or still climbing?
+            "rss_timeline_kb": [samples[min(len(samples) - 1, len(samples) * k // 10)]["rss_kb"]
+                                for k in range(11)] if samples else [],
             "outcomes": kinds,
         }
         print(json.dumps(fig, indent=2, sort_keys=True))
