@@ -64,6 +64,26 @@ struct conf {
 	char	*sender_list;
 	char	*helo_list;
 
+	/* Bayes (doc/bayes.md) */
+	char	*bayes_store;		/* "" = off, PATH or redis://... */
+	uint64_t bayes_min_spam;	/* messages learned before scoring */
+	uint64_t bayes_min_ham;
+	double	 bayes_strength;	/* Robinson s */
+	double	 bayes_prior;		/* Robinson x */
+	double	 bayes_min_dev;
+	uint64_t bayes_max_clues;
+	uint64_t bayes_max_tokens;	/* distinct tokens per message */
+	bool	 bayes_bigrams;
+	uint64_t bayes_map_size;	/* LMDB */
+	uint64_t bayes_redis_timeout;	/* ms */
+	uint64_t bayes_redis_retry;	/* s */
+	char	*bayes_redis_prefix;
+	uint64_t bayes_expire_days;
+	bool	 bayes_autolearn;
+	double	 bayes_autolearn_spam;	/* score without Bayes, at least */
+	double	 bayes_autolearn_ham;	/* score without Bayes, at most */
+	uint64_t bayes_autolearn_rate;	/* per hour, each class */
+
 	/* derived at parse time */
 	struct cidr *trusted;
 	size_t	 ntrusted;
