@@ -1,24 +1,37 @@
 /*
- * check_bayes_store.c - the LMDB token store: round trips, idempotent
- * learning, forgetting, dump/load, pruning, growth, and readers that
- * keep a consistent view while another process trains
+ * check_bayes_store.c - the token stores: round trips, idempotent
+ * learning, forgetting, dump/load and pruning on both backends (Redis
+ * against a private redis-server on a random loopback port, skipped
+ * when redis-server is not installed); LMDB growth, sharing and
+ * readers that keep a consistent view while another process trains;
+ * Redis timeouts, outages and several hosts sharing one database
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bayes_store.h"
 #include "buf.h"
 #include "helpers.h"
+#include "redis_server.h"
 
 static char tmpdir[256];
 static char storedir[300];
+static struct redis_server rs;
+static bool have_redis;
+static const char *const backend_names[] = { "lmdb", "redis" };
+static int nbackends = 1;
+static const char *cur = "lmdb";	/* backend of the running test */
 
 static void
 setup(void)
@@ -26,6 +39,8 @@ setup(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_bayes_store.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(storedir, sizeof(storedir), "%s/db", tmpdir);
+	if (have_redis)
+		ck_assert_int_eq(redis_server_flush(&rs), 0);
 }
 
 static void
@@ -53,6 +68,28 @@ open_store(const char *path, uint64_t map_size, bool readonly)
 	return s;
 }
 
+/* open_b - store number n (0, 1) of backend b */
+static struct bayes_store *
+open_b(int b, int n)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT, spec = BUF_INIT;
+
+	cur = backend_names[b];
+	if (b == 0)
+		buf_printf(&spec, "%s/db%d", tmpdir, n);
+	else
+		buf_printf(&spec, "redis://127.0.0.1:%d/%d", rs.port, n);
+	o.map_size = 1 << 24;
+	o.retry_s = 0;
+	ck_assert_msg(bayes_store_open(spec.data, &o, &s, &why) == BAYES_OK,
+	    "%s: open: %s", cur, buf_cstr(&why));
+	buf_release(&why);
+	buf_release(&spec);
+	return s;
+}
+
 static void
 msg_init(struct bayes_learn_msg *m, int id, enum bayes_class cls,
     enum bayes_learn_op op, const uint64_t *h, size_t n)
@@ -75,7 +112,7 @@ learn1(struct bayes_store *s, int id, enum bayes_class cls,
 
 	msg_init(&m, id, cls, op, h, n);
 	ck_assert_msg(bayes_store_learn(s, &m, 1, now, &why) == BAYES_OK,
-	    "learn: %s", buf_cstr(&why));
+	    "%s: learn: %s", cur, buf_cstr(&why));
 	buf_release(&why);
 	return m.outcome;
 }
@@ -87,7 +124,7 @@ lookup(struct bayes_store *s, const uint64_t *h, size_t n,
 	struct buf why = BUF_INIT;
 
 	ck_assert_msg(bayes_store_lookup(s, h, n, c, t, &why) == BAYES_OK,
-	    "lookup: %s", buf_cstr(&why));
+	    "%s: lookup: %s", cur, buf_cstr(&why));
 	buf_release(&why);
 }
 
@@ -97,7 +134,7 @@ static const uint64_t all[] = { 1, 2, 3, 4, 5 };
 
 START_TEST(test_bayes_store_learn_then_lookup)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	struct bayes_counts c[5];
 	struct bayes_totals t;
 
@@ -123,7 +160,7 @@ END_TEST
 
 START_TEST(test_bayes_store_same_message_twice_counts_once)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	struct bayes_counts c[5];
 	struct bayes_totals t;
 	struct bayes_learn_msg m[2];
@@ -151,7 +188,7 @@ END_TEST
 
 START_TEST(test_bayes_store_relearn_moves_counts)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	struct bayes_counts c[5];
 	struct bayes_totals t;
 
@@ -170,7 +207,7 @@ END_TEST
 
 START_TEST(test_bayes_store_forget_reverses_learning)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	struct bayes_counts c[5];
 	struct bayes_totals t;
 	struct bayes_stats st;
@@ -193,7 +230,7 @@ START_TEST(test_bayes_store_forget_reverses_learning)
 	ck_assert_int_eq(bayes_store_stats(s, &st, &why), BAYES_OK);
 	ck_assert_uint_eq(st.ntokens, 2);
 	ck_assert_uint_eq(st.ndigests, 1);
-	ck_assert_str_eq(st.backend, "lmdb");
+	ck_assert_str_eq(st.backend, cur);
 	ck_assert_uint_eq(st.format, BAYES_STORE_FORMAT);
 	ck_assert_uint_eq(st.tokenizer, BAYES_TOKENIZER_VERSION);
 	buf_release(&why);
@@ -203,7 +240,7 @@ END_TEST
 
 START_TEST(test_bayes_store_counts_never_negative)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	struct bayes_rec r;
 	struct bayes_counts c[5];
 	struct bayes_totals t;
@@ -242,11 +279,45 @@ collect_rec(const struct bayes_rec *r, void *arg)
 	return 0;
 }
 
+static int
+line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t
+count_lines(const struct buf *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->len; i++)
+		n += b->data[i] == '\n';
+	return n;
+}
+
+/* sort_lines - the lines of b in byte order */
+static void
+sort_lines(struct buf *b)
+{
+	char *copy = xstrdup(buf_cstr(b)), *save = NULL, *l;
+	char **v = xcalloc(count_lines(b) + 1, sizeof(char *));
+	size_t n = 0, i;
+
+	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		v[n++] = l;
+	qsort(v, n, sizeof(char *), line_cmp);
+	buf_reset(b);
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s\n", v[i]);
+	free(v);
+	free(copy);
+}
+
 START_TEST(test_bayes_store_dump_load_round_trip)
 {
-	struct bayes_store *a = open_store(storedir, 1 << 24, false), *b;
+	struct bayes_store *a = open_b(_i, 0), *b;
 	struct buf why = BUF_INIT, ra = BUF_INIT, rb = BUF_INIT;
-	char other[400], *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
@@ -257,17 +328,22 @@ START_TEST(test_bayes_store_dump_load_round_trip)
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(text, "mailwarden-bayes-dump 1\n"
 	    "totals 1 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "digest 0100000000000000"
+	    "0000000000000000 s 1000\n"));
 	ck_assert_ptr_nonnull(strstr(text, "token 0000000000000003 1 1 2000\n"));
 
-	snprintf(other, sizeof(other), "%s/copy", tmpdir);
-	b = open_store(other, 1 << 24, false);
+	b = open_b(_i, 1);
 	f = fmemopen(text, len, "r");
 	ck_assert_msg(bayes_load(b, f, "dump", &why) == BAYES_OK, "%s",
 	    buf_cstr(&why));
 	fclose(f);
 	ck_assert_int_eq(bayes_store_iter(a, collect_rec, &ra, &why), 0);
 	ck_assert_int_eq(bayes_store_iter(b, collect_rec, &rb, &why), 0);
+	/* Redis iterates in no particular order */
+	sort_lines(&ra);
+	sort_lines(&rb);
 	ck_assert_str_eq(buf_cstr(&ra), buf_cstr(&rb));
+	ck_assert_uint_eq(count_lines(&ra), 1 + 4 + 2);
 	/* the copy knows the digests: learning again changes nothing */
 	ck_assert_int_eq(learn1(b, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3,
 	    3000), BAYES_LEARN_KNOWN);
@@ -323,7 +399,7 @@ END_TEST
 
 START_TEST(test_bayes_store_prune_drops_stale_rare_tokens)
 {
-	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_store *s = open_b(_i, 0);
 	static const uint64_t old_rare[] = { 10 }, old_common[] = { 11 },
 	    fresh[] = { 12 };
 	struct bayes_counts c[3];
@@ -513,23 +589,268 @@ START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Redis only */
+
+static const struct {
+	const char *url;
+	const char *shown;		/* NULL: must be rejected */
+} urls[] = {
+	{ "redis://127.0.0.1", "redis://127.0.0.1:6379/0" },
+	{ "redis://cache.example:7000/3", "redis://cache.example:7000/3" },
+	{ "redis://:secret@10.0.0.1:6380/2", "redis://:***@10.0.0.1:6380/2" },
+	{ "redis://user:secret@h/", "redis://:***@h:6379/0" },
+	{ "redis://[::1]:6381/1", "redis://::1:6381/1" },
+	{ "redis://", NULL },
+	{ "redis://h:0", NULL },
+	{ "redis://h:99999", NULL },
+	{ "redis://h:12/x", NULL },
+	{ "redis://h:12/3/4", NULL },
+	{ "redis://[::1", NULL },
+	{ "redis://h:/1", NULL },
+};
+
+START_TEST(test_bayes_redis_url_forms)
+{
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+	int rc = bayes_store_open(urls[_i].url, NULL, &s, &why);
+
+	if (urls[_i].shown == NULL) {
+		ck_assert_msg(rc == BAYES_EPERM, "%s accepted", urls[_i].url);
+		ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "bad Redis URL"));
+	} else {
+		ck_assert_msg(rc == BAYES_OK, "%s: %s", urls[_i].url,
+		    buf_cstr(&why));
+		ck_assert_str_eq(s->spec, urls[_i].shown);
+		bayes_store_close(&s);
+	}
+	buf_release(&why);
+}
+END_TEST
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* listener - a loopback TCP socket that listens but never answers */
+static int
+listener(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static struct bayes_store *
+open_redis_port(int port, unsigned timeout_ms, unsigned retry_s)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+	char url[64];
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
+	o.timeout_ms = timeout_ms;
+	o.retry_s = retry_s;
+	ck_assert_int_eq(bayes_store_open(url, &o, &s, &why), BAYES_OK);
+	buf_release(&why);
+	return s;
+}
+
+START_TEST(test_bayes_redis_down_is_temporary_and_fast)
+{
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+	double t0;
+	int fd, port;
+
+	/* a port nobody listens on: connection refused */
+	fd = listener(&port);
+	close(fd);
+	s = open_redis_port(port, 300, 5);
+	t0 = now_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert(now_s() - t0 < 1.0);
+	/* within the retry window: no new attempt, fails at once */
+	buf_reset(&why);
+	t0 = now_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert(now_s() - t0 < 0.01);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "Redis unavailable"));
+	ck_assert_uint_eq(c[0].spam + t.nspam, 0);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_silent_server_times_out)
+{
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct bayes_learn_msg m;
+	struct buf why = BUF_INIT;
+	double t0, dt;
+	int fd, port;
+
+	/* the kernel completes the handshake; nobody ever replies */
+	fd = listener(&port);
+	s = open_redis_port(port, 300, 0);
+	t0 = now_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	dt = now_s() - t0;
+	ck_assert_msg(dt >= 0.25 && dt < 1.5, "waited %.3f s", dt);
+	msg_init(&m, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3);
+	t0 = now_s();
+	ck_assert_int_eq(bayes_store_learn(s, &m, 1, 1, &why), BAYES_ETEMP);
+	dt = now_s() - t0;
+	ck_assert_msg(dt < 1.5, "learn waited %.3f s", dt);
+	close(fd);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_recovers_after_restart)
+{
+	struct redis_server own;
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+
+	ck_assert_int_eq(redis_server_start(&own), 0);
+	s = open_redis_port(own.port, 300, 0);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	redis_server_kill(&own);
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert_int_eq(redis_server_restart(&own), 0);
+	/* no persistence: the data is gone, but the store works again */
+	lookup(s, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	lookup(s, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	bayes_store_close(&s);
+	redis_server_stop(&own);
+	buf_release(&why);
+}
+END_TEST
+
+/*
+ * Hosts share learning: what one learns the other sees, and several
+ * processes learning the same messages at once count each once.
+ */
+START_TEST(test_bayes_redis_hosts_share_learning)
+{
+	enum { KIDS = 3, MSGS = 30 };
+	struct bayes_store *a = open_b(1, 0), *b = open_b(1, 0);
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	int k, i, status;
+	pid_t pids[KIDS];
+
+	learn1(a, 1000, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2, 1000);
+	lookup(b, toks_b, 2, c, &t);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[1].ham, 1);
+	for (k = 0; k < KIDS; k++) {
+		if ((pids[k] = fork()) == 0) {
+			struct bayes_store *w = open_b(1, 0);
+
+			for (i = 0; i < MSGS; i++)
+				learn1(w, i, BAYES_SPAM, BAYES_OP_LEARN, toks_a,
+				    3, 2000);
+			bayes_store_close(&w);
+			_exit(0);
+		}
+		ck_assert_int_gt(pids[k], 0);
+	}
+	for (k = 0; k < KIDS; k++) {
+		ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	lookup(b, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, MSGS);
+	ck_assert_uint_eq(c[0].spam, MSGS);
+	ck_assert_uint_eq(c[2].spam, MSGS);
+	ck_assert_uint_eq(c[1].ham, 0);
+	ck_assert_uint_eq(c[2].ham, 1);	/* token 3 is in the ham too */
+	bayes_store_close(&a);
+	bayes_store_close(&b);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_prefix_separates_stores)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *a, *b;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+	char url[64];
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", rs.port);
+	o.prefix = "one:";
+	ck_assert_int_eq(bayes_store_open(url, &o, &a, &why), BAYES_OK);
+	o.prefix = "two:";
+	ck_assert_int_eq(bayes_store_open(url, &o, &b, &why), BAYES_OK);
+	learn1(a, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	lookup(b, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	ck_assert_uint_eq(c[0].spam, 0);
+	lookup(a, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	bayes_store_close(&a);
+	bayes_store_close(&b);
+	buf_release(&why);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
 	Suite *s = suite_create("bayes_store");
-	TCase *tc = tcase_create("lmdb");
+	TCase *tc = tcase_create("backends");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_bayes_store_learn_then_lookup);
-	tcase_add_test(tc, test_bayes_store_same_message_twice_counts_once);
-	tcase_add_test(tc, test_bayes_store_relearn_moves_counts);
-	tcase_add_test(tc, test_bayes_store_forget_reverses_learning);
-	tcase_add_test(tc, test_bayes_store_counts_never_negative);
-	tcase_add_test(tc, test_bayes_store_dump_load_round_trip);
+	tcase_add_loop_test(tc, test_bayes_store_learn_then_lookup, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_same_message_twice_counts_once, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_relearn_moves_counts, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_forget_reverses_learning, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_counts_never_negative, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_dump_load_round_trip, 0, nbackends);
 	tcase_add_loop_test(tc, test_bayes_store_load_rejects_malformed_dump, 0,
 	    sizeof(bad_dumps) / sizeof(bad_dumps[0]));
-	tcase_add_test(tc, test_bayes_store_prune_drops_stale_rare_tokens);
+	tcase_add_loop_test(tc, test_bayes_store_prune_drops_stale_rare_tokens, 0, nbackends);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lmdb");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_bayes_store_prune_many_spans_transactions);
 	tcase_add_test(tc, test_bayes_store_map_grows_when_full);
 	tcase_add_test(tc, test_bayes_store_shared_within_process);
@@ -538,11 +859,36 @@ store_suite(void)
 	tcase_add_test(tc,
 	    test_bayes_store_readers_see_consistent_snapshots_while_training);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("redis");
+	tcase_add_loop_test(tc, test_bayes_redis_url_forms, 0,
+	    sizeof(urls) / sizeof(urls[0]));
+	tcase_add_test(tc, test_bayes_redis_down_is_temporary_and_fast);
+	tcase_add_test(tc, test_bayes_redis_silent_server_times_out);
+	if (have_redis) {
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, test_bayes_redis_recovers_after_restart);
+		tcase_add_test(tc, test_bayes_redis_hosts_share_learning);
+		tcase_add_test(tc, test_bayes_redis_prefix_separates_stores);
+	}
+	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	return run_suite(store_suite());
+	int rc;
+
+	if (redis_server_start(&rs) == 0) {
+		have_redis = true;
+		nbackends = 2;
+	} else
+		fprintf(stderr, "redis-server %s: Redis tests skipped\n",
+		    redis_server_path() ? "would not start" : "not installed");
+	rc = run_suite(store_suite());
+	if (have_redis)
+		redis_server_stop(&rs);
+	return rc;
 }
