@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "mime.h"
 #include "msg.h"
 #include "scan.h"
 #include "scan_steps.h"
@@ -150,6 +151,7 @@ scan_free(struct scan **sp)
 		if (steps[i].free && s->state[i])
 			steps[i].free(s->state[i]);
 	verdict_release(&s->verdict);
+	mime_free(&s->mime);
 	dns_budget_release(&s->dns_budget);
 	engine_unref(s->eng);
 	free(s);
@@ -170,6 +172,18 @@ scan_symbol(struct scan *s, const char *name, double def, const char *fmt, ...)
 	verdict_add(&s->verdict, name, engine_score(s->eng, name, def),
 	    fmt ? "%s" : NULL, buf_cstr(&d));
 	buf_release(&d);
+}
+
+const struct mime_msg *
+scan_mime(struct scan *s)
+{
+	struct mime_limits lim;
+
+	if (s->mime == NULL) {
+		mime_limits_from_conf(&lim, s->eng->conf);
+		s->mime = mime_parse(s->msg, &lim);
+	}
+	return s->mime;
 }
 
 void

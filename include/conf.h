@@ -59,6 +59,12 @@ struct conf {
 	uint64_t max_headers;
 	uint64_t max_rcpts;
 
+	/* content: MIME caps */
+	uint64_t mime_max_depth;
+	uint64_t mime_max_parts;
+	uint64_t mime_max_text;
+	uint64_t mime_max_uris;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;
