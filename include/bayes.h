@@ -97,7 +97,7 @@ struct bayes_params {
 	unsigned max_clues;	/* most extreme tokens combined */
 };
 
-#define BAYES_PARAMS_DEFAULT	{ 0.4, 0.5, 0.1, 150 }
+#define BAYES_PARAMS_DEFAULT	{ 0.1, 0.6, 0.4, 150 }
 
 struct bayes_clue {
 	size_t	 idx;		/* into the token array classified */
@@ -143,9 +143,13 @@ struct bayes_tok_opts {
 /* bayes_tokenize - every token of a decoded message, into t */
 void	 bayes_tokenize(const struct mime_msg *, const struct bayes_tok_opts *,
 	    struct bayes_toks *t);
+enum bayes_text_flags {
+	BAYES_TEXT_BIGRAMS = 1		/* sparse word pairs */
+};
+
 /* bayes_tokenize_text - words of UTF-8 text, each prefixed */
 void	 bayes_tokenize_text(struct bayes_toks *, const char *prefix,
-	    const char *, size_t, bool bigrams);
+	    const char *, size_t, unsigned flags);
 /* bayes_tokenize_header - tokens of one (decoded) header field */
 void	 bayes_tokenize_header(struct bayes_toks *, const char *name,
 	    const char *value);

@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include "bayes.h"
+#include "bayes_learn.h"
 #include "buf.h"
+#include "files.h"
 #include "helpers.h"
+#include "mailbox.h"
 
 #define EPS	1e-6
 
@@ -345,6 +348,239 @@ START_TEST(test_bayes_classify_extremes_stay_in_range)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* the tokenizer */
+
+/* tokens_of - the token texts of a message, one per line */
+static void
+tokens_of(const char *conf_text, const char *text, size_t len,
+    struct buf *out, size_t *dropped)
+{
+	struct conf *c;
+	struct buf why = BUF_INIT;
+	struct bayes_toks t;
+	struct msg *m;
+	size_t i;
+
+	ck_assert_int_eq(conf_parse(conf_text, strlen(conf_text), "t", &c,
+	    &why), 0);
+	m = mailbox_msg(c, text, len);
+	bayes_toks_init(&t, (size_t)c->bayes_max_tokens, true);
+	bayes_msg_tokens(c, m, NULL, &t);
+	buf_adds(out, "\n");
+	for (i = 0; i < t.n; i++)
+		buf_printf(out, "%s\n", bayes_tok_text(&t, i));
+	if (dropped)
+		*dropped = t.dropped;
+	bayes_toks_release(&t);
+	msg_free(&m);
+	conf_free(c);
+	buf_release(&why);
+}
+
+static const char *const golden[] = {
+	"plain-spam", "html-hidden", "multipart-attach",
+};
+
+/*
+ * The files in tests/data/bayes/NAME.tokens are reviewed outputs of
+ * `mailwarden bayes tokens NAME.eml`; regenerate them that way after a
+ * deliberate tokenizer change (and bump BAYES_TOKENIZER_VERSION).
+ */
+START_TEST(test_bayes_tokenizer_golden_outputs)
+{
+	struct buf eml = BUF_INIT, want = BUF_INIT, got = BUF_INIT, why = BUF_INIT;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", test_data("bayes"));
+	snprintf(path + strlen(path), sizeof(path) - strlen(path),
+	    "/%s.eml", golden[_i]);
+	ck_assert_msg(files_read(path, 1 << 20, &eml, &why) == 0, "%s",
+	    buf_cstr(&why));
+	strcpy(strrchr(path, '.'), ".tokens");
+	ck_assert_msg(files_read(path, 1 << 20, &want, &why) == 0, "%s",
+	    buf_cstr(&why));
+	tokens_of("", eml.data, eml.len, &got, NULL);
+	/* got starts with "\n" (for the substring tests below) */
+	ck_assert_msg(strcmp(got.data + 1, buf_cstr(&want)) == 0,
+	    "%s: tokens differ from %s:\n%s", golden[_i], path, got.data + 1);
+	buf_release(&eml);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&why);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *conf;
+	const char *msg;
+	const char *want[8];		/* each must be a token */
+	const char *not_want[4];	/* none of these may be */
+} tok_cases[] = {
+	{ "words keep case and add lower case", "",
+	  "Subject: x\r\n\r\nFREE Money now\r\n",
+	  { "FREE", "free", "Money", "money", "now" }, { "FREE money" } },
+	{ "one-letter words dropped, two kept", "",
+	  "Subject: x\r\n\r\na be see\r\n", { "be", "see" }, { "a" } },
+	{ "connectors inside words only", "",
+	  "Subject: x\r\n\r\n-e-mail- don't 3.50.\r\n",
+	  { "e-mail", "don't", "3.50" }, { "-e-mail-", "3.50." } },
+	{ "currency sign kept", "",
+	  "Subject: x\r\n\r\nonly $5 or \xe2\x82\xac" "10\r\n",
+	  { "$5", "\xe2\x82\xac" "10" }, { NULL } },
+	{ "long numbers become their length", "",
+	  "Subject: x\r\n\r\ncall 18005551234 or 12345\r\n",
+	  { "num:11", "12345" }, { "18005551234" } },
+	{ "long words become a shape", "",
+	  "Subject: x\r\n\r\nantidisestablishmentarianism\r\n",
+	  { "skip:a:20" }, { "antidisestablishmentarianism" } },
+	{ "base64 noise dropped", "",
+	  "Subject: x\r\n\r\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n",
+	  { "hdr:subject" }, { "skip:Q:40" } },
+	{ "subject words prefixed, punctuation runs kept", "",
+	  "Subject: Win NOW!!! $$$\r\n\r\nx\r\n",
+	  { "subject:Win", "subject:win", "subject:NOW", "subject:p:!!!",
+	    "subject:p:$$$" }, { "Win" } },
+	{ "encoded subject decoded", "",
+	  "Subject: =?ISO-8859-1?Q?Caf=E9_gratuit?=\r\n\r\nx\r\n",
+	  { "subject:Caf\xc3\xa9", "subject:caf\xc3\xa9",
+	    "subject:gratuit" }, { NULL } },
+	{ "From split into address, domain, name", "",
+	  "From: \"Joe Bloggs\" <Joe@Mail.Example.COM>\r\n\r\nx\r\n",
+	  { "from:addr:joe@mail.example.com",
+	    "from:domain:mail.example.com", "from:name:Joe",
+	    "from:name:bloggs" }, { NULL } },
+	{ "To counts and domains, no local parts", "",
+	  "To: a@x.example, b@y.example\r\n\r\nx\r\n",
+	  { "to:domain:x.example", "to:domain:y.example", "to:2" },
+	  { "to:addr:a@x.example" } },
+	{ "Received: hosts, prefixes, no dates or ids", "",
+	  "Received: from relay.example.net (relay.example.net "
+	  "[198.51.100.7]) by mx.example.org with ESMTP id 4A5B6C7D8E; "
+	  "Thu, 22 Aug 2002 13:17:21 +0100\r\n\r\nx\r\n",
+	  { "received:host:relay.example.net",
+	    "received:domain:example.net", "received:ip:198.51.100",
+	    "received:ip:198.51", "received:esmtp", "received:count:1" },
+	  { "received:aug", "received:2002", "received:4a5b6c7d8e",
+	    "received:from" } },
+	{ "filter and delivery headers ignored", "",
+	  "X-Spam-Status: Yes\r\nX-Spam-Flag: YES\r\nDelivered-To: "
+	  "joe@example.org\r\nAuthentication-Results: mx; spf=pass\r\n\r\n"
+	  "x\r\n",
+	  { "received:count:0" },
+	  { "hdr:x-spam-status", "hdr:x-spam-flag", "hdr:delivered-to",
+	    "hdr:authentication-results" } },
+	{ "mbox From line is not a header", "",
+	  "From evil@example.com  Thu Aug 22 13:17:22 2002\r\n"
+	  "Subject: x\r\n\r\nx\r\n", { "hdr:subject" },
+	  { "from:addr:evil@example.com", "evil" } },
+	{ "URL pieces", "",
+	  "Subject: x\r\n\r\nsee http://www.Shop.Example.co.uk:81/Buy/now?x=1\r\n",
+	  { "url:scheme:http", "url:host:www.shop.example.co.uk",
+	    "url:domain:example.co.uk", "url:port", "url:path:buy",
+	    "url:path:now" }, { NULL } },
+	{ "IP literal URL", "",
+	  "Subject: x\r\n\r\nsee http://192.0.2.1/a\r\n", { "url:ip" },
+	  { "url:host:192.0.2.1" } },
+	{ "UTF-8 letters, Cyrillic folded", "",
+	  "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	  "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2 "
+	  "na\xc3\xafve\r\n",
+	  { "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2",
+	    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+	    "na\xc3\xafve" }, { NULL } },
+	{ "Han written without spaces becomes pairs", "",
+	  "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	  "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\r\n",
+	  { "\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x9c\xac\xe8\xaa\x9e" },
+	  { "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" } },
+	{ "bigrams off by default", "",
+	  "Subject: x\r\n\r\ncheap pills online\r\n", { "cheap" },
+	  { "bi:cheap pills" } },
+	{ "sparse bigrams when asked", "bayes_bigrams = yes\n",
+	  "Subject: x\r\n\r\nCheap pills online\r\n",
+	  { "bi:cheap pills", "bi:pills online", "bi:cheap * online" }, { NULL } },
+	{ "hidden HTML text kept apart", "",
+	  "Subject: x\r\nContent-Type: text/html\r\n\r\n<p>buy</p>"
+	  "<div style=\"display:none\">meeting</div>\r\n",
+	  { "buy", "hidden:meeting", "html:invisible", "html:tag:div" },
+	  { "meeting" } },
+};
+
+START_TEST(test_bayes_tokenizer_cases)
+{
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	size_t i;
+
+	tokens_of(tok_cases[_i].conf, tok_cases[_i].msg,
+	    strlen(tok_cases[_i].msg), &got, NULL);
+	for (i = 0; i < 8 && tok_cases[_i].want[i]; i++) {
+		buf_reset(&want);
+		buf_printf(&want, "\n%s\n", tok_cases[_i].want[i]);
+		ck_assert_msg(strstr(got.data, want.data) != NULL,
+		    "%s: no token '%s' in:%s", tok_cases[_i].name,
+		    tok_cases[_i].want[i], got.data);
+	}
+	for (i = 0; i < 4 && tok_cases[_i].not_want[i]; i++) {
+		buf_reset(&want);
+		buf_printf(&want, "\n%s\n", tok_cases[_i].not_want[i]);
+		ck_assert_msg(strstr(got.data, want.data) == NULL,
+		    "%s: unwanted token '%s' in:%s", tok_cases[_i].name,
+		    tok_cases[_i].not_want[i], got.data);
+	}
+	buf_release(&got);
+	buf_release(&want);
+}
+END_TEST
+
+START_TEST(test_bayes_tokenizer_caps_tokens_per_message)
+{
+	struct buf text = BUF_INIT, got = BUF_INIT;
+	size_t dropped = 0, lines = 0, i;
+
+	buf_adds(&text, "Subject: many\r\n\r\n");
+	for (i = 0; i < 5000; i++)
+		buf_printf(&text, "w%zu ", i);
+	tokens_of("bayes_max_tokens = 100\n", text.data, text.len, &got,
+	    &dropped);
+	for (i = 1; i < got.len; i++)
+		lines += got.data[i] == '\n';
+	ck_assert_uint_eq(lines, 100);
+	ck_assert_uint_gt(dropped, 4000);
+	/* headers come first: they survive the cap */
+	ck_assert_ptr_nonnull(strstr(got.data, "\nsubject:many\n"));
+	buf_release(&text);
+	buf_release(&got);
+}
+END_TEST
+
+static void
+digest_of(const char *text, uint8_t d[BAYES_DIGEST_LEN])
+{
+	struct conf *c = conf_defaults();
+	struct msg *m = mailbox_msg(c, text, strlen(text));
+
+	bayes_digest(m, d);
+	msg_free(&m);
+	conf_free(c);
+}
+
+START_TEST(test_bayes_digest_ignores_trace_fields)
+{
+	uint8_t a[BAYES_DIGEST_LEN], b[BAYES_DIGEST_LEN], c[BAYES_DIGEST_LEN];
+
+	digest_of("Received: from a by b\r\nMessage-ID: <1@x>\r\nSubject: s\r\n"
+	    "\r\nbody\r\n", a);
+	/* delivered again: other trace fields, our own tags, a blank line */
+	digest_of("Received: from c by d\r\nX-Spam-Flag: YES\r\n"
+	    "Message-ID: <1@x>\r\nSubject: s\r\n\r\nbody\r\n\r\n", b);
+	digest_of("Message-ID: <1@x>\r\nSubject: s\r\n\r\nbody2\r\n", c);
+	ck_assert_mem_eq(a, b, BAYES_DIGEST_LEN);
+	ck_assert(memcmp(a, c, BAYES_DIGEST_LEN) != 0);
+}
+END_TEST
+
 static Suite *
 bayes_suite(void)
 {
@@ -374,6 +610,15 @@ bayes_suite(void)
 	tcase_add_test(tc, test_bayes_classify_max_clues_keeps_most_extreme);
 	tcase_add_test(tc, test_bayes_classify_no_clue_is_neutral);
 	tcase_add_test(tc, test_bayes_classify_extremes_stay_in_range);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tokenizer");
+	tcase_add_loop_test(tc, test_bayes_tokenizer_golden_outputs, 0,
+	    sizeof(golden) / sizeof(golden[0]));
+	tcase_add_loop_test(tc, test_bayes_tokenizer_cases, 0,
+	    sizeof(tok_cases) / sizeof(tok_cases[0]));
+	tcase_add_test(tc, test_bayes_tokenizer_caps_tokens_per_message);
+	tcase_add_test(tc, test_bayes_digest_ignores_trace_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
