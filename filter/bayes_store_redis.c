@@ -36,6 +36,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +271,14 @@ get_reply(redisContext *c, struct buf *why)
 	void *r = NULL;
 
 	if (redisGetReply(c, &r) != REDIS_OK || r == NULL) {
-		buf_printf(why, "Redis: %.100s", c->err ? c->errstr :
-		    "no reply");
+		/* hiredis reports a read timeout as EAGAIN's text */
+		if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			buf_adds(why, "Redis: no answer within "
+			    "bayes_redis_timeout");
+		else
+			buf_printf(why, "Redis: %.100s", c->err ? c->errstr :
+			    "no reply");
 		return NULL;
 	}
 	return r;

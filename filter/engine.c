@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bayes_learn.h"
+#include "bayes_store.h"
 #include "buf.h"
 #include "dns.h"
 #include "engine.h"
@@ -20,12 +22,40 @@ engine_destroy(struct engine *e)
 {
 	int i;
 
+	bayes_learner_free(e->autolearn);	/* before its store */
+	bayes_store_close(&e->bayes);
 	for (i = 0; i < LIST_NKINDS; i++)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
 	dns_resolver_free(e->dns);
 	conf_free(e->conf);
 	free(e);
+}
+
+/*
+ * open_bayes - the token store, if configured.  A store that cannot be
+ * opened (LMDB directory not writable, corrupt) fails the load, like
+ * any other bad setting; Redis is only contacted when used.
+ */
+static int
+open_bayes(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	struct buf reason = BUF_INIT;
+
+	if (c->bayes_store[0] == '\0')
+		return 0;
+	if (bayes_store_open_conf(c, NULL, false, &e->bayes, &reason) !=
+	    BAYES_OK) {
+		buf_printf(why, "%s: bayes_store: %s", c->path,
+		    buf_cstr(&reason));
+		buf_release(&reason);
+		return -1;
+	}
+	if (c->bayes_autolearn)
+		e->autolearn = bayes_learner_new(e->bayes,
+		    (unsigned)c->bayes_autolearn_rate);
+	return 0;
 }
 
 int
@@ -48,6 +78,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    why) < 0)
 			goto fail;
 	}
+	if (open_bayes(e, why) < 0)
+		goto fail;
 	*out = e;
 	return 0;
 fail:

@@ -18,6 +18,8 @@
 #include "conf.h"
 #include "lists.h"
 
+struct bayes_learner;
+struct bayes_store;
 struct buf;
 struct dns_resolver;
 struct strmap;
@@ -28,6 +30,8 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
+	struct bayes_store *bayes;	/* token store (NULL: Bayes off) */
+	struct bayes_learner *autolearn; /* NULL unless bayes_autolearn */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */

@@ -16,5 +16,7 @@ struct scan;
 void	step_message_end(struct scan *, void *);
 /* step_lists.c: local client / sender / HELO access lists */
 void	step_lists_end(struct scan *, void *);
+/* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
+void	step_bayes_end(struct scan *, void *);
 
 #endif

@@ -36,8 +36,7 @@ static const char *cur = "lmdb";	/* backend of the running test */
 static void
 setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_bayes_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	test_mkdtemp(tmpdir, sizeof(tmpdir), "check_bayes_store");
 	snprintf(storedir, sizeof(storedir), "%s/db", tmpdir);
 	if (have_redis)
 		ck_assert_int_eq(redis_server_flush(&rs), 0);
@@ -46,11 +45,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	test_rmtree(tmpdir);
 }
 
 static struct bayes_store *
@@ -629,34 +624,6 @@ START_TEST(test_bayes_redis_url_forms)
 }
 END_TEST
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* listener - a loopback TCP socket that listens but never answers */
-static int
-listener(int *port)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 static struct bayes_store *
 open_redis_port(int port, unsigned timeout_ms, unsigned retry_s)
 {
@@ -683,19 +650,19 @@ START_TEST(test_bayes_redis_down_is_temporary_and_fast)
 	int fd, port;
 
 	/* a port nobody listens on: connection refused */
-	fd = listener(&port);
+	fd = silent_listener(&port);
 	close(fd);
 	s = open_redis_port(port, 300, 5);
-	t0 = now_s();
+	t0 = mono_s();
 	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
 	    BAYES_ETEMP);
-	ck_assert(now_s() - t0 < 1.0);
+	ck_assert(mono_s() - t0 < 1.0);
 	/* within the retry window: no new attempt, fails at once */
 	buf_reset(&why);
-	t0 = now_s();
+	t0 = mono_s();
 	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
 	    BAYES_ETEMP);
-	ck_assert(now_s() - t0 < 0.01);
+	ck_assert(mono_s() - t0 < 0.01);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "Redis unavailable"));
 	ck_assert_uint_eq(c[0].spam + t.nspam, 0);
 	buf_release(&why);
@@ -714,17 +681,17 @@ START_TEST(test_bayes_redis_silent_server_times_out)
 	int fd, port;
 
 	/* the kernel completes the handshake; nobody ever replies */
-	fd = listener(&port);
+	fd = silent_listener(&port);
 	s = open_redis_port(port, 300, 0);
-	t0 = now_s();
+	t0 = mono_s();
 	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
 	    BAYES_ETEMP);
-	dt = now_s() - t0;
+	dt = mono_s() - t0;
 	ck_assert_msg(dt >= 0.25 && dt < 1.5, "waited %.3f s", dt);
 	msg_init(&m, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3);
-	t0 = now_s();
+	t0 = mono_s();
 	ck_assert_int_eq(bayes_store_learn(s, &m, 1, 1, &why), BAYES_ETEMP);
-	dt = now_s() - t0;
+	dt = mono_s() - t0;
 	ck_assert_msg(dt < 1.5, "learn waited %.3f s", dt);
 	close(fd);
 	buf_release(&why);

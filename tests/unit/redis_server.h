@@ -31,4 +31,9 @@ void	 redis_server_stop(struct redis_server *);
 /* redis_server_flush - FLUSHALL; 0 on success */
 int	 redis_server_flush(const struct redis_server *);
 
+/* silent_listener - a loopback TCP socket that listens, never answers */
+int	 silent_listener(int *port);
+/* mono_s - CLOCK_MONOTONIC in seconds */
+double	 mono_s(void);
+
 #endif
