@@ -87,7 +87,9 @@ usage(FILE *f)
 	    "commands:\n"
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
-	    "  config   print the effective configuration, or check it (-n)\n\n"
+	    "  config   print the effective configuration, or check it (-n)\n"
+	    "  train    teach the Bayes classifier spam or ham\n"
+	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -417,6 +419,10 @@ main(int argc, char **argv)
 		return cli_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
 		return cli_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "train") == 0)
+		return cli_train(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bayes") == 0)
+		return cli_bayes(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

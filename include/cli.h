@@ -15,6 +15,8 @@ struct buf;
 
 int	cli_scan(int argc, char **argv);
 int	cli_config(int argc, char **argv);
+int	cli_train(int argc, char **argv);
+int	cli_bayes(int argc, char **argv);
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the
