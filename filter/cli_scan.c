@@ -78,6 +78,9 @@ print_report(const char *path, const struct scan *s, const struct msg *m)
 	if (v->reply_text)
 		printf("  reply: %s %s %s\n", v->smtp_code, v->smtp_xcode,
 		    v->reply_text);
+	if (v->quarantine)
+		printf("  quarantine: %s\n", v->quarantine_reason ?
+		    v->quarantine_reason : "");
 	verdict_header_edits(v, m, s->eng->conf, &e);
 	for (i = 0; i < e.n; i++) {
 		static const char *const ops[] = { "delete", "change",

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "files.h"
 #include "log.h"
+#include "punycode.h"
 #include "str.h"
 
 enum conf_type {
@@ -53,6 +54,10 @@ static int check_facility(const char *, struct buf *);
 static int check_cidr(const char *, struct buf *);
 static int check_bayes_store(const char *, struct buf *);
 static int check_redis_prefix(const char *, struct buf *);
+static int check_dmarc_action(const char *, struct buf *);
+static int check_dmarc_temp_action(const char *, struct buf *);
+static int check_dmarc_orgmode(const char *, struct buf *);
+static int check_domain(const char *, struct buf *);
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -108,6 +113,16 @@ static const struct conf_key conf_keys[] = {
 	  "decoded text kept per message for rules and Bayes" },
 	{ "mime_max_uris", CT_UINT, OFF(mime_max_uris), "1000", 1, 1000000,
 	  NULL, "distinct URIs kept per message" },
+	{ "rules_dir", CT_STR, OFF(rules_dir), MW_RULES_DIR, NOLIM, NULL,
+	  "shipped rule files (*.cf), read first (empty: none)" },
+	{ "rules_site_dir", CT_STR, OFF(rules_site_dir),
+	  SYSCONFDIR "/mailwarden/rules.d", NOLIM, NULL,
+	  "site rule files (*.cf), read after rules_dir: same name replaces" },
+	{ "rules_match_limit", CT_UINT, OFF(rules_match_limit), "100000",
+	  1000, 100000000, NULL,
+	  "PCRE2 match limit per regex call; a regex over it is skipped" },
+	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
+	  "which column of four-score 'score' lines applies (0-3)" },
 	{ "client_list", CT_STR, OFF(client_list), "", NOLIM, NULL,
 	  "access list of client IP addresses and CIDR blocks" },
 	{ "sender_list", CT_STR, OFF(sender_list), "", NOLIM, NULL,
@@ -155,6 +170,50 @@ static const struct conf_key conf_keys[] = {
 	  "mail is learned as ham" },
 	{ "bayes_autolearn_rate", CT_UINT, OFF(bayes_autolearn_rate), "120", 1,
 	  1000000, NULL, "most messages autolearned per hour and class" },
+	{ "dmarc", CT_BOOL, OFF(dmarc), "yes", NOLIM, NULL,
+	  "check the From domain's DMARC policy (RFC 9989)" },
+	{ "dmarc_org_domain", CT_STR, OFF(dmarc_org_domain), "treewalk", NOLIM,
+	  check_dmarc_orgmode, "how policies and organizational domains are "
+	  "found: treewalk (RFC 9989) or psl (RFC 7489)" },
+	{ "dmarc_psl_file", CT_STR, OFF(dmarc_psl_file),
+	  "/usr/share/publicsuffix/public_suffix_list.dat", NOLIM, NULL,
+	  "Public Suffix List for dmarc_org_domain = psl" },
+	{ "dmarc_max_queries", CT_UINT, OFF(dmarc_max_queries), "24", 8, 200,
+	  NULL, "DNS queries one DMARC evaluation may send" },
+	{ "dmarc_from_missing_action", CT_STR, OFF(dmarc_from_missing_action),
+	  "reject", NOLIM, check_dmarc_action,
+	  "no From field, or no address in it: reject, quarantine or none" },
+	{ "dmarc_from_multiple_action", CT_STR,
+	  OFF(dmarc_from_multiple_action), "reject", NOLIM, check_dmarc_action,
+	  "several From fields: reject, quarantine or none" },
+	{ "dmarc_from_multi_author_action", CT_STR,
+	  OFF(dmarc_from_multi_author_action), "reject", NOLIM,
+	  check_dmarc_action,
+	  "a From with addresses in several domains: reject, quarantine, none" },
+	{ "dmarc_from_invalid_action", CT_STR, OFF(dmarc_from_invalid_action),
+	  "quarantine", NOLIM, check_dmarc_action,
+	  "a From that does not parse or has a bad domain: reject, quarantine, "
+	  "none" },
+	{ "dmarc_temperror_action", CT_STR, OFF(dmarc_temperror_action), "none",
+	  NOLIM, check_dmarc_temp_action,
+	  "DMARC could not be checked (DNS): none (accept) or tempfail" },
+	{ "dmarc_never_reject", CT_BOOL, OFF(dmarc_never_reject), "no", NOLIM,
+	  NULL, "tag (quarantine) instead of rejecting for p=reject" },
+	{ "dmarc_quarantine_milter", CT_BOOL, OFF(dmarc_quarantine_milter), "no",
+	  NOLIM, NULL, "ask the MTA to hold p=quarantine failures in its "
+	  "quarantine (smfi_quarantine) as well as tagging them" },
+	{ "dmarc_allow_domains", CT_LIST, OFF(dmarc_allow_domains), "", NOLIM,
+	  check_domain, "From domains (and their subdomains) whose DMARC "
+	  "policy is not applied (results are still reported)" },
+	{ "dmarc_report_dir", CT_STR, OFF(dmarc_report_dir), "", NOLIM, NULL,
+	  "directory of the aggregate report store (empty: no recording)" },
+	{ "dmarc_report_org", CT_STR, OFF(dmarc_report_org), "", NOLIM, NULL,
+	  "org_name in aggregate reports (empty: host name)" },
+	{ "dmarc_report_email", CT_STR, OFF(dmarc_report_email), "", NOLIM,
+	  NULL, "contact and sender of reports (empty: postmaster@host name)" },
+	{ "dmarc_report_sendmail", CT_STR, OFF(dmarc_report_sendmail),
+	  "/usr/sbin/sendmail", NOLIM, NULL,
+	  "sendmail(1) program that `dmarc report --send` uses" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -275,6 +334,46 @@ check_redis_prefix(const char *v, struct buf *why)
 			break;
 	if (i == 0 || v[i] || i > 64) {
 		buf_adds(why, "expected 1 to 64 letters, digits or : _ . -");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_dmarc_action(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "reject") || str_ieq(v, "quarantine") ||
+	    str_ieq(v, "none"))
+		return 0;
+	buf_adds(why, "expected reject, quarantine or none");
+	return -1;
+}
+
+static int
+check_dmarc_temp_action(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "none") || str_ieq(v, "tempfail"))
+		return 0;
+	buf_adds(why, "expected none or tempfail");
+	return -1;
+}
+
+static int
+check_dmarc_orgmode(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "treewalk") || str_ieq(v, "psl"))
+		return 0;
+	buf_adds(why, "expected treewalk or psl");
+	return -1;
+}
+
+static int
+check_domain(const char *v, struct buf *why)
+{
+	char out[DOMAIN_MAX + 1];
+
+	if (domain_to_alabel(v, strlen(v), out, sizeof(out)) < 0) {
+		buf_printf(why, "'%.100s' is not a domain name", v);
 		return -1;
 	}
 	return 0;
@@ -617,9 +716,26 @@ conf_reference(struct buf *out)
 {
 	size_t i;
 
-	for (i = 0; i < NKEYS; i++)
-		buf_printf(out, "| `%s` | `%s` | %s |\n", conf_keys[i].name,
-		    conf_keys[i].def, conf_keys[i].doc);
+	for (i = 0; i < NKEYS; i++) {
+		if (conf_keys[i].def[0])
+			buf_printf(out, "| `%s` | `%s` | %s |\n",
+			    conf_keys[i].name, conf_keys[i].def, conf_keys[i].doc);
+		else
+			buf_printf(out, "| `%s` | (empty) | %s |\n",
+			    conf_keys[i].name, conf_keys[i].doc);
+	}
+}
+
+size_t
+conf_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < NKEYS ? conf_keys[i].name : NULL;
 }
 
 bool

@@ -104,6 +104,7 @@ struct tag {
 	char	 name[32];	/* lower case, cut */
 	uint32_t hash;		/* FNV-1a of the whole lower-case name */
 	uint16_t id;
+	bool	 complete;	/* ended with '>' (not at end of input) */
 	struct attr attrs[MAX_ATTRS];
 	size_t	 nattrs;
 };
@@ -322,6 +323,8 @@ brk(struct html_ctx *c, int level)
 {
 	if (c->pending < level)
 		c->pending = level;
+	if (c->hpending < 1)
+		c->hpending = 1;
 	c->anchor_ws = true;
 }
 
@@ -570,6 +573,7 @@ parse_tag(const char *p, size_t n, size_t i, struct tag *t)
 
 	t->hash = 2166136261u;
 	t->nattrs = 0;
+	t->complete = false;
 	while (i < n && !is_html_space((unsigned char)p[i]) && p[i] != '/' &&
 	    p[i] != '>') {
 		int ch = ch_lower((unsigned char)p[i]);
@@ -587,8 +591,10 @@ parse_tag(const char *p, size_t n, size_t i, struct tag *t)
 			i++;
 		if (i >= n)
 			return n;
-		if (p[i] == '>')
+		if (p[i] == '>') {
+			t->complete = true;
 			return i + 1;
+		}
 		a = t->nattrs < MAX_ATTRS ? &t->attrs[t->nattrs] : NULL;
 		q = i;
 		/* a name: up to space, '/', '>' or '=' (not as first char) */
@@ -663,6 +669,13 @@ finish_anchor(struct html_ctx *c)
 	if (!c->in_anchor)
 		return;
 	c->in_anchor = false;
+	if (n > HTML_MAX_ANCHOR) {
+		/* cut at a character boundary */
+		n = HTML_MAX_ANCHOR;
+		while (n > 0 && ((unsigned char)c->anchor.data[n] & 0xc0) ==
+		    0x80)
+			n--;
+	}
 	while (n && c->anchor.data[n - 1] == ' ')
 		n--;
 	if (c->href.len && c->o->uri)
@@ -816,17 +829,27 @@ breaks(struct html_ctx *c, uint16_t id)
 		brk(c, 1);
 }
 
+static void close_tag(struct html_ctx *, uint16_t);
+
 static void
 start_tag(struct html_ctx *c)
 {
 	struct tag *t = &c->tag;
-	struct elem e = *top(c);
+	struct elem e;
 	unsigned props;
 	bool link;
 
 	c->i = parse_tag(c->p, c->n, c->i + 1, t);
+	if (!t->complete)
+		return;		/* EOF inside a tag: browsers drop it */
 	props = tags[t->id].props;
 	c->o->stats->tags++;
+	if (strcmp(t->name, "a") == 0) {
+		/* a new link closes an open one (HTML 5 "a" start tag) */
+		close_tag(c, t->id);
+		finish_anchor(c);
+	}
+	e = *top(c);
 	e.tag = t->id;
 	e.hash = t->hash;
 	e.anchor = false;
@@ -834,7 +857,6 @@ start_tag(struct html_ctx *c)
 	breaks(c, t->id);
 	if (strcmp(t->name, "a") == 0) {
 		c->o->stats->links += link;
-		finish_anchor(c);
 		if (link) {
 			c->in_anchor = true;
 			c->anchor_ws = false;
@@ -852,6 +874,18 @@ start_tag(struct html_ctx *c)
 		push(c, &e);
 }
 
+/* close_tag - pop through the innermost open element with known id */
+static void
+close_tag(struct html_ctx *c, uint16_t id)
+{
+	if (c->open[id] == 0)
+		return;
+	while (c->depth && c->stack[c->depth - 1].tag != id)
+		pop(c);
+	if (c->depth)
+		pop(c);
+}
+
 #define UNKNOWN_SEARCH	64
 
 static void
@@ -865,15 +899,9 @@ end_tag(struct html_ctx *c)
 	if (tags[t->id].props & TP_VOID)
 		return;
 	if (t->id != 0) {
-		if (c->open[t->id] == 0) {
-			if (strcmp(t->name, "a") == 0)
-				finish_anchor(c);
-			return;
-		}
-		while (c->depth && c->stack[c->depth - 1].tag != t->id)
-			pop(c);
-		if (c->depth)
-			pop(c);
+		if (c->open[t->id] == 0 && strcmp(t->name, "a") == 0)
+			finish_anchor(c);
+		close_tag(c, t->id);
 		return;
 	}
 	for (k = c->depth; k > 0 && c->depth - k < UNKNOWN_SEARCH; k--)

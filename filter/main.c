@@ -90,6 +90,8 @@ usage(FILE *f)
 	    "  config   print the effective configuration, or check it (-n)\n"
 	    "  train    teach the Bayes classifier spam or ham\n"
 	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n\n"
+	    "  rules    check, list and test rule files; rule hit statistics\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -423,6 +425,10 @@ main(int argc, char **argv)
 		return cli_train(argc - 1, argv + 1);
 	if (strcmp(argv[1], "bayes") == 0)
 		return cli_bayes(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rules") == 0)
+		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dmarc") == 0)
+		return cli_dmarc(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

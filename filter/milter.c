@@ -264,24 +264,45 @@ apply_edits(SMFICTX *ctx, struct conn *c)
 	buf_release(&v);
 }
 
+/* mta_text - printable ASCII only, capped; '%' doubled if escape_pct */
+static void
+mta_text(const char *p, bool escape_pct, struct buf *t)
+{
+	for (; *p && t->len < 400; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '%' && escape_pct)
+			buf_add(t, "%%", 2);
+		else
+			buf_addc(t, ch >= 32 && ch < 127 ? (char)ch : '?');
+	}
+	buf_add(t, "", 0);
+}
+
 /* set_reply - SMTP reply with text made safe for smfi_setreply */
 static void
 set_reply(SMFICTX *ctx, const struct verdict *v)
 {
 	struct buf t = BUF_INIT;
-	const char *p;
 
-	for (p = v->reply_text; *p && t.len < 400; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '%')
-			buf_add(&t, "%%", 2);
-		else
-			buf_addc(&t, ch >= 32 && ch < 127 ? (char)ch : '?');
-	}
+	mta_text(v->reply_text, true, &t);
 	if (smfi_setreply(ctx, (char *)v->smtp_code, (char *)v->smtp_xcode,
 	    t.data) != MI_SUCCESS)
 		log_warn("smfi_setreply failed");
+	buf_release(&t);
+}
+
+/* quarantine - ask the MTA to hold an accepted message (DMARC policy) */
+static void
+quarantine(SMFICTX *ctx, const struct conn *c, const struct verdict *v)
+{
+	struct buf t = BUF_INIT;
+
+	mta_text(v->quarantine_reason ? v->quarantine_reason : "mailwarden",
+	    false, &t);
+	if (smfi_quarantine(ctx, t.data) != MI_SUCCESS)
+		log_warn("%s: smfi_quarantine failed",
+		    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE");
 	buf_release(&t);
 }
 
@@ -322,6 +343,8 @@ mw_eom(SMFICTX *ctx)
 	case ACTION_ACCEPT:
 	case ACTION_TAG:
 		apply_edits(ctx, c);
+		if (v->quarantine)
+			quarantine(ctx, c, v);
 		rc = SMFIS_ACCEPT;
 		break;
 	case ACTION_REJECT:

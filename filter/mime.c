@@ -421,6 +421,7 @@ pop(struct parser *ps, size_t end, bool closed)
 	struct mime_part *p = &ps->mm->parts[e->part];
 
 	p->body_len = end > p->body_off ? end - p->body_off : 0;
+	p->size = p->body_len;
 	if (e->boundary && !closed) {
 		p->flags |= MIME_F_UNCLOSED;
 		ps->mm->flags |= MIME_F_UNCLOSED;

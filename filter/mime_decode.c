@@ -439,7 +439,7 @@ eword_parse(const char *p, size_t n, struct eword *w)
 
 	if (n < 8 || p[0] != '=' || p[1] != '?')
 		return false;
-	while (i < n && i - 2 <= MAX_CHARSET && p[i] != '?' &&
+	while (i < n && i - 2 < MAX_CHARSET && p[i] != '?' &&
 	    ch_is_vchar((unsigned char)p[i]))
 		i++;
 	if (i >= n || p[i] != '?' || i == 2)
@@ -657,7 +657,7 @@ struct param {
 static size_t
 next_param(const char *v, size_t n, size_t i, struct param *p)
 {
-	size_t e;
+	size_t e, k;
 
 	p->name = NULL;
 	buf_reset(&p->value);
@@ -691,13 +691,21 @@ next_param(const char *v, size_t n, size_t i, struct param *p)
 		}
 		return i < n ? i + 1 : n;
 	}
+	/* a token, unless more than a comment follows before ';' */
 	e = i;
-	while (e < n && v[e] != ';')
+	while (e < n && is_token((unsigned char)v[e]))
 		e++;
-	while (e > i && ch_is_space((unsigned char)v[e - 1]))
-		e--;
+	k = skip_cfws(v, n, e);
+	if (k < n && v[k] != ';') {
+		e = i;
+		while (e < n && v[e] != ';')
+			e++;
+		while (e > i && ch_is_space((unsigned char)v[e - 1]))
+			e--;
+		k = e;
+	}
 	buf_add(&p->value, v + i, e - i);
-	return e;
+	return k;
 }
 
 static void

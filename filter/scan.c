@@ -40,6 +40,9 @@ struct scan_step {
 static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
+	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
+	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
 	/* keep bayes last: autolearn weighs every other check's score */
 	{ "bayes", STEP_SCORED, NULL, NULL, step_bayes_end, NULL },
 };

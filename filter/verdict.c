@@ -54,6 +54,7 @@ verdict_release(struct verdict *v)
 	free(v->force_symbol);
 	free(v->force_reason);
 	free(v->reply_text);
+	free(v->quarantine_reason);
 	buf_release(&v->j_spf);
 	buf_release(&v->j_dkim);
 	buf_release(&v->j_dmarc);
@@ -113,6 +114,21 @@ verdict_add_authres(struct verdict *v, const char *fmt, ...)
 	va_end(ap);
 	v->authres = xreallocarray(v->authres, v->nauthres + 1, sizeof(char *));
 	v->authres[v->nauthres++] = buf_steal(&r);
+}
+
+void
+verdict_quarantine(struct verdict *v, const char *fmt, ...)
+{
+	struct buf r = BUF_INIT;
+	va_list ap;
+
+	v->quarantine = true;
+	if (v->quarantine_reason)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(&r, fmt, ap);
+	va_end(ap);
+	v->quarantine_reason = buf_steal(&r);
 }
 
 const struct symbol *

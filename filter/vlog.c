@@ -131,6 +131,10 @@ vlog_format(const struct msg *m, const struct verdict *v, double when,
 		json_key(out, "forced_by", 0);
 		json_cstr(out, v->force_symbol);
 	}
+	if (v->quarantine) {
+		json_key(out, "quarantine", 0);
+		json_cstr(out, v->quarantine_reason ? v->quarantine_reason : "");
+	}
 	json_key(out, "reply", 0);
 	if (v->reply_text) {
 		struct buf r = BUF_INIT;

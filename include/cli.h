@@ -17,6 +17,8 @@ int	cli_scan(int argc, char **argv);
 int	cli_config(int argc, char **argv);
 int	cli_train(int argc, char **argv);
 int	cli_bayes(int argc, char **argv);
+int	cli_rules(int argc, char **argv);	/* cli_rules.c */
+int	cli_dmarc(int argc, char **argv);
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the

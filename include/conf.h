@@ -65,6 +65,12 @@ struct conf {
 	uint64_t mime_max_text;
 	uint64_t mime_max_uris;
 
+	/* content: rules */
+	char	*rules_dir;
+	char	*rules_site_dir;
+	uint64_t rules_match_limit;
+	uint64_t rules_score_set;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;
@@ -89,6 +95,23 @@ struct conf {
 	double	 bayes_autolearn_spam;	/* score without Bayes, at least */
 	double	 bayes_autolearn_ham;	/* score without Bayes, at most */
 	uint64_t bayes_autolearn_rate;	/* per hour, each class */
+	/* DMARC (doc/dmarc.md) */
+	bool	 dmarc;
+	char	*dmarc_org_domain;	/* treewalk | psl */
+	char	*dmarc_psl_file;
+	uint64_t dmarc_max_queries;
+	char	*dmarc_from_missing_action;
+	char	*dmarc_from_multiple_action;
+	char	*dmarc_from_multi_author_action;
+	char	*dmarc_from_invalid_action;
+	char	*dmarc_temperror_action;
+	bool	 dmarc_never_reject;
+	bool	 dmarc_quarantine_milter;
+	struct strlist dmarc_allow_domains;
+	char	*dmarc_report_dir;
+	char	*dmarc_report_org;
+	char	*dmarc_report_email;
+	char	*dmarc_report_sendmail;
 
 	/* derived at parse time */
 	struct cidr *trusted;
@@ -108,6 +131,9 @@ void	 conf_free(struct conf *);
 void	 conf_dump(const struct conf *, struct buf *out);
 /* conf_reference - the table as documentation (key, default, meaning) */
 void	 conf_reference(struct buf *out);
+/* conf_key_count, conf_key_name - iterate the key table */
+size_t	 conf_key_count(void);
+const char *conf_key_name(size_t);
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);

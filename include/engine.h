@@ -22,6 +22,8 @@ struct bayes_learner;
 struct bayes_store;
 struct buf;
 struct dns_resolver;
+struct ruleset;
+struct psl;
 struct strmap;
 
 struct engine {
@@ -32,6 +34,8 @@ struct engine {
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 	struct bayes_store *bayes;	/* token store (NULL: Bayes off) */
 	struct bayes_learner *autolearn; /* NULL unless bayes_autolearn */
+	struct ruleset *rules;		/* compiled rule files (may be NULL) */
+	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 
 /* engine_new - build from a parsed configuration (takes ownership) */

@@ -18,5 +18,10 @@ void	step_message_end(struct scan *, void *);
 void	step_lists_end(struct scan *, void *);
 /* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
 void	step_bayes_end(struct scan *, void *);
+/* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
+void	step_dmarc_end(struct scan *, void *);
+/* step_rules.c: MIME conditions, then the rule set */
+void	step_mime_end(struct scan *, void *);
+void	step_rules_end(struct scan *, void *);
 
 #endif

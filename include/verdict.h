@@ -73,6 +73,16 @@ struct verdict {
 
 	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
 
+	/*
+	 * quarantine: the message is accepted (or tagged) but the MTA is
+	 * asked to hold it in its quarantine.  milter.c honours it for
+	 * ACTION_ACCEPT and ACTION_TAG by calling smfi_quarantine(ctx,
+	 * quarantine_reason) after the header edits (SMFIF_QUARANTINE is
+	 * already negotiated); scan prints it.  Set with verdict_quarantine.
+	 */
+	bool	 quarantine;
+	char	*quarantine_reason;
+
 	double	 tag_score, reject_score;	/* thresholds used */
 	double	 elapsed_ms;
 	double	 dns_ms;
@@ -108,6 +118,9 @@ void	verdict_force(struct verdict *, int prio, enum action,
 	    const char *symbol, const char *reason_fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 void	verdict_add_authres(struct verdict *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* verdict_quarantine - ask the MTA to quarantine; the first reason stays */
+void	verdict_quarantine(struct verdict *, const char *reason_fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 const struct symbol *verdict_symbol(const struct verdict *, const char *);
 void	verdict_decide(struct verdict *, const struct conf *);

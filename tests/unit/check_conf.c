@@ -3,10 +3,12 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "files.h"
 #include "helpers.h"
 
 static int
@@ -139,6 +141,26 @@ START_TEST(test_conf_load_missing_file)
 }
 END_TEST
 
+/* every key is documented in the README's configuration reference */
+START_TEST(test_conf_every_key_in_readme)
+{
+	struct buf readme = BUF_INIT, why = BUF_INIT;
+	char path[4096], want[128];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/../README.md", test_data(".."));
+	ck_assert_msg(files_read(path, 4 * 1024 * 1024, &readme, &why) == 0,
+	    "%s", why.data);
+	for (i = 0; i < conf_key_count(); i++) {
+		snprintf(want, sizeof(want), "| `%s` |", conf_key_name(i));
+		ck_assert_msg(strstr(readme.data, want) != NULL,
+		    "README.md does not document key %s", conf_key_name(i));
+	}
+	buf_release(&readme);
+	buf_release(&why);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -155,6 +177,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_conf_cross_check_thresholds);
 	tcase_add_test(tc, test_conf_nul_byte_rejected);
 	tcase_add_test(tc, test_conf_load_missing_file);
+	tcase_add_test(tc, test_conf_every_key_in_readme);
 	suite_add_tcase(s, tc);
 	return s;
 }

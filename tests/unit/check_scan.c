@@ -129,7 +129,9 @@ START_TEST(test_scan_score_override_by_name)
 	static double big = 9;
 	struct msg *m;
 	struct scan *s;
-	static const char nul[] = "X-Bad: a\0b\r\n\r\nbody\r\n";
+	/* a From field: without one DMARC_FROM_MISSING would reject */
+	static const char nul[] = "From: a@example.org\r\nX-Bad: a\0b\r\n"
+	    "\r\nbody\r\n";
 
 	strmap_put(e->scores, "HEADER_NUL", &big);
 	s = test_scan_text(e, "192.0.2.1", "x", "a@example.org", NULL, nul,

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""demo.py - the main job end to end on the default configuration.
+
+Starts a private Postfix on a loopback port with mailwarden attached
+(default configuration; only the socket, log and list paths point into a
+temporary directory), sends every message in contrib/samples/ through it
+over SMTP, and prints each verdict and what was delivered.
+"""
+
+import email.parser
+import json
+import os
+import subprocess
+import sys
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(top, "tests", "integration"))
+os.environ.setdefault("MAILWARDEN", os.path.join(top, "mailwarden"))
+import mwtest  # noqa: E402
+
+# client address and HELO each sample arrives from
+ENVELOPES = {
+    "ham-plain.eml": ("192.0.2.10", "mail.example.org"),
+    "spam-pills.eml": ("198.51.100.23", "localhost"),
+    "forged-authres.eml": ("203.0.113.9", "mx.paypal.example"),
+    "blocked-client.eml": ("192.0.2.66", "mta.example.com"),
+}
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("run the demo as root (it starts a private Postfix)")
+    if subprocess.run(["id", "mailwarden"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", "mailwarden"], check=True)
+    work = mwtest.Workdir("mw-demo-")
+    run = work.sub("run", owner="mailwarden")
+    log = os.path.join(work.sub("log", owner="mailwarden"), "verdicts.log")
+    settings = {
+        "socket": "unix:%s/mailwarden.sock" % run,
+        "pid_file": "",
+        "log_file": log,
+        "authserv_id": "mx.mailwarden.test",
+        "socket_mode": "0666",
+    }
+    for kind in ("client", "sender", "helo"):
+        settings[kind + "_list"] = os.path.join(top, "contrib", "lists",
+                                                kind + ".list.example")
+    milter = mwtest.Milter(work, settings, name="mailwarden").start()
+    pf = mwtest.Postfix(work, milter.postfix_spec()).start()
+    try:
+        samples = sorted(os.listdir(os.path.join(top, "contrib", "samples")))
+        for name in samples:
+            path = os.path.join(top, "contrib", "samples", name)
+            with open(path, "rb") as f:
+                data = f.read()
+            msg = email.parser.BytesParser().parsebytes(data, headersonly=True)
+            sender = email.utils.parseaddr(msg.get("From", ""))[1] or "someone@example.org"
+            ip, helo = ENVELOPES.get(name, ("192.0.2.10", "mail.example.org"))
+            before = len(pf.delivered())
+            r = mwtest.send(pf, sender, ["bob@example.net"], data, client_ip=ip,
+                            client_name=helo, helo=helo)
+            print("=" * 72)
+            print("%s  from %s [%s], MAIL FROM <%s>" % (name, helo, ip, sender))
+            print("  SMTP reply: %d %s" % (r.code, r.text))
+            line = mwtest.wait_for(lambda: len(mwtest.read_log(log)) > samples.index(name)
+                                   and mwtest.read_log(log)[samples.index(name)],
+                                   what="verdict")
+            print("  verdict:    %s, score %.1f" % (line["action"], line["score"]))
+            for s in line["symbols"]:
+                print("    %-22s %5.1f  %s" % (s["name"], s["score"], s.get("detail", "")))
+            if r.code == 250:
+                m = pf.wait_delivered(before + 1)[-1]
+                for h in ("Authentication-Results", "X-Spam-Flag", "X-Spam-Score",
+                          "X-Spam-Status", "Subject"):
+                    for v in mwtest.header(m, h):
+                        print("  delivered %s: %s" % (h, v))
+        print("=" * 72)
+        print("verdict log: %s" % log)
+        with open(log) as f:
+            sys.stdout.write(f.read())
+    finally:
+        pf.stop()
+        milter.stop()
+        if not os.environ.get("MW_KEEP"):
+            work.cleanup()
+
+
+if __name__ == "__main__":
+    main()

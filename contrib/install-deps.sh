@@ -1,0 +1,23 @@
+#!/bin/sh
+# install-deps.sh - Debian 12 packages to build, test and demo mailwarden.
+# Run as root.  Safe to run again.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+PKGS="build-essential autoconf automake pkg-config autoconf-archive
+  libmilter-dev libssl-dev libldns-dev libpcre2-dev libjson-c-dev check
+  liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev
+  postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
+  python3 clang libclang-rt-14-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+	    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	# postfix asks questions on install; answer them up front
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,35 @@
+#!/bin/sh
+# run-tests.sh - from a fresh Debian 12 checkout: install what the build
+# and the tests need, build with -Werror, run the whole test suite, then
+# run it again built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test log is printed, so Check's summary lines reach the output.
+# Run as root from the top of the source tree (../shared beside it).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh contrib/install-deps.sh
+autoreconf -fi
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+
+run_suite() {	# $1 = build dir, rest = configure options
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q --enable-werror "$@" &&
+	    make -j"$jobs" >/dev/null && make -j"$jobs" check) || status=1
+	(cd "$dir" && make -s show-test-logs) || true
+}
+
+echo "==== build and test (plain)"
+run_suite "$top/build"
+echo "==== build and test (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite "$top/build-asan" --with-sanitizer
+if [ "$status" -ne 0 ]; then
+	echo "==== FAILED"
+else
+	echo "==== all tests passed"
+fi
+exit "$status"

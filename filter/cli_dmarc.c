@@ -1,0 +1,354 @@
+/*
+ * cli_dmarc.c - `mailwarden dmarc`: aggregate reports, record checks
+ *
+ * DESCRIPTION
+ *	mailwarden dmarc report [-c FILE] [--period DAY | --from T --to T]
+ *	    [--out DIR] [--store DIR] [--domain D] [--no-gzip] [--all]
+ *	    [--send]
+ *	writes one RFC 9990 report per Policy Domain for the period
+ *	(default: yesterday, UTC) and prints one line per file.  With
+ *	--send each report is mailed through dmarc_report_sendmail to the
+ *	record's mailto: rua addresses that pass the RFC 9990 section 3
+ *	external destination check.
+ *
+ *	mailwarden dmarc record 'TXT VALUE' parses a record and prints what
+ *	mailwarden reads from it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "dmarc.h"
+#include "dmarc_report.h"
+#include "engine.h"
+#include "files.h"
+#include "str.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mailwarden dmarc report [-c FILE] [--period YYYY-MM-DD]\n"
+	    "           [--from EPOCH --to EPOCH] [--out DIR] [--store DIR]\n"
+	    "           [--domain D] [--no-gzip] [--all] [--send]\n"
+	    "       mailwarden dmarc record 'v=DMARC1; p=...'\n");
+}
+
+/* parse_day - "YYYY-MM-DD" as [midnight UTC, +1 day) */
+static int
+parse_day(const char *s, long long *begin)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	*begin = (long long)timegm(&tm);
+	return 0;
+}
+
+static void
+base64(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, col = 0;
+
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		buf_addc(out, tab[(v >> 18) & 63]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
+		if ((col += 4) >= 76) {
+			buf_adds(out, "\n");
+			col = 0;
+		}
+	}
+	if (col)
+		buf_adds(out, "\n");
+}
+
+/* send_one - pipe one report message into sendmail -t */
+static int
+send_one(const struct conf *c, const char *from, const char *to,
+    const char *receiver, const struct dmarc_report_file *f, bool gz)
+{
+	struct buf file = BUF_INIT, why = BUF_INIT, m = BUF_INIT;
+	const char *name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 :
+	    f->path;
+	FILE *p;
+	char cmd[1200];
+	int rc;
+
+	if (files_read(f->path, 64 * 1024 * 1024, &file, &why) < 0) {
+		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+		return -1;
+	}
+	buf_printf(&m, "From: %s\nTo: %s\nSubject: Report Domain: %s "
+	    "Submitter: %s Report-ID: <%s>\nMessage-ID: <%s>\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; "
+	    "boundary=\"=-mailwarden-dmarc\"\n\n--=-mailwarden-dmarc\n"
+	    "Content-Type: text/plain; charset=us-ascii\n\n"
+	    "DMARC aggregate report for %s (RFC 9990).\n\n"
+	    "--=-mailwarden-dmarc\nContent-Type: %s\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\n\n",
+	    from, to, f->policy_domain, receiver, f->report_id, f->report_id,
+	    f->policy_domain, gz ? "application/gzip" : "text/xml", name);
+	base64(&m, (const unsigned char *)file.data, file.len);
+	buf_adds(&m, "--=-mailwarden-dmarc--\n");
+	snprintf(cmd, sizeof(cmd), "'%s' -t -oi -f '%s'",
+	    c->dmarc_report_sendmail, from);
+	if (strchr(c->dmarc_report_sendmail, '\'') || strchr(from, '\'') ||
+	    (p = popen(cmd, "w")) == NULL) {
+		fprintf(stderr, "mailwarden: cannot run %s\n",
+		    c->dmarc_report_sendmail);
+		rc = -1;
+	} else {
+		fwrite(m.data, 1, m.len, p);
+		rc = pclose(p);
+		if (rc != 0)
+			fprintf(stderr, "mailwarden: %s exited with %d\n",
+			    c->dmarc_report_sendmail, WEXITSTATUS(rc));
+	}
+	buf_release(&file);
+	buf_release(&why);
+	buf_release(&m);
+	return rc == 0 ? 0 : -1;
+}
+
+/* send_reports - every verified mailto: rua of every report */
+static int
+send_reports(struct engine *e, const struct dmarc_report_set *set,
+    const char *from, const char *receiver, bool gz)
+{
+	const struct conf *c = e->conf;
+	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
+	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
+	    (unsigned)c->dmarc_max_queries };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < set->n; i++) {
+		const struct dmarc_report_file *f = &set->v[i];
+
+		for (j = 0; j < f->nrua; j++) {
+			char addr[512], host[DOMAIN_MAX + 1];
+			int ok;
+
+			if (dmarc_mailto(f->rua[j], addr, sizeof(addr), host,
+			    sizeof(host)) < 0) {
+				printf("skip %s: not a mailto: address\n",
+				    f->rua[j]);
+				continue;
+			}
+			if (domain_is_subdomain(host, f->policy_domain))
+				ok = 1;
+			else if (e->dns == NULL)
+				ok = -1;
+			else
+				ok = dmarc_verify_external(e->dns, NULL, &o,
+				    f->policy_domain, host);
+			if (ok != 1) {
+				printf("skip %s for %s: %s\n", addr,
+				    f->policy_domain, ok < 0 ? "external "
+				    "destination could not be verified" :
+				    "external destination not authorized");
+				continue;
+			}
+			if (send_one(c, from, addr, receiver, f, gz) < 0)
+				rc = 1;
+			else
+				printf("sent %s to %s\n", f->report_id, addr);
+		}
+	}
+	return rc;
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "store", required_argument, NULL, 's' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "no-gzip", no_argument, NULL, 'z' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "send", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL, *store = NULL, *out = ".";
+	struct dmarc_report_opts ro;
+	struct dmarc_report_set set;
+	struct buf why = BUF_INIT, org = BUF_INIT, email = BUF_INIT;
+	struct engine *e;
+	long long now = (long long)time(NULL), from = -1, to = -1;
+	bool send = false;
+	uint64_t u;
+	size_t i;
+	int ch, rc = 0;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.gzip = true;
+	ro.begin = now - now % 86400 - 86400;	/* yesterday, UTC */
+	ro.end = ro.begin + 86400;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p':
+			if (parse_day(optarg, &ro.begin) < 0) {
+				fprintf(stderr, "mailwarden: --period wants "
+				    "YYYY-MM-DD\n");
+				return 2;
+			}
+			ro.end = ro.begin + 86400;
+			break;
+		case 'F':
+		case 'T':
+			if (parse_uint(optarg, 0, 1ULL << 40, &u) < 0) {
+				fprintf(stderr, "mailwarden: --from/--to want "
+				    "seconds since the epoch\n");
+				return 2;
+			}
+			*(ch == 'F' ? &from : &to) = (long long)u;
+			break;
+		case 'o': out = optarg; break;
+		case 's': store = optarg; break;
+		case 'd': ro.only_domain = optarg; break;
+		case 'z': ro.gzip = false; break;
+		case 'a': ro.all = true; break;
+		case 'S': send = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (from < 0) != (to < 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if (from >= 0) {
+		ro.begin = from;
+		ro.end = to;
+	}
+	if ((e = cli_load_engine(path)) == NULL)
+		return 1;
+	ro.store_dir = store ? store : e->conf->dmarc_report_dir;
+	if (*ro.store_dir == '\0') {
+		fprintf(stderr, "mailwarden: no store: set dmarc_report_dir "
+		    "or give --store\n");
+		engine_unref(e);
+		return 2;
+	}
+	ro.out_dir = out;
+	ro.receiver = e->conf->hostname;
+	buf_adds(&org, e->conf->dmarc_report_org[0] ?
+	    e->conf->dmarc_report_org : e->conf->hostname);
+	if (e->conf->dmarc_report_email[0])
+		buf_adds(&email, e->conf->dmarc_report_email);
+	else
+		buf_printf(&email, "postmaster@%s", e->conf->hostname);
+	ro.org_name = org.data;
+	ro.email = email.data;
+	if (dmarc_report_run(&ro, &set, &why) < 0) {
+		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+		rc = 1;
+	}
+	for (i = 0; i < set.n; i++)
+		printf("%s %zu records, %zu messages\n", set.v[i].path,
+		    set.v[i].records, set.v[i].messages);
+	if (set.lines_bad)
+		fprintf(stderr, "mailwarden: %zu of %zu store lines skipped "
+		    "(cut short or malformed)\n", set.lines_bad,
+		    set.lines_read);
+	if (rc == 0 && send)
+		rc = send_reports(e, &set, email.data, ro.receiver, ro.gzip);
+	dmarc_report_set_release(&set);
+	buf_release(&why);
+	buf_release(&org);
+	buf_release(&email);
+	engine_unref(e);
+	return rc;
+}
+
+static int
+cmd_record(int argc, char **argv)
+{
+	struct dmarc_record r;
+	enum dmarc_parse st;
+	size_t i;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	st = dmarc_record_parse(argv[1], strlen(argv[1]), &r);
+	if (st != DMARC_REC_OK) {
+		printf("not a DMARC record (%s)\n", st == DMARC_REC_EMPTY ?
+		    "empty" : "v=DMARC1 must come first");
+		return 1;
+	}
+	printf("p=%s%s\nsp=%s\nnp=%s\nadkim=%s aspf=%s t=%s psd=%c fo=%s\n",
+	    r.p_set ? dmarc_policy_name(r.p) : "(missing)",
+	    r.p_bad ? " (bad value)" : "",
+	    r.sp_set ? dmarc_policy_name(r.sp) : r.sp_bad ? "(bad value)" :
+	    "(as p)", r.np_set ? dmarc_policy_name(r.np) : r.np_bad ?
+	    "(bad value)" : "(as sp)", r.adkim == DMARC_STRICT ? "s" : "r",
+	    r.aspf == DMARC_STRICT ? "s" : "r", r.testing ? "y" : "n", r.psd,
+	    r.fo);
+	for (i = 0; i < r.nrua; i++)
+		printf("rua=%s\n", r.rua[i]);
+	for (i = 0; i < r.nruf; i++)
+		printf("ruf=%s\n", r.ruf[i]);
+	if (r.removed)
+		printf("ignored (removed by RFC 9989):%s%s%s\n",
+		    r.removed & DMARC_RM_PCT ? " pct" : "",
+		    r.removed & DMARC_RM_RF ? " rf" : "",
+		    r.removed & DMARC_RM_RI ? " ri" : "");
+	if (r.unknown)
+		printf("ignored: %u unknown tag(s)\n", r.unknown);
+	if (r.bad)
+		printf("ignored: %u tag(s) with bad syntax or values\n", r.bad);
+	dmarc_record_release(&r);
+	return 0;
+}
+
+int
+cli_dmarc(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "record") == 0)
+		return cmd_record(argc - 1, argv + 1);
+	fprintf(stderr, "mailwarden: unknown dmarc command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,423 @@
+/*
+ * step_dmarc.c - DMARC for one message: From checks, policy, reporting
+ *
+ * DESCRIPTION
+ *	1. The From field: zero fields, several fields, no address, an
+ *	   address list that does not parse or has a bad domain, and
+ *	   addresses in several domains are outcomes of their own
+ *	   (DMARC_FROM_*), each with a configured action (reject,
+ *	   quarantine or none); several addresses in one domain are one
+ *	   Author Domain (RFC 9989 5.3.1).
+ *	2. dmarc_evaluate() with the SPF and DKIM outcomes of this scan
+ *	   (the two adapters below) and the engine's resolver.
+ *	3. Local policy: dmarc_allow_domains, dmarc_never_reject, t=y,
+ *	   dmarc_temperror_action; then the disposition: p=reject forces
+ *	   550 5.7.1 naming the domain, quarantine adds a score that tags
+ *	   (and optionally asks the MTA to quarantine), none only adds
+ *	   symbols.
+ *	4. Authentication-Results (dmarc=, header.from, policy.dmarc), the
+ *	   verdict log object, and one line in the aggregate report store.
+ *
+ * SECURITY
+ *	Only domains that passed domain_to_alabel() reach the reply text,
+ *	Authentication-Results and the store.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "dmarc.h"
+#include "dmarc_report.h"
+#include "engine.h"
+#include "json.h"
+#include "log.h"
+#include "msg.h"
+#include "scan.h"
+#include "scan_steps.h"
+#include "str.h"
+
+#define STEP_MAX_SIGS	16
+
+struct auth_in {
+	char	 spf_domain[DOMAIN_MAX + 1];	/* "" if none */
+	enum auth_result spf;
+	struct dmarc_dkim_sig dkim[STEP_MAX_SIGS];
+	size_t	 ndkim;
+};
+
+/*
+ * ---- ADAPTER(spf) ---------------------------------------------------
+ * Fill the SPF input from the SPF step's outcome: the RFC 7208 result
+ * for the MAIL FROM identity (for the null sender, postmaster@HELO, as
+ * RFC 7208 2.4 evaluates it) and that domain, A-label.  Branch `dns`
+ * defines the SPF outcome; until it is merged there is no SPF step and
+ * the input is "none", which never aligns.
+ */
+static void
+adapter_spf(const struct scan *s, struct auth_in *in)
+{
+	(void)s;
+	in->spf = AUTH_NONE;
+	in->spf_domain[0] = '\0';
+}
+
+/*
+ * ---- ADAPTER(dkim) --------------------------------------------------
+ * Fill the DKIM input from the DKIM step's per-signature outcomes: d=
+ * (A-label), s= and the RFC 8601 result, at most STEP_MAX_SIGS, in
+ * header order.  Branch `dkim` defines them; until it is merged there
+ * are no signatures.
+ */
+static void
+adapter_dkim(const struct scan *s, struct auth_in *in)
+{
+	(void)s;
+	in->ndkim = 0;
+}
+
+enum from_action {
+	FA_NONE,
+	FA_QUARANTINE,
+	FA_REJECT
+};
+
+static enum from_action
+parse_action(const char *v)
+{
+	if (str_ieq(v, "reject"))
+		return FA_REJECT;
+	if (str_ieq(v, "quarantine"))
+		return FA_QUARANTINE;
+	return FA_NONE;
+}
+
+static void
+json_simple(struct scan *s, const char *result, const char *reason,
+    const char *header_from)
+{
+	struct buf *j = &s->verdict.j_dmarc;
+
+	buf_reset(j);
+	buf_adds(j, "{\"result\":");
+	json_cstr(j, result);
+	json_key(j, "header_from", 0);
+	json_cstr(j, header_from);
+	json_key(j, "reason", 0);
+	json_cstr(j, reason);
+	buf_addc(j, '}');
+}
+
+/* from_outcome - a From problem: symbol, action, A-R and log */
+static void
+from_outcome(struct scan *s, const char *sym, const char *action,
+    const char *what)
+{
+	const struct conf *c = s->eng->conf;
+	enum from_action a = parse_action(action);
+
+	scan_symbol(s, sym, a == FA_QUARANTINE ? c->tag_score : 1.0, "%s",
+	    what);
+	if (a == FA_REJECT)
+		verdict_force(&s->verdict, FORCE_POLICY_REJECT, ACTION_REJECT,
+		    sym, "Message refused: %s (RFC 5322 requires exactly one "
+		    "author domain for DMARC)", what);
+	else if (a == FA_QUARANTINE && c->dmarc_quarantine_milter)
+		verdict_quarantine(&s->verdict, "%s", what);
+	verdict_add_authres(&s->verdict, "dmarc=permerror (%s)", what);
+	json_simple(s, "permerror", what, NULL);
+}
+
+/* check_from - the Author Domain into author, or false when done */
+static bool
+check_from(struct scan *s, char *author)
+{
+	const struct conf *c = s->eng->conf;
+	const struct msg *m = s->msg;
+	size_t n = msg_header_count(m, "From");
+	const struct hdr *h;
+	struct addr_list l;
+	enum addr_status st;
+
+	if (n == 0) {
+		from_outcome(s, "DMARC_FROM_MISSING",
+		    c->dmarc_from_missing_action, "no From header field");
+		return false;
+	}
+	if (n > 1) {
+		from_outcome(s, "DMARC_FROM_MULTIPLE",
+		    c->dmarc_from_multiple_action, "several From header fields");
+		return false;
+	}
+	h = msg_header(m, "From", 0);
+	st = addr_parse_list(h->value, h->value_len, &l);
+	switch (st) {
+	case ADDR_OK:
+		break;
+	case ADDR_EMPTY:
+		from_outcome(s, "DMARC_FROM_MISSING",
+		    c->dmarc_from_missing_action, "no address in From");
+		return false;
+	case ADDR_SYNTAX:
+	case ADDR_BAD_DOMAIN: {
+		char what[160];
+
+		snprintf(what, sizeof(what), "unparseable From (%s%s%s)",
+		    st == ADDR_BAD_DOMAIN ? "bad domain: " : "", l.why, "");
+		from_outcome(s, "DMARC_FROM_INVALID",
+		    c->dmarc_from_invalid_action, what);
+		return false;
+	}
+	}
+	if (addr_distinct_domains(&l) > 1) {
+		from_outcome(s, "DMARC_FROM_MULTI_AUTHOR",
+		    c->dmarc_from_multi_author_action,
+		    "From has addresses in several domains");
+		return false;
+	}
+	if (l.flags & ADDR_F_NONSTANDARD)
+		scan_symbol(s, "DMARC_FROM_NONSTANDARD", 0.5, "From parsed "
+		    "with a tolerated syntax deviation");
+	strcpy(author, l.v[0].domain);
+	return true;
+}
+
+static bool
+allowlisted(const struct conf *c, const char *author)
+{
+	char d[DOMAIN_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < c->dmarc_allow_domains.n; i++) {
+		const char *e = c->dmarc_allow_domains.v[i];
+
+		if (domain_to_alabel(e, strlen(e), d, sizeof(d)) == 0 &&
+		    domain_is_subdomain(author, d))
+			return true;
+	}
+	return false;
+}
+
+static const char *
+mode_letter(enum dmarc_align_mode m)
+{
+	return m == DMARC_STRICT ? "s" : "r";
+}
+
+static void
+json_outcome(struct scan *s, const char *author, const struct dmarc_outcome *o,
+    const struct auth_in *in, const char *disposition,
+    const char *override)
+{
+	struct buf *j = &s->verdict.j_dmarc;
+
+	buf_reset(j);
+	buf_adds(j, "{\"result\":");
+	json_cstr(j, dmarc_result_name(o->result));
+	json_key(j, "header_from", 0);
+	json_cstr(j, author);
+	json_key(j, "policy_domain", 0);
+	json_cstr(j, o->have_record ? o->policy_domain : NULL);
+	json_key(j, "org_domain", 0);
+	json_cstr(j, o->org_domain[0] ? o->org_domain : NULL);
+	json_key(j, "discovery", 0);
+	json_cstr(j, o->method == DMARC_ORG_PSL ? "psl" : "treewalk");
+	json_key(j, "policy", 0);
+	json_cstr(j, o->policy_tag ? dmarc_policy_name(o->policy) : NULL);
+	json_key(j, "policy_tag", 0);
+	json_cstr(j, o->policy_tag);
+	json_key(j, "testing", 0);
+	buf_adds(j, o->have_record && o->rec.testing ? "true" : "false");
+	json_key(j, "disposition", 0);
+	json_cstr(j, disposition);
+	json_key(j, "override", 0);
+	json_cstr(j, override);
+	json_key(j, "alignment", 0);
+	buf_adds(j, "{\"dkim\":{\"mode\":");
+	json_cstr(j, o->have_record ? mode_letter(o->rec.adkim) : NULL);
+	json_key(j, "aligned", 0);
+	buf_adds(j, o->dkim_aligned ? "true" : "false");
+	json_key(j, "domain", 0);
+	json_cstr(j, o->dkim_aligned ? o->dkim_domain : NULL);
+	json_key(j, "signatures", 0);
+	buf_printf(j, "%zu", in->ndkim);
+	buf_adds(j, "},\"spf\":{\"mode\":");
+	json_cstr(j, o->have_record ? mode_letter(o->rec.aspf) : NULL);
+	json_key(j, "aligned", 0);
+	buf_adds(j, o->spf_aligned ? "true" : "false");
+	json_key(j, "domain", 0);
+	json_cstr(j, in->spf_domain[0] ? in->spf_domain : NULL);
+	json_key(j, "result", 0);
+	json_cstr(j, auth_result_name(in->spf));
+	buf_adds(j, "}}");
+	json_key(j, "queries", 0);
+	buf_printf(j, "%u", o->queries);
+	json_key(j, "detail", 0);
+	json_cstr(j, o->detail);
+	buf_addc(j, '}');
+}
+
+/* envelope_domain - domain of an envelope address, "" if none/invalid */
+static void
+envelope_domain(const char *a, char *out)
+{
+	const char *at = a ? strrchr(a, '@') : NULL;
+
+	out[0] = '\0';
+	if (at == NULL || domain_to_alabel(at + 1, strlen(at + 1), out,
+	    DOMAIN_MAX + 1) < 0)
+		out[0] = '\0';
+}
+
+static void
+store(struct scan *s, const char *author, const struct dmarc_outcome *o,
+    const struct auth_in *in, const char *disposition, const char *reason,
+    const char *comment)
+{
+	const struct conf *c = s->eng->conf;
+	struct dmarc_store_entry e;
+	struct buf why = BUF_INIT;
+
+	memset(&e, 0, sizeof(e));
+	e.when = (long long)s->now;
+	e.source_ip = s->msg->client_ip;
+	e.header_from = author;
+	envelope_domain(s->msg->mail_from, e.envelope_from);
+	envelope_domain(s->msg->nrcpts ? s->msg->rcpts[0] : NULL,
+	    e.envelope_to);
+	e.o = o;
+	e.disposition = disposition;
+	e.reason = reason;
+	e.comment = comment;
+	e.spf_domain = in->spf_domain;
+	e.spf = in->spf;
+	e.dkim = in->dkim;
+	e.ndkim = in->ndkim;
+	if (dmarc_store_append(c->dmarc_report_dir, &e, &why) < 0)
+		log_warn("dmarc store: %s", buf_cstr(&why));
+	buf_release(&why);
+}
+
+void
+step_dmarc_end(struct scan *s, void *state)
+{
+	const struct conf *c = s->eng->conf;
+	char author[DOMAIN_MAX + 1];
+	struct auth_in in;
+	struct dmarc_input din;
+	struct dmarc_opts opts;
+	struct dmarc_outcome o;
+	const char *disposition = "none", *reason = NULL, *override = NULL;
+	char comment[160] = "";
+
+	if (!c->dmarc || !check_from(s, author))
+		return;
+	if (s->eng->dns == NULL) {
+		json_simple(s, "none", "no DNS resolver configured", author);
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	adapter_spf(s, &in);
+	adapter_dkim(s, &in);
+	din.author = author;
+	din.spf_domain = in.spf_domain[0] ? in.spf_domain : NULL;
+	din.spf = in.spf;
+	din.dkim = in.dkim;
+	din.ndkim = in.ndkim;
+	opts.mode = str_ieq(c->dmarc_org_domain, "psl") ? DMARC_ORG_PSL :
+	    DMARC_ORG_TREEWALK;
+	opts.psl = s->eng->psl;
+	opts.max_queries = (unsigned)c->dmarc_max_queries;
+	dmarc_evaluate(s->eng->dns, &s->dns_budget, &opts, &din, &o);
+
+	switch (o.result) {
+	case DMARC_RES_NONE:
+		scan_symbol(s, "DMARC_NONE", 0.0, "%s", o.detail);
+		verdict_add_authres(&s->verdict, "dmarc=none header.from=%s",
+		    author);
+		break;
+	case DMARC_RES_PERMERROR:
+		scan_symbol(s, "DMARC_PERMERROR", 0.0, "%s", o.detail);
+		verdict_add_authres(&s->verdict, "dmarc=permerror "
+		    "header.from=%s", author);
+		break;
+	case DMARC_RES_TEMPERROR:
+		scan_symbol(s, "DMARC_TEMPERROR", 0.0, "%s", o.detail);
+		verdict_add_authres(&s->verdict, "dmarc=temperror "
+		    "header.from=%s", author);
+		if (str_ieq(c->dmarc_temperror_action, "tempfail"))
+			verdict_force(&s->verdict, FORCE_TEMPFAIL,
+			    ACTION_TEMPFAIL, "DMARC_TEMPERROR", "DMARC policy "
+			    "of %s could not be checked", author);
+		break;
+	case DMARC_RES_PASS:
+		disposition = o.applied == DMARC_POLICY_NONE &&
+		    o.policy == DMARC_POLICY_NONE ? "none" : "pass";
+		scan_symbol(s, "DMARC_PASS", -0.5, "%s", o.detail);
+		verdict_add_authres(&s->verdict, "dmarc=pass (p=%s dis=none) "
+		    "header.from=%s policy.dmarc=%s",
+		    dmarc_policy_name(o.rec.p_set ? o.rec.p : DMARC_POLICY_NONE),
+		    author, dmarc_policy_name(o.applied));
+		break;
+	case DMARC_RES_FAIL: {
+		enum dmarc_policy act = o.applied;
+
+		if (o.rec.testing && o.applied != o.policy) {
+			reason = "policy_test_mode";
+			snprintf(comment, sizeof(comment), "t=y: %s applied as "
+			    "%s", dmarc_policy_name(o.policy),
+			    dmarc_policy_name(o.applied));
+		}
+		if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
+			act = DMARC_POLICY_NONE;
+			reason = override = "local_policy";
+			snprintf(comment, sizeof(comment), "%s is in "
+			    "dmarc_allow_domains", author);
+			scan_symbol(s, "DMARC_ALLOWLISTED", 0.0, "%s", comment);
+		} else if (act == DMARC_POLICY_REJECT && c->dmarc_never_reject) {
+			act = DMARC_POLICY_QUARANTINE;
+			reason = override = "local_policy";
+			snprintf(comment, sizeof(comment), "dmarc_never_reject: "
+			    "tagged instead");
+		}
+		disposition = dmarc_policy_name(act);
+		if (act == DMARC_POLICY_REJECT) {
+			scan_symbol(s, "DMARC_REJECT", c->tag_score, "%s",
+			    o.detail);
+			verdict_force(&s->verdict, FORCE_POLICY_REJECT,
+			    ACTION_REJECT, "DMARC_REJECT", "Rejected by the "
+			    "DMARC policy of %s: the message is not "
+			    "authenticated for that domain (DMARC fail, "
+			    "%s=reject)", author, o.policy_tag);
+		} else if (act == DMARC_POLICY_QUARANTINE) {
+			scan_symbol(s, "DMARC_QUARANTINE", c->tag_score, "%s%s%s",
+			    o.detail, override ? "; " : "", override ? comment :
+			    "");
+			if (c->dmarc_quarantine_milter)
+				verdict_quarantine(&s->verdict, "DMARC policy "
+				    "of %s (quarantine)", author);
+		} else {
+			scan_symbol(s, "DMARC_FAIL", 0.0, "%s (%s=%s, no action)",
+			    o.detail, o.policy_tag,
+			    dmarc_policy_name(o.policy));
+		}
+		verdict_add_authres(&s->verdict, "dmarc=fail (p=%s dis=%s) "
+		    "header.from=%s policy.dmarc=%s",
+		    dmarc_policy_name(o.rec.p_set ? o.rec.p : DMARC_POLICY_NONE),
+		    disposition, author, dmarc_policy_name(o.applied));
+		break;
+	}
+	}
+	if (o.limit_hit)
+		scan_symbol(s, "DMARC_QUERY_LIMIT", 0.0, "dmarc_max_queries "
+		    "(%llu) reached", (unsigned long long)c->dmarc_max_queries);
+	json_outcome(s, author, &o, &in, o.result == DMARC_RES_PASS ||
+	    o.result == DMARC_RES_FAIL ? disposition : NULL, override);
+	if (c->dmarc_report_dir[0] && o.have_record &&
+	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL))
+		store(s, author, &o, &in, disposition, reason,
+		    comment[0] ? comment : NULL);
+	dmarc_outcome_release(&o);
+}

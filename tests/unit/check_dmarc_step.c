@@ -1,0 +1,389 @@
+/*
+ * check_dmarc_step.c - DMARC through the scan pipeline, store, reports
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "dmarc_report.h"
+#include "fakedns.h"
+#include "files.h"
+#include "helpers.h"
+#include "scan.h"
+
+static struct fakedns *
+zone(void)
+{
+	struct fakedns *f = fakedns_new();
+
+	fakedns_txt(f, "_dmarc.reject.example", "v=DMARC1; p=reject; "
+	    "rua=mailto:agg@reject.example");
+	fakedns_txt(f, "_dmarc.quar.example", "v=DMARC1; p=quarantine");
+	fakedns_txt(f, "_dmarc.none.example", "v=DMARC1; p=none");
+	fakedns_txt(f, "_dmarc.test.example", "v=DMARC1; p=reject; t=y");
+	fakedns_status(f, "_dmarc.slow.example", DNS_T_TXT, DNS_TIMEOUT);
+	return f;
+}
+
+static struct engine *
+dmarc_engine(const char *extra, struct fakedns **fp)
+{
+	struct engine *e = test_engine(extra);
+
+	*fp = zone();
+	e->dns = fakedns_resolver(*fp);
+	return e;
+}
+
+static const struct {
+	const char *name, *conf, *headers;
+	enum action want;
+	const char *symbol, *authres, *reply;
+	bool quarantine;
+} cases[] = {
+	{ "p=reject spoof is refused naming DMARC and the domain", "",
+	  "From: Boss <boss@reject.example>\r\n", ACTION_REJECT, "DMARC_REJECT",
+	  "dmarc=fail (p=reject dis=reject) header.from=reject.example "
+	  "policy.dmarc=reject", "DMARC policy of reject.example", false },
+	{ "p=quarantine tags", "", "From: a@quar.example\r\n", ACTION_TAG,
+	  "DMARC_QUARANTINE", "dmarc=fail (p=quarantine dis=quarantine) "
+	  "header.from=quar.example policy.dmarc=quarantine", NULL, false },
+	{ "p=quarantine can ask the MTA to quarantine",
+	  "dmarc_quarantine_milter = yes\n", "From: a@quar.example\r\n",
+	  ACTION_TAG, "DMARC_QUARANTINE", NULL, NULL, true },
+	{ "p=none only adds symbols", "", "From: a@none.example\r\n",
+	  ACTION_ACCEPT, "DMARC_FAIL", "dmarc=fail (p=none dis=none) "
+	  "header.from=none.example policy.dmarc=none", NULL, false },
+	{ "no record", "", "From: a@other.example\r\n", ACTION_ACCEPT,
+	  "DMARC_NONE", "dmarc=none header.from=other.example", NULL, false },
+	{ "never reject: tag instead", "dmarc_never_reject = yes\n",
+	  "From: a@reject.example\r\n", ACTION_TAG, "DMARC_QUARANTINE",
+	  "dis=quarantine", NULL, false },
+	{ "allowlisted parent domain", "dmarc_allow_domains = example\n",
+	  "From: a@reject.example\r\n", ACTION_ACCEPT, "DMARC_ALLOWLISTED",
+	  "dmarc=fail (p=reject dis=none)", NULL, false },
+	{ "t=y lowers reject to quarantine", "", "From: a@test.example\r\n",
+	  ACTION_TAG, "DMARC_QUARANTINE", "policy.dmarc=quarantine", NULL,
+	  false },
+	{ "temperror accepted by default", "", "From: a@slow.example\r\n",
+	  ACTION_ACCEPT, "DMARC_TEMPERROR", "dmarc=temperror "
+	  "header.from=slow.example", NULL, false },
+	{ "temperror can tempfail", "dmarc_temperror_action = tempfail\n",
+	  "From: a@slow.example\r\n", ACTION_TEMPFAIL, "DMARC_TEMPERROR", NULL,
+	  "could not be checked", false },
+	{ "missing From is refused", "", "", ACTION_REJECT,
+	  "DMARC_FROM_MISSING", NULL, "no From header field", false },
+	{ "empty group From is refused", "",
+	  "From: undisclosed-recipients:;\r\n", ACTION_REJECT,
+	  "DMARC_FROM_MISSING", NULL, "no address in From", false },
+	{ "two From fields are refused", "",
+	  "From: a@none.example\r\nFrom: b@reject.example\r\n", ACTION_REJECT,
+	  "DMARC_FROM_MULTIPLE", "dmarc=permerror", "several From", false },
+	{ "two author domains are refused (CVE-2019-16378)", "",
+	  "From: a@none.example, b@reject.example\r\n", ACTION_REJECT,
+	  "DMARC_FROM_MULTI_AUTHOR", NULL, "several domains", false },
+	{ "two authors in one domain are one Author Domain", "",
+	  "From: a@reject.example, b@REJECT.example\r\n", ACTION_REJECT,
+	  "DMARC_REJECT", NULL, "reject.example", false },
+	{ "multiple From allowed by configuration",
+	  "dmarc_from_multiple_action = none\n",
+	  "From: a@none.example\r\nFrom: b@reject.example\r\n", ACTION_ACCEPT,
+	  "DMARC_FROM_MULTIPLE", NULL, NULL, false },
+	{ "unparseable From tags by default", "",
+	  "From: <<<><joe@reject.example>>>\r\n", ACTION_TAG,
+	  "DMARC_FROM_INVALID", "dmarc=permerror (unparseable From", NULL,
+	  false },
+	{ "comment in domain is not a domain (CVE-2020-12272)",
+	  "dmarc_from_invalid_action = reject\n",
+	  "From: a@reject.example(.none.example\r\n", ACTION_REJECT,
+	  "DMARC_FROM_INVALID", NULL, "unparseable From", false },
+	{ "tolerated deviation is flagged and evaluated", "",
+	  "From: boss@reject.example <boss@reject.example>\r\n", ACTION_REJECT,
+	  "DMARC_FROM_NONSTANDARD", NULL, NULL, false },
+};
+
+START_TEST(test_dmarc_step_outcomes)
+{
+	struct fakedns *f;
+	struct engine *e = dmarc_engine(cases[_i].conf, &f);
+	struct buf text = BUF_INIT, ar = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+
+	buf_printf(&text, "%sTo: b@example.net\r\nSubject: hi\r\n\r\nhello\r\n",
+	    cases[_i].headers);
+	s = test_scan_text(e, "192.0.2.10", "mx.sender.example",
+	    "bounce@sender.example", "b@example.net", text.data, text.len, &m);
+	ck_assert_msg(s->verdict.action == cases[_i].want, "%s: got %s",
+	    cases[_i].name, action_name(s->verdict.action));
+	ck_assert_msg(verdict_symbol(&s->verdict, cases[_i].symbol) != NULL,
+	    "%s: no %s", cases[_i].name, cases[_i].symbol);
+	verdict_authres_value(&s->verdict, "mx.test", &ar);
+	if (cases[_i].authres)
+		ck_assert_msg(strstr(ar.data, cases[_i].authres) != NULL,
+		    "%s: A-R is %s", cases[_i].name, ar.data);
+	if (cases[_i].reply) {
+		ck_assert_ptr_nonnull(s->verdict.reply_text);
+		ck_assert_msg(strstr(s->verdict.reply_text, cases[_i].reply),
+		    "%s: reply %s", cases[_i].name, s->verdict.reply_text);
+	}
+	if (cases[_i].want == ACTION_REJECT)
+		ck_assert_str_eq(s->verdict.smtp_xcode, "5.7.1");
+	ck_assert_int_eq(s->verdict.quarantine, cases[_i].quarantine);
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&text);
+	buf_release(&ar);
+	engine_unref(e);
+	fakedns_free(f);
+}
+END_TEST
+
+START_TEST(test_dmarc_step_log_object)
+{
+	struct fakedns *f;
+	struct engine *e = dmarc_engine("dmarc_never_reject = yes\n", &f);
+	static const char text[] = "From: a@reject.example\r\n\r\nx\r\n";
+	struct msg *m;
+	struct scan *s = test_scan_text(e, "192.0.2.10", "h", "b@s.example",
+	    "r@example.net", text, sizeof(text) - 1, &m);
+	const char *j = buf_cstr(&s->verdict.j_dmarc);
+
+	ck_assert_ptr_nonnull(strstr(j, "\"result\":\"fail\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"policy\":\"reject\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"disposition\":\"quarantine\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"override\":\"local_policy\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"discovery\":\"treewalk\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"policy_domain\":\"reject.example\""));
+	ck_assert_ptr_nonnull(strstr(j, "\"dkim\":{\"mode\":\"r\",\"aligned\""
+	    ":false"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	fakedns_free(f);
+}
+END_TEST
+
+START_TEST(test_dmarc_step_disabled)
+{
+	struct engine *e = test_engine("dmarc = no\n");
+	static const char text[] = "Subject: no from\r\n\r\nx\r\n";
+	struct msg *m;
+	struct scan *s = test_scan_text(e, "192.0.2.10", "h", "b@s.example",
+	    "r@example.net", text, sizeof(text) - 1, &m);
+
+	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DMARC_FROM_MISSING"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* store and reports                                                   */
+/* ------------------------------------------------------------------ */
+
+static char *
+make_tmpdir(void)
+{
+	char tmpl[] = "/tmp/mw-dmarc-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	ck_assert_ptr_nonnull(d);
+	return xstrdup(d);
+}
+
+static void
+scan_one(struct engine *e, const char *ip, const char *from)
+{
+	struct buf text = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+
+	buf_printf(&text, "From: %s\r\nSubject: x\r\n\r\nbody\r\n", from);
+	s = test_scan_text(e, ip, "h.example", "bounce@sender.example",
+	    "user@rcpt.example", text.data, text.len, &m);
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&text);
+}
+
+static bool
+have_xmllint(void)
+{
+	return access("/usr/bin/xmllint", X_OK) == 0;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)system(cmd);
+}
+
+START_TEST(test_dmarc_report_from_store_validates)
+{
+	char *dir = make_tmpdir();
+	struct buf conf = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
+	struct fakedns *f;
+	struct engine *e;
+	struct dmarc_report_opts ro;
+	struct dmarc_report_set set;
+	long long now = (long long)time(NULL);
+	char cmd[1024];
+	FILE *fp;
+
+	buf_printf(&conf, "dmarc_report_dir = %s\ndmarc_never_reject = yes\n",
+	    dir);
+	e = dmarc_engine(conf.data, &f);
+	scan_one(e, "192.0.2.10", "a@reject.example");
+	scan_one(e, "192.0.2.10", "b@reject.example");
+	scan_one(e, "2001:db8::25", "c@sub.reject.example");
+	scan_one(e, "192.0.2.11", "a@quar.example");	/* no rua: no report */
+	scan_one(e, "192.0.2.12", "a@slow.example");	/* temperror: not kept */
+	/* a line cut short by a crash */
+	snprintf(cmd, sizeof(cmd), "ls %s/dmarc-*.jsonl", dir);
+	fp = popen(cmd, "r");
+	ck_assert(fgets(cmd, sizeof(cmd), fp) != NULL);
+	pclose(fp);
+	cmd[strcspn(cmd, "\n")] = '\0';
+	fp = fopen(cmd, "a");
+	fputs("{\"kind\":\"eval\",\"v\":1,\"t\":", fp);
+	fclose(fp);
+
+	memset(&ro, 0, sizeof(ro));
+	ro.store_dir = dir;
+	ro.out_dir = dir;
+	ro.begin = now - now % 86400;
+	ro.end = ro.begin + 86400;
+	ro.receiver = "mx.receiver.example";
+	ro.org_name = "Receiver & Co";
+	ro.email = "postmaster@receiver.example";
+	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
+	ck_assert_uint_eq(set.lines_read, 5);
+	ck_assert_uint_eq(set.lines_bad, 1);
+	ck_assert_uint_eq(set.n, 1);
+	ck_assert_str_eq(set.v[0].policy_domain, "reject.example");
+	ck_assert_uint_eq(set.v[0].messages, 3);
+	ck_assert_uint_eq(set.v[0].records, 2);
+	ck_assert_ptr_nonnull(strstr(set.v[0].path,
+	    "/mx.receiver.example!reject.example!"));
+	ck_assert_uint_eq(set.v[0].nrua, 1);
+	ck_assert(files_read(set.v[0].path, 1 << 20, &xml, &why) == 0);
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<count>2</count>"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<source_ip>2001:db8::25</source_ip>"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<discovery_method>treewalk</discovery_method>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<np>reject</np>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<org_name>Receiver &amp; Co"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<type>local_policy</type>"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<header_from>sub.reject.example</header_from>"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<envelope_from>sender.example</envelope_from>"));
+	if (have_xmllint()) {
+		snprintf(cmd, sizeof(cmd), "xmllint --noout --schema "
+		    "'%s/dmarc/rfc9990.xsd' '%s' 2>/dev/null", TEST_DATA,
+		    set.v[0].path);
+		ck_assert_msg(system(cmd) == 0, "schema validation failed: %s",
+		    set.v[0].path);
+	}
+	dmarc_report_set_release(&set);
+
+	/* same period again, gzip: same name + ".gz", same content */
+	ro.gzip = true;
+	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
+	ck_assert_uint_eq(set.n, 1);
+	{
+		gzFile g = gzopen(set.v[0].path, "rb");
+		char back[65536];
+		int n;
+
+		ck_assert_ptr_nonnull(g);
+		n = gzread(g, back, sizeof(back));
+		gzclose(g);
+		ck_assert_int_eq(n, (int)xml.len);
+		ck_assert(memcmp(back, xml.data, xml.len) == 0);
+	}
+	ck_assert_ptr_nonnull(strstr(set.v[0].path, ".xml.gz"));
+	dmarc_report_set_release(&set);
+
+	/* a period without mail gives no report */
+	ro.begin -= 10 * 86400;
+	ro.end = ro.begin + 86400;
+	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
+	ck_assert_uint_eq(set.n, 0);
+	dmarc_report_set_release(&set);
+
+	engine_unref(e);
+	fakedns_free(f);
+	rm_rf(dir);
+	free(dir);
+	buf_release(&conf);
+	buf_release(&why);
+	buf_release(&xml);
+}
+END_TEST
+
+START_TEST(test_dmarc_report_schema_rejects_a_broken_report)
+{
+	char *dir = make_tmpdir();
+	char path[512], cmd[1024];
+	FILE *fp;
+
+	if (!have_xmllint()) {
+		free(dir);
+		return;
+	}
+	/* the validator must be able to fail: a record without a count */
+	snprintf(path, sizeof(path), "%s/bad.xml", dir);
+	fp = fopen(path, "w");
+	fputs("<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">"
+	    "<report_metadata><org_name>x</org_name><email>x</email>"
+	    "<report_id>1</report_id><date_range><begin>1</begin><end>2</end>"
+	    "</date_range></report_metadata><policy_published><domain>d"
+	    "</domain><p>none</p></policy_published><record><row><source_ip>"
+	    "192.0.2.1</source_ip><policy_evaluated><disposition>none"
+	    "</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated>"
+	    "</row><identifiers><header_from>d</header_from></identifiers>"
+	    "<auth_results/></record></feedback>\n", fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout --schema "
+	    "'%s/dmarc/rfc9990.xsd' '%s' 2>/dev/null", TEST_DATA, path);
+	ck_assert(system(cmd) != 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("dmarc_step");
+	TCase *tc = tcase_create("pipeline");
+
+	tcase_add_loop_test(tc, test_dmarc_step_outcomes, 0,
+	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_dmarc_step_log_object);
+	tcase_add_test(tc, test_dmarc_step_disabled);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("reports");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_dmarc_report_from_store_validates);
+	tcase_add_test(tc, test_dmarc_report_schema_rejects_a_broken_report);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
