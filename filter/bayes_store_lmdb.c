@@ -259,7 +259,8 @@ static int
 env_open(const char *path, const struct bayes_store_opts *o, struct lenv *e,
     struct buf *why)
 {
-	unsigned flags = MDB_NOTLS | (o->readonly ? MDB_RDONLY : 0);
+	unsigned flags = MDB_NOTLS | MDB_NOMETASYNC |
+	    (o->readonly ? MDB_RDONLY : 0);
 	int rc, dead;
 
 	if ((rc = mdb_env_create(&e->env)) != 0)

@@ -39,7 +39,7 @@
 #include "msg.h"
 #include "str.h"
 
-#define TRAIN_BATCH	256
+#define TRAIN_BATCH	1000
 #define PROGRESS_MS	250
 
 static double
