@@ -271,7 +271,8 @@ bayes_classify(const struct bayes_params *bp, uint64_t nspam, uint64_t nham,
 		r->clues[r->nclues].ham = c[i].ham;
 		r->nclues++;
 	}
-	qsort(r->clues, r->nclues, sizeof(*r->clues), clue_cmp);
+	if (r->nclues > 1)
+		qsort(r->clues, r->nclues, sizeof(*r->clues), clue_cmp);
 	if (bp->max_clues && r->nclues > bp->max_clues)
 		r->nclues = bp->max_clues;
 	if (r->nclues == 0) {

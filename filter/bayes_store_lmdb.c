@@ -627,7 +627,8 @@ apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
 	size_t i;
 	int rc;
 
-	qsort(d->v, d->nslots, sizeof(*d->v), delta_cmp);
+	if (d->nslots > 1)
+		qsort(d->v, d->nslots, sizeof(*d->v), delta_cmp);
 	for (i = 0; i < d->n; i++) {
 		const struct delta *x = &d->v[i];
 
