@@ -23,6 +23,7 @@
 #include "bayes_store.h"
 #include "buf.h"
 #include "conf.h"
+#include "dnsbl.h"
 #include "files.h"
 #include "log.h"
 #include "punycode.h"
@@ -123,6 +124,15 @@ static const struct conf_key conf_keys[] = {
 	  "PCRE2 match limit per regex call; a regex over it is skipped" },
 	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
 	  "which column of four-score 'score' lines applies (0-3)" },
+	{ "dnsbl", CT_LIST, OFF(dnsbl), "", NOLIM, dnsbl_check_entry,
+	  "client address blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
+	{ "uribl", CT_LIST, OFF(uribl), "", NOLIM, dnsbl_check_entry,
+	  "URI domain blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
+	{ "dnsbl_refused", CT_LIST, OFF(dnsbl_refused),
+	  "127.0.0.1 127.255.255.0/24", NOLIM, check_cidr,
+	  "blocklist answers that mean an error (refused query), not a listing" },
+	{ "uribl_max_lookups", CT_UINT, OFF(uribl_max_lookups), "20", 0, 1000,
+	  NULL, "URI domains looked up per message" },
 	{ "client_list", CT_STR, OFF(client_list), "", NOLIM, NULL,
 	  "access list of client IP addresses and CIDR blocks" },
 	{ "sender_list", CT_STR, OFF(sender_list), "", NOLIM, NULL,

@@ -13,6 +13,7 @@
 #include "bayes_store.h"
 #include "buf.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "engine.h"
 #include "log.h"
 #include "psl.h"
@@ -34,6 +35,7 @@ engine_destroy(struct engine *e)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
 	rules_free(e->rules);
+	dnsbl_free(e->dnsbl);
 	dns_resolver_free(e->dns);
 	psl_free(e->psl);
 	conf_free(e->conf);
@@ -157,6 +159,14 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		goto fail;
 	if (engine_load_rules(e, why) < 0)
 		goto fail;
+	if (c->dnsbl.n || c->uribl.n) {
+		if (dnsbl_new(c, &e->dnsbl, why) < 0)
+			goto fail;
+		/* URI lists take registered domains: they need the PSL */
+		if (e->dnsbl->any_uri && e->psl == NULL &&
+		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
+			goto fail;
+	}
 	if (open_bayes(e, why) < 0)
 		goto fail;
 	*out = e;

@@ -71,6 +71,12 @@ struct conf {
 	uint64_t rules_match_limit;
 	uint64_t rules_score_set;
 
+	/* DNS blocklists */
+	struct strlist dnsbl;
+	struct strlist uribl;
+	struct strlist dnsbl_refused;
+	uint64_t uribl_max_lookups;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;

@@ -22,6 +22,7 @@ struct bayes_learner;
 struct bayes_store;
 struct buf;
 struct dns_resolver;
+struct dnsbl;
 struct ruleset;
 struct psl;
 struct strmap;
@@ -35,6 +36,7 @@ struct engine {
 	struct bayes_store *bayes;	/* token store (NULL: Bayes off) */
 	struct bayes_learner *autolearn; /* NULL unless bayes_autolearn */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
+	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 
