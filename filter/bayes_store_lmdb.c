@@ -566,8 +566,6 @@ delta_cmp(const void *a, const void *b)
 {
 	const struct delta *x = a, *y = b;
 
-	if (x->used != y->used)
-		return x->used ? -1 : 1;
 	return x->hash < y->hash ? -1 : x->hash > y->hash;
 }
 
@@ -624,11 +622,15 @@ apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
 	struct bayes_counts c;
 	uint8_t kb[8], vb[TOKEN_VAL_LEN];
 	MDB_val k = { 8, kb }, v;
-	size_t i;
+	size_t i, j;
 	int rc;
 
-	if (d->nslots > 1)
-		qsort(d->v, d->nslots, sizeof(*d->v), delta_cmp);
+	/* used slots to the front, then key order for the B-tree */
+	for (i = j = 0; i < d->nslots; i++)
+		if (d->v[i].used)
+			d->v[j++] = d->v[i];
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), delta_cmp);
 	for (i = 0; i < d->n; i++) {
 		const struct delta *x = &d->v[i];
 

@@ -611,6 +611,27 @@ count_token(struct bayes_toks *t, const char *what, size_t n)
 	add_fmt(t, "%s:%s", what, b);
 }
 
+/* ipv4_octets - w is a dotted quad (nothing else): its four numbers */
+static bool
+ipv4_octets(const char *w, unsigned oct[4])
+{
+	int k, digits;
+
+	for (k = 0; k < 4; k++) {
+		oct[k] = 0;
+		for (digits = 0; ch_is_digit((unsigned char)*w); w++) {
+			if (++digits > 3)
+				return false;
+			oct[k] = oct[k] * 10 + (unsigned)(*w - '0');
+		}
+		if (digits == 0 || oct[k] > 255)
+			return false;
+		if (k < 3 && *w++ != '.')
+			return false;
+	}
+	return *w == '\0';
+}
+
 /*
  * received_noise - words of a Received field that only vary: dates,
  * numbers, queue ids (letters and digits mixed, no dots), and the
@@ -648,7 +669,7 @@ received_tokens(struct bayes_toks *t, const char *v)
 	char w[256];
 	const char *p = v;
 	size_t n, i;
-	unsigned a, b, c, d;
+	unsigned oct[4];
 
 	while (*p) {
 		while (*p && !(ch_is_alnum((unsigned char)*p)))
@@ -666,10 +687,10 @@ received_tokens(struct bayes_toks *t, const char *v)
 			n--;
 		w[n] = '\0';
 		p += n;
-		if (sscanf(w, "%3u.%3u.%3u.%3u", &a, &b, &c, &d) == 4 &&
-		    a < 256 && b < 256 && c < 256 && d < 256) {
-			add_fmt(t, "received:ip:%u.%u.%u", a, b, c);
-			add_fmt(t, "received:ip:%u.%u", a, b);
+		if (ipv4_octets(w, oct)) {
+			add_fmt(t, "received:ip:%u.%u.%u", oct[0], oct[1],
+			    oct[2]);
+			add_fmt(t, "received:ip:%u.%u", oct[0], oct[1]);
 		} else if (strchr(w, '.') && ch_is_alpha((unsigned char)
 		    w[n - 1])) {
 			domain_tokens(t, "received:", w);

@@ -109,17 +109,62 @@ mailbox_next_mbox(const char *d, size_t len, size_t off)
 	return len;
 }
 
+#define READ_MAX	(4 * 1024 * 1024)	/* larger files are mapped */
+
+struct walker {
+	const struct mailbox_cb *cb;
+	struct buf rd;		/* contents of the current small file */
+};
+
 static void
-report(const struct mailbox_cb *cb, const char *label, const char *reason)
+report(struct walker *w, const char *label, const char *reason)
 {
-	if (cb->err)
-		cb->err(label, reason, cb->arg);
+	if (w->cb->err)
+		w->cb->err(label, reason, w->cb->arg);
+}
+
+/*
+ * load - the file's bytes: read into w->rd when small (one read, no
+ * mapping to set up and tear down per message), else mapped; *map is
+ * set for munmap.  NULL (reason reported) on failure.
+ */
+static const char *
+load(struct walker *w, int fd, const char *path, size_t len, void **map)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	*map = NULL;
+	if (len > READ_MAX) {
+		*map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (*map == MAP_FAILED) {
+			*map = NULL;
+			report(w, path, strerror(errno));
+			return NULL;
+		}
+		return *map;
+	}
+	buf_reset(&w->rd);
+	buf_reserve(&w->rd, len);
+	while (got < len) {
+		n = read(fd, w->rd.data + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			report(w, path, n < 0 ? strerror(errno) :
+			    "file shrank while reading");
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	return w->rd.data;
 }
 
 /* walk_file - 0, 1 if unreadable, -1 if fn stopped */
 static int
-walk_file(const char *path, const struct mailbox_cb *cb)
+walk_file(const char *path, struct walker *w)
 {
+	const struct mailbox_cb *cb = w->cb;
 	struct stat st;
 	struct buf label = BUF_INIT;
 	const char *d;
@@ -128,32 +173,28 @@ walk_file(const char *path, const struct mailbox_cb *cb)
 	int fd, rc = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		report(cb, path, strerror(errno));
+		report(w, path, strerror(errno));
 		return 1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		report(cb, path, "not a regular file");
+		report(w, path, "not a regular file");
 		close(fd);
 		return 1;
 	}
 	if (st.st_size == 0) {
-		report(cb, path, "empty file");
+		report(w, path, "empty file");
 		close(fd);
 		return 1;
 	}
 	len = (size_t)st.st_size;
-	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	d = load(w, fd, path, len, &map);
 	close(fd);
-	if (map == MAP_FAILED) {
-		report(cb, path, strerror(errno));
+	if (d == NULL)
 		return 1;
-	}
-	d = map;
 	if (!is_separator(d, line_len(d, len)) ||
 	    (next = mailbox_next_mbox(d, len, 0)) == len) {
 		rc = cb->msg(d, len, path, cb->arg) ? -1 : 0;
-		munmap(map, len);
-		return rc;
+		goto out;
 	}
 	for (off = 0; off < len && rc == 0; off = next) {
 		next = mailbox_next_mbox(d, len, off);
@@ -162,12 +203,14 @@ walk_file(const char *path, const struct mailbox_cb *cb)
 		if (cb->msg(d + off, next - off, label.data, cb->arg))
 			rc = -1;
 	}
+out:
 	buf_release(&label);
-	munmap(map, len);
+	if (map)
+		munmap(map, len);
 	return rc;
 }
 
-static int walk(const char *, const struct mailbox_cb *, int depth);
+static int walk(const char *, struct walker *, int depth);
 
 static int
 name_cmp(const struct dirent **a, const struct dirent **b)
@@ -183,7 +226,7 @@ skip_hidden(const struct dirent *d)
 
 /* walk_dir - the entries of dir (sorted); sub: only these subdirectories */
 static int
-walk_dir(const char *dir, const struct mailbox_cb *cb, int depth,
+walk_dir(const char *dir, struct walker *w, int depth,
     const char *const *sub)
 {
 	struct dirent **ents;
@@ -195,21 +238,21 @@ walk_dir(const char *dir, const struct mailbox_cb *cb, int depth,
 		for (k = 0; sub[k] && errors >= 0; k++) {
 			buf_reset(&p);
 			buf_printf(&p, "%s/%s", dir, sub[k]);
-			rc = walk_dir(p.data, cb, depth + 1, NULL);
+			rc = walk_dir(p.data, w, depth + 1, NULL);
 			errors = rc < 0 ? -1 : errors + rc;
 		}
 		buf_release(&p);
 		return errors;
 	}
 	if ((n = scandir(dir, &ents, skip_hidden, name_cmp)) < 0) {
-		report(cb, dir, strerror(errno));
+		report(w, dir, strerror(errno));
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
 		if (errors >= 0) {
 			buf_reset(&p);
 			buf_printf(&p, "%s/%s", dir, ents[i]->d_name);
-			rc = walk(p.data, cb, depth + 1);
+			rc = walk(p.data, w, depth + 1);
 			errors = rc < 0 ? -1 : errors + rc;
 		}
 		free(ents[i]);
@@ -233,13 +276,13 @@ is_dir(const char *dir, const char *sub)
 }
 
 static int
-walk(const char *path, const struct mailbox_cb *cb, int depth)
+walk(const char *path, struct walker *w, int depth)
 {
 	static const char *const maildir[] = { "cur", "new", NULL };
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
-		report(cb, path, strerror(errno));
+		report(w, path, strerror(errno));
 		return 1;
 	}
 	if (S_ISLNK(st.st_mode) && depth > 0) {
@@ -247,26 +290,30 @@ walk(const char *path, const struct mailbox_cb *cb, int depth)
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			return 0;
 	} else if (S_ISLNK(st.st_mode) && stat(path, &st) < 0) {
-		report(cb, path, strerror(errno));
+		report(w, path, strerror(errno));
 		return 1;
 	}
 	if (S_ISREG(st.st_mode))
-		return walk_file(path, cb);
+		return walk_file(path, w);
 	if (!S_ISDIR(st.st_mode)) {
-		report(cb, path, "not a file or directory");
+		report(w, path, "not a file or directory");
 		return 1;
 	}
 	if (depth > MAILBOX_MAX_DEPTH) {
-		report(cb, path, "too deep, skipped");
+		report(w, path, "too deep, skipped");
 		return 1;
 	}
 	if (is_dir(path, "cur") && is_dir(path, "new"))
-		return walk_dir(path, cb, depth, maildir);
-	return walk_dir(path, cb, depth, NULL);
+		return walk_dir(path, w, depth, maildir);
+	return walk_dir(path, w, depth, NULL);
 }
 
 int
 mailbox_walk(const char *path, const struct mailbox_cb *cb)
 {
-	return walk(path, cb, 0);
+	struct walker w = { cb, BUF_INIT };
+	int rc = walk(path, &w, 0);
+
+	buf_release(&w.rd);
+	return rc;
 }

@@ -13,7 +13,8 @@
  *	    order, to MAILBOX_MAX_DEPTH levels; names starting with '.'
  *	    are skipped and symbolic links to directories are not followed.
  *
- *	Files are mapped, not read, so a large mbox costs no copy.  fn gets
+ *	Files up to 4 MiB are read into one reused buffer; larger ones (big
+ *	mbox files) are mapped, so they cost no copy.  fn gets
  *	the message bytes (the mbox "From " line included: the message
  *	parser skips it) and a label "path" or "path#N" for messages of an
  *	mbox; a non-zero return stops the walk.
