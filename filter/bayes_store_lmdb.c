@@ -7,15 +7,17 @@
  *
  *	    meta     "format", "tokenizer", "nspam", "nham", "created",
  *	             "last_learn" -> uint64 (host order)
- *	    tokens   8-byte big-endian token hash -> { uint32 spam, uint32
- *	             ham, uint32 last learned (unix time) }, 12 bytes
+ *	    tokens   token hash, a native 64-bit integer (MDB_INTEGERKEY:
+ *	             compared as integers) -> { uint32 spam, uint32 ham,
+ *	             uint32 last learned (unix time) }, 12 bytes
  *	    digests  16-byte message digest -> { uint8 class, uint32 when }
  *
  *	LMDB gives what the milter needs: any number of threads and
  *	processes read consistent snapshots without locks while one
  *	process (mailwarden train, or the milter's autolearn thread)
  *	writes; a reader never waits for the writer.  Every lookup sees
- *	counts and totals from one snapshot.  A learn batch is one write
+ *	counts and totals from one snapshot, looking the hashes up in key
+ *	order through one cursor.  A learn batch is one write
  *	transaction: digests are checked first, token deltas of the whole
  *	batch are summed in memory, sorted and applied in key order.
  *
@@ -100,6 +102,25 @@ fail(struct buf *why, int rc, const char *what)
 {
 	buf_printf(why, "LMDB %s: %s", what, mdb_strerror(rc));
 	return rc_class(rc);
+}
+
+/*
+ * token keys are the hash as a native 64-bit integer (MDB_INTEGERKEY):
+ * LMDB compares them as integers, not bytes
+ */
+static void
+key_put(uint8_t *p, uint64_t h)
+{
+	memcpy(p, &h, 8);
+}
+
+static uint64_t
+key_get(const void *p)
+{
+	uint64_t h;
+
+	memcpy(&h, p, 8);
+	return h;
 }
 
 static void
@@ -226,7 +247,8 @@ open_dbs(struct lenv *e, struct buf *why)
 	    &txn)) != 0)
 		return fail(why, rc, "begin");
 	if ((rc = mdb_dbi_open(txn, "meta", flags, &e->meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "tokens", flags, &e->tokens)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "tokens", flags | MDB_INTEGERKEY,
+	    &e->tokens)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "digests", flags, &e->digests)) != 0) {
 		mdb_txn_abort(txn);
 		if (rc == MDB_NOTFOUND && e->readonly)
@@ -365,11 +387,32 @@ lmdb_close(struct bayes_store *bs)
 /* ---------------------------------------------------------------- */
 /* reads */
 
+/* sorted hash order of a lookup: (hash, index) pairs */
+struct order {
+	uint64_t hash;
+	size_t	 idx;
+};
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * lmdb_lookup - the hashes are looked up in key order through one
+ * cursor: LMDB then finds most keys on the leaf page it is already on
+ * instead of descending the tree from the root for each
+ */
 static int
 lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
     struct bayes_counts *out, struct bayes_totals *tot, struct buf *why)
 {
 	struct lenv *e = ((struct lmdb_store *)bs)->e;
+	struct order *ord;
+	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k, v;
 	uint8_t kb[8];
@@ -384,20 +427,32 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 		return fail(why, rc, "begin read");
 	tot->nspam = meta_get(txn, e, "nspam");
 	tot->nham = meta_get(txn, e, "nham");
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	for (i = 0; i < n; i++) {
-		bayes_be64_put(kb, h[i]);
-		rc = mdb_get(txn, e->tokens, &k, &v);
-		if (rc == 0)
-			decode_counts(&v, &out[i]);
-		else if (rc != MDB_NOTFOUND) {
-			txn_abort(e, txn);
-			return fail(why, rc, "read token");
-		}
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0) {
+		txn_abort(e, txn);
+		return fail(why, rc, "cursor");
 	}
+	ord = xcalloc(n ? n : 1, sizeof(*ord));
+	for (i = 0; i < n; i++) {
+		ord[i].hash = h[i];
+		ord[i].idx = i;
+	}
+	if (n > 1)
+		qsort(ord, n, sizeof(*ord), order_cmp);
+	k.mv_size = sizeof(kb);
+	for (i = 0; i < n; i++) {
+		key_put(kb, ord[i].hash);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+		if (rc == 0)
+			decode_counts(&v, &out[ord[i].idx]);
+		else if (rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	free(ord);
+	mdb_cursor_close(cur);
 	txn_abort(e, txn);
-	return BAYES_OK;
+	return rc ? fail(why, rc, "read token") : BAYES_OK;
 }
 
 static int
@@ -475,7 +530,7 @@ lmdb_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
 	while (!stop && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
 		if (k.mv_size != 8)
 			continue;
-		r.hash = bayes_be64_get(k.mv_data);
+		r.hash = key_get(k.mv_data);
 		decode_counts(&v, &r.counts);
 		stop = fn(&r, arg);
 	}
@@ -636,7 +691,7 @@ apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
 
 		if (x->ds == 0 && x->dh == 0)
 			continue;
-		bayes_be64_put(kb, x->hash);
+		key_put(kb, x->hash);
 		rc = mdb_get(txn, e->tokens, &k, &v);
 		if (rc == 0)
 			decode_counts(&v, &c);
@@ -767,7 +822,7 @@ put_txn(struct lenv *e, const struct bayes_rec *r, size_t n)
 				    "nham") + r[i].tot.nham);
 			break;
 		case BAYES_REC_TOKEN:
-			bayes_be64_put(kb, r[i].hash);
+			key_put(kb, r[i].hash);
 			encode_counts(vb, &r[i].counts);
 			k.mv_size = 8;
 			k.mv_data = kb;
@@ -853,7 +908,7 @@ prune_chunk(struct lenv *e, uint8_t from[8], bool *done, uint32_t before,
 		decode_counts(&v, &c);
 		if (k.mv_size == 8 && c.seen < before &&
 		    (uint64_t)c.spam + c.ham <= max_total)
-			del[n++] = bayes_be64_get(k.mv_data);
+			del[n++] = key_get(k.mv_data);
 	}
 	mdb_cursor_close(cur);
 	*done = rc == MDB_NOTFOUND;
@@ -862,7 +917,7 @@ prune_chunk(struct lenv *e, uint8_t from[8], bool *done, uint32_t before,
 	k.mv_size = 8;
 	k.mv_data = kb;
 	for (i = 0; i < n && rc == 0; i++) {
-		bayes_be64_put(kb, del[i]);
+		key_put(kb, del[i]);
 		rc = mdb_del(txn, e->tokens, &k, NULL);
 	}
 	if (rc != 0) {
