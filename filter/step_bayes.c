@@ -53,7 +53,8 @@ static const struct band {
 	{ "BAYES_00", 0.00, -1.5 },
 	{ "BAYES_05", 0.05, -0.5 },
 	{ "BAYES_20", 0.20, 0.0 },
-	{ "BAYES_50", 0.50, 1.0 },
+	{ "BAYES_40", 0.40, 0.0 },	/* unsure, and no clue at all (0.5) */
+	{ "BAYES_60", 0.60, 1.0 },
 	{ "BAYES_80", 0.80, 2.0 },
 	{ "BAYES_95", 0.95, 3.5 },
 	{ "BAYES_99", 0.99, 5.0 },	/* = default tag_score: tags alone */

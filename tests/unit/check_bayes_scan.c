@@ -183,6 +183,28 @@ START_TEST(test_bayes_scan_ham_gets_low_band)
 }
 END_TEST
 
+START_TEST(test_bayes_scan_no_evidence_is_unsure_and_neutral)
+{
+	struct engine *e = bayes_engine("");
+	struct msg *m;
+	struct scan *s;
+
+	train_all(e);
+	/* nothing the store knows either way: exactly 0.5, scores 0 */
+	s = scan_text(e, "Subject: zebra\r\n\r\nquantum giraffe "
+	    "saxophone\r\n", &m);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "BAYES_40"));
+	ck_assert(verdict_symbol(&s->verdict, "BAYES_40")->score == 0);
+	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	    "\"probability\":0.500000,"));
+	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	    "\"nclues\":0,"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
 START_TEST(test_bayes_scan_no_score_until_trained)
 {
 	struct engine *e = bayes_engine("bayes_min_spam = 5\n");
@@ -402,6 +424,7 @@ bayes_scan_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_bayes_scan_spam_gets_high_band_and_explains);
 	tcase_add_test(tc, test_bayes_scan_ham_gets_low_band);
+	tcase_add_test(tc, test_bayes_scan_no_evidence_is_unsure_and_neutral);
 	tcase_add_test(tc, test_bayes_scan_no_score_until_trained);
 	tcase_add_test(tc, test_bayes_scan_band_score_overridable);
 	tcase_add_test(tc, test_bayes_scan_off_without_store);
