@@ -117,8 +117,8 @@ show_progress(struct train *t, bool force)
 	if (!t->progress || (!force && now - t->last_progress < PROGRESS_MS))
 		return;
 	t->last_progress = now;
-	fprintf(stderr, "\r  %llu messages: %llu new, %llu known, "
-	    "%llu relearned, %llu forgotten (%.0f/s)   ",
+	fprintf(stderr, "\r  %llu read; stored so far: %llu new, %llu "
+	    "known, %llu relearned, %llu forgotten (%.0f msg/s)   ",
 	    (unsigned long long)t->seen,
 	    (unsigned long long)t->outcome[BAYES_LEARN_NEW],
 	    (unsigned long long)t->outcome[BAYES_LEARN_KNOWN],
