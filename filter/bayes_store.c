@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bayes_store.h"
 #include "buf.h"
@@ -38,6 +39,58 @@ bayes_store_open(const char *spec, const struct bayes_store_opts *o,
 	if (bayes_store_is_redis(spec))
 		return bayes_store_redis_open(spec, o, out, why);
 	return bayes_store_lmdb_open(spec, o, out, why);
+}
+
+int
+bayes_store_spec_valid(const char *spec, struct buf *why)
+{
+	struct bayes_store *s;
+
+	if (bayes_store_is_redis(spec)) {
+		/* opening a Redis store only parses the URL */
+		if (bayes_store_open(spec, NULL, &s, why) != BAYES_OK)
+			return -1;
+		bayes_store_close(&s);
+		return 0;
+	}
+	if (spec[0] != '/') {
+		buf_adds(why, "expected an absolute directory or redis://HOST"
+		    "[:PORT][/DB]");
+		return -1;
+	}
+	return 0;
+}
+
+int
+bayes_store_check(const char *spec, struct buf *why)
+{
+	struct stat st;
+	char *parent, *slash;
+	int rc = 0;
+
+	if (bayes_store_spec_valid(spec, why) < 0)
+		return -1;
+	if (bayes_store_is_redis(spec))
+		return 0;
+	if (stat(spec, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		buf_printf(why, "%s: not a directory", spec);
+		return -1;
+	}
+	parent = xstrdup(spec);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		buf_printf(why, "%s: no such directory to create the store in",
+		    parent);
+		rc = -1;
+	}
+	free(parent);
+	return rc;
 }
 
 void

@@ -316,21 +316,7 @@ check_cidr(const char *v, struct buf *why)
 static int
 check_bayes_store(const char *v, struct buf *why)
 {
-	struct bayes_store *st;
-
-	if (bayes_store_is_redis(v)) {
-		/* opening a Redis store only parses the URL */
-		if (bayes_store_open(v, NULL, &st, why) != BAYES_OK)
-			return -1;
-		bayes_store_close(&st);
-		return 0;
-	}
-	if (v[0] != '/') {
-		buf_adds(why, "expected an absolute directory or redis://HOST"
-		    "[:PORT][/DB]");
-		return -1;
-	}
-	return 0;
+	return bayes_store_spec_valid(v, why);
 }
 
 static int

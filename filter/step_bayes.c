@@ -206,6 +206,7 @@ step_bayes_end(struct scan *s, void *state)
 {
 	const struct engine *e = s->eng;
 	const struct conf *c = e->conf;
+	struct bayes_store *store;
 	struct buf *j = &s->verdict.j_bayes, why = BUF_INIT;
 	struct bayes_toks t;
 	struct bayes_counts *counts = NULL;
@@ -221,7 +222,7 @@ step_bayes_end(struct scan *s, void *state)
 	size_t i;
 	int rc;
 
-	if (e->bayes == NULL)
+	if (c->bayes_store[0] == '\0')
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bayes_toks_init(&t, (size_t)c->bayes_max_tokens, true);
@@ -230,7 +231,10 @@ step_bayes_end(struct scan *s, void *state)
 	counts = xcalloc(t.n ? t.n : 1, sizeof(*counts));
 	for (i = 0; i < t.n; i++)
 		h[i] = t.v[i].hash;
-	rc = bayes_store_lookup(e->bayes, h, t.n, counts, &tot, &why);
+	if ((store = engine_bayes(s->eng, &why)) == NULL)
+		rc = BAYES_ETEMP;
+	else
+		rc = bayes_store_lookup(store, h, t.n, counts, &tot, &why);
 	buf_reset(j);
 	if (rc != BAYES_OK) {
 		warn_store(buf_cstr(&why));
@@ -270,7 +274,8 @@ step_bayes_end(struct scan *s, void *state)
 		nolearn = NULL;
 	}
 	json_key(j, "store", 0);
-	json_cstr(j, e->bayes->ops->name);
+	json_cstr(j, store ? store->ops->name :
+	    bayes_store_is_redis(c->bayes_store) ? "redis" : "lmdb");
 	if (e->autolearn) {
 		if (nolearn == NULL)
 			nolearn = autolearn(s, &t, p, &cls);

@@ -167,6 +167,14 @@ bool	 bayes_store_is_redis(const char *spec);
 int	 bayes_store_open(const char *spec, const struct bayes_store_opts *,
 	    struct bayes_store **, struct buf *why);
 void	 bayes_store_close(struct bayes_store **);
+/* bayes_store_spec_valid - syntax only: a Redis URL or an absolute path */
+int	 bayes_store_spec_valid(const char *spec, struct buf *why);
+/*
+ * bayes_store_check - plausibility of a spec without opening or
+ * creating anything: a well-formed Redis URL, or an LMDB directory that
+ * exists or whose parent does.  0, or -1 with a reason.
+ */
+int	 bayes_store_check(const char *spec, struct buf *why);
 
 /* bayes_store_lookup - counts of n hashes and the totals, one snapshot */
 int	 bayes_store_lookup(struct bayes_store *, const uint64_t *h, size_t n,

@@ -13,6 +13,7 @@
 #ifndef MW_ENGINE_H
 #define MW_ENGINE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "conf.h"
@@ -33,8 +34,11 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
-	struct bayes_store *bayes;	/* token store (NULL: Bayes off) */
-	struct bayes_learner *autolearn; /* NULL unless bayes_autolearn */
+	/* Bayes token store: opened on first use, see engine_bayes() */
+	struct bayes_store *bayes;
+	struct bayes_learner *autolearn; /* with the store, if configured */
+	pthread_mutex_t bayes_lock;
+	double	 bayes_retry;		/* no new open attempt before (mono s) */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
@@ -46,6 +50,15 @@ int	 engine_new(struct conf *, struct engine **, struct buf *why);
 int	 engine_load(const char *path, struct engine **, struct buf *why);
 struct engine *engine_ref(struct engine *);
 void	 engine_unref(struct engine *);
+/*
+ * engine_bayes - the Bayes store, opened on the first call (so that the
+ * daemon opens it after it has forked and dropped privileges: LMDB must
+ * not be used across fork, and its files belong to the service user);
+ * NULL with a reason when Bayes is off or the store cannot be opened
+ * now (retried at most every 10 seconds).  Thread-safe.
+ */
+struct bayes_store *engine_bayes(struct engine *, struct buf *why);
+
 /* engine_score - configured score of a symbol, or def */
 double	 engine_score(const struct engine *, const char *sym, double def);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,8 +72,8 @@ learn(struct engine *e, const char *text, enum bayes_class cls)
 	lm.cls = cls;
 	lm.hashes = h;
 	lm.nhashes = t.n;
-	ck_assert_int_eq(bayes_store_learn(e->bayes, &lm, 1, time(NULL), &why),
-	    BAYES_OK);
+	ck_assert_int_eq(bayes_store_learn(engine_bayes(e, NULL), &lm, 1,
+	    time(NULL), &why), BAYES_OK);
 	free(h);
 	bayes_toks_release(&t);
 	msg_free(&m);
@@ -259,7 +260,7 @@ START_TEST(test_bayes_scan_off_without_store)
 	struct msg *m;
 	struct scan *s = scan_text(e, spams[0], &m);
 
-	ck_assert_ptr_null(e->bayes);
+	ck_assert_ptr_null(engine_bayes(e, NULL));
 	ck_assert_str_eq(s->verdict.j_bayes.data, "{\"probability\":null}");
 	scan_free(&s);
 	msg_free(&m);
@@ -325,8 +326,8 @@ learned_spam(struct engine *e)
 	uint64_t h = 0;
 	struct buf why = BUF_INIT;
 
-	ck_assert_int_eq(bayes_store_lookup(e->bayes, &h, 1, &c, &t, &why),
-	    BAYES_OK);
+	ck_assert_int_eq(bayes_store_lookup(engine_bayes(e, NULL), &h, 1, &c,
+	    &t, &why), BAYES_OK);
 	buf_release(&why);
 	return t.nspam;
 }
@@ -414,6 +415,88 @@ START_TEST(test_bayes_scan_autolearn_guards)
 }
 END_TEST
 
+START_TEST(test_bayes_scan_store_opened_on_first_use)
+{
+	struct engine *e = bayes_engine("");
+	struct buf dir = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+
+	/* the daemon forks and drops privileges after loading: no files yet */
+	buf_printf(&dir, "%s/db", tmpdir);
+	ck_assert_int_ne(access(dir.data, F_OK), 0);
+	s = scan_text(e, spams[0], &m);
+	ck_assert_int_eq(access(dir.data, F_OK), 0);
+	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	    "\"skipped\":\"untrained\""));
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&dir);
+	engine_unref(e);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *store;		/* %s: the test directory */
+	const char *why;
+} bad_stores[] = {
+	{ "parent missing", "%s/no/such/db", "no such directory" },
+	{ "a plain file", "%s/file", "not a directory" },
+};
+
+START_TEST(test_bayes_engine_rejects_impossible_store)
+{
+	struct buf text = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
+	struct engine *e;
+	struct conf *c;
+	FILE *f;
+
+	buf_printf(&path, "%s/file", tmpdir);
+	f = fopen(path.data, "w");
+	fclose(f);
+	buf_adds(&text, "bayes_store = ");
+	buf_printf(&text, bad_stores[_i].store, tmpdir);
+	buf_addc(&text, '\n');
+	ck_assert_int_eq(conf_parse(text.data, text.len, "t.conf", &c, &why),
+	    0);
+	ck_assert_int_eq(engine_new(c, &e, &why), -1);
+	ck_assert_msg(strstr(buf_cstr(&why), bad_stores[_i].why) != NULL,
+	    "%s: %s", bad_stores[_i].name, buf_cstr(&why));
+	buf_release(&text);
+	buf_release(&path);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_bayes_scan_unopenable_store_degrades)
+{
+	struct engine *e = bayes_engine("");
+	struct buf p = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+	FILE *f;
+
+	/* a directory whose data file is not LMDB */
+	buf_printf(&p, "%s/db", tmpdir);
+	ck_assert_int_eq(mkdir(p.data, 0700), 0);
+	buf_adds(&p, "/data.mdb");
+	f = fopen(p.data, "w");
+	fprintf(f, "%0*d", 8192, 0);
+	fclose(f);
+	s = scan_text(e, spams[0], &m);
+	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	    "\"degraded\":true"));
+	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	    "cannot be opened"));
+	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&p);
+	engine_unref(e);
+}
+END_TEST
+
 static Suite *
 bayes_scan_suite(void)
 {
@@ -431,6 +514,10 @@ bayes_scan_suite(void)
 	tcase_add_test(tc, test_bayes_scan_redis_down_degrades_within_timeout);
 	tcase_add_test(tc, test_bayes_scan_autolearns_clear_spam_once);
 	tcase_add_test(tc, test_bayes_scan_autolearn_guards);
+	tcase_add_test(tc, test_bayes_scan_store_opened_on_first_use);
+	tcase_add_loop_test(tc, test_bayes_engine_rejects_impossible_store, 0,
+	    sizeof(bad_stores) / sizeof(bad_stores[0]));
+	tcase_add_test(tc, test_bayes_scan_unopenable_store_degrades);
 	suite_add_tcase(s, tc);
 	return s;
 }
