@@ -234,7 +234,8 @@ bayes_chi2q(double x2, size_t half)
 		term = -m + (double)i * lm - lgamma((double)i + 1.0);
 		acc += exp(term - mx);
 	}
-	acc = exp(mx + log(acc));
+	/* acc >= 1: the largest term contributes exp(0) */
+	acc *= exp(mx);
 	return acc > 1.0 ? 1.0 : acc;
 }
 
