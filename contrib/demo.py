@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """demo.py - the main job end to end on the default configuration.
 
-Starts a private Postfix on a loopback port with mailwarden attached
-(default configuration; only the socket, log and list paths point into a
-temporary directory), sends every message in contrib/samples/ through it
-over SMTP, and prints each verdict and what was delivered.
+Starts a private DNS server (nsd) and a private Postfix on loopback ports
+with mailwarden attached (default configuration; only the socket, log,
+list paths and DNS server point into the demo), sends every message in
+contrib/samples/ through it over SMTP, and prints each verdict and what
+was delivered.
 """
 
 import email.parser
@@ -16,7 +17,32 @@ import sys
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(top, "tests", "integration"))
 os.environ.setdefault("MAILWARDEN", os.path.join(top, "mailwarden"))
+import dnsserver  # noqa: E402
 import mwtest  # noqa: E402
+
+# What the demo's DNS server (a private nsd on loopback) publishes for the
+# sample senders: SPF and DMARC records, as their owners would.
+ZONES = {
+    # top-level zones, so that the DMARC tree walk gets NXDOMAIN as it
+    # would from the real DNS (a server that is not authoritative refuses)
+    "com": "", "org": "", "net": "", "example": "",
+    "example.org": '''
+        @       TXT "v=spf1 ip4:192.0.2.0/24 -all"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.org"
+        ''',
+    "promo.example.com": '''
+        @       TXT "v=spf1 ip4:203.0.113.0/24 -all"
+        ''',
+    "paypal.example": '''
+        @       TXT "v=spf1 ip4:198.18.0.0/15 -all"
+        _dmarc  TXT "v=DMARC1; p=reject"
+        ''',
+    "example.com": '''
+        @       TXT "v=spf1 mx -all"
+        @       MX  10 mx
+        mx      A   192.0.2.66
+        ''',
+}
 
 # client address and HELO each sample arrives from
 ENVELOPES = {
@@ -34,6 +60,7 @@ def main():
                       stderr=subprocess.DEVNULL).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home",
                         "--shell", "/usr/sbin/nologin", "mailwarden"], check=True)
+    ns = dnsserver.NSD(ZONES).start()
     work = mwtest.Workdir("mw-demo-")
     run = work.sub("run", owner="mailwarden")
     log = os.path.join(work.sub("log", owner="mailwarden"), "verdicts.log")
@@ -43,6 +70,7 @@ def main():
         "log_file": log,
         "authserv_id": "mx.mailwarden.test",
         "socket_mode": "0666",
+        "dns_servers": ns.addr,
     }
     for kind in ("client", "sender", "helo"):
         settings[kind + "_list"] = os.path.join(top, "contrib", "lists",
@@ -83,6 +111,7 @@ def main():
     finally:
         pf.stop()
         milter.stop()
+        ns.stop()
         if not os.environ.get("MW_KEEP"):
             work.cleanup()
 

@@ -109,6 +109,8 @@ options_from_conf(const struct conf *c, struct rules_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->match_limit = (unsigned long)c->rules_match_limit;
+	opt->body_part_max = (size_t)c->rules_body_part_max;
+	opt->rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt->score_set = (unsigned)c->rules_score_set;
 }
 

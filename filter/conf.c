@@ -23,6 +23,7 @@
 #include "bayes_store.h"
 #include "buf.h"
 #include "conf.h"
+#include "dns.h"
 #include "dnsbl.h"
 #include "files.h"
 #include "log.h"
@@ -55,6 +56,10 @@ static int check_facility(const char *, struct buf *);
 static int check_cidr(const char *, struct buf *);
 static int check_bayes_store(const char *, struct buf *);
 static int check_redis_prefix(const char *, struct buf *);
+static int check_dns_server(const char *, struct buf *);
+static int check_fail_action(const char *, struct buf *);
+static int check_temp_action(const char *, struct buf *);
+static int check_symbol_score(const char *, struct buf *);
 static int check_dmarc_action(const char *, struct buf *);
 static int check_dmarc_temp_action(const char *, struct buf *);
 static int check_dmarc_orgmode(const char *, struct buf *);
@@ -122,6 +127,13 @@ static const struct conf_key conf_keys[] = {
 	{ "rules_match_limit", CT_UINT, OFF(rules_match_limit), "100000",
 	  1000, 100000000, NULL,
 	  "PCRE2 match limit per regex call; a regex over it is skipped" },
+	{ "rules_body_part_max", CT_SIZE, OFF(rules_body_part_max), "50000",
+	  1024, 1024.0 * 1024 * 1024, NULL,
+	  "text of each MIME part that body rules scan (SpamAssassin "
+	  "body_part_scan_size)" },
+	{ "rules_rawbody_part_max", CT_SIZE, OFF(rules_rawbody_part_max),
+	  "500000", 1024, 1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of each part that rawbody rules scan" },
 	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
 	  "which column of four-score 'score' lines applies (0-3)" },
 	{ "dnsbl", CT_LIST, OFF(dnsbl), "", NOLIM, dnsbl_check_entry,
@@ -180,6 +192,60 @@ static const struct conf_key conf_keys[] = {
 	  "mail is learned as ham" },
 	{ "bayes_autolearn_rate", CT_UINT, OFF(bayes_autolearn_rate), "120", 1,
 	  1000000, NULL, "most messages autolearned per hour and class" },
+	{ "dns_servers", CT_LIST, OFF(dns_servers), "", NOLIM,
+	  check_dns_server, "DNS servers, ADDR[:PORT] or [IPV6]:PORT, asked "
+	  "in order (empty: the nameservers of dns_resolv_conf)" },
+	{ "dns_resolv_conf", CT_STR, OFF(dns_resolv_conf), "", NOLIM, NULL,
+	  "file naming the nameservers when dns_servers is empty (empty: "
+	  "/etc/resolv.conf, or 127.0.0.1 without one)" },
+	{ "dns_timeout", CT_UINT, OFF(dns_timeout), "2000", 10, 60000, NULL,
+	  "milliseconds to wait for one server's reply to one try" },
+	{ "dns_retries", CT_UINT, OFF(dns_retries), "1", 0, 10, NULL,
+	  "further rounds over all servers after the first" },
+	{ "dns_message_timeout", CT_UINT, OFF(dns_message_timeout), "10000", 0,
+	  600000, NULL, "milliseconds all DNS lookups of one message may take "
+	  "together (0: no limit); later lookups fail as timeouts" },
+	{ "dns_cache_size", CT_UINT, OFF(dns_cache_size), "10000", 0, 1000000,
+	  NULL, "DNS answers cached (0: no cache)" },
+	{ "dns_cache_max_ttl", CT_UINT, OFF(dns_cache_max_ttl), "86400", 0,
+	  604800, NULL, "seconds an answer stays cached at most" },
+	{ "dns_servfail_ttl", CT_UINT, OFF(dns_servfail_ttl), "30", 0, 300,
+	  NULL, "seconds a SERVFAIL or malformed answer stays cached" },
+	{ "dns_timeout_ttl", CT_UINT, OFF(dns_timeout_ttl), "5", 0, 60, NULL,
+	  "seconds a query that timed out is remembered (0: never)" },
+	{ "dns_edns_size", CT_UINT, OFF(dns_edns_size), "1232", 0, 4096, NULL,
+	  "EDNS0 UDP payload size offered (0: no EDNS; larger answers use TCP)" },
+	{ "dns_prefetch_threads", CT_UINT, OFF(dns_prefetch_threads), "4", 0,
+	  64, NULL, "threads starting the first lookups of each message early "
+	  "(0: no prefetching)" },
+	{ "dns_zone_files", CT_LIST, OFF(dns_zone_files), "", NOLIM, NULL,
+	  "answer DNS from these zone files only, never the network "
+	  "(offline scans and tests; see doc/dns-spf.md)" },
+	{ "spf", CT_BOOL, OFF(spf), "yes", NOLIM, NULL,
+	  "check SPF (RFC 7208) for the MAIL FROM and HELO identities" },
+	{ "spf_helo", CT_BOOL, OFF(spf_helo), "yes", NOLIM, NULL,
+	  "also check the HELO identity when the sender is not null" },
+	{ "spf_fail_action", CT_STR, OFF(spf_fail_action), "none", NOLIM,
+	  check_fail_action, "on SPF fail: reject (550 5.7.23), tag, or none "
+	  "(score only)" },
+	{ "spf_permerror_action", CT_STR, OFF(spf_permerror_action), "none",
+	  NOLIM, check_fail_action,
+	  "on SPF permerror: reject (550 5.7.24), tag, or none (score only)" },
+	{ "spf_temperror_action", CT_STR, OFF(spf_temperror_action), "accept",
+	  NOLIM, check_temp_action,
+	  "on SPF temperror: tempfail (451 4.4.3) or accept" },
+	{ "spf_received_header", CT_BOOL, OFF(spf_received_header), "no",
+	  NOLIM, NULL, "add a Received-SPF header (RFC 7208 9.1)" },
+	{ "spf_max_dns_lookups", CT_UINT, OFF(spf_max_dns_lookups), "10", 1, 100,
+	  NULL, "DNS-querying SPF terms per check (RFC 7208 4.6.4: 10)" },
+	{ "spf_max_void_lookups", CT_UINT, OFF(spf_max_void_lookups), "2", 0,
+	  100, NULL, "SPF lookups allowed to find nothing (RFC 7208 4.6.4: 2)" },
+	{ "spf_explanation", CT_STR, OFF(spf_explanation),
+	  "%{o} does not designate %{i} as permitted sender", NOLIM, NULL,
+	  "explanation (RFC 7208 macros) in an SPF reject when the domain "
+	  "publishes no exp=" },
+	{ "symbol_scores", CT_LIST, OFF(symbol_scores), "", NOLIM,
+	  check_symbol_score, "score overrides, SYMBOL=SCORE ..." },
 	{ "dmarc", CT_BOOL, OFF(dmarc), "yes", NOLIM, NULL,
 	  "check the From domain's DMARC policy (RFC 9989)" },
 	{ "dmarc_org_domain", CT_STR, OFF(dmarc_org_domain), "treewalk", NOLIM,
@@ -330,6 +396,67 @@ check_redis_prefix(const char *v, struct buf *why)
 			break;
 	if (i == 0 || v[i] || i > 64) {
 		buf_adds(why, "expected 1 to 64 letters, digits or : _ . -");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_dns_server(const char *v, struct buf *why)
+{
+	if (!dns_server_valid(v)) {
+		buf_printf(why, "bad DNS server '%.100s' (expected ADDR, "
+		    "ADDR:PORT or [IPV6]:PORT)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_fail_action(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "reject") || str_ieq(v, "tag") || str_ieq(v, "none"))
+		return 0;
+	buf_adds(why, "expected reject, tag or none");
+	return -1;
+}
+
+static int
+check_temp_action(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "tempfail") || str_ieq(v, "accept"))
+		return 0;
+	buf_adds(why, "expected tempfail or accept");
+	return -1;
+}
+
+/* conf_symbol_score - split "SYMBOL=SCORE"; 0 or -1 */
+int
+conf_symbol_score(const char *v, char *name, size_t namesz, double *score)
+{
+	const char *eq = strchr(v, '=');
+	size_t n, i;
+
+	if (eq == NULL || (n = (size_t)(eq - v)) == 0 || n >= namesz)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!(ch_is_alnum((unsigned char)v[i]) || v[i] == '_' ||
+		    v[i] == '-' || v[i] == '.'))
+			return -1;
+	memcpy(name, v, n);
+	name[n] = '\0';
+	return parse_double(eq + 1, -1000, 1000, score);
+}
+
+static int
+check_symbol_score(const char *v, struct buf *why)
+{
+	char name[128];
+	double d;
+
+	if (conf_symbol_score(v, name, sizeof(name), &d) < 0) {
+		buf_printf(why, "expected SYMBOL=SCORE, score from -1000 to 1000, "
+		    "got '%.100s'", v);
 		return -1;
 	}
 	return 0;

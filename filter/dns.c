@@ -1,23 +1,93 @@
 /*
- * dns.c - the generic resolver layer: name checks, budget, dispatch
+ * dns.c - the generic resolver layer: names, budget, cache, sharing
  *
  * DESCRIPTION
- *	dns_lookup() validates the name, charges the per-message budget and
- *	asks the backend.  Backends live in dns_*.c.
+ *	dns_lookup() validates and normalises the name, charges the
+ *	per-message budget, then goes through the cache:
+ *
+ *	- a fresh cached answer is copied out;
+ *	- a query for the same (name, type) already in flight is waited
+ *	  for (up to the caller's deadline) instead of being sent again;
+ *	- a prefetch still waiting in the queue is taken over and run by
+ *	  the caller, so a busy pool never delays a lookup;
+ *	- otherwise the caller runs the backend query itself.
+ *
+ *	dns_prefetch() puts a queued entry into the table and hands it to
+ *	a small pool of worker threads (started on first use), so the
+ *	first queries of every check of a message run while the message
+ *	is still being received.  It never blocks: when the queue is full
+ *	the prefetch is dropped and the later lookup simply runs it.
+ *
+ *	Entries are reference counted: the table holds one reference,
+ *	each waiter and the queue hold one.  Only finished entries are in
+ *	the LRU list and count against cache_size; entries in flight are
+ *	never evicted.
+ *
+ * LIMITS
+ *	cache_size entries (conf dns_cache_size); TTLs capped at max_ttl;
+ *	negative answers only with an SOA-derived TTL (RFC 2308 5);
+ *	SERVFAIL/MALFORMED for servfail_ttl; backend TIMEOUT for
+ *	timeout_ttl.  Deadline-caused timeouts are never cached.
+ *
+ * SEE ALSO
+ *	dns.h, dns_ldns.c, dns_zone.c
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "log.h"
 #include "str.h"
+
+enum cstate {
+	CE_QUEUED,		/* prefetch waiting for a worker */
+	CE_RUNNING,		/* a thread is asking the backend */
+	CE_DONE,		/* answer in e->ans */
+	CE_ABANDONED		/* deadline cut the query short: retry */
+};
+
+struct centry {
+	struct centry *hnext;		/* hash chain */
+	struct centry *prev, *next;	/* LRU list, most recent first */
+	char	*name;
+	uint16_t type;
+	uint32_t hash;
+	enum cstate state;
+	bool	 in_table;
+	bool	 in_lru;
+	unsigned refs;
+	struct dns_answer *ans;
+	double	 expires;		/* monotonic ms */
+	pthread_cond_t cv;
+};
 
 struct dns_resolver {
 	const struct dns_backend *backend;
 	void	*impl;
+	struct dns_opts opts;
+
+	pthread_mutex_t lock;
+	pthread_condattr_t cvattr;
+	struct centry **buckets;
+	size_t	 nbuckets;		/* power of two */
+	struct centry *lru_head, *lru_tail;
+	size_t	 nlru;
+	struct dns_stats st;
+
+	/* prefetch pool */
+	pthread_cond_t qcv;
+	struct centry **queue;		/* ring of prefetch_queue slots */
+	size_t	 qhead, qlen;
+	pthread_t *workers;
+	unsigned nworkers;
+	bool	 stopping;
+	unsigned refs;			/* the owner's + one per worker */
 };
 
 static const char *const status_names[] = {
@@ -36,6 +106,39 @@ bool
 dns_status_is_temp(enum dns_status st)
 {
 	return st == DNS_SERVFAIL || st == DNS_TIMEOUT || st == DNS_MALFORMED;
+}
+
+static const struct {
+	uint16_t type;
+	const char *name;
+} type_names[] = {
+	{ DNS_T_A, "A" }, { DNS_T_NS, "NS" }, { DNS_T_CNAME, "CNAME" },
+	{ DNS_T_PTR, "PTR" }, { DNS_T_MX, "MX" }, { DNS_T_TXT, "TXT" },
+	{ DNS_T_AAAA, "AAAA" },
+};
+
+const char *
+dns_type_name(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == type)
+			return type_names[i].name;
+	return NULL;
+}
+
+int
+dns_type_parse(const char *s, uint16_t *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (str_ieq(s, type_names[i].name)) {
+			*type = type_names[i].type;
+			return 0;
+		}
+	return -1;
 }
 
 static double
@@ -61,14 +164,39 @@ dns_budget_release(struct dns_budget *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
+double
+dns_budget_left_ms(const struct dns_budget *b)
+{
+	double left;
+
+	if (b == NULL || b->deadline <= 0)
+		return -1;
+	left = b->deadline - mono_ms();
+	return left > 0 ? left : 0;
+}
+
+/* budget_charge - account one lookup that waited ms */
+static void
+budget_charge(struct dns_budget *b, double ms, enum dns_status st)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->queries++;
+	b->spent_ms += ms;
+	if (dns_status_is_temp(st))
+		b->failures++;
+	pthread_mutex_unlock(&b->lock);
+}
+
 bool
-dns_name_valid(const char *name)
+dns_name_check(const char *name, unsigned flags)
 {
 	size_t len = strlen(name), label = 0, i;
 
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > 253)
+	if (len == 0 || len > DNS_MAX_NAME)
 		return false;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -79,7 +207,10 @@ dns_name_valid(const char *name)
 			label = 0;
 			continue;
 		}
-		if (!(ch_is_alnum(c) || c == '-' || c == '_'))
+		if (flags & DNS_F_ANYNAME) {
+			if (c < 0x20 || c > 0x7e)
+				return false;
+		} else if (!(ch_is_alnum(c) || c == '-' || c == '_'))
 			return false;
 		if (++label > 63)
 			return false;
@@ -87,25 +218,68 @@ dns_name_valid(const char *name)
 	return true;
 }
 
-struct dns_resolver *
-dns_resolver_new(const struct dns_backend *be, void *impl)
+bool
+dns_name_valid(const char *name)
 {
-	struct dns_resolver *r = xcalloc(1, sizeof(*r));
-
-	r->backend = be;
-	r->impl = impl;
-	return r;
+	return dns_name_check(name, 0);
 }
 
 void
-dns_resolver_free(struct dns_resolver *r)
+dns_opts_default(struct dns_opts *o)
 {
-	if (r == NULL)
-		return;
-	if (r->backend->free)
-		r->backend->free(r->impl);
-	free(r);
+	memset(o, 0, sizeof(*o));
+	o->cache_size = 10000;
+	o->max_ttl = 86400;
+	o->servfail_ttl = 30;
+	o->timeout_ttl = 5;
+	o->query_timeout_ms = 5000;
+	o->prefetch_threads = 4;
+	o->prefetch_queue = 1024;
 }
+
+struct dns_resolver *
+dns_resolver_new_opts(const struct dns_backend *be, void *impl,
+    const struct dns_opts *o)
+{
+	struct dns_resolver *r = xcalloc(1, sizeof(*r));
+	size_t want;
+
+	r->backend = be;
+	r->impl = impl;
+	if (o)
+		r->opts = *o;
+	else
+		dns_opts_default(&r->opts);
+	if (r->opts.query_timeout_ms <= 0)
+		r->opts.query_timeout_ms = 5000;
+	if (r->opts.prefetch_queue == 0)
+		r->opts.prefetch_queue = 1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&r->cvattr);
+	pthread_condattr_setclock(&r->cvattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->qcv, &r->cvattr);
+	want = r->opts.cache_size < 32 ? 64 : r->opts.cache_size * 2;
+	for (r->nbuckets = 64; r->nbuckets < want && r->nbuckets < (1u << 22);)
+		r->nbuckets <<= 1;
+	r->buckets = xcalloc(r->nbuckets, sizeof(*r->buckets));
+	r->queue = xcalloc(r->opts.prefetch_queue, sizeof(*r->queue));
+	r->refs = 1;
+	return r;
+}
+
+struct dns_resolver *
+dns_resolver_new(const struct dns_backend *be, void *impl)
+{
+	return dns_resolver_new_opts(be, impl, NULL);
+}
+
+const char *
+dns_resolver_backend(const struct dns_resolver *r)
+{
+	return r->backend->name;
+}
+
+/* ---- answers ---- */
 
 void
 dns_answer_free(struct dns_answer *a)
@@ -122,45 +296,543 @@ dns_answer_free(struct dns_answer *a)
 	free(a);
 }
 
+struct dns_rr *
+dns_answer_add(struct dns_answer *a, uint16_t type)
+{
+	struct dns_rr *rr;
+
+	a->rrs = xreallocarray(a->rrs, a->n + 1, sizeof(*a->rrs));
+	rr = &a->rrs[a->n++];
+	memset(rr, 0, sizeof(*rr));
+	rr->type = type;
+	return rr;
+}
+
+struct dns_answer *
+dns_answer_copy(const struct dns_answer *src)
+{
+	struct dns_answer *a = xcalloc(1, sizeof(*a));
+	size_t i;
+
+	*a = *src;
+	a->rrs = NULL;
+	if (src->n) {
+		a->rrs = xcalloc(src->n, sizeof(*a->rrs));
+		for (i = 0; i < src->n; i++) {
+			a->rrs[i] = src->rrs[i];
+			if (src->rrs[i].name)
+				a->rrs[i].name = xstrdup(src->rrs[i].name);
+			if (src->rrs[i].txt) {
+				a->rrs[i].txt = xmalloc(src->rrs[i].txt_len + 1);
+				memcpy(a->rrs[i].txt, src->rrs[i].txt,
+				    src->rrs[i].txt_len + 1);
+			}
+		}
+	}
+	return a;
+}
+
+/* answer_move - give the contents of src to dst (dst was empty) */
+static void
+answer_move(struct dns_answer *dst, struct dns_answer *src)
+{
+	*dst = *src;
+	free(src);
+}
+
+/* ---- the table ---- */
+
+static uint32_t
+hash_key(const char *name, uint16_t type)
+{
+	uint32_t h = 2166136261u ^ type;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+static struct centry *
+table_find(struct dns_resolver *r, const char *name, uint16_t type,
+    uint32_t h)
+{
+	struct centry *e;
+
+	for (e = r->buckets[h & (r->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && e->type == type && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct centry *
+entry_new(struct dns_resolver *r, const char *name, uint16_t type, uint32_t h,
+    enum cstate st)
+{
+	struct centry *e = xcalloc(1, sizeof(*e));
+	struct centry **b = &r->buckets[h & (r->nbuckets - 1)];
+
+	e->name = xstrdup(name);
+	e->type = type;
+	e->hash = h;
+	e->state = st;
+	e->refs = 1;		/* the table's */
+	e->in_table = true;
+	pthread_cond_init(&e->cv, &r->cvattr);
+	e->hnext = *b;
+	*b = e;
+	return e;
+}
+
+static void
+entry_unref(struct centry *e)
+{
+	if (--e->refs > 0)
+		return;
+	pthread_cond_destroy(&e->cv);
+	dns_answer_free(e->ans);
+	free(e->name);
+	free(e);
+}
+
+static void
+lru_unlink(struct dns_resolver *r, struct centry *e)
+{
+	if (!e->in_lru)
+		return;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		r->lru_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		r->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+	e->in_lru = false;
+	r->nlru--;
+}
+
+static void
+lru_push(struct dns_resolver *r, struct centry *e)
+{
+	e->prev = NULL;
+	e->next = r->lru_head;
+	if (r->lru_head)
+		r->lru_head->prev = e;
+	r->lru_head = e;
+	if (r->lru_tail == NULL)
+		r->lru_tail = e;
+	e->in_lru = true;
+	r->nlru++;
+}
+
+/* table_remove - take e out of the table (and LRU); drops its reference */
+static void
+table_remove(struct dns_resolver *r, struct centry *e)
+{
+	struct centry **pp;
+
+	if (!e->in_table)
+		return;
+	for (pp = &r->buckets[e->hash & (r->nbuckets - 1)]; *pp;
+	    pp = &(*pp)->hnext)
+		if (*pp == e) {
+			*pp = e->hnext;
+			break;
+		}
+	e->hnext = NULL;
+	e->in_table = false;
+	lru_unlink(r, e);
+	entry_unref(e);
+}
+
+/* cache_ttl - seconds an answer may stay in the cache */
+static uint32_t
+cache_ttl(const struct dns_resolver *r, const struct dns_answer *a)
+{
+	uint32_t ttl;
+
+	switch (a->status) {
+	case DNS_OK:
+	case DNS_NODATA:
+	case DNS_NXDOMAIN:
+		ttl = a->ttl;
+		break;
+	case DNS_SERVFAIL:
+	case DNS_MALFORMED:
+		ttl = r->opts.servfail_ttl;
+		break;
+	case DNS_TIMEOUT:
+		ttl = r->opts.timeout_ttl;
+		break;
+	default:
+		ttl = 0;
+	}
+	return ttl < r->opts.max_ttl ? ttl : r->opts.max_ttl;
+}
+
+/* entry_finish - store the backend's answer; wake waiters (lock held) */
+static void
+entry_finish(struct dns_resolver *r, struct centry *e, struct dns_answer *a)
+{
+	uint32_t ttl = cache_ttl(r, a);
+
+	e->ans = a;
+	e->state = CE_DONE;
+	e->expires = mono_ms() + (double)ttl * 1000.0;
+	pthread_cond_broadcast(&e->cv);
+	if (!e->in_table)
+		return;
+	if (ttl == 0 || r->opts.cache_size == 0) {
+		table_remove(r, e);
+		return;
+	}
+	lru_push(r, e);
+	while (r->nlru > r->opts.cache_size) {
+		r->st.evictions++;
+		table_remove(r, r->lru_tail);
+	}
+}
+
+/* copy_out - the cached answer for a caller, TTL counted down */
+static void
+copy_out(const struct centry *e, struct dns_answer *out, bool cached)
+{
+	struct dns_answer *c = dns_answer_copy(e->ans);
+	double left = (e->expires - mono_ms()) / 1000.0;
+
+	if (cached)
+		c->ttl = left > 0 ? (uint32_t)left : 0;
+	c->from_cache = cached;
+	answer_move(out, c);
+}
+
+/*
+ * run_query - ask the backend for e (lock not held on entry or exit
+ * of the backend call).  Returns with the lock held and the answer
+ * copied to out.  A timeout that the caller's deadline caused
+ * abandons the entry so other waiters try again.
+ */
+static void
+run_query(struct dns_resolver *r, struct centry *e, double deadline,
+    struct dns_answer *out)
+{
+	struct dns_answer *a = xcalloc(1, sizeof(*a));
+	double timeout = r->opts.query_timeout_ms, left;
+	bool clipped = false;
+
+	r->st.queries++;
+	pthread_mutex_unlock(&r->lock);
+	if (deadline > 0) {
+		left = deadline - mono_ms();
+		if (left < timeout) {
+			timeout = left > 1 ? left : 1;
+			clipped = true;
+		}
+	}
+	r->backend->query(r->impl, e->name, e->type, timeout, a);
+	pthread_mutex_lock(&r->lock);
+	if (clipped && a->status == DNS_TIMEOUT) {
+		e->state = CE_ABANDONED;
+		pthread_cond_broadcast(&e->cv);
+		table_remove(r, e);
+		answer_move(out, a);
+		return;
+	}
+	entry_finish(r, e, a);
+	copy_out(e, out, false);
+}
+
+/* wait_entry - wait for e to finish; false if the deadline came first */
+static bool
+wait_entry(struct dns_resolver *r, struct centry *e, double deadline)
+{
+	struct timespec ts;
+	double ms;
+
+	while (e->state == CE_RUNNING || e->state == CE_QUEUED) {
+		if (deadline <= 0) {
+			pthread_cond_wait(&e->cv, &r->lock);
+			continue;
+		}
+		ms = deadline;
+		if (ms <= mono_ms())
+			return false;
+		ts.tv_sec = (time_t)(ms / 1000.0);
+		ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000.0) * 1e6);
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_nsec = 999999999L;
+		if (pthread_cond_timedwait(&e->cv, &r->lock, &ts) == ETIMEDOUT &&
+		    (e->state == CE_RUNNING || e->state == CE_QUEUED))
+			return false;
+	}
+	return true;
+}
+
+/* cached_lookup - the cache protocol described at the top */
+static void
+cached_lookup(struct dns_resolver *r, const char *key, uint16_t type,
+    double deadline, struct dns_answer *out)
+{
+	uint32_t h = hash_key(key, type);
+	struct centry *e;
+
+	pthread_mutex_lock(&r->lock);
+	r->st.lookups++;
+	for (;;) {
+		e = table_find(r, key, type, h);
+		if (e && e->state == CE_DONE) {
+			if (e->expires > mono_ms()) {
+				r->st.hits++;
+				lru_unlink(r, e);
+				lru_push(r, e);
+				copy_out(e, out, true);
+				pthread_mutex_unlock(&r->lock);
+				return;
+			}
+			table_remove(r, e);
+			e = NULL;
+		}
+		if (e == NULL) {
+			e = entry_new(r, key, type, h, CE_RUNNING);
+			break;
+		}
+		if (e->state == CE_QUEUED) {
+			/* take the prefetch over; the worker will skip it */
+			e->state = CE_RUNNING;
+			break;
+		}
+		/* CE_RUNNING (an abandoned entry is never in the table) */
+		e->refs++;
+		r->st.shared++;
+		if (!wait_entry(r, e, deadline)) {
+			entry_unref(e);
+			pthread_mutex_unlock(&r->lock);
+			out->status = DNS_TIMEOUT;
+			return;
+		}
+		if (e->state == CE_DONE) {
+			copy_out(e, out, true);
+			entry_unref(e);
+			pthread_mutex_unlock(&r->lock);
+			return;
+		}
+		entry_unref(e);		/* abandoned: try again */
+	}
+	e->refs++;
+	run_query(r, e, deadline, out);
+	entry_unref(e);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* normalise - lower-case copy without the trailing dot into key */
+static void
+normalise(const char *name, char key[DNS_MAX_NAME + 2])
+{
+	size_t n = strlen(name), i;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n > DNS_MAX_NAME)
+		n = DNS_MAX_NAME;
+	for (i = 0; i < n; i++)
+		key[i] = (char)ch_lower((unsigned char)name[i]);
+	key[n] = '\0';
+}
+
+enum dns_status
+dns_lookup_ex(struct dns_resolver *r, const char *name, uint16_t type,
+    unsigned flags, struct dns_budget *b, struct dns_answer **out)
+{
+	struct dns_answer *a = xcalloc(1, sizeof(*a));
+	char key[DNS_MAX_NAME + 2];
+	double t0 = mono_ms(), deadline = b ? b->deadline : 0;
+
+	*out = a;
+	if (!dns_name_check(name, flags)) {
+		a->status = DNS_INVALID_NAME;
+		return a->status;
+	}
+	if (deadline > 0 && deadline <= t0) {
+		a->status = DNS_TIMEOUT;
+		budget_charge(b, 0, a->status);
+		return a->status;
+	}
+	normalise(name, key);
+	cached_lookup(r, key, type, deadline, a);
+	budget_charge(b, mono_ms() - t0, a->status);
+	return a->status;
+}
+
 enum dns_status
 dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
     struct dns_budget *b, struct dns_answer **out)
 {
-	struct dns_answer *a = xcalloc(1, sizeof(*a));
-	double t0 = mono_ms(), left = 5000;
+	return dns_lookup_ex(r, name, type, 0, b, out);
+}
 
-	*out = a;
-	if (!dns_name_valid(name)) {
-		a->status = DNS_INVALID_NAME;
-		return a->status;
-	}
-	if (b && b->deadline > 0) {
-		left = b->deadline - t0;
-		if (left <= 0) {
-			a->status = DNS_TIMEOUT;
-			pthread_mutex_lock(&b->lock);
-			b->queries++;
-			b->failures++;
-			pthread_mutex_unlock(&b->lock);
-			return a->status;
+/* ---- prefetch pool ---- */
+
+static void resolver_destroy(struct dns_resolver *);
+
+/*
+ * worker_main - run queued prefetches.  Workers are detached and hold a
+ * reference: dns_resolver_free() never waits for a query in flight (a
+ * dead server would hold a reload or a `scan` exit for the full query
+ * timeout); the last worker out frees the resolver.
+ */
+static void *
+worker_main(void *arg)
+{
+	struct dns_resolver *r = arg;
+	struct centry *e;
+	struct dns_answer *a;
+	bool last;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->qlen == 0 && !r->stopping)
+			pthread_cond_wait(&r->qcv, &r->lock);
+		if (r->stopping)
+			break;
+		e = r->queue[r->qhead];
+		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
+		r->qlen--;
+		if (e->state != CE_QUEUED) {	/* a lookup took it over */
+			entry_unref(e);
+			continue;
 		}
+		e->state = CE_RUNNING;
+		r->st.queries++;
+		pthread_mutex_unlock(&r->lock);
+		a = xcalloc(1, sizeof(*a));
+		r->backend->query(r->impl, e->name, e->type,
+		    r->opts.query_timeout_ms, a);
+		pthread_mutex_lock(&r->lock);
+		entry_finish(r, e, a);
+		entry_unref(e);
 	}
-	r->backend->query(r->impl, name, type, left, a);
-	if (b) {
-		pthread_mutex_lock(&b->lock);
-		b->queries++;
-		b->spent_ms += mono_ms() - t0;
-		if (dns_status_is_temp(a->status))
-			b->failures++;
-		pthread_mutex_unlock(&b->lock);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		resolver_destroy(r);
+	return NULL;
+}
+
+/* start_workers - lazily, on the first prefetch (lock held) */
+static void
+start_workers(struct dns_resolver *r)
+{
+	pthread_t tid;
+	unsigned i;
+
+	r->workers = xcalloc(r->opts.prefetch_threads, sizeof(pthread_t));
+	for (i = 0; i < r->opts.prefetch_threads; i++) {
+		if (pthread_create(&tid, NULL, worker_main, r) != 0) {
+			log_warn("dns: cannot start prefetch thread %u", i);
+			break;
+		}
+		pthread_detach(tid);
+		r->workers[i] = tid;
+		r->nworkers++;
+		r->refs++;
 	}
-	return a->status;
 }
 
 void
 dns_prefetch(struct dns_resolver *r, const char *name, uint16_t type)
 {
-	(void)r;
-	(void)name;
-	(void)type;
+	char key[DNS_MAX_NAME + 2];
+	struct centry *e;
+	uint32_t h;
+
+	if (r == NULL || r->opts.prefetch_threads == 0 ||
+	    !dns_name_check(name, DNS_F_ANYNAME))
+		return;
+	normalise(name, key);
+	h = hash_key(key, type);
+	pthread_mutex_lock(&r->lock);
+	if (r->workers == NULL && !r->stopping)
+		start_workers(r);
+	e = table_find(r, key, type, h);
+	if (e && e->state == CE_DONE && e->expires <= mono_ms()) {
+		table_remove(r, e);
+		e = NULL;
+	}
+	if (e == NULL) {
+		if (r->nworkers == 0 || r->stopping ||
+		    r->qlen >= r->opts.prefetch_queue) {
+			r->st.prefetch_dropped++;
+		} else {
+			e = entry_new(r, key, type, h, CE_QUEUED);
+			e->refs++;	/* the queue's */
+			r->queue[(r->qhead + r->qlen) %
+			    r->opts.prefetch_queue] = e;
+			r->qlen++;
+			r->st.prefetches++;
+			pthread_cond_signal(&r->qcv);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- statistics, flushing, teardown ---- */
+
+void
+dns_resolver_stats(struct dns_resolver *r, struct dns_stats *st)
+{
+	pthread_mutex_lock(&r->lock);
+	*st = r->st;
+	st->entries = r->nlru;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+dns_resolver_flush(struct dns_resolver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->lru_tail)
+		table_remove(r, r->lru_tail);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* resolver_destroy - free everything; no thread uses r any more */
+static void
+resolver_destroy(struct dns_resolver *r)
+{
+	struct centry *e;
+	size_t b;
+
+	for (; r->qlen > 0; r->qlen--) {
+		entry_unref(r->queue[r->qhead]);
+		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
+	}
+	for (b = 0; b < r->nbuckets; b++)
+		while ((e = r->buckets[b]) != NULL)
+			table_remove(r, e);
+	free(r->workers);
+	free(r->queue);
+	free(r->buckets);
+	pthread_cond_destroy(&r->qcv);
+	pthread_condattr_destroy(&r->cvattr);
+	pthread_mutex_destroy(&r->lock);
+	if (r->backend->free)
+		r->backend->free(r->impl);
+	free(r);
+}
+
+void
+dns_resolver_free(struct dns_resolver *r)
+{
+	bool last;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->qcv);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		resolver_destroy(r);
 }

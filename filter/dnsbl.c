@@ -59,7 +59,7 @@ parse_result(const char *r, struct dnsbl_entry *e, struct buf *why)
 
 	if (strlen(r) >= sizeof(a))
 		goto bad;
-	strcpy(a, r);
+	memcpy(a, r, strlen(r) + 1);
 	if (strcmp(a, "*") == 0) {
 		e->match = DNSBL_M_ANY;
 		return 0;
@@ -112,7 +112,7 @@ parse_entry(const char *s, char **zone, struct dnsbl_entry *e,
 		buf_adds(why, "entry too long");
 		return -1;
 	}
-	strcpy(t, s);
+	memcpy(t, s, strlen(s) + 1);
 	if ((slash = strchr(t, '/')) == NULL ||
 	    (eq = strchr(slash, '=')) == NULL) {
 		buf_printf(why, "'%.64s': expected ZONE/RESULT=SYMBOL:SCORE"

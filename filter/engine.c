@@ -109,14 +109,19 @@ engine_bayes(struct engine *e, struct buf *why)
 	return st;
 }
 
+/* put_score - a rule file's score for a built-in symbol; the main
+ * configuration's symbol_scores, already in the map, take precedence */
 static void
 put_score(const char *name, double score, void *arg)
 {
 	struct engine *e = arg;
-	double *d = xmalloc(sizeof(*d));
+	double *d;
 
+	if (strmap_get(e->scores, name) != NULL)
+		return;
+	d = xmalloc(sizeof(*d));
 	*d = score;
-	free(strmap_put(e->scores, name, d));
+	strmap_put(e->scores, name, d);
 }
 
 /*
@@ -155,6 +160,8 @@ engine_load_rules(struct engine *e, struct buf *why)
 		return 0;
 	memset(&opt, 0, sizeof(opt));
 	opt.match_limit = (unsigned long)c->rules_match_limit;
+	opt.body_part_max = (size_t)c->rules_body_part_max;
+	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt.score_set = (unsigned)c->rules_score_set;
 	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
 		d = rules_report_first_error(&rep);
@@ -175,6 +182,52 @@ engine_load_rules(struct engine *e, struct buf *why)
 	return rc;
 }
 
+/* engine_dns - the resolver: zone files when configured, else ldns */
+static int
+engine_dns(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	struct dns_ldns_conf lc;
+	struct dns_opts o;
+
+	dns_opts_default(&o);
+	o.cache_size = (size_t)c->dns_cache_size;
+	o.max_ttl = (uint32_t)c->dns_cache_max_ttl;
+	o.servfail_ttl = (uint32_t)c->dns_servfail_ttl;
+	o.timeout_ttl = (uint32_t)c->dns_timeout_ttl;
+	o.prefetch_threads = (unsigned)c->dns_prefetch_threads;
+	if (c->dns_zone_files.n > 0)
+		return dns_zone_open((const char *const *)c->dns_zone_files.v,
+		    c->dns_zone_files.n, &o, &e->dns, why);
+	memset(&lc, 0, sizeof(lc));
+	lc.servers = (const char *const *)c->dns_servers.v;
+	lc.nservers = c->dns_servers.n;
+	lc.resolv_conf = c->dns_resolv_conf;
+	lc.timeout_ms = (double)c->dns_timeout;
+	lc.retries = (unsigned)c->dns_retries;
+	lc.edns_size = (unsigned)c->dns_edns_size;
+	o.query_timeout_ms = 0;		/* timeout * tries * servers */
+	return dns_ldns_open(&lc, &o, &e->dns, why);
+}
+
+/* engine_scores - symbol_scores into the override map */
+static void
+engine_scores(struct engine *e)
+{
+	char name[128];
+	double d, *p;
+	size_t i;
+
+	for (i = 0; i < e->conf->symbol_scores.n; i++) {
+		if (conf_symbol_score(e->conf->symbol_scores.v[i], name,
+		    sizeof(name), &d) < 0)
+			continue;	/* conf_parse() checked it */
+		p = xmalloc(sizeof(*p));
+		*p = d;
+		free(strmap_put(e->scores, name, p));
+	}
+}
+
 int
 engine_new(struct conf *c, struct engine **out, struct buf *why)
 {
@@ -186,6 +239,7 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	pthread_mutex_init(&e->bayes_lock, NULL);
 	e->conf = c;
 	e->scores = strmap_new();
+	engine_scores(e);
 	paths[LIST_CLIENT] = c->client_list;
 	paths[LIST_SENDER] = c->sender_list;
 	paths[LIST_HELO] = c->helo_list;
@@ -196,6 +250,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    why) < 0)
 			goto fail;
 	}
+	if (engine_dns(e, why) < 0)
+		goto fail;
 	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
 	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 		goto fail;

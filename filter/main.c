@@ -26,6 +26,10 @@
 
 #include <libmilter/mfapi.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -91,7 +95,10 @@ usage(FILE *f)
 	    "  train    teach the Bayes classifier spam or ham\n"
 	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
-	    "  dmarc    DMARC aggregate reports (report), checks (check)\n\n"
+	    "  dns      look a name up with mailwarden's resolver\n"
+	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
+	    "  dmarc    DMARC aggregate reports (report), checks (check)\n"
+	    "  log      review verdict logs: summary, search, explain, report\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -183,6 +190,36 @@ prepare_dir(const char *path, const struct passwd *pw)
 	free(dir);
 }
 
+/*
+ * nodelay_listeners - TCP_NODELAY on our listening TCP socket.
+ * libmilter writes each reply packet separately (several at end of
+ * message) and never disables Nagle's algorithm, so against an MTA that
+ * delays its ACKs every message waits about 40 ms.  Accepted sockets
+ * inherit the option from the listener, which libmilter does not expose:
+ * find it among our descriptors.
+ */
+static void
+nodelay_listeners(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, on = 1, listening;
+
+	for (fd = 3; fd < 256; fd++) {
+		len = sizeof(listening);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+		    &len) < 0 || !listening)
+			continue;
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) < 0)
+			log_warn_errno("TCP_NODELAY on the milter socket");
+	}
+}
+
 static int
 open_socket(const struct conf *c, const struct passwd *pw, struct buf *why)
 {
@@ -195,6 +232,7 @@ open_socket(const struct conf *c, const struct passwd *pw, struct buf *why)
 		buf_printf(why, "cannot open milter socket %s", c->socket);
 		return -1;
 	}
+	nodelay_listeners();
 	if (path) {
 		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0) {
 			buf_printf(why, "chown %s: %s", path, strerror(errno));
@@ -427,8 +465,14 @@ main(int argc, char **argv)
 		return cli_bayes(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dns") == 0)
+		return cli_dns(argc - 1, argv + 1);
+	if (strcmp(argv[1], "spf") == 0)
+		return cli_spf(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dmarc") == 0)
 		return cli_dmarc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "log") == 0)
+		return cli_log(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -216,6 +216,24 @@ add_para(struct inputs *in, const char *p, size_t n, size_t *offs,
 	offs[(*noffs)++] = b->len - 1 - start;
 }
 
+/*
+ * cut - length of the part of s[0..n) that rules scan: all of it up to
+ * max bytes, else up to the last line end (lines) or white space before
+ * max, so no word or line is cut in half
+ */
+static size_t
+cut(const char *s, size_t n, size_t max, bool lines)
+{
+	size_t k;
+
+	if (n <= max)
+		return n;
+	for (k = max; k > max / 2; k--)
+		if (lines ? s[k] == '\n' : ch_is_space((unsigned char)s[k]))
+			return k;
+	return max;
+}
+
 static void
 build_body(struct inputs *in)
 {
@@ -237,7 +255,8 @@ build_body(struct inputs *in)
 		if (!mime_part_is_text(p) || p->text.len == 0)
 			continue;
 		t = pstart = p->text.data;
-		end = t + p->text.len;
+		end = t + cut(p->text.data, p->text.len,
+		    in->rs->body_part_max, false);
 		while (t < end) {
 			nl = memchr(t, '\n', (size_t)(end - t));
 			if (nl == NULL)
@@ -277,7 +296,8 @@ build_rawbody(struct inputs *in)
 		if (raw->len == 0)
 			continue;
 		t = raw->data;
-		end = t + raw->len;
+		end = t + cut(raw->data, raw->len, in->rs->rawbody_part_max,
+		    true);
 		while (t < end) {
 			nl = memchr(t, '\n', (size_t)(end - t));
 			spans_add(&in->line, &in->nline, t,

@@ -176,6 +176,8 @@ struct ruleset {
 	size_t	 nmeta;
 
 	unsigned long match_limit;
+	size_t	 body_part_max;
+	size_t	 rawbody_part_max;
 	bool	 has_full;
 	bool	 has_nosubject;
 };

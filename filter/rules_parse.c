@@ -383,7 +383,7 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 		diag(lc, RULES_DIAG_ERROR, "%s: header name too long", name);
 		return -2;
 	}
-	strcpy(field, spec);
+	memcpy(field, spec, strlen(spec) + 1);
 	if ((mod = strchr(field, ':')) != NULL)
 		*mod++ = '\0';
 	for (; mod && *mod; mod = next) {
@@ -1281,6 +1281,10 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	ps.rs->scores = strmap_new();
 	ps.rs->match_limit = opt->match_limit ? opt->match_limit :
 	    RULES_DEFAULT_MATCH_LIMIT;
+	ps.rs->body_part_max = opt->body_part_max ? opt->body_part_max :
+	    RULES_DEFAULT_BODY_PART;
+	ps.rs->rawbody_part_max = opt->rawbody_part_max ?
+	    opt->rawbody_part_max : RULES_DEFAULT_RAWBODY_PART;
 	ps.attrs = strmap_new();
 	ps.unsupported = strmap_new();
 	if (text) {

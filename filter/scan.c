@@ -40,6 +40,7 @@ struct scan_step {
 static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
+	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
 	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
 	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
 	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
@@ -92,7 +93,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->now = now;
 	s->when = wallclock(now);
 	verdict_init(&s->verdict);
-	dns_budget_init(&s->dns_budget, 0);
+	dns_budget_init(&s->dns_budget, (double)c->dns_message_timeout);
 	if (conf_is_trusted(c, &m->client_addr)) {
 		s->trusted = true;
 		s->verdict.unscored_why = "trusted network";
@@ -141,7 +142,10 @@ scan_end(struct scan *s)
 	verdict_decide(&s->verdict, s->eng->conf);
 	s->busy_ms += now_ms() - t0;
 	s->verdict.elapsed_ms = s->busy_ms;
+	pthread_mutex_lock(&s->dns_budget.lock);
 	s->verdict.dns_ms = s->dns_budget.spent_ms;
+	s->verdict.dns_degraded = s->dns_budget.failures > 0;
+	pthread_mutex_unlock(&s->dns_budget.lock);
 	s->done = true;
 }
 

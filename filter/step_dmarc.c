@@ -35,8 +35,10 @@
 #include "json.h"
 #include "log.h"
 #include "msg.h"
+#include "punycode.h"
 #include "scan.h"
 #include "scan_steps.h"
+#include "spf.h"
 #include "str.h"
 
 #define STEP_MAX_SIGS	16
@@ -50,18 +52,35 @@ struct auth_in {
 
 /*
  * ---- ADAPTER(spf) ---------------------------------------------------
- * Fill the SPF input from the SPF step's outcome: the RFC 7208 result
- * for the MAIL FROM identity (for the null sender, postmaster@HELO, as
- * RFC 7208 2.4 evaluates it) and that domain, A-label.  Branch `dns`
- * defines the SPF outcome; until it is merged there is no SPF step and
- * the input is "none", which never aligns.
+ * Fill the SPF input from the SPF step's outcome (s->spf, spf.h): the
+ * RFC 7208 result for the MAIL FROM identity (for the null sender,
+ * postmaster@HELO, as RFC 7208 2.4 evaluates it) and that domain,
+ * A-label.  Without an SPF outcome (spf = no, no client address) the
+ * input is "none", which never aligns.
  */
 static void
 adapter_spf(const struct scan *s, struct auth_in *in)
 {
-	(void)s;
+	static const enum auth_result map[] = {
+		[SPF_NONE] = AUTH_NONE, [SPF_NEUTRAL] = AUTH_NEUTRAL,
+		[SPF_PASS] = AUTH_PASS, [SPF_FAIL] = AUTH_FAIL,
+		[SPF_SOFTFAIL] = AUTH_SOFTFAIL,
+		[SPF_TEMPERROR] = AUTH_TEMPERROR,
+		[SPF_PERMERROR] = AUTH_PERMERROR,
+	};
+	const struct spf_outcome *o;
+
 	in->spf = AUTH_NONE;
 	in->spf_domain[0] = '\0';
+	if (s->spf == NULL)
+		return;
+	o = &s->spf->mailfrom;
+	if (o->domain == NULL || domain_to_alabel(o->domain,
+	    strlen(o->domain), in->spf_domain, sizeof(in->spf_domain)) < 0) {
+		in->spf_domain[0] = '\0';
+		return;
+	}
+	in->spf = map[o->result];
 }
 
 /*

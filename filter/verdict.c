@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,12 @@ verdict_release(struct verdict *v)
 	free(v->force_symbol);
 	free(v->force_reason);
 	free(v->reply_text);
+	free(v->floor_symbol);
+	for (i = 0; i < v->nxhdrs; i++) {
+		free(v->xhdrs[i].name);
+		free(v->xhdrs[i].value);
+	}
+	free(v->xhdrs);
 	free(v->quarantine_reason);
 	buf_release(&v->j_spf);
 	buf_release(&v->j_dkim);
@@ -83,24 +90,70 @@ verdict_add(struct verdict *v, const char *name, double score,
 	}
 }
 
-void
-verdict_force(struct verdict *v, int prio, enum action a, const char *symbol,
-    const char *fmt, ...)
+/* vforce - force an action if prio outranks what is forced already */
+static void
+vforce(struct verdict *v, int prio, enum action a, const char *xcode,
+    const char *symbol, const char *fmt, va_list ap)
 {
 	struct buf r = BUF_INIT;
-	va_list ap;
 
 	if (prio <= v->force_prio)
 		return;
-	va_start(ap, fmt);
 	buf_vprintf(&r, fmt, ap);
-	va_end(ap);
 	v->force_prio = prio;
 	v->force_action = a;
 	free(v->force_symbol);
 	free(v->force_reason);
 	v->force_symbol = xstrdup(symbol);
 	v->force_reason = buf_steal(&r);
+	snprintf(v->force_xcode, sizeof(v->force_xcode), "%s",
+	    xcode ? xcode : "");
+}
+
+void
+verdict_force(struct verdict *v, int prio, enum action a, const char *symbol,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vforce(v, prio, a, NULL, symbol, fmt, ap);
+	va_end(ap);
+}
+
+void
+verdict_force_code(struct verdict *v, int prio, enum action a,
+    const char *xcode, const char *symbol, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vforce(v, prio, a, xcode, symbol, fmt, ap);
+	va_end(ap);
+}
+
+void
+verdict_floor(struct verdict *v, enum action a, const char *symbol)
+{
+	if (a <= v->floor || a > ACTION_REJECT)
+		return;
+	v->floor = a;
+	free(v->floor_symbol);
+	v->floor_symbol = xstrdup(symbol);
+}
+
+void
+verdict_add_header(struct verdict *v, const char *name, const char *fmt, ...)
+{
+	struct buf r = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&r, fmt, ap);
+	va_end(ap);
+	v->xhdrs = xreallocarray(v->xhdrs, v->nxhdrs + 1, sizeof(*v->xhdrs));
+	v->xhdrs[v->nxhdrs].name = xstrdup(name);
+	v->xhdrs[v->nxhdrs++].value = buf_steal(&r);
 }
 
 void
@@ -186,10 +239,13 @@ verdict_decide(struct verdict *v, const struct conf *c)
 		v->action = ACTION_TAG;
 	else
 		v->action = ACTION_ACCEPT;
+	if (v->scored && v->force_prio == FORCE_NONE && v->action < v->floor)
+		v->action = v->floor;
 
 	if (v->action == ACTION_REJECT) {
 		if (v->force_prio > FORCE_NONE)
-			set_reply(v, "550", "5.7.1", xstrdup(v->force_reason));
+			set_reply(v, "550", v->force_xcode[0] ? v->force_xcode :
+			    "5.7.1", xstrdup(v->force_reason));
 		else if ((why = main_cause(v)) != NULL)
 			set_reply(v, "550", "5.7.1", xasprintf("Message rejected "
 			    "as spam (score %.1f, limit %.1f): %s%s%s",
@@ -201,7 +257,8 @@ verdict_decide(struct verdict *v, const struct conf *c)
 			    "as spam (score %.1f, limit %.1f)", v->score,
 			    c->reject_score));
 	} else if (v->action == ACTION_TEMPFAIL) {
-		set_reply(v, "451", "4.7.1", xasprintf("Try again later: %s",
+		set_reply(v, "451", v->force_xcode[0] ? v->force_xcode :
+		    "4.7.1", xasprintf("Try again later: %s",
 		    v->force_reason ? v->force_reason : "checks incomplete"));
 	} else {
 		v->smtp_code[0] = v->smtp_xcode[0] = '\0';
@@ -319,6 +376,9 @@ verdict_header_edits(const struct verdict *v, const struct msg *m,
 	delete_matching(e, m, "Authentication-Results", id);
 	for (i = 0; i < 3; i++)
 		delete_matching(e, m, spam_fields[i], NULL);
+	for (i = 0; i < v->nxhdrs; i++)
+		edit(e, EDIT_PREPEND, v->xhdrs[i].name, 0,
+		    xstrdup(v->xhdrs[i].value));
 
 	verdict_authres_value(v, id, &val);
 	edit(e, EDIT_PREPEND, "Authentication-Results", 0, buf_steal(&val));

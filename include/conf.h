@@ -69,6 +69,8 @@ struct conf {
 	char	*rules_dir;
 	char	*rules_site_dir;
 	uint64_t rules_match_limit;
+	uint64_t rules_body_part_max;
+	uint64_t rules_rawbody_part_max;
 	uint64_t rules_score_set;
 
 	/* DNS blocklists */
@@ -101,6 +103,35 @@ struct conf {
 	double	 bayes_autolearn_spam;	/* score without Bayes, at least */
 	double	 bayes_autolearn_ham;	/* score without Bayes, at most */
 	uint64_t bayes_autolearn_rate;	/* per hour, each class */
+
+	/* DNS (dns.h) */
+	struct strlist dns_servers;	/* empty: dns_resolv_conf */
+	char	*dns_resolv_conf;		/* "": /etc/resolv.conf */
+	uint64_t dns_timeout;		/* ms, one try at one server */
+	uint64_t dns_retries;
+	uint64_t dns_message_timeout;	/* ms for all lookups of a message */
+	uint64_t dns_cache_size;
+	uint64_t dns_cache_max_ttl;	/* seconds */
+	uint64_t dns_servfail_ttl;	/* seconds */
+	uint64_t dns_timeout_ttl;	/* seconds */
+	uint64_t dns_edns_size;
+	uint64_t dns_prefetch_threads;
+	struct strlist dns_zone_files;	/* non-empty: answer from these only */
+
+	/* SPF (spf.h) */
+	bool	 spf;
+	bool	 spf_helo;
+	char	*spf_fail_action;	/* reject, tag, none */
+	char	*spf_permerror_action;	/* reject, tag, none */
+	char	*spf_temperror_action;	/* tempfail, accept */
+	bool	 spf_received_header;
+	uint64_t spf_max_dns_lookups;
+	uint64_t spf_max_void_lookups;
+	char	*spf_explanation;
+
+	/* symbol score overrides, "SYMBOL=SCORE" */
+	struct strlist symbol_scores;
+
 	/* DMARC (doc/dmarc.md) */
 	bool	 dmarc;
 	char	*dmarc_org_domain;	/* treewalk | psl */
@@ -143,6 +174,9 @@ const char *conf_key_name(size_t);
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);
+/* conf_symbol_score - split a symbol_scores item "SYMBOL=SCORE" */
+int	 conf_symbol_score(const char *, char *name, size_t namesz,
+	    double *score);
 int	 conf_syslog_facility(const struct conf *);
 int	 conf_log_level(const struct conf *);	/* enum log_level */
 

@@ -26,6 +26,25 @@
  *	of every check (SPF TXT, DKIM keys, _dmarc, DNSBL names) so that
  *	independent lookups of one message overlap.
  *
+ *	Cache (dns.c): bounded in entries (least recently used goes
+ *	first), thread-safe, honours TTLs (capped at max_ttl), caches
+ *	NXDOMAIN and NODATA for the SOA-derived negative TTL (RFC 2308
+ *	section 5; no SOA, no caching), SERVFAIL and MALFORMED for
+ *	servfail_ttl (RFC 2308 section 7: at most five minutes), and a
+ *	backend TIMEOUT for timeout_ttl (default 5 s: long enough to stop
+ *	a dead server from costing every message the full timeout, short
+ *	enough that recovery is seen at once).  A TIMEOUT caused by a
+ *	message's own deadline is never cached and never handed to other
+ *	waiters: they retry with their own deadline.  Statuses are kept
+ *	apart in the cache exactly as the backend reported them.
+ *
+ *	Answers hold only records of the queried type (CNAME chains are
+ *	followed by the backend, at most DNS_MAX_CNAME links; a longer
+ *	chain or a loop is DNS_SERVFAIL).  Names are "raw text": labels
+ *	joined by dots, lower case, no trailing dot; a label byte that is
+ *	neither printable ASCII nor space, or is a dot, appears as \DDD
+ *	(such a name then fails dns_name_check() and is never queried).
+ *
  * SECURITY
  *	Answers are untrusted: owner name, class and type are checked
  *	against the question; record data is bounds-checked by ldns and
@@ -127,9 +146,126 @@ enum dns_status dns_lookup(struct dns_resolver *, const char *name,
 /* dns_prefetch - start (name, type) in the background; never blocks */
 void	 dns_prefetch(struct dns_resolver *, const char *name, uint16_t type);
 void	 dns_answer_free(struct dns_answer *);
+/*
+ * dns_resolver_free - release the owner's reference; returns at once.
+ * No lookup may be running or start; prefetches still in flight finish
+ * in the background and the last of them frees the resolver.
+ */
 void	 dns_resolver_free(struct dns_resolver *);
 
 /* dns_name_valid - the check dns_lookup() applies before querying */
 bool	 dns_name_valid(const char *name);
+
+/* ---- additions: options, flags, statistics, backends ---- */
+
+#define DNS_MAX_CNAME	8		/* CNAME links followed per query */
+#define DNS_MAX_NAME	253		/* text length, no trailing dot */
+
+struct buf;
+
+/* struct dns_opts - resolver-wide settings (conf keys dns_*) */
+struct dns_opts {
+	size_t	 cache_size;		/* entries kept; 0: no caching */
+	uint32_t max_ttl;		/* seconds; longer TTLs are cut */
+	uint32_t servfail_ttl;		/* seconds SERVFAIL/MALFORMED stay */
+	uint32_t timeout_ttl;		/* seconds a backend TIMEOUT stays */
+	double	 query_timeout_ms;	/* one backend query, all tries */
+	unsigned prefetch_threads;	/* 0: dns_prefetch() does nothing */
+	unsigned prefetch_queue;	/* pending prefetches; more are dropped */
+};
+
+/* dns_opts_default - cache 10000, max_ttl 1 day, servfail 30 s,
+   timeout 5 s, query 5000 ms, 4 prefetch threads, queue 1024 */
+void	 dns_opts_default(struct dns_opts *);
+
+/* dns_resolver_new_opts - as dns_resolver_new() with explicit options */
+struct dns_resolver *dns_resolver_new_opts(const struct dns_backend *,
+	    void *impl, const struct dns_opts *);
+
+enum dns_flags {
+	/*
+	 * DNS_F_ANYNAME: accept any printable ASCII (space included) in
+	 * labels, not only LDH and '_'.  RFC 7208 domain-specs may hold
+	 * any visible character ("a:foo:bar/baz.example"); DNS carries
+	 * arbitrary octets.  Lengths are still checked.
+	 */
+	DNS_F_ANYNAME = 1 << 0
+};
+
+/* dns_name_check - dns_name_valid() with flags */
+bool	 dns_name_check(const char *name, unsigned flags);
+
+/* dns_lookup_ex - dns_lookup() with flags (enum dns_flags) */
+enum dns_status dns_lookup_ex(struct dns_resolver *, const char *name,
+	    uint16_t type, unsigned flags, struct dns_budget *,
+	    struct dns_answer **out);
+
+/* dns_budget_left_ms - time left before the deadline (-1: no deadline) */
+double	 dns_budget_left_ms(const struct dns_budget *);
+
+/* dns_answer_copy - deep copy (records and strings) */
+struct dns_answer *dns_answer_copy(const struct dns_answer *);
+/* dns_answer_add - append a zeroed record of type to a and return it */
+struct dns_rr *dns_answer_add(struct dns_answer *, uint16_t type);
+
+struct dns_stats {
+	uint64_t lookups;		/* dns_lookup calls that reached the cache */
+	uint64_t hits;			/* answered from the cache */
+	uint64_t shared;		/* waited for another thread's query */
+	uint64_t queries;		/* queries sent to the backend */
+	uint64_t prefetches;		/* prefetches started */
+	uint64_t prefetch_dropped;	/* queue full, or resolver stopping */
+	uint64_t evictions;		/* entries pushed out by the size bound */
+	size_t	 entries;		/* entries cached now */
+};
+
+void	 dns_resolver_stats(struct dns_resolver *, struct dns_stats *);
+const char *dns_resolver_backend(const struct dns_resolver *);
+/* dns_resolver_flush - drop every cached answer (tests, reload) */
+void	 dns_resolver_flush(struct dns_resolver *);
+
+/* dns_type_name - "TXT" etc., NULL for a type not in enum dns_type */
+const char *dns_type_name(uint16_t type);
+int	 dns_type_parse(const char *, uint16_t *);
+
+/*
+ * dns_zone_open - the static zone-file backend (dns_zone.c) over the
+ * master-format files in paths[0..n).  Besides ordinary records a line
+ *	NAME  NXDOMAIN
+ *	NAME  SERVFAIL [TYPE ...]
+ *	NAME  TIMEOUT  [TYPE ...]
+ *	NAME  DELAY    MS
+ * declares a failure for tests (see doc/dns-spf.md).  Returns 0, or
+ * -1 with "file:line: reason" in why.
+ */
+int	 dns_zone_open(const char *const *paths, size_t n,
+	    const struct dns_opts *, struct dns_resolver **out,
+	    struct buf *why);
+/* dns_zone_open_text - same over zone text in memory */
+int	 dns_zone_open_text(const char *text, size_t len, const char *origin,
+	    const struct dns_opts *, struct dns_resolver **out,
+	    struct buf *why);
+
+/* struct dns_ldns_conf - the ldns backend's settings (dns_ldns.c) */
+struct dns_ldns_conf {
+	const char *const *servers;	/* "ADDR", "ADDR:PORT", "[V6]:PORT" */
+	size_t	 nservers;		/* 0: nameservers of resolv_conf */
+	const char *resolv_conf;	/* NULL or "": /etc/resolv.conf */
+	double	 timeout_ms;		/* one try at one server */
+	unsigned retries;		/* further rounds over all servers */
+	unsigned edns_size;		/* EDNS0 UDP size; 0: no EDNS */
+};
+
+/* dns_server_valid - is spec a dns_servers entry dns_ldns_open() takes? */
+bool	 dns_server_valid(const char *spec);
+
+/*
+ * dns_ldns_open - resolver sending real queries; -1 + why on bad conf.
+ * An unreadable resolv_conf is an error; without servers and without a
+ * usable /etc/resolv.conf, 127.0.0.1 is used (as the C library does).
+ * opts->query_timeout_ms 0 means timeout_ms * (1 + retries) * servers.
+ */
+int	 dns_ldns_open(const struct dns_ldns_conf *, const struct dns_opts *,
+	    struct dns_resolver **out, struct buf *why);
 
 #endif

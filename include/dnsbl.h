@@ -107,7 +107,8 @@ enum dnsbl_verdict {
  * as a bit set over z->v (first 64 entries); DNSBL_ERROR for refused or
  * non-127/8 answers.
  */
-enum dnsbl_verdict dnsbl_classify(const struct dnsbl *, const struct dnsbl_zone *z,
-	    const struct netaddr *a, uint64_t *matched);
+enum dnsbl_verdict dnsbl_classify(const struct dnsbl *,
+	    const struct dnsbl_zone *z, const struct netaddr *a,
+	    uint64_t *matched);
 
 #endif

@@ -38,7 +38,11 @@
  *	Rule files: RULES_MAX_FILE bytes each, include depth RULES_MAX_
  *	INCLUDE, patterns RULES_MAX_PATTERN bytes.  Matching: match_limit
  *	(rules_match_limit) per PCRE2 call, and the texts handed over by
- *	the MIME view (capped by mime_max_text).
+ *	the MIME view (capped by mime_max_text); body rules see the first
+ *	body_part_max bytes of each text part (cut at white space) and
+ *	rawbody rules the first rawbody_part_max (cut at a line end), as
+ *	SpamAssassin's body_part_scan_size and rawbody_part_scan_size: so
+ *	the work per message stays bounded by parts x limit x rules.
  *
  * SECURITY
  *	Rule files are configuration (trusted to be what the operator
@@ -65,6 +69,8 @@ struct strmap;
 #define RULES_MAX_INCLUDE	10
 #define RULES_MAX_PATTERN	(64 * 1024)
 #define RULES_DEFAULT_MATCH_LIMIT	100000
+#define RULES_DEFAULT_BODY_PART		50000
+#define RULES_DEFAULT_RAWBODY_PART	500000
 
 enum rule_type {
 	RULE_HEADER,
@@ -106,6 +112,10 @@ struct rules_report {
 
 struct rules_options {
 	unsigned long match_limit;	/* per PCRE2 call; 0 = default */
+	size_t	 body_part_max;		/* body text scanned per part;
+					   0 = RULES_DEFAULT_BODY_PART */
+	size_t	 rawbody_part_max;	/* rawbody bytes per part; 0 =
+					   RULES_DEFAULT_RAWBODY_PART */
 	unsigned score_set;		/* 0-3: column of 4-score lines */
 	bool	 no_jit;		/* testing: interpreter only */
 };

@@ -30,6 +30,7 @@
 struct engine;
 struct mime_msg;
 struct msg;
+struct spf_results;
 
 #define SCAN_MAX_STEPS	16
 
@@ -43,6 +44,8 @@ struct scan {
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
+	const struct spf_results *spf;	/* SPF outcome for DMARC (spf.h);
+					   NULL until step_spf has run */
 	void		*state[SCAN_MAX_STEPS];
 	struct mime_msg	*mime;		/* see scan_mime() */
 };

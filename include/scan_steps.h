@@ -18,6 +18,10 @@ void	step_message_end(struct scan *, void *);
 void	step_lists_end(struct scan *, void *);
 /* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
 void	step_bayes_end(struct scan *, void *);
+/* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
+void	*step_spf_begin(struct scan *);
+void	step_spf_end(struct scan *, void *);
+void	step_spf_free(void *);
 /* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
 void	step_dmarc_end(struct scan *, void *);
 /* step_dnsbl.c: DNS blocklists of the client and of URI domains */

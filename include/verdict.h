@@ -87,6 +87,17 @@ struct verdict {
 	double	 elapsed_ms;
 	double	 dns_ms;
 	bool	 dns_degraded;
+
+	char	 force_xcode[8];	/* enhanced code of the forced action,
+					   "" for the default 5.7.1 / 4.7.1 */
+	enum action floor;		/* least action of scored mail when
+					   nothing is forced (TAG: "tag") */
+	char	*floor_symbol;
+	struct verdict_hdr {		/* fields a check adds (Received-SPF) */
+		char	*name;
+		char	*value;
+	}	*xhdrs;
+	size_t	 nxhdrs;
 };
 
 enum hdr_edit_op {
@@ -119,6 +130,15 @@ void	verdict_force(struct verdict *, int prio, enum action,
 	    __attribute__((format(printf, 5, 6)));
 void	verdict_add_authres(struct verdict *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* verdict_force_code - verdict_force() with an RFC 3463 code (5.7.23) */
+void	verdict_force_code(struct verdict *, int prio, enum action,
+	    const char *xcode, const char *symbol, const char *reason_fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+/* verdict_floor - scored mail gets at least this action (TAG) */
+void	verdict_floor(struct verdict *, enum action, const char *symbol);
+/* verdict_add_header - a field to prepend (value: "\n\t" folds) */
+void	verdict_add_header(struct verdict *, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* verdict_quarantine - ask the MTA to quarantine; the first reason stays */
 void	verdict_quarantine(struct verdict *, const char *reason_fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

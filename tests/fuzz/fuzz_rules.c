@@ -41,7 +41,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
-	struct rules_options opt = { 5000, 3, false };
+	struct rules_options opt = { .match_limit = 5000, .score_set = 3 };
 	struct rules_report rep;
 	struct rules_result a, b;
 	struct mime_limits lim;

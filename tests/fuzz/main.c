@@ -4,8 +4,9 @@
  * DESCRIPTION
  *	Runs LLVMFuzzerTestOneInput() over every regular file of the
  *	directories given as arguments, or, with no arguments, of the
- *	target's seed corpus and crash reproducers (FUZZ_CORPUS, set by
- *	Makefile.am), so that `make check` replays them under whatever
+ *	target's seed corpus and crash reproducers
+ *	($TOP_SRCDIR/tests/fuzz/<program name>.in and .repro; make check sets
+ *	TOP_SRCDIR), so that `make check` replays them under whatever
  *	sanitizers the build has.  Prints "N passed, N failed".
  */
 #include "config.h"
@@ -66,9 +67,26 @@ main(int argc, char **argv)
 			if (replay_dir(argv[i]) < 0)
 				rc = 1;
 	} else {
-		if (replay_dir(FUZZ_CORPUS ".in") < 0 ||
-		    replay_dir(FUZZ_CORPUS ".repro") < 0)
+		const char *top = getenv("TOP_SRCDIR");
+		const char *name = strrchr(argv[0], '/');
+		char dir[4096];
+
+		name = name ? name + 1 : argv[0];
+		if (top == NULL) {
+			fprintf(stderr, "%s: set TOP_SRCDIR or name corpus "
+			    "directories\n", argv[0]);
+			return 2;
+		}
+		snprintf(dir, sizeof(dir), "%s/tests/fuzz/%s.in", top, name);
+		if (replay_dir(dir) < 0)
 			rc = 1;
+		snprintf(dir, sizeof(dir), "%s/tests/fuzz/%s.repro", top, name);
+		if (replay_dir(dir) < 0)
+			rc = 1;
+		if (ran == 0) {
+			fprintf(stderr, "%s: empty seed corpus\n", argv[0]);
+			rc = 1;
+		}
 	}
 	printf("%u passed, %d failed\n", ran, rc);
 	return rc;

@@ -51,7 +51,7 @@ def write(rel, text):
 
 def conf(name, store, extra=""):
     return write(name + ".conf", "bayes_store = %s\nlog_file =\n"
-                 "bayes_min_spam = 2\nbayes_min_ham = 2\ndmarc = no\n"
+                 "bayes_min_spam = 2\nbayes_min_ham = 2\ndmarc = no\nspf = no\n"
                  "rules_dir =\nrules_site_dir =\n%s" % (store, extra))
 
 

@@ -54,7 +54,7 @@ try:
     split = bayestest.unpack_corpus(work)
     cfg = os.path.join(work, "mw.conf")
     with open(cfg, "w") as f:
-        f.write("bayes_store = %s\nlog_file =\ndmarc = no\nrules_dir =\n"
+        f.write("bayes_store = %s\nlog_file =\ndmarc = no\nspf = no\nrules_dir =\n"
                 "rules_site_dir =\n" % os.path.join(work, "db"))
     mw("train", "-q", "-c", cfg, "--spam", os.path.join(work, "train", "spam"))
     mw("train", "-q", "-c", cfg, "--ham", os.path.join(work, "train", "ham"))

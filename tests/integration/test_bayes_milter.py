@@ -66,6 +66,7 @@ def host(name, store, extra=None):
         "bayes_redis_timeout": "300",
         "bayes_redis_retry": "30",
         "dmarc": "no",
+        "spf": "no",
         "rules_dir": "",
         "rules_site_dir": "",
     }

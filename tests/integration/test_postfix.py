@@ -16,10 +16,30 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dnsserver  # noqa: E402
 import mwtest  # noqa: E402
 from mwtest import header, read_log, send  # noqa: E402
 
 mwtest.skip_unless_root_with_postfix()
+dnsserver.skip_unless_nsd()
+
+# The DNS the milter sees: a real nsd serving these zones.
+ZONES = {
+    # top-level zones, so that the DMARC tree walk gets NXDOMAIN as it
+    # would from the real DNS (a server that is not authoritative refuses)
+    "com": "", "org": "", "net": "", "example": "",
+    "example.org": '''
+        @       TXT "v=spf1 ip4:192.0.2.10 -all"
+        _dmarc  TXT "v=DMARC1; p=none"
+        ''',
+    "promo.example": '''
+        @       TXT "v=spf1 ip4:192.0.2.0/24 ~all"
+        ''',
+    "example.com": '''
+        @       TXT "v=spf1 -all"
+        ''',
+}
+ns = dnsserver.NSD(ZONES).start()
 
 AUTHSERV = "mx.mailwarden.test"
 work = mwtest.Workdir()
@@ -41,6 +61,7 @@ settings = {
     "sender_list": os.path.join(work.path, "sender.list"),
     "max_scan_bytes": "64k",
     "pid_file": "",
+    "dns_servers": ns.addr,
 }
 milter = mwtest.Milter(work, settings).start()
 pf = mwtest.Postfix(work, milter.postfix_spec()).start()
@@ -84,9 +105,13 @@ def t_normal_message_gets_headers():
     r, m = deliver_one(PLAIN.format(n=1))
     ar = header(m, "Authentication-Results")
     assert ar and ar[0].startswith(AUTHSERV + ";"), ar
-    assert header(m, "X-Spam-Score") == ["0.0"], header(m, "X-Spam-Score")
+    assert "spf=pass smtp.mailfrom=alice@example.org" in ar[0], ar
+    assert "dmarc=pass" in ar[0] and "header.from=example.org" in ar[0], ar
+    score = header(m, "X-Spam-Score")
+    assert len(score) == 1 and float(score[0]) < 0, score
     st = header(m, "X-Spam-Status")
-    assert st and st[0].startswith("No, score=0.0 tag=5.0 reject=15.0"), st
+    assert st and st[0].startswith("No, score=%s tag=5.0 reject=15.0" % score[0]), st
+    assert "SPF_PASS" in st[0] and "DMARC_PASS" in st[0], st
     assert header(m, "X-Spam-Flag") == []
     assert header(m, "Subject") == ["Lunch on Thursday?"]
 
@@ -111,20 +136,21 @@ def t_over_tag_threshold_is_tagged():
     r, m = deliver_one(PLAIN.format(n=4), sender="offers@promo.example", expect="tag")
     assert header(m, "X-Spam-Flag") == ["YES"], header(m, "X-Spam-Flag")
     assert header(m, "Subject") == ["[SPAM] Lunch on Thursday?"], header(m, "Subject")
-    assert header(m, "X-Spam-Status")[0].startswith("Yes, score=7.0"), header(m, "X-Spam-Status")
+    assert header(m, "X-Spam-Status")[0].startswith("Yes, score="), header(m, "X-Spam-Status")
+    assert "LIST_SENDER_BLOCK" in header(m, "X-Spam-Status")[0]
     line = last_log_line()
     assert line["action"] == "tag" and line["queue_id"] == r.queue_id, line
 
 
 def t_forged_authres_removed():
-    forged = ("Authentication-Results: %s; spf=pass smtp.mailfrom=bank.example\n"
+    forged = ("Authentication-Results: %s; dkim=pass header.d=bank.example\n"
               "Authentication-Results: upstream.example.net; spf=none\n"
-              "Authentication-Results: (sneaky) MX.MAILWARDEN.TEST; dkim=pass\n"
+              "Authentication-Results: (sneaky) MX.MAILWARDEN.TEST; dkim=pass header.d=bank.example\n"
               "X-Spam-Flag: NO\n" % AUTHSERV) + PLAIN.format(n=5)
     r, m = deliver_one(forged)
     ar = header(m, "Authentication-Results")
     ours = [v for v in ar if v.lower().startswith(AUTHSERV)]
-    assert len(ours) == 1 and "spf=pass" not in ours[0], ar
+    assert len(ours) == 1 and "bank.example" not in ours[0], ar
     assert any(v.startswith("upstream.example.net") for v in ar), ar
     assert header(m, "X-Spam-Flag") == [], "incoming X-Spam-Flag kept"
 
@@ -325,6 +351,7 @@ try:
 finally:
     pf.stop()
     milter.stop()
+    ns.stop()
     if R.failed:
         print("---- milter stderr\n" + milter.log_text()[-5000:])
         print("---- postfix maillog\n" + pf.log_text()[-5000:])

@@ -42,9 +42,9 @@ bayes_engine(const char *extra)
 	struct buf text = BUF_INIT;
 	struct engine *e;
 
-	/* the Bayes step alone: no DMARC verdicts on test messages */
+	/* the Bayes step alone: no SPF or DMARC verdicts on test messages */
 	buf_printf(&text, "bayes_store = %s/db\nbayes_min_spam = 3\n"
-	    "bayes_min_ham = 3\ndmarc = no\n%s", tmpdir, extra);
+	    "bayes_min_ham = 3\ndmarc = no\nspf = no\n%s", tmpdir, extra);
 	e = test_engine(text.data);
 	buf_release(&text);
 	return e;
@@ -256,7 +256,7 @@ END_TEST
 
 START_TEST(test_bayes_scan_off_without_store)
 {
-	struct engine *e = test_engine("dmarc = no\n");
+	struct engine *e = test_engine("dmarc = no\nspf = no\n");
 	struct msg *m;
 	struct scan *s = scan_text(e, spams[0], &m);
 
@@ -287,7 +287,7 @@ START_TEST(test_bayes_scan_redis_down_degrades_within_timeout)
 	fd = silent_listener(&port);
 	buf_printf(&conf, "bayes_store = redis://127.0.0.1:%d/0\n"
 	    "bayes_redis_timeout = 200\nbayes_redis_retry = 30\n"
-	    "dmarc = no\n", port);
+	    "dmarc = no\nspf = no\n", port);
 	e = test_engine(conf.data);
 	t0 = mono_s();
 	s = scan_text(e, spams[0], &m);

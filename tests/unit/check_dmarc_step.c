@@ -37,6 +37,7 @@ dmarc_engine(const char *extra, struct fakedns **fp)
 	struct engine *e = test_engine(extra);
 
 	*fp = zone();
+	dns_resolver_free(e->dns);	/* the engine's own (an empty zone) */
 	e->dns = fakedns_resolver(*fp);
 	return e;
 }

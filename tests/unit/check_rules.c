@@ -472,6 +472,39 @@ START_TEST(test_rules_test_reports_where_and_what)
 }
 END_TEST
 
+START_TEST(test_rules_body_part_limit_cuts_at_white_space)
+{
+	struct rules_options opt = { .score_set = 3, .body_part_max = 2000,
+	    .rawbody_part_max = 3000 };
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct buf msg = BUF_INIT;
+	struct tmsg t;
+	static const char text[] = "body EARLY /early phrase/\n"
+	    "body LATE /late phrase/\nrawbody RAW_LATE /late phrase/\n"
+	    "rawbody RAW_MID /middle phrase/\n";
+
+	ck_assert_int_eq(rules_parse_text(text, sizeof(text) - 1, "t.cf",
+	    &opt, &rs, &rep), 0);
+	rules_report_release(&rep);
+	buf_adds(&msg, "Subject: x\r\n\r\nearly phrase\r\n");
+	while (msg.len < 2500)
+		buf_adds(&msg, "filler words\r\n");
+	buf_adds(&msg, "middle phrase\r\n");
+	while (msg.len < 6000)
+		buf_adds(&msg, "filler words\r\n");
+	buf_adds(&msg, "late phrase\r\n");
+	tmsg_init(&t, msg.data);
+	ck_assert_uint_eq(count(rs, &t, "EARLY", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "LATE", 0), 0);
+	ck_assert_uint_eq(count(rs, &t, "RAW_MID", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "RAW_LATE", 0), 0);
+	tmsg_release(&t);
+	rules_free(rs);
+	buf_release(&msg);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* meta expressions                                                    */
 /* ------------------------------------------------------------------ */
@@ -537,7 +570,8 @@ END_TEST
 static void
 catastrophic(bool jit)
 {
-	struct rules_options opt = { 10000, 3, !jit };
+	struct rules_options opt = { .match_limit = 10000, .score_set = 3,
+	    .no_jit = !jit };
 	struct rules_report rep;
 	struct ruleset *rs;
 	struct rules_result res;
@@ -603,8 +637,8 @@ START_TEST(test_rules_catastrophic_regex_becomes_symbol)
 	f = fopen(path, "w");
 	fputs("body EVIL /^(a+)+$/\n", f);
 	fclose(f);
-	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\n"
-	    "rules_match_limit = 10000\n", dir);
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\nrules_match_limit = 10000\n", dir);
 	e = test_engine(conf.data);
 	log_set_sink(LOG_SINK_CAPTURE);
 	s = test_scan_text(e, "192.0.2.1", "h", "a@b.example", "c@d.example",
@@ -716,7 +750,8 @@ static const char *const equiv_patterns[] = {
 };
 
 static const char *const equiv_texts[] = {
-	"Subject: Free Money\r\n\r\nFREE    money now, free\tmoney! million DOLLARS\r\n"
+	"Subject: Free Money\r\n\r\nFREE    money now, free\tmoney! million "
+	"DOLLARS\r\n"
 	"\r\nBuy VIAGRA or Viagara or CIALIS c1alis at the best price: $19.99\r\n"
 	"\r\nONLY 5 left. reply to unsubscribe abd\r\n",
 	"Subject: winner\r\nContent-Type: text/html\r\n\r\n<p>WINNER WINNERR "
@@ -798,7 +833,8 @@ engine_with(const struct tdir *d)
 	struct buf conf = BUF_INIT;
 	struct engine *e;
 
-	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\n", d->dir);
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\n", d->dir);
 	e = test_engine(conf.data);
 	buf_release(&conf);
 	return e;
@@ -856,7 +892,8 @@ START_TEST(test_rules_reload_with_error_keeps_old_set)
 	tdir_write(&d, "a.cf", "body OLD_RULE /old/\n");
 	snprintf(path, sizeof(path), "%s/mailwarden.conf", d.dir);
 	f = fopen(path, "w");
-	fprintf(f, "rules_dir = %s\nrules_site_dir =\n", d.dir);
+	fprintf(f, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\n", d.dir);
 	fclose(f);
 	ck_assert_int_eq(engine_load(path, &old, &why), 0);
 	engine_set_current(old);
@@ -920,6 +957,7 @@ rules_suite(void)
 	tcase_add_loop_test(tc, test_rules_match_semantics_per_type, 0,
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
+	tcase_add_test(tc, test_rules_body_part_limit_cuts_at_white_space);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("meta");

@@ -37,13 +37,17 @@ test_engine(const char *text)
 {
 	struct conf *c;
 	struct engine *e;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, full = BUF_INIT;
 
-	if (conf_parse(text, strlen(text), "test.conf", &c, &why) < 0)
+	/* hermetic by default: DNS from an empty zone, never the network */
+	buf_printf(&full, "dns_zone_files = %s\n%s", test_data("dns/empty.zone"),
+	    text);
+	if (conf_parse(full.data, full.len, "test.conf", &c, &why) < 0)
 		ck_abort_msg("config: %s", buf_cstr(&why));
 	if (engine_new(c, &e, &why) < 0)
 		ck_abort_msg("engine: %s", buf_cstr(&why));
 	buf_release(&why);
+	buf_release(&full);
 	return e;
 }
 

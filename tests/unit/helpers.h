@@ -15,7 +15,11 @@ const char *test_data(const char *rel);
 /* shared_data - path under ../shared (static buffer), NULL if absent */
 const char *shared_data(const char *rel);
 
-/* test_engine - engine from config text (fails the test on error) */
+/*
+ * test_engine - engine from config text (fails the test on error); DNS
+ * answers come from tests/data/dns/empty.zone unless the text sets
+ * dns_zone_files itself (the last setting wins)
+ */
 struct engine *test_engine(const char *conf_text);
 
 /*

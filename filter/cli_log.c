@@ -1,0 +1,540 @@
+/*
+ * cli_log.c - `mailwarden log`: summary, search, explain, report
+ *
+ * DESCRIPTION
+ *	Every subcommand streams the given verdict logs (plain or gzip,
+ *	"-" or none for stdin) through logread in time order, keeps the
+ *	records that pass the time range and filters, and feeds them to
+ *	its consumer.  Malformed lines never stop a review: they are
+ *	counted and listed (file:line: reason), on stdout in summary and
+ *	report, on stderr for search and explain, whose stdout is data.
+ * EXIT STATUS
+ *	0 done; 1 search or explain found nothing; 2 bad usage, or an
+ *	input could not be read (the review still covers the others).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "logread.h"
+#include "logreview.h"
+#include "str.h"
+
+enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
+	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_HELP };
+
+/* the filter options, shared by every subcommand */
+static const struct {
+	const char *name;
+	enum lr_fkey key;
+	const char *arg, *help;
+} filter_opts[] = {
+	{ "since", LR_F_SINCE, "T", "records at or after T" },
+	{ "until", LR_F_UNTIL, "T", "records before T" },
+	{ "action", LR_F_ACTION, "A[,A]", "accept, tag, reject, tempfail" },
+	{ "symbol", LR_F_SYMBOL, "GLOB", "a symbol that hit (DKIM_*)" },
+	{ "sender", LR_F_SENDER, "ADDR|DOM", "MAIL FROM or From: address "
+	    "or domain" },
+	{ "ip", LR_F_IP, "IP|CIDR", "client address" },
+	{ "rcpt", LR_F_RCPT, "ADDR|DOM", "a recipient address or domain" },
+	{ "queue-id", LR_F_QUEUE_ID, "ID", "MTA queue id" },
+	{ "message-id", LR_F_MESSAGE_ID, "ID", "Message-ID, <> optional" },
+	{ "score-min", LR_F_SCORE_MIN, "X", "score at least X" },
+	{ "score-max", LR_F_SCORE_MAX, "X", "score at most X" },
+};
+#define NFILTER_OPTS	(sizeof(filter_opts) / sizeof(filter_opts[0]))
+
+struct logcmd {
+	const char *name;
+	struct lr_filter filter;
+	size_t	 errors;		/* malformed lines listed */
+	size_t	 top;
+	size_t	 rejects;
+	size_t	 limit;			/* search: 0 = all */
+	bool	 json;
+	const char *html;
+	const char *title;
+	char	**files;
+	int	 nfiles;
+	uint64_t left_out;
+	double	 now;
+	const struct lr_filter *idfilter;	/* explain: the message asked */
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "usage: mailwarden log summary [options] [FILE...]\n"
+	    "       mailwarden log search [options] [--json] [--limit N] "
+	    "[FILE...]\n"
+	    "       mailwarden log explain [options] QUEUEID|MESSAGE-ID "
+	    "[FILE...]\n"
+	    "       mailwarden log report --html OUT.html [options] "
+	    "[FILE...]\n\n"
+	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
+	    "are read in\ntime order); '-' or no FILE reads standard "
+	    "input.\n\nfilters (repeat an option to accept any of its "
+	    "values):\n");
+	for (i = 0; i < NFILTER_OPTS; i++)
+		fprintf(f, "  --%s %-*s %s\n", filter_opts[i].name,
+		    (int)(18 - strlen(filter_opts[i].name)),
+		    filter_opts[i].arg, filter_opts[i].help);
+	fprintf(f,
+	    "  T is RFC 3339 (2026-11-18T06:00:00Z), a date, or an age: "
+	    "90s 30m 24h 7d 2w\n\n"
+	    "other options:\n"
+	    "  --errors N      malformed lines to list (default 10)\n"
+	    "  --top N         rows in top tables (summary 10, report 15)\n"
+	    "  --json          search: print matching lines as JSON lines\n"
+	    "  --limit N       search: stop after N matches\n"
+	    "  --html OUT      report: write the HTML page to OUT\n"
+	    "  --rejects N     report: latest rejects shown (default 50, "
+	    "max %d)\n"
+	    "  --title TEXT    report: page title\n", LR_REJECTS_MAX);
+}
+
+/* count_arg - a bounded count option */
+static int
+count_arg(const char *name, const char *v, uint64_t max, size_t *out)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 0, max, &n) < 0) {
+		fprintf(stderr, "mailwarden log: --%s: '%s' is not a number "
+		    "from 0 to %llu\n", name, v, (unsigned long long)max);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+/* parse_args - options of every subcommand; 0, or 2 for bad usage */
+static int
+parse_args(struct logcmd *c, int argc, char **argv)
+{
+	struct option opts[NFILTER_OPTS + 10];
+	struct buf why = BUF_INIT;
+	size_t i, k = 0;
+	int ch, rc = 0;
+
+	for (i = 0; i < NFILTER_OPTS; i++)
+		opts[k++] = (struct option){ filter_opts[i].name,
+		    required_argument, NULL, OPT_FILTER + (int)i };
+	opts[k++] = (struct option){ "top", required_argument, NULL, OPT_TOP };
+	opts[k++] = (struct option){ "errors", required_argument, NULL,
+	    OPT_ERRORS };
+	opts[k++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	opts[k++] = (struct option){ "limit", required_argument, NULL,
+	    OPT_LIMIT };
+	opts[k++] = (struct option){ "html", required_argument, NULL,
+	    OPT_HTML };
+	opts[k++] = (struct option){ "rejects", required_argument, NULL,
+	    OPT_REJECTS };
+	opts[k++] = (struct option){ "title", required_argument, NULL,
+	    OPT_TITLE };
+	opts[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	opts[k] = (struct option){ NULL, 0, NULL, 0 };
+
+	optind = 1;
+	while (rc == 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch >= OPT_FILTER && ch < OPT_FILTER + (int)NFILTER_OPTS) {
+			i = (size_t)(ch - OPT_FILTER);
+			buf_reset(&why);
+			if (lr_filter_add(&c->filter, filter_opts[i].key,
+			    optarg, c->now, &why) < 0) {
+				fprintf(stderr, "mailwarden log: --%s: %s\n",
+				    filter_opts[i].name, buf_cstr(&why));
+				rc = 2;
+			}
+			continue;
+		}
+		switch (ch) {
+		case OPT_TOP:
+			rc = count_arg("top", optarg, 10000, &c->top) ? 2 : 0;
+			break;
+		case OPT_ERRORS:
+			rc = count_arg("errors", optarg, LOGREAD_BAD_KEEP_MAX,
+			    &c->errors) ? 2 : 0;
+			break;
+		case OPT_JSON: c->json = true; break;
+		case OPT_LIMIT:
+			rc = count_arg("limit", optarg, UINT32_MAX,
+			    &c->limit) ? 2 : 0;
+			break;
+		case OPT_HTML: c->html = optarg; break;
+		case OPT_REJECTS:
+			rc = count_arg("rejects", optarg, LR_REJECTS_MAX,
+			    &c->rejects) ? 2 : 0;
+			break;
+		case OPT_TITLE: c->title = optarg; break;
+		case 'h':
+		case OPT_HELP: usage(stdout); rc = -1; break;
+		default: usage(stderr); rc = 2; break;
+		}
+	}
+	buf_release(&why);
+	c->files = argv + optind;
+	c->nfiles = argc - optind;
+	return rc;
+}
+
+/* prefilter - rule out lines that cannot pass the filters, unparsed */
+static bool
+prefilter(const char *line, size_t len, void *arg)
+{
+	const struct logcmd *c = arg;
+
+	return lr_filter_may_match(&c->filter, line, len) &&
+	    (c->idfilter == NULL || lr_filter_may_match(c->idfilter, line,
+	    len));
+}
+
+/* open_logs - the reader for the command's files, with its prefilter */
+static struct logread *
+open_logs(struct logcmd *c, char **files, int n)
+{
+	struct logread *r = logread_open(files, (size_t)n, c->errors);
+
+	logread_set_prefilter(r, prefilter, c);
+	return r;
+}
+
+/* left_out - records the time range and filters excluded */
+static uint64_t
+left_out(const struct logcmd *c, const struct logread *r)
+{
+	return c->left_out + logread_stats(r)->skipped;
+}
+
+/* next_record - the next record that passes the filter, or 0 at end */
+static int
+next_record(struct logcmd *c, struct logread *r, struct logrec *rec)
+{
+	const struct logline *l;
+
+	while (logread_next(r, &l)) {
+		logrec_from(rec, l);
+		if (lr_filter_match(&c->filter, rec))
+			return 1;
+		c->left_out++;
+	}
+	return 0;
+}
+
+/* input_status - report input problems to stderr; 2 if an input failed */
+static int
+input_status(const struct logread *r, bool to_stderr)
+{
+	const struct logread_stats *st = logread_stats(r);
+	struct buf b = BUF_INIT;
+
+	if (to_stderr) {
+		lr_input_report(st, &b);
+		fputs(buf_cstr(&b), stderr);
+	} else if (st->nerrors)
+		fprintf(stderr, "mailwarden log: %zu input(s) could not be "
+		    "read completely (listed with the results)\n", st->nerrors);
+	buf_release(&b);
+	return st->nerrors ? 2 : 0;
+}
+
+static int
+run_summary(struct logcmd *c)
+{
+	struct logread *r = open_logs(c, c->files, c->nfiles);
+	struct lr_summary *s = lr_summary_new(0);
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	while (next_record(c, r, &rec))
+		lr_summary_add(s, &rec);
+	lr_summary_text(s, logread_stats(r), left_out(c, r), c->top ? c->top :
+	    10, &out);
+	fputs(buf_cstr(&out), stdout);
+	rc = input_status(r, false);
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	return rc;
+}
+
+/* col - a table cell: terminal-safe, cut and padded to width characters */
+static void
+col(struct buf *o, const char *s, size_t width)
+{
+	struct buf t = BUF_INIT;
+	size_t chars = 0, i;
+
+	lr_safes(&t, s, 4 * width);
+	for (i = 0; i < t.len; i++) {
+		if (((unsigned char)t.data[i] & 0xC0) == 0x80)
+			continue;
+		if (chars == width)
+			break;
+		chars++;
+	}
+	buf_add(o, t.data, i);
+	for (; chars < width; chars++)
+		buf_addc(o, ' ');
+	buf_addc(o, ' ');
+	buf_release(&t);
+}
+
+static void
+search_row(struct buf *o, const struct logrec *rec)
+{
+	struct buf t = BUF_INIT;
+	size_t i, n;
+
+	if (rec->time_text)
+		buf_add(&t, rec->time_text, strnlen(rec->time_text, 19));
+	col(o, t.len ? t.data : "-", 19);
+	col(o, rec->queue_id, 12);
+	col(o, rec->action_text, 8);
+	buf_reset(&t);
+	if (rec->has_score)
+		buf_printf(&t, "%7.2f", rec->score);
+	col(o, t.len ? t.data : "      -", 7);
+	col(o, rec->client_ip, 15);
+	col(o, rec->mail_from ? (*rec->mail_from ? rec->mail_from : "<>") :
+	    NULL, 28);
+	n = rec->symbols ? json_object_array_length(rec->symbols) : 0;
+	for (i = 0; i < n && i < 4; i++) {
+		const char *name = lr_jstr(json_object_array_get_idx(
+		    rec->symbols, i), "name");
+
+		if (i)
+			buf_addc(o, ',');
+		lr_safes(o, name ? name : "?", 40);
+	}
+	if (n > 4)
+		buf_printf(o, ",+%zu", n - 4);
+	buf_addc(o, '\n');
+	buf_release(&t);
+}
+
+static int
+run_search(struct logcmd *c)
+{
+	struct logread *r = open_logs(c, c->files, c->nfiles);
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	size_t matched = 0;
+	int rc;
+
+	if (!c->json)
+		fprintf(stdout, "%-19s %-12s %-8s %7s %-15s %-28s %s\n", "TIME",
+		    "QUEUE-ID", "ACTION", "SCORE", "CLIENT", "SENDER",
+		    "SYMBOLS");
+	while ((c->limit == 0 || matched < c->limit) &&
+	    next_record(c, r, &rec)) {
+		matched++;
+		buf_reset(&out);
+		if (c->json) {
+			buf_add(&out, rec.text, rec.len);
+			buf_addc(&out, '\n');
+		} else
+			search_row(&out, &rec);
+		fwrite(out.data, 1, out.len, stdout);
+	}
+	rc = input_status(r, true);
+	buf_release(&out);
+	logread_free(&r);
+	if (fflush(stdout) != 0)
+		return 2;
+	return rc ? rc : matched ? 0 : 1;
+}
+
+static int
+run_explain(struct logcmd *c)
+{
+	struct lr_filter byqid, bymsgid;
+	struct logread *r;
+	struct logrec rec;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t matched = 0;
+	const char *want;
+	int rc;
+
+	if (c->nfiles < 1) {
+		fprintf(stderr, "mailwarden log explain: which message? Give "
+		    "a queue id or a Message-ID\n");
+		return 2;
+	}
+	want = c->files[0];
+	lr_filter_init(&byqid);
+	lr_filter_init(&bymsgid);
+	(void)lr_filter_add(&byqid, LR_F_QUEUE_ID, want, c->now, &why);
+	(void)lr_filter_add(&bymsgid, LR_F_MESSAGE_ID, want, c->now, &why);
+	c->idfilter = &bymsgid;
+	r = open_logs(c, c->files + 1, c->nfiles - 1);
+	while (next_record(c, r, &rec)) {
+		if (!lr_filter_match(&byqid, &rec) &&
+		    !lr_filter_match(&bymsgid, &rec))
+			continue;
+		buf_reset(&out);
+		if (matched++)
+			buf_adds(&out, "\n--------------------------------------"
+			    "----------------------------------------\n\n");
+		lr_explain(&rec, &out);
+		fwrite(out.data, 1, out.len, stdout);
+	}
+	rc = input_status(r, true);
+	if (matched == 0) {
+		buf_reset(&out);
+		lr_safes(&out, want, 200);
+		fprintf(stderr, "mailwarden log explain: no record with queue "
+		    "id or Message-ID '%s'\n", buf_cstr(&out));
+	}
+	lr_filter_release(&byqid);
+	lr_filter_release(&bymsgid);
+	buf_release(&out);
+	buf_release(&why);
+	logread_free(&r);
+	return rc ? rc : matched ? 0 : 1;
+}
+
+/* write_file - replace path with data atomically (temp file + rename) */
+static int
+write_file(const char *path, const struct buf *data)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp), rc = -1;
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "mailwarden log report: %s: %s\n", tmp,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	if (fwrite(data->data, 1, data->len, f) == data->len &&
+	    fchmod(fd, 0644) == 0 && fclose(f) == 0) {
+		if (rename(tmp, path) == 0)
+			rc = 0;
+	} else
+		(void)fclose(f);
+	if (rc < 0) {
+		fprintf(stderr, "mailwarden log report: %s: %s\n", path,
+		    strerror(errno));
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+static char *
+inputs_line(const struct logcmd *c)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	for (i = 0; i < c->nfiles && b.len < 400; i++) {
+		if (i)
+			buf_addc(&b, ' ');
+		buf_adds(&b, c->files[i]);
+	}
+	if (i < c->nfiles)
+		buf_printf(&b, " and %d more", c->nfiles - i);
+	if (c->nfiles == 0)
+		buf_adds(&b, "standard input");
+	return buf_steal(&b);
+}
+
+static int
+run_report(struct logcmd *c)
+{
+	struct lr_html_opts ho;
+	struct logread *r;
+	struct lr_summary *s;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	char *inputs;
+	int rc;
+
+	if (c->html == NULL) {
+		fprintf(stderr, "mailwarden log report: --html OUT.html is "
+		    "required\n");
+		return 2;
+	}
+	r = open_logs(c, c->files, c->nfiles);
+	s = lr_summary_new(c->rejects ? c->rejects : 50);
+	while (next_record(c, r, &rec))
+		lr_summary_add(s, &rec);
+	inputs = inputs_line(c);
+	memset(&ho, 0, sizeof(ho));
+	ho.title = c->title;
+	ho.top = c->top ? c->top : 15;
+	ho.generated = c->now;
+	ho.left_out = left_out(c, r);
+	ho.inputs = inputs;
+	lr_html_report(s, logread_stats(r), &ho, &out);
+	rc = write_file(c->html, &out) < 0 ? 2 : input_status(r, false);
+	if (logread_stats(r)->malformed)
+		fprintf(stderr, "mailwarden log report: %llu malformed line(s), "
+		    "listed in the report\n",
+		    (unsigned long long)logread_stats(r)->malformed);
+	free(inputs);
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct logcmd *);
+} commands[] = {
+	{ "summary", run_summary },
+	{ "search", run_search },
+	{ "explain", run_explain },
+	{ "report", run_report },
+};
+
+int
+cli_log(int argc, char **argv)
+{
+	struct logcmd c;
+	size_t i;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "mailwarden log: unknown command '%s' "
+		    "(summary, search, explain, report)\n", argv[1]);
+		return 2;
+	}
+	memset(&c, 0, sizeof(c));
+	c.name = commands[i].name;
+	c.errors = 10;
+	c.now = (double)time(NULL);
+	lr_filter_init(&c.filter);
+	rc = parse_args(&c, argc - 1, argv + 1);
+	if (rc == 0)
+		rc = commands[i].run(&c);
+	lr_filter_release(&c.filter);
+	return rc < 0 ? 0 : rc;
+}
