@@ -632,7 +632,7 @@ apply(uint32_t v, int32_t d)
 	return r < 0 ? 0 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
-/* classify_msg - digest check of one message: its class deltas */
+/* check_digest - digest check of one message: its class deltas */
 static int
 check_digest(MDB_txn *txn, struct lenv *e, struct bayes_learn_msg *m,
     uint32_t now, int *dspam, int *dham)

@@ -318,7 +318,7 @@ elem(const redisReply *r, size_t i)
 	return r->element[i];
 }
 
-/* key - PREFIX kind bytes */
+/* make_key - PREFIX, kind, bytes: the Redis key; its length (0: too long) */
 static size_t
 make_key(const struct redis_store *s, char kind, const void *b, size_t n,
     char *out, size_t cap)

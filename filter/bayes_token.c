@@ -912,7 +912,7 @@ part_tokens(struct bayes_toks *t, const struct mime_part *p, size_t idx)
 	}
 }
 
-/* anchor_mismatch - link text naming a host that is not the target's */
+/* anchor_tokens - link text naming a host that is not the target's */
 static void
 anchor_tokens(struct bayes_toks *t, const struct mime_uri *u)
 {
