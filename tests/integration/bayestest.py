@@ -5,8 +5,11 @@ directory and no persistence, started and stopped by the test; the
 corpus archives unpacked into a temporary directory at run time.
 """
 
+import atexit
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -18,6 +21,14 @@ REDIS_SERVER = shutil.which("redis-server",
                             path=os.environ.get("PATH", "") + ":/usr/bin:/usr/sbin")
 SHARED = os.environ.get("SHARED_DIR") or os.path.join(mwtest.SRCDIR, "..", "shared")
 CORPUS = os.path.join(SHARED, "corpus")
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the test process dies (PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def ping(port, timeout=0.3):
@@ -38,6 +49,7 @@ class Redis:
             raise RuntimeError("redis-server is not installed")
         self.dir = tempfile.mkdtemp(prefix="mw-redis-")
         self.proc = None
+        atexit.register(self.stop)     # whatever happens to the test
         for _ in range(10):
             self.port = mwtest.free_port()
             if self._spawn():
@@ -49,7 +61,8 @@ class Redis:
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", self.dir, "--save", "", "--appendonly", "no",
              "--daemonize", "no", "--logfile", os.path.join(self.dir, "log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

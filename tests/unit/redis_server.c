@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -21,6 +23,60 @@
 #include <unistd.h>
 
 #include "redis_server.h"
+
+/*
+ * Servers started by this process: killed at exit, so that a test
+ * that fails (Check's forked test exits through exit()) leaves none
+ * running.
+ */
+#define MAX_OWNED	8
+
+static struct {
+	pid_t	 owner;
+	pid_t	 server;
+} owned[MAX_OWNED];
+static bool atexit_set;
+
+static void
+kill_owned(void)
+{
+	size_t i;
+	int status;
+
+	for (i = 0; i < MAX_OWNED; i++)
+		if (owned[i].server > 0 && owned[i].owner == getpid()) {
+			kill(owned[i].server, SIGKILL);
+			(void)waitpid(owned[i].server, &status, 0);
+			owned[i].server = 0;
+		}
+}
+
+static void
+own(pid_t server)
+{
+	size_t i;
+
+	if (!atexit_set) {
+		atexit(kill_owned);
+		atexit_set = true;
+	}
+	for (i = 0; i < MAX_OWNED; i++)
+		if (owned[i].server <= 0 || owned[i].owner != getpid()) {
+			owned[i].owner = getpid();
+			owned[i].server = server;
+			return;
+		}
+}
+
+static void
+disown(pid_t server)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_OWNED; i++)
+		if (owned[i].server == server && owned[i].owner == getpid())
+			owned[i].server = 0;
+}
 
 const char *
 redis_server_path(void)
@@ -69,6 +125,8 @@ spawn(struct redis_server *s)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
+		/* ask to die with the test process (where the kernel does) */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 			dup2(fd, 0);
 			dup2(fd, 1);
@@ -81,6 +139,7 @@ spawn(struct redis_server *s)
 		_exit(127);
 	}
 	s->pid = pid;
+	own(pid);
 	for (i = 0; i < 100; i++) {		/* up to 10 s */
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			s->pid = 0;
@@ -127,6 +186,7 @@ redis_server_kill(struct redis_server *s)
 
 	if (s->pid <= 0)
 		return;
+	disown(s->pid);
 	kill(s->pid, SIGKILL);
 	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;

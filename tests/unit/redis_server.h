@@ -7,7 +7,10 @@
  *	daemonizing, and waits until it answers PING.  The test that
  *	starts it stops it (redis_server_stop), which also removes the
  *	directory.  Returns -1 when redis-server is not installed: the
- *	caller skips.
+ *	caller skips.  Servers still running when the process that started
+ *	them exits are killed (atexit), so a failing test leaves none
+ *	behind; they also ask for SIGKILL when that process dies
+ *	(PR_SET_PDEATHSIG).
  */
 #ifndef MW_TEST_REDIS_SERVER_H
 #define MW_TEST_REDIS_SERVER_H
