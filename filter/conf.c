@@ -84,7 +84,7 @@ static const struct conf_key conf_keys[] = {
 	{ "milter_timeout", CT_UINT, OFF(milter_timeout), "300", 1, 86400, NULL,
 	  "seconds libmilter waits for the MTA before dropping a connection" },
 	{ "shutdown_timeout", CT_UINT, OFF(shutdown_timeout), "30", 0, 3600,
-	  NULL, "seconds to let connections in flight finish on SIGTERM" },
+	  NULL, "seconds SIGTERM lets messages in flight finish" },
 	{ "log_level", CT_STR, OFF(log_level), "info", NOLIM, check_level,
 	  "diagnostic log level: debug, info, warning, error" },
 	{ "syslog_facility", CT_STR, OFF(syslog_facility), "mail", NOLIM,
