@@ -231,6 +231,13 @@ class Skip(Exception):
 
 
 def t_log_disk_full():
+    try:
+        log_disk_full()
+    except Skip as e:
+        print("  skipped: %s (the /dev/full test still runs)" % e)
+
+
+def log_disk_full():
     fs = os.path.join(work.path, "logfs")
     with tmpfs(fs, "64k"):
         os.chown(fs, pw_postfix.pw_uid, pw_postfix.pw_gid)
