@@ -34,7 +34,8 @@ cli_load_engine(const char *path)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: mailwarden config [-c FILE] [-n] [--reference[=man]]\n"
+	fprintf(f, "usage: mailwarden config [-c FILE] [-n] "
+	    "[--reference[=man]]\n"
 	    "  -c FILE      configuration file (default %s)\n"
 	    "  -n           only validate; exit non-zero on errors\n"
 	    "  --reference  print every key with its default and meaning\n"

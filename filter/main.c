@@ -98,11 +98,11 @@ usage(FILE *f)
 	    "  config   print the effective configuration, or check it (-n)\n"
 	    "  dkim     verify or sign message files, generate DKIM keys\n"
 	    "  train    teach the Bayes classifier spam or ham\n"
-	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n\n"
+	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
-	    "  dmarc    DMARC aggregate reports (report), reading a record (record)\n"
+	    "  dmarc    DMARC reports (report), read a record (record)\n"
 	    "  log      review verdict logs: summary, search, explain, report\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
