@@ -24,7 +24,9 @@
  *	After any connection or protocol failure the store is considered
  *	down for bayes_redis_retry seconds: calls fail at once with
  *	BAYES_ETEMP instead of each waiting for the timeout, so an outage
- *	costs a thread at most one timeout.
+ *	costs a thread at most one timeout.  The idle connections are
+ *	dropped then, and an idle connection the server has closed (a
+ *	restart) is never handed out: a Redis that is back is used at once.
  *
  * SECURITY
  *	Replies are untrusted: types are checked and numbers parsed with
@@ -37,6 +39,7 @@
 #include <hiredis/hiredis.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +173,43 @@ bad:
 /* ---------------------------------------------------------------- */
 /* connections */
 
+/*
+ * mark_down - Redis failed: no new attempt for retry_s seconds, and the
+ * idle connections go too (they lead to the same failed server; kept,
+ * each would fail on its turn, one retry window after the other, long
+ * after Redis is back).
+ */
 static void
 mark_down(struct redis_store *s, const char *fmt, const char *detail)
 {
+	redisContext *old[POOL_MAX];
+	size_t i, n;
+
 	pthread_mutex_lock(&s->lock);
 	s->down_until = mono_now() + s->retry_s;
 	snprintf(s->down_why, sizeof(s->down_why), fmt, detail);
+	n = s->nidle;
+	memcpy(old, s->idle, n * sizeof(old[0]));
+	s->nidle = 0;
 	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < n; i++)
+		redisFree(old[i]);
+}
+
+/*
+ * conn_alive - an idle connection has nothing to read: if its socket is
+ * readable or hung up, the server closed it (restart, idle timeout) or
+ * broke the protocol, and it must not be used.
+ */
+static bool
+conn_alive(redisContext *c)
+{
+	struct pollfd p;
+
+	p.fd = c->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 0;
 }
 
 static int
@@ -222,7 +255,8 @@ fail:
 static redisContext *
 conn_get(struct redis_store *s, struct buf *why)
 {
-	redisContext *c = NULL;
+	redisContext *c = NULL, *stale[POOL_MAX];
+	size_t nstale = 0;
 	double now = mono_now();
 
 	pthread_mutex_lock(&s->lock);
@@ -232,9 +266,16 @@ conn_get(struct redis_store *s, struct buf *why)
 		pthread_mutex_unlock(&s->lock);
 		return NULL;
 	}
-	if (s->nidle)
+	while (s->nidle && c == NULL) {
 		c = s->idle[--s->nidle];
+		if (!conn_alive(c)) {
+			stale[nstale++] = c;
+			c = NULL;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
+	while (nstale > 0)
+		redisFree(stale[--nstale]);
 	if (c)
 		return c;
 	if ((c = connect_new(s, why)) == NULL)

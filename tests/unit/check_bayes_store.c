@@ -727,6 +727,32 @@ START_TEST(test_bayes_redis_recovers_after_restart)
 END_TEST
 
 /*
+ * Redis restarted while our connection sat idle in the pool: the next
+ * lookup must not use the connection the old server closed (and then
+ * call a working Redis down for bayes_redis_retry seconds).
+ */
+START_TEST(test_bayes_redis_restart_while_idle_is_used_at_once)
+{
+	struct redis_server own;
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+
+	ck_assert_int_eq(redis_server_start(&own), 0);
+	s = open_redis_port(own.port, 300, 30);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	redis_server_kill(&own);
+	ck_assert_int_eq(redis_server_restart(&own), 0);
+	ck_assert_msg(bayes_store_lookup(s, toks_a, 3, c, &t, &why) ==
+	    BAYES_OK, "lookup after a restart: %s", buf_cstr(&why));
+	bayes_store_close(&s);
+	redis_server_stop(&own);
+	buf_release(&why);
+}
+END_TEST
+
+/*
  * Hosts share learning: what one learns the other sees, and several
  * processes learning the same messages at once count each once.
  */
@@ -836,6 +862,8 @@ store_suite(void)
 		tcase_add_checked_fixture(tc, setup, teardown);
 		tcase_set_timeout(tc, 60);
 		tcase_add_test(tc, test_bayes_redis_recovers_after_restart);
+		tcase_add_test(tc,
+		    test_bayes_redis_restart_while_idle_is_used_at_once);
 		tcase_add_test(tc, test_bayes_redis_hosts_share_learning);
 		tcase_add_test(tc, test_bayes_redis_prefix_separates_stores);
 	}
