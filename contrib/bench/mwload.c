@@ -592,17 +592,29 @@ replycode_class(const struct conn *c, int r)
 /*
  * step - send a command and, unless the milter waived the reply, read it.
  * Returns the reply command, 'c' when no reply was expected, -1 on error.
+ * Like Postfix, commands that get no reply stay in the output buffer
+ * until a command that does, or until it holds OUT_FLUSH bytes.
  */
+#define OUT_FLUSH	4096	/* Postfix's VSTREAM buffer */
+
 static int
 step(struct conn *c, char cmd, const void *data, size_t len,
     unsigned long nr_flag)
 {
 	int r;
 
+	if (nr_flag && (c->prot & nr_flag)) {
+		queue_cmd(c, cmd, data, len);
+		if (c->out.len >= OUT_FLUSH) {
+			r = write_all(c->fd, c->out.data, c->out.len);
+			buf_reset(&c->out);
+			if (r < 0)
+				return -1;
+		}
+		return SMFIR_CONTINUE;
+	}
 	if (send_cmd(c, cmd, data, len) < 0)
 		return -1;
-	if (nr_flag && (c->prot & nr_flag))
-		return SMFIR_CONTINUE;
 	do
 		r = read_reply(c);
 	while (r == SMFIR_PROGRESS);
