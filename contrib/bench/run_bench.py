@@ -261,6 +261,7 @@ class Proc:
 class Filter:
     name = "?"
     subset = None           # message count limit, or None
+    fast = False            # several passes over the set per level
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -289,6 +290,8 @@ class Filter:
 
 
 class Mailwarden(Filter):
+    fast = True
+
     def __init__(self, ctx, full):
         self.name = "mailwarden" if full else "mailwarden-auth"
         self.full = full
@@ -344,8 +347,28 @@ class Mailwarden(Filter):
         return d
 
 
+class NullMilter(Filter):
+    """contrib/bench/nullmilter: libmilter and the protocol, no checks."""
+    name = "null-milter"
+    fast = True
+
+    def start(self):
+        self.sock = os.path.join(self.dir, "null.sock")
+        p = Proc([self.ctx.nullmilter, "-p", "unix:" + self.sock],
+                 os.path.join(self.dir, "nullmilter.log"))
+        self.procs.append(p)
+        wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 30,
+                 "nullmilter socket")
+        os.chmod(self.sock, 0o666)
+
+    def describe(self):
+        return ("contrib/bench/nullmilter: a libmilter milter that copies "
+                "the message, adds one header and accepts (the floor)")
+
+
 class OpendkimOpendmarc(Filter):
     name = "opendkim+opendmarc"
+    fast = True
 
     def start(self):
         d = self.dir
@@ -821,10 +844,15 @@ def main():
     ap.add_argument("--corpus", default=os.environ.get(
         "MW_CORPUS", os.path.join(TOP, "..", "shared", "corpus")))
     ap.add_argument("--filters",
-                    default="mailwarden-auth,mailwarden,opendkim+opendmarc,rspamd,spamassassin")
+                    default="null-milter,mailwarden-auth,mailwarden,"
+                    "opendkim+opendmarc,rspamd,spamassassin")
     ap.add_argument("--levels", default="1,4,16")
     ap.add_argument("--count", type=int, default=0,
                     help="messages per level (default: the whole set)")
+    ap.add_argument("--passes", type=int, default=3,
+                    help="passes over the set per level for the fast "
+                    "filters (mailwarden, OpenDKIM+OpenDMARC), so that a "
+                    "level lasts long enough to measure")
     ap.add_argument("--sa-count", type=int, default=200,
                     help="messages per level for SpamAssassin")
     ap.add_argument("--warmup", type=int, default=50)
@@ -832,11 +860,14 @@ def main():
     ap.add_argument("--retrain", action="store_true")
     ap.add_argument("--mailwarden", default=os.path.join(TOP, "mailwarden"))
     ap.add_argument("--mwload", default=os.path.join(TOP, "contrib", "bench", "mwload"))
+    ap.add_argument("--nullmilter",
+                    default=os.path.join(TOP, "contrib", "bench", "nullmilter"))
     ap.add_argument("--json", help="write all results to this file")
     ap.add_argument("--markdown", help="write the tables to this file")
     ap.add_argument("--profile", metavar="DIR",
                     help="after measuring, profile the mailwarden filters "
                     "with perf into DIR")
+    ap.add_argument("--profile-concurrency", type=int, default=16)
     ap.add_argument("--show", type=int, default=0, metavar="N",
                     help="print the headers each filter adds to N messages")
     ap.add_argument("--keep", action="store_true",
@@ -852,7 +883,8 @@ def main():
     os.chmod(ctx.workdir, 0o755)
     ctx.mailwarden = os.path.abspath(args.mailwarden)
     ctx.mwload = os.path.abspath(args.mwload)
-    for p in (ctx.mailwarden, ctx.mwload):
+    ctx.nullmilter = os.path.abspath(args.nullmilter)
+    for p in (ctx.mailwarden, ctx.mwload, ctx.nullmilter):
         if not os.access(p, os.X_OK):
             sys.exit("run_bench: %s not built (make)" % p)
     ctx.pkgver = pkgver
@@ -928,6 +960,8 @@ def main():
                 f = Mailwarden(ctx, True)
                 if "bayes_store" in ctx.mw_keys:
                     train_mailwarden(ctx, *train_set())
+            elif name == "null-milter":
+                f = NullMilter(ctx)
             elif name == "opendkim+opendmarc":
                 f = OpendkimOpendmarc(ctx)
             elif name == "rspamd":
@@ -942,7 +976,7 @@ def main():
                 if hasattr(f, "train"):
                     f.train(*train_set())
                 settle(f)
-                n = min(count, f.subset or count)
+                n = f.subset or count * (args.passes if f.fast else 1)
                 if args.show:
                     argv = [ctx.mwload, "-v", "-n", str(args.show), "-i",
                             ctx.ips_file]
@@ -955,7 +989,9 @@ def main():
                 log("%s: warm-up %d messages, %d errors" % (name, w["messages"], w["errors"]))
                 settle(f)
                 meta["filters"][name] = f.describe() + (
-                    " (subset: %d messages per level)" % n if n < count else "")
+                    " (subset: %d messages per level)" % n if n < count else
+                    " (%d passes over the set per level)" % (n // count)
+                    if n > count else "")
                 for c in levels:
                     r = run_level(ctx, f, c, n)
                     results.append(r)
@@ -977,9 +1013,10 @@ def main():
                     for w in check_sane(r, expect or []):
                         warnings.append("%s c=%d: %s" % (name, c, w))
                         log("WARNING %s c=%d: %s" % (name, c, w))
-                if args.profile and name.startswith("mailwarden"):
+                if args.profile and (name.startswith("mailwarden") or
+                                     name == "null-milter"):
                     log("%s: profile in %s" % (name, profile(
-                        ctx, f, args.profile, 4, n)))
+                        ctx, f, args.profile, args.profile_concurrency, n)))
             finally:
                 f.stop()
     finally:
