@@ -71,6 +71,9 @@ def main():
         "authserv_id": "mx.mailwarden.test",
         "socket_mode": "0666",
         "dns_servers": ns.addr,
+        # the shipped rules, from the source tree (make install puts
+        # them in the default rules_dir)
+        "rules_dir": os.path.join(top, "rules"),
     }
     for kind in ("client", "sender", "helo"):
         settings[kind + "_list"] = os.path.join(top, "contrib", "lists",

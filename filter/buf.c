@@ -118,6 +118,7 @@ buf_reserve(struct buf *b, size_t n)
 	while (b->cap < want)
 		b->cap = b->cap > SIZE_MAX / 2 ? want : b->cap * 2;
 	b->data = xrealloc(b->data, b->cap);
+	b->data[b->len] = '\0';	/* stays a C string after a reserve */
 }
 
 void

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "files.h"
 #include "log.h"
 #include "punycode.h"
@@ -106,6 +107,41 @@ static const struct conf_key conf_keys[] = {
 	  "header fields kept for analysis" },
 	{ "max_rcpts", CT_UINT, OFF(max_rcpts), "1000", 1, 1000000, NULL,
 	  "recipients kept for analysis and the verdict log" },
+	{ "mime_max_depth", CT_UINT, OFF(mime_max_depth), "20", 1, 1000, NULL,
+	  "MIME nesting depth parsed; deeper parts are kept opaque" },
+	{ "mime_max_parts", CT_UINT, OFF(mime_max_parts), "1000", 1, 1000000,
+	  NULL, "MIME parts parsed per message; later parts are skipped" },
+	{ "mime_max_text", CT_SIZE, OFF(mime_max_text), "4M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "decoded text kept per message for rules and Bayes" },
+	{ "mime_max_uris", CT_UINT, OFF(mime_max_uris), "1000", 1, 1000000,
+	  NULL, "distinct URIs kept per message" },
+	{ "rules_dir", CT_STR, OFF(rules_dir), MW_RULES_DIR, NOLIM, NULL,
+	  "shipped rule files (*.cf), read first (empty: none)" },
+	{ "rules_site_dir", CT_STR, OFF(rules_site_dir),
+	  SYSCONFDIR "/mailwarden/rules.d", NOLIM, NULL,
+	  "site rule files (*.cf), read after rules_dir: same name replaces" },
+	{ "rules_match_limit", CT_UINT, OFF(rules_match_limit), "100000",
+	  1000, 100000000, NULL,
+	  "PCRE2 match limit per regex call; a regex over it is skipped" },
+	{ "rules_body_part_max", CT_SIZE, OFF(rules_body_part_max), "50000",
+	  1024, 1024.0 * 1024 * 1024, NULL,
+	  "text of each MIME part that body rules scan (SpamAssassin "
+	  "body_part_scan_size)" },
+	{ "rules_rawbody_part_max", CT_SIZE, OFF(rules_rawbody_part_max),
+	  "500000", 1024, 1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of each part that rawbody rules scan" },
+	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
+	  "which column of four-score 'score' lines applies (0-3)" },
+	{ "dnsbl", CT_LIST, OFF(dnsbl), "", NOLIM, dnsbl_check_entry,
+	  "client address blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
+	{ "uribl", CT_LIST, OFF(uribl), "", NOLIM, dnsbl_check_entry,
+	  "URI domain blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
+	{ "dnsbl_refused", CT_LIST, OFF(dnsbl_refused),
+	  "127.0.0.1 127.255.255.0/24", NOLIM, check_cidr,
+	  "blocklist answers that mean an error (refused query), not a listing" },
+	{ "uribl_max_lookups", CT_UINT, OFF(uribl_max_lookups), "20", 0, 1000,
+	  NULL, "URI domains looked up per message" },
 	{ "client_list", CT_STR, OFF(client_list), "", NOLIM, NULL,
 	  "access list of client IP addresses and CIDR blocks" },
 	{ "sender_list", CT_STR, OFF(sender_list), "", NOLIM, NULL,

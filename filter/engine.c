@@ -3,14 +3,19 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "engine.h"
+#include "log.h"
 #include "psl.h"
+#include "rules.h"
 #include "str.h"
 #include "strmap.h"
 
@@ -25,10 +30,85 @@ engine_destroy(struct engine *e)
 	for (i = 0; i < LIST_NKINDS; i++)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
+	rules_free(e->rules);
+	dnsbl_free(e->dnsbl);
 	dns_resolver_free(e->dns);
 	psl_free(e->psl);
 	conf_free(e->conf);
 	free(e);
+}
+
+/* put_score - a rule file's score for a built-in symbol; the main
+ * configuration's symbol_scores, already in the map, take precedence */
+static void
+put_score(const char *name, double score, void *arg)
+{
+	struct engine *e = arg;
+	double *d;
+
+	if (strmap_get(e->scores, name) != NULL)
+		return;
+	d = xmalloc(sizeof(*d));
+	*d = score;
+	strmap_put(e->scores, name, d);
+}
+
+/*
+ * engine_load_rules - rules_dir then rules_site_dir.  A directory left
+ * at its default may be missing (nothing installed yet); one the
+ * configuration names must exist.  Any error in a file fails the load
+ * (the caller keeps its old engine) with the first one as reason.
+ */
+static int
+engine_load_rules(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	const char *paths[2];
+	const char *dirs[2] = { c->rules_dir, c->rules_site_dir };
+	const char *defs[2] = { MW_RULES_DIR, SYSCONFDIR "/mailwarden/rules.d" };
+	const char *keys[2] = { "rules_dir", "rules_site_dir" };
+	struct rules_options opt;
+	struct rules_report rep;
+	const struct rules_diag *d;
+	size_t n = 0, i;
+	int rc = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		if (access(dirs[i], F_OK) < 0 && strcmp(dirs[i], defs[i]) == 0)
+			continue;
+		if (access(dirs[i], R_OK) < 0) {
+			buf_printf(why, "%s: %s: %s", keys[i], dirs[i],
+			    strerror(errno));
+			return -1;
+		}
+		paths[n++] = dirs[i];
+	}
+	if (n == 0)
+		return 0;
+	memset(&opt, 0, sizeof(opt));
+	opt.match_limit = (unsigned long)c->rules_match_limit;
+	opt.body_part_max = (size_t)c->rules_body_part_max;
+	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
+	opt.score_set = (unsigned)c->rules_score_set;
+	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
+		d = rules_report_first_error(&rep);
+		buf_adds(why, "rules: ");
+		rules_diag_format(d, why);
+		if (rep.nerrors > 1)
+			buf_printf(why, " (and %zu more errors; see "
+			    "'mailwarden rules check')", rep.nerrors - 1);
+		rc = -1;
+	} else {
+		rules_score_overrides(e->rules, put_score, e);
+		if (rep.nwarnings || rep.nunsupported)
+			log_warn("rules: %zu warning(s), %zu unsupported "
+			    "construct(s) skipped; see 'mailwarden rules "
+			    "check'", rep.nwarnings, rep.nunsupported);
+	}
+	rules_report_release(&rep);
+	return rc;
 }
 
 /* engine_dns - the resolver: zone files when configured, else ldns */
@@ -103,6 +183,16 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
 	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 		goto fail;
+	if (engine_load_rules(e, why) < 0)
+		goto fail;
+	if (c->dnsbl.n || c->uribl.n) {
+		if (dnsbl_new(c, &e->dnsbl, why) < 0)
+			goto fail;
+		/* URI lists take registered domains: they need the PSL */
+		if (e->dnsbl->any_uri && e->psl == NULL &&
+		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
+			goto fail;
+	}
 	*out = e;
 	return 0;
 fail:

@@ -92,6 +92,7 @@ usage(FILE *f)
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
+	    "  rules    check, list and test rule files; rule hit statistics\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC aggregate reports (report), checks (check)\n"
@@ -456,6 +457,8 @@ main(int argc, char **argv)
 		return cli_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
 		return cli_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rules") == 0)
+		return cli_rules(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(argv[1], "spf") == 0)

@@ -234,3 +234,26 @@ msgparse_end(struct msgparse *p)
 	}
 	flush_stage(p);
 }
+
+static void
+text_eoh(void *arg)
+{
+	(void)arg;
+}
+
+static void
+text_body(void *arg, const void *p, size_t n)
+{
+	msg_add_body(arg, p, n);
+}
+
+void
+msgparse_text(struct msg *m, const void *text, size_t len)
+{
+	struct msgparse_cb cb = { text_eoh, text_body, m };
+	struct msgparse *p = msgparse_new(m, &cb);
+
+	msgparse_push(p, text, len);
+	msgparse_end(p);
+	msgparse_free(p);
+}

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "mime.h"
 #include "msg.h"
 #include "scan.h"
 #include "scan_steps.h"
@@ -41,6 +42,9 @@ static const struct scan_step steps[] = {
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
 	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
 	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
+	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
+	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
+	{ "dnsbl", STEP_SCORED, step_dnsbl_begin, NULL, step_dnsbl_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))
@@ -155,6 +159,7 @@ scan_free(struct scan **sp)
 		if (steps[i].free && s->state[i])
 			steps[i].free(s->state[i]);
 	verdict_release(&s->verdict);
+	mime_free(&s->mime);
 	dns_budget_release(&s->dns_budget);
 	engine_unref(s->eng);
 	free(s);
@@ -175,6 +180,18 @@ scan_symbol(struct scan *s, const char *name, double def, const char *fmt, ...)
 	verdict_add(&s->verdict, name, engine_score(s->eng, name, def),
 	    fmt ? "%s" : NULL, buf_cstr(&d));
 	buf_release(&d);
+}
+
+const struct mime_msg *
+scan_mime(struct scan *s)
+{
+	struct mime_limits lim;
+
+	if (s->mime == NULL) {
+		mime_limits_from_conf(&lim, s->eng->conf);
+		s->mime = mime_parse(s->msg, &lim);
+	}
+	return s->mime;
 }
 
 void

@@ -59,6 +59,26 @@ struct conf {
 	uint64_t max_headers;
 	uint64_t max_rcpts;
 
+	/* content: MIME caps */
+	uint64_t mime_max_depth;
+	uint64_t mime_max_parts;
+	uint64_t mime_max_text;
+	uint64_t mime_max_uris;
+
+	/* content: rules */
+	char	*rules_dir;
+	char	*rules_site_dir;
+	uint64_t rules_match_limit;
+	uint64_t rules_body_part_max;
+	uint64_t rules_rawbody_part_max;
+	uint64_t rules_score_set;
+
+	/* DNS blocklists */
+	struct strlist dnsbl;
+	struct strlist uribl;
+	struct strlist dnsbl_refused;
+	uint64_t uribl_max_lookups;
+
 	/* local lists */
 	char	*client_list;
 	char	*sender_list;

@@ -20,6 +20,8 @@
 
 struct buf;
 struct dns_resolver;
+struct dnsbl;
+struct ruleset;
 struct psl;
 struct strmap;
 
@@ -29,6 +31,8 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
+	struct ruleset *rules;		/* compiled rule files (may be NULL) */
+	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 

@@ -38,4 +38,11 @@ void	msgparse_push(struct msgparse *, const void *, size_t);
 void	msgparse_end(struct msgparse *);
 void	msgparse_free(struct msgparse *);
 
+/*
+ * msgparse_text - a whole message held in memory into m: header fields,
+ * and the body stored with msg_add_body() (up to the msg's cap), for
+ * tools that need the message but no scan.
+ */
+void	msgparse_text(struct msg *, const void *, size_t);
+
 #endif

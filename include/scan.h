@@ -28,6 +28,7 @@
 #include "verdict.h"
 
 struct engine;
+struct mime_msg;
 struct msg;
 struct spf_results;
 
@@ -46,6 +47,7 @@ struct scan {
 	const struct spf_results *spf;	/* SPF outcome for DMARC (spf.h);
 					   NULL until step_spf has run */
 	void		*state[SCAN_MAX_STEPS];
+	struct mime_msg	*mime;		/* see scan_mime() */
 };
 
 struct scan *scan_begin(struct engine *, struct msg *);
@@ -57,6 +59,13 @@ void	 scan_free(struct scan **);
 /* scan_symbol - add a symbol, its score looked up in the engine first */
 void	 scan_symbol(struct scan *, const char *name, double def_score,
 	    const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * scan_mime - the decoded MIME view of the message (mime.h), built on
+ * first use from the body stored so far and shared by every step;
+ * owned by the scan.  Call it from end hooks, when the body is complete.
+ */
+const struct mime_msg *scan_mime(struct scan *);
 
 /* scan_log_line - the verdict log line (JSON, no newline) */
 void	 scan_log_line(const struct scan *, struct buf *);

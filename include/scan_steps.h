@@ -22,5 +22,11 @@ void	step_spf_end(struct scan *, void *);
 void	step_spf_free(void *);
 /* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
 void	step_dmarc_end(struct scan *, void *);
+/* step_dnsbl.c: DNS blocklists of the client and of URI domains */
+void	*step_dnsbl_begin(struct scan *);
+void	step_dnsbl_end(struct scan *, void *);
+/* step_rules.c: MIME conditions, then the rule set */
+void	step_mime_end(struct scan *, void *);
+void	step_rules_end(struct scan *, void *);
 
 #endif

@@ -24,6 +24,10 @@ static inline bool ch_is_space(int c)
 static inline bool ch_is_wsp(int c) { return c == ' ' || c == '\t'; }
 static inline bool ch_is_xdigit(int c)
 { return ch_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+/* ch_xdigit_val - value of a hex digit, or -1 */
+static inline int ch_xdigit_val(int c)
+{ return ch_is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+    (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1; }
 static inline int ch_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 static inline int ch_upper(int c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
 /* printable US-ASCII, space excluded */

@@ -1,0 +1,272 @@
+/*
+ * step_dnsbl.c - DNS blocklist lookups of the client and of URI domains
+ *
+ * DESCRIPTION
+ *	At end of headers the client queries of every dnsbl zone are
+ *	prefetched, so they run while the body arrives.  At end of message
+ *	the registered domains of the URIs (MIME view) are collected, every
+ *	uribl query is prefetched at once, and then each answer is read
+ *	through dns_lookup() inside the message's DNS budget: the lookups of
+ *	one message overlap instead of queueing.
+ *
+ *	Listings become the configured symbols (dnsbl.h).  Temporary
+ *	failures and error answers never do: they set dns_degraded and are
+ *	named in DNSBL_DEGRADED or DNSBL_ERROR (score 0), so a timeout is
+ *	visible in the verdict log and not a silent miss.
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "dnsbl.h"
+#include "engine.h"
+#include "log.h"
+#include "mime.h"
+#include "msg.h"
+#include "psl.h"
+#include "punycode.h"
+#include "scan.h"
+#include "scan_steps.h"
+#include "str.h"
+#include "strmap.h"
+
+struct outcome {
+	struct buf degraded;	/* "zone: timeout; ..." */
+	struct buf errors;	/* "zone: answer 127.0.0.1; ..." */
+	struct strmap *added;	/* symbols already added */
+};
+
+/*
+ * degraded - an answer that could not be used: the verdict says so, and
+ * so does the budget's failure count, from which the scan may derive
+ * dns_degraded again at the end
+ */
+static void
+degraded(struct scan *s)
+{
+	pthread_mutex_lock(&s->dns_budget.lock);
+	s->dns_budget.failures++;
+	pthread_mutex_unlock(&s->dns_budget.lock);
+	s->verdict.dns_degraded = true;
+}
+
+/* each_client_query - fn for every client-address zone that applies */
+static void
+each_client_query(struct scan *s, void (*fn)(struct scan *,
+    const struct dnsbl_zone *, const char *, void *), void *arg)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
+	struct buf name = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < d->nzones; i++) {
+		if (d->zones[i].uri)
+			continue;
+		buf_reset(&name);
+		if (dnsbl_client_name(&s->msg->client_addr, d->zones[i].zone,
+		    &name) == 0)
+			fn(s, &d->zones[i], name.data, arg);
+	}
+	buf_release(&name);
+}
+
+static void
+prefetch_one(struct scan *s, const struct dnsbl_zone *z, const char *name,
+    void *arg)
+{
+	dns_prefetch(s->eng->dns, name, DNS_T_A);
+}
+
+void *
+step_dnsbl_begin(struct scan *s)
+{
+	if (s->eng->dnsbl && s->eng->dns)
+		each_client_query(s, prefetch_one, NULL);
+	return NULL;
+}
+
+static void
+note(struct buf *b, const char *fmt, const char *zone, const char *what)
+{
+	if (b->len)
+		buf_adds(b, "; ");
+	buf_printf(b, fmt, zone, what);
+}
+
+/* answer - map one lookup's answer for subject (IP or domain) */
+static void
+answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
+    const struct dns_answer *a, struct outcome *o)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
+	char shown[NETADDR_STRLEN];
+	uint64_t matched = 0;
+	size_t i, k;
+
+	if (a->status == DNS_NXDOMAIN || a->status == DNS_NODATA)
+		return;
+	if (a->status != DNS_OK) {
+		note(&o->degraded, "%s: %s", z->zone,
+		    dns_status_name(a->status));
+		return;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->rrs[i].type != DNS_T_A)
+			continue;
+		if (dnsbl_classify(d, z, &a->rrs[i].addr, &matched) ==
+		    DNSBL_ERROR) {
+			netaddr_format(&a->rrs[i].addr, shown, sizeof(shown));
+			note(&o->errors, "%s: answer %s is an error code, not "
+			    "a listing", z->zone, shown);
+			log_warn("dnsbl %s: answer %s for %s means the query "
+			    "failed (refused or rewritten); ignored", z->zone,
+			    shown, subject);
+			matched = 0;
+			break;
+		}
+	}
+	for (k = 0; k < z->n && k < 64; k++) {
+		const struct dnsbl_entry *e = &z->v[k];
+
+		if (!(matched & ((uint64_t)1 << k)) ||
+		    strmap_get(o->added, e->symbol))
+			continue;
+		strmap_put(o->added, e->symbol, (void *)1);
+		scan_symbol(s, e->symbol, e->score, "%s listed in %s",
+		    subject, z->zone);
+		if (e->reject)
+			verdict_force(&s->verdict, FORCE_POLICY_REJECT,
+			    ACTION_REJECT, e->symbol, "%s is listed in %s",
+			    subject, z->zone);
+	}
+}
+
+static void
+lookup(struct scan *s, const struct dnsbl_zone *z, const char *name,
+    const char *subject, struct outcome *o)
+{
+	struct dns_answer *a;
+
+	(void)dns_lookup(s->eng->dns, name, DNS_T_A, &s->dns_budget, &a);
+	answer(s, z, subject, a, o);
+	dns_answer_free(a);
+}
+
+static void
+lookup_client(struct scan *s, const struct dnsbl_zone *z, const char *name,
+    void *arg)
+{
+	lookup(s, z, name, s->msg->client_ip, arg);
+}
+
+static bool
+is_ip_literal(const char *h)
+{
+	struct netaddr a;
+
+	return strchr(h, ':') != NULL || netaddr_parse(h, &a) == 0 ||
+	    strspn(h, "0123456789.") == strlen(h);
+}
+
+/* uri_domains - registered domains of the message's URIs, each once */
+static char **
+uri_domains(struct scan *s, size_t *n, size_t *total)
+{
+	const struct mime_msg *mm = scan_mime(s);
+	struct strmap *seen = strmap_new();
+	char alabel[DOMAIN_MAX + 1], reg[DOMAIN_MAX + 1], **v = NULL;
+	size_t i, max = s->eng->dnsbl->max_uri_lookups;
+
+	*n = *total = 0;
+	for (i = 0; i < mm->nuris; i++) {
+		const char *h = mm->uris[i].host;
+
+		if (h == NULL || is_ip_literal(h) ||
+		    domain_to_alabel(h, strlen(h), alabel, sizeof(alabel)) < 0 ||
+		    psl_registrable(s->eng->psl, alabel, reg, sizeof(reg)) < 0 ||
+		    strmap_get(seen, reg))
+			continue;
+		strmap_put(seen, reg, (void *)1);
+		(*total)++;
+		if (*n >= max)
+			continue;
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		v[(*n)++] = xstrdup(reg);
+	}
+	strmap_free(seen, NULL);
+	return v;
+}
+
+static void
+uri_lists(struct scan *s, struct outcome *o)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
+	struct buf name = BUF_INIT;
+	char **doms;
+	size_t n, total, i, k;
+	int pass;
+
+	if (!d->any_uri || s->eng->psl == NULL)
+		return;
+	doms = uri_domains(s, &n, &total);
+	/* pass 0 starts every query, pass 1 collects the answers */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			for (k = 0; k < d->nzones; k++) {
+				if (!d->zones[k].uri)
+					continue;
+				buf_reset(&name);
+				buf_printf(&name, "%s.%s", doms[i],
+				    d->zones[k].zone);
+				if (pass == 0)
+					dns_prefetch(s->eng->dns, name.data,
+					    DNS_T_A);
+				else
+					lookup(s, &d->zones[k], name.data,
+					    doms[i], o);
+			}
+	if (total > n)
+		scan_symbol(s, "URIBL_LOOKUPS_CAPPED", 0.0, "looked up %zu of "
+		    "%zu URI domains (uribl_max_lookups)", n, total);
+	for (i = 0; i < n; i++)
+		free(doms[i]);
+	free(doms);
+	buf_release(&name);
+}
+
+void
+step_dnsbl_end(struct scan *s, void *state)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
+	struct outcome o;
+
+	if (d == NULL || d->nzones == 0)
+		return;
+	if (s->eng->dns == NULL) {
+		scan_symbol(s, "DNSBL_DEGRADED", 0.0, "no DNS resolver: "
+		    "blocklists not queried");
+		degraded(s);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.added = strmap_new();
+	each_client_query(s, lookup_client, &o);
+	uri_lists(s, &o);
+	if (o.degraded.len) {
+		scan_symbol(s, "DNSBL_DEGRADED", 0.0, "%s", o.degraded.data);
+		s->verdict.dns_degraded = true;
+	}
+	if (o.errors.len) {
+		scan_symbol(s, "DNSBL_ERROR", 0.0, "%s", o.errors.data);
+		degraded(s);
+	}
+	strmap_free(o.added, NULL);
+	buf_release(&o.degraded);
+	buf_release(&o.errors);
+}

@@ -1,0 +1,68 @@
+/*
+ * step_rules.c - MIME conditions and rule hits as symbols
+ *
+ * DESCRIPTION
+ *	step_mime_end() turns the MIME_F_* conditions of the decoded view
+ *	(caps hit, malformed encodings, invisible HTML text) into symbols,
+ *	so no cap is ever silent.  step_rules_end() runs the engine's rule
+ *	set: every hit of a rule that is scored (not a __ sub-rule, score
+ *	not 0) becomes a symbol with the rule's score and its describe text
+ *	as detail, which is what a reject reply quotes.  A regex stopped by
+ *	the match limit is named in RULES_REGEX_LIMIT (score 0).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "mime.h"
+#include "rules.h"
+#include "scan.h"
+#include "scan_steps.h"
+
+void
+step_mime_end(struct scan *s, void *state)
+{
+	const struct mime_msg *mm = scan_mime(s);
+	const struct mime_flag_info *f;
+	size_t i;
+
+	for (i = 0; i < mime_flag_table_len; i++) {
+		f = &mime_flag_table[i];
+		if (mm->flags & f->flag)
+			scan_symbol(s, f->symbol, f->score, "%s", f->describe);
+	}
+}
+
+void
+step_rules_end(struct scan *s, void *state)
+{
+	const struct ruleset *rs = s->eng->rules;
+	struct rules_result res;
+	struct buf names = BUF_INIT;
+	const struct rule *r;
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	rules_eval(rs, s->msg, scan_mime(s), 0, &res);
+	for (i = 0; i < res.nhits; i++) {
+		r = res.hits[i].rule;
+		if (!rule_scored(r))
+			continue;
+		if (rule_describe(r))
+			scan_symbol(s, rule_name(r), rule_score(r), "%s",
+			    rule_describe(r));
+		else
+			scan_symbol(s, rule_name(r), rule_score(r), NULL);
+	}
+	for (i = 0; i < res.nlimited; i++)
+		buf_printf(&names, "%s%s", i ? ", " : "",
+		    rule_name(res.limited[i]));
+	if (res.nlimited)
+		scan_symbol(s, "RULES_REGEX_LIMIT", 0.0, "regex stopped by "
+		    "rules_match_limit, rule skipped: %s", buf_cstr(&names));
+	buf_release(&names);
+	rules_result_release(&res);
+}

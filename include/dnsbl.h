@@ -1,0 +1,114 @@
+/*
+ * dnsbl.h - DNS blocklists for the client address and for URI domains
+ *
+ * DESCRIPTION
+ *	A list is configured per zone and answer with one entry of the
+ *	`dnsbl` (client address) or `uribl` (registered domains of the URIs
+ *	in the body) key:
+ *
+ *	    ZONE/RESULT=SYMBOL:SCORE[:reject]
+ *
+ *	    zen.spamhaus.org/127.0.0.2-127.0.0.3=RBL_SPAMHAUS_SBL:4
+ *	    zen.spamhaus.org/127.0.0.4-127.0.0.7=RBL_SPAMHAUS_XBL:5:reject
+ *	    multi.uribl.com/&2=URIBL_BLACK:4
+ *
+ *	RESULT is an address (127.0.0.2), a range (127.0.0.2-127.0.0.11), a
+ *	CIDR block (127.0.0.0/24), a bit mask on the last octet (&2, &0x08),
+ *	or * for any listing answer.  Every entry of a zone shares one
+ *	query; each A record of the answer adds the symbols of the entries
+ *	it matches (once each), and :reject refuses the message outright
+ *	(below a local allowlist).
+ *
+ *	Client addresses are queried reversed: d.c.b.a.ZONE for IPv4 and
+ *	the 32 reversed nibbles for IPv6; addresses that are not public
+ *	(loopback, RFC 1918, link-local, CGN, ULA) are not queried.  URI
+ *	lists get the registered domain of each URI host (Public Suffix
+ *	List), each domain once, at most uribl_max_lookups per message;
+ *	hosts written as IP addresses are not looked up.
+ *
+ *	DNS errors never become listings.  A timeout or SERVFAIL marks the
+ *	verdict degraded (dns_degraded in the verdict log) and is named in
+ *	the DNSBL_DEGRADED symbol (score 0).  An answer that is not a
+ *	listing - 127.0.0.1 ("query refused" for URIBL), 127.255.255.0/24
+ *	(Spamhaus error codes), anything outside 127.0.0.0/8 (a resolver's
+ *	NXDOMAIN rewriting) or whatever dnsbl_refused lists - is logged,
+ *	marks the verdict degraded and is named in DNSBL_ERROR (score 0).
+ *
+ * SECURITY
+ *	Answers are untrusted: only A records are used, matched against the
+ *	configured results; hosts from messages pass dns_name_valid() and
+ *	the PSL before a query is built.
+ */
+#ifndef MW_DNSBL_H
+#define MW_DNSBL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+struct buf;
+struct conf;
+struct psl;
+
+enum dnsbl_match {
+	DNSBL_M_ANY,		/* "*" */
+	DNSBL_M_RANGE,		/* a single address is a range of one */
+	DNSBL_M_CIDR,
+	DNSBL_M_MASK		/* last octet & mask */
+};
+
+struct dnsbl_entry {
+	enum dnsbl_match match;
+	uint32_t lo, hi;	/* RANGE: host order */
+	struct cidr cidr;	/* CIDR */
+	uint8_t	 mask;		/* MASK */
+	char	*symbol;
+	double	 score;
+	bool	 reject;
+};
+
+struct dnsbl_zone {
+	char	*zone;
+	bool	 uri;		/* a URI (domain) list */
+	struct dnsbl_entry *v;
+	size_t	 n;
+};
+
+struct dnsbl {
+	struct dnsbl_zone *zones;
+	size_t	 nzones;
+	struct cidr *refused;	/* answers that mean "error", not "listed" */
+	size_t	 nrefused;
+	unsigned max_uri_lookups;
+	bool	 any_uri;
+};
+
+/* dnsbl_check_entry - syntax of one entry (a conf.c check function) */
+int	 dnsbl_check_entry(const char *, struct buf *why);
+/* dnsbl_new - from the dnsbl, uribl, dnsbl_refused, uribl_max_lookups keys */
+int	 dnsbl_new(const struct conf *, struct dnsbl **, struct buf *why);
+void	 dnsbl_free(struct dnsbl *);
+
+/* dnsbl_client_name - reversed query name for addr under zone; -1 if the
+ * address is not public (not queried) */
+int	 dnsbl_client_name(const struct netaddr *, const char *zone,
+	    struct buf *out);
+
+enum dnsbl_verdict {
+	DNSBL_NOT_LISTED,	/* no answer record matched an entry */
+	DNSBL_LISTED,		/* one or more entries matched */
+	DNSBL_ERROR		/* an answer that means the query failed */
+};
+
+/*
+ * dnsbl_classify - the entries of zone z that answer address a matches,
+ * as a bit set over z->v (first 64 entries); DNSBL_ERROR for refused or
+ * non-127/8 answers.
+ */
+enum dnsbl_verdict dnsbl_classify(const struct dnsbl *,
+	    const struct dnsbl_zone *z, const struct netaddr *a,
+	    uint64_t *matched);
+
+#endif

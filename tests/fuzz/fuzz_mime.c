@@ -1,0 +1,45 @@
+/*
+ * fuzz_mime.c - the MIME parser over a whole message
+ *
+ * The input is a message file; it is split by msgparse as `scan` does and
+ * parsed twice, with default caps and with tiny ones, so cap paths run.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "mime.h"
+#include "msg.h"
+#include "msgparse.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
+	struct mime_limits lim;
+	struct msg *m = msg_new(&ml);
+	struct mime_msg *mm;
+	struct buf out = BUF_INIT;
+
+	msgparse_text(m, data, size);
+
+	mime_limits_default(&lim);
+	mm = mime_parse(m, &lim);
+	mime_dump(mm, &out);
+	mime_free(&mm);
+
+	lim.max_depth = 2;
+	lim.max_parts = 3;
+	lim.max_text = 64;
+	lim.max_uris = 2;
+	mm = mime_parse(m, &lim);
+	mime_free(&mm);
+
+	buf_release(&out);
+	msg_free(&m);
+	return 0;
+}
