@@ -665,6 +665,29 @@ def profile(ctx, f, outdir, conc, count):
     return txt
 
 
+def scan_cpu(ctx, f, runs=3):
+    """The pipeline without the milter protocol: `mailwarden scan` over the
+    whole set in one process, best of runs; CPU ms per message."""
+    conf = os.path.join(f.dir, "scan.conf")
+    with open(conf, "w") as fh:
+        for k, v in f.settings().items():
+            if k not in ("socket", "socket_mode"):
+                fh.write("%s = %s\n" % (k, v))
+    files = sorted(os.path.join(ctx.msgdir, n) for n in os.listdir(ctx.msgdir))
+    best = None
+    for _ in range(runs):
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([ctx.mailwarden, "scan", "-c", conf, "--ip",
+                        CLIENT_NET + ".10", "--helo", "client.bench.test",
+                        "--from", "sender@" + DOMAIN, "--rcpt",
+                        "user@bench.test"] + files, check=True,
+                       stdout=subprocess.DEVNULL)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        best = cpu if best is None else min(best, cpu)
+    return 1000.0 * best / len(files)
+
+
 def pkgver(name):
     r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name],
                        capture_output=True, text=True)
@@ -672,8 +695,14 @@ def pkgver(name):
 
 
 def mailwarden_keys(mw):
-    r = subprocess.run([mw, "config", "-c", "/dev/null"], capture_output=True,
-                       text=True)
+    """The configuration keys this build knows."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write("user =\n")
+        f.flush()
+        r = subprocess.run([mw, "config", "-c", f.name], capture_output=True,
+                           text=True)
+    if r.returncode != 0:
+        sys.exit("run_bench: %s config failed: %s" % (mw, r.stderr.strip()))
     return {line.split(" = ")[0].strip() for line in r.stdout.splitlines()
             if " = " in line and not line.startswith("#")}
 
@@ -868,6 +897,9 @@ def main():
                     help="after measuring, profile the mailwarden filters "
                     "with perf into DIR")
     ap.add_argument("--profile-concurrency", type=int, default=16)
+    ap.add_argument("--scan", action="store_true",
+                    help="also time `mailwarden scan` over the set (the "
+                    "pipeline without the milter protocol)")
     ap.add_argument("--show", type=int, default=0, metavar="N",
                     help="print the headers each filter adds to N messages")
     ap.add_argument("--keep", action="store_true",
@@ -1013,6 +1045,11 @@ def main():
                     for w in check_sane(r, expect or []):
                         warnings.append("%s c=%d: %s" % (name, c, w))
                         log("WARNING %s c=%d: %s" % (name, c, w))
+                if args.scan and name.startswith("mailwarden"):
+                    ms = scan_cpu(ctx, f)
+                    meta.setdefault("scan_ms", {})[name] = ms
+                    log("%s: mailwarden scan (no milter protocol): %.3f ms "
+                        "CPU per message" % (name, ms))
                 if args.profile and (name.startswith("mailwarden") or
                                      name == "null-milter"):
                     log("%s: profile in %s" % (name, profile(
