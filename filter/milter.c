@@ -48,6 +48,8 @@ struct conn {
  */
 #define MW_NOREPLY	(SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* steps without a callback: the MTA need not send them at all */
+#define MW_NOSEND	(SMFIP_NODATA | SMFIP_NOUNKNOWN)
 
 static atomic_int active;
 static pthread_mutex_t vlog_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -114,7 +116,7 @@ mw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	    SMFIF_SETSYMLIST);
-	*pf1 = f1 & (SMFIP_HDR_LEADSPC | MW_NOREPLY);
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | MW_NOREPLY | MW_NOSEND);
 	*pf2 = *pf3 = 0;
 	if ((c = new_conn(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;

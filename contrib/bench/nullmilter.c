@@ -51,9 +51,9 @@ nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = f1 & NR_STEPS;
+	*pf1 = f1 & (NR_STEPS | SMFIP_NODATA | SMFIP_NOUNKNOWN);
 	*pf2 = *pf3 = 0;
-	p->nr = *pf1;
+	p->nr = *pf1 & NR_STEPS;
 	smfi_setpriv(ctx, p);
 	return SMFIS_CONTINUE;
 }
