@@ -25,12 +25,15 @@
  *
  *	Latency is measured per message from its first command (the connect
  *	when a connection starts with it) to the final reply of the last
- *	milter at end of message.
+ *	milter at end of message.  With -R the run is paced: message n is
+ *	planned to start at n/RATE seconds, a worker waits for that moment,
+ *	and latency counts from the planned start, so time spent waiting
+ *	for a free connection when the filter falls behind is not hidden.
  *
  * USAGE
  *	mwload -s SOCKET [-s SOCKET]... [-c CONCURRENCY] [-n MESSAGES]
  *	       [-m PER_CONNECTION] [-i IPFILE] [-r RCPT] [-H HELO]
- *	       [-v] [--json] FILE|DIR...
+ *	       [-R RATE] [-v] [--json] FILE|DIR...
  *	SOCKET is unix:/path or inet:PORT@HOST as libmilter spells it.
  *	Directories are read in name order; with -n larger than the set,
  *	messages are reused round robin.
@@ -113,6 +116,7 @@ struct opts {
 	size_t	 nips;
 	bool	 json;
 	bool	 verbose;
+	double	 rate;		/* messages/s offered (0: as fast as possible) */
 };
 
 struct stats {
@@ -130,6 +134,7 @@ static size_t nmsgs;
 static struct opts o;
 static struct stats st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static atomic_long next_msg;
+static double start_ms;		/* when the run started (pacing) */
 
 static double
 now_ms(void)
@@ -1035,6 +1040,23 @@ worker(void *arg)
 		double t0 = now_ms();
 		int r;
 
+		if (o.rate > 0) {
+			/* paced: latency counts from the planned start */
+			double plan = start_ms + (double)n * 1000.0 / o.rate;
+
+			if (plan > t0) {
+				struct timespec ts;
+				double d = plan - t0;
+
+				ts.tv_sec = (time_t)(d / 1000.0);
+				ts.tv_nsec = (long)((d - (double)ts.tv_sec *
+				    1000.0) * 1e6);
+				while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+					;
+			}
+			t0 = plan;
+		}
+
 		memset(&t, 0, sizeof(t));
 		if (!open) {
 			r = open_conns(cs, n);
@@ -1107,7 +1129,7 @@ usage(void)
 	fprintf(stderr, "usage: mwload -s SOCKET [-s SOCKET]... "
 	    "[-c CONCURRENCY] [-n MESSAGES]\n"
 	    "              [-m PER_CONNECTION] [-i IPFILE] [-r RCPT] "
-	    "[-H HELO] [-v] [--json]\n"
+	    "[-H HELO] [-R RATE] [-v] [--json]\n"
 	    "              FILE|DIR...\n");
 	exit(2);
 }
@@ -1126,13 +1148,14 @@ print_json(double secs)
 	    "\"headers_deleted\":%ld,\"body_replaced\":%ld,"
 	    "\"authres\":%ld,\"x_spam\":%ld,\"spam_yes\":%ld,"
 	    "\"dkim_sig\":%ld,\"quarantined\":%ld,\"concurrency\":%d,"
-	    "\"per_conn\":%d,\"milters\":%d,\"auth\":{",
+	    "\"per_conn\":%d,\"milters\":%d,\"rate\":%.1f,\"auth\":{",
 	    st.nlat, st.errors, secs, (double)st.nlat / secs, pct(50),
 	    pct(95), pct(99), pct(100), st.actions[SMFIR_ACCEPT],
 	    st.actions[SMFIR_REJECT], st.actions[SMFIR_TEMPFAIL],
 	    st.actions[SMFIR_DISCARD], st.replycodes, st.adds,
 	    st.ins, st.chg, st.del, st.replbody, st.ar, st.spam, st.spam_yes,
-	    st.dkim, st.quarantines, o.concurrency, o.per_conn, o.nsockets);
+	    st.dkim, st.quarantines, o.concurrency, o.per_conn, o.nsockets,
+	    o.rate);
 	for (m = 0; m < AR_NMETH; m++) {
 		printf("%s\"%s\":{", m ? "," : "", ar_meth[m]);
 		for (r = 0; r < RES_N; r++)
@@ -1189,7 +1212,7 @@ main(int argc, char **argv)
 	o.per_conn = 1;
 	o.rcpt = "user@bench.test";
 	o.helo = "client.bench.test";
-	while ((ch = getopt_long(argc, argv, "s:c:n:m:i:r:H:vj", lopts,
+	while ((ch = getopt_long(argc, argv, "s:c:n:m:i:r:H:R:vj", lopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1206,6 +1229,7 @@ main(int argc, char **argv)
 		case 'i': load_ips(optarg); break;
 		case 'r': o.rcpt = optarg; break;
 		case 'H': o.helo = optarg; break;
+		case 'R': o.rate = atof(optarg); break;
 		case 'v': o.verbose = true; break;
 		case 'j': o.json = true; break;
 		default: usage();
@@ -1224,7 +1248,7 @@ main(int argc, char **argv)
 		o.count = (long)nmsgs;
 	st.lat = xcalloc((size_t)o.count + 1, sizeof(double));
 	tids = xcalloc((size_t)o.concurrency, sizeof(pthread_t));
-	t0 = now_ms();
+	t0 = start_ms = now_ms();
 	for (i = 0; i < o.concurrency; i++)
 		if (pthread_create(&tids[i], NULL, worker, NULL) != 0) {
 			fprintf(stderr, "mwload: pthread_create failed\n");

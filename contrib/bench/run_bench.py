@@ -603,7 +603,7 @@ def settle(f, quiet_ticks=3, window=2.0, timeout=600):
     log("%s: still busy after %ds, measuring anyway" % (f.name, timeout))
 
 
-def run_level(ctx, f, conc, count):
+def run_level(ctx, f, conc, count, extra=()):
     roots = f.roots()
     pids0 = tree(roots)
     load0 = loadavg()
@@ -613,7 +613,7 @@ def run_level(ctx, f, conc, count):
     sampler = MemSampler(roots)
     sampler.start()
     t0 = time.monotonic()
-    res = mwload(ctx, f, conc, count)
+    res = mwload(ctx, f, conc, count, extra)
     wall = time.monotonic() - t0
     sampler.stop()
     cpu1 = cpu_ticks(tree(roots))
@@ -737,59 +737,74 @@ def fmt(v, nd=2):
     return ("%%.%df" % nd) % v
 
 
+def conc_label(r):
+    if r.get("rate"):
+        return "%d @ %.0f/s" % (r["concurrency"], r["rate"])
+    return "%d" % r["concurrency"]
+
+
 def markdown(ctx, results, meta):
     out = []
     out.append("Measured %s on %s (%s, %d CPUs), kernel %s; mailwarden %s."
                % (meta["date"], meta["host_model"], meta["virt"], NCPU,
                   meta["kernel"], meta["mw_version"]))
-    out.append("Message set: %d messages, %s; load average before the run "
-               "%s, after %s." % (meta["set"]["count"], meta["set_desc"],
-                                  " ".join("%.2f" % x for x in meta["load_start"]),
-                                  " ".join("%.2f" % x for x in meta["load_end"])))
+    out.append("Message set: %d messages, %s.  Load average before the run "
+               "%s, after %s; the last column is the CPU other people used "
+               "during each level (cores, from /proc/stat)." % (
+                   meta["set"]["count"], meta["set_desc"],
+                   " ".join("%.2f" % x for x in meta["load_start"]),
+                   " ".join("%.2f" % x for x in meta["load_end"])))
     out.append("")
     out.append("| filter | conc. | msgs | msg/s | CPU ms/msg | p50 ms | p95 ms "
-               "| p99 ms | peak RSS MB | peak PSS MB | others' load (cores) |")
+               "| p99 ms | peak RSS MB | peak PSS MB | others' load |")
     out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
                "| ---: | ---: |")
     for r in results:
-        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %.2f |" % (
-            r["filter"], r["concurrency"], r["messages"],
+        out.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %.2f |" % (
+            r["filter"], conc_label(r), r["messages"],
             fmt(r["msgs_per_sec"]), fmt(r["cpu_ms_per_msg"], 3),
             fmt(r["p50_ms"]), fmt(r["p95_ms"]), fmt(r["p99_ms"]),
             fmt(r["peak_rss_mb"]), fmt(r["peak_pss_mb"]),
             r["other_busy_cores"]))
     out.append("")
-    # correctness
-    out.append("What the filters said (last level of each; AR = their "
-               "Authentication-Results):")
+    # correctness, at the highest unpaced level of each filter
+    out.append("What the filters answered at the highest concurrency (spf/dkim/"
+               "dmarc: results in the Authentication-Results they added; - = "
+               "they add none):")
     out.append("")
-    out.append("| filter | accept | reject | tempfail | spf=pass | dkim=pass "
-               "| dmarc=pass | flagged spam | errors |")
-    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    seen = {}
+    out.append("| filter | msgs | accept | reject | tempfail | spf=pass | "
+               "dkim=pass | dmarc=pass | flagged spam | errors |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| ---: |")
+    last = {}
     for r in results:
-        seen[r["filter"]] = r
-    for name, r in seen.items():
-        a = r["auth"]
-        out.append("| %s | %d | %d | %d | %s | %s | %s | %d | %d |" % (
-            name, r["accept"], r["reject"], r["tempfail"],
-            "%d" % a["spf"]["pass"] if a["spf"]["absent"] < r["messages"] else "-",
-            "%d" % a["dkim"]["pass"] if a["dkim"]["absent"] < r["messages"] else "-",
-            "%d" % a["dmarc"]["pass"] if a["dmarc"]["absent"] < r["messages"] else "-",
+        if not r.get("rate"):
+            last[r["filter"]] = r
+
+    def passed(r, m):
+        a = r["auth"][m]
+        return "%d" % a["pass"] if a["absent"] < r["messages"] else "-"
+    for name, r in last.items():
+        out.append("| %s | %d | %d | %d | %d | %s | %s | %s | %d | %d |" % (
+            name, r["messages"], r["accept"], r["reject"], r["tempfail"],
+            passed(r, "spf"), passed(r, "dkim"), passed(r, "dmarc"),
             r["spam_yes"], r["errors"]))
     out.append("")
     # ratios
-    mw = {r["concurrency"]: r for r in results if r["filter"] == "mailwarden"}
-    peers = [n for n in seen if not n.startswith("mailwarden")]
+    mw = {r["concurrency"]: r for r in results
+          if r["filter"] == "mailwarden" and not r.get("rate")}
+    peers = [n for n in last if not n.startswith("mailwarden")
+             and n != "null-milter"]
     if mw and peers:
-        out.append("Ratios mailwarden / peer (msg/s: above 1 is faster; CPU, "
-                   "p99 and PSS: below 1 is cheaper):")
+        out.append("Ratios mailwarden (full) / peer, same concurrency (msg/s: "
+                   "above 1 is faster; CPU, p99 and PSS: below 1 is cheaper):")
         out.append("")
         out.append("| peer | conc. | msg/s | CPU/msg | p99 | PSS |")
         out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
         for name in peers:
             for r in results:
-                if r["filter"] != name or r["concurrency"] not in mw:
+                if r["filter"] != name or r.get("rate") or \
+                        r["concurrency"] not in mw:
                     continue
                 m = mw[r["concurrency"]]
 
@@ -802,29 +817,55 @@ def markdown(ctx, results, meta):
         out.append("")
     # goals
     goals = []
-    auth = [r for r in results if r["filter"] == "mailwarden-auth"]
-    full = [r for r in results if r["filter"] == "mailwarden"]
+
+    def rows(name, paced=False):
+        return [r for r in results if r["filter"] == name and
+                bool(r.get("rate")) == paced]
+    auth, full = rows("mailwarden-auth"), rows("mailwarden")
+    floor = rows("null-milter")
+    scan = meta.get("scan_ms", {})
     if auth:
         worst = max(r["cpu_ms_per_msg"] for r in auth)
-        goals.append("auth checks CPU/msg <= 0.3 ms: %.3f ms (worst level) -> %s"
-                     % (worst, "met" if worst <= 0.3 else "MISSED"))
+        g = ("auth checks <= 0.3 ms CPU/msg: %.3f ms at the worst level -> %s"
+             % (worst, "met" if worst <= 0.3 else "MISSED"))
+        if floor:
+            g += ("; the null milter (libmilter alone) costs %.3f-%.3f ms" % (
+                min(r["cpu_ms_per_msg"] for r in floor),
+                max(r["cpu_ms_per_msg"] for r in floor)))
+        if "mailwarden-auth" in scan:
+            g += "; the checks alone (mailwarden scan) %.3f ms" % \
+                scan["mailwarden-auth"]
+        goals.append(g)
     if full:
         worst = max(r["cpu_ms_per_msg"] for r in full)
-        goals.append("full pipeline CPU/msg <= 1 ms: %.3f ms (worst level) -> %s"
-                     % (worst, "met" if worst <= 1.0 else "MISSED"))
+        g = ("full pipeline <= 1 ms CPU/msg: %.3f ms at the worst level -> %s"
+             % (worst, "met" if worst <= 1.0 else "MISSED"))
+        if "mailwarden" in scan:
+            g += "; the checks alone (mailwarden scan) %.3f ms" % \
+                scan["mailwarden"]
+        goals.append(g)
         c16 = [r for r in full if r["concurrency"] == 16]
         if c16:
-            goals.append("p99 <= 10 ms at concurrency 16 (warm cache): %.2f ms -> %s"
-                         % (c16[0]["p99_ms"], "met" if c16[0]["p99_ms"] <= 10 else "MISSED"))
+            goals.append("p99 <= 10 ms at concurrency 16, warm cache: %.2f ms "
+                         "with the two cores saturated -> %s" % (
+                             c16[0]["p99_ms"],
+                             "met" if c16[0]["p99_ms"] <= 10 else "MISSED"))
+            for r in rows("mailwarden", True):
+                goals.append("p99 at concurrency 16 paced at %.0f msg/s: "
+                             "%.2f ms -> %s" % (
+                                 r["rate"], r["p99_ms"],
+                                 "met" if r["p99_ms"] <= 10 else "MISSED"))
             goals.append("PSS <= 32 MB at concurrency 16: %.1f MB -> %s"
                          % (c16[0]["peak_pss_mb"],
                             "met" if c16[0]["peak_pss_mb"] <= 32 else "MISSED"))
     if goals:
-        out.append("Goals:")
+        out.append("Goals (issue 9):")
         out.append("")
         out += ["- " + g for g in goals]
         out.append("")
-    out.append("Filters: " + "; ".join("%s: %s" % (k, v) for k, v in meta["filters"].items()))
+    out.append("Filters:")
+    out.append("")
+    out += ["- %s: %s" % (k, v) for k, v in meta["filters"].items()]
     return "\n".join(out) + "\n"
 
 
@@ -896,6 +937,10 @@ def main():
     ap.add_argument("--profile", metavar="DIR",
                     help="after measuring, profile the mailwarden filters "
                     "with perf into DIR")
+    ap.add_argument("--paced", type=float, default=0.5, metavar="FRACTION",
+                    help="after the levels, one more run at the highest "
+                    "concurrency paced at FRACTION of the throughput "
+                    "measured there (latency below saturation; 0: skip)")
     ap.add_argument("--profile-concurrency", type=int, default=16)
     ap.add_argument("--scan", action="store_true",
                     help="also time `mailwarden scan` over the set (the "
@@ -1045,6 +1090,16 @@ def main():
                     for w in check_sane(r, expect or []):
                         warnings.append("%s c=%d: %s" % (name, c, w))
                         log("WARNING %s c=%d: %s" % (name, c, w))
+                top = [r for r in results if r["filter"] == name and
+                       r["concurrency"] == max(levels) and not r.get("rate")]
+                if args.paced and top:
+                    rate = args.paced * top[0]["msgs_per_sec"]
+                    r = run_level(ctx, f, max(levels), n, ["-R", "%.1f" % rate])
+                    results.append(r)
+                    log("%s c=%d paced at %.1f msg/s: p50 %.2f p95 %.2f p99 "
+                        "%.2f ms, %.3f ms CPU/msg" % (
+                            name, max(levels), rate, r["p50_ms"], r["p95_ms"],
+                            r["p99_ms"], r["cpu_ms_per_msg"]))
                 if args.scan and name.startswith("mailwarden"):
                     ms = scan_cpu(ctx, f)
                     meta.setdefault("scan_ms", {})[name] = ms
