@@ -7,7 +7,8 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   libmilter-dev libssl-dev libldns-dev libpcre2-dev libjson-c-dev check
   liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev
   postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
-  python3 clang libclang-rt-14-dev chromium"
+  python3 clang libclang-rt-14-dev chromium
+  python3-dkim libmail-dkim-perl opendkim opendkim-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

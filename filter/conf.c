@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "dkim.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "files.h"
@@ -53,6 +54,8 @@ static int check_socket(const char *, struct buf *);
 static int check_level(const char *, struct buf *);
 static int check_facility(const char *, struct buf *);
 static int check_cidr(const char *, struct buf *);
+static int check_dkim_partial(const char *, struct buf *);
+static int check_field_name(const char *, struct buf *);
 static int check_dns_server(const char *, struct buf *);
 static int check_fail_action(const char *, struct buf *);
 static int check_temp_action(const char *, struct buf *);
@@ -148,6 +151,41 @@ static const struct conf_key conf_keys[] = {
 	  "access list of envelope senders (address, @domain, domain)" },
 	{ "helo_list", CT_STR, OFF(helo_list), "", NOLIM, NULL,
 	  "access list of HELO/EHLO names" },
+	{ "dkim_verify", CT_BOOL, OFF(dkim_verify), "yes", NOLIM, NULL,
+	  "verify DKIM signatures of mail that is scored" },
+	{ "dkim_max_signatures", CT_UINT, OFF(dkim_max_signatures), "5", 1,
+	  DKIM_MAX_SIGNATURES, NULL,
+	  "DKIM-Signature fields verified per message (the rest are counted)" },
+	{ "dkim_min_key_bits", CT_UINT, OFF(dkim_min_key_bits), "1024", 512,
+	  DKIM_MAX_KEY_BITS, NULL,
+	  "smallest RSA key accepted (RFC 8301 requires 1024)" },
+	{ "dkim_clock_skew", CT_UINT, OFF(dkim_clock_skew), "300", 0, 86400,
+	  NULL, "seconds a signature's t= may lie in the future" },
+	{ "dkim_partial_body", CT_STR, OFF(dkim_partial_body), "accept", NOLIM,
+	  check_dkim_partial, "l= signatures that leave body bytes unsigned: "
+	  "accept (pass, flagged DKIM_L_PARTIAL) or policy (dkim=policy)" },
+	{ "dkim_sign_domains", CT_LIST, OFF(dkim_sign_domains), "", NOLIM,
+	  dkim_signconf_check_entry, "DOMAIN:SELECTOR:/path/key entries: "
+	  "trusted mail from DOMAIN (or a subdomain) is signed with every key "
+	  "of DOMAIN" },
+	{ "dkim_sign_headers", CT_LIST, OFF(dkim_sign_headers),
+	  "From Reply-To Subject Date To Cc Message-ID In-Reply-To References "
+	  "MIME-Version Content-Type Content-Transfer-Encoding "
+	  "Content-Disposition Content-ID Content-Description Sender "
+	  "Resent-Date Resent-From Resent-Sender Resent-To Resent-Cc "
+	  "Resent-Message-ID List-Id List-Help List-Unsubscribe "
+	  "List-Unsubscribe-Post List-Subscribe List-Post List-Owner "
+	  "List-Archive", NOLIM, check_field_name,
+	  "header fields signed (every instance present)" },
+	{ "dkim_oversign_headers", CT_LIST, OFF(dkim_oversign_headers),
+	  "From To Subject Date", NOLIM, check_field_name,
+	  "header fields signed once more than present, so none can be added" },
+	{ "dkim_sign_canon", CT_STR, OFF(dkim_sign_canon), "relaxed/relaxed",
+	  NOLIM, dkim_signconf_check_canon,
+	  "canonicalization of signatures made (header/body)" },
+	{ "dkim_sign_expire", CT_UINT, OFF(dkim_sign_expire), "0", 0,
+	  366.0 * 86400, NULL, "seconds until signatures made expire (x=); "
+	  "0: no x=" },
 	{ "dns_servers", CT_LIST, OFF(dns_servers), "", NOLIM,
 	  check_dns_server, "DNS servers, ADDR[:PORT] or [IPV6]:PORT, asked "
 	  "in order (empty: the nameservers of dns_resolv_conf)" },
@@ -331,6 +369,29 @@ check_cidr(const char *v, struct buf *why)
 		buf_printf(why, "bad address or network '%.100s'", v);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_dkim_partial(const char *v, struct buf *why)
+{
+	if (strcmp(v, "accept") == 0 || strcmp(v, "policy") == 0)
+		return 0;
+	buf_adds(why, "expected accept or policy");
+	return -1;
+}
+
+/* check_field_name - RFC 5322 field name: printable ASCII but colon */
+static int
+check_field_name(const char *v, struct buf *why)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!ch_is_vchar((unsigned char)*p) || *p == ':') {
+			buf_printf(why, "'%.100s' is not a header field name", v);
+			return -1;
+		}
 	return 0;
 }
 

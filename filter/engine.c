@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dkim.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "engine.h"
@@ -33,9 +34,35 @@ engine_destroy(struct engine *e)
 	rules_free(e->rules);
 	dnsbl_free(e->dnsbl);
 	dns_resolver_free(e->dns);
+	dkim_signconf_free(e->dkim_sign);
 	psl_free(e->psl);
 	conf_free(e->conf);
 	free(e);
+}
+
+/* load_dkim_keys - signing keys of dkim_sign_domains (file I/O here) */
+static int
+load_dkim_keys(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	struct dkim_signopts o;
+	struct buf reason = BUF_INIT;
+
+	if (c->dkim_sign_domains.n == 0)
+		return 0;
+	o.keys = &c->dkim_sign_domains;
+	o.headers = &c->dkim_sign_headers;
+	o.oversign = &c->dkim_oversign_headers;
+	o.canon = c->dkim_sign_canon;
+	o.expire = c->dkim_sign_expire;
+	if (dkim_signconf_load(&o, &e->dkim_sign, &reason) < 0) {
+		buf_printf(why, "%s: dkim_sign_domains: %s", c->path,
+		    buf_cstr(&reason));
+		buf_release(&reason);
+		return -1;
+	}
+	buf_release(&reason);
+	return 0;
 }
 
 /* put_score - a rule file's score for a built-in symbol; the main
@@ -178,6 +205,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    why) < 0)
 			goto fail;
 	}
+	if (load_dkim_keys(e, why) < 0)
+		goto fail;
 	if (engine_dns(e, why) < 0)
 		goto fail;
 	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&

@@ -53,3 +53,63 @@ files_read(const char *path, size_t max, struct buf *out, struct buf *why)
 	buf_add(out, "", 0);	/* ensure data != NULL */
 	return 0;
 }
+
+int
+files_read_secret(const char *path, size_t max, struct buf *out,
+    struct buf *why)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	buf_reset(out);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		buf_printf(why, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		buf_printf(why, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		buf_printf(why, "%s: owned by uid %ld, not by this user or root",
+		    path, (long)st.st_uid);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		buf_printf(why, "%s: mode %04o: must not be accessible by "
+		    "group or others (chmod 600)", path,
+		    (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		buf_printf(why, "%s: larger than %zu bytes", path, max);
+		goto fail;
+	}
+	buf_reserve(out, max + 1);
+	for (;;) {
+		n = read(fd, out->data + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_printf(why, "%s: read error: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			buf_printf(why, "%s: larger than %zu bytes", path, max);
+			goto fail;
+		}
+	}
+	close(fd);
+	out->len = got;
+	out->data[got] = '\0';
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}

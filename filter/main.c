@@ -92,6 +92,7 @@ usage(FILE *f)
 	    "  milter   run the milter daemon (-c FILE, -f foreground)\n"
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
+	    "  dkim     verify or sign message files, generate DKIM keys\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
@@ -457,6 +458,8 @@ main(int argc, char **argv)
 		return cli_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
 		return cli_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dkim") == 0)
+		return cli_dkim(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)

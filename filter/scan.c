@@ -41,6 +41,8 @@ static const struct scan_step steps[] = {
 	{ "message", 0, NULL, NULL, step_message_end, NULL },
 	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
 	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
+	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
+	  step_dkim_free },
 	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
 	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
 	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },

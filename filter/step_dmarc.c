@@ -29,6 +29,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "dkim.h"
 #include "dmarc.h"
 #include "dmarc_report.h"
 #include "engine.h"
@@ -87,14 +88,34 @@ adapter_spf(const struct scan *s, struct auth_in *in)
  * ---- ADAPTER(dkim) --------------------------------------------------
  * Fill the DKIM input from the DKIM step's per-signature outcomes: d=
  * (A-label), s= and the RFC 8601 result, at most STEP_MAX_SIGS, in
- * header order.  Branch `dkim` defines them; until it is merged there
- * are no signatures.
+ * header order (dkim_scan_results(), dkim.h).  Signatures whose d= could
+ * not be read carry no domain and cannot align, so they are left out.
  */
 static void
 adapter_dkim(const struct scan *s, struct auth_in *in)
 {
-	(void)s;
+	static const enum auth_result map[] = {
+		[DKIM_NONE] = AUTH_NONE, [DKIM_PASS] = AUTH_PASS,
+		[DKIM_FAIL] = AUTH_FAIL, [DKIM_POLICY] = AUTH_POLICY,
+		[DKIM_NEUTRAL] = AUTH_NEUTRAL, [DKIM_TEMPERROR] = AUTH_TEMPERROR,
+		[DKIM_PERMERROR] = AUTH_PERMERROR,
+	};
+	const struct dkim_sigresult *r;
+	size_t i, n = dkim_scan_results(s, &r);
+
 	in->ndkim = 0;
+	for (i = 0; i < n && in->ndkim < STEP_MAX_SIGS; i++) {
+		struct dmarc_dkim_sig *d = &in->dkim[in->ndkim];
+
+		if (r[i].domain == NULL || domain_to_alabel(r[i].domain,
+		    strlen(r[i].domain), d->domain, sizeof(d->domain)) < 0)
+			continue;
+		snprintf(d->selector, sizeof(d->selector), "%s",
+		    r[i].selector ? r[i].selector : "");
+		d->result = (unsigned)r[i].result < sizeof(map) / sizeof(map[0]) ?
+		    map[r[i].result] : AUTH_NONE;
+		in->ndkim++;
+	}
 }
 
 enum from_action {

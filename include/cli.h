@@ -15,6 +15,7 @@ struct buf;
 
 int	cli_scan(int argc, char **argv);
 int	cli_config(int argc, char **argv);
+int	cli_dkim(int argc, char **argv);	/* cli_dkim.c */
 int	cli_rules(int argc, char **argv);	/* cli_rules.c */
 int	cli_dns(int argc, char **argv);
 int	cli_spf(int argc, char **argv);

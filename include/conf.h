@@ -84,6 +84,17 @@ struct conf {
 	char	*sender_list;
 	char	*helo_list;
 
+	/* DKIM (doc/dkim.md) */
+	bool	 dkim_verify;
+	uint64_t dkim_max_signatures;
+	uint64_t dkim_min_key_bits;
+	uint64_t dkim_clock_skew;	/* seconds */
+	char	*dkim_partial_body;	/* "accept" or "policy" */
+	struct strlist dkim_sign_domains;	/* DOMAIN:SELECTOR:PATH */
+	struct strlist dkim_sign_headers;
+	struct strlist dkim_oversign_headers;
+	char	*dkim_sign_canon;
+	uint64_t dkim_sign_expire;	/* seconds, 0 = no x= */
 	/* DNS (dns.h) */
 	struct strlist dns_servers;	/* empty: dns_resolv_conf */
 	char	*dns_resolv_conf;		/* "": /etc/resolv.conf */

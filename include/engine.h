@@ -19,6 +19,7 @@
 #include "lists.h"
 
 struct buf;
+struct dkim_signconf;
 struct dns_resolver;
 struct dnsbl;
 struct ruleset;
@@ -31,6 +32,7 @@ struct engine {
 	struct list *lists[LIST_NKINDS];
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
+	struct dkim_signconf *dkim_sign;	/* signing keys, or NULL */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */

@@ -15,5 +15,14 @@ struct buf;
 
 int	files_read(const char *path, size_t max, struct buf *out,
 	    struct buf *why);
+/*
+ * files_read_secret - like files_read() for key files: the file must be
+ * a regular file owned by the effective user or root and carry no group
+ * or other permission bits (OpenSMTPD check_file_secrecy()); checked on
+ * the open descriptor.  out is allocated exactly once, so the caller can
+ * wipe it (explicit_bzero) before buf_release().
+ */
+int	files_read_secret(const char *path, size_t max, struct buf *out,
+	    struct buf *why);
 
 #endif

@@ -27,6 +27,7 @@
 #include "dns.h"
 #include "verdict.h"
 
+struct dkim_verify;
 struct engine;
 struct mime_msg;
 struct msg;
@@ -44,6 +45,7 @@ struct scan {
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
+	struct dkim_verify *dkim;	/* DKIM results: dkim_scan_results() */
 	const struct spf_results *spf;	/* SPF outcome for DMARC (spf.h);
 					   NULL until step_spf has run */
 	void		*state[SCAN_MAX_STEPS];

@@ -16,6 +16,11 @@ struct scan;
 void	step_message_end(struct scan *, void *);
 /* step_lists.c: local client / sender / HELO access lists */
 void	step_lists_end(struct scan *, void *);
+/* step_dkim.c: verify inbound signatures, sign trusted mail */
+void	*step_dkim_begin(struct scan *);
+void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
+void	step_dkim_end(struct scan *, void *);
+void	step_dkim_free(void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
 void	*step_spf_begin(struct scan *);
 void	step_spf_end(struct scan *, void *);
