@@ -893,6 +893,23 @@ ns  A   127.0.0.1
     }
 
 
+BEGIN, END = "<!-- bench-results-begin -->", "<!-- bench-results-end -->"
+
+
+def write_markdown(path, text):
+    """Write text to path; a file with the BEGIN/END markers keeps what is
+    around them (doc/benchmarks.md)."""
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        text = head + BEGIN + "\n" + text + rest[rest.index(END):]
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def check_sane(r, expect_auth):
     """Warnings when a filter's answers make the measurement worthless."""
     warn = []
@@ -933,7 +950,8 @@ def main():
     ap.add_argument("--nullmilter",
                     default=os.path.join(TOP, "contrib", "bench", "nullmilter"))
     ap.add_argument("--json", help="write all results to this file")
-    ap.add_argument("--markdown", help="write the tables to this file")
+    ap.add_argument("--markdown", help="write the tables to this file (if it "
+                    "has the markers %s ... %s, between them)" % (BEGIN, END))
     ap.add_argument("--profile", metavar="DIR",
                     help="after measuring, profile the mailwarden filters "
                     "with perf into DIR")
@@ -1124,8 +1142,7 @@ def main():
         text += "\nWarnings:\n\n" + "\n".join("- " + w for w in warnings) + "\n"
     print(text)
     if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text)
+        write_markdown(args.markdown, text)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
