@@ -20,6 +20,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "bayes_store.h"
 #include "buf.h"
 #include "conf.h"
 #include "dkim.h"
@@ -56,6 +57,8 @@ static int check_facility(const char *, struct buf *);
 static int check_cidr(const char *, struct buf *);
 static int check_dkim_partial(const char *, struct buf *);
 static int check_field_name(const char *, struct buf *);
+static int check_bayes_store(const char *, struct buf *);
+static int check_redis_prefix(const char *, struct buf *);
 static int check_dns_server(const char *, struct buf *);
 static int check_fail_action(const char *, struct buf *);
 static int check_temp_action(const char *, struct buf *);
@@ -186,6 +189,47 @@ static const struct conf_key conf_keys[] = {
 	{ "dkim_sign_expire", CT_UINT, OFF(dkim_sign_expire), "0", 0,
 	  366.0 * 86400, NULL, "seconds until signatures made expire (x=); "
 	  "0: no x=" },
+	{ "bayes_store", CT_STR, OFF(bayes_store), "", NOLIM, check_bayes_store,
+	  "Bayes token store: a directory (LMDB) or redis://HOST:PORT/DB "
+	  "(empty: Bayes off)" },
+	{ "bayes_min_spam", CT_UINT, OFF(bayes_min_spam), "200", 1, 1e9, NULL,
+	  "spam messages learned before Bayes scores" },
+	{ "bayes_min_ham", CT_UINT, OFF(bayes_min_ham), "200", 1, 1e9, NULL,
+	  "ham messages learned before Bayes scores" },
+	{ "bayes_strength", CT_DOUBLE, OFF(bayes_strength), "0.1", 0.001, 100,
+	  NULL, "Robinson s: weight of the prior against a token's counts" },
+	{ "bayes_prior", CT_DOUBLE, OFF(bayes_prior), "0.6", 0.01, 0.99, NULL,
+	  "Robinson x: spam probability of a token never seen" },
+	{ "bayes_min_dev", CT_DOUBLE, OFF(bayes_min_dev), "0.4", 0, 0.49, NULL,
+	  "ignore tokens whose f(w) is closer than this to 0.5" },
+	{ "bayes_max_clues", CT_UINT, OFF(bayes_max_clues), "150", 1, 100000,
+	  NULL, "most extreme tokens combined per message" },
+	{ "bayes_max_tokens", CT_UINT, OFF(bayes_max_tokens), "3000", 10,
+	  1000000, NULL, "distinct tokens taken from one message" },
+	{ "bayes_bigrams", CT_BOOL, OFF(bayes_bigrams), "no", NOLIM, NULL,
+	  "also make sparse word pairs of body text (store must be retrained)" },
+	{ "bayes_map_size", CT_SIZE, OFF(bayes_map_size), "1G", 1024 * 1024,
+	  64.0 * 1024 * 1024 * 1024, NULL,
+	  "LMDB address space reserved; grows by doubling when full" },
+	{ "bayes_redis_timeout", CT_UINT, OFF(bayes_redis_timeout), "500", 10,
+	  60000, NULL, "Redis connect and command timeout, milliseconds" },
+	{ "bayes_redis_retry", CT_UINT, OFF(bayes_redis_retry), "5", 0, 3600,
+	  NULL, "seconds Bayes is skipped after a Redis failure" },
+	{ "bayes_redis_prefix", CT_STR, OFF(bayes_redis_prefix), "mwb:", NOLIM,
+	  check_redis_prefix, "prefix of every Redis key of the store" },
+	{ "bayes_expire_days", CT_UINT, OFF(bayes_expire_days), "180", 0, 36500,
+	  NULL, "bayes prune drops rare tokens not learned for this long "
+	  "(0: never)" },
+	{ "bayes_autolearn", CT_BOOL, OFF(bayes_autolearn), "no", NOLIM, NULL,
+	  "learn clear-cut messages automatically (guards: doc/bayes.md)" },
+	{ "bayes_autolearn_spam", CT_DOUBLE, OFF(bayes_autolearn_spam), "12.0",
+	  -1000, 1000, NULL, "score without Bayes from which mail is learned "
+	  "as spam" },
+	{ "bayes_autolearn_ham", CT_DOUBLE, OFF(bayes_autolearn_ham), "0.1",
+	  -1000, 1000, NULL, "score without Bayes up to which authenticated "
+	  "mail is learned as ham" },
+	{ "bayes_autolearn_rate", CT_UINT, OFF(bayes_autolearn_rate), "120", 1,
+	  1000000, NULL, "most messages autolearned per hour and class" },
 	{ "dns_servers", CT_LIST, OFF(dns_servers), "", NOLIM,
 	  check_dns_server, "DNS servers, ADDR[:PORT] or [IPV6]:PORT, asked "
 	  "in order (empty: the nameservers of dns_resolv_conf)" },
@@ -367,6 +411,29 @@ check_cidr(const char *v, struct buf *why)
 
 	if (cidr_parse(v, &c) < 0) {
 		buf_printf(why, "bad address or network '%.100s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_bayes_store - an absolute directory or a well-formed Redis URL */
+static int
+check_bayes_store(const char *v, struct buf *why)
+{
+	return bayes_store_spec_valid(v, why);
+}
+
+static int
+check_redis_prefix(const char *v, struct buf *why)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (!ch_is_alnum((unsigned char)v[i]) &&
+		    strchr(":_.-", v[i]) == NULL)
+			break;
+	if (i == 0 || v[i] || i > 64) {
+		buf_adds(why, "expected 1 to 64 letters, digits or : _ . -");
 		return -1;
 	}
 	return 0;

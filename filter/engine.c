@@ -7,8 +7,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bayes_learn.h"
+#include "bayes_store.h"
 #include "buf.h"
 #include "dkim.h"
 #include "dns.h"
@@ -28,6 +31,9 @@ engine_destroy(struct engine *e)
 {
 	int i;
 
+	bayes_learner_free(e->autolearn);	/* before its store */
+	bayes_store_close(&e->bayes);
+	pthread_mutex_destroy(&e->bayes_lock);
 	for (i = 0; i < LIST_NKINDS; i++)
 		list_free(e->lists[i]);
 	strmap_free(e->scores, free);
@@ -63,6 +69,71 @@ load_dkim_keys(struct engine *e, struct buf *why)
 	}
 	buf_release(&reason);
 	return 0;
+}
+
+#define BAYES_RETRY_S	10.0
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * check_bayes - what can be said about the store at load time without
+ * creating anything: an LMDB store must be a directory or be creatable
+ * in an existing one (Redis URLs were checked by conf.c)
+ */
+static int
+check_bayes(const struct conf *c, struct buf *why)
+{
+	struct buf reason = BUF_INIT;
+	int rc = 0;
+
+	if (c->bayes_store[0] == '\0')
+		return 0;
+	if (bayes_store_check(c->bayes_store, &reason) < 0) {
+		buf_printf(why, "%s: bayes_store: %s", c->path,
+		    buf_cstr(&reason));
+		rc = -1;
+	}
+	buf_release(&reason);
+	return rc;
+}
+
+struct bayes_store *
+engine_bayes(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	struct bayes_store *st;
+	struct buf reason = BUF_INIT;
+	double now;
+
+	if (c->bayes_store[0] == '\0') {
+		if (why)
+			buf_adds(why, "no Bayes store configured");
+		return NULL;
+	}
+	pthread_mutex_lock(&e->bayes_lock);
+	if (e->bayes == NULL && (now = mono_s()) >= e->bayes_retry) {
+		if (bayes_store_open_conf(c, NULL, false, &e->bayes,
+		    &reason) != BAYES_OK) {
+			e->bayes_retry = now + BAYES_RETRY_S;
+			log_err("bayes_store: %s", buf_cstr(&reason));
+		} else if (c->bayes_autolearn)
+			e->autolearn = bayes_learner_new(e->bayes,
+			    (unsigned)c->bayes_autolearn_rate);
+	}
+	st = e->bayes;
+	pthread_mutex_unlock(&e->bayes_lock);
+	if (st == NULL && why)
+		buf_printf(why, "store cannot be opened: %s", reason.len ?
+		    buf_cstr(&reason) : "see the log (retried every 10 s)");
+	buf_release(&reason);
+	return st;
 }
 
 /* put_score - a rule file's score for a built-in symbol; the main
@@ -192,6 +263,7 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	int i;
 
 	atomic_init(&e->refs, 1);
+	pthread_mutex_init(&e->bayes_lock, NULL);
 	e->conf = c;
 	e->scores = strmap_new();
 	engine_scores(e);
@@ -222,6 +294,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 			goto fail;
 	}
+	if (check_bayes(c, why) < 0)
+		goto fail;
 	*out = e;
 	return 0;
 fail:

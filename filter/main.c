@@ -93,6 +93,8 @@ usage(FILE *f)
 	    "  scan     evaluate message files with the milter's pipeline\n"
 	    "  config   print the effective configuration, or check it (-n)\n"
 	    "  dkim     verify or sign message files, generate DKIM keys\n"
+	    "  train    teach the Bayes classifier spam or ham\n"
+	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
@@ -460,6 +462,10 @@ main(int argc, char **argv)
 		return cli_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dkim") == 0)
 		return cli_dkim(argc - 1, argv + 1);
+	if (strcmp(argv[1], "train") == 0)
+		return cli_train(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bayes") == 0)
+		return cli_bayes(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)

@@ -47,6 +47,8 @@ static const struct scan_step steps[] = {
 	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
 	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
 	{ "dnsbl", STEP_SCORED, step_dnsbl_begin, NULL, step_dnsbl_end, NULL },
+	/* keep bayes last: autolearn weighs every other check's score */
+	{ "bayes", STEP_SCORED, NULL, NULL, step_bayes_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))

@@ -95,6 +95,26 @@ struct conf {
 	struct strlist dkim_oversign_headers;
 	char	*dkim_sign_canon;
 	uint64_t dkim_sign_expire;	/* seconds, 0 = no x= */
+	/* Bayes (doc/bayes.md) */
+	char	*bayes_store;		/* "" = off, PATH or redis://... */
+	uint64_t bayes_min_spam;	/* messages learned before scoring */
+	uint64_t bayes_min_ham;
+	double	 bayes_strength;	/* Robinson s */
+	double	 bayes_prior;		/* Robinson x */
+	double	 bayes_min_dev;
+	uint64_t bayes_max_clues;
+	uint64_t bayes_max_tokens;	/* distinct tokens per message */
+	bool	 bayes_bigrams;
+	uint64_t bayes_map_size;	/* LMDB */
+	uint64_t bayes_redis_timeout;	/* ms */
+	uint64_t bayes_redis_retry;	/* s */
+	char	*bayes_redis_prefix;
+	uint64_t bayes_expire_days;
+	bool	 bayes_autolearn;
+	double	 bayes_autolearn_spam;	/* score without Bayes, at least */
+	double	 bayes_autolearn_ham;	/* score without Bayes, at most */
+	uint64_t bayes_autolearn_rate;	/* per hour, each class */
+
 	/* DNS (dns.h) */
 	struct strlist dns_servers;	/* empty: dns_resolv_conf */
 	char	*dns_resolv_conf;		/* "": /etc/resolv.conf */

@@ -13,11 +13,14 @@
 #ifndef MW_ENGINE_H
 #define MW_ENGINE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "conf.h"
 #include "lists.h"
 
+struct bayes_learner;
+struct bayes_store;
 struct buf;
 struct dkim_signconf;
 struct dns_resolver;
@@ -33,6 +36,11 @@ struct engine {
 	struct strmap *scores;		/* symbol name -> double *, overrides */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 	struct dkim_signconf *dkim_sign;	/* signing keys, or NULL */
+	/* Bayes token store: opened on first use, see engine_bayes() */
+	struct bayes_store *bayes;
+	struct bayes_learner *autolearn; /* with the store, if configured */
+	pthread_mutex_t bayes_lock;
+	double	 bayes_retry;		/* no new open attempt before (mono s) */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
@@ -44,6 +52,15 @@ int	 engine_new(struct conf *, struct engine **, struct buf *why);
 int	 engine_load(const char *path, struct engine **, struct buf *why);
 struct engine *engine_ref(struct engine *);
 void	 engine_unref(struct engine *);
+/*
+ * engine_bayes - the Bayes store, opened on the first call (so that the
+ * daemon opens it after it has forked and dropped privileges: LMDB must
+ * not be used across fork, and its files belong to the service user);
+ * NULL with a reason when Bayes is off or the store cannot be opened
+ * now (retried at most every 10 seconds).  Thread-safe.
+ */
+struct bayes_store *engine_bayes(struct engine *, struct buf *why);
+
 /* engine_score - configured score of a symbol, or def */
 double	 engine_score(const struct engine *, const char *sym, double def);
 

@@ -21,6 +21,8 @@ void	*step_dkim_begin(struct scan *);
 void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
 void	step_dkim_end(struct scan *, void *);
 void	step_dkim_free(void *);
+/* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
+void	step_bayes_end(struct scan *, void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
 void	*step_spf_begin(struct scan *);
 void	step_spf_end(struct scan *, void *);

@@ -101,6 +101,23 @@ test_scan_text(struct engine *eng, const char *ip, const char *helo,
 	return t.scan;
 }
 
+void
+test_mkdtemp(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "/tmp/%s.XXXXXX", name);
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+void
+test_rmtree(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 int
 run_suite(Suite *s)
 {

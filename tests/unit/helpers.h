@@ -30,6 +30,11 @@ struct scan *test_scan_text(struct engine *, const char *ip, const char *helo,
 	    const char *from, const char *rcpt, const char *text, size_t len,
 	    struct msg **msgp);
 
+/* test_mkdtemp - a new directory /tmp/NAME.XXXXXX into buf (cap bytes) */
+void	test_mkdtemp(char *buf, size_t cap, const char *name);
+/* test_rmtree - remove a directory made by test_mkdtemp() */
+void	test_rmtree(const char *dir);
+
 /* run_suite - the common main(): run one suite, exit status for make */
 int	run_suite(Suite *);
 

@@ -1,0 +1,977 @@
+/*
+ * bayes_store_lmdb.c - the embedded token store: one LMDB environment
+ *
+ * DESCRIPTION
+ *	The store is a directory holding LMDB's data.mdb and lock.mdb, with
+ *	three named databases:
+ *
+ *	    meta     "format", "tokenizer", "nspam", "nham", "created",
+ *	             "last_learn" -> uint64 (host order)
+ *	    tokens   token hash, a native 64-bit integer (MDB_INTEGERKEY:
+ *	             compared as integers) -> { uint32 spam, uint32 ham,
+ *	             uint32 last learned (unix time) }, 12 bytes
+ *	    digests  16-byte message digest -> { uint8 class, uint32 when }
+ *
+ *	LMDB gives what the milter needs: any number of threads and
+ *	processes read consistent snapshots without locks while one
+ *	process (mailwarden train, or the milter's autolearn thread)
+ *	writes; a reader never waits for the writer.  Every lookup sees
+ *	counts and totals from one snapshot, looking the hashes up in key
+ *	order through one cursor.  A learn batch is one write
+ *	transaction: digests are checked first, token deltas of the whole
+ *	batch are summed in memory, sorted and applied in key order.
+ *
+ *	LMDB forbids opening one environment twice in a process (its
+ *	locks are per process), and a reload builds a second engine while
+ *	the first still serves mail, so environments are shared through a
+ *	registry keyed by the directory's device and inode.
+ *
+ *	The map (address space) starts at bayes_map_size.  A writer that
+ *	fills it doubles it and retries; readers of this process hold a
+ *	read lock on `resize` for the length of their transaction so the
+ *	map is never changed under them, and readers elsewhere adopt the
+ *	new size when LMDB reports MDB_MAP_RESIZED.
+ *
+ * DIAGNOSTICS
+ *	Reader table full, map full beyond 64 GiB, disk full and I/O
+ *	errors are temporary (BAYES_ETEMP); a missing, corrupt or foreign
+ *	store is BAYES_EPERM.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bayes_store.h"
+#include "buf.h"
+#include "log.h"
+
+#define TOKEN_VAL_LEN	12
+#define DIGEST_VAL_LEN	5
+#define MAP_MAX		(64ULL * 1024 * 1024 * 1024)
+#define MAX_READERS	1024
+#define PRUNE_CHUNK	20000		/* deletions per transaction */
+#define PRUNE_SCAN	200000		/* tokens looked at per transaction */
+
+struct lenv {
+	struct lenv *next;
+	dev_t	 dev;
+	ino_t	 ino;
+	int	 refs;
+	bool	 readonly;
+	bool	 have_dbs;	/* false: read-only and never written */
+	MDB_env	*env;
+	MDB_dbi	 meta, tokens, digests;
+	pthread_rwlock_t resize;	/* write-held while changing the map */
+	pthread_mutex_t wlock;		/* one writer per process */
+};
+
+struct lmdb_store {
+	struct bayes_store base;
+	struct lenv *e;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lenv *registry;
+
+static int
+rc_class(int rc)
+{
+	switch (rc) {
+	case MDB_READERS_FULL:
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case ENOSPC:
+	case EAGAIN:
+	case EBUSY:
+	case EIO:
+	case ENOMEM:
+		return BAYES_ETEMP;
+	default:
+		return BAYES_EPERM;
+	}
+}
+
+static int
+fail(struct buf *why, int rc, const char *what)
+{
+	buf_printf(why, "LMDB %s: %s", what, mdb_strerror(rc));
+	return rc_class(rc);
+}
+
+/*
+ * token keys are the hash as a native 64-bit integer (MDB_INTEGERKEY):
+ * LMDB compares them as integers, not bytes
+ */
+static void
+key_put(uint8_t *p, uint64_t h)
+{
+	memcpy(p, &h, 8);
+}
+
+static uint64_t
+key_get(const void *p)
+{
+	uint64_t h;
+
+	memcpy(&h, p, 8);
+	return h;
+}
+
+static void
+decode_counts(const MDB_val *v, struct bayes_counts *c)
+{
+	if (v->mv_size < TOKEN_VAL_LEN) {
+		memset(c, 0, sizeof(*c));
+		return;
+	}
+	memcpy(&c->spam, (const char *)v->mv_data, 4);
+	memcpy(&c->ham, (const char *)v->mv_data + 4, 4);
+	memcpy(&c->seen, (const char *)v->mv_data + 8, 4);
+}
+
+static void
+encode_counts(uint8_t *p, const struct bayes_counts *c)
+{
+	memcpy(p, &c->spam, 4);
+	memcpy(p + 4, &c->ham, 4);
+	memcpy(p + 8, &c->seen, 4);
+}
+
+/* ---------------------------------------------------------------- */
+/* meta values */
+
+static uint64_t
+meta_get(MDB_txn *txn, const struct lenv *e, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	uint64_t x = 0;
+
+	if (mdb_get(txn, e->meta, &k, &v) == 0 && v.mv_size == sizeof(x))
+		memcpy(&x, v.mv_data, sizeof(x));
+	return x;
+}
+
+static int
+meta_put(MDB_txn *txn, const struct lenv *e, const char *key, uint64_t x)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { sizeof(x), &x };
+
+	return mdb_put(txn, e->meta, &k, &v, 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* transactions: readers hold `resize` shared, see DESCRIPTION */
+
+static void
+adopt_new_size(struct lenv *e)
+{
+	pthread_rwlock_wrlock(&e->resize);
+	(void)mdb_env_set_mapsize(e->env, 0);
+	pthread_rwlock_unlock(&e->resize);
+}
+
+/* txn_begin - with e->resize read-held on success */
+static int
+txn_begin(struct lenv *e, unsigned flags, MDB_txn **txn)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		pthread_rwlock_rdlock(&e->resize);
+		rc = mdb_txn_begin(e->env, NULL, flags, txn);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&e->resize);
+		if (rc != MDB_MAP_RESIZED)
+			return rc;
+		adopt_new_size(e);
+	}
+	return rc;
+}
+
+static void
+txn_abort(struct lenv *e, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&e->resize);
+}
+
+static int
+txn_commit(struct lenv *e, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	pthread_rwlock_unlock(&e->resize);
+	return rc;
+}
+
+/* grow - double the map after MDB_MAP_FULL; no transaction may be open */
+static int
+grow(struct lenv *e)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&e->resize);
+	mdb_env_info(e->env, &info);
+	if ((uint64_t)info.me_mapsize >= MAP_MAX) {
+		pthread_rwlock_unlock(&e->resize);
+		return MDB_MAP_FULL;
+	}
+	rc = mdb_env_set_mapsize(e->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&e->resize);
+	if (rc == 0)
+		log_info("Bayes store: map size raised to %zu MiB",
+		    info.me_mapsize * 2 / (1024 * 1024));
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* opening and the per-process registry */
+
+static int
+open_dbs(struct lenv *e, struct buf *why)
+{
+	MDB_txn *txn;
+	unsigned flags = e->readonly ? 0 : MDB_CREATE;
+	uint64_t fmt;
+	int rc;
+
+	if ((rc = mdb_txn_begin(e->env, NULL, e->readonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return fail(why, rc, "begin");
+	if ((rc = mdb_dbi_open(txn, "meta", flags, &e->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "tokens", flags | MDB_INTEGERKEY,
+	    &e->tokens)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "digests", flags, &e->digests)) != 0) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND && e->readonly)
+			return BAYES_OK;	/* never written: empty */
+		return fail(why, rc, "open databases");
+	}
+	fmt = meta_get(txn, e, "format");
+	if (fmt == 0 && !e->readonly) {
+		fmt = BAYES_STORE_FORMAT;
+		if ((rc = meta_put(txn, e, "format", fmt)) != 0 ||
+		    (rc = meta_put(txn, e, "created",
+		    (uint64_t)time(NULL))) != 0) {
+			mdb_txn_abort(txn);
+			return fail(why, rc, "initialise");
+		}
+	}
+	if (fmt != 0 && fmt != BAYES_STORE_FORMAT) {
+		mdb_txn_abort(txn);
+		buf_printf(why, "store format %llu, this program reads %d",
+		    (unsigned long long)fmt, BAYES_STORE_FORMAT);
+		return BAYES_EPERM;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return fail(why, rc, "commit");
+	e->have_dbs = true;
+	return BAYES_OK;
+}
+
+static int
+env_open(const char *path, const struct bayes_store_opts *o, struct lenv *e,
+    struct buf *why)
+{
+	unsigned flags = MDB_NOTLS | MDB_NOMETASYNC |
+	    (o->readonly ? MDB_RDONLY : 0);
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&e->env)) != 0)
+		return fail(why, rc, "create");
+	mdb_env_set_maxdbs(e->env, 4);
+	mdb_env_set_maxreaders(e->env, MAX_READERS);
+	mdb_env_set_mapsize(e->env, (size_t)o->map_size);
+	if ((rc = mdb_env_open(e->env, path, flags, 0640)) != 0) {
+		buf_printf(why, "%s: ", path);
+		rc = fail(why, rc, "open");
+		mdb_env_close(e->env);
+		return rc;
+	}
+	/* slots of readers that died without closing */
+	if (mdb_reader_check(e->env, &dead) == 0 && dead > 0)
+		log_warn("Bayes store %s: cleared %d stale reader slot(s)",
+		    path, dead);
+	if ((rc = open_dbs(e, why)) != BAYES_OK) {
+		mdb_env_close(e->env);
+		return rc;
+	}
+	return BAYES_OK;
+}
+
+static const struct bayes_store_ops lmdb_ops;
+
+int
+bayes_store_lmdb_open(const char *path, const struct bayes_store_opts *o,
+    struct bayes_store **out, struct buf *why)
+{
+	struct lmdb_store *s;
+	struct lenv *e;
+	struct stat st;
+	int rc;
+
+	if (!o->readonly && mkdir(path, 0750) < 0 && errno != EEXIST) {
+		buf_printf(why, "%s: cannot create: %s", path, strerror(errno));
+		return BAYES_EPERM;
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		buf_printf(why, "%s: %s", path, errno == ENOENT ?
+		    "no such Bayes store" : "not a directory");
+		return BAYES_EPERM;
+	}
+	pthread_mutex_lock(&registry_lock);
+	for (e = registry; e; e = e->next)
+		if (e->dev == st.st_dev && e->ino == st.st_ino)
+			break;
+	if (e && e->readonly && !o->readonly) {
+		pthread_mutex_unlock(&registry_lock);
+		buf_printf(why, "%s: already open read-only", path);
+		return BAYES_EPERM;
+	}
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->readonly = o->readonly;
+		if ((rc = env_open(path, o, e, why)) != BAYES_OK) {
+			pthread_mutex_unlock(&registry_lock);
+			free(e);
+			return rc;
+		}
+		pthread_rwlock_init(&e->resize, NULL);
+		pthread_mutex_init(&e->wlock, NULL);
+		e->next = registry;
+		registry = e;
+	}
+	e->refs++;
+	pthread_mutex_unlock(&registry_lock);
+	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &lmdb_ops;
+	s->base.spec = xstrdup(path);
+	s->e = e;
+	*out = &s->base;
+	return BAYES_OK;
+}
+
+static void
+lmdb_close(struct bayes_store *bs)
+{
+	struct lmdb_store *s = (struct lmdb_store *)bs;
+	struct lenv *e = s->e, **pp;
+
+	pthread_mutex_lock(&registry_lock);
+	if (--e->refs == 0) {
+		for (pp = &registry; *pp; pp = &(*pp)->next)
+			if (*pp == e) {
+				*pp = e->next;
+				break;
+			}
+		mdb_env_close(e->env);
+		pthread_rwlock_destroy(&e->resize);
+		pthread_mutex_destroy(&e->wlock);
+		free(e);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	free(s->base.spec);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- */
+/* reads */
+
+/* sorted hash order of a lookup: (hash, index) pairs */
+struct order {
+	uint64_t hash;
+	size_t	 idx;
+};
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * lmdb_lookup - the hashes are looked up in key order through one
+ * cursor: LMDB then finds most keys on the leaf page it is already on
+ * instead of descending the tree from the root for each
+ */
+static int
+lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
+    struct bayes_counts *out, struct bayes_totals *tot, struct buf *why)
+{
+	struct lenv *e = ((struct lmdb_store *)bs)->e;
+	struct order *ord;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t kb[8];
+	size_t i;
+	int rc;
+
+	memset(out, 0, n * sizeof(*out));
+	memset(tot, 0, sizeof(*tot));
+	if (!e->have_dbs)
+		return BAYES_OK;
+	if ((rc = txn_begin(e, MDB_RDONLY, &txn)) != 0)
+		return fail(why, rc, "begin read");
+	tot->nspam = meta_get(txn, e, "nspam");
+	tot->nham = meta_get(txn, e, "nham");
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0) {
+		txn_abort(e, txn);
+		return fail(why, rc, "cursor");
+	}
+	ord = xcalloc(n ? n : 1, sizeof(*ord));
+	for (i = 0; i < n; i++) {
+		ord[i].hash = h[i];
+		ord[i].idx = i;
+	}
+	if (n > 1)
+		qsort(ord, n, sizeof(*ord), order_cmp);
+	k.mv_size = sizeof(kb);
+	for (i = 0; i < n; i++) {
+		key_put(kb, ord[i].hash);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+		if (rc == 0)
+			decode_counts(&v, &out[ord[i].idx]);
+		else if (rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	free(ord);
+	mdb_cursor_close(cur);
+	txn_abort(e, txn);
+	return rc ? fail(why, rc, "read token") : BAYES_OK;
+}
+
+static int
+lmdb_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
+{
+	struct lenv *e = ((struct lmdb_store *)bs)->e;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_envinfo info;
+	MDB_val k, v;
+	struct bayes_counts c;
+	int rc;
+
+	mdb_env_stat(e->env, &ms);
+	mdb_env_info(e->env, &info);
+	st->bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	if (!e->have_dbs)
+		return BAYES_OK;
+	if ((rc = txn_begin(e, MDB_RDONLY, &txn)) != 0)
+		return fail(why, rc, "begin read");
+	st->tot.nspam = meta_get(txn, e, "nspam");
+	st->tot.nham = meta_get(txn, e, "nham");
+	st->created = (time_t)meta_get(txn, e, "created");
+	st->last_learn = (time_t)meta_get(txn, e, "last_learn");
+	st->format = (unsigned)meta_get(txn, e, "format");
+	st->tokenizer = (unsigned)meta_get(txn, e, "tokenizer");
+	if (mdb_stat(txn, e->tokens, &ms) == 0)
+		st->ntokens = ms.ms_entries;
+	if (mdb_stat(txn, e->digests, &ms) == 0)
+		st->ndigests = ms.ms_entries;
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0) {
+		txn_abort(e, txn);
+		return fail(why, rc, "cursor");
+	}
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		decode_counts(&v, &c);
+		if (c.seen && (st->oldest_seen == 0 ||
+		    (time_t)c.seen < st->oldest_seen))
+			st->oldest_seen = c.seen;
+		if ((time_t)c.seen > st->newest_seen)
+			st->newest_seen = c.seen;
+	}
+	mdb_cursor_close(cur);
+	txn_abort(e, txn);
+	if (rc != MDB_NOTFOUND)
+		return fail(why, rc, "scan tokens");
+	return BAYES_OK;
+}
+
+static int
+lmdb_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
+    void *arg, struct buf *why)
+{
+	struct lenv *e = ((struct lmdb_store *)bs)->e;
+	struct bayes_rec r;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, stop = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = BAYES_REC_TOTALS;
+	if (!e->have_dbs)
+		return fn(&r, arg) ? BAYES_EPERM : BAYES_OK;
+	if ((rc = txn_begin(e, MDB_RDONLY, &txn)) != 0)
+		return fail(why, rc, "begin read");
+	r.tot.nspam = meta_get(txn, e, "nspam");
+	r.tot.nham = meta_get(txn, e, "nham");
+	if (fn(&r, arg) != 0)
+		goto stopped;
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0)
+		goto bad;
+	r.kind = BAYES_REC_TOKEN;
+	while (!stop && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8)
+			continue;
+		r.hash = key_get(k.mv_data);
+		decode_counts(&v, &r.counts);
+		stop = fn(&r, arg);
+	}
+	mdb_cursor_close(cur);
+	if (stop)
+		goto stopped;
+	if (rc != MDB_NOTFOUND || (rc = mdb_cursor_open(txn, e->digests,
+	    &cur)) != 0)
+		goto bad;
+	r.kind = BAYES_REC_DIGEST;
+	while (!stop && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != BAYES_DIGEST_LEN ||
+		    v.mv_size != DIGEST_VAL_LEN)
+			continue;
+		memcpy(r.digest, k.mv_data, BAYES_DIGEST_LEN);
+		r.cls = ((uint8_t *)v.mv_data)[0] ? BAYES_SPAM : BAYES_HAM;
+		memcpy(&r.when, (uint8_t *)v.mv_data + 1, 4);
+		stop = fn(&r, arg);
+	}
+	mdb_cursor_close(cur);
+	if (stop)
+		goto stopped;
+	if (rc != MDB_NOTFOUND)
+		goto bad;
+	txn_abort(e, txn);
+	return BAYES_OK;
+bad:
+	txn_abort(e, txn);
+	return fail(why, rc, "iterate");
+stopped:
+	txn_abort(e, txn);
+	buf_adds(why, "stopped by the caller");
+	return BAYES_EPERM;
+}
+
+/* ---------------------------------------------------------------- */
+/* writes */
+
+/* delta - summed count changes of one token over a batch */
+struct delta {
+	uint64_t hash;
+	int32_t	 ds, dh;
+	bool	 used;
+};
+
+struct deltas {
+	struct delta *v;
+	size_t	 n, nslots;
+};
+
+static void
+deltas_add(struct deltas *d, uint64_t h, int32_t ds, int32_t dh)
+{
+	size_t j, mask;
+
+	if ((d->n + 1) * 2 > d->nslots) {
+		struct delta *old = d->v;
+		size_t i, oldn = d->nslots;
+
+		d->nslots = d->nslots ? d->nslots * 2 : 1024;
+		d->v = xcalloc(d->nslots, sizeof(*d->v));
+		mask = d->nslots - 1;
+		for (i = 0; i < oldn; i++) {
+			if (!old[i].used)
+				continue;
+			for (j = old[i].hash & mask; d->v[j].used;
+			    j = (j + 1) & mask)
+				;
+			d->v[j] = old[i];
+		}
+		free(old);
+	}
+	mask = d->nslots - 1;
+	for (j = h & mask; d->v[j].used; j = (j + 1) & mask)
+		if (d->v[j].hash == h)
+			break;
+	if (!d->v[j].used) {
+		d->v[j].used = true;
+		d->v[j].hash = h;
+		d->n++;
+	}
+	d->v[j].ds += ds;
+	d->v[j].dh += dh;
+}
+
+static int
+delta_cmp(const void *a, const void *b)
+{
+	const struct delta *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+static uint32_t
+apply(uint32_t v, int32_t d)
+{
+	int64_t r = (int64_t)v + d;
+
+	return r < 0 ? 0 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+/* check_digest - digest check of one message: its class deltas */
+static int
+check_digest(MDB_txn *txn, struct lenv *e, struct bayes_learn_msg *m,
+    uint32_t now, int *dspam, int *dham)
+{
+	MDB_val k = { BAYES_DIGEST_LEN, m->digest }, v;
+	uint8_t val[DIGEST_VAL_LEN];
+	int rc, old = -1;
+
+	*dspam = *dham = 0;
+	rc = mdb_get(txn, e->digests, &k, &v);
+	if (rc == 0 && v.mv_size == DIGEST_VAL_LEN)
+		old = ((uint8_t *)v.mv_data)[0] ? BAYES_SPAM : BAYES_HAM;
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (old >= 0) {
+		if (m->op == BAYES_OP_LEARN && old == (int)m->cls) {
+			m->outcome = BAYES_LEARN_KNOWN;
+			return 0;
+		}
+		*(old == BAYES_SPAM ? dspam : dham) = -1;
+	}
+	if (m->op == BAYES_OP_FORGET) {
+		if (old < 0) {
+			m->outcome = BAYES_LEARN_UNKNOWN;
+			return 0;
+		}
+		m->outcome = BAYES_LEARN_FORGOTTEN;
+		return mdb_del(txn, e->digests, &k, NULL);
+	}
+	m->outcome = old >= 0 ? BAYES_LEARN_RELEARNED : BAYES_LEARN_NEW;
+	*(m->cls == BAYES_SPAM ? dspam : dham) += 1;
+	val[0] = m->cls == BAYES_SPAM;
+	memcpy(val + 1, &now, 4);
+	v.mv_size = sizeof(val);
+	v.mv_data = val;
+	return mdb_put(txn, e->digests, &k, &v, 0);
+}
+
+static int
+apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
+{
+	struct bayes_counts c;
+	uint8_t kb[8], vb[TOKEN_VAL_LEN];
+	MDB_val k = { 8, kb }, v;
+	size_t i, j;
+	int rc;
+
+	/* used slots to the front, then key order for the B-tree */
+	for (i = j = 0; i < d->nslots; i++)
+		if (d->v[i].used)
+			d->v[j++] = d->v[i];
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), delta_cmp);
+	for (i = 0; i < d->n; i++) {
+		const struct delta *x = &d->v[i];
+
+		if (x->ds == 0 && x->dh == 0)
+			continue;
+		key_put(kb, x->hash);
+		rc = mdb_get(txn, e->tokens, &k, &v);
+		if (rc == 0)
+			decode_counts(&v, &c);
+		else if (rc == MDB_NOTFOUND)
+			memset(&c, 0, sizeof(c));
+		else
+			return rc;
+		c.spam = apply(c.spam, x->ds);
+		c.ham = apply(c.ham, x->dh);
+		if (x->ds > 0 || x->dh > 0)
+			c.seen = now;
+		if (c.spam == 0 && c.ham == 0) {
+			rc = mdb_del(txn, e->tokens, &k, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return rc;
+			continue;
+		}
+		encode_counts(vb, &c);
+		v.mv_size = sizeof(vb);
+		v.mv_data = vb;
+		if ((rc = mdb_put(txn, e->tokens, &k, &v, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+learn_txn(struct lenv *e, struct bayes_learn_msg *m, size_t n, uint32_t now)
+{
+	struct deltas d = { NULL, 0, 0 };
+	MDB_txn *txn;
+	int64_t ns, nh;
+	int rc, ds, dh;
+	size_t i, j;
+
+	if ((rc = txn_begin(e, 0, &txn)) != 0)
+		return rc;
+	ns = (int64_t)meta_get(txn, e, "nspam");
+	nh = (int64_t)meta_get(txn, e, "nham");
+	for (i = 0; i < n; i++) {
+		if ((rc = check_digest(txn, e, &m[i], now, &ds, &dh)) != 0)
+			goto out;
+		if (ds == 0 && dh == 0)
+			continue;
+		ns += ds;
+		nh += dh;
+		for (j = 0; j < m[i].nhashes; j++)
+			deltas_add(&d, m[i].hashes[j], ds, dh);
+	}
+	if ((rc = apply_deltas(txn, e, &d, now)) != 0 ||
+	    (rc = meta_put(txn, e, "nspam", (uint64_t)(ns < 0 ? 0 : ns))) ||
+	    (rc = meta_put(txn, e, "nham", (uint64_t)(nh < 0 ? 0 : nh))) ||
+	    (rc = meta_put(txn, e, "last_learn", now)) ||
+	    (rc = meta_put(txn, e, "tokenizer", BAYES_TOKENIZER_VERSION)))
+		goto out;
+	free(d.v);
+	return txn_commit(e, txn);
+out:
+	free(d.v);
+	txn_abort(e, txn);
+	return rc;
+}
+
+/*
+ * with_writer - run one write transaction function under the process's
+ * writer lock, growing the map and retrying while it is full
+ */
+static int
+with_writer(struct lenv *e, int (*fn)(struct lenv *, void *), void *arg,
+    const char *what, struct buf *why)
+{
+	int rc;
+
+	if (e->readonly) {
+		buf_adds(why, "store opened read-only");
+		return BAYES_EPERM;
+	}
+	pthread_mutex_lock(&e->wlock);
+	while ((rc = fn(e, arg)) == MDB_MAP_FULL)
+		if ((rc = grow(e)) != 0)
+			break;
+	pthread_mutex_unlock(&e->wlock);
+	return rc ? fail(why, rc, what) : BAYES_OK;
+}
+
+struct learn_args {
+	struct bayes_learn_msg *m;
+	size_t	 n;
+	uint32_t now;
+};
+
+static int
+learn_fn(struct lenv *e, void *arg)
+{
+	struct learn_args *a = arg;
+
+	return learn_txn(e, a->m, a->n, a->now);
+}
+
+static int
+lmdb_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
+    time_t now, struct buf *why)
+{
+	struct learn_args a = { m, n, (uint32_t)now };
+
+	return with_writer(((struct lmdb_store *)bs)->e, learn_fn, &a, "learn",
+	    why);
+}
+
+static int
+put_txn(struct lenv *e, const struct bayes_rec *r, size_t n)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t kb[8], vb[TOKEN_VAL_LEN];
+	size_t i;
+	int rc = 0;
+
+	if ((rc = txn_begin(e, 0, &txn)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		switch (r[i].kind) {
+		case BAYES_REC_TOTALS:
+			rc = meta_put(txn, e, "nspam", meta_get(txn, e,
+			    "nspam") + r[i].tot.nspam);
+			if (rc == 0)
+				rc = meta_put(txn, e, "nham", meta_get(txn, e,
+				    "nham") + r[i].tot.nham);
+			break;
+		case BAYES_REC_TOKEN:
+			key_put(kb, r[i].hash);
+			encode_counts(vb, &r[i].counts);
+			k.mv_size = 8;
+			k.mv_data = kb;
+			v.mv_size = sizeof(vb);
+			v.mv_data = vb;
+			rc = mdb_put(txn, e->tokens, &k, &v, 0);
+			break;
+		case BAYES_REC_DIGEST:
+			vb[0] = r[i].cls == BAYES_SPAM;
+			memcpy(vb + 1, &r[i].when, 4);
+			k.mv_size = BAYES_DIGEST_LEN;
+			k.mv_data = (void *)r[i].digest;
+			v.mv_size = DIGEST_VAL_LEN;
+			v.mv_data = vb;
+			rc = mdb_put(txn, e->digests, &k, &v, 0);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = meta_put(txn, e, "tokenizer", BAYES_TOKENIZER_VERSION);
+	if (rc) {
+		txn_abort(e, txn);
+		return rc;
+	}
+	return txn_commit(e, txn);
+}
+
+struct put_args {
+	const struct bayes_rec *r;
+	size_t	 n;
+};
+
+static int
+put_fn(struct lenv *e, void *arg)
+{
+	struct put_args *a = arg;
+
+	return put_txn(e, a->r, a->n);
+}
+
+static int
+lmdb_put(struct bayes_store *bs, const struct bayes_rec *r, size_t n,
+    struct buf *why)
+{
+	struct put_args a = { r, n };
+
+	return with_writer(((struct lmdb_store *)bs)->e, put_fn, &a, "load",
+	    why);
+}
+
+/*
+ * prune_chunk - from key *from on, look at up to PRUNE_SCAN tokens and
+ * delete the stale ones (at most PRUNE_CHUNK) in one transaction, so
+ * that readers and other writers are never held up for long; *from
+ * becomes the next key to look at, *done is set at the end
+ */
+static int
+prune_chunk(struct lenv *e, uint8_t from[8], bool *done, uint32_t before,
+    uint32_t max_total, uint64_t *removed)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = { 8, from }, v;
+	struct bayes_counts c;
+	uint64_t *del = xcalloc(PRUNE_CHUNK, sizeof(*del));
+	size_t n = 0, looked = 0, i;
+	uint8_t kb[8];
+	int rc;
+
+	if ((rc = txn_begin(e, 0, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0) {
+		txn_abort(e, txn);
+		goto out;
+	}
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (n == PRUNE_CHUNK || looked == PRUNE_SCAN) {
+			memcpy(from, k.mv_data, 8);	/* resume here */
+			break;
+		}
+		looked++;
+		decode_counts(&v, &c);
+		if (k.mv_size == 8 && c.seen < before &&
+		    (uint64_t)c.spam + c.ham <= max_total)
+			del[n++] = key_get(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	*done = rc == MDB_NOTFOUND;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	k.mv_size = 8;
+	k.mv_data = kb;
+	for (i = 0; i < n && rc == 0; i++) {
+		key_put(kb, del[i]);
+		rc = mdb_del(txn, e->tokens, &k, NULL);
+	}
+	if (rc != 0) {
+		txn_abort(e, txn);
+		goto out;
+	}
+	if ((rc = txn_commit(e, txn)) == 0)
+		*removed += n;
+out:
+	free(del);
+	return rc;
+}
+
+struct prune_args {
+	uint32_t before, max_total;
+	uint64_t *removed;
+};
+
+static int
+prune_fn(struct lenv *e, void *arg)
+{
+	struct prune_args *a = arg;
+	uint8_t from[8] = { 0 };
+	bool done = false;
+	int rc = 0;
+
+	while (!done && rc == 0)
+		rc = prune_chunk(e, from, &done, a->before, a->max_total,
+		    a->removed);
+	return rc;
+}
+
+static int
+lmdb_prune(struct bayes_store *bs, time_t before, uint32_t max_total,
+    uint64_t *removed, struct buf *why)
+{
+	struct prune_args a;
+
+	if (before <= 0)
+		return BAYES_OK;
+	a.before = before > (time_t)UINT32_MAX ? UINT32_MAX : (uint32_t)before;
+	a.max_total = max_total;
+	a.removed = removed;
+	return with_writer(((struct lmdb_store *)bs)->e, prune_fn, &a, "prune",
+	    why);
+}
+
+static const struct bayes_store_ops lmdb_ops = {
+	"lmdb",
+	lmdb_lookup,
+	lmdb_learn,
+	lmdb_stats,
+	lmdb_iter,
+	lmdb_put,
+	lmdb_prune,
+	lmdb_close
+};

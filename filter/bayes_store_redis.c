@@ -1,0 +1,894 @@
+/*
+ * bayes_store_redis.c - token store in Redis, shared by several hosts
+ *
+ * DESCRIPTION
+ *	bayes_store = redis://[:PASSWORD@]HOST[:PORT][/DB]
+ *
+ *	Keys (PREFIX is bayes_redis_prefix, "mwb:" by default):
+ *
+ *	    PREFIX "meta"          hash: nspam, nham, created, last_learn,
+ *	                           format, tokenizer
+ *	    PREFIX "t" + 8 bytes   hash per token (the raw big-endian token
+ *	                           hash in the key): s, h (counts), t (last
+ *	                           learned, unix time)
+ *	    PREFIX "d" + 16 bytes  string per learned message digest:
+ *	                           class ('s' or 'h') then unix time
+ *
+ *	A lookup is one pipelined round trip (HMGET of the totals and of
+ *	every token).  Learning one message is one EVAL of a small Lua
+ *	script, so the digest check and the count changes are atomic even
+ *	when several hosts learn at once; a batch pipelines its EVALs.
+ *
+ *	Connections come from a small pool shared by the milter threads;
+ *	each has a connect and a command timeout (bayes_redis_timeout).
+ *	After any connection or protocol failure the store is considered
+ *	down for bayes_redis_retry seconds: calls fail at once with
+ *	BAYES_ETEMP instead of each waiting for the timeout, so an outage
+ *	costs a thread at most one timeout.
+ *
+ * SECURITY
+ *	Replies are untrusted: types are checked and numbers parsed with
+ *	bounds.  HOST should be an address or a name in /etc/hosts: name
+ *	resolution happens at connect time and is not covered by the
+ *	timeout.
+ */
+#include "config.h"
+
+#include <hiredis/hiredis.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "bayes_store.h"
+#include "buf.h"
+#include "log.h"
+#include "str.h"
+
+#define POOL_MAX	16		/* idle connections kept */
+#define ITER_COUNT	1000		/* SCAN COUNT hint */
+#define PIPE_MAX	1000		/* commands per pipelined burst */
+
+struct redis_store {
+	struct bayes_store base;
+	char	*host;
+	int	 port;
+	unsigned db;
+	char	*password;
+	char	*prefix;
+	struct timeval tv;
+	unsigned retry_s;
+
+	pthread_mutex_t lock;
+	redisContext *idle[POOL_MAX];
+	size_t	 nidle;
+	double	 down_until;	/* CLOCK_MONOTONIC seconds */
+	char	 down_why[160];
+};
+
+static const char learn_script[] =
+"local old = redis.call('GET', KEYS[2])\n"
+"local op, cls, now, tp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+"local oldc = old and string.sub(old, 1, 1) or nil\n"
+"if op == 'L' and oldc == cls then return 'known' end\n"
+"if op == 'F' and not oldc then return 'unknown' end\n"
+"local function bump(c, d)\n"
+"  local other = (c == 's') and 'h' or 's'\n"
+"  local mk = (c == 's') and 'nspam' or 'nham'\n"
+"  if redis.call('HINCRBY', KEYS[1], mk, d) < 0 then\n"
+"    redis.call('HSET', KEYS[1], mk, 0) end\n"
+"  for i = 5, #ARGV do\n"
+"    local k = tp .. ARGV[i]\n"
+"    local v = redis.call('HINCRBY', k, c, d)\n"
+"    if d > 0 then redis.call('HSET', k, 't', now)\n"
+"    elseif v <= 0 then\n"
+"      local o = tonumber(redis.call('HGET', k, other) or '0')\n"
+"      if o == nil or o <= 0 then redis.call('DEL', k)\n"
+"      else redis.call('HSET', k, c, 0) end\n"
+"    end\n"
+"  end\n"
+"end\n"
+"if oldc then bump(oldc, -1) end\n"
+"if op == 'F' then redis.call('DEL', KEYS[2]) return 'forgotten' end\n"
+"bump(cls, 1)\n"
+"redis.call('SET', KEYS[2], cls .. now)\n"
+"redis.call('HSET', KEYS[1], 'last_learn', now)\n"
+"if oldc then return 'relearned' end\n"
+"return 'new'\n";
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- */
+/* URL */
+
+static int
+parse_url(struct redis_store *s, const char *url, struct buf *why)
+{
+	const char *p = url + strlen("redis://"), *at, *hend, *slash;
+	char num[16];
+	uint64_t v;
+	size_t n;
+
+	s->port = 6379;
+	slash = strchr(p, '/');
+	at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+
+		/* redis://:PASS@ or redis://USER:PASS@ (user ignored) */
+		if (colon == NULL)
+			colon = p - 1;
+		s->password = xstrndup(colon + 1, (size_t)(at - colon - 1));
+		p = at + 1;
+	}
+	if (*p == '[') {
+		hend = strchr(p, ']');
+		if (hend == NULL)
+			goto bad;
+		s->host = xstrndup(p + 1, (size_t)(hend - p - 1));
+		hend++;
+	} else {
+		hend = p + strcspn(p, ":/");
+		s->host = xstrndup(p, (size_t)(hend - p));
+	}
+	if (s->host[0] == '\0')
+		goto bad;
+	if (*hend == ':') {
+		n = strcspn(hend + 1, "/");
+		if (n == 0 || n >= sizeof(num))
+			goto bad;
+		memcpy(num, hend + 1, n);
+		num[n] = '\0';
+		if (parse_uint(num, 1, 65535, &v) < 0)
+			goto bad;
+		s->port = (int)v;
+		hend += 1 + n;
+	}
+	if (*hend == '/' && hend[1] != '\0') {
+		if (parse_uint(hend + 1, 0, 1000000, &v) < 0)
+			goto bad;
+		s->db = (unsigned)v;
+	} else if (*hend != '\0' && strcmp(hend, "/") != 0)
+		goto bad;
+	return 0;
+bad:
+	buf_printf(why, "bad Redis URL (want redis://[:PASSWORD@]HOST"
+	    "[:PORT][/DB])");
+	return -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* connections */
+
+static void
+mark_down(struct redis_store *s, const char *fmt, const char *detail)
+{
+	pthread_mutex_lock(&s->lock);
+	s->down_until = mono_now() + s->retry_s;
+	snprintf(s->down_why, sizeof(s->down_why), fmt, detail);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+check_status(redisReply *r, const char *what, struct buf *why)
+{
+	int ok = r && r->type != REDIS_REPLY_ERROR;
+
+	if (!ok)
+		buf_printf(why, "Redis %s: %.100s", what,
+		    r && r->str ? r->str : "no reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+static redisContext *
+connect_new(struct redis_store *s, struct buf *why)
+{
+	redisContext *c = redisConnectWithTimeout(s->host, s->port, s->tv);
+
+	if (c == NULL || c->err) {
+		buf_printf(why, "Redis %s:%d: %.100s", s->host, s->port,
+		    c ? c->errstr : "out of memory");
+		goto fail;
+	}
+	if (redisSetTimeout(c, s->tv) != REDIS_OK) {
+		buf_printf(why, "Redis: cannot set timeout: %.100s", c->errstr);
+		goto fail;
+	}
+	if (s->password && check_status(redisCommand(c, "AUTH %s",
+	    s->password), "AUTH", why) < 0)
+		goto fail;
+	if (s->db && check_status(redisCommand(c, "SELECT %u", s->db),
+	    "SELECT", why) < 0)
+		goto fail;
+	return c;
+fail:
+	if (c)
+		redisFree(c);
+	return NULL;
+}
+
+/* conn_get - a connection, or NULL (why says why) while Redis is down */
+static redisContext *
+conn_get(struct redis_store *s, struct buf *why)
+{
+	redisContext *c = NULL;
+	double now = mono_now();
+
+	pthread_mutex_lock(&s->lock);
+	if (now < s->down_until) {
+		buf_printf(why, "Redis unavailable (%s); retrying in %.0fs",
+		    s->down_why, s->down_until - now + 0.5);
+		pthread_mutex_unlock(&s->lock);
+		return NULL;
+	}
+	if (s->nidle)
+		c = s->idle[--s->nidle];
+	pthread_mutex_unlock(&s->lock);
+	if (c)
+		return c;
+	if ((c = connect_new(s, why)) == NULL)
+		mark_down(s, "%s", buf_cstr(why));
+	return c;
+}
+
+/* conn_put - return a healthy connection; a broken one is dropped */
+static void
+conn_put(struct redis_store *s, redisContext *c, bool broken)
+{
+	if (c == NULL)
+		return;
+	if (broken || c->err) {
+		if (c->err)
+			mark_down(s, "%s", c->errstr);
+		redisFree(c);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->nidle < POOL_MAX) {
+		s->idle[s->nidle++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (c)
+		redisFree(c);
+}
+
+/* get_reply - next pipelined reply; NULL on I/O failure (why set) */
+static redisReply *
+get_reply(redisContext *c, struct buf *why)
+{
+	void *r = NULL;
+
+	if (redisGetReply(c, &r) != REDIS_OK || r == NULL) {
+		/* hiredis reports a read timeout as EAGAIN's text */
+		if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			buf_adds(why, "Redis: no answer within "
+			    "bayes_redis_timeout");
+		else
+			buf_printf(why, "Redis: %.100s", c->err ? c->errstr :
+			    "no reply");
+		return NULL;
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* reply parsing */
+
+static uint64_t
+reply_uint(const redisReply *r, uint64_t max)
+{
+	char tmp[24];
+	uint64_t v;
+
+	if (r == NULL)
+		return 0;
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer < 0 ? 0 : (uint64_t)r->integer > max ? max :
+		    (uint64_t)r->integer;
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
+	    (size_t)r->len >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, r->str, (size_t)r->len);
+	tmp[r->len] = '\0';
+	if (tmp[0] == '-')
+		return 0;
+	if (parse_uint(tmp, 0, UINT64_MAX, &v) < 0)
+		return 0;
+	return v > max ? max : v;
+}
+
+static const redisReply *
+elem(const redisReply *r, size_t i)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return NULL;
+	return r->element[i];
+}
+
+/* make_key - PREFIX, kind, bytes: the Redis key; its length (0: too long) */
+static size_t
+make_key(const struct redis_store *s, char kind, const void *b, size_t n,
+    char *out, size_t cap)
+{
+	size_t pl = strlen(s->prefix);
+
+	if (pl + 1 + n > cap)
+		return 0;
+	memcpy(out, s->prefix, pl);
+	out[pl] = kind;
+	memcpy(out + pl + 1, b, n);
+	return pl + 1 + n;
+}
+
+/* ---------------------------------------------------------------- */
+/* operations */
+
+static int
+redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
+    struct bayes_counts *out, struct bayes_totals *tot, struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	redisContext *c;
+	redisReply *r;
+	char key[96];
+	uint8_t hb[8];
+	size_t i, done, kl, burst;
+
+	memset(out, 0, n * sizeof(*out));
+	memset(tot, 0, sizeof(*tot));
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	kl = make_key(s, 'm', "eta", 3, key, sizeof(key));
+	redisAppendCommand(c, "HMGET %b nspam nham", key, kl);
+	if ((r = get_reply(c, why)) == NULL)
+		goto broken;
+	tot->nspam = reply_uint(elem(r, 0), UINT64_MAX);
+	tot->nham = reply_uint(elem(r, 1), UINT64_MAX);
+	freeReplyObject(r);
+	for (done = 0; done < n; done += burst) {
+		burst = n - done < PIPE_MAX ? n - done : PIPE_MAX;
+		for (i = 0; i < burst; i++) {
+			bayes_be64_put(hb, h[done + i]);
+			kl = make_key(s, 't', hb, 8, key, sizeof(key));
+			redisAppendCommand(c, "HMGET %b s h t", key, kl);
+		}
+		for (i = 0; i < burst; i++) {
+			if ((r = get_reply(c, why)) == NULL)
+				goto broken;
+			out[done + i].spam = (uint32_t)reply_uint(elem(r, 0),
+			    UINT32_MAX);
+			out[done + i].ham = (uint32_t)reply_uint(elem(r, 1),
+			    UINT32_MAX);
+			out[done + i].seen = (uint32_t)reply_uint(elem(r, 2),
+			    UINT32_MAX);
+			freeReplyObject(r);
+		}
+	}
+	conn_put(s, c, false);
+	return BAYES_OK;
+broken:
+	conn_put(s, c, true);
+	mark_down(s, "%s", buf_cstr(why));
+	return BAYES_ETEMP;
+}
+
+static enum bayes_learn_outcome
+outcome_of(const redisReply *r)
+{
+	static const struct {
+		const char *word;
+		enum bayes_learn_outcome o;
+	} words[] = {
+		{ "new", BAYES_LEARN_NEW }, { "known", BAYES_LEARN_KNOWN },
+		{ "relearned", BAYES_LEARN_RELEARNED },
+		{ "forgotten", BAYES_LEARN_FORGOTTEN },
+		{ "unknown", BAYES_LEARN_UNKNOWN },
+	};
+	size_t i;
+
+	if (r && (r->type == REDIS_REPLY_STRING ||
+	    r->type == REDIS_REPLY_STATUS))
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strcmp(r->str, words[i].word) == 0)
+				return words[i].o;
+	return BAYES_LEARN_UNKNOWN;
+}
+
+/* append_learn - queue the EVAL of one message on c */
+static void
+append_learn(struct redis_store *s, redisContext *c,
+    const struct bayes_learn_msg *m, const char *nowstr, const char *tp,
+    size_t tplen)
+{
+	size_t argc = 9 + m->nhashes, i;
+	const char **argv = xcalloc(argc, sizeof(char *));
+	size_t *lens = xcalloc(argc, sizeof(size_t));
+	uint8_t *hb = xcalloc(m->nhashes ? m->nhashes : 1, 8);
+	char meta[96], dkey[96];
+
+	argv[0] = "EVAL";
+	argv[1] = learn_script;
+	argv[2] = "2";
+	lens[2] = 1;
+	lens[3] = make_key(s, 'm', "eta", 3, meta, sizeof(meta));
+	argv[3] = meta;
+	lens[4] = make_key(s, 'd', m->digest, BAYES_DIGEST_LEN, dkey,
+	    sizeof(dkey));
+	argv[4] = dkey;
+	argv[5] = m->op == BAYES_OP_FORGET ? "F" : "L";
+	argv[6] = m->cls == BAYES_SPAM ? "s" : "h";
+	argv[7] = nowstr;
+	argv[8] = tp;
+	lens[8] = tplen;
+	for (i = 0; i < m->nhashes; i++) {
+		bayes_be64_put(hb + 8 * i, m->hashes[i]);
+		argv[9 + i] = (const char *)hb + 8 * i;
+		lens[9 + i] = 8;
+	}
+	for (i = 0; i < argc; i++)
+		if (lens[i] == 0)
+			lens[i] = strlen(argv[i]);
+	redisAppendCommandArgv(c, (int)argc, argv, lens);
+	free(hb);
+	free(lens);
+	free(argv);
+}
+
+static int
+redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
+    time_t now, struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	redisContext *c;
+	redisReply *r;
+	char nowstr[24], tp[96], meta[96];
+	size_t i, done, burst, tplen, kl;
+	int rc = BAYES_OK;
+
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	snprintf(nowstr, sizeof(nowstr), "%lld", (long long)now);
+	tplen = make_key(s, 't', "", 0, tp, sizeof(tp));
+	for (done = 0; done < n; done += burst) {
+		burst = n - done < 64 ? n - done : 64;
+		for (i = 0; i < burst; i++)
+			append_learn(s, c, &m[done + i], nowstr, tp, tplen);
+		for (i = 0; i < burst; i++) {
+			if ((r = get_reply(c, why)) == NULL)
+				goto broken;
+			if (r->type == REDIS_REPLY_ERROR) {
+				if (rc == BAYES_OK)
+					buf_printf(why, "Redis learn: %.200s",
+					    r->str);
+				rc = BAYES_EPERM;
+			}
+			m[done + i].outcome = outcome_of(r);
+			freeReplyObject(r);
+		}
+	}
+	kl = make_key(s, 'm', "eta", 3, meta, sizeof(meta));
+	redisAppendCommand(c, "HSET %b tokenizer %d format %d", meta, kl,
+	    BAYES_TOKENIZER_VERSION, BAYES_STORE_FORMAT);
+	redisAppendCommand(c, "HSETNX %b created %s", meta, kl, nowstr);
+	for (i = 0; i < 2; i++) {
+		if ((r = get_reply(c, why)) == NULL)
+			goto broken;
+		freeReplyObject(r);
+	}
+	conn_put(s, c, false);
+	return rc;
+broken:
+	conn_put(s, c, true);
+	mark_down(s, "%s", buf_cstr(why));
+	return BAYES_ETEMP;
+}
+
+/*
+ * scan_keys - SCAN for PREFIX kind*, calling fn with batches of keys
+ * (fn pipelines its own commands on c); 0 or a bayes_rc
+ */
+static int
+scan_keys(struct redis_store *s, redisContext *c, char kind,
+    int (*fn)(struct redis_store *, redisContext *, const redisReply *keys,
+    void *), void *arg, struct buf *why)
+{
+	char pat[96], cursor[24] = "0";
+	size_t pl;
+	redisReply *r;
+	const redisReply *cur, *keys;
+	int rc;
+
+	pl = make_key(s, kind, "*", 1, pat, sizeof(pat));
+	do {
+		r = redisCommand(c, "SCAN %s MATCH %b COUNT %d", cursor, pat, pl,
+		    ITER_COUNT);
+		if (r == NULL) {
+			buf_printf(why, "Redis SCAN: %.100s", c->errstr);
+			return BAYES_ETEMP;
+		}
+		cur = elem(r, 0);
+		keys = elem(r, 1);
+		if (cur == NULL || cur->type != REDIS_REPLY_STRING ||
+		    cur->len == 0 || (size_t)cur->len >= sizeof(cursor) ||
+		    keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
+			buf_adds(why, "Redis SCAN: unexpected reply");
+			freeReplyObject(r);
+			return BAYES_EPERM;
+		}
+		memcpy(cursor, cur->str, (size_t)cur->len);
+		cursor[cur->len] = '\0';
+		rc = keys->elements ? fn(s, c, keys, arg) : 0;
+		freeReplyObject(r);
+		if (rc != 0)
+			return rc;
+	} while (strcmp(cursor, "0") != 0);
+	return BAYES_OK;
+}
+
+struct iter_ctx {
+	int	(*fn)(const struct bayes_rec *, void *);
+	void	*arg;
+	struct buf *why;
+	struct bayes_stats *st;		/* stats mode */
+	time_t	 before;		/* prune mode */
+	uint32_t max_total;
+	uint64_t *removed;
+};
+
+/* batch_end - what a SCAN page callback returns */
+static int
+batch_end(struct iter_ctx *x, int stop)
+{
+	if (stop) {
+		buf_adds(x->why, "stopped by the caller");
+		return BAYES_EPERM;
+	}
+	return 0;
+}
+
+/* pipe_keys - queue cmd (with one %b for the key) for every key */
+static void
+pipe_keys(redisContext *c, const redisReply *keys, const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < keys->elements; i++)
+		redisAppendCommand(c, cmd, keys->element[i]->str,
+		    (size_t)keys->element[i]->len);
+}
+
+/* token_batch - HMGET every token key of one SCAN page */
+static int
+token_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
+    void *arg)
+{
+	struct iter_ctx *x = arg;
+	size_t pl = strlen(s->prefix), i, ndel = 0;
+	struct bayes_rec rec;
+	redisReply *r;
+	int stop = 0;
+
+	pipe_keys(c, keys, "HMGET %b s h t");
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = BAYES_REC_TOKEN;
+	for (i = 0; i < keys->elements; i++) {
+		const redisReply *k = keys->element[i];
+
+		if ((r = get_reply(c, x->why)) == NULL)
+			return BAYES_ETEMP;
+		rec.counts.spam = (uint32_t)reply_uint(elem(r, 0), UINT32_MAX);
+		rec.counts.ham = (uint32_t)reply_uint(elem(r, 1), UINT32_MAX);
+		rec.counts.seen = (uint32_t)reply_uint(elem(r, 2), UINT32_MAX);
+		freeReplyObject(r);
+		if (k->type != REDIS_REPLY_STRING || (size_t)k->len != pl + 9)
+			continue;
+		rec.hash = bayes_be64_get((const uint8_t *)k->str + pl + 1);
+		if (x->st) {
+			x->st->ntokens++;
+			if (rec.counts.seen && (x->st->oldest_seen == 0 ||
+			    rec.counts.seen < x->st->oldest_seen))
+				x->st->oldest_seen = rec.counts.seen;
+			if (rec.counts.seen > x->st->newest_seen)
+				x->st->newest_seen = rec.counts.seen;
+		} else if (x->removed) {
+			if ((time_t)rec.counts.seen < x->before &&
+			    (uint64_t)rec.counts.spam + rec.counts.ham <=
+			    x->max_total) {
+				redisAppendCommand(c, "DEL %b", k->str,
+				    (size_t)k->len);
+				ndel++;
+			}
+		} else if (!stop)
+			stop = x->fn(&rec, x->arg);
+	}
+	for (i = 0; i < ndel; i++) {
+		if ((r = get_reply(c, x->why)) == NULL)
+			return BAYES_ETEMP;
+		if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+			(*x->removed)++;
+		freeReplyObject(r);
+	}
+	return batch_end(x, stop);
+}
+
+static int
+digest_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
+    void *arg)
+{
+	struct iter_ctx *x = arg;
+	size_t pl = strlen(s->prefix), i;
+	struct bayes_rec rec;
+	redisReply *r;
+	int stop = 0;
+
+	pipe_keys(c, keys, "GET %b");
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = BAYES_REC_DIGEST;
+	for (i = 0; i < keys->elements; i++) {
+		const redisReply *k = keys->element[i];
+		char tmp[24];
+
+		if ((r = get_reply(c, x->why)) == NULL)
+			return BAYES_ETEMP;
+		if (x->st)
+			x->st->ndigests++;
+		if (!x->st && !stop && r->type == REDIS_REPLY_STRING &&
+		    r->len >= 2 && (size_t)r->len < sizeof(tmp) &&
+		    k->type == REDIS_REPLY_STRING &&
+		    (size_t)k->len == pl + 1 + BAYES_DIGEST_LEN) {
+			uint64_t when;
+
+			memcpy(rec.digest, k->str + pl + 1, BAYES_DIGEST_LEN);
+			rec.cls = r->str[0] == 's' ? BAYES_SPAM : BAYES_HAM;
+			memcpy(tmp, r->str + 1, (size_t)r->len - 1);
+			tmp[r->len - 1] = '\0';
+			rec.when = parse_uint(tmp, 0, UINT32_MAX, &when) == 0 ?
+			    (uint32_t)when : 0;
+			stop = x->fn(&rec, x->arg);
+		}
+		freeReplyObject(r);
+	}
+	return batch_end(x, stop);
+}
+
+static int
+read_meta(struct redis_store *s, redisContext *c, struct bayes_stats *st,
+    struct buf *why)
+{
+	char meta[96];
+	size_t kl = make_key(s, 'm', "eta", 3, meta, sizeof(meta));
+	redisReply *r = redisCommand(c, "HMGET %b nspam nham created "
+	    "last_learn format tokenizer", meta, kl);
+
+	if (r == NULL) {
+		buf_printf(why, "Redis: %.100s", c->errstr);
+		return BAYES_ETEMP;
+	}
+	st->tot.nspam = reply_uint(elem(r, 0), UINT64_MAX);
+	st->tot.nham = reply_uint(elem(r, 1), UINT64_MAX);
+	st->created = (time_t)reply_uint(elem(r, 2), UINT32_MAX);
+	st->last_learn = (time_t)reply_uint(elem(r, 3), UINT32_MAX);
+	st->format = (unsigned)reply_uint(elem(r, 4), 1000);
+	st->tokenizer = (unsigned)reply_uint(elem(r, 5), 1000);
+	freeReplyObject(r);
+	return BAYES_OK;
+}
+
+static int
+redis_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	struct iter_ctx x;
+	redisContext *c;
+	redisReply *r;
+	const char *m;
+	int rc;
+
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	memset(&x, 0, sizeof(x));
+	x.why = why;
+	x.st = st;
+	if ((rc = read_meta(s, c, st, why)) != BAYES_OK ||
+	    (rc = scan_keys(s, c, 't', token_batch, &x, why)) != BAYES_OK ||
+	    (rc = scan_keys(s, c, 'd', digest_batch, &x, why)) != BAYES_OK) {
+		conn_put(s, c, rc == BAYES_ETEMP);
+		return rc;
+	}
+	/* the server's memory: shared with whatever else it holds */
+	r = redisCommand(c, "INFO memory");
+	if (r && r->type == REDIS_REPLY_STRING &&
+	    (m = strstr(r->str, "used_memory:")) != NULL)
+		st->bytes = strtoull(m + strlen("used_memory:"), NULL, 10);
+	freeReplyObject(r);
+	conn_put(s, c, false);
+	return BAYES_OK;
+}
+
+static int
+redis_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
+    void *arg, struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	struct bayes_stats st;
+	struct bayes_rec rec;
+	struct iter_ctx x;
+	redisContext *c;
+	int rc;
+
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	memset(&st, 0, sizeof(st));
+	memset(&rec, 0, sizeof(rec));
+	memset(&x, 0, sizeof(x));
+	x.fn = fn;
+	x.arg = arg;
+	x.why = why;
+	if ((rc = read_meta(s, c, &st, why)) != BAYES_OK)
+		goto out;
+	rec.kind = BAYES_REC_TOTALS;
+	rec.tot = st.tot;
+	if (fn(&rec, arg) != 0) {
+		buf_adds(why, "stopped by the caller");
+		rc = BAYES_EPERM;
+		goto out;
+	}
+	if ((rc = scan_keys(s, c, 't', token_batch, &x, why)) == BAYES_OK)
+		rc = scan_keys(s, c, 'd', digest_batch, &x, why);
+out:
+	conn_put(s, c, rc == BAYES_ETEMP);
+	return rc;
+}
+
+static int
+redis_put(struct bayes_store *bs, const struct bayes_rec *recs, size_t n,
+    struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	redisContext *c;
+	redisReply *r;
+	char key[96];
+	uint8_t hb[8];
+	size_t i, kl, sent = 0;
+	int rc = BAYES_OK;
+
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	for (i = 0; i < n; i++) {
+		const struct bayes_rec *x = &recs[i];
+
+		switch (x->kind) {
+		case BAYES_REC_TOTALS:
+			kl = make_key(s, 'm', "eta", 3, key, sizeof(key));
+			redisAppendCommand(c, "HINCRBY %b nspam %llu", key, kl,
+			    (unsigned long long)x->tot.nspam);
+			redisAppendCommand(c, "HINCRBY %b nham %llu", key, kl,
+			    (unsigned long long)x->tot.nham);
+			redisAppendCommand(c, "HSETNX %b created %lld", key, kl,
+			    (long long)time(NULL));
+			redisAppendCommand(c, "HSET %b format %d tokenizer %d",
+			    key, kl, BAYES_STORE_FORMAT,
+			    BAYES_TOKENIZER_VERSION);
+			sent += 4;
+			break;
+		case BAYES_REC_TOKEN:
+			bayes_be64_put(hb, x->hash);
+			kl = make_key(s, 't', hb, 8, key, sizeof(key));
+			redisAppendCommand(c, "HSET %b s %u h %u t %u", key, kl,
+			    x->counts.spam, x->counts.ham, x->counts.seen);
+			sent++;
+			break;
+		case BAYES_REC_DIGEST:
+			kl = make_key(s, 'd', x->digest, BAYES_DIGEST_LEN, key,
+			    sizeof(key));
+			redisAppendCommand(c, "SET %b %s%u", key, kl,
+			    x->cls == BAYES_SPAM ? "s" : "h", x->when);
+			sent++;
+			break;
+		}
+	}
+	for (i = 0; i < sent; i++) {
+		if ((r = get_reply(c, why)) == NULL) {
+			conn_put(s, c, true);
+			mark_down(s, "%s", buf_cstr(why));
+			return BAYES_ETEMP;
+		}
+		if (r->type == REDIS_REPLY_ERROR && rc == BAYES_OK) {
+			buf_printf(why, "Redis load: %.200s", r->str);
+			rc = BAYES_EPERM;
+		}
+		freeReplyObject(r);
+	}
+	conn_put(s, c, false);
+	return rc;
+}
+
+static int
+redis_prune(struct bayes_store *bs, time_t before, uint32_t max_total,
+    uint64_t *removed, struct buf *why)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	struct iter_ctx x;
+	redisContext *c;
+	int rc;
+
+	if (before <= 0)
+		return BAYES_OK;
+	if ((c = conn_get(s, why)) == NULL)
+		return BAYES_ETEMP;
+	memset(&x, 0, sizeof(x));
+	x.why = why;
+	x.before = before;
+	x.max_total = max_total;
+	x.removed = removed;
+	rc = scan_keys(s, c, 't', token_batch, &x, why);
+	conn_put(s, c, rc == BAYES_ETEMP);
+	return rc;
+}
+
+static void
+redis_close(struct bayes_store *bs)
+{
+	struct redis_store *s = (struct redis_store *)bs;
+	size_t i;
+
+	for (i = 0; i < s->nidle; i++)
+		redisFree(s->idle[i]);
+	pthread_mutex_destroy(&s->lock);
+	free(s->host);
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s->prefix);
+	free(s->base.spec);
+	free(s);
+}
+
+static const struct bayes_store_ops redis_ops = {
+	"redis",
+	redis_lookup,
+	redis_learn,
+	redis_stats,
+	redis_iter,
+	redis_put,
+	redis_prune,
+	redis_close
+};
+
+int
+bayes_store_redis_open(const char *url, const struct bayes_store_opts *o,
+    struct bayes_store **out, struct buf *why)
+{
+	struct redis_store *s = xcalloc(1, sizeof(*s));
+	struct buf shown = BUF_INIT;
+
+	s->base.ops = &redis_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	s->prefix = xstrdup(o->prefix ? o->prefix : "mwb:");
+	s->tv.tv_sec = o->timeout_ms / 1000;
+	s->tv.tv_usec = (suseconds_t)(o->timeout_ms % 1000) * 1000;
+	s->retry_s = o->retry_s;
+	if (parse_url(s, url, why) < 0) {
+		redis_close(&s->base);
+		return BAYES_EPERM;
+	}
+	buf_printf(&shown, "redis://%s%s:%d/%u", s->password ? ":***@" : "",
+	    s->host, s->port, s->db);
+	s->base.spec = buf_steal(&shown);
+	*out = &s->base;
+	return BAYES_OK;
+}

@@ -1,0 +1,861 @@
+/*
+ * check_bayes_store.c - the token stores: round trips, idempotent
+ * learning, forgetting, dump/load and pruning on both backends (Redis
+ * against a private redis-server on a random loopback port, skipped
+ * when redis-server is not installed); LMDB growth, sharing and
+ * readers that keep a consistent view while another process trains;
+ * Redis timeouts, outages and several hosts sharing one database
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bayes_store.h"
+#include "buf.h"
+#include "helpers.h"
+#include "redis_server.h"
+
+static char tmpdir[256];
+static char storedir[300];
+static struct redis_server rs;
+static bool have_redis;
+static const char *const backend_names[] = { "lmdb", "redis" };
+static int nbackends = 1;
+static const char *cur = "lmdb";	/* backend of the running test */
+
+static void
+setup(void)
+{
+	test_mkdtemp(tmpdir, sizeof(tmpdir), "check_bayes_store");
+	snprintf(storedir, sizeof(storedir), "%s/db", tmpdir);
+	if (have_redis)
+		ck_assert_int_eq(redis_server_flush(&rs), 0);
+}
+
+static void
+teardown(void)
+{
+	test_rmtree(tmpdir);
+}
+
+static struct bayes_store *
+open_store(const char *path, uint64_t map_size, bool readonly)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+
+	o.map_size = map_size;
+	o.readonly = readonly;
+	ck_assert_msg(bayes_store_open(path, &o, &s, &why) == BAYES_OK,
+	    "open: %s", buf_cstr(&why));
+	buf_release(&why);
+	return s;
+}
+
+/* open_b - store number n (0, 1) of backend b */
+static struct bayes_store *
+open_b(int b, int n)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT, spec = BUF_INIT;
+
+	cur = backend_names[b];
+	if (b == 0)
+		buf_printf(&spec, "%s/db%d", tmpdir, n);
+	else
+		buf_printf(&spec, "redis://127.0.0.1:%d/%d", rs.port, n);
+	o.map_size = 1 << 24;
+	o.retry_s = 0;
+	ck_assert_msg(bayes_store_open(spec.data, &o, &s, &why) == BAYES_OK,
+	    "%s: open: %s", cur, buf_cstr(&why));
+	buf_release(&why);
+	buf_release(&spec);
+	return s;
+}
+
+static void
+msg_init(struct bayes_learn_msg *m, int id, enum bayes_class cls,
+    enum bayes_learn_op op, const uint64_t *h, size_t n)
+{
+	memset(m, 0, sizeof(*m));
+	m->digest[0] = (uint8_t)id;
+	m->digest[1] = (uint8_t)(id >> 8);
+	m->cls = cls;
+	m->op = op;
+	m->hashes = h;
+	m->nhashes = n;
+}
+
+static int
+learn1(struct bayes_store *s, int id, enum bayes_class cls,
+    enum bayes_learn_op op, const uint64_t *h, size_t n, time_t now)
+{
+	struct bayes_learn_msg m;
+	struct buf why = BUF_INIT;
+
+	msg_init(&m, id, cls, op, h, n);
+	ck_assert_msg(bayes_store_learn(s, &m, 1, now, &why) == BAYES_OK,
+	    "%s: learn: %s", cur, buf_cstr(&why));
+	buf_release(&why);
+	return m.outcome;
+}
+
+static void
+lookup(struct bayes_store *s, const uint64_t *h, size_t n,
+    struct bayes_counts *c, struct bayes_totals *t)
+{
+	struct buf why = BUF_INIT;
+
+	ck_assert_msg(bayes_store_lookup(s, h, n, c, t, &why) == BAYES_OK,
+	    "%s: lookup: %s", cur, buf_cstr(&why));
+	buf_release(&why);
+}
+
+static const uint64_t toks_a[] = { 1, 2, 3 };
+static const uint64_t toks_b[] = { 3, 4 };
+static const uint64_t all[] = { 1, 2, 3, 4, 5 };
+
+START_TEST(test_bayes_store_learn_then_lookup)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+
+	ck_assert_int_eq(learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3,
+	    1000), BAYES_LEARN_NEW);
+	ck_assert_int_eq(learn1(s, 2, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2,
+	    2000), BAYES_LEARN_NEW);
+	lookup(s, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam, 1);
+	ck_assert_uint_eq(c[0].ham, 0);
+	ck_assert_uint_eq(c[0].seen, 1000);
+	ck_assert_uint_eq(c[2].spam, 1);
+	ck_assert_uint_eq(c[2].ham, 1);
+	ck_assert_uint_eq(c[2].seen, 2000);
+	ck_assert_uint_eq(c[3].ham, 1);
+	ck_assert_uint_eq(c[4].spam + c[4].ham + c[4].seen, 0);
+	bayes_store_close(&s);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_same_message_twice_counts_once)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+	struct bayes_learn_msg m[2];
+	struct buf why = BUF_INIT;
+
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	ck_assert_int_eq(learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3,
+	    1001), BAYES_LEARN_KNOWN);
+	/* and twice within one batch */
+	msg_init(&m[0], 7, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2);
+	msg_init(&m[1], 7, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2);
+	ck_assert_int_eq(bayes_store_learn(s, m, 2, 1002, &why), BAYES_OK);
+	ck_assert_int_eq(m[0].outcome, BAYES_LEARN_NEW);
+	ck_assert_int_eq(m[1].outcome, BAYES_LEARN_KNOWN);
+	lookup(s, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam, 1);
+	ck_assert_uint_eq(c[0].seen, 1000);	/* not relearned */
+	ck_assert_uint_eq(c[3].ham, 1);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_relearn_moves_counts)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	ck_assert_int_eq(learn1(s, 1, BAYES_HAM, BAYES_OP_LEARN, toks_a, 3,
+	    1100), BAYES_LEARN_RELEARNED);
+	lookup(s, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam, 0);
+	ck_assert_uint_eq(c[0].ham, 1);
+	ck_assert_uint_eq(c[0].seen, 1100);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_forget_reverses_learning)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+	struct bayes_stats st;
+	struct buf why = BUF_INIT;
+
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	learn1(s, 2, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2, 1000);
+	/* the class given with forget does not matter */
+	ck_assert_int_eq(learn1(s, 1, BAYES_HAM, BAYES_OP_FORGET, toks_a, 3,
+	    1200), BAYES_LEARN_FORGOTTEN);
+	ck_assert_int_eq(learn1(s, 1, BAYES_SPAM, BAYES_OP_FORGET, toks_a, 3,
+	    1200), BAYES_LEARN_UNKNOWN);
+	lookup(s, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam + c[0].ham, 0);
+	ck_assert_uint_eq(c[2].spam, 0);
+	ck_assert_uint_eq(c[2].ham, 1);
+	/* tokens whose counts reach zero are gone; so is the digest */
+	ck_assert_int_eq(bayes_store_stats(s, &st, &why), BAYES_OK);
+	ck_assert_uint_eq(st.ntokens, 2);
+	ck_assert_uint_eq(st.ndigests, 1);
+	ck_assert_str_eq(st.backend, cur);
+	ck_assert_uint_eq(st.format, BAYES_STORE_FORMAT);
+	ck_assert_uint_eq(st.tokenizer, BAYES_TOKENIZER_VERSION);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_counts_never_negative)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	struct bayes_rec r;
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	/* someone set token 1 to zero spam but some ham behind our back */
+	memset(&r, 0, sizeof(r));
+	r.kind = BAYES_REC_TOKEN;
+	r.hash = 1;
+	r.counts.ham = 2;
+	ck_assert_int_eq(bayes_store_put(s, &r, 1, &why), BAYES_OK);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_FORGET, toks_a, 3, 1100);
+	lookup(s, all, 5, c, &t);
+	ck_assert_uint_eq(c[0].spam, 0);
+	ck_assert_uint_eq(c[0].ham, 2);
+	ck_assert_uint_eq(t.nspam, 0);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+struct collect {
+	struct buf out;
+};
+
+static int
+collect_rec(const struct bayes_rec *r, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%d %llu %llu %llx %u %u %u %02x %d %u\n", r->kind,
+	    (unsigned long long)r->tot.nspam, (unsigned long long)r->tot.nham,
+	    (unsigned long long)r->hash, r->counts.spam, r->counts.ham,
+	    r->counts.seen, r->digest[0], r->cls, r->when);
+	return 0;
+}
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t
+count_lines(const struct buf *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->len; i++)
+		n += b->data[i] == '\n';
+	return n;
+}
+
+/* sort_lines - the lines of b in byte order */
+static void
+sort_lines(struct buf *b)
+{
+	char *copy = xstrdup(buf_cstr(b)), *save = NULL, *l;
+	char **v = xcalloc(count_lines(b) + 1, sizeof(char *));
+	size_t n = 0, i;
+
+	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		v[n++] = l;
+	qsort(v, n, sizeof(char *), line_cmp);
+	buf_reset(b);
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s\n", v[i]);
+	free(v);
+	free(copy);
+}
+
+START_TEST(test_bayes_store_dump_load_round_trip)
+{
+	struct bayes_store *a = open_b(_i, 0), *b;
+	struct buf why = BUF_INIT, ra = BUF_INIT, rb = BUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	learn1(a, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	learn1(a, 2, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2, 2000);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(bayes_dump(a, f, &why), BAYES_OK);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "mailwarden-bayes-dump 1\n"
+	    "totals 1 1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "digest 0100000000000000"
+	    "0000000000000000 s 1000\n"));
+	ck_assert_ptr_nonnull(strstr(text, "token 0000000000000003 1 1 2000\n"));
+
+	b = open_b(_i, 1);
+	f = fmemopen(text, len, "r");
+	ck_assert_msg(bayes_load(b, f, "dump", &why) == BAYES_OK, "%s",
+	    buf_cstr(&why));
+	fclose(f);
+	ck_assert_int_eq(bayes_store_iter(a, collect_rec, &ra, &why), 0);
+	ck_assert_int_eq(bayes_store_iter(b, collect_rec, &rb, &why), 0);
+	/* Redis iterates in no particular order */
+	sort_lines(&ra);
+	sort_lines(&rb);
+	ck_assert_str_eq(buf_cstr(&ra), buf_cstr(&rb));
+	ck_assert_uint_eq(count_lines(&ra), 1 + 4 + 2);
+	/* the copy knows the digests: learning again changes nothing */
+	ck_assert_int_eq(learn1(b, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3,
+	    3000), BAYES_LEARN_KNOWN);
+	free(text);
+	buf_release(&why);
+	buf_release(&ra);
+	buf_release(&rb);
+	bayes_store_close(&a);
+	bayes_store_close(&b);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *text;
+	const char *want;
+} bad_dumps[] = {
+	{ "no header", "totals 1 1\n", "not a mailwarden Bayes dump" },
+	{ "bad hash", "mailwarden-bayes-dump 1\ntoken 12zz 1 1 1\n",
+	  "dump:2: malformed" },
+	{ "short hash", "mailwarden-bayes-dump 1\ntoken 12 1 1 1\n",
+	  "dump:2: malformed" },
+	{ "count too big", "mailwarden-bayes-dump 1\n"
+	  "token 0000000000000001 4294967296 0 0\n", "dump:2: malformed" },
+	{ "bad class", "mailwarden-bayes-dump 1\n"
+	  "digest 000102030405060708090a0b0c0d0e0f x 1\n", "dump:2: malformed" },
+	{ "extra field", "mailwarden-bayes-dump 1\ntotals 1 2 3\n",
+	  "dump:2: malformed" },
+	{ "empty", "", "empty file" },
+};
+
+START_TEST(test_bayes_store_load_rejects_malformed_dump)
+{
+	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct buf why = BUF_INIT;
+	FILE *f;
+
+	f = fmemopen((void *)bad_dumps[_i].text,
+	    strlen(bad_dumps[_i].text) + 1, "r");
+	/* fmemopen of "" with size 1 reads one NUL: use a real empty */
+	if (bad_dumps[_i].text[0] == '\0') {
+		fclose(f);
+		f = fopen("/dev/null", "r");
+	}
+	ck_assert_int_ne(bayes_load(s, f, "dump", &why), BAYES_OK);
+	ck_assert_msg(strstr(buf_cstr(&why), bad_dumps[_i].want) != NULL,
+	    "%s: got '%s'", bad_dumps[_i].name, buf_cstr(&why));
+	fclose(f);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_prune_drops_stale_rare_tokens)
+{
+	struct bayes_store *s = open_b(_i, 0);
+	static const uint64_t old_rare[] = { 10 }, old_common[] = { 11 },
+	    fresh[] = { 12 };
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	uint64_t q[] = { 10, 11, 12 }, removed;
+	struct buf why = BUF_INIT;
+	int i;
+
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, old_rare, 1, 1000);
+	for (i = 2; i < 7; i++)
+		learn1(s, i, BAYES_HAM, BAYES_OP_LEARN, old_common, 1, 1000);
+	learn1(s, 7, BAYES_SPAM, BAYES_OP_LEARN, fresh, 1, 5000);
+	ck_assert_int_eq(bayes_store_prune(s, 4000, 2, &removed, &why),
+	    BAYES_OK);
+	ck_assert_uint_eq(removed, 1);
+	lookup(s, q, 3, c, &t);
+	ck_assert_uint_eq(c[0].spam, 0);	/* old, seen once: gone */
+	ck_assert_uint_eq(c[1].ham, 5);		/* old but common: kept */
+	ck_assert_uint_eq(c[2].spam, 1);	/* fresh: kept */
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_prune_many_spans_transactions)
+{
+	enum { N = 50000 };
+	struct bayes_store *s = open_store(storedir, 1 << 26, false);
+	uint64_t *h = xcalloc(N, sizeof(*h)), removed;
+	struct bayes_stats st;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < N; i++)
+		h[i] = bayes_hash(&i, sizeof(i));
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, h, N, 1000);
+	ck_assert_int_eq(bayes_store_prune(s, 2000, 1, &removed, &why),
+	    BAYES_OK);
+	ck_assert_uint_eq(removed, N);
+	ck_assert_int_eq(bayes_store_stats(s, &st, &why), BAYES_OK);
+	ck_assert_uint_eq(st.ntokens, 0);
+	free(h);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_map_grows_when_full)
+{
+	enum { N = 60000 };
+	/* 1 MiB map; 60000 tokens need about 2-3 MiB */
+	struct bayes_store *s = open_store(storedir, 1 << 20, false);
+	uint64_t *h = xcalloc(N, sizeof(*h));
+	struct bayes_counts *c = xcalloc(N, sizeof(*c));
+	struct bayes_totals t;
+	size_t i;
+
+	for (i = 0; i < N; i++)
+		h[i] = bayes_hash(&i, sizeof(i));
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, h, N, 1000);
+	lookup(s, h, N, c, &t);
+	for (i = 0; i < N; i++)
+		ck_assert_uint_eq(c[i].spam, 1);
+	free(h);
+	free(c);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_store_shared_within_process)
+{
+	/* a reload opens the same store again while the old one is open */
+	struct bayes_store *a = open_store(storedir, 1 << 24, false), *b;
+	struct bayes_counts c[5];
+	struct bayes_totals t;
+
+	b = open_store(storedir, 1 << 24, false);
+	learn1(a, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	bayes_store_close(&a);
+	lookup(b, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	learn1(b, 2, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	bayes_store_close(&b);
+	a = open_store(storedir, 1 << 24, true);
+	lookup(a, all, 5, c, &t);
+	ck_assert_uint_eq(t.nspam, 2);
+	bayes_store_close(&a);
+}
+END_TEST
+
+START_TEST(test_bayes_store_readonly_refuses_writes)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct bayes_learn_msg m;
+	struct buf why = BUF_INIT;
+	char missing[400];
+
+	o.readonly = true;
+	snprintf(missing, sizeof(missing), "%s/missing", tmpdir);
+	ck_assert_int_eq(bayes_store_open(missing, &o, &s, &why), BAYES_EPERM);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "no such Bayes store"));
+	/* created by a writer, never written: reads as empty */
+	s = open_store(storedir, 1 << 24, false);
+	bayes_store_close(&s);
+	s = open_store(storedir, 1 << 24, true);
+	msg_init(&m, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3);
+	buf_reset(&why);
+	ck_assert_int_eq(bayes_store_learn(s, &m, 1, 1, &why), BAYES_EPERM);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "read-only"));
+	bayes_store_close(&s);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_bayes_store_rejects_plain_file_and_empty_spec)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+	char file[400];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/plain", tmpdir);
+	f = fopen(file, "w");
+	fclose(f);
+	ck_assert_int_eq(bayes_store_open(file, &o, &s, &why), BAYES_EPERM);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(bayes_store_open("", &o, &s, &why), BAYES_EPERM);
+	buf_release(&why);
+}
+END_TEST
+
+/*
+ * A child process trains: each batch learns one spam message holding
+ * token 42 plus fresh tokens, in one transaction.  The parent reads
+ * meanwhile: in every snapshot token 42's spam count must equal the
+ * spam total, never one ahead or behind.
+ */
+START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
+{
+	enum { ROUNDS = 300 };
+	struct bayes_store *s = open_store(storedir, 1 << 24, false);
+	struct bayes_counts c[1];
+	struct bayes_totals t;
+	uint64_t q[1] = { 42 }, last = 0;
+	unsigned reads = 0, changes = 0;
+	int status;
+	pid_t pid;
+
+	learn1(s, 0, BAYES_HAM, BAYES_OP_LEARN, q, 1, 1);
+	bayes_store_close(&s);
+	if ((pid = fork()) == 0) {
+		struct bayes_store *w = open_store(storedir, 1 << 24, false);
+		uint64_t h[50];
+		int i, j;
+
+		for (i = 1; i <= ROUNDS; i++) {
+			h[0] = 42;
+			for (j = 1; j < 50; j++)
+				h[j] = (uint64_t)i * 1000 + (uint64_t)j;
+			learn1(w, i, BAYES_SPAM, BAYES_OP_LEARN, h, 50, i);
+		}
+		bayes_store_close(&w);
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	s = open_store(storedir, 1 << 24, true);
+	do {
+		lookup(s, q, 1, c, &t);
+		ck_assert_msg(c[0].spam == t.nspam, "token says %u, total %llu",
+		    c[0].spam, (unsigned long long)t.nspam);
+		ck_assert(t.nspam >= last);
+		if (t.nspam != last)
+			changes++;
+		last = t.nspam;
+		reads++;
+	} while (waitpid(pid, &status, WNOHANG) == 0);
+	lookup(s, q, 1, c, &t);
+	ck_assert_uint_eq(t.nspam, ROUNDS);
+	ck_assert_uint_eq(c[0].spam, ROUNDS);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the reads really overlapped the training */
+	ck_assert_uint_gt(reads, ROUNDS);
+	ck_assert_uint_gt(changes, 10);
+	bayes_store_close(&s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Redis only */
+
+static const struct {
+	const char *url;
+	const char *shown;		/* NULL: must be rejected */
+} urls[] = {
+	{ "redis://127.0.0.1", "redis://127.0.0.1:6379/0" },
+	{ "redis://cache.example:7000/3", "redis://cache.example:7000/3" },
+	{ "redis://:secret@10.0.0.1:6380/2", "redis://:***@10.0.0.1:6380/2" },
+	{ "redis://user:secret@h/", "redis://:***@h:6379/0" },
+	{ "redis://[::1]:6381/1", "redis://::1:6381/1" },
+	{ "redis://", NULL },
+	{ "redis://h:0", NULL },
+	{ "redis://h:99999", NULL },
+	{ "redis://h:12/x", NULL },
+	{ "redis://h:12/3/4", NULL },
+	{ "redis://[::1", NULL },
+	{ "redis://h:/1", NULL },
+};
+
+START_TEST(test_bayes_redis_url_forms)
+{
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+	int rc = bayes_store_open(urls[_i].url, NULL, &s, &why);
+
+	if (urls[_i].shown == NULL) {
+		ck_assert_msg(rc == BAYES_EPERM, "%s accepted", urls[_i].url);
+		ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "bad Redis URL"));
+	} else {
+		ck_assert_msg(rc == BAYES_OK, "%s: %s", urls[_i].url,
+		    buf_cstr(&why));
+		ck_assert_str_eq(s->spec, urls[_i].shown);
+		bayes_store_close(&s);
+	}
+	buf_release(&why);
+}
+END_TEST
+
+static struct bayes_store *
+open_redis_port(int port, unsigned timeout_ms, unsigned retry_s)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *s;
+	struct buf why = BUF_INIT;
+	char url[64];
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
+	o.timeout_ms = timeout_ms;
+	o.retry_s = retry_s;
+	ck_assert_int_eq(bayes_store_open(url, &o, &s, &why), BAYES_OK);
+	buf_release(&why);
+	return s;
+}
+
+START_TEST(test_bayes_redis_down_is_temporary_and_fast)
+{
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+	double t0;
+	int fd, port;
+
+	/* a port nobody listens on: connection refused */
+	fd = silent_listener(&port);
+	close(fd);
+	s = open_redis_port(port, 300, 5);
+	t0 = mono_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert(mono_s() - t0 < 1.0);
+	/* within the retry window: no new attempt, fails at once */
+	buf_reset(&why);
+	t0 = mono_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert(mono_s() - t0 < 0.01);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "Redis unavailable"));
+	ck_assert_uint_eq(c[0].spam + t.nspam, 0);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_silent_server_times_out)
+{
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct bayes_learn_msg m;
+	struct buf why = BUF_INIT;
+	double t0, dt;
+	int fd, port;
+
+	/* the kernel completes the handshake; nobody ever replies */
+	fd = silent_listener(&port);
+	s = open_redis_port(port, 300, 0);
+	t0 = mono_s();
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	dt = mono_s() - t0;
+	ck_assert_msg(dt >= 0.25 && dt < 1.5, "waited %.3f s", dt);
+	msg_init(&m, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3);
+	t0 = mono_s();
+	ck_assert_int_eq(bayes_store_learn(s, &m, 1, 1, &why), BAYES_ETEMP);
+	dt = mono_s() - t0;
+	ck_assert_msg(dt < 1.5, "learn waited %.3f s", dt);
+	close(fd);
+	buf_release(&why);
+	bayes_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_recovers_after_restart)
+{
+	struct redis_server own;
+	struct bayes_store *s;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+
+	ck_assert_int_eq(redis_server_start(&own), 0);
+	s = open_redis_port(own.port, 300, 0);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	redis_server_kill(&own);
+	ck_assert_int_eq(bayes_store_lookup(s, toks_a, 3, c, &t, &why),
+	    BAYES_ETEMP);
+	ck_assert_int_eq(redis_server_restart(&own), 0);
+	/* no persistence: the data is gone, but the store works again */
+	lookup(s, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	lookup(s, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	bayes_store_close(&s);
+	redis_server_stop(&own);
+	buf_release(&why);
+}
+END_TEST
+
+/*
+ * Hosts share learning: what one learns the other sees, and several
+ * processes learning the same messages at once count each once.
+ */
+START_TEST(test_bayes_redis_hosts_share_learning)
+{
+	enum { KIDS = 3, MSGS = 30 };
+	struct bayes_store *a = open_b(1, 0), *b = open_b(1, 0);
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	int k, i, status;
+	pid_t pids[KIDS];
+
+	learn1(a, 1000, BAYES_HAM, BAYES_OP_LEARN, toks_b, 2, 1000);
+	lookup(b, toks_b, 2, c, &t);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[1].ham, 1);
+	for (k = 0; k < KIDS; k++) {
+		if ((pids[k] = fork()) == 0) {
+			struct bayes_store *w = open_b(1, 0);
+
+			for (i = 0; i < MSGS; i++)
+				learn1(w, i, BAYES_SPAM, BAYES_OP_LEARN, toks_a,
+				    3, 2000);
+			bayes_store_close(&w);
+			_exit(0);
+		}
+		ck_assert_int_gt(pids[k], 0);
+	}
+	for (k = 0; k < KIDS; k++) {
+		ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	lookup(b, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, MSGS);
+	ck_assert_uint_eq(c[0].spam, MSGS);
+	ck_assert_uint_eq(c[2].spam, MSGS);
+	ck_assert_uint_eq(c[1].ham, 0);
+	ck_assert_uint_eq(c[2].ham, 1);	/* token 3 is in the ham too */
+	bayes_store_close(&a);
+	bayes_store_close(&b);
+}
+END_TEST
+
+START_TEST(test_bayes_redis_prefix_separates_stores)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct bayes_store *a, *b;
+	struct bayes_counts c[3];
+	struct bayes_totals t;
+	struct buf why = BUF_INIT;
+	char url[64];
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", rs.port);
+	o.prefix = "one:";
+	ck_assert_int_eq(bayes_store_open(url, &o, &a, &why), BAYES_OK);
+	o.prefix = "two:";
+	ck_assert_int_eq(bayes_store_open(url, &o, &b, &why), BAYES_OK);
+	learn1(a, 1, BAYES_SPAM, BAYES_OP_LEARN, toks_a, 3, 1000);
+	lookup(b, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 0);
+	ck_assert_uint_eq(c[0].spam, 0);
+	lookup(a, toks_a, 3, c, &t);
+	ck_assert_uint_eq(t.nspam, 1);
+	bayes_store_close(&a);
+	bayes_store_close(&b);
+	buf_release(&why);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("bayes_store");
+	TCase *tc = tcase_create("backends");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_bayes_store_learn_then_lookup, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_same_message_twice_counts_once, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_relearn_moves_counts, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_forget_reverses_learning, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_counts_never_negative, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_dump_load_round_trip, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_load_rejects_malformed_dump, 0,
+	    sizeof(bad_dumps) / sizeof(bad_dumps[0]));
+	tcase_add_loop_test(tc, test_bayes_store_prune_drops_stale_rare_tokens, 0, nbackends);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lmdb");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bayes_store_prune_many_spans_transactions);
+	tcase_add_test(tc, test_bayes_store_map_grows_when_full);
+	tcase_add_test(tc, test_bayes_store_shared_within_process);
+	tcase_add_test(tc, test_bayes_store_readonly_refuses_writes);
+	tcase_add_test(tc, test_bayes_store_rejects_plain_file_and_empty_spec);
+	tcase_add_test(tc,
+	    test_bayes_store_readers_see_consistent_snapshots_while_training);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("redis");
+	tcase_add_loop_test(tc, test_bayes_redis_url_forms, 0,
+	    sizeof(urls) / sizeof(urls[0]));
+	tcase_add_test(tc, test_bayes_redis_down_is_temporary_and_fast);
+	tcase_add_test(tc, test_bayes_redis_silent_server_times_out);
+	if (have_redis) {
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, test_bayes_redis_recovers_after_restart);
+		tcase_add_test(tc, test_bayes_redis_hosts_share_learning);
+		tcase_add_test(tc, test_bayes_redis_prefix_separates_stores);
+	}
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	int rc;
+
+	if (redis_server_start(&rs) == 0) {
+		have_redis = true;
+		nbackends = 2;
+	} else
+		fprintf(stderr, "redis-server %s: Redis tests skipped\n",
+		    redis_server_path() ? "would not start" : "not installed");
+	rc = run_suite(store_suite());
+	if (have_redis)
+		redis_server_stop(&rs);
+	return rc;
+}
