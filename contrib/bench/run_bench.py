@@ -322,8 +322,10 @@ class Mailwarden(Filter):
         with open(self.conf, "w") as f:
             for k, v in self.settings().items():
                 f.write("%s = %s\n" % (k, v))
+        env = dict(os.environ)
+        env.update(self.ctx.mw_env)
         p = Proc([self.ctx.mailwarden, "milter", "-f", "-c", self.conf],
-                 os.path.join(self.dir, "milter.log"))
+                 os.path.join(self.dir, "milter.log"), env=env)
         self.procs.append(p)
         wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 60,
                  "mailwarden socket")
@@ -963,6 +965,9 @@ def main():
     ap.add_argument("--scan", action="store_true",
                     help="also time `mailwarden scan` over the set (the "
                     "pipeline without the milter protocol)")
+    ap.add_argument("--mw-env", action="append", default=[], metavar="VAR=VALUE",
+                    help="environment for the mailwarden daemons (e.g. "
+                    "MALLOC_ARENA_MAX=2)")
     ap.add_argument("--show", type=int, default=0, metavar="N",
                     help="print the headers each filter adds to N messages")
     ap.add_argument("--keep", action="store_true",
@@ -985,6 +990,7 @@ def main():
     ctx.pkgver = pkgver
     ctx.mw_keys = mailwarden_keys(ctx.mailwarden)
     ctx.mw_bayes = os.path.join(ctx.workdir, "mw-bayes")
+    ctx.mw_env = dict(e.split("=", 1) for e in args.mw_env)
 
     setdir = os.path.join(ctx.workdir, "set")
     if args.rebuild_set or not os.path.exists(os.path.join(setdir, "manifest.json")):
