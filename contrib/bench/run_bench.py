@@ -976,6 +976,9 @@ def main():
 
     if os.geteuid() != 0:
         sys.exit("run_bench: run as root (nsd on port 53, namespaces, spamd user)")
+    # the daemons run in sessions of their own: on SIGTERM unwind through
+    # the finally clauses that stop them, as on ^C
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit("run_bench: terminated"))
     ctx = Ctx()
     ctx.args = args
     ctx.workdir = os.path.abspath(args.workdir)
