@@ -9,6 +9,7 @@ was delivered.
 """
 
 import email.parser
+import email.utils
 import json
 import os
 import subprocess
@@ -19,6 +20,11 @@ sys.path.insert(0, os.path.join(top, "tests", "integration"))
 os.environ.setdefault("MAILWARDEN", os.path.join(top, "mailwarden"))
 import dnsserver  # noqa: E402
 import mwtest  # noqa: E402
+
+try:
+    import dkim      # Debian python3-dkim (dkimpy)
+except ImportError:  # the demo still runs, without a signed sample
+    dkim = None
 
 # What the demo's DNS server (a private nsd on loopback) publishes for the
 # sample senders: SPF and DMARC records, as their owners would.
@@ -60,8 +66,18 @@ def main():
                       stderr=subprocess.DEVNULL).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home",
                         "--shell", "/usr/sbin/nologin", "mailwarden"], check=True)
-    ns = dnsserver.NSD(ZONES).start()
     work = mwtest.Workdir("mw-demo-")
+    # example.org signs its mail: a key made by `mailwarden dkim keygen`,
+    # published in the demo DNS; the signing is done by dkimpy, an
+    # independent implementation
+    key = os.path.join(work.path, "demo.key")
+    record = subprocess.run([os.environ["MAILWARDEN"], "dkim", "keygen", "--domain",
+                             "example.org", "--selector", "demo", "--out", key],
+                            stdout=subprocess.PIPE, universal_newlines=True,
+                            check=True).stdout
+    zones = dict(ZONES)
+    zones["example.org"] += record.replace("demo._domainkey.example.org.", "demo._domainkey")
+    ns = dnsserver.NSD(zones).start()
     run = work.sub("run", owner="mailwarden")
     log = os.path.join(work.sub("log", owner="mailwarden"), "verdicts.log")
     settings = {
@@ -86,6 +102,10 @@ def main():
             path = os.path.join(top, "contrib", "samples", name)
             with open(path, "rb") as f:
                 data = f.read()
+            if name == "ham-plain.eml" and dkim is not None:
+                with open(key, "rb") as f:
+                    data = dkim.sign(data.replace(b"\n", b"\r\n"), b"demo",
+                                     b"example.org", f.read()) + data
             msg = email.parser.BytesParser().parsebytes(data, headersonly=True)
             sender = email.utils.parseaddr(msg.get("From", ""))[1] or "someone@example.org"
             ip, helo = ENVELOPES.get(name, ("192.0.2.10", "mail.example.org"))

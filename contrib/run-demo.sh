@@ -10,4 +10,7 @@ sh contrib/install-deps.sh
 autoreconf -fi
 ./configure -q
 make -j"$(nproc 2>/dev/null || echo 2)" mailwarden >/dev/null
-exec python3 contrib/demo.py
+# Debian's own python3 (with python3-dkim), not one from PATH
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+exec "$py" contrib/demo.py
