@@ -667,12 +667,14 @@ def profile(ctx, f, outdir, conc, count):
     return txt
 
 
-def scan_cpu(ctx, f, runs=3):
+def scan_cpu(ctx, f, runs=5, overrides=None):
     """The pipeline without the milter protocol: `mailwarden scan` over the
     whole set in one process, best of runs; CPU ms per message."""
     conf = os.path.join(f.dir, "scan.conf")
+    settings = f.settings()
+    settings.update(overrides or {})
     with open(conf, "w") as fh:
-        for k, v in f.settings().items():
+        for k, v in settings.items():
             if k not in ("socket", "socket_mode"):
                 fh.write("%s = %s\n" % (k, v))
     files = sorted(os.path.join(ctx.msgdir, n) for n in os.listdir(ctx.msgdir))
@@ -688,6 +690,29 @@ def scan_cpu(ctx, f, runs=3):
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         best = cpu if best is None else min(best, cpu)
     return 1000.0 * best / len(files)
+
+
+def scan_breakdown(ctx, f):
+    """CPU per message of `mailwarden scan` with the checks switched on
+    one after the other: what each stage adds.  The first row (all checks
+    off) is reading and parsing the files, the MIME decoding that always
+    runs, the verdict and its log line."""
+    keys = ctx.mw_keys
+    stages = [("SPF + DMARC", {"spf": "yes", "dmarc": "yes"})]
+    if "dkim_verify" in keys:
+        stages.append(("+ DKIM", {"dkim_verify": "yes"}))
+    if "rules_dir" in keys:
+        stages.append(("+ shipped rules", {"rules_dir": os.path.join(TOP, "rules")}))
+    if "bayes_store" in keys:
+        stages.append(("+ Bayes (LMDB)", {"bayes_store": ctx.mw_bayes}))
+    cur = {"spf": "no", "dmarc": "no", "rules_dir": "", "bayes_store": ""}
+    if "dkim_verify" in keys:
+        cur["dkim_verify"] = "no"
+    rows = [("all checks off", scan_cpu(ctx, f, overrides=dict(cur)))]
+    for label, over in stages:
+        cur.update(over)
+        rows.append((label, scan_cpu(ctx, f, overrides=dict(cur))))
+    return rows
 
 
 def pkgver(name):
@@ -860,6 +885,19 @@ def markdown(ctx, results, meta):
             goals.append("PSS <= 32 MB at concurrency 16: %.1f MB -> %s"
                          % (c16[0]["peak_pss_mb"],
                             "met" if c16[0]["peak_pss_mb"] <= 32 else "MISSED"))
+    if meta.get("scan_stages"):
+        out.append("The checks without the milter protocol: `mailwarden scan` "
+                   "over the set in one process (best of five), checks "
+                   "switched on one after the other:")
+        out.append("")
+        out.append("| checks | CPU ms/msg | added |")
+        out.append("| --- | ---: | ---: |")
+        prev = None
+        for label, ms in meta["scan_stages"]:
+            out.append("| %s | %.3f | %s |" % (
+                label, ms, "" if prev is None else "%+.3f" % (ms - prev)))
+            prev = ms
+        out.append("")
     if goals:
         out.append("Goals (issue 9):")
         out.append("")
@@ -1132,6 +1170,10 @@ def main():
                     meta.setdefault("scan_ms", {})[name] = ms
                     log("%s: mailwarden scan (no milter protocol): %.3f ms "
                         "CPU per message" % (name, ms))
+                    if name == "mailwarden":
+                        meta["scan_stages"] = scan_breakdown(ctx, f)
+                        for label, ms in meta["scan_stages"]:
+                            log("  scan, %s: %.3f ms" % (label, ms))
                 if args.profile and (name.startswith("mailwarden") or
                                      name == "null-milter"):
                     log("%s: profile in %s" % (name, profile(
