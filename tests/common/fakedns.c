@@ -1,8 +1,13 @@
 /*
  * fakedns.c - an in-memory struct dns_backend for tests
+ *
+ * Thread-safe for queries: the resolver's prefetch workers call
+ * fake_query() concurrently, so the query log is kept under a lock.
+ * The records themselves are set up before any query and only read.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +30,16 @@ struct fakedns {
 	enum dns_status fail_status;
 	char	**log;
 	unsigned nlog;
+	pthread_mutex_t log_lock;
 };
 
 struct fakedns *
 fakedns_new(void)
 {
-	return xcalloc(1, sizeof(struct fakedns));
+	struct fakedns *f = xcalloc(1, sizeof(struct fakedns));
+
+	pthread_mutex_init(&f->log_lock, NULL);
+	return f;
 }
 
 static struct fentry *
@@ -100,8 +109,10 @@ fake_query(void *impl, const char *name, uint16_t type, double timeout_ms,
 	bool name_seen = false;
 	size_t i;
 
+	pthread_mutex_lock(&f->log_lock);
 	f->log = xreallocarray(f->log, f->nlog + 1, sizeof(char *));
 	f->log[f->nlog++] = xstrdup(name);
+	pthread_mutex_unlock(&f->log_lock);
 	out->status = DNS_NXDOMAIN;
 	if (f->fail_all) {
 		out->status = f->fail_status;

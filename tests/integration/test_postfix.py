@@ -278,6 +278,31 @@ def t_bad_empty_body():
     assert line["action"] == "accept" and line["queue_id"] == r.queue_id
 
 
+def t_log_review_on_the_real_log():
+    """mailwarden log over what this milter wrote (issue 8)."""
+    lines = read_log(vlog)
+    rejects = [l for l in lines if l["action"] == "reject"]
+    out = subprocess.run([mwtest.MAILWARDEN, "log", "summary", vlog], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert "Messages %d (1 input(s), %d lines, 0 malformed" % (len(lines), len(lines)) in out, out
+    assert any(l.split()[:2] == ["reject", str(len(rejects))] for l in out.splitlines()), out
+    out = subprocess.run([mwtest.MAILWARDEN, "log", "search", "--json", "--action", "reject",
+                          vlog], check=True, stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    found = [json.loads(l) for l in out.splitlines()]
+    assert [l["queue_id"] for l in found] == [l["queue_id"] for l in rejects], found
+    tagged = [l for l in lines if l["action"] == "tag"][0]
+    out = subprocess.run([mwtest.MAILWARDEN, "log", "explain", tagged["queue_id"], vlog],
+                         check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert tagged["queue_id"] in out and "LIST_SENDER_BLOCK" in out, out
+    assert "promotional sender" in out, out
+    html = os.path.join(work.path, "report.html")
+    subprocess.run([mwtest.MAILWARDEN, "log", "report", "--html", html, vlog], check=True)
+    page = open(html, encoding="utf-8").read()
+    assert "<svg" in page and "<script" not in page.lower(), page[:300]
+    assert tagged["queue_id"] in page or rejects[0]["queue_id"] in page
+
+
 def t_sighup_bad_config_keeps_old():
     milter.write_raw_conf(open(milter.conf).read() + "reject_score = soon\n")
     milter.signal(signal.SIGHUP)
@@ -339,6 +364,7 @@ try:
             ("bad input: 5000 recipients", t_bad_5000_recipients),
             ("bad input: message over max_scan_bytes", t_bad_message_over_max_scan_bytes),
             ("bad input: empty body", t_bad_empty_body),
+            ("mailwarden log on the milter's own log", t_log_review_on_the_real_log),
             ("SIGHUP with a bad config keeps the old one", t_sighup_bad_config_keeps_old),
             ("SIGHUP with a good config applies it", t_sighup_good_config_applies),
             ("SIGUSR1 reopens the verdict log", t_sigusr1_reopens_log),
