@@ -132,12 +132,6 @@ buf_add(struct buf *b, const void *p, size_t n)
 }
 
 void
-buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-void
 buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));

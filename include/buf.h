@@ -35,7 +35,6 @@ void	 buf_reset(struct buf *);		/* len = 0, keeps memory */
 void	 buf_release(struct buf *);		/* frees memory */
 void	 buf_reserve(struct buf *, size_t);	/* room for n more bytes */
 void	 buf_add(struct buf *, const void *, size_t);
-void	 buf_addc(struct buf *, char);
 void	 buf_adds(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -44,5 +43,21 @@ void	 buf_vprintf(struct buf *, const char *, va_list)
 void	 buf_truncate(struct buf *, size_t);
 char	*buf_steal(struct buf *);		/* returns data, resets buf */
 const char *buf_cstr(const struct buf *);	/* never NULL */
+
+/*
+ * buf_addc - append one byte.  Inline: decoders (base64, quoted-printable,
+ * charsets, HTML, JSON) call it for every byte of a message, and a call
+ * through buf_add() and buf_reserve() per byte cost a fifth of the CPU of
+ * a scan.  The room check keeps the terminating NUL as buf_reserve does.
+ */
+static inline void
+buf_addc(struct buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+	} else
+		buf_add(b, &c, 1);
+}
 
 #endif

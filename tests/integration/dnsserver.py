@@ -182,10 +182,11 @@ class NSD:
             "  control-enable: no",
         ]
         for origin, body in self.zones.items():
-            fname = "%s.zone" % origin
+            # "" is the root zone (give its SOA and NS in the body)
+            fname = "%s.zone" % (origin or "root")
             with open(os.path.join(self.dir, fname), "w") as f:
                 f.write(zone_text(origin, body, soa_minimum=self.soa_minimum))
-            conf += ["zone:", "  name: \"%s\"" % origin,
+            conf += ["zone:", "  name: \"%s\"" % (origin or "."),
                      "  zonefile: \"%s\"" % fname]
         with open(os.path.join(self.dir, "nsd.conf"), "w") as f:
             f.write("\n".join(conf) + "\n")

@@ -1,0 +1,1218 @@
+#!/usr/bin/python3
+"""run_bench.py - mailwarden side by side with OpenDKIM+OpenDMARC, rspamd and
+SpamAssassin, through the milter protocol, on one DKIM-signed message set.
+
+    make && /usr/bin/python3 contrib/bench/run_bench.py [options]
+
+Run by hand as root from the top of a built tree (never part of make check).
+In one run, on the same message set and DNS data, for each filter and at each
+concurrency (default 1, 4, 16) it measures with contrib/bench/mwload:
+messages/s, CPU seconds per message (utime+stime, children included, of
+every process of the filter, read from /proc before and after), latency
+p50/p95/p99, and peak RSS and PSS (summed over the filter's processes,
+sampled during the run); it checks what the filters said (accept/reject,
+spf/dkim/dmarc results in their Authentication-Results) and prints the ratios
+mailwarden/peer.  Filters:
+
+  mailwarden-auth  mailwarden with SPF, DKIM and DMARC only (no rules, Bayes)
+  mailwarden       the default configuration with dns_servers set: shipped
+                   rules, and a Bayes store trained on the corpus's train
+                   split when this build has Bayes
+  opendkim+opendmarc  OpenDKIM (verify) then OpenDMARC (SPF via libspf2),
+                   chained as Postfix chains smtpd_milters
+  rspamd           rspamd's proxy in milter mode with self_scan, its default
+                   rules, Bayes in a private Redis (trained like mailwarden's)
+  spamassassin     spamass-milter + spamd -L (network tests off), Bayes
+                   trained with sa-learn; on a subset (--sa-count), it is slow
+
+DNS: nsd on 127.0.0.x port 53 (a random x; port 53 because OpenDKIM's
+Nameservers and the resolv.conf OpenDMARC's libspf2 reads take no port)
+serves the test domain (SPF for the client addresses, the DKIM key, DMARC
+p=reject), the HELO name, and an empty root zone so that every other name
+(DMARC tree walk, blocklists, PTR) gets NXDOMAIN at once.  OpenDMARC runs in
+a private mount namespace whose /etc/resolv.conf names that server; the
+system's file is never touched.
+
+The message set (contrib/bench/mkset.py) and the trained stores are kept in
+--workdir (default /tmp/mwbench) and reused by later runs; nothing is written
+into the source tree unless --markdown/--json name a file there.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import pwd
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+import dnsserver  # noqa: E402
+
+HZ = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+DOMAIN = "bench.example"
+SELECTOR = "bench2048"
+AUTHSERV = "mx.bench.test"
+CLIENT_NET = "198.51.100"
+
+
+def log(*a):
+    print("[%s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+# ---- /proc accounting ----
+
+def stat_fields(pid):
+    """Fields of /proc/PID/stat after the command name (state first), or
+    None when the process is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    return s[s.rfind(")") + 2:].split()
+
+
+def proc_table():
+    """{pid: ppid} of every process."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            rest = stat_fields(d)
+            if rest is not None:
+                out[int(d)] = int(rest[1])
+    return out
+
+
+def tree(roots):
+    """roots and all their descendants."""
+    table = proc_table()
+    kids = {}
+    for pid, ppid in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = [], [r for r in roots if r in table]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def cpu_ticks(pids):
+    """utime+stime+cutime+cstime summed (clock ticks)."""
+    tot = 0
+    for p in pids:
+        rest = stat_fields(p)
+        if rest is not None:
+            tot += sum(int(x) for x in rest[11:15])
+    return tot
+
+
+def mem_kb(pids):
+    """(sum of VmRSS, sum of Pss) in kB."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def machine_busy():
+    """(busy, total) jiffies of all CPUs."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle, sum(v[:8])
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+class MemSampler(threading.Thread):
+    def __init__(self, roots, interval=0.2):
+        super().__init__(daemon=True)
+        self.roots, self.interval = roots, interval
+        self.peak_rss = self.peak_pss = 0
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            self.sample()
+            self.stop_ev.wait(self.interval)
+
+    def sample(self):
+        rss, pss = mem_kb(tree(self.roots))
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.join()
+        self.sample()
+
+
+# ---- helpers ----
+
+def free_port():
+    for _ in range(100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", 0))
+                return s.getsockname()[1]
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def unix_ready(path):
+    def pred():
+        if not os.path.exists(path):
+            return False
+        with socket.socket(socket.AF_UNIX) as s:
+            try:
+                s.connect(path)
+                return True
+            except OSError:
+                return False
+    return pred
+
+
+def tcp_ready(host, port):
+    def pred():
+        with socket.socket() as s:
+            try:
+                s.connect((host, port))
+                return True
+            except OSError:
+                return False
+    return pred
+
+
+def unpack_train(corpus, dest):
+    for cls in ("ham", "spam"):
+        with tarfile.open(os.path.join(corpus, "train", cls + ".tar.xz")) as t:
+            if hasattr(tarfile, "data_filter"):
+                t.extractall(dest, filter="data")
+            else:
+                t.extractall(dest)
+    return os.path.join(dest, "train", "ham"), os.path.join(dest, "train", "spam")
+
+
+class Proc:
+    """A started daemon: Popen, its log, its root pids."""
+
+    def __init__(self, argv, logpath, env=None, cwd=None):
+        self.logf = open(logpath, "ab")
+        self.argv = argv
+        self.p = subprocess.Popen(argv, stdout=self.logf, stderr=self.logf,
+                                  env=env, cwd=cwd, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def check(self):
+        if self.p.poll() is not None:
+            raise RuntimeError("%s exited with %d (log: %s)" % (
+                self.argv[0], self.p.returncode, self.logf.name))
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.logf.close()
+
+
+# ---- the filters ----
+
+class Filter:
+    name = "?"
+    subset = None           # message count limit, or None
+    fast = False            # several passes over the set per level
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.procs = []
+        self.dir = tempfile.mkdtemp(prefix="mwbench-%s-" % self.name.split("+")[0],
+                                    dir=ctx.tmp)
+        os.chmod(self.dir, 0o755)
+
+    def roots(self):
+        return [p.pid for p in self.procs]
+
+    def sockets(self):
+        """The milter sockets, in chain order."""
+        return ["unix:" + self.sock]
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+
+    def describe(self):
+        return ""
+
+
+class Mailwarden(Filter):
+    fast = True
+
+    def __init__(self, ctx, full):
+        self.name = "mailwarden" if full else "mailwarden-auth"
+        self.full = full
+        super().__init__(ctx)
+        self.sock = os.path.join(self.dir, "mw.sock")
+        self.conf = os.path.join(self.dir, "mailwarden.conf")
+        self.notes = []
+
+    def settings(self):
+        keys = self.ctx.mw_keys
+        s = {"socket": "unix:" + self.sock, "socket_mode": "0666",
+             "user": "", "pid_file": "",
+             "log_file": os.path.join(self.dir, "verdicts.log"),
+             "log_level": "warning", "authserv_id": AUTHSERV,
+             "dns_servers": self.ctx.dns_addr}
+        if "rules_dir" in keys:
+            s["rules_dir"] = os.path.join(TOP, "rules") if self.full else ""
+            s["rules_site_dir"] = ""
+        if "bayes_store" in keys:
+            s["bayes_store"] = self.ctx.mw_bayes if self.full else ""
+        if not self.full:
+            for k in ("dnsbl", "uribl"):
+                if k in keys:
+                    s[k] = ""
+        s.update(self.ctx.mw_set)
+        return s
+
+    def start(self):
+        with open(self.conf, "w") as f:
+            for k, v in self.settings().items():
+                f.write("%s = %s\n" % (k, v))
+        env = dict(os.environ)
+        env.update(self.ctx.mw_env)
+        p = Proc([self.ctx.mailwarden, "milter", "-f", "-c", self.conf],
+                 os.path.join(self.dir, "milter.log"), env=env)
+        self.procs.append(p)
+        wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 60,
+                 "mailwarden socket")
+
+    def describe(self):
+        keys = self.ctx.mw_keys
+        have = [k for k in ("dkim_verify", "rules_dir", "bayes_store") if k in keys]
+        parts = ["SPF", "DMARC"]
+        if "dkim_verify" in keys:
+            parts.insert(1, "DKIM")
+        if self.full:
+            if "rules_dir" in keys:
+                parts.append("shipped rules")
+            if "bayes_store" in keys:
+                parts.append("Bayes (LMDB, trained)")
+        missing = [k for k in ("dkim_verify", "rules_dir", "bayes_store")
+                   if k not in have]
+        d = " + ".join(parts)
+        if missing:
+            d += " (this build lacks: %s)" % ", ".join(missing)
+        return d
+
+
+class NullMilter(Filter):
+    """contrib/bench/nullmilter: libmilter and the protocol, no checks."""
+    name = "null-milter"
+    fast = True
+
+    def start(self):
+        self.sock = os.path.join(self.dir, "null.sock")
+        p = Proc([self.ctx.nullmilter, "-p", "unix:" + self.sock],
+                 os.path.join(self.dir, "nullmilter.log"))
+        self.procs.append(p)
+        wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 30,
+                 "nullmilter socket")
+        os.chmod(self.sock, 0o666)
+
+    def describe(self):
+        return ("contrib/bench/nullmilter: a libmilter milter that copies "
+                "the message, adds one header and accepts (the floor)")
+
+
+class OpendkimOpendmarc(Filter):
+    name = "opendkim+opendmarc"
+    fast = True
+
+    def start(self):
+        d = self.dir
+        self.dkim_sock = os.path.join(d, "opendkim.sock")
+        self.dmarc_sock = os.path.join(d, "opendmarc.sock")
+        ns_ip = self.ctx.dns_ip
+        with open(os.path.join(d, "opendkim.conf"), "w") as f:
+            f.write("""Syslog no
+Mode v
+Socket local:%s
+PidFile %s/opendkim.pid
+Background no
+UMask 000
+Nameservers %s
+AuthservID %s
+""" % (self.dkim_sock, d, ns_ip, AUTHSERV))
+        with open(os.path.join(d, "ignore.hosts"), "w") as f:
+            f.write("127.0.0.1\n")
+        with open(os.path.join(d, "opendmarc.conf"), "w") as f:
+            f.write("""Syslog false
+Socket local:%s
+PidFile %s/opendmarc.pid
+Background false
+UMask 000
+AuthservID %s
+TrustedAuthservIDs %s
+IgnoreHosts %s/ignore.hosts
+PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat
+SPFSelfValidate true
+""" % (self.dmarc_sock, d, AUTHSERV, AUTHSERV, d))
+        with open(os.path.join(d, "resolv.conf"), "w") as f:
+            f.write("nameserver %s\noptions attempts:2 timeout:2\n" % ns_ip)
+        self.procs.append(Proc(["/usr/sbin/opendkim", "-f", "-x",
+                                os.path.join(d, "opendkim.conf")],
+                               os.path.join(d, "opendkim.log")))
+        # OpenDMARC (libspf2, libresolv) reads /etc/resolv.conf: give it
+        # its own in a private mount namespace
+        self.procs.append(Proc([
+            "unshare", "-m", "--propagation", "private", "sh", "-c",
+            'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+            os.path.join(d, "resolv.conf"), "/usr/sbin/opendmarc", "-f",
+            "-c", os.path.join(d, "opendmarc.conf")],
+            os.path.join(d, "opendmarc.log")))
+        for p, s in zip(self.procs, (self.dkim_sock, self.dmarc_sock)):
+            wait_for(lambda: (p.check(), unix_ready(s)())[1], 60, s)
+
+    def sockets(self):
+        return ["unix:" + self.dkim_sock, "unix:" + self.dmarc_sock]
+
+    def describe(self):
+        return ("OpenDKIM %s (verify) then OpenDMARC %s (SPFSelfValidate, "
+                "libspf2), chained" % (self.ctx.pkgver("opendkim"),
+                                       self.ctx.pkgver("opendmarc")))
+
+
+class Rspamd(Filter):
+    name = "rspamd"
+
+    def start(self):
+        d = self.dir
+        ctx = self.ctx
+        self.sock = os.path.join(d, "milter.sock")
+        self.ctl_port = free_port()
+        redis_port = free_port()
+        rdir = os.path.join(ctx.workdir, "rspamd-redis")
+        dbdir = os.path.join(ctx.workdir, "rspamd-db")
+        os.makedirs(rdir, exist_ok=True)
+        os.makedirs(dbdir, exist_ok=True)
+        self.procs.append(Proc([
+            "redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
+            "--dir", rdir, "--dbfilename", "dump.rdb", "--save", "",
+            "--appendonly", "no", "--daemonize", "no"],
+            os.path.join(d, "redis.log")))
+        wait_for(lambda: subprocess.run(
+            ["redis-cli", "-p", str(redis_port), "ping"], capture_output=True,
+            text=True).stdout.strip() == "PONG", 60, "redis")
+        self.redis_port = redis_port
+        local = os.path.join(d, "local.d")
+        os.makedirs(local)
+        os.makedirs(os.path.join(d, "override.d"))
+        files = {
+            "worker-proxy.inc": """bind_socket = "%s mode=0666";
+milter = yes;
+upstream "local" { default = yes; self_scan = yes; }
+timeout = 120s;
+count = %d;
+""" % (self.sock, NCPU),
+            "worker-normal.inc": "enabled = false;\n",
+            "worker-controller.inc": 'bind_socket = "127.0.0.1:%d";\n'
+                                     % self.ctl_port,
+            "options.inc": 'dns { nameserver = ["%s"]; }\n' % ctx.dns_addr,
+            "redis.conf": 'servers = "127.0.0.1:%d";\n' % redis_port,
+            "milter_headers.conf":
+                'use = ["authentication-results", "x-spam-status"];\n',
+            # every message of the set is new to it: greylisting would
+            # answer a quarter of them 451 after scanning them in full
+            "greylist.conf": "enabled = false;\n",
+            "logging.inc": 'type = "file";\nfilename = "%s/rspamd.log";\n'
+                           'level = "warning";\n' % d,
+        }
+        for name, text in files.items():
+            with open(os.path.join(local, name), "w") as f:
+                f.write(text)
+        self.procs.append(Proc([
+            "rspamd", "-f", "-i", "-c", "/etc/rspamd/rspamd.conf",
+            "--var=LOCAL_CONFDIR=%s" % d, "--var=DBDIR=%s" % dbdir,
+            "--var=RUNDIR=%s" % d, "--var=LOGDIR=%s" % d],
+            os.path.join(d, "rspamd.stderr")))
+        p = self.procs[-1]
+        wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 300,
+                 "rspamd milter socket")
+        wait_for(tcp_ready("127.0.0.1", self.ctl_port), 120,
+                 "rspamd controller")
+
+    def train(self, ham, spam):
+        mark = os.path.join(self.ctx.workdir, "rspamd-redis", "trained")
+        if os.path.exists(mark) and not self.ctx.args.retrain:
+            return
+        log("rspamd: training Bayes on %s and %s" % (ham, spam))
+        for cmd, src in (("learn_ham", ham), ("learn_spam", spam)):
+            subprocess.run(["rspamc", "-h", "127.0.0.1:%d" % self.ctl_port,
+                            "-n", str(NCPU), cmd, src], check=True,
+                           stdout=subprocess.DEVNULL)
+        subprocess.run(["redis-cli", "-p", str(self.redis_port), "save"],
+                       check=True, stdout=subprocess.DEVNULL)
+        open(mark, "w").close()
+
+    def describe(self):
+        return ("rspamd %s, proxy worker x%d (milter, self_scan), default "
+                "rules, greylisting off, Bayes in Redis (trained), Redis "
+                "counted"
+                % (self.ctx.pkgver("rspamd"), NCPU))
+
+
+class SpamAssassin(Filter):
+    name = "spamassassin"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.subset = ctx.args.sa_count
+
+    def start(self):
+        d = self.dir
+        ctx = self.ctx
+        self.sock = os.path.join(d, "spamass.sock")
+        port = free_port()
+        pw = pwd.getpwnam("debian-spamd")
+        bdir = os.path.join(ctx.workdir, "sa-bayes")
+        os.makedirs(bdir, exist_ok=True)
+        site = os.path.join(d, "site")
+        home = os.path.join(d, "home")
+        os.makedirs(site)
+        os.makedirs(home)
+        for p in (bdir, home):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        self.site = site
+        # the stock site config (/etc/spamassassin) plus a private Bayes path
+        for fn in os.listdir("/etc/spamassassin"):
+            src = os.path.join("/etc/spamassassin", fn)
+            if os.path.isfile(src):
+                shutil.copy(src, site)
+        with open(os.path.join(site, "zz_bench.cf"), "w") as f:
+            f.write("bayes_path %s/bayes\nbayes_file_mode 0666\n" % bdir)
+        self.bdir = bdir
+        self.procs.append(Proc([
+            "/usr/sbin/spamd", "-L", "--listen=127.0.0.1:%d" % port,
+            "-u", "debian-spamd", "-x", "-H", home,
+            "--siteconfigpath=%s" % site, "-s", os.path.join(d, "spamd.log"),
+            "-r", os.path.join(d, "spamd.pid")],
+            os.path.join(d, "spamd.stderr")))
+        p = self.procs[-1]
+        wait_for(lambda: (p.check(), tcp_ready("127.0.0.1", port)())[1], 300,
+                 "spamd")
+        self.procs.append(Proc([
+            "/usr/sbin/spamass-milter", "-p", self.sock,
+            "-P", os.path.join(d, "spamass.pid"),
+            "--", "-d", "127.0.0.1", "-p", str(port)],
+            os.path.join(d, "spamass-milter.log")))
+        p = self.procs[-1]
+        wait_for(lambda: (p.check(), unix_ready(self.sock)())[1], 60,
+                 "spamass-milter socket")
+        os.chmod(self.sock, 0o666)
+
+    def train(self, ham, spam):
+        mark = os.path.join(self.bdir, "trained")
+        if os.path.exists(mark) and not self.ctx.args.retrain:
+            return
+        log("spamassassin: training Bayes with sa-learn (takes minutes)")
+        for opt, src in (("--ham", ham), ("--spam", spam)):
+            subprocess.run(["sa-learn", "--siteconfigpath=%s" % self.site,
+                            "-L", opt, src], check=True,
+                           stdout=subprocess.DEVNULL)
+        pw = pwd.getpwnam("debian-spamd")
+        for fn in os.listdir(self.bdir):
+            os.chown(os.path.join(self.bdir, fn), pw.pw_uid, pw.pw_gid)
+        open(mark, "w").close()
+
+    def describe(self):
+        return ("SpamAssassin %s via spamass-milter %s, spamd -L (local "
+                "tests only), Bayes (sa-learn, trained); spamc runs are "
+                "children of spamass-milter and counted"
+                % (self.ctx.pkgver("spamassassin"),
+                   self.ctx.pkgver("spamass-milter")))
+
+
+# ---- running a level ----
+
+class Ctx:
+    pass
+
+
+def mwload(ctx, f, conc, count, extra=()):
+    argv = [ctx.mwload, "--json", "-c", str(conc), "-n", str(count),
+            "-i", ctx.ips_file]
+    for s in f.sockets():
+        argv += ["-s", s]
+    argv += list(extra) + [ctx.msgdir]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=7200)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError("mwload failed: %s %s" % (r.stdout, r.stderr))
+
+
+def settle(f, quiet_ticks=3, window=2.0, timeout=600):
+    """Wait until the filter's processes are (nearly) idle: startup work
+    such as rspamd's regexp compilation must not be billed to messages."""
+    end = time.monotonic() + timeout
+    last = cpu_ticks(tree(f.roots()))
+    while time.monotonic() < end:
+        time.sleep(window)
+        now = cpu_ticks(tree(f.roots()))
+        if now - last <= quiet_ticks:
+            return
+        last = now
+    log("%s: still busy after %ds, measuring anyway" % (f.name, timeout))
+
+
+def run_level(ctx, f, conc, count, extra=()):
+    roots = f.roots()
+    pids0 = tree(roots)
+    load0 = loadavg()
+    busy0 = machine_busy()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = cpu_ticks(pids0)
+    sampler = MemSampler(roots)
+    sampler.start()
+    t0 = time.monotonic()
+    res = mwload(ctx, f, conc, count, extra)
+    wall = time.monotonic() - t0
+    sampler.stop()
+    cpu1 = cpu_ticks(tree(roots))
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy1 = machine_busy()
+    load1 = loadavg()
+    n = res["messages"] or 1
+    filt_s = (cpu1 - cpu0) / HZ
+    load_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    jiffies_busy = busy1[0] - busy0[0]
+    jiffies_all = busy1[1] - busy0[1]
+    machine_cores = NCPU * jiffies_busy / jiffies_all if jiffies_all else 0
+    other = max(0.0, machine_cores - (filt_s + load_s) / wall)
+    res.update({
+        "filter": f.name, "cpu_s": filt_s, "cpu_ms_per_msg": 1000 * filt_s / n,
+        "mwload_cpu_s": load_s, "wall_s": wall,
+        "peak_rss_mb": sampler.peak_rss / 1024.0,
+        "peak_pss_mb": sampler.peak_pss / 1024.0,
+        "processes": len(tree(roots)),
+        "load_before": load0, "load_after": load1,
+        "machine_busy_cores": machine_cores, "other_busy_cores": other,
+    })
+    return res
+
+
+def profile(ctx, f, outdir, conc, count):
+    """One more pass under perf (cpu-clock sampling: no hardware counters
+    in this guest); writes perf-NAME.data and perf-NAME.txt, the flat
+    profile by symbol, and returns the text."""
+    os.makedirs(outdir, exist_ok=True)
+    data = os.path.join(outdir, "perf-%s.data" % f.name)
+    txt = os.path.join(outdir, "perf-%s.txt" % f.name)
+    pids = ",".join(str(p) for p in tree(f.roots()))
+    rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
+                            "-F", "4000", "-g", "-p", pids, "-o", data],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    res = mwload(ctx, f, conc, count)
+    rec.send_signal(signal.SIGINT)
+    rec.wait(60)
+    rep = subprocess.run(["perf", "report", "-i", data, "--stdio",
+                          "--no-children", "-g", "none", "--percent-limit",
+                          "0.3", "--sort", "dso,symbol"],
+                         capture_output=True, text=True).stdout
+    with open(txt, "w") as fh:
+        fh.write("# %s, %d messages at concurrency %d, %.1f msg/s under perf\n"
+                 % (f.name, res["messages"], conc, res["msgs_per_sec"]))
+        fh.write(rep)
+    return txt
+
+
+def scan_cpu(ctx, f, runs=5, overrides=None):
+    """The pipeline without the milter protocol: `mailwarden scan` over the
+    whole set in one process, best of runs; CPU ms per message."""
+    conf = os.path.join(f.dir, "scan.conf")
+    settings = f.settings()
+    settings.update(overrides or {})
+    with open(conf, "w") as fh:
+        for k, v in settings.items():
+            if k not in ("socket", "socket_mode"):
+                fh.write("%s = %s\n" % (k, v))
+    files = sorted(os.path.join(ctx.msgdir, n) for n in os.listdir(ctx.msgdir))
+    best = None
+    for _ in range(runs):
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([ctx.mailwarden, "scan", "-c", conf, "--ip",
+                        CLIENT_NET + ".10", "--helo", "client.bench.test",
+                        "--from", "sender@" + DOMAIN, "--rcpt",
+                        "user@bench.test"] + files, check=True,
+                       stdout=subprocess.DEVNULL)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        best = cpu if best is None else min(best, cpu)
+    return 1000.0 * best / len(files)
+
+
+def scan_breakdown(ctx, f):
+    """CPU per message of `mailwarden scan` with the checks switched on
+    one after the other: what each stage adds.  The first row (all checks
+    off) is reading and parsing the files, the MIME decoding that always
+    runs, the verdict and its log line."""
+    keys = ctx.mw_keys
+    stages = [("SPF + DMARC", {"spf": "yes", "dmarc": "yes"})]
+    if "dkim_verify" in keys:
+        stages.append(("+ DKIM", {"dkim_verify": "yes"}))
+    if "rules_dir" in keys:
+        stages.append(("+ shipped rules", {"rules_dir": os.path.join(TOP, "rules")}))
+    if "bayes_store" in keys:
+        stages.append(("+ Bayes (LMDB)", {"bayes_store": ctx.mw_bayes}))
+    cur = {"spf": "no", "dmarc": "no", "rules_dir": "", "bayes_store": ""}
+    if "dkim_verify" in keys:
+        cur["dkim_verify"] = "no"
+    rows = [("all checks off", scan_cpu(ctx, f, overrides=dict(cur)))]
+    for label, over in stages:
+        cur.update(over)
+        rows.append((label, scan_cpu(ctx, f, overrides=dict(cur))))
+    return rows
+
+
+def pkgver(name):
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name],
+                       capture_output=True, text=True)
+    return r.stdout.strip() or "?"
+
+
+def mailwarden_keys(mw):
+    """The configuration keys this build knows."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write("user =\n")
+        f.flush()
+        r = subprocess.run([mw, "config", "-c", f.name], capture_output=True,
+                           text=True)
+    if r.returncode != 0:
+        sys.exit("run_bench: %s config failed: %s" % (mw, r.stderr.strip()))
+    return {line.split(" = ")[0].strip() for line in r.stdout.splitlines()
+            if " = " in line and not line.startswith("#")}
+
+
+def train_mailwarden(ctx, ham, spam):
+    if "bayes_store" not in ctx.mw_keys:
+        return
+    store = ctx.mw_bayes
+    shutil.rmtree(store, ignore_errors=True)
+    os.makedirs(store)
+    conf = os.path.join(ctx.tmp, "train.conf")
+    with open(conf, "w") as f:
+        f.write("user =\npid_file =\nlog_file =\nbayes_store = %s\n" % store)
+    log("mailwarden: training Bayes (%s)" % store)
+    t0 = time.monotonic()
+    subprocess.run([ctx.mailwarden, "train", "-c", conf, "--ham", ham],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([ctx.mailwarden, "train", "-c", conf, "--spam", spam],
+                   check=True, stdout=subprocess.DEVNULL)
+    log("mailwarden: trained in %.1f s" % (time.monotonic() - t0))
+
+
+# ---- output ----
+
+def fmt(v, nd=2):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return ("%%.%df" % nd) % v
+
+
+def conc_label(r):
+    if r.get("rate"):
+        return "%d @ %.0f/s" % (r["concurrency"], r["rate"])
+    return "%d" % r["concurrency"]
+
+
+def markdown(ctx, results, meta):
+    out = []
+    out.append("Measured %s on %s (%s, %d CPUs), kernel %s; mailwarden %s."
+               % (meta["date"], meta["host_model"], meta["virt"], NCPU,
+                  meta["kernel"], meta["mw_version"]))
+    out.append("Message set: %d messages, %s.  Load average before the run "
+               "%s, after %s; the last column is the CPU other people used "
+               "during each level (cores, from /proc/stat)." % (
+                   meta["set"]["count"], meta["set_desc"],
+                   " ".join("%.2f" % x for x in meta["load_start"]),
+                   " ".join("%.2f" % x for x in meta["load_end"])))
+    out.append("")
+    out.append("| filter | conc. | msgs | msg/s | CPU ms/msg | p50 ms | p95 ms "
+               "| p99 ms | peak RSS MB | peak PSS MB | others' load |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| ---: | ---: |")
+    for r in results:
+        out.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %.2f |" % (
+            r["filter"], conc_label(r), r["messages"],
+            fmt(r["msgs_per_sec"]), fmt(r["cpu_ms_per_msg"], 3),
+            fmt(r["p50_ms"]), fmt(r["p95_ms"]), fmt(r["p99_ms"]),
+            fmt(r["peak_rss_mb"]), fmt(r["peak_pss_mb"]),
+            r["other_busy_cores"]))
+    out.append("")
+    # correctness, at the highest unpaced level of each filter
+    out.append("What the filters answered at the highest concurrency (spf/dkim/"
+               "dmarc: results in the Authentication-Results they added; - = "
+               "they add none):")
+    out.append("")
+    out.append("| filter | msgs | accept | reject | tempfail | spf=pass | "
+               "dkim=pass | dmarc=pass | flagged spam | errors |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| ---: |")
+    last = {}
+    for r in results:
+        if not r.get("rate"):
+            last[r["filter"]] = r
+
+    def passed(r, m):
+        a = r["auth"][m]
+        return "%d" % a["pass"] if a["absent"] < r["messages"] else "-"
+    for name, r in last.items():
+        out.append("| %s | %d | %d | %d | %d | %s | %s | %s | %d | %d |" % (
+            name, r["messages"], r["accept"], r["reject"], r["tempfail"],
+            passed(r, "spf"), passed(r, "dkim"), passed(r, "dmarc"),
+            r["spam_yes"], r["errors"]))
+    out.append("")
+    # ratios: the full pipeline against every peer, and the auth checks
+    # against the auth-only peer
+    pairs = [("mailwarden", n) for n in last if not n.startswith("mailwarden")
+             and n != "null-milter"]
+    if "opendkim+opendmarc" in last:
+        pairs.insert(0, ("mailwarden-auth", "opendkim+opendmarc"))
+    table = []
+    for mine, peer in pairs:
+        mw = {r["concurrency"]: r for r in results
+              if r["filter"] == mine and not r.get("rate")}
+        for r in results:
+            if r["filter"] != peer or r.get("rate") or \
+                    r["concurrency"] not in mw:
+                continue
+            m = mw[r["concurrency"]]
+
+            def ratio(k):
+                return fmt(m[k] / r[k], 3) if r[k] else "-"
+            table.append("| %s / %s | %d | %s | %s | %s | %s |" % (
+                mine, peer, r["concurrency"], ratio("msgs_per_sec"),
+                ratio("cpu_ms_per_msg"), ratio("p99_ms"),
+                ratio("peak_pss_mb")))
+    if table:
+        out.append("Ratios mailwarden / peer at the same concurrency (msg/s: "
+                   "above 1 is faster; CPU, p99 and PSS: below 1 is cheaper):")
+        out.append("")
+        out.append("| pair | conc. | msg/s | CPU/msg | p99 | PSS |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+        out += table
+        out.append("")
+    # goals
+    goals = []
+
+    def rows(name, paced=False):
+        return [r for r in results if r["filter"] == name and
+                bool(r.get("rate")) == paced]
+    auth, full = rows("mailwarden-auth"), rows("mailwarden")
+    floor = rows("null-milter")
+    scan = meta.get("scan_ms", {})
+    if auth:
+        worst = max(r["cpu_ms_per_msg"] for r in auth)
+        g = ("auth checks <= 0.3 ms CPU/msg: %.3f ms at the worst level -> %s"
+             % (worst, "met" if worst <= 0.3 else "MISSED"))
+        if floor:
+            g += ("; the null milter (libmilter alone) costs %.3f-%.3f ms" % (
+                min(r["cpu_ms_per_msg"] for r in floor),
+                max(r["cpu_ms_per_msg"] for r in floor)))
+        if "mailwarden-auth" in scan:
+            g += "; the checks alone (mailwarden scan) %.3f ms" % \
+                scan["mailwarden-auth"]
+        goals.append(g)
+    if full:
+        worst = max(r["cpu_ms_per_msg"] for r in full)
+        g = ("full pipeline <= 1 ms CPU/msg: %.3f ms at the worst level -> %s"
+             % (worst, "met" if worst <= 1.0 else "MISSED"))
+        if "mailwarden" in scan:
+            g += "; the checks alone (mailwarden scan) %.3f ms" % \
+                scan["mailwarden"]
+        goals.append(g)
+        c16 = [r for r in full if r["concurrency"] == 16]
+        if c16:
+            goals.append("p99 <= 10 ms at concurrency 16, warm cache: %.2f ms "
+                         "with the two cores saturated -> %s" % (
+                             c16[0]["p99_ms"],
+                             "met" if c16[0]["p99_ms"] <= 10 else "MISSED"))
+            for r in rows("mailwarden", True):
+                goals.append("p99 at concurrency 16 paced at %.0f msg/s: "
+                             "%.2f ms -> %s" % (
+                                 r["rate"], r["p99_ms"],
+                                 "met" if r["p99_ms"] <= 10 else "MISSED"))
+            goals.append("PSS <= 32 MB at concurrency 16: %.1f MB -> %s"
+                         % (c16[0]["peak_pss_mb"],
+                            "met" if c16[0]["peak_pss_mb"] <= 32 else "MISSED"))
+    if meta.get("scan_stages"):
+        out.append("The checks without the milter protocol: `mailwarden scan` "
+                   "over the set in one process (best of five), checks "
+                   "switched on one after the other:")
+        out.append("")
+        out.append("| checks | CPU ms/msg | added |")
+        out.append("| --- | ---: | ---: |")
+        prev = None
+        for label, ms in meta["scan_stages"]:
+            out.append("| %s | %.3f | %s |" % (
+                label, ms, "" if prev is None else "%+.3f" % (ms - prev)))
+            prev = ms
+        out.append("")
+    if goals:
+        out.append("Goals (issue 9):")
+        out.append("")
+        out += ["- " + g for g in goals]
+        out.append("")
+    out.append("Filters:")
+    out.append("")
+    out += ["- %s: %s" % (k, v) for k, v in meta["filters"].items()]
+    return "\n".join(out) + "\n"
+
+
+def bench_zones(pubkey):
+    """The zones nsd serves: test domain, HELO name, empty root."""
+    chunks = [pubkey[i:i + 200] for i in range(0, len(pubkey), 200)]
+    return {
+        DOMAIN: """
+@           TXT "v=spf1 ip4:%s.0/24 -all"
+@           MX  10 mx
+mx          A   %s.1
+%s._domainkey TXT ( "v=DKIM1; k=rsa; p=" %s )
+_dmarc      TXT "v=DMARC1; p=reject; adkim=r; aspf=r"
+""" % (CLIENT_NET, CLIENT_NET, SELECTOR, " ".join('"%s"' % c for c in chunks)),
+        "bench.test": """
+client      A   %s.10
+client      TXT "v=spf1 ip4:%s.0/24 -all"
+mx          A   127.0.0.1
+""" % (CLIENT_NET, CLIENT_NET),
+        ".": """
+@   SOA ns. hostmaster. 1 3600 600 86400 300
+@   NS  ns.
+ns  A   127.0.0.1
+""",
+    }
+
+
+BEGIN, END = "<!-- bench-results-begin -->", "<!-- bench-results-end -->"
+
+
+def write_markdown(path, text):
+    """Write text to path; a file with the BEGIN/END markers keeps what is
+    around them (doc/benchmarks.md)."""
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        text = head + BEGIN + "\n" + text + rest[rest.index(END):]
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def check_sane(r, expect_auth):
+    """Warnings when a filter's answers make the measurement worthless."""
+    warn = []
+    n = r["messages"]
+    if r["errors"]:
+        warn.append("%d protocol errors" % r["errors"])
+    if n and r["accept"] + r["reject"] + r["tempfail"] + r["discard"] < n:
+        warn.append("messages without a final answer")
+    for m in expect_auth:
+        got = r["auth"][m]["pass"]
+        if got < 0.97 * n:
+            warn.append("only %d of %d with %s=pass" % (got, n, m))
+    return warn
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workdir", default="/tmp/mwbench")
+    ap.add_argument("--corpus", default=os.environ.get(
+        "MW_CORPUS", os.path.join(TOP, "..", "shared", "corpus")))
+    ap.add_argument("--filters",
+                    default="null-milter,mailwarden-auth,mailwarden,"
+                    "opendkim+opendmarc,rspamd,spamassassin")
+    ap.add_argument("--levels", default="1,4,16")
+    ap.add_argument("--count", type=int, default=0,
+                    help="messages per level (default: the whole set)")
+    ap.add_argument("--passes", type=int, default=3,
+                    help="passes over the set per level for the fast "
+                    "filters (mailwarden, OpenDKIM+OpenDMARC), so that a "
+                    "level lasts long enough to measure")
+    ap.add_argument("--sa-count", type=int, default=200,
+                    help="messages per level for SpamAssassin")
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--rebuild-set", action="store_true")
+    ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--mailwarden", default=os.path.join(TOP, "mailwarden"))
+    ap.add_argument("--mwload", default=os.path.join(TOP, "contrib", "bench", "mwload"))
+    ap.add_argument("--nullmilter",
+                    default=os.path.join(TOP, "contrib", "bench", "nullmilter"))
+    ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--markdown", help="write the tables to this file (if it "
+                    "has the markers %s ... %s, between them)" % (BEGIN, END))
+    ap.add_argument("--profile", metavar="DIR",
+                    help="after measuring, profile the mailwarden filters "
+                    "with perf into DIR")
+    ap.add_argument("--paced", type=float, default=0.5, metavar="FRACTION",
+                    help="after the levels, one more run at the highest "
+                    "concurrency paced at FRACTION of the throughput "
+                    "measured there (latency below saturation; 0: skip)")
+    ap.add_argument("--profile-concurrency", type=int, default=16)
+    ap.add_argument("--scan", action="store_true",
+                    help="also time `mailwarden scan` over the set (the "
+                    "pipeline without the milter protocol)")
+    ap.add_argument("--mw-env", action="append", default=[], metavar="VAR=VALUE",
+                    help="environment for the mailwarden daemons (e.g. "
+                    "MALLOC_ARENA_MAX=2)")
+    ap.add_argument("--mw-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a mailwarden configuration key (both "
+                    "mailwarden filters; experiments)")
+    ap.add_argument("--show", type=int, default=0, metavar="N",
+                    help="print the headers each filter adds to N messages")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (logs)")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        sys.exit("run_bench: run as root (nsd on port 53, namespaces, spamd user)")
+    # the daemons run in sessions of their own: on SIGTERM unwind through
+    # the finally clauses that stop them, as on ^C
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit("run_bench: terminated"))
+    ctx = Ctx()
+    ctx.args = args
+    ctx.workdir = os.path.abspath(args.workdir)
+    os.makedirs(ctx.workdir, exist_ok=True)
+    os.chmod(ctx.workdir, 0o755)
+    ctx.mailwarden = os.path.abspath(args.mailwarden)
+    ctx.mwload = os.path.abspath(args.mwload)
+    ctx.nullmilter = os.path.abspath(args.nullmilter)
+    for p in (ctx.mailwarden, ctx.mwload, ctx.nullmilter):
+        if not os.access(p, os.X_OK):
+            sys.exit("run_bench: %s not built (make)" % p)
+    ctx.pkgver = pkgver
+    ctx.mw_keys = mailwarden_keys(ctx.mailwarden)
+    ctx.mw_bayes = os.path.join(ctx.workdir, "mw-bayes")
+    ctx.mw_env = dict(e.split("=", 1) for e in args.mw_env)
+    ctx.mw_set = dict((k.strip(), v.strip()) for k, v in
+                      (e.split("=", 1) for e in args.mw_set))
+
+    setdir = os.path.join(ctx.workdir, "set")
+    if args.rebuild_set or not os.path.exists(os.path.join(setdir, "manifest.json")):
+        shutil.rmtree(setdir, ignore_errors=True)
+        log("building the message set in %s" % setdir)
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "mkset.py"),
+                        setdir, "--corpus", args.corpus, "--domain", DOMAIN,
+                        "--selector", SELECTOR], check=True)
+    with open(os.path.join(setdir, "manifest.json")) as f:
+        manifest = json.load(f)
+    with open(os.path.join(setdir, "dkim.p")) as f:
+        pubkey = f.read().strip()
+    ctx.msgdir = os.path.join(setdir, "msgs")
+    count = args.count or manifest["count"]
+
+    ctx.tmp = tempfile.mkdtemp(prefix="mwbench-run-")
+    os.chmod(ctx.tmp, 0o755)
+    ctx.ips_file = os.path.join(ctx.tmp, "ips")
+    with open(ctx.ips_file, "w") as f:
+        for i in range(10, 250):
+            f.write("%s.%d\n" % (CLIENT_NET, i))
+
+    zones = bench_zones(pubkey)
+    filters = [x.strip() for x in args.filters.split(",") if x.strip()]
+    levels = [int(x) for x in args.levels.split(",")]
+    results, meta = [], {"filters": {}}
+    meta["date"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    meta["kernel"] = platform.release()
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    meta["host_model"] = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines()
+                               if l.startswith("Model name")), "?")
+    meta["virt"] = next((l.split(":", 1)[1].strip() + " guest" for l in lscpu.splitlines()
+                         if l.startswith("Hypervisor vendor")), "bare metal")
+    meta["mw_version"] = subprocess.run(
+        ["git", "-C", TOP, "describe", "--always", "--dirty"],
+        capture_output=True, text=True).stdout.strip()
+    meta["set"] = {k: v for k, v in manifest.items() if k != "messages"}
+    meta["set_desc"] = ("%d ham + %d spam from the corpus test split, mean "
+                        "%.1f KB, median %.1f KB, %.1f-%.1f KB, DKIM-signed "
+                        "(RSA-2048, relaxed/relaxed) for %s" % (
+                            manifest["ham"], manifest["spam"],
+                            manifest["mean_bytes"] / 1024,
+                            manifest["median_bytes"] / 1024,
+                            manifest["min_bytes"] / 1024,
+                            manifest["max_bytes"] / 1024, DOMAIN))
+    meta["load_start"] = loadavg()
+    meta["levels"] = levels
+    warnings = []
+    train_dir = None
+
+    def train_set():
+        nonlocal train_dir
+        if train_dir is None:
+            train_dir = unpack_train(args.corpus, os.path.join(ctx.tmp, "train"))
+        return train_dir
+
+    dnsserver.skip_unless_nsd()
+    ns = dnsserver.NSD(zones, port=53, soa_minimum=300)
+    ns.start()
+    ctx.dns_ip = ns.ip
+    ctx.dns_addr = "%s:53" % ns.ip
+    log("nsd on %s" % ctx.dns_addr)
+    try:
+        for name in filters:
+            if name == "mailwarden-auth":
+                f = Mailwarden(ctx, False)
+            elif name == "mailwarden":
+                f = Mailwarden(ctx, True)
+                if "bayes_store" in ctx.mw_keys:
+                    train_mailwarden(ctx, *train_set())
+            elif name == "null-milter":
+                f = NullMilter(ctx)
+            elif name == "opendkim+opendmarc":
+                f = OpendkimOpendmarc(ctx)
+            elif name == "rspamd":
+                f = Rspamd(ctx)
+            elif name == "spamassassin":
+                f = SpamAssassin(ctx)
+            else:
+                sys.exit("run_bench: unknown filter %s" % name)
+            log("%s: starting" % name)
+            try:
+                f.start()
+                if hasattr(f, "train"):
+                    f.train(*train_set())
+                settle(f)
+                n = f.subset or count * (args.passes if f.fast else 1)
+                if args.show:
+                    argv = [ctx.mwload, "-v", "-n", str(args.show), "-i",
+                            ctx.ips_file]
+                    for sk in f.sockets():
+                        argv += ["-s", sk]
+                    r = subprocess.run(argv + [ctx.msgdir], capture_output=True,
+                                       text=True)
+                    print(r.stderr + r.stdout, file=sys.stderr)
+                w = mwload(ctx, f, 4, min(args.warmup, n))
+                log("%s: warm-up %d messages, %d errors" % (name, w["messages"], w["errors"]))
+                settle(f)
+                meta["filters"][name] = f.describe() + (
+                    " (subset: %d messages per level)" % n if n < count else
+                    " (%d passes over the set per level)" % (n // count)
+                    if n > count else "")
+                for c in levels:
+                    r = run_level(ctx, f, c, n)
+                    results.append(r)
+                    log("%s c=%d: %.1f msg/s, %.3f ms CPU/msg, p99 %.2f ms, "
+                        "PSS %.1f MB, accept %d reject %d tempfail %d, "
+                        "spf/dkim/dmarc pass %d/%d/%d, others' load %.2f" % (
+                            name, c, r["msgs_per_sec"], r["cpu_ms_per_msg"],
+                            r["p99_ms"], r["peak_pss_mb"], r["accept"],
+                            r["reject"], r["tempfail"],
+                            r["auth"]["spf"]["pass"], r["auth"]["dkim"]["pass"],
+                            r["auth"]["dmarc"]["pass"], r["other_busy_cores"]))
+                    expect = {"mailwarden-auth": ["spf", "dmarc"] + (
+                        ["dkim"] if "dkim_verify" in ctx.mw_keys else []),
+                        "opendkim+opendmarc": ["dkim", "dmarc"],
+                        "rspamd": ["spf", "dkim", "dmarc"]}.get(name)
+                    if name == "mailwarden":
+                        expect = ["spf", "dmarc"] + (
+                            ["dkim"] if "dkim_verify" in ctx.mw_keys else [])
+                    for w in check_sane(r, expect or []):
+                        warnings.append("%s c=%d: %s" % (name, c, w))
+                        log("WARNING %s c=%d: %s" % (name, c, w))
+                top = [r for r in results if r["filter"] == name and
+                       r["concurrency"] == max(levels) and not r.get("rate")]
+                if args.paced and top:
+                    rate = args.paced * top[0]["msgs_per_sec"]
+                    r = run_level(ctx, f, max(levels), n, ["-R", "%.1f" % rate])
+                    results.append(r)
+                    log("%s c=%d paced at %.1f msg/s: p50 %.2f p95 %.2f p99 "
+                        "%.2f ms, %.3f ms CPU/msg" % (
+                            name, max(levels), rate, r["p50_ms"], r["p95_ms"],
+                            r["p99_ms"], r["cpu_ms_per_msg"]))
+                if args.scan and name.startswith("mailwarden"):
+                    ms = scan_cpu(ctx, f)
+                    meta.setdefault("scan_ms", {})[name] = ms
+                    log("%s: mailwarden scan (no milter protocol): %.3f ms "
+                        "CPU per message" % (name, ms))
+                    if name == "mailwarden":
+                        meta["scan_stages"] = scan_breakdown(ctx, f)
+                        for label, ms in meta["scan_stages"]:
+                            log("  scan, %s: %.3f ms" % (label, ms))
+                if args.profile and (name.startswith("mailwarden") or
+                                     name == "null-milter"):
+                    log("%s: profile in %s" % (name, profile(
+                        ctx, f, args.profile, args.profile_concurrency, n)))
+            finally:
+                f.stop()
+    finally:
+        ns.stop()
+        meta["load_end"] = loadavg()
+        if not args.keep:
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+        else:
+            log("logs kept in %s" % ctx.tmp)
+    meta["warnings"] = warnings
+    text = markdown(ctx, results, meta)
+    if warnings:
+        text += "\nWarnings:\n\n" + "\n".join("- " + w for w in warnings) + "\n"
+    print(text)
+    if args.markdown:
+        write_markdown(args.markdown, text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
