@@ -4,7 +4,10 @@
  * DESCRIPTION
  *	step_mime_end() turns the MIME_F_* conditions of the decoded view
  *	(caps hit, malformed encodings, invisible HTML text) into symbols,
- *	so no cap is ever silent.  step_rules_end() runs the engine's rule
+ *	so no cap is ever silent.  When nothing reads the decoded view (no
+ *	rules, no blocklists, no Bayes: an authentication-only setup) the
+ *	message is not decoded at all; its caps then limit nothing.
+ *	step_rules_end() runs the engine's rule
  *	set: every hit of a rule that is scored (not a __ sub-rule, score
  *	not 0) becomes a symbol with the rule's score and its describe text
  *	as detail, which is what a reject reply quotes.  A regex stopped by
@@ -12,22 +15,35 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "engine.h"
 #include "mime.h"
 #include "rules.h"
 #include "scan.h"
 #include "scan_steps.h"
 
+/* content_used - some later step reads the decoded message */
+static bool
+content_used(const struct engine *e)
+{
+	return e->rules != NULL || e->dnsbl != NULL ||
+	    e->conf->bayes_store[0] != '\0';
+}
+
 void
 step_mime_end(struct scan *s, void *state)
 {
-	const struct mime_msg *mm = scan_mime(s);
+	const struct mime_msg *mm;
 	const struct mime_flag_info *f;
 	size_t i;
 
+	if (!content_used(s->eng))
+		return;
+	mm = scan_mime(s);
 	for (i = 0; i < mime_flag_table_len; i++) {
 		f = &mime_flag_table[i];
 		if (mm->flags & f->flag)

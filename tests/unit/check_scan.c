@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "helpers.h"
@@ -145,6 +146,49 @@ START_TEST(test_scan_score_override_by_name)
 }
 END_TEST
 
+/*
+ * MIME conditions are content findings: scored when some content check
+ * (rules, blocklists, Bayes) reads the decoded message, and the message
+ * is not decoded at all in an authentication-only setup.
+ */
+START_TEST(test_scan_mime_symbols_only_with_content_checks)
+{
+	static const char broken[] = "From: a@example.org\r\n"
+	    "Content-Type: multipart/mixed\r\n\r\nno boundary\r\n";
+	struct engine *e;
+	struct msg *m;
+	struct scan *s;
+	char dir[] = "/tmp/mw-scan-rules.XXXXXX", path[64];
+	struct buf text = BUF_INIT;
+	FILE *fp;
+
+	e = test_engine("rules_dir =\n");
+	s = test_scan_text(e, "192.0.2.1", "x", "a@example.org", NULL, broken,
+	    sizeof(broken) - 1, &m);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "MIME_NO_BOUNDARY"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/10_t.cf", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("body T_NEVER /xyzzy-never/\n", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	buf_printf(&text, "rules_dir = %s\nrules_site_dir =\n", dir);
+	e = test_engine(text.data);
+	s = test_scan_text(e, "192.0.2.1", "x", "a@example.org", NULL, broken,
+	    sizeof(broken) - 1, &m);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "MIME_NO_BOUNDARY"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	buf_release(&text);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 scan_suite(void)
 {
@@ -156,6 +200,7 @@ scan_suite(void)
 	tcase_add_test(tc, test_scan_reject_reply_carries_list_text);
 	tcase_add_test(tc, test_scan_oversized_body_is_scanned_in_part);
 	tcase_add_test(tc, test_scan_score_override_by_name);
+	tcase_add_test(tc, test_scan_mime_symbols_only_with_content_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }
