@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""DMARC aggregate reports, recorded by the milter and mailed by Postfix.
+
+mailwarden milter records every DMARC evaluation of mail that a real
+Postfix passes to it (dmarc_report_dir); nsd serves the sender domains'
+DMARC records with their rua= addresses.  Then `mailwarden dmarc report
+--send` writes the RFC 9990 reports and hands each to the private
+Postfix's own sendmail(1), which delivers it to the Maildir, where the
+test reads it back:
+
+- a rua address inside the Policy Domain is mailed without a check;
+- a rua address in another domain is mailed only when that domain
+  publishes <policy-domain>._report._dmarc.<rua-domain> (RFC 9990
+  section 3); without it the address is skipped and nothing is sent;
+- the delivered report is a well-formed report mail (Subject "Report
+  Domain: ... Submitter: ... Report-ID: ...", a gzip attachment named
+  as the RFC says) whose XML counts the messages the milter saw and
+  validates against the RFC 9990 schema.
+"""
+
+import email
+import email.policy
+import gzip
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dnsserver  # noqa: E402
+import mwtest  # noqa: E402
+from mwtest import MAILWARDEN, send  # noqa: E402
+
+mwtest.skip_unless_root_with_postfix()
+dnsserver.skip_unless_nsd()
+
+ZONES = {
+    "org": "", "net": "", "com": "", "example": "",
+    "example.org": '''
+        @       TXT "v=spf1 ip4:192.0.2.10 -all"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:dmarc-org@example.net,mailto:thief@example.com"
+        ''',
+    # example.net takes reports for example.org, not for unauth.example
+    "example.net": '''
+        @       TXT "v=spf1 ip4:192.0.2.20 -all"
+        _dmarc  TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc-net@example.net"
+        example.org._report._dmarc TXT "v=DMARC1"
+        ''',
+    "example.com": '''
+        @       TXT "v=spf1 -all"
+        ''',
+    "unauth.example": '''
+        @       TXT "v=spf1 ip4:192.0.2.30 -all"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:collector@example.net"
+        ''',
+}
+MSG = """From: {user}@{domain}
+To: Bob <bob@example.net>
+Subject: report {n}
+Message-ID: <report-{n}@{domain}>
+
+Hello.
+"""
+XSD = os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "data",
+                   "dmarc", "rfc9990.xsd")
+
+ns = dnsserver.NSD(ZONES).start()
+work = mwtest.Workdir(prefix="mw-dmarc-report-")
+run = work.sub("run", owner="postfix")
+store = work.sub("store", owner="postfix")
+outdir = work.sub("out")
+milter = mwtest.Milter(work, {
+    "socket": "unix:%s/mw.sock" % run,
+    "user": "postfix",
+    "authserv_id": "mx.mailwarden.test",
+    "log_file": os.path.join(run, "verdicts.log"),
+    "pid_file": "",
+    "dns_servers": ns.addr,
+    "rules_dir": "",
+    "dmarc_report_dir": store,
+    "dmarc_report_org": "Mailwarden Test",
+    "dmarc_report_email": "dmarc-reports@mailwarden.test",
+}).start()
+pf = mwtest.Postfix(work, milter.postfix_spec())
+# local submission: sendmail(1) -> postdrop -> maildrop -> pickup
+with open(os.path.join(pf.dir, "master.cf"), "a") as f:
+    f.write("pickup unix n - n 1 1 pickup\n")
+pf.start()
+
+# dmarc report --send runs dmarc_report_sendmail with "-t -oi -f FROM";
+# this one is the private instance's sendmail, never the system's
+wrapper = os.path.join(work.path, "sendmail")
+with open(wrapper, "w") as f:
+    f.write("#!/bin/sh\nexec %s -C %s \"$@\"\n" % (
+        shutil.which("sendmail", path="/usr/sbin:/usr/bin:/sbin"), pf.dir))
+os.chmod(wrapper, 0o755)
+milter.write_conf({"dmarc_report_sendmail": wrapper})
+R = mwtest.Results()
+HOST = socket.gethostname()     # the receiver: mailwarden's host name
+t0 = int(time.time()) - 5
+state = {}
+
+SENDS = [
+    ("alice", "example.org", "192.0.2.10", 250),    # pass
+    ("alice", "example.org", "192.0.2.99", 250),    # SPF fail, p=none
+    ("carol", "example.net", "192.0.2.20", 250),    # pass
+    ("eve", "unauth.example", "192.0.2.30", 250),   # pass
+]
+
+
+def check_mail_recorded():
+    for n, (user, domain, ip, want) in enumerate(SENDS):
+        r = send(pf, "%s@%s" % (user, domain), ["bob@example.net"],
+                 MSG.format(user=user, domain=domain, n=n), client_ip=ip)
+        assert r.code == want, (domain, ip, r)
+    pf.wait_delivered(len(SENDS))
+    files = os.listdir(store)
+    assert files, "nothing recorded in dmarc_report_dir"
+
+
+def check_send():
+    p = subprocess.run([MAILWARDEN, "dmarc", "report", "-c", milter.conf,
+                        "--from", str(t0), "--to", str(int(time.time()) + 5),
+                        "--out", outdir, "--send"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=120)
+    state["out"] = p.stdout
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    lines = p.stdout.splitlines()
+    sent = sorted(ln.split(" to ")[1] for ln in lines if ln.startswith("sent "))
+    assert sent == ["dmarc-net@example.net", "dmarc-org@example.net"], p.stdout
+    assert any(ln.startswith("skip thief@example.com for example.org: "
+                             "external destination not authorized")
+               for ln in lines), p.stdout
+    assert any(ln.startswith("skip collector@example.net for unauth.example: "
+                             "external destination not authorized")
+               for ln in lines), p.stdout
+    # three reports written: one per Policy Domain
+    written = [ln for ln in lines if ln.endswith(" messages")]
+    assert len(written) == 3, p.stdout
+
+
+def reports():
+    out = {}
+    for raw in pf.delivered():
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        if str(m["Subject"] or "").startswith("Report Domain: "):
+            out[str(m["To"])] = m
+    return out
+
+
+def check_delivered_reports():
+    mwtest.wait_for(lambda: len(reports()) >= 2, timeout=60,
+                    what="two report mails delivered")
+    time.sleep(1)
+    got = reports()
+    assert sorted(got) == ["dmarc-net@example.net", "dmarc-org@example.net"], \
+        sorted(got)
+    counts = {}
+    for to, m in got.items():
+        domain = "example.org" if to.startswith("dmarc-org") else "example.net"
+        subj = str(m["Subject"])
+        assert subj.startswith("Report Domain: %s Submitter: %s Report-ID: <"
+                               % (domain, HOST)), subj
+        assert str(m["From"]) == "dmarc-reports@mailwarden.test", m["From"]
+        parts = [p for p in m.iter_attachments()]
+        assert len(parts) == 1, [p.get_content_type() for p in parts]
+        att = parts[0]
+        assert att.get_content_type() == "application/gzip", att
+        name = att.get_filename()
+        # receiver!policy-domain!begin!end[!id].xml.gz
+        assert name.startswith("%s!%s!" % (HOST, domain)) and \
+            name.endswith(".xml.gz"), name
+        xml = gzip.decompress(att.get_content())
+        root = ET.fromstring(xml)
+        ns_ = {"d": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
+        pre = "d:" if ns_ else ""
+        pd = root.find("%spolicy_published/%sdomain" % (pre, pre), ns_)
+        assert pd is not None and pd.text == domain, ET.tostring(root)[:300]
+        total = 0
+        for rec in root.findall("%srecord" % pre, ns_):
+            total += int(rec.find("%srow/%scount" % (pre, pre), ns_).text)
+        counts[domain] = total
+        path = os.path.join(work.path, name)
+        with open(path, "wb") as f:
+            f.write(xml)
+        if shutil.which("xmllint") and os.path.exists(XSD):
+            v = subprocess.run(["xmllint", "--noout", "--schema", XSD, path],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True)
+            assert v.returncode == 0, v.stdout
+    assert counts == {"example.org": 2, "example.net": 1}, counts
+
+
+try:
+    R.check("the milter records DMARC evaluations of mail through Postfix",
+            check_mail_recorded)
+    R.check("dmarc report --send mails authorized rua addresses only",
+            check_send)
+    R.check("the report mails arrive through Postfix, valid RFC 9990 XML",
+            check_delivered_reports)
+finally:
+    pf.stop()
+    milter.stop()
+    ns.stop()
+    if R.failed:
+        print("--- report output\n" + state.get("out", ""))
+        print("--- postfix log\n" + pf.log_text()[-3000:])
+        print("--- milter log\n" + milter.log_text()[-3000:])
+    work.cleanup()
+R.exit()
