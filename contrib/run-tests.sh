@@ -1,7 +1,9 @@
 #!/bin/sh
 # run-tests.sh - from a fresh Debian 12 checkout: install what the build
 # and the tests need, build with -Werror, run the whole test suite, then
-# run it again built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# check that a release tarball builds and passes on its own (make
+# distcheck), then run it again built with AddressSanitizer +
+# UndefinedBehaviorSanitizer.
 # Every test log is printed, so Check's summary lines reach the output.
 # Run as root from the top of the source tree (../shared beside it).
 set -eu
@@ -23,6 +25,11 @@ run_suite() {	# $1 = build dir, rest = configure options
 
 echo "==== build and test (plain)"
 run_suite "$top/build"
+echo "==== make distcheck"
+(cd "$top/build" && make -j"$jobs" distcheck >distcheck.out 2>&1 &&
+    tail -n 4 distcheck.out) ||
+    { grep -E "^(FAIL|ERROR):" "$top/build/distcheck.out";
+      tail -n 60 "$top/build/distcheck.out"; status=1; }
 echo "==== build and test (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
