@@ -61,7 +61,26 @@ struct pstate {
 	struct strmap *unsupported;	/* rule names not loaded */
 	int	 depth;			/* include level */
 	size_t	 rules_cap;
+	/* replace_tags (SpamAssassin's ReplaceTags plugin) */
+	struct strmap *rtags[4];	/* tag, pre, inter, post: name -> text */
+	struct strmap *rrules;		/* rule name -> struct where */
+	char	*rstart, *rend;		/* tag delimiters, "<" ">" */
 };
+
+/* where a name was given (for messages about it later) */
+struct where {
+	char	*file;
+	unsigned line;
+};
+
+static void
+where_free(void *p)
+{
+	struct where *w = p;
+
+	free(w->file);
+	free(w);
+}
 
 struct cond {
 	bool	 active;	/* lines here are used */
@@ -766,8 +785,10 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 		return;
 	}
 	if (strcmp(dir, "ifplugin") == 0) {
-		v = false;
-		if (active)
+		v = strcmp(skip_ws(s), "Mail::SpamAssassin::Plugin::ReplaceTags")
+		    == 0 || strncmp(skip_ws(s),
+		    "Mail::SpamAssassin::Plugin::ReplaceTags ", 40) == 0;
+		if (active && !v)
 			diag(lc, RULES_DIAG_UNSUPPORTED, "ifplugin %s: plugins "
 			    "are not provided; block skipped", skip_ws(s));
 	} else {
@@ -785,8 +806,323 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 /* directives SpamAssassin has that name a rule first: noted per rule */
 static const char *const sa_rule_directives[] = {
 	"mimeheader", "askdns", "urirhsbl", "urirhssub", "uridnsbl",
-	"uridnssub", "reuse", "uri_detail", "replace_rules",
+	"uridnssub", "reuse", "uri_detail",
 };
+
+/* ------------------------------------------------------------------ */
+/* replace_tags                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * SpamAssassin's ReplaceTags plugin, as its stock rules use it:
+ *
+ *	replace_tag NAME REGEX		<NAME> in a listed rule becomes REGEX
+ *	replace_pre|inter|post NAME REGEX
+ *	replace_rules RULE...		the rules whose regexes are expanded
+ *	replace_start STR, replace_end	the delimiters (default < and >)
+ *
+ * A rule's regex may name one pre, one inter and one post tag
+ * (<pre NAME>, <inter NAME>, <post NAME>): pre goes before every tag,
+ * post after it, inter between two adjacent tags.  Expansion happens
+ * when every file is read, so definitions may come in any order, and
+ * repeats while a replacement brings new tags (six passes at most).
+ */
+static const char *const rtag_kinds[] = {
+	"replace_tag", "replace_pre", "replace_inter", "replace_post"
+};
+
+static void
+d_replace(struct lctx *lc, const char *dir, const char *s)
+{
+	struct pstate *ps = lc->ps;
+	char name[MAX_NAME + 1];
+	const char *v;
+	size_t i, n;
+
+	if (strcmp(dir, "replace_start") == 0 ||
+	    strcmp(dir, "replace_end") == 0) {
+		char **p = dir[8] == 's' ? &ps->rstart : &ps->rend;
+
+		v = skip_ws(s);
+		n = strlen(v);
+		while (n > 0 && ch_is_space((unsigned char)v[n - 1]))
+			n--;
+		if (n == 0) {
+			diag(lc, RULES_DIAG_ERROR, "%s: missing value", dir);
+			return;
+		}
+		free(*p);
+		*p = xstrndup(v, n);
+		return;
+	}
+	if (strcmp(dir, "replace_rules") == 0) {
+		n = 0;
+		while (word(&s, name, sizeof(name))) {
+			struct where *w = xmalloc(sizeof(*w));
+
+			w->file = xstrdup(lc->file);
+			w->line = lc->line;
+			if ((w = strmap_put(ps->rrules, name, w)) != NULL)
+				where_free(w);
+			n++;
+		}
+		if (n == 0)
+			diag(lc, RULES_DIAG_ERROR, "replace_rules: no rule named");
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		if (strcmp(dir, rtag_kinds[i]) == 0)
+			break;
+	if (!word(&s, name, sizeof(name)) || *(v = skip_ws(s)) == '\0') {
+		diag(lc, RULES_DIAG_ERROR, "%s: want a name and a regex", dir);
+		return;
+	}
+	n = strlen(v);
+	while (n > 0 && ch_is_space((unsigned char)v[n - 1]))
+		n--;
+	free(strmap_put(ps->rtags[i], name, xstrndup(v, n)));
+}
+
+/* find_tag - next start.+?end in s[0..n): offsets of the tag and its name */
+static bool
+find_tag(const struct pstate *ps, const char *s, size_t n, size_t *at,
+    size_t *len)
+{
+	size_t ls = strlen(ps->rstart), le = strlen(ps->rend), i, j;
+
+	for (i = 0; i + ls <= n; i++) {
+		if (memcmp(s + i, ps->rstart, ls) != 0)
+			continue;
+		for (j = i + ls + 1; j + le <= n; j++)
+			if (memcmp(s + j, ps->rend, le) == 0) {
+				*at = i;
+				*len = j + le - i;
+				return true;
+			}
+		return false;
+	}
+	return false;
+}
+
+/* take_modifier - cut the first <KIND NAME> out of re; its NAME's text */
+static const char *
+take_modifier(const struct pstate *ps, struct buf *re, const char *kind,
+    struct strmap *defs)
+{
+	struct buf key = BUF_INIT;
+	const char *p, *e, *val = NULL;
+
+	buf_printf(&key, "%s%s ", ps->rstart, kind);
+	p = strstr(buf_cstr(re), key.data);
+	if (p && (e = strstr(p + key.len + 1, ps->rend)) != NULL) {
+		struct buf name = BUF_INIT, rest = BUF_INIT;
+
+		buf_add(&name, p + key.len, (size_t)(e - p - (ptrdiff_t)key.len));
+		val = strmap_get(defs, buf_cstr(&name));
+		buf_add(&rest, re->data, (size_t)(p - re->data));
+		buf_adds(&rest, e + strlen(ps->rend));
+		buf_reset(re);
+		buf_add(re, rest.data, rest.len);
+		buf_release(&name);
+		buf_release(&rest);
+	}
+	buf_release(&key);
+	return val;
+}
+
+/* a regex grows no larger than this by expansion (tags within tags) */
+#define RTAG_MAX	(64 * 1024)
+
+/*
+ * expand_once - one pass of the plugin over re: 1 if a replacement
+ * brought new tags, 0 if not, -1 if re grew beyond RTAG_MAX
+ */
+static int
+expand_once(const struct pstate *ps, struct buf *re)
+{
+	const char *pre, *post, *inter, *s, *rep;
+	struct buf out = BUF_INIT, el = BUF_INIT, name = BUF_INIT;
+	size_t n, i, j, k, at, len, nel = 0;
+	int again = 0;
+	struct { size_t off, len; bool tag; } parts[1024];
+
+	pre = take_modifier(ps, re, "pre", ps->rtags[1]);
+	post = take_modifier(ps, re, "post", ps->rtags[3]);
+	inter = take_modifier(ps, re, "inter", ps->rtags[2]);
+	/* split at every <[^<>]+> (the plugin's own pattern), keeping the
+	   tags as elements and dropping empty elements at the end */
+	s = buf_cstr(re);
+	n = re->len;
+	for (i = 0, j = 0; i < n && nel + 2 < sizeof(parts) / sizeof(parts[0]);
+	    i++) {
+		if (s[i] != '<')
+			continue;
+		for (k = i + 1; k < n && s[k] != '<' && s[k] != '>'; k++)
+			;
+		if (k == i + 1 || k == n || s[k] != '>')
+			continue;
+		parts[nel].off = j, parts[nel].len = i - j;
+		parts[nel++].tag = false;
+		parts[nel].off = i, parts[nel].len = k + 1 - i;
+		parts[nel++].tag = true;
+		j = i = k + 1;
+		i--;
+	}
+	parts[nel].off = j, parts[nel].len = n - j;
+	parts[nel++].tag = false;
+	while (nel > 0 && parts[nel - 1].len == 0)
+		nel--;
+	for (i = 0; i < nel; i++) {
+		buf_reset(&el);
+		buf_add(&el, s + parts[i].off, parts[i].len);
+		if (el.len == 0) {
+			if (inter)
+				buf_adds(&el, inter);
+		} else if (find_tag(ps, el.data, el.len, &at, &len)) {
+			struct buf t = BUF_INIT;
+
+			/* pre before the first tag, post after each */
+			buf_add(&t, el.data, at);
+			if (pre)
+				buf_adds(&t, pre);
+			k = at;
+			do {
+				buf_add(&t, el.data + k, len);
+				if (post)
+					buf_adds(&t, post);
+				k += len;
+				if (!find_tag(ps, el.data + k, el.len - k, &at,
+				    &len))
+					break;
+				buf_add(&t, el.data + k, at);
+				k += at;
+			} while (1);
+			buf_add(&t, el.data + k, el.len - k);
+			buf_reset(&el);
+			buf_add(&el, t.data, t.len);
+			buf_release(&t);
+			/* the first tag's name: every <name> of it replaced */
+			if (find_tag(ps, el.data, el.len, &at, &len)) {
+				size_t ls = strlen(ps->rstart);
+
+				buf_reset(&name);
+				buf_add(&name, el.data + at + ls,
+				    len - ls - strlen(ps->rend));
+				rep = strmap_get(ps->rtags[0], buf_cstr(&name));
+				if (rep && *rep) {
+					struct buf whole = BUF_INIT, r2 =
+					    BUF_INIT;
+					const char *p, *q;
+
+					buf_printf(&whole, "%s%s%s", ps->rstart,
+					    name.data, ps->rend);
+					for (p = buf_cstr(&el); (q = strstr(p,
+					    whole.data)) != NULL;
+					    p = q + whole.len) {
+						buf_add(&r2, p, (size_t)(q - p));
+						buf_adds(&r2, rep);
+					}
+					buf_adds(&r2, p);
+					buf_reset(&el);
+					buf_add(&el, r2.data, r2.len);
+					buf_release(&whole);
+					buf_release(&r2);
+					if (strchr(rep, '<') && strchr(strchr(
+					    rep, '<') + 1, '>'))
+						again = 1;
+				}
+			}
+		}
+		buf_add(&out, el.data, el.len);
+		if (out.len > RTAG_MAX)
+			break;
+	}
+	buf_reset(re);
+	buf_add(re, out.data, out.len);
+	buf_release(&out);
+	buf_release(&el);
+	buf_release(&name);
+	return re->len > RTAG_MAX ? -1 : again;
+}
+
+/*
+ * expand_rule - r's regex with its tags replaced, compiled anew.  A rule
+ * whose expansion does not compile (SpamAssassin's stock rules have some
+ * that outgrow PCRE2's 64 KiB compiled-pattern limit) is disabled with a
+ * warning, like a meta over a missing rule: the rest of the set loads.
+ */
+static void
+expand_rule(struct pstate *ps, struct rule *r)
+{
+	struct buf re = BUF_INIT, pat = BUF_INIT, flags = BUF_INIT,
+	    why = BUF_INIT;
+	pcre2_code *code;
+	uint32_t opts;
+	size_t end;
+	int pass = 0, rc;
+
+	buf_adds(&re, r->pattern);
+	while ((rc = expand_once(ps, &re)) == 1 && ++pass <= 5)
+		;
+	if (rc < 0) {
+		diag_at(ps, RULES_DIAG_WARNING, r->file, r->line, "rule %s "
+		    "disabled: replace_tags make its regex larger than %d "
+		    "bytes", r->name, RTAG_MAX);
+		r->disabled = true;
+		goto out;
+	}
+	if (strcmp(re.data, r->pattern) == 0)
+		goto out;
+	if (rx_split(re.data, re.len, &pat, &flags, &end, &why) < 0 ||
+	    (code = rx_compile(buf_cstr(&pat), pat.len, buf_cstr(&flags),
+	    !ps->opt->no_jit, &opts, &why)) == NULL) {
+		diag_at(ps, RULES_DIAG_WARNING, r->file, r->line, "rule %s "
+		    "disabled: its regex after replace_tags: %s", r->name,
+		    buf_cstr(&why));
+		r->disabled = true;
+		goto out;
+	}
+	pcre2_code_free(r->re);
+	r->re = code;
+	free(r->pattern);
+	r->pattern = xstrndup(re.data, end);
+out:
+	buf_release(&re);
+	buf_release(&pat);
+	buf_release(&flags);
+	buf_release(&why);
+}
+
+/* check_replaced - a name in replace_rules that is no regex rule */
+static void
+check_replaced(const char *name, void *v, void *arg)
+{
+	struct pstate *ps = arg;
+	struct where *w = v;
+	void *idx = strmap_get(ps->rs->byname, name);
+
+	if (strmap_get(ps->unsupported, name))
+		return;
+	if (idx == NULL || ps->rs->rules[(size_t)(uintptr_t)idx - 1].re == NULL)
+		diag_at(ps, RULES_DIAG_WARNING, w->file, w->line,
+		    "replace_rules names %s, which is not a regex rule", name);
+}
+
+/* replace_tags - expand every rule replace_rules named */
+static void
+replace_tags(struct pstate *ps)
+{
+	struct ruleset *rs = ps->rs;
+	size_t i;
+
+	strmap_foreach(ps->rrules, check_replaced, ps);
+	for (i = 0; i < rs->nrules; i++) {
+		struct rule *r = &rs->rules[i];
+
+		if (r->re && r->pattern && strmap_get(ps->rrules, r->name))
+			expand_rule(ps, r);
+	}
+}
 
 static void
 directive(struct lctx *lc, const char *line)
@@ -809,6 +1145,14 @@ directive(struct lctx *lc, const char *line)
 		return;
 	if (strcmp(dir, "lang") == 0)
 		return;		/* translations: not used */
+	if (strncmp(dir, "replace_", 8) == 0 && (strcmp(dir, "replace_tag") ==
+	    0 || strcmp(dir, "replace_pre") == 0 || strcmp(dir,
+	    "replace_inter") == 0 || strcmp(dir, "replace_post") == 0 ||
+	    strcmp(dir, "replace_rules") == 0 || strcmp(dir,
+	    "replace_start") == 0 || strcmp(dir, "replace_end") == 0)) {
+		d_replace(lc, dir, s);
+		return;
+	}
 	if (strcmp(dir, "include") == 0) {
 		d_include(lc, s);
 		return;
@@ -1239,6 +1583,7 @@ finish(struct pstate *ps)
 	struct rule *r;
 	size_t i;
 
+	replace_tags(ps);
 	strmap_foreach(ps->attrs, apply_one, &ac);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
@@ -1287,6 +1632,11 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	    opt->rawbody_part_max : RULES_DEFAULT_RAWBODY_PART;
 	ps.attrs = strmap_new();
 	ps.unsupported = strmap_new();
+	for (i = 0; i < 4; i++)
+		ps.rtags[i] = strmap_new();
+	ps.rrules = strmap_new();
+	ps.rstart = xstrdup("<");
+	ps.rend = xstrdup(">");
 	if (text) {
 		rep->files++;
 		parse_text(&ps, text, len, origin);
@@ -1296,6 +1646,11 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	finish(&ps);
 	strmap_free(ps.attrs, attrs_free);
 	strmap_free(ps.unsupported, NULL);
+	for (i = 0; i < 4; i++)
+		strmap_free(ps.rtags[i], free);
+	strmap_free(ps.rrules, where_free);
+	free(ps.rstart);
+	free(ps.rend);
 	if (rep->nerrors) {
 		rules_free(ps.rs);
 		*out = NULL;

@@ -212,6 +212,17 @@ static const struct {
 	  RULES_DIAG_WARNING, 2, "unknown flag 'sparkly'" },
 	{ "describe of nothing", "describe NOPE text\n", RULES_DIAG_WARNING,
 	  1, "not a rule" },
+	{ "replace_rules of nothing", "body X /a/\nreplace_rules X NOPE\n",
+	  RULES_DIAG_WARNING, 2, "replace_rules names NOPE, which is not a "
+	  "regex rule" },
+	{ "replace_tag without regex", "replace_tag A\n", RULES_DIAG_ERROR, 1,
+	  "want a name and a regex" },
+	{ "replace_tags explode", "replace_tag X (?:<X>|<X>|<X>|<X>|<X>|<X>)\n"
+	  "body B /<X>/\nreplace_rules B\n", RULES_DIAG_WARNING, 2,
+	  "rule B disabled: replace_tags make its regex larger" },
+	{ "replace_tags bad result", "replace_tag P (\nbody B /<P>/\n"
+	  "replace_rules B\n", RULES_DIAG_WARNING, 2,
+	  "rule B disabled: its regex after replace_tags" },
 };
 
 START_TEST(test_rules_diagnostics_name_file_and_line)
@@ -469,6 +480,68 @@ START_TEST(test_rules_test_reports_where_and_what)
 	tmsg_release(&t);
 	rules_free(rs);
 	buf_release(&out);
+}
+END_TEST
+
+/*
+ * SpamAssassin's ReplaceTags, as its stock 25_replace.cf uses it: tags,
+ * inter and post modifiers, tags inside tags, definitions after the
+ * rule, the ifplugin block around it; rules not listed keep their text.
+ */
+static const char replace_rules_text[] =
+    "ifplugin Mail::SpamAssassin::Plugin::ReplaceTags\n"
+    "body   RT_OBFU    /<inter W1><post P2>(?!viagra)<V><I><A><G><R><A>/i\n"
+    "body   RT_NESTED  /\\bcheap <WORD>\\b/i\n"
+    "body   RT_PRE     /<pre Q>x<A>/\n"
+    "body   RT_PLAIN   /<A>bc/\n"
+    "header RT_HDR     Subject =~ /^<A>ct now/i\n"
+    "replace_rules RT_OBFU RT_NESTED RT_HDR\n"
+    "replace_rules RT_PRE\n"
+    "replace_tag   A    [a@4]\n"
+    "replace_tag   I    [il1!|]\n"
+    "replace_tag   V    (?:[vu]|\\\\\\/)\n"
+    "replace_tag   G    [gk]\n"
+    "replace_tag   R    [r3]\n"
+    "replace_tag   WORD <V><I><A><G><R><A>\n"
+    "replace_inter W1   \\W?\n"
+    "replace_post  P2   {1,2}\n"
+    "replace_pre   Q    y\n"
+    "endif\n";
+
+static const char replace_msg[] =
+    "From: a@example.org\r\nSubject: 4ct now\r\n\r\n"
+    "Get v.i.a.g.r.a here, not viagra.  Cheap vi4gra!  @bc <A>bc xy@\r\n";
+
+START_TEST(test_rules_replace_tags)
+{
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct tmsg t;
+	size_t i;
+
+	ck_assert_int_eq(rules_parse_text(replace_rules_text,
+	    strlen(replace_rules_text), "t.cf", NULL, &rs, &rep), 0);
+	for (i = 0; i < rep.n; i++)
+		ck_assert_msg(rep.v[i].kind != RULES_DIAG_UNSUPPORTED,
+		    "line %u: %s", rep.v[i].line, rep.v[i].text);
+	rules_report_release(&rep);
+	tmsg_init(&t, replace_msg);
+	/* v.i.a.g.r.a: each letter class, \W? between, {1,2} after */
+	ck_assert_uint_eq(count(rs, &t, "RT_OBFU", 0), 1);
+	/* a tag whose text is tags */
+	ck_assert_uint_eq(count(rs, &t, "RT_NESTED", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "RT_HDR", 0), 1);
+	/* pre goes before the tag: x, y, [a@4] matches "xy@" (and the
+	   message has no "x@" that the regex without pre would match) */
+	ck_assert_uint_eq(count(rs, &t, "RT_PRE", 0), 1);
+	/* not listed in replace_rules: <A> is literal text */
+	ck_assert_uint_eq(count(rs, &t, "RT_PLAIN", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "RT_PLAIN",
+	    RULES_EVAL_NO_PREFILTER), 1);
+	ck_assert_uint_eq(count(rs, &t, "RT_OBFU", RULES_EVAL_NO_PREFILTER),
+	    1);
+	tmsg_release(&t);
+	rules_free(rs);
 }
 END_TEST
 
@@ -958,6 +1031,7 @@ rules_suite(void)
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
 	tcase_add_test(tc, test_rules_body_part_limit_cuts_at_white_space);
+	tcase_add_test(tc, test_rules_replace_tags);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("meta");
