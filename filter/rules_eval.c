@@ -157,6 +157,8 @@ struct inputs {
 
 	struct buf *hval;		/* per header source */
 	signed char *hstate;		/* 0 not built, 1 present, -1 absent */
+	struct span **hseg;		/* HSP_MIME: each part's value in hval */
+	size_t	*nhseg;
 
 	struct buf bodybuf;
 	struct span *para;
@@ -598,6 +600,42 @@ computed(const struct mime_msg *mm, enum hdr_special sp, struct buf *out)
 	return any;
 }
 
+/*
+ * mime_values - the field h names in every MIME part (the message's own
+ * header first), one after the other in out, each an element of *seg
+ */
+static bool
+mime_values(const struct mime_msg *mm, const struct hsrc *h, struct buf *out,
+    struct span **seg, size_t *nseg)
+{
+	size_t i, j, n = 0, *ends = NULL;
+	const struct mime_part *p;
+	const char *v;
+
+	for (i = 0; i < mm->nparts; i++) {
+		p = &mm->parts[i];
+		for (j = 0; j < p->nhdrs; j++) {
+			if (strcasecmp(p->hdrs[j].name, h->field) != 0)
+				continue;
+			v = (h->mods & HM_RAW) ? p->hdrs[j].raw :
+			    p->hdrs[j].value;
+			buf_adds(out, v ? v : "");
+			ends = xreallocarray(ends, n + 1, sizeof(*ends));
+			ends[n++] = out->len;
+		}
+	}
+	*seg = xcalloc(n ? n : 1, sizeof(**seg));
+	for (i = 0; i < n; i++) {
+		size_t start = i ? ends[i - 1] : 0;
+
+		(*seg)[i].p = out->data + start;
+		(*seg)[i].n = ends[i] - start;
+	}
+	*nseg = n;
+	free(ends);
+	return n > 0;
+}
+
 /* header_value - the input of header source k; NULL if absent */
 static const struct buf *
 header_value(struct inputs *in, size_t k)
@@ -615,6 +653,8 @@ header_value(struct inputs *in, size_t k)
 			add_value(out, in->m->mail_from, h->mods, &any);
 	} else if (h->special >= HSP_MW_LINKS) {
 		any = computed(mm, h->special, out);
+	} else if (h->special == HSP_MIME) {
+		any = mime_values(mm, h, out, &in->hseg[k], &in->nhseg[k]);
 	} else if (h->special == HSP_ALL) {
 		for (i = 0; i < mm->nhdrs; i++) {
 			buf_printf(out, "%s: %s\n", mm->hdrs[i].name,
@@ -643,6 +683,8 @@ inputs_init(struct inputs *in, const struct ruleset *rs, const struct msg *m,
 	in->mm = mm;
 	in->hval = xcalloc(rs->nhsrcs ? rs->nhsrcs : 1, sizeof(*in->hval));
 	in->hstate = xcalloc(rs->nhsrcs ? rs->nhsrcs : 1, 1);
+	in->hseg = xcalloc(rs->nhsrcs ? rs->nhsrcs : 1, sizeof(*in->hseg));
+	in->nhseg = xcalloc(rs->nhsrcs ? rs->nhsrcs : 1, sizeof(*in->nhseg));
 }
 
 static void
@@ -650,10 +692,14 @@ inputs_release(struct inputs *in)
 {
 	size_t i;
 
-	for (i = 0; i < in->rs->nhsrcs; i++)
+	for (i = 0; i < in->rs->nhsrcs; i++) {
 		buf_release(&in->hval[i]);
+		free(in->hseg[i]);
+	}
 	free(in->hval);
 	free(in->hstate);
+	free(in->hseg);
+	free(in->nhseg);
 	buf_release(&in->bodybuf);
 	free(in->para);
 	free(in->line);
@@ -865,7 +911,24 @@ run_headers(struct evalctx *c, struct inputs *in)
 		}
 		before = c->counts[r->idx];
 		rc = (int)c->res->nlimited;
-		try(c, r, p, len);
+		if (val && rs->hsrcs[r->hsrc].special == HSP_MIME) {
+			/* each part's value on its own, as one input each */
+			const struct span *sg = in->hseg[r->hsrc];
+			size_t i, n = in->nhseg[r->hsrc];
+
+			for (i = 0; i < n; i++) {
+				try(c, r, sg[i].p, sg[i].n);
+				if (c->res->nlimited != (size_t)rc ||
+				    (c->counts[r->idx] > before &&
+				    !(r->tflags & RULE_F_MULTIPLE)))
+					break;
+			}
+			if (n > 0) {
+				p = sg[0].p;
+				len = sg[0].n;
+			}
+		} else
+			try(c, r, p, len);
 		if (c->res->nlimited != (size_t)rc)
 			continue;		/* stopped: no hit either way */
 		if (r->negate) {
@@ -1035,11 +1098,28 @@ rules_test(const struct ruleset *rs, const char *name, const struct msg *m,
 		size_t len;
 
 		val = header_value(&in, r->hsrc);
-		buf_printf(&where, "header %s%s%s%s", h->field,
+		buf_printf(&where, "%s %s%s%s%s", h->special == HSP_MIME ?
+		    "mimeheader" : "header", h->field,
 		    (h->mods & HM_RAW) ? ":raw" : "",
 		    (h->mods & HM_ADDR) ? ":addr" : "",
 		    (h->mods & HM_NAME) ? ":name" : "");
-		if (r->exists) {
+		if (val && h->special == HSP_MIME) {
+			/* every value on its own, numbered */
+			size_t len0 = where.len, any = 0;
+
+			for (e = 0; e < in.nhseg[r->hsrc]; e++) {
+				const struct span *sg = &in.hseg[r->hsrc][e];
+
+				buf_truncate(&where, len0);
+				buf_printf(&where, " (value %zu)", e + 1);
+				any += test_all(rs, r, sg->p, sg->n,
+				    buf_cstr(&where), &o) > 0;
+			}
+			buf_truncate(&where, len0);
+			hits = r->negate ? any == 0 : any > 0;
+			if (r->negate && hits)
+				fn(buf_cstr(&where), "(no match: !~ hits)", arg);
+		} else if (r->exists) {
 			hits = val != NULL;
 			if (val)
 				str_escape(&txt, val->data, val->len, 200);

@@ -116,6 +116,8 @@ enum hdr_special {
 	HSP_TOCC,		/* To and Cc */
 	HSP_MESSAGEID,		/* Message-Id and Resent-Message-Id */
 	HSP_ENVFROM,		/* the envelope sender */
+	HSP_MIME,		/* mimeheader: the field in every MIME part,
+				   each value matched on its own */
 	HSP_MW_LINKS,		/* X-MW-Link-Mismatch (computed) */
 	HSP_MW_HTML,		/* X-MW-HTML (computed) */
 	HSP_MW_ATTACH		/* X-MW-Attachments (computed) */

@@ -388,9 +388,13 @@ static const char *const pseudo_headers[] = {
 	"ALL-EXTERNAL",
 };
 
-/* header_source - index of the input "field:mods"; -1 if unsupported */
+/*
+ * header_source - index of the input "field:mods"; -1 if unsupported.
+ * mime: a mimeheader rule (the field of every MIME part; only :raw).
+ */
 static long
-header_source(struct lctx *lc, const char *spec, const char *name)
+header_source(struct lctx *lc, const char *spec, const char *name,
+    bool mime)
 {
 	struct ruleset *rs = lc->ps->rs;
 	char field[256], *mod, *next;
@@ -410,7 +414,14 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 			*next++ = '\0';
 		if (strcmp(mod, "raw") == 0)
 			mods |= HM_RAW;
-		else if (strcmp(mod, "addr") == 0)
+		else if (mime) {
+			char what[300];
+
+			snprintf(what, sizeof(what), "mimeheader modifier :%s",
+			    mod);
+			mark_unsupported(lc, name, what);
+			return -1;
+		} else if (strcmp(mod, "addr") == 0)
 			mods |= HM_ADDR;
 		else if (strcmp(mod, "name") == 0)
 			mods |= HM_NAME;
@@ -435,8 +446,8 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 		    field);
 		return -2;
 	}
-	for (i = 0; i < sizeof(pseudo_headers) / sizeof(pseudo_headers[0]);
-	    i++)
+	for (i = 0; !mime && i < sizeof(pseudo_headers) /
+	    sizeof(pseudo_headers[0]); i++)
 		if (strncasecmp(field, pseudo_headers[i],
 		    strlen(pseudo_headers[i])) == 0) {
 			char what[300];
@@ -446,7 +457,9 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 			mark_unsupported(lc, name, what);
 			return -1;
 		}
-	if (strcmp(field, "ALL") == 0)
+	if (mime)
+		sp = HSP_MIME;
+	else if (strcmp(field, "ALL") == 0)
 		sp = HSP_ALL;
 	else if (strcmp(field, "ToCc") == 0)
 		sp = HSP_TOCC;
@@ -473,7 +486,7 @@ header_source(struct lctx *lc, const char *spec, const char *name)
 }
 
 static void
-d_header(struct lctx *lc, const char *name, const char *s)
+d_header(struct lctx *lc, const char *name, const char *s, bool mime)
 {
 	char spec[300];
 	struct rule *r;
@@ -486,14 +499,14 @@ d_header(struct lctx *lc, const char *name, const char *s)
 		mark_unsupported(lc, name, "eval: test");
 		return;
 	}
-	if (strncmp(s, "exists:", 7) == 0) {
+	if (!mime && strncmp(s, "exists:", 7) == 0) {
 		s += 7;
 		if (!word(&s, spec, sizeof(spec))) {
 			diag(lc, RULES_DIAG_ERROR, "%s: exists: needs a header "
 			    "name", name);
 			return;
 		}
-		if ((src = header_source(lc, spec, name)) < 0)
+		if ((src = header_source(lc, spec, name, false)) < 0)
 			return;
 		r = new_rule(lc, name, RULE_HEADER);
 		r->exists = true;
@@ -523,7 +536,7 @@ d_header(struct lctx *lc, const char *name, const char *s)
 	}
 	neg = s[0] == '!';
 	s = skip_ws(s + 2);
-	if ((src = header_source(lc, spec, name)) < 0)
+	if ((src = header_source(lc, spec, name, mime)) < 0)
 		return;
 	r = new_rule(lc, name, RULE_HEADER);
 	r->negate = neg;
@@ -533,7 +546,7 @@ d_header(struct lctx *lc, const char *name, const char *s)
 		return;
 	}
 	rest = skip_ws(rest);
-	if (strncmp(rest, "[if-unset:", 10) == 0) {
+	if (!mime && strncmp(rest, "[if-unset:", 10) == 0) {
 		const char *e = strrchr(rest, ']');
 
 		if (e == NULL || *skip_ws(e + 1)) {
@@ -755,6 +768,25 @@ if_value(struct lctx *lc, const char *s, bool *known)
 	return false;
 }
 
+/* plugin_builtin - a SpamAssassin plugin whose directives are built in */
+static bool
+plugin_builtin(const char *s)
+{
+	static const char *const builtin[] = {
+		"Mail::SpamAssassin::Plugin::ReplaceTags",
+		"Mail::SpamAssassin::Plugin::MIMEHeader",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		n = strlen(builtin[i]);
+		if (strncmp(s, builtin[i], n) == 0 &&
+		    (s[n] == '\0' || ch_is_space((unsigned char)s[n])))
+			return true;
+	}
+	return false;
+}
+
 static void
 d_cond(struct lctx *lc, const char *dir, const char *s)
 {
@@ -785,9 +817,7 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 		return;
 	}
 	if (strcmp(dir, "ifplugin") == 0) {
-		v = strcmp(skip_ws(s), "Mail::SpamAssassin::Plugin::ReplaceTags")
-		    == 0 || strncmp(skip_ws(s),
-		    "Mail::SpamAssassin::Plugin::ReplaceTags ", 40) == 0;
+		v = plugin_builtin(skip_ws(s));
 		if (active && !v)
 			diag(lc, RULES_DIAG_UNSUPPORTED, "ifplugin %s: plugins "
 			    "are not provided; block skipped", skip_ws(s));
@@ -805,7 +835,7 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 
 /* directives SpamAssassin has that name a rule first: noted per rule */
 static const char *const sa_rule_directives[] = {
-	"mimeheader", "askdns", "urirhsbl", "urirhssub", "uridnsbl",
+	"askdns", "urirhsbl", "urirhssub", "uridnsbl",
 	"uridnssub", "reuse", "uri_detail",
 };
 
@@ -1162,7 +1192,7 @@ directive(struct lctx *lc, const char *line)
 	    strcmp(dir, "full") == 0 || strcmp(dir, "meta") == 0 ||
 	    strcmp(dir, "score") == 0 || strcmp(dir, "describe") == 0 ||
 	    strcmp(dir, "tflags") == 0 || strcmp(dir, "priority") == 0 ||
-	    strcmp(dir, "test") == 0) {
+	    strcmp(dir, "test") == 0 || strcmp(dir, "mimeheader") == 0) {
 		if (!word(&s, name, sizeof(name))) {
 			diag(lc, RULES_DIAG_ERROR, "%s: missing rule name", dir);
 			return;
@@ -1173,7 +1203,9 @@ directive(struct lctx *lc, const char *line)
 			return;
 		}
 		if (strcmp(dir, "header") == 0)
-			d_header(lc, name, s);
+			d_header(lc, name, s, false);
+		else if (strcmp(dir, "mimeheader") == 0)
+			d_header(lc, name, s, true);
 		else if (strcmp(dir, "body") == 0)
 			d_regex(lc, name, s, RULE_BODY);
 		else if (strcmp(dir, "rawbody") == 0)

@@ -193,6 +193,8 @@ static const struct {
 	  RULES_DIAG_UNSUPPORTED, 1, "header modifier :host" },
 	{ "pseudo header", "header X X-Spam-Relays-Untrusted =~ /a/\n",
 	  RULES_DIAG_UNSUPPORTED, 1, "pseudo-header" },
+	{ "mimeheader modifier", "mimeheader X From:addr =~ /a/\n",
+	  RULES_DIAG_UNSUPPORTED, 1, "mimeheader modifier :addr" },
 	{ "plugin directive", "uridnsbl X dnsbl.example A\n",
 	  RULES_DIAG_UNSUPPORTED, 1, "directive 'uridnsbl'" },
 	{ "unknown directive", "required_score 5\n", RULES_DIAG_UNSUPPORTED,
@@ -540,6 +542,62 @@ START_TEST(test_rules_replace_tags)
 	    RULES_EVAL_NO_PREFILTER), 1);
 	ck_assert_uint_eq(count(rs, &t, "RT_OBFU", RULES_EVAL_NO_PREFILTER),
 	    1);
+	tmsg_release(&t);
+	rules_free(rs);
+}
+END_TEST
+
+/*
+ * mimeheader (SpamAssassin's MIMEHeader): the field of every MIME part,
+ * each value matched on its own, so ^ anchors at each part's value.
+ */
+static const char mimeheader_rules[] =
+    "ifplugin Mail::SpamAssassin::Plugin::MIMEHeader\n"
+    "mimeheader MH_GIF     Content-Type =~ /^image\\/gif\\b/i\n"
+    "mimeheader MH_RAW     Content-Type:raw =~ /^image\\/gif;\\s+NAME=/\n"
+    "mimeheader MH_DECODED Content-Type =~ /^image\\/gif;\\s+NAME=/\n"
+    "mimeheader MH_TOP     Content-Type =~ /^multipart\\/mixed/\n"
+    "mimeheader MH_NO_CL   Content-Location !~ /./\n"
+    "mimeheader MH_HAS_CTE Content-Transfer-Encoding !~ /^base64$/\n"
+    "mimeheader MH_PDF     Content-Type =~ /pdf/\n"
+    "mimeheader MH_EACH    Content-Type =~ /^(?:text|image)\\//\n"
+    "tflags     MH_EACH    multiple\n"
+    "endif\n"
+    "header     H_GIF      Content-Type =~ /^image\\/gif\\b/i\n";
+
+static const char mimeheader_msg[] =
+    "From: a@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+    "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+    "--b\r\nContent-Type: image/gif;\r\n\tNAME=\"a.gif\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\nR0lGODlh\r\n--b--\r\n";
+
+START_TEST(test_rules_mimeheader)
+{
+	static const struct { const char *rule; unsigned want; } want[] = {
+		{ "MH_GIF", 1 }, { "MH_RAW", 1 }, { "MH_DECODED", 1 },
+		{ "MH_TOP", 1 }, { "MH_NO_CL", 1 }, { "MH_HAS_CTE", 0 },
+		{ "MH_PDF", 0 }, { "MH_EACH", 2 },
+		/* a header rule sees the message's own field only */
+		{ "H_GIF", 0 },
+	};
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct tmsg t;
+	size_t i;
+
+	ck_assert_int_eq(rules_parse_text(mimeheader_rules,
+	    strlen(mimeheader_rules), "t.cf", NULL, &rs, &rep), 0);
+	ck_assert_uint_eq(rep.n, 0);
+	rules_report_release(&rep);
+	tmsg_init(&t, mimeheader_msg);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(count(rs, &t, want[i].rule, 0) == want[i].want,
+		    "%s: %u hits, want %u", want[i].rule,
+		    count(rs, &t, want[i].rule, 0), want[i].want);
+		ck_assert_uint_eq(count(rs, &t, want[i].rule,
+		    RULES_EVAL_NO_PREFILTER), want[i].want);
+	}
 	tmsg_release(&t);
 	rules_free(rs);
 }
@@ -1032,6 +1090,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
 	tcase_add_test(tc, test_rules_body_part_limit_cuts_at_white_space);
 	tcase_add_test(tc, test_rules_replace_tags);
+	tcase_add_test(tc, test_rules_mimeheader);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("meta");
