@@ -393,12 +393,39 @@ struct order {
 	size_t	 idx;
 };
 
-static int
-order_cmp(const void *a, const void *b)
-{
-	const struct order *x = a, *y = b;
 
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
+/*
+ * sort_order - ord[] by hash: LSD radix sort, a byte per pass, between
+ * ord and tmp (a pass whose byte is the same in every key is skipped),
+ * stable, so equal hashes keep their order.  A message has a few thousand tokens, where
+ * this is several times faster than qsort() with a comparison call.
+ */
+static void
+sort_order(struct order *ord, struct order *tmp, size_t n)
+{
+	struct order *from = ord, *to = tmp, *sw;
+	size_t cnt[256], i, sum, c;
+	unsigned shift;
+
+	for (shift = 0; shift < 64; shift += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(from[i].hash >> shift) & 0xFF]++;
+		if (cnt[(from[0].hash >> shift) & 0xFF] == n)
+			continue;
+		for (i = 0, sum = 0; i < 256; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			to[cnt[(from[i].hash >> shift) & 0xFF]++] = from[i];
+		sw = from;
+		from = to;
+		to = sw;
+	}
+	if (from != ord)
+		memcpy(ord, from, n * sizeof(*ord));
 }
 
 /*
@@ -411,7 +438,7 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
     struct bayes_counts *out, struct bayes_totals *tot, struct buf *why)
 {
 	struct lenv *e = ((struct lmdb_store *)bs)->e;
-	struct order *ord;
+	struct order *ord, *tmp;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k, v;
@@ -436,8 +463,11 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 		ord[i].hash = h[i];
 		ord[i].idx = i;
 	}
-	if (n > 1)
-		qsort(ord, n, sizeof(*ord), order_cmp);
+	if (n > 1) {
+		tmp = xcalloc(n, sizeof(*tmp));
+		sort_order(ord, tmp, n);
+		free(tmp);
+	}
 	k.mv_size = sizeof(kb);
 	for (i = 0; i < n; i++) {
 		key_put(kb, ord[i].hash);

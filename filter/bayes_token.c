@@ -178,12 +178,21 @@ put_utf8(char *out, size_t *n, uint32_t c)
 	}
 }
 
-/* next_cp - decode at p[i]; ill-formed bytes become U+FFFD (1+ bytes) */
-static uint32_t
+/*
+ * next_cp - decode at p[i]; ill-formed bytes become U+FFFD (1+ bytes).
+ * ASCII, most of any text, is taken here without the decoder.
+ */
+static inline uint32_t
 next_cp(const char *p, size_t n, size_t *i)
 {
-	uint32_t c;
-	int k = utf8_next((const unsigned char *)p + *i, n - *i, &c);
+	uint32_t c = (unsigned char)p[*i];
+	int k;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	k = utf8_next((const unsigned char *)p + *i, n - *i, &c);
 
 	*i += (size_t)(k < 0 ? -k : k);
 	return c;
@@ -363,11 +372,11 @@ words(struct wordctx *w, const char *s, size_t n)
 	while (i < n) {
 		start = i;
 		c = next_cp(s, n, &i);
-		if (is_spaceless(c)) {
+		if (c >= 0x0E00 && is_spaceless(c)) {
 			i = spaceless_run(w, s, n, start);
 			continue;
 		}
-		if (is_emoji(c)) {
+		if (c >= 0x2600 && is_emoji(c)) {
 			wn = 0;
 			put_utf8(word, &wn, c);
 			add_fmt(w->t, "%semoji:%.*s", w->prefix, (int)wn, word);

@@ -153,6 +153,53 @@ START_TEST(test_bayes_store_learn_then_lookup)
 }
 END_TEST
 
+/*
+ * A lookup of many hashes in no order, some repeated, some unknown, some
+ * alike in every byte but one: each answer lands on its own question
+ * (the LMDB store sorts the hashes to walk its tree in order).
+ */
+START_TEST(test_bayes_store_lookup_many_in_any_order)
+{
+	enum { NL = 700, NQ = 2000 };
+	struct bayes_store *s = open_b(_i, 0);
+	uint64_t *learned = xcalloc(NL, sizeof(*learned));
+	uint64_t *q = xcalloc(NQ, sizeof(*q));
+	struct bayes_counts *c = xcalloc(NQ, sizeof(*c));
+	struct bayes_totals t;
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	size_t i;
+
+	for (i = 0; i < NL; i++) {
+		/* a third differ only in their top byte, a third only in
+		   the lowest, a third anywhere */
+		if (i % 3 == 0)
+			learned[i] = ((uint64_t)i << 56) | 0x00ABCDEF12345678ULL;
+		else if (i % 3 == 1)
+			learned[i] = 0x1234567890ABCD00ULL | (i & 0xFF) |
+			    ((uint64_t)(i >> 8) << 40);
+		else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			learned[i] = x;
+		}
+	}
+	learn1(s, 1, BAYES_SPAM, BAYES_OP_LEARN, learned, NL, 1000);
+	for (i = 0; i < NQ; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* two thirds known (repeats included), a third not */
+		q[i] = (i % 3 != 2) ? learned[x % NL] : (x | 1) ^ learned[0];
+	}
+	lookup(s, q, NQ, c, &t);
+	for (i = 0; i < NQ; i++)
+		ck_assert_msg(c[i].spam == (i % 3 != 2 ? 1u : 0u),
+		    "%s: query %zu (%016llx): spam %u", cur, i,
+		    (unsigned long long)q[i], (unsigned)c[i].spam);
+	bayes_store_close(&s);
+	free(learned);
+	free(q);
+	free(c);
+}
+END_TEST
+
 START_TEST(test_bayes_store_same_message_twice_counts_once)
 {
 	struct bayes_store *s = open_b(_i, 0);
@@ -831,6 +878,8 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bayes_store_learn_then_lookup, 0, nbackends);
+	tcase_add_loop_test(tc, test_bayes_store_lookup_many_in_any_order, 0,
+	    nbackends);
 	tcase_add_loop_test(tc, test_bayes_store_same_message_twice_counts_once, 0, nbackends);
 	tcase_add_loop_test(tc, test_bayes_store_relearn_moves_counts, 0, nbackends);
 	tcase_add_loop_test(tc, test_bayes_store_forget_reverses_learning, 0, nbackends);
