@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "dmarc.h"
 #include "dmarc_report.h"
+#include "dmarc_failure.h"
 #include "engine.h"
 #include "files.h"
 #include "str.h"
@@ -41,6 +42,7 @@ usage(FILE *f)
 	    "usage: mailwarden dmarc report [-c FILE] [--period YYYY-MM-DD]\n"
 	    "           [--from EPOCH --to EPOCH] [--out DIR] [--store DIR]\n"
 	    "           [--domain D] [--no-gzip] [--all] [--send]\n"
+	    "       mailwarden dmarc failures [-c FILE] [--store DIR] [--send]\n"
 	    "       mailwarden dmarc record 'v=DMARC1; p=...'\n");
 }
 
@@ -86,6 +88,30 @@ base64(struct buf *out, const unsigned char *p, size_t n)
 		buf_adds(out, "\n");
 }
 
+/* pipe_mail - m into dmarc_report_sendmail -t -f from; 0 on success */
+static int
+pipe_mail(const struct conf *c, const char *from, const struct buf *m)
+{
+	FILE *p;
+	char cmd[1200];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -t -oi -f '%s'",
+	    c->dmarc_report_sendmail, from);
+	if (strchr(c->dmarc_report_sendmail, '\'') || strchr(from, '\'') ||
+	    (p = popen(cmd, "w")) == NULL) {
+		fprintf(stderr, "mailwarden: cannot run %s\n",
+		    c->dmarc_report_sendmail);
+		return -1;
+	}
+	fwrite(m->data, 1, m->len, p);
+	rc = pclose(p);
+	if (rc != 0)
+		fprintf(stderr, "mailwarden: %s exited with %d\n",
+		    c->dmarc_report_sendmail, WEXITSTATUS(rc));
+	return rc == 0 ? 0 : -1;
+}
+
 /* send_one - pipe one report message into sendmail -t */
 static int
 send_one(const struct conf *c, const char *from, const char *to,
@@ -94,8 +120,6 @@ send_one(const struct conf *c, const char *from, const char *to,
 	struct buf file = BUF_INIT, why = BUF_INIT, m = BUF_INIT;
 	const char *name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 :
 	    f->path;
-	FILE *p;
-	char cmd[1200];
 	int rc;
 
 	if (files_read(f->path, 64 * 1024 * 1024, &file, &why) < 0) {
@@ -115,24 +139,45 @@ send_one(const struct conf *c, const char *from, const char *to,
 	    f->policy_domain, gz ? "application/gzip" : "text/xml", name);
 	base64(&m, (const unsigned char *)file.data, file.len);
 	buf_adds(&m, "--=-mailwarden-dmarc--\n");
-	snprintf(cmd, sizeof(cmd), "'%s' -t -oi -f '%s'",
-	    c->dmarc_report_sendmail, from);
-	if (strchr(c->dmarc_report_sendmail, '\'') || strchr(from, '\'') ||
-	    (p = popen(cmd, "w")) == NULL) {
-		fprintf(stderr, "mailwarden: cannot run %s\n",
-		    c->dmarc_report_sendmail);
-		rc = -1;
-	} else {
-		fwrite(m.data, 1, m.len, p);
-		rc = pclose(p);
-		if (rc != 0)
-			fprintf(stderr, "mailwarden: %s exited with %d\n",
-			    c->dmarc_report_sendmail, WEXITSTATUS(rc));
-	}
+	rc = pipe_mail(c, from, &m);
 	buf_release(&file);
 	buf_release(&why);
 	buf_release(&m);
-	return rc == 0 ? 0 : -1;
+	return rc;
+}
+
+/*
+ * destination - the address of a mailto: report URI for policy_domain
+ * if RFC 9990 section 3 lets us send there (inside the domain, or the
+ * destination publishes the authorization); prints why not otherwise
+ */
+static bool
+destination(struct engine *e, const char *policy_domain, const char *uri,
+    char *addr, size_t asz)
+{
+	const struct conf *c = e->conf;
+	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
+	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
+	    (unsigned)c->dmarc_max_queries };
+	char host[DOMAIN_MAX + 1];
+	int ok;
+
+	if (dmarc_mailto(uri, addr, asz, host, sizeof(host)) < 0) {
+		printf("skip %s: not a mailto: address\n", uri);
+		return false;
+	}
+	if (domain_is_subdomain(host, policy_domain))
+		ok = 1;
+	else if (e->dns == NULL)
+		ok = -1;
+	else
+		ok = dmarc_verify_external(e->dns, NULL, &o, policy_domain,
+		    host);
+	if (ok != 1)
+		printf("skip %s for %s: %s\n", addr, policy_domain, ok < 0 ?
+		    "external destination could not be verified" :
+		    "external destination not authorized");
+	return ok == 1;
 }
 
 /* send_reports - every verified mailto: rua of every report */
@@ -141,9 +186,6 @@ send_reports(struct engine *e, const struct dmarc_report_set *set,
     const char *from, const char *receiver, bool gz)
 {
 	const struct conf *c = e->conf;
-	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
-	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
-	    (unsigned)c->dmarc_max_queries };
 	size_t i, j;
 	int rc = 0;
 
@@ -151,29 +193,11 @@ send_reports(struct engine *e, const struct dmarc_report_set *set,
 		const struct dmarc_report_file *f = &set->v[i];
 
 		for (j = 0; j < f->nrua; j++) {
-			char addr[512], host[DOMAIN_MAX + 1];
-			int ok;
+			char addr[512];
 
-			if (dmarc_mailto(f->rua[j], addr, sizeof(addr), host,
-			    sizeof(host)) < 0) {
-				printf("skip %s: not a mailto: address\n",
-				    f->rua[j]);
+			if (!destination(e, f->policy_domain, f->rua[j], addr,
+			    sizeof(addr)))
 				continue;
-			}
-			if (domain_is_subdomain(host, f->policy_domain))
-				ok = 1;
-			else if (e->dns == NULL)
-				ok = -1;
-			else
-				ok = dmarc_verify_external(e->dns, NULL, &o,
-				    f->policy_domain, host);
-			if (ok != 1) {
-				printf("skip %s for %s: %s\n", addr,
-				    f->policy_domain, ok < 0 ? "external "
-				    "destination could not be verified" :
-				    "external destination not authorized");
-				continue;
-			}
 			if (send_one(c, from, addr, receiver, f, gz) < 0)
 				rc = 1;
 			else
@@ -267,10 +291,7 @@ cmd_report(int argc, char **argv)
 	ro.receiver = e->conf->hostname;
 	buf_adds(&org, e->conf->dmarc_report_org[0] ?
 	    e->conf->dmarc_report_org : e->conf->hostname);
-	if (e->conf->dmarc_report_email[0])
-		buf_adds(&email, e->conf->dmarc_report_email);
-	else
-		buf_printf(&email, "postmaster@%s", e->conf->hostname);
+	conf_dmarc_reporter(e->conf, &email);
 	ro.org_name = org.data;
 	ro.email = email.data;
 	if (dmarc_report_run(&ro, &set, &why) < 0) {
@@ -290,6 +311,106 @@ cmd_report(int argc, char **argv)
 	buf_release(&why);
 	buf_release(&org);
 	buf_release(&email);
+	engine_unref(e);
+	return rc;
+}
+
+/*
+ * cmd_failures - list the spooled failure reports; with --send mail each
+ * to its verified ruf= addresses and remove it (also when none of its
+ * addresses may be used: it could never be sent)
+ */
+static int
+cmd_failures(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "store", required_argument, NULL, 's' },
+		{ "send", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL, *store = NULL;
+	struct buf dir = BUF_INIT, from = BUF_INIT;
+	struct engine *e;
+	char **names = NULL;
+	size_t n = 0, i;
+	bool send = false;
+	int ch, rc = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 's': store = optarg; break;
+		case 'S': send = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((e = cli_load_engine(path)) == NULL)
+		return 1;
+	if (store == NULL)
+		store = e->conf->dmarc_report_dir;
+	if (*store == '\0') {
+		fprintf(stderr, "mailwarden: no store: set dmarc_report_dir "
+		    "or give --store\n");
+		engine_unref(e);
+		return 2;
+	}
+	buf_printf(&dir, "%s/failures", store);
+	conf_dmarc_reporter(e->conf, &from);
+	(void)files_list(dir.data, ".eml", &names, &n);	/* none yet: empty */
+	for (i = 0; i < n; i++) {
+		struct buf file = BUF_INIT, rufs = BUF_INIT, text = BUF_INIT,
+		    why = BUF_INIT, m = BUF_INIT;
+		char domain[DOMAIN_MAX + 1], addr[512], uri[1024];
+		const char *p;
+		bool failed = false;
+		int k;
+
+		buf_printf(&file, "%s/%s", dir.data, names[i]);
+		if (dmarc_failure_read(file.data, domain, sizeof(domain), &rufs,
+		    &text, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			rc = 1;
+			goto next;
+		}
+		printf("%s %s\n", file.data, domain);
+		if (!send)
+			goto next;
+		for (p = buf_cstr(&rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
+		    p += k) {
+			if (!destination(e, domain, uri, addr, sizeof(addr)))
+				continue;
+			buf_reset(&m);
+			buf_printf(&m, "To: %s\n", addr);
+			buf_add(&m, text.data, text.len);
+			if (pipe_mail(e->conf, from.data, &m) < 0)
+				failed = true;
+			else
+				printf("sent %s to %s\n", names[i], addr);
+		}
+		if (failed)
+			rc = 1;		/* kept for the next run */
+		else if (unlink(file.data) < 0)
+			fprintf(stderr, "mailwarden: %s: %s\n", file.data,
+			    strerror(errno));
+next:
+		buf_release(&file);
+		buf_release(&rufs);
+		buf_release(&text);
+		buf_release(&why);
+		buf_release(&m);
+		free(names[i]);
+	}
+	free(names);
+	buf_release(&dir);
+	buf_release(&from);
 	engine_unref(e);
 	return rc;
 }
@@ -348,6 +469,8 @@ cli_dmarc(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "record") == 0)
 		return cmd_record(argc - 1, argv + 1);
+	if (strcmp(argv[1], "failures") == 0)
+		return cmd_failures(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown dmarc command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

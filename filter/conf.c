@@ -328,6 +328,13 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_report_sendmail", CT_STR, OFF(dmarc_report_sendmail),
 	  "/usr/sbin/sendmail", NOLIM, NULL,
 	  "sendmail(1) program that `dmarc report --send` uses" },
+	{ "dmarc_failure_reports", CT_BOOL, OFF(dmarc_failure_reports), "no",
+	  NOLIM, NULL, "spool RFC 9991 failure reports (header fields only) "
+	  "in dmarc_report_dir/failures for records with ruf=; "
+	  "`dmarc failures --send` mails them" },
+	{ "dmarc_failure_reports_max", CT_UINT, OFF(dmarc_failure_reports_max),
+	  "100", 0, 1000000, NULL, "failure reports spooled per hour at most "
+	  "(per daemon)" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -976,6 +983,15 @@ const char *
 conf_authserv_id(const struct conf *c)
 {
 	return c->authserv_id[0] ? c->authserv_id : c->hostname;
+}
+
+void
+conf_dmarc_reporter(const struct conf *c, struct buf *out)
+{
+	if (c->dmarc_report_email[0])
+		buf_adds(out, c->dmarc_report_email);
+	else
+		buf_printf(out, "postmaster@%s", c->hostname);
 }
 
 int

@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,4 +114,35 @@ files_read_secret(const char *path, size_t max, struct buf *out,
 fail:
 	close(fd);
 	return -1;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+files_list(const char *dir, const char *suffix, char ***names, size_t *n)
+{
+	size_t sl = strlen(suffix), l;
+	struct dirent *d;
+	DIR *dp;
+
+	*names = NULL;
+	*n = 0;
+	if ((dp = opendir(dir)) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL) {
+		l = strlen(d->d_name);
+		if (d->d_name[0] == '.' || l <= sl ||
+		    strcmp(d->d_name + l - sl, suffix) != 0)
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(d->d_name);
+	}
+	closedir(dp);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), cmp_names);
+	return 0;
 }

@@ -22,7 +22,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1294,12 +1293,6 @@ parse_text(struct pstate *ps, const char *text, size_t len, const char *file)
 	buf_release(&line);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* load_file - one file */
 static int
 load_file(struct pstate *ps, const char *path, const char *from,
@@ -1328,10 +1321,8 @@ load_path(struct pstate *ps, const char *path, bool is_include,
     const char *from, unsigned from_line)
 {
 	struct stat st;
-	struct dirent *d;
-	DIR *dir;
 	char **names = NULL, *full;
-	size_t n = 0, i, l;
+	size_t n = 0, i;
 	int rc = 0;
 
 	if (stat(path, &st) < 0) {
@@ -1341,20 +1332,10 @@ load_path(struct pstate *ps, const char *path, bool is_include,
 	}
 	if (!S_ISDIR(st.st_mode) || is_include)
 		return load_file(ps, path, from, from_line);
-	if ((dir = opendir(path)) == NULL) {
+	if (files_list(path, ".cf", &names, &n) < 0) {
 		diag_at(ps, RULES_DIAG_ERROR, path, 0, "%s", strerror(errno));
 		return -1;
 	}
-	while ((d = readdir(dir)) != NULL) {
-		l = strlen(d->d_name);
-		if (d->d_name[0] == '.' || l < 4 ||
-		    strcmp(d->d_name + l - 3, ".cf") != 0)
-			continue;
-		names = xreallocarray(names, n + 1, sizeof(*names));
-		names[n++] = xstrdup(d->d_name);
-	}
-	closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		full = xasprintf("%s/%s", path, names[i]);
 		if (load_file(ps, full, NULL, 0) < 0)

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "msg.h"
 #include "punycode.h"
+#include "dmarc_failure.h"
 #include "scan.h"
 #include "scan_steps.h"
 #include "spf.h"
@@ -340,6 +341,37 @@ store(struct scan *s, const char *author, const struct dmarc_outcome *o,
 	buf_release(&why);
 }
 
+/* failure_report - spool an RFC 9991 report (dmarc_failure.h) */
+static void
+failure_report(struct scan *s, const char *author,
+    const struct dmarc_outcome *o, const struct auth_in *in,
+    const char *disposition)
+{
+	const struct conf *c = s->eng->conf;
+	struct dmarc_failure f;
+	struct buf ar = BUF_INIT, from = BUF_INIT, why = BUF_INIT;
+
+	verdict_authres_value(&s->verdict, conf_authserv_id(c), &ar);
+	conf_dmarc_reporter(c, &from);
+	memset(&f, 0, sizeof(f));
+	f.when = s->now;
+	f.msg = s->msg;
+	f.author = author;
+	f.o = o;
+	f.spf = in->spf;
+	f.dkim = in->dkim;
+	f.ndkim = in->ndkim;
+	f.authres = buf_cstr(&ar);
+	f.disposition = disposition;
+	f.reporter = buf_cstr(&from);
+	f.hostname = c->hostname;
+	if (dmarc_failure_spool(c->dmarc_report_dir, &f, &why) < 0)
+		log_warn("dmarc failure report: %s", buf_cstr(&why));
+	buf_release(&ar);
+	buf_release(&from);
+	buf_release(&why);
+}
+
 void
 step_dmarc_end(struct scan *s, void *state)
 {
@@ -459,5 +491,10 @@ step_dmarc_end(struct scan *s, void *state)
 	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL))
 		store(s, author, &o, &in, disposition, reason,
 		    comment[0] ? comment : NULL);
+	if (c->dmarc_failure_reports && c->dmarc_report_dir[0] &&
+	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL) &&
+	    dmarc_failure_wanted(&o, in.spf, in.dkim, in.ndkim) &&
+	    dmarc_failure_admit(c->dmarc_failure_reports_max, s->now))
+		failure_report(s, author, &o, &in, disposition);
 	dmarc_outcome_release(&o);
 }

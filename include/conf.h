@@ -160,6 +160,8 @@ struct conf {
 	char	*dmarc_report_org;
 	char	*dmarc_report_email;
 	char	*dmarc_report_sendmail;
+	bool	 dmarc_failure_reports;
+	uint64_t dmarc_failure_reports_max;	/* per hour */
 
 	/* derived at parse time */
 	struct cidr *trusted;
@@ -187,6 +189,8 @@ const char *conf_key_name(size_t);
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);
+/* conf_dmarc_reporter - dmarc_report_email, else postmaster@host name */
+void	 conf_dmarc_reporter(const struct conf *, struct buf *);
 /* conf_symbol_score - split a symbol_scores item "SYMBOL=SCORE" */
 int	 conf_symbol_score(const char *, char *name, size_t namesz,
 	    double *score);

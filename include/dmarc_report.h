@@ -4,8 +4,8 @@
  * DESCRIPTION
  *	The store is a directory of append-only files, one per UTC day,
  *	"dmarc-YYYYMMDD.jsonl", one JSON object per evaluated message (a
- *	"kind":"eval" line; failure reports, RFC 9991, can add other kinds
- *	to the same files).  dmarc_store_append() opens the day's file with
+ *	"kind":"eval" line; failure reports, RFC 9991, are spooled apart,
+ *	see dmarc_failure.h).  dmarc_store_append() opens the day's file with
  *	O_APPEND, writes the line with one write(2) and closes it: no lock,
  *	no shared state, so any number of milter threads and processes can
  *	record at once, and the data survives restarts.  A line cut short

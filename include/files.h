@@ -24,5 +24,12 @@ int	files_read(const char *path, size_t max, struct buf *out,
  */
 int	files_read_secret(const char *path, size_t max, struct buf *out,
 	    struct buf *why);
+/*
+ * files_list - names in dir ending in suffix, not starting with '.',
+ * sorted (strcmp); *names is malloc'd (free each and the array), -1
+ * with errno when dir cannot be opened
+ */
+int	files_list(const char *dir, const char *suffix, char ***names,
+	    size_t *n);
 
 #endif

@@ -15,7 +15,12 @@ test reads it back:
 - the delivered report is a well-formed report mail (Subject "Report
   Domain: ... Submitter: ... Report-ID: ...", a gzip attachment named
   as the RFC says) whose XML counts the messages the milter saw and
-  validates against the RFC 9990 schema.
+  validates against the RFC 9990 schema;
+- with dmarc_failure_reports on, a message that fails DMARC for a domain
+  with ruf= is spooled as an RFC 9991 failure report, and `mailwarden
+  dmarc failures --send` mails it to the authorized ruf= address only
+  (an Abuse Reporting Format auth-failure report with the header fields
+  and not the body) and empties the spool.
 """
 
 import email
@@ -41,7 +46,7 @@ ZONES = {
     "org": "", "net": "", "com": "", "example": "",
     "example.org": '''
         @       TXT "v=spf1 ip4:192.0.2.10 -all"
-        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:dmarc-org@example.net,mailto:thief@example.com"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:dmarc-org@example.net,mailto:thief@example.com; ruf=mailto:dmarc-org@example.net"
         ''',
     # example.net takes reports for example.org, not for unauth.example
     "example.net": '''
@@ -54,7 +59,7 @@ ZONES = {
         ''',
     "unauth.example": '''
         @       TXT "v=spf1 ip4:192.0.2.30 -all"
-        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:collector@example.net"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:collector@example.net; ruf=mailto:collector@example.net"
         ''',
 }
 MSG = """From: {user}@{domain}
@@ -83,6 +88,7 @@ milter = mwtest.Milter(work, {
     "dmarc_report_dir": store,
     "dmarc_report_org": "Mailwarden Test",
     "dmarc_report_email": "dmarc-reports@mailwarden.test",
+    "dmarc_failure_reports": "yes",
 }).start()
 pf = mwtest.Postfix(work, milter.postfix_spec())
 # local submission: sendmail(1) -> postdrop -> maildrop -> pickup
@@ -108,6 +114,7 @@ SENDS = [
     ("alice", "example.org", "192.0.2.99", 250),    # SPF fail, p=none
     ("carol", "example.net", "192.0.2.20", 250),    # pass
     ("eve", "unauth.example", "192.0.2.30", 250),   # pass
+    ("eve", "unauth.example", "192.0.2.98", 250),   # SPF fail, p=none
 ]
 
 
@@ -150,6 +157,53 @@ def reports():
         if str(m["Subject"] or "").startswith("Report Domain: "):
             out[str(m["To"])] = m
     return out
+
+
+def failure_reports():
+    return [raw for raw in pf.delivered()
+            if b"Subject: DMARC failure report for " in raw]
+
+
+def check_failure_reports():
+    spool = os.path.join(store, "failures")
+    files = sorted(os.listdir(spool))
+    # one for example.org (192.0.2.99), one for unauth.example; none
+    # for the messages that passed (fo=0)
+    assert len(files) == 2, files
+    p = subprocess.run([MAILWARDEN, "dmarc", "failures", "-c", milter.conf,
+                        "--send"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=120)
+    state["out"] = p.stdout + p.stderr
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    assert [ln for ln in p.stdout.splitlines() if ln.startswith("sent ")
+            and ln.endswith(" to dmarc-org@example.net")], p.stdout
+    assert any(ln.startswith("skip collector@example.net for unauth.example: "
+                             "external destination not authorized")
+               for ln in p.stdout.splitlines()), p.stdout
+    assert os.listdir(spool) == [], os.listdir(spool)
+    mwtest.wait_for(lambda: failure_reports(), timeout=60,
+                    what="a failure report delivered")
+    time.sleep(1)
+    got = failure_reports()
+    assert len(got) == 1, len(got)
+    raw = got[0]
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(m["To"]) == "dmarc-org@example.net", m["To"]
+    assert m.get_content_type() == "multipart/report", m.get_content_type()
+    assert m.get_param("report-type") == "feedback-report", m["Content-Type"]
+    types = [part.get_content_type() for part in m.iter_parts()]
+    assert types == ["text/plain", "message/feedback-report",
+                     "text/rfc822-headers"], types
+    for field in (b"Feedback-Type: auth-failure", b"Auth-Failure: dmarc",
+                  b"Reported-Domain: example.org", b"Source-IP: 192.0.2.99",
+                  b"Original-Mail-From: <alice@example.org>",
+                  b"Identity-Alignment: none", b"Version: 1",
+                  b"dmarc=fail"):
+        assert field in raw, (field, raw[:3000])
+    # the original header fields, never the body
+    assert b"Message-ID: <report-1@example.org>" in raw, raw[-1500:]
+    assert b"Hello." not in raw, raw[-1500:]
 
 
 def check_delivered_reports():
@@ -202,6 +256,8 @@ try:
             check_send)
     R.check("the report mails arrive through Postfix, valid RFC 9990 XML",
             check_delivered_reports)
+    R.check("failure reports: spooled, sent to the authorized ruf only",
+            check_failure_reports)
 finally:
     pf.stop()
     milter.stop()

@@ -11,8 +11,10 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "dmarc_failure.h"
 #include "dmarc_report.h"
 #include "fakedns.h"
+#include "msg.h"
 #include "files.h"
 #include "helpers.h"
 #include "scan.h"
@@ -25,6 +27,9 @@ zone(void)
 	fakedns_txt(f, "_dmarc.reject.example", "v=DMARC1; p=reject; "
 	    "rua=mailto:agg@reject.example");
 	fakedns_txt(f, "_dmarc.quar.example", "v=DMARC1; p=quarantine");
+	fakedns_txt(f, "_dmarc.ruf.example", "v=DMARC1; p=reject; "
+	    "ruf=mailto:fail@ruf.example,mailto:x@elsewhere.example");
+
 	fakedns_txt(f, "_dmarc.none.example", "v=DMARC1; p=none");
 	fakedns_txt(f, "_dmarc.test.example", "v=DMARC1; p=reject; t=y");
 	fakedns_status(f, "_dmarc.slow.example", DNS_T_TXT, DNS_TIMEOUT);
@@ -216,6 +221,27 @@ scan_one(struct engine *e, const char *ip, const char *from)
 	buf_release(&text);
 }
 
+/* failure_files - the spooled failure reports of dir, texts joined */
+static size_t
+failure_files(const char *dir, struct buf *all)
+{
+	char cmd[1024], line[1024];
+	struct buf why = BUF_INIT;
+	size_t n = 0;
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/failures/*.eml 2>/dev/null", dir);
+	fp = popen(cmd, "r");
+	while (fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\n")] = '\0';
+		ck_assert(files_read(line, 1 << 20, all, &why) == 0);
+		n++;
+	}
+	pclose(fp);
+	buf_release(&why);
+	return n;
+}
+
 static bool
 have_xmllint(void)
 {
@@ -230,6 +256,184 @@ rm_rf(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	(void)system(cmd);
 }
+
+/*
+ * RFC 9991 failure reports: spooled only when asked for (the switch, a
+ * ruf=, fo= met), as an ARF auth-failure report with the header fields
+ */
+START_TEST(test_dmarc_failure_reports_spooled)
+{
+	char *dir = make_tmpdir();
+	struct buf conf = BUF_INIT, all = BUF_INIT, text = BUF_INIT,
+	    rufs = BUF_INIT, why = BUF_INIT;
+	struct fakedns *f;
+	struct engine *e;
+	char domain[256], cmd[1024];
+	FILE *fp;
+
+	/* off by default: nothing spooled */
+	buf_printf(&conf, "dmarc_report_dir = %s\n", dir);
+	e = dmarc_engine(conf.data, &f);
+	scan_one(e, "192.0.2.10", "a@ruf.example");
+	ck_assert_uint_eq(failure_files(dir, &all), 0);
+	engine_unref(e);
+	fakedns_free(f);
+
+	buf_printf(&conf, "dmarc_failure_reports = yes\n"
+	    "dmarc_report_email = dmarc@receiver.example\n");
+	e = dmarc_engine(conf.data, &f);
+	scan_one(e, "192.0.2.10", "a@ruf.example");	/* fo=0, fails */
+	scan_one(e, "192.0.2.10", "a@reject.example");	/* no ruf= */
+	scan_one(e, "192.0.2.10", "a@none.example");	/* no ruf= */
+	ck_assert_uint_eq(failure_files(dir, &all), 1);
+	ck_assert_ptr_nonnull(strstr(all.data, "X-Mailwarden-Policy-Domain: "
+	    "ruf.example\nX-Mailwarden-Ruf: mailto:fail@ruf.example "
+	    "mailto:x@elsewhere.example\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "From: dmarc@receiver.example\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "report-type=feedback-report"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Feedback-Type: auth-failure\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Auth-Failure: dmarc\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Reported-Domain: ruf.example\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Source-IP: 192.0.2.10\n"));
+	ck_assert_ptr_nonnull(strstr(all.data,
+	    "Original-Mail-From: <bounce@sender.example>\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Delivery-Result: reject\n"));
+	ck_assert_ptr_nonnull(strstr(all.data, "dmarc=fail (p=reject"));
+	ck_assert_ptr_nonnull(strstr(all.data, "Content-Type: text/rfc822-headers"
+	    "\n\nFrom: a@ruf.example\nSubject: x\n"));
+	ck_assert_ptr_null(strstr(all.data, "body"));
+	ck_assert_ptr_null(strstr(all.data, "\r"));
+	/* the spool file reads back: the sender's view */
+	snprintf(cmd, sizeof(cmd), "ls %s/failures/*.eml", dir);
+	fp = popen(cmd, "r");
+	ck_assert(fgets(cmd, sizeof(cmd), fp) != NULL);
+	pclose(fp);
+	cmd[strcspn(cmd, "\n")] = '\0';
+	ck_assert_int_eq(dmarc_failure_read(cmd, domain, sizeof(domain), &rufs,
+	    &text, &why), 0);
+	ck_assert_str_eq(domain, "ruf.example");
+	ck_assert_str_eq(rufs.data, " mailto:fail@ruf.example "
+	    "mailto:x@elsewhere.example");
+	ck_assert(strncmp(text.data, "From: ", 6) == 0);
+	unlink(cmd);
+
+	engine_unref(e);
+	fakedns_free(f);
+
+	/* at most dmarc_failure_reports_max an hour */
+	buf_printf(&conf, "dmarc_failure_reports_max = 0\n");
+	e = dmarc_engine(conf.data, &f);
+	scan_one(e, "192.0.2.10", "b@ruf.example");
+	ck_assert_uint_eq(failure_files(dir, &all), 0);
+	engine_unref(e);
+	fakedns_free(f);
+	rm_rf(dir);
+	free(dir);
+	buf_release(&conf);
+	buf_release(&all);
+	buf_release(&text);
+	buf_release(&rufs);
+	buf_release(&why);
+}
+END_TEST
+
+/*
+ * A header field from the network cannot end the headers part, start a
+ * MIME boundary or add a field of its own to the report
+ */
+START_TEST(test_dmarc_failure_report_contains_hostile_fields)
+{
+	struct msg_limits lim = { 1 << 20, 1 << 20, 1000, 100 };
+	static const char evil[] = " a\r\n--=-mailwarden-afrf-0-0--\r\n"
+	    "\r\nInjected: yes\nX:\0z\n\n";
+	struct msg *m = msg_new(&lim);
+	struct dmarc_outcome o;
+	struct dmarc_failure f;
+	struct buf b = BUF_INIT;
+	const char *p, *hdrs;
+	size_t boundaries = 0;
+
+	msg_set_client(m, "192.0.2.1", NULL);
+	msg_set_sender(m, "x@y.example>\r\nBcc: victim@example.net");
+	msg_add_header(m, "Subject", 7, evil, sizeof(evil) - 1);
+	msg_add_header(m, "From", 4, " a@ruf.example", 14);
+	memset(&o, 0, sizeof(o));
+	o.have_record = true;
+	o.result = DMARC_RES_FAIL;
+	snprintf(o.policy_domain, sizeof(o.policy_domain), "ruf.example");
+	memset(&f, 0, sizeof(f));
+	f.when = 0;
+	f.msg = m;
+	f.author = "ruf.example";
+	f.o = &o;
+	f.authres = "mx; dmarc=fail\r\nInjected: yes";
+	f.reporter = "dmarc@r.example";
+	f.hostname = "r.example";
+	dmarc_failure_format(&f, &b);
+	ck_assert_ptr_null(memchr(b.data, '\0', b.len));
+	ck_assert_ptr_null(strchr(b.data, '\r'));
+	for (p = b.data; (p = strstr(p, "\n--=-mailwarden-afrf")) != NULL;
+	    p++)
+		boundaries++;
+	ck_assert_uint_eq(boundaries, 4);	/* three parts and the end */
+	ck_assert_ptr_null(strstr(b.data, "\nInjected:"));
+	ck_assert_ptr_null(strstr(b.data, "\nBcc:"));
+	hdrs = strstr(b.data, "text/rfc822-headers\n\n");
+	ck_assert_ptr_nonnull(hdrs);
+	hdrs += strlen("text/rfc822-headers\n\n");
+	/* the part's only empty line is the one before its end boundary */
+	ck_assert_ptr_eq(strstr(hdrs, "\n\n"), strstr(hdrs, "\n\n--=-"));
+	ck_assert_ptr_nonnull(strstr(hdrs, "From: a@ruf.example\n"));
+	buf_release(&b);
+	msg_free(&m);
+}
+END_TEST
+
+/* fo= (RFC 9991): which outcomes ask for a report */
+static const struct {
+	const char *fo;
+	enum dmarc_result res;
+	bool dkim_aligned, spf_aligned;
+	enum auth_result spf, dkim;
+	bool want;
+} fo_cases[] = {
+	{ "0", DMARC_RES_FAIL, false, false, AUTH_FAIL, AUTH_NONE, true },
+	{ "0", DMARC_RES_PASS, true, false, AUTH_FAIL, AUTH_PASS, false },
+	{ "1", DMARC_RES_PASS, true, false, AUTH_PASS, AUTH_PASS, true },
+	{ "1", DMARC_RES_PASS, true, true, AUTH_PASS, AUTH_PASS, false },
+	{ "1", DMARC_RES_FAIL, false, false, AUTH_NONE, AUTH_NONE, true },
+	{ "d", DMARC_RES_PASS, false, true, AUTH_PASS, AUTH_FAIL, true },
+	{ "d", DMARC_RES_FAIL, false, false, AUTH_FAIL, AUTH_NONE, false },
+	{ "s", DMARC_RES_PASS, true, false, AUTH_FAIL, AUTH_PASS, true },
+	{ "s", DMARC_RES_FAIL, false, false, AUTH_SOFTFAIL, AUTH_NONE, false },
+	{ "d:s", DMARC_RES_PASS, true, false, AUTH_FAIL, AUTH_PASS, true },
+	{ "", DMARC_RES_FAIL, false, false, AUTH_NONE, AUTH_NONE, true },
+};
+
+START_TEST(test_dmarc_failure_fo)
+{
+	struct dmarc_outcome o;
+	struct dmarc_dkim_sig sig;
+	char *ruf = (char *)"mailto:a@b.example";
+
+	memset(&o, 0, sizeof(o));
+	memset(&sig, 0, sizeof(sig));
+	o.have_record = true;
+	o.result = fo_cases[_i].res;
+	o.dkim_aligned = fo_cases[_i].dkim_aligned;
+	o.spf_aligned = fo_cases[_i].spf_aligned;
+	snprintf(o.rec.fo, sizeof(o.rec.fo), "%s", fo_cases[_i].fo);
+	o.rec.ruf[0] = ruf;
+	o.rec.nruf = 1;
+	sig.result = fo_cases[_i].dkim;
+	ck_assert_msg(dmarc_failure_wanted(&o, fo_cases[_i].spf, &sig,
+	    fo_cases[_i].dkim == AUTH_NONE ? 0 : 1) == fo_cases[_i].want,
+	    "case %d (fo=%s)", _i, fo_cases[_i].fo);
+	/* without ruf= never */
+	o.rec.nruf = 0;
+	ck_assert(!dmarc_failure_wanted(&o, fo_cases[_i].spf, &sig, 1));
+}
+END_TEST
 
 START_TEST(test_dmarc_report_from_store_validates)
 {
@@ -384,6 +588,10 @@ main(void)
 	tc = tcase_create("reports");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_dmarc_report_from_store_validates);
+	tcase_add_test(tc, test_dmarc_failure_reports_spooled);
+	tcase_add_test(tc, test_dmarc_failure_report_contains_hostile_fields);
+	tcase_add_loop_test(tc, test_dmarc_failure_fo, 0,
+	    sizeof(fo_cases) / sizeof(fo_cases[0]));
 	tcase_add_test(tc, test_dmarc_report_schema_rejects_a_broken_report);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
