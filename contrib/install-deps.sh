@@ -8,7 +8,7 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev
   postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
   python3 clang libclang-rt-14-dev chromium logrotate man-db
-  python3-dkim libmail-dkim-perl opendkim opendkim-tools"
+  python3-dkim libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -12,6 +12,12 @@
   real Postfix: no line is lost, each lands in the file current when
   its message passed, and `mailwarden log search` reads them all back
   from the plain, rotated and compressed files.
+- contrib/sendmail/mailwarden.mc.example builds a sendmail.cf with
+  Sendmail's own m4 macros (Debian sendmail-cf; a real Sendmail cannot be
+  installed beside Postfix): the filter line names the daemon's default
+  socket, tempfails when the filter is down, waits longer at end of
+  message than dns_message_timeout, and the macros mailwarden reads (i,
+  {auth_authen}) are sent.
 """
 
 import gzip
@@ -169,8 +175,41 @@ def t_logrotate_rotates_a_running_daemon():
             work.cleanup()
 
 
+def t_sendmail_snippet():
+    cf_m4 = "/usr/share/sendmail/cf/m4/cf.m4"
+    if not os.path.exists(cf_m4) or not shutil.which("m4"):
+        print("  (sendmail-cf not installed: skipped)")
+        return
+    with open(os.path.join(SRC, "contrib", "sendmail", "mailwarden.mc.example")) as f:
+        snippet = f.read()
+    mc = ("divert(-1)\ninclude(`%s')\ndivert(0)dnl\nOSTYPE(`linux')dnl\n"
+          "DOMAIN(`generic')dnl\n%sMAILER(`local')dnl\nMAILER(`smtp')dnl\n"
+          % (cf_m4, snippet))
+    r = subprocess.run(["m4"], input=mc, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    cf = r.stdout
+    ref = reference()
+    xs = re.findall(r"^Xmailwarden, (.*)$", cf, re.M)
+    assert len(xs) == 1, xs
+    opts = dict(o.strip().split("=", 1) for o in xs[0].split(", "))
+    assert opts["S"] == ref["socket"], (opts["S"], ref["socket"])
+    assert opts["F"] == "T", "the MTA must tempfail when the filter is down"
+    timeouts = dict(t.split(":", 1) for t in opts["T"].split(";"))
+    unit = {"s": 1, "m": 60, "h": 3600}
+    end = int(timeouts["E"][:-1]) * unit[timeouts["E"][-1]]
+    assert end * 1000 > int(ref["dns_message_timeout"]), (timeouts, ref["dns_message_timeout"])
+    assert re.search(r"^O InputMailFilters=mailwarden$", cf, re.M)
+    envfrom = re.search(r"^O Milter\.macros\.envfrom=(.*)$", cf, re.M).group(1)
+    eom = re.search(r"^O Milter\.macros\.eom=(.*)$", cf, re.M).group(1)
+    assert "{auth_authen}" in envfrom, envfrom
+    assert "i" in [m.strip() for m in eom.split(",")], eom
+
+
 R.check("systemd unit passes systemd-analyze verify", t_unit_verifies)
 R.check("systemd unit matches what the daemon needs", t_unit_matches_daemon)
 R.check("logrotate rotates the verdict log of a running daemon",
         t_logrotate_rotates_a_running_daemon)
+R.check("the Sendmail snippet builds a sendmail.cf with Sendmail's m4",
+        t_sendmail_snippet)
 R.exit()
