@@ -103,6 +103,17 @@ add_clean(struct buf *out, const char *p, size_t n)
 	}
 }
 
+/* add_name - a header field name: no CR, LF or NUL, whatever it held */
+static void
+add_name(struct buf *out, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != '\0' && p[i] != '\r' && p[i] != '\n')
+			buf_addc(out, p[i]);
+}
+
 /* add_field_value - a one-line value for our own fields: no CR/LF */
 static void
 add_field_value(struct buf *out, const char *v)
@@ -184,7 +195,7 @@ dmarc_failure_format(const struct dmarc_failure *f, struct buf *b)
 	start = b->len;
 	for (i = 0; i < m->nhdrs && b->len - start < DMARC_FAILURE_MAX_HEADERS;
 	    i++) {
-		add_clean(b, m->hdrs[i].name, m->hdrs[i].name_len);
+		add_name(b, m->hdrs[i].name, m->hdrs[i].name_len);
 		buf_addc(b, ':');
 		add_clean(b, m->hdrs[i].value, m->hdrs[i].value_len);
 		buf_addc(b, '\n');
