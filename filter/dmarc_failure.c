@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +126,28 @@ add_field_value(struct buf *out, const char *v)
 
 static atomic_ulong report_seq;
 
+/* random_boundary - "=-mailwarden-afrf-" and 128 random bits in hex */
+static void
+random_boundary(char *out, size_t outsz, time_t when, unsigned long seq)
+{
+	unsigned char r[16];
+	size_t i, n;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* no entropy source: still unique, if guessable */
+		uint64_t x = (uint64_t)when * 0x9E3779B97F4A7C15ULL ^
+		    ((uint64_t)getpid() << 32) ^ seq;
+
+		for (i = 0; i < sizeof(r); i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			r[i] = (unsigned char)x;
+		}
+	}
+	n = (size_t)snprintf(out, outsz, "=-mailwarden-afrf-");
+	for (i = 0; i < sizeof(r) && n + 3 <= outsz; i++)
+		n += (size_t)snprintf(out + n, outsz - n, "%02x", r[i]);
+}
+
 void
 dmarc_failure_format(const struct dmarc_failure *f, struct buf *b)
 {
@@ -134,8 +158,9 @@ dmarc_failure_format(const struct dmarc_failure *f, struct buf *b)
 	char boundary[96];
 	size_t i, start;
 
-	snprintf(boundary, sizeof(boundary), "=-mailwarden-afrf-%lld-%lu",
-	    (long long)f->when, seq);
+	/* unpredictable: a field name may be any printable text, even a
+	   line "--=-mailwarden-afrf-..." that would otherwise close the part */
+	random_boundary(boundary, sizeof(boundary), f->when, seq);
 	for (i = 0; i < f->ndkim; i++)
 		if (f->dkim[i].result != AUTH_PASS && bad == NULL)
 			bad = &f->dkim[i];

@@ -4,12 +4,14 @@
  * The input is header fields separated by NUL bytes ("Name:value", the
  * value may hold CR, LF and anything else); the first one is also the
  * envelope sender.  Checked: the report has no CR and no NUL, exactly
- * its own four boundary lines, and no field of the message can end the
+ * its own four boundary lines (whatever the fields hold, even lines that
+ * look like boundaries), and no field of the message can end the
  * text/rfc822-headers block early.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -27,7 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dmarc_outcome o;
 	struct dmarc_failure fr;
 	struct buf b = BUF_INIT, first = BUF_INIT;
-	const char *q, *hdrs;
+	const char *q, *hdrs, *bd, *be;
+	char delim[128];
 	size_t lines = 0;
 
 	while (p < end) {
@@ -60,8 +63,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dmarc_failure_format(&fr, &b);
 	if (memchr(b.data, '\0', b.len) || memchr(b.data, '\r', b.len))
 		__builtin_trap();
-	for (q = b.data; (q = strstr(q, "\n--=-mailwarden-afrf-")) != NULL;
-	    q++)
+	/* the boundary the report declares, and its delimiter lines */
+	if ((bd = strstr(b.data, "boundary=\"")) == NULL ||
+	    (be = strchr(bd + 10, '"')) == NULL ||
+	    (size_t)(be - bd - 10) + 4 > sizeof(delim))
+		__builtin_trap();
+	snprintf(delim, sizeof(delim), "\n--%.*s", (int)(be - bd - 10),
+	    bd + 10);
+	for (q = b.data; (q = strstr(q, delim)) != NULL; q++)
 		lines++;
 	if (lines != 4)
 		__builtin_trap();
@@ -69,7 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hdrs == NULL)
 		__builtin_trap();
 	hdrs += 35;
-	if (strstr(hdrs, "\n\n") != strstr(hdrs, "\n\n--=-mailwarden-afrf-"))
+	/* the part's first empty line is the one before its delimiter */
+	q = strstr(hdrs - 1, "\n\n");	/* hdrs - 1: no fields at all */
+	if (q == NULL || q + 1 != strstr(hdrs - 1, delim))
 		__builtin_trap();
 	buf_release(&b);
 	buf_release(&first);
