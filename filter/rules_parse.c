@@ -943,7 +943,9 @@ take_modifier(const struct pstate *ps, struct buf *re, const char *kind,
 
 	buf_printf(&key, "%s%s ", ps->rstart, kind);
 	p = strstr(buf_cstr(re), key.data);
-	if (p && (e = strstr(p + key.len + 1, ps->rend)) != NULL) {
+	/* a name of at least one character, then the end delimiter */
+	if (p && p[key.len] != '\0' &&
+	    (e = strstr(p + key.len + 1, ps->rend)) != NULL) {
 		struct buf name = BUF_INIT, rest = BUF_INIT;
 
 		buf_add(&name, p + key.len, (size_t)(e - p - (ptrdiff_t)key.len));
