@@ -99,13 +99,15 @@ bad:
 }
 
 /*
- * parse_entry - "ZONE/RESULT=SYMBOL:SCORE[:reject]"; zone and entry out
+ * parse_entry - "ZONE/RESULT=SYMBOL:SCORE[:reject][:ip]"; zone and entry
+ * out.  The ip flag (query URI hosts that are IP addresses too) belongs
+ * to URI lists only.
  */
 static int
-parse_entry(const char *s, char **zone, struct dnsbl_entry *e,
+parse_entry(const char *s, bool uri, char **zone, struct dnsbl_entry *e,
     struct buf *why)
 {
-	char t[MAX_ENTRY], *slash, *eq, *c1, *c2;
+	char t[MAX_ENTRY], *slash, *eq, *c1, *f, *next;
 
 	memset(e, 0, sizeof(*e));
 	if (strlen(s) >= sizeof(t)) {
@@ -116,7 +118,7 @@ parse_entry(const char *s, char **zone, struct dnsbl_entry *e,
 	if ((slash = strchr(t, '/')) == NULL ||
 	    (eq = strchr(slash, '=')) == NULL) {
 		buf_printf(why, "'%.64s': expected ZONE/RESULT=SYMBOL:SCORE"
-		    "[:reject]", s);
+		    "[:reject]%s", s, uri ? "[:ip]" : "");
 		return -1;
 	}
 	*slash = *eq = '\0';
@@ -132,14 +134,20 @@ parse_entry(const char *s, char **zone, struct dnsbl_entry *e,
 		return -1;
 	}
 	*c1 = '\0';
-	if ((c2 = strchr(c1 + 1, ':')) != NULL) {
-		*c2 = '\0';
-		if (strcmp(c2 + 1, "reject") != 0) {
-			buf_printf(why, "'%.64s': unknown flag '%s' (only "
-			    "reject)", s, c2 + 1);
+	if ((next = strchr(c1 + 1, ':')) != NULL)
+		*next++ = '\0';
+	while ((f = next) != NULL) {
+		if ((next = strchr(f, ':')) != NULL)
+			*next++ = '\0';
+		if (strcmp(f, "reject") == 0)
+			e->reject = true;
+		else if (uri && strcmp(f, "ip") == 0)
+			e->ip = true;
+		else {
+			buf_printf(why, "'%.64s': unknown flag '%.32s' (%s)",
+			    s, f, uri ? "reject or ip" : "only reject");
 			return -1;
 		}
-		e->reject = true;
 	}
 	if (!symbol_ok(eq + 1, strlen(eq + 1))) {
 		buf_printf(why, "'%.64s': bad symbol name", s);
@@ -155,16 +163,28 @@ parse_entry(const char *s, char **zone, struct dnsbl_entry *e,
 	return 0;
 }
 
-int
-dnsbl_check_entry(const char *s, struct buf *why)
+static int
+check_entry(const char *s, bool uri, struct buf *why)
 {
 	struct dnsbl_entry e;
 	char *zone = NULL;
-	int rc = parse_entry(s, &zone, &e, why);
+	int rc = parse_entry(s, uri, &zone, &e, why);
 
 	free(zone);
 	free(e.symbol);
 	return rc;
+}
+
+int
+dnsbl_check_entry(const char *s, struct buf *why)
+{
+	return check_entry(s, false, why);
+}
+
+int
+dnsbl_check_uri_entry(const char *s, struct buf *why)
+{
+	return check_entry(s, true, why);
 }
 
 static int
@@ -177,7 +197,7 @@ add_entries(struct dnsbl *d, const struct strlist *l, bool uri,
 	size_t i, k;
 
 	for (i = 0; i < l->n; i++) {
-		if (parse_entry(l->v[i], &zone, &e, why) < 0)
+		if (parse_entry(l->v[i], uri, &zone, &e, why) < 0)
 			return -1;
 		for (k = 0; k < d->nzones; k++)
 			if (d->zones[k].uri == uri &&
@@ -203,6 +223,8 @@ add_entries(struct dnsbl *d, const struct strlist *l, bool uri,
 		z->v[z->n++] = e;
 		if (uri)
 			d->any_uri = true;
+		if (e.ip)
+			z->ip = true;
 	}
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "scan_steps.h"
 #include "str.h"
 #include "strmap.h"
+#include "uri.h"
 
 struct outcome {
 	struct buf degraded;	/* "zone: timeout; ..." */
@@ -165,6 +166,13 @@ lookup_client(struct scan *s, const struct dnsbl_zone *z, const char *name,
 	lookup(s, z, name, s->msg->client_ip, arg);
 }
 
+/* one thing to look up in the URI lists */
+struct subject {
+	char	*shown;		/* registered domain or dotted quad */
+	char	*prefix;	/* the query name before the zone */
+	bool	 ip;		/* an IPv4 host: :ip zones only */
+};
+
 static bool
 is_ip_literal(const char *h)
 {
@@ -174,32 +182,73 @@ is_ip_literal(const char *h)
 	    strspn(h, "0123456789.") == strlen(h);
 }
 
-/* uri_domains - registered domains of the message's URIs, each once */
-static char **
-uri_domains(struct scan *s, size_t *n, size_t *total)
+/* subject_of - what a URI host is looked up as; false to skip it */
+static bool
+subject_of(struct scan *s, const char *h, bool want_ip, struct buf *shown,
+    struct buf *prefix, bool *ip)
 {
+	char alabel[DOMAIN_MAX + 1], reg[DOMAIN_MAX + 1];
+	uint32_t a;
+	bool plain;
+
+	buf_reset(shown);
+	buf_reset(prefix);
+	if ((*ip = uri_host_ipv4(h, &a, &plain))) {
+		if (!want_ip)
+			return false;
+		buf_printf(shown, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+		    (a >> 8) & 255, a & 255);
+		buf_printf(prefix, "%u.%u.%u.%u", a & 255, (a >> 8) & 255,
+		    (a >> 16) & 255, a >> 24);
+		return true;
+	}
+	if (is_ip_literal(h) ||
+	    domain_to_alabel(h, strlen(h), alabel, sizeof(alabel)) < 0 ||
+	    psl_registrable(s->eng->psl, alabel, reg, sizeof(reg)) < 0)
+		return false;
+	buf_adds(shown, reg);
+	buf_adds(prefix, reg);
+	return true;
+}
+
+/*
+ * uri_subjects - registered domains of the message's URIs and, when a
+ * zone wants them, their IPv4 hosts; each once, at most max
+ */
+static struct subject *
+uri_subjects(struct scan *s, size_t *n, size_t *total)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
 	const struct mime_msg *mm = scan_mime(s);
 	struct strmap *seen = strmap_new();
-	char alabel[DOMAIN_MAX + 1], reg[DOMAIN_MAX + 1], **v = NULL;
-	size_t i, max = s->eng->dnsbl->max_uri_lookups;
+	struct buf shown = BUF_INIT, prefix = BUF_INIT;
+	struct subject *v = NULL;
+	size_t i, max = d->max_uri_lookups;
+	bool want_ip = false, ip;
 
+	for (i = 0; i < d->nzones; i++)
+		want_ip |= d->zones[i].uri && d->zones[i].ip;
 	*n = *total = 0;
 	for (i = 0; i < mm->nuris; i++) {
 		const char *h = mm->uris[i].host;
 
-		if (h == NULL || is_ip_literal(h) ||
-		    domain_to_alabel(h, strlen(h), alabel, sizeof(alabel)) < 0 ||
-		    psl_registrable(s->eng->psl, alabel, reg, sizeof(reg)) < 0 ||
-		    strmap_get(seen, reg))
+		if (h == NULL ||
+		    !subject_of(s, h, want_ip, &shown, &prefix, &ip) ||
+		    strmap_get(seen, shown.data))
 			continue;
-		strmap_put(seen, reg, (void *)1);
+		strmap_put(seen, shown.data, (void *)1);
 		(*total)++;
 		if (*n >= max)
 			continue;
 		v = xreallocarray(v, *n + 1, sizeof(*v));
-		v[(*n)++] = xstrdup(reg);
+		v[*n].shown = xstrdup(shown.data);
+		v[*n].prefix = xstrdup(prefix.data);
+		v[*n].ip = ip;
+		(*n)++;
 	}
 	strmap_free(seen, NULL);
+	buf_release(&shown);
+	buf_release(&prefix);
 	return v;
 }
 
@@ -208,35 +257,38 @@ uri_lists(struct scan *s, struct outcome *o)
 {
 	const struct dnsbl *d = s->eng->dnsbl;
 	struct buf name = BUF_INIT;
-	char **doms;
+	struct subject *v;
 	size_t n, total, i, k;
 	int pass;
 
 	if (!d->any_uri || s->eng->psl == NULL)
 		return;
-	doms = uri_domains(s, &n, &total);
+	v = uri_subjects(s, &n, &total);
 	/* pass 0 starts every query, pass 1 collects the answers */
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++)
 			for (k = 0; k < d->nzones; k++) {
-				if (!d->zones[k].uri)
+				if (!d->zones[k].uri ||
+				    (v[i].ip && !d->zones[k].ip))
 					continue;
 				buf_reset(&name);
-				buf_printf(&name, "%s.%s", doms[i],
+				buf_printf(&name, "%s.%s", v[i].prefix,
 				    d->zones[k].zone);
 				if (pass == 0)
 					dns_prefetch(s->eng->dns, name.data,
 					    DNS_T_A);
 				else
 					lookup(s, &d->zones[k], name.data,
-					    doms[i], o);
+					    v[i].shown, o);
 			}
 	if (total > n)
 		scan_symbol(s, "URIBL_LOOKUPS_CAPPED", 0.0, "looked up %zu of "
-		    "%zu URI domains (uribl_max_lookups)", n, total);
-	for (i = 0; i < n; i++)
-		free(doms[i]);
-	free(doms);
+		    "%zu URI hosts (uribl_max_lookups)", n, total);
+	for (i = 0; i < n; i++) {
+		free(v[i].shown);
+		free(v[i].prefix);
+	}
+	free(v);
 	buf_release(&name);
 }
 

@@ -19,7 +19,8 @@
  *	be put in a DNS query name after dns_name_valid().
  *
  * STANDARDS
- *	RFC 3986 (syntax), RFC 6068 (mailto).
+ *	RFC 3986 (syntax), RFC 6068 (mailto), WHATWG URL Standard (IPv4
+ *	parser: the numeric host forms browsers accept).
  */
 #include "config.h"
 
@@ -272,4 +273,81 @@ uri_host(const char *u, size_t n, struct buf *out)
 	for (i = a; i < b && u[i] != ':'; i++)
 		;
 	return host_chars(u + a, i - a, out);
+}
+
+/* ipv4_part - one dot-separated part: decimal, 0x hex or 0 octal */
+static bool
+ipv4_part(const char *s, size_t n, uint64_t *v, bool *plain)
+{
+	unsigned base = 10;
+	uint64_t x = 0;
+	size_t i = 0;
+
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+		*plain = false;
+	} else if (n >= 2 && s[0] == '0') {
+		base = 8;
+		i = 1;
+		*plain = false;
+	}
+	for (; i < n; i++) {
+		unsigned d;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			d = (unsigned)(s[i] - '0');
+		else if (base == 16 && s[i] >= 'a' && s[i] <= 'f')
+			d = (unsigned)(s[i] - 'a') + 10;
+		else if (base == 16 && s[i] >= 'A' && s[i] <= 'F')
+			d = (unsigned)(s[i] - 'A') + 10;
+		else
+			return false;
+		if (d >= base)
+			return false;
+		x = x * base + d;
+		if (x > 0xffffffffu)
+			return false;
+	}
+	*v = x;
+	return true;
+}
+
+/*
+ * uri_host_ipv4 - the WHATWG IPv4 parser: one to four parts, the last
+ * one filling the bytes the others left; a host whose last part is not
+ * a number is a domain name.  A trailing dot is already gone (uri_host).
+ */
+bool
+uri_host_ipv4(const char *h, uint32_t *addr, bool *plain)
+{
+	uint64_t part[4], v;
+	size_t n = 0, i, len;
+	const char *p = h, *dot;
+
+	*plain = true;
+	if (h == NULL || *h == '\0')
+		return false;
+	for (;;) {
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len == 0 || n == 4 || !ipv4_part(p, len, &part[n], plain))
+			return false;
+		n++;
+		if (dot == NULL)
+			break;
+		p = dot + 1;
+	}
+	for (i = 0; i + 1 < n; i++)
+		if (part[i] > 255)
+			return false;
+	if (part[n - 1] >= (uint64_t)1 << (8 * (5 - n)))
+		return false;
+	v = part[n - 1];
+	for (i = 0; i + 1 < n; i++)
+		v += part[i] << (8 * (3 - i));
+	if (n != 4)
+		*plain = false;
+	*addr = (uint32_t)v;
+	return true;
 }

@@ -6,7 +6,7 @@
  *	`dnsbl` (client address) or `uribl` (registered domains of the URIs
  *	in the body) key:
  *
- *	    ZONE/RESULT=SYMBOL:SCORE[:reject]
+ *	    ZONE/RESULT=SYMBOL:SCORE[:reject][:ip]
  *
  *	    zen.spamhaus.org/127.0.0.2-127.0.0.3=RBL_SPAMHAUS_SBL:4
  *	    zen.spamhaus.org/127.0.0.4-127.0.0.7=RBL_SPAMHAUS_XBL:5:reject
@@ -23,8 +23,17 @@
  *	the 32 reversed nibbles for IPv6; addresses that are not public
  *	(loopback, RFC 1918, link-local, CGN, ULA) are not queried.  URI
  *	lists get the registered domain of each URI host (Public Suffix
- *	List), each domain once, at most uribl_max_lookups per message;
- *	hosts written as IP addresses are not looked up.
+ *	List), each domain once, at most uribl_max_lookups per message.
+ *	Hosts written as IPv4 addresses, in any form a browser accepts
+ *	(uri_host_ipv4: 192.0.2.1, 3221225985, 0xc0.0.2.1), are looked up
+ *	reversed like a client address, each once and within the same cap,
+ *	in the zones with an :ip entry (SURBL-style lists that index IPs;
+ *	Spamhaus DBL answers IP queries with an error code and must not
+ *	have it):
+ *
+ *	    multi.surbl.org/&8=URIBL_SURBL_PH:4:ip
+ *
+ *	IPv6 hosts are not looked up.
  *
  *	DNS errors never become listings.  A timeout or SERVFAIL marks the
  *	verdict degraded (dns_degraded in the verdict log) and is named in
@@ -67,11 +76,13 @@ struct dnsbl_entry {
 	char	*symbol;
 	double	 score;
 	bool	 reject;
+	bool	 ip;		/* uribl: also query IP-address hosts */
 };
 
 struct dnsbl_zone {
 	char	*zone;
 	bool	 uri;		/* a URI (domain) list */
+	bool	 ip;		/* URI hosts that are IPv4 addresses too */
 	struct dnsbl_entry *v;
 	size_t	 n;
 };
@@ -87,6 +98,8 @@ struct dnsbl {
 
 /* dnsbl_check_entry - syntax of one entry (a conf.c check function) */
 int	 dnsbl_check_entry(const char *, struct buf *why);
+/* dnsbl_check_uri_entry - the same for a uribl entry (may carry :ip) */
+int	 dnsbl_check_uri_entry(const char *, struct buf *why);
 /* dnsbl_new - from the dnsbl, uribl, dnsbl_refused, uribl_max_lookups keys */
 int	 dnsbl_new(const struct conf *, struct dnsbl **, struct buf *why);
 void	 dnsbl_free(struct dnsbl *);

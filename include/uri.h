@@ -12,6 +12,9 @@
  *	somewhere (javascript:, cid:, data:, relative references).
  *	uri_host() extracts the host: user info ("http://bank@evil/"),
  *	port and trailing dot removed, %-escapes decoded, lower case.
+ *	uri_host_ipv4() tells whether such a host is an IPv4 address the
+ *	way a browser reads it: besides 192.0.2.1 also the forms spam uses
+ *	to hide one, 3221225985, 0xc0.0.2.1, 0300.0.02.01 or 192.0.513.
  *
  * LIMITS
  *	URI_MAX_LEN bytes per URI (longer ones are cut); linear time.
@@ -21,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 
@@ -33,5 +37,10 @@ void	 uri_extract(const char *text, size_t len, uri_fn *, void *arg);
 bool	 uri_clean(const char *in, size_t len, struct buf *out);
 /* uri_host - false if the URI has no host (mailto: gives the domain) */
 bool	 uri_host(const char *uri, size_t len, struct buf *out);
+/*
+ * uri_host_ipv4 - true if host (from uri_host) is an IPv4 address; *addr
+ * in host byte order, *plain false for any form but four decimal octets
+ */
+bool	 uri_host_ipv4(const char *host, uint32_t *addr, bool *plain);
 
 #endif

@@ -3,16 +3,21 @@
  *
  * The input is a message file; it is split by msgparse as `scan` does and
  * parsed twice, with default caps and with tiny ones, so cap paths run.
+ * Every URI host also goes through uri_host_ipv4(), which must call a
+ * host "plain" only when it is the address's own dotted-quad spelling.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "mime.h"
 #include "msg.h"
 #include "msgparse.h"
+#include "uri.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -30,6 +35,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mime_limits_default(&lim);
 	mm = mime_parse(m, &lim);
 	mime_dump(mm, &out);
+	for (size_t i = 0; i < mm->nuris; i++) {
+		uint32_t a;
+		bool plain;
+		char q[16];
+
+		if (mm->uris[i].host == NULL ||
+		    !uri_host_ipv4(mm->uris[i].host, &a, &plain) || !plain)
+			continue;
+		snprintf(q, sizeof(q), "%u.%u.%u.%u", a >> 24,
+		    (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		if (strcmp(q, mm->uris[i].host) != 0)
+			abort();
+	}
 	mime_free(&mm);
 
 	lim.max_depth = 2;

@@ -51,6 +51,7 @@ srv = NSD({
                "%s IN A 127.0.0.3\n" % nibbles(V6),
     "uribl.test": "spam-domain.example IN A 127.0.0.2\n"
                   "refused-domain.example IN A 127.0.0.1\n",
+    "ipuri.test": "1.2.0.192 IN A 127.0.0.8\n",
 }).start()
 
 conf = {
@@ -61,7 +62,7 @@ conf = {
     "dnsbl": "bl.test/127.0.0.2-127.0.0.3=RBL_TEST_SBL:3 "
              "bl.test/127.0.0.4=RBL_TEST_XBL:2:reject "
              "missing.test/127.0.0.2=RBL_MISSING:1",
-    "uribl": "uribl.test/127.0.0.2=URIBL_TEST:4",
+    "uribl": "uribl.test/127.0.0.2=URIBL_TEST:4 ipuri.test/&8=URIBL_IP_TEST:1:ip",
 }
 for key, off in (("dmarc", "no"), ("spf", "no"), ("dkim", "no")):
     if "\n" + key + " " in "\n" + ref or ("`%s`" % key) in ref:
@@ -75,7 +76,8 @@ Message-ID: <{n}@sender.example>
 Content-Type: text/html
 
 <p>See <a href="http://www.spam-domain.example/x">this</a> and
-<a href="http://refused-domain.example/">that</a> and http://clean.example/</p>
+<a href="http://refused-domain.example/">that</a> and http://clean.example/
+and <a href="http://3221225985/login">your bank</a></p>
 """
 R = mwtest.Results()
 
@@ -101,6 +103,8 @@ def t_listed_client_and_uri():
     assert "bl.test" in s["RBL_TEST_SBL"]["detail"], s
     assert s["URIBL_TEST"]["score"] == 4, s
     assert "spam-domain.example" in s["URIBL_TEST"]["detail"], s
+    # http://3221225985/ is 192.0.2.1, looked up as 1.2.0.192.ipuri.test
+    assert "192.0.2.1 listed in ipuri.test" in s["URIBL_IP_TEST"]["detail"], s
     assert "RBL_TEST_XBL" not in s
     assert v["action"] == "tag", v["action"]
 

@@ -165,6 +165,29 @@ START_TEST(test_dnsbl_entry_syntax)
 }
 END_TEST
 
+/* :ip belongs to URI lists; both kinds take :reject */
+START_TEST(test_uribl_ip_flag_only_on_uri_lists)
+{
+	struct buf why = BUF_INIT;
+
+	ck_assert_int_eq(dnsbl_check_uri_entry(
+	    "multi.surbl.example/&8=URIBL_PH:4:ip", &why), 0);
+	ck_assert_int_eq(dnsbl_check_uri_entry(
+	    "multi.surbl.example/&8=URIBL_PH:4:reject:ip", &why), 0);
+	ck_assert_int_eq(dnsbl_check_uri_entry(
+	    "multi.surbl.example/&8=URIBL_PH:4:ip:reject", &why), 0);
+	ck_assert_int_eq(dnsbl_check_uri_entry(
+	    "multi.surbl.example/&8=URIBL_PH:4:ip:", &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "unknown flag ''"));
+	buf_reset(&why);
+	ck_assert_int_eq(dnsbl_check_entry("zen.example/127.0.0.2=RBL:1:ip",
+	    &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "unknown flag 'ip' "
+	    "(only reject)"));
+	buf_release(&why);
+}
+END_TEST
+
 START_TEST(test_dnsbl_bad_entry_is_a_config_error_with_line)
 {
 	struct conf *c;
@@ -508,6 +531,55 @@ START_TEST(test_uribl_registered_domains_once_each)
 }
 END_TEST
 
+/*
+ * IPv4 hosts, however written, are looked up reversed in the :ip zones
+ * only, once per address, within uribl_max_lookups
+ */
+START_TEST(test_uribl_ip_hosts_in_ip_zones_only)
+{
+	static const char msg[] = "From: a@sender.example\r\nSubject: x\r\n"
+	    "Content-Type: text/html\r\n\r\n"
+	    "<a href=\"http://3221225985/login\">bank</a> "
+	    "http://0xc0.0.2.1/again http://192.0.2.80:8080/x "
+	    "http://[2001:db8::1]/y http://spam.co.uk/\r\n";
+	struct fake f;
+	struct engine *e;
+	struct scan *s;
+	struct msg *m;
+	const struct symbol *sym;
+	size_t i, n1 = 0;
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "1.2.0.192.surbl.example", DNS_OK, "127.0.0.8", NULL);
+	e = bl_engine(&f, "uribl = uribl.example/&2=URIBL_BLACK:4 "
+	    "surbl.example/&8=URIBL_PH:3.5:ip\n");
+	s = run(e, "10.0.0.1", msg, &m);
+	sym = verdict_symbol(&s->verdict, "URIBL_PH");
+	ck_assert_ptr_nonnull(sym);
+	ck_assert_msg(strstr(sym->detail, "192.0.2.1 listed in surbl.example")
+	    != NULL, "%s", sym->detail);
+	ck_assert(fake_asked(&f, "80.2.0.192.surbl.example"));
+	ck_assert(fake_asked(&f, "spam.co.uk.surbl.example"));
+	ck_assert(fake_asked(&f, "spam.co.uk.uribl.example"));
+	for (i = 0; i < f.nasked; i++) {
+		ck_assert_msg(strstr(f.asked[i], "uribl.example") == NULL ||
+		    strncmp(f.asked[i], "spam.co.uk.", 11) == 0,
+		    "IP looked up in a zone without :ip: %s", f.asked[i]);
+		ck_assert_msg(strstr(f.asked[i], "2001") == NULL &&
+		    strstr(f.asked[i], "0xc0") == NULL &&
+		    strstr(f.asked[i], "3221225985") == NULL, "asked %s",
+		    f.asked[i]);
+		n1 += strcmp(f.asked[i], "1.2.0.192.surbl.example") == 0;
+	}
+	ck_assert_uint_ge(n1, 1);
+	ck_assert_uint_le(n1, 2);	/* a prefetch and its lookup */
+	ck_assert_uint_eq(fake_distinct(&f), 4);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
 START_TEST(test_uribl_lookups_capped_visibly)
 {
 	struct buf msg = BUF_INIT;
@@ -583,6 +655,7 @@ dnsbl_suite(void)
 #define N(a)	((int)(sizeof(a) / sizeof(a[0])))
 	tc = tcase_create("config");
 	tcase_add_loop_test(tc, test_dnsbl_entry_syntax, 0, N(entry_cases));
+	tcase_add_test(tc, test_uribl_ip_flag_only_on_uri_lists);
 	tcase_add_test(tc, test_dnsbl_bad_entry_is_a_config_error_with_line);
 	tcase_add_loop_test(tc, test_dnsbl_query_names, 0, N(name_cases));
 	tcase_add_loop_test(tc, test_dnsbl_classify_answers, 0,
@@ -597,6 +670,7 @@ dnsbl_suite(void)
 	    0, N(failure_cases));
 	tcase_add_test(tc, test_dnsbl_ipv6_client_nibbles_and_private_skipped);
 	tcase_add_test(tc, test_uribl_registered_domains_once_each);
+	tcase_add_test(tc, test_uribl_ip_hosts_in_ip_zones_only);
 	tcase_add_test(tc, test_uribl_lookups_capped_visibly);
 	tcase_add_test(tc, test_dnsbl_trusted_client_not_queried);
 	tcase_add_test(tc, test_dnsbl_without_resolver_is_degraded_not_silent);

@@ -526,6 +526,59 @@ START_TEST(test_uri_clean_and_host_cases)
 }
 END_TEST
 
+/* numeric hosts as a browser reads them (WHATWG URL Standard IPv4) */
+static const struct {
+	const char *host;
+	const char *addr;	/* dotted quad, or NULL: not an address */
+	bool	 plain;
+} ipv4_cases[] = {
+	{ "192.0.2.1", "192.0.2.1", true },
+	{ "3221225985", "192.0.2.1", false },		/* one number */
+	{ "0xc0000201", "192.0.2.1", false },		/* one hex number */
+	{ "0xC0.0.2.1", "192.0.2.1", false },		/* hex octet */
+	{ "0300.0.02.01", "192.0.2.1", false },		/* octal octets */
+	{ "192.0.513", "192.0.2.1", false },		/* last part: 16 bits */
+	{ "192.513", "192.0.2.1", false },		/* 24 bits */
+	{ "0", "0.0.0.0", false },
+	{ "0x", "0.0.0.0", false },
+	{ "255.255.255.255", "255.255.255.255", true },
+	{ "4294967295", "255.255.255.255", false },
+	{ "4294967296", NULL, false },			/* 2^32 */
+	{ "256.0.0.1", NULL, false },			/* octet > 255 */
+	{ "1.2.3.256", NULL, false },
+	{ "1.2.65536", NULL, false },
+	{ "1.2.3.4.5", NULL, false },			/* five parts */
+	{ "08.1.1.1", NULL, false },			/* 8 is not octal */
+	{ "0xg.1.1.1", NULL, false },
+	{ "1..2.3", NULL, false },
+	{ "", NULL, false },
+	{ "example.com", NULL, false },
+	{ "1.2.3.example", NULL, false },
+	{ "99999999999999999999999", NULL, false },	/* no wrap-around */
+	{ "0x100000000", NULL, false },
+};
+
+START_TEST(test_uri_host_ipv4_forms)
+{
+	uint32_t a = 0;
+	bool plain = !ipv4_cases[_i].plain;
+	bool ok = uri_host_ipv4(ipv4_cases[_i].host, &a, &plain);
+	char got[16];
+
+	snprintf(got, sizeof(got), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+	    (a >> 8) & 255, a & 255);
+	if (ipv4_cases[_i].addr == NULL) {
+		ck_assert_msg(!ok, "'%s' read as %s", ipv4_cases[_i].host,
+		    got);
+		return;
+	}
+	ck_assert_msg(ok && strcmp(got, ipv4_cases[_i].addr) == 0,
+	    "'%s': %d %s", ipv4_cases[_i].host, ok, got);
+	ck_assert_msg(plain == ipv4_cases[_i].plain, "'%s': plain %d",
+	    ipv4_cases[_i].host, plain);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* golden views of real-world shaped messages                          */
 /* ------------------------------------------------------------------ */
@@ -899,6 +952,7 @@ mime_suite(void)
 
 	tc = tcase_create("uri");
 	tcase_add_loop_test(tc, test_uri_extract_cases, 0, N(extract_cases));
+	tcase_add_loop_test(tc, test_uri_host_ipv4_forms, 0, N(ipv4_cases));
 	tcase_add_loop_test(tc, test_uri_clean_and_host_cases, 0,
 	    N(clean_cases));
 	suite_add_tcase(s, tc);
