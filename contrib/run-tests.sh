@@ -35,6 +35,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "$top/build-asan" --with-sanitizer
 if [ "$status" -ne 0 ]; then
+	# once more at the very end, where a truncated CI page still shows them
+	for d in "$top/build" "$top/build-asan"; do
+		[ -d "$d/tests" ] || continue
+		for t in $(grep -rlE '^:test-result: (FAIL|ERROR)' \
+		    --include='*.trs' "$d/tests" 2>/dev/null); do
+			echo "==== FAILED in $(basename "$d"): ${t%.trs}.log (its end)"
+			tail -n 150 "${t%.trs}.log"
+		done
+	done
 	echo "==== FAILED"
 else
 	echo "==== all tests passed"

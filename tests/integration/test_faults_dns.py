@@ -104,6 +104,11 @@ current = {"milter": None}
 
 
 def start_milter(name, dns_servers, policy, extra=None):
+    # a phase that failed half way left its milter on the shared socket
+    prev = current["milter"]
+    if prev is not None and prev.proc is not None and prev.proc.poll() is None:
+        print("  (stopping the milter a failed phase left running)")
+        prev.stop()
     s = dict(BASE)
     s.update(POLICY[policy])
     s["dns_servers"] = dns_servers
@@ -269,6 +274,18 @@ def t_garbage(policy):
         print("  garbage served: %s" % g.served)
 
 
+def with_log(fn, policy):
+    """Run a phase; when it fails, show the log of the milter it ran."""
+    try:
+        fn(policy)
+    except Exception:
+        m = current["milter"]
+        if m is not None:
+            print("---- log of milter %s (last 3000 bytes)\n%s" % (
+                m.settings.get("log_file"), m.log_text()[-3000:]))
+        raise
+
+
 ONLY = os.environ.get("MW_FAULT_ONLY", "").split()   # e.g. "dead garbage"
 try:
     for policy in ("tempfail", "accept"):
@@ -278,7 +295,7 @@ try:
                 ("dead", "dead DNS", t_dead),
                 ("garbage", "garbage DNS answers", t_garbage)]:
             if not ONLY or key in ONLY:
-                R.check("%s, %s" % (name, policy), lambda: fn(policy))
+                R.check("%s, %s" % (name, policy), lambda: with_log(fn, policy))
 finally:
     if current["milter"] is not None:
         current["milter"].stop()
