@@ -274,33 +274,13 @@ dnsbl_free(struct dnsbl *d)
 	free(d);
 }
 
-/* is_public - an address worth asking a blocklist about */
-static bool
-is_public(const struct netaddr *a)
-{
-	static const char *const private[] = {
-		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
-		"169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-		"224.0.0.0/3", "::/127", "fe80::/10", "fc00::/7", "ff00::/8",
-	};
-	struct cidr c;
-	size_t i;
-
-	if (a->family != AF_INET && a->family != AF_INET6)
-		return false;
-	for (i = 0; i < sizeof(private) / sizeof(private[0]); i++)
-		if (cidr_parse(private[i], &c) == 0 && cidr_match(&c, a))
-			return false;
-	return true;
-}
-
 int
 dnsbl_client_name(const struct netaddr *a, const char *zone, struct buf *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	int i;
 
-	if (!is_public(a))
+	if (!netaddr_is_public(a))
 		return -1;
 	if (a->family == AF_INET)
 		buf_printf(out, "%u.%u.%u.%u.%s", a->a[3], a->a[2], a->a[1],

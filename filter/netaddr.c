@@ -159,3 +159,26 @@ cidr_match(const struct cidr *c, const struct netaddr *na)
 {
 	return netaddr_prefix_eq(&c->addr, na, c->bits);
 }
+
+/*
+ * netaddr_is_public - not loopback, RFC 1918, link-local, CGN, ULA,
+ * multicast or unspecified: an address somewhere on the Internet
+ */
+bool
+netaddr_is_public(const struct netaddr *a)
+{
+	static const char *const private[] = {
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+		"169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+		"224.0.0.0/3", "::/127", "fe80::/10", "fc00::/7", "ff00::/8",
+	};
+	struct cidr c;
+	size_t i;
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return false;
+	for (i = 0; i < sizeof(private) / sizeof(private[0]); i++)
+		if (cidr_parse(private[i], &c) == 0 && cidr_match(&c, a))
+			return false;
+	return true;
+}

@@ -32,6 +32,8 @@ int	netaddr_parse(const char *, struct netaddr *);
 int	netaddr_from_sockaddr(const struct sockaddr *, struct netaddr *);
 void	netaddr_format(const struct netaddr *, char *, size_t);
 bool	netaddr_eq(const struct netaddr *, const struct netaddr *);
+/* netaddr_is_public - false for loopback, private, link-local, CGN, ULA */
+bool	netaddr_is_public(const struct netaddr *);
 /* cidr_parse - "addr", "addr/len", "[v6addr]/len" */
 int	cidr_parse(const char *, struct cidr *);
 bool	cidr_match(const struct cidr *, const struct netaddr *);
