@@ -175,6 +175,7 @@ mw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->noreply = *pf1 & MW_NOREPLY;
 	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "j");
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
 		smfi_setsymlist(ctx, SMFIM_EOM, "i");
 	}
@@ -202,6 +203,7 @@ mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (hostaddr == NULL || netaddr_from_sockaddr(hostaddr, &na) < 0)
 		memset(&na, 0, sizeof(na));
 	msg_set_client_addr(c->msg, &na, hostname);
+	msg_set_mta_name(c->msg, smfi_getsymval(ctx, "j"));
 	return SMFIS_CONTINUE;
 }
 

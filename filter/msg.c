@@ -81,6 +81,7 @@ msg_free(struct msg **mp)
 	msg_reset_transaction(m);
 	free(m->client_name);
 	free(m->helo);
+	free(m->mta_name);
 	free(m);
 	*mp = NULL;
 }
@@ -109,6 +110,13 @@ msg_set_helo(struct msg *m, const char *helo)
 {
 	free(m->helo);
 	m->helo = capped_dup(helo);
+}
+
+void
+msg_set_mta_name(struct msg *m, const char *name)
+{
+	free(m->mta_name);
+	m->mta_name = capped_dup(name);
 }
 
 void

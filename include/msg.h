@@ -68,6 +68,7 @@ struct msg {
 	char	 client_ip[NETADDR_STRLEN];
 	char	*client_name;
 	char	*helo;
+	char	*mta_name;		/* the MTA's own name ({j}), or NULL */
 
 	/* transaction */
 	char	*queue_id;
@@ -97,6 +98,7 @@ void	 msg_set_client(struct msg *, const char *ip, const char *name);
 void	 msg_set_client_addr(struct msg *, const struct netaddr *,
 	    const char *name);
 void	 msg_set_helo(struct msg *, const char *);
+void	 msg_set_mta_name(struct msg *, const char *);
 void	 msg_set_queue_id(struct msg *, const char *);
 void	 msg_set_auth(struct msg *, const char *);
 /* msg_set_sender - accepts "<a@b>", "a@b", "<>" */
