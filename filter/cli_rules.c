@@ -40,6 +40,7 @@
 #include "mime.h"
 #include "msg.h"
 #include "msgparse.h"
+#include "relays.h"
 #include "rules.h"
 
 #define MAX_MESSAGE	(256u * 1024 * 1024)
@@ -63,6 +64,7 @@ usage(FILE *f)
 	    "MESSAGE...\n"
 	    "       mailwarden rules stats [-c FILE] [-r PATH]... "
 	    "[--no-prefilter] SPAMDIR HAMDIR\n"
+	    "       mailwarden rules relays [-c FILE] MESSAGE...\n"
 	    "  -c FILE  configuration (rules_dir, rules_site_dir, limits)\n"
 	    "  -r PATH  rule file or directory instead of the configured ones\n"
 	    "  -q       check: do not list unsupported constructs, count them\n");
@@ -418,6 +420,40 @@ cmd_stats(struct ropts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * cmd_relays - X-Spam-Relays-Untrusted of stored messages, one line each
+ * ("FILE<TAB>LIST"): what relay rules see without a client address
+ */
+static int
+cmd_relays(struct ropts *o, int argc, char **argv)
+{
+	struct mime_limits lim;
+	struct mime_msg *mm;
+	struct buf out = BUF_INIT;
+	struct msg *m;
+	int i, rc = 0;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	mime_limits_from_conf(&lim, o->c);
+	for (i = 0; i < argc; i++) {
+		if ((m = load_message(o->c, argv[i])) == NULL) {
+			rc = 1;
+			continue;
+		}
+		mm = mime_parse(m, &lim);
+		buf_reset(&out);
+		relays_untrusted(m, mm, &out);
+		printf("%s\t%s\n", argv[i], buf_cstr(&out));
+		mime_free(&mm);
+		msg_free(&m);
+	}
+	buf_release(&out);
+	return rc;
+}
+
 int
 cli_rules(int argc, char **argv)
 {
@@ -471,6 +507,8 @@ cli_rules(int argc, char **argv)
 		rc = cmd_test(&o, argc, argv);
 	else if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(&o, argc, argv);
+	else if (strcmp(cmd, "relays") == 0)
+		rc = cmd_relays(&o, argc, argv);
 	else {
 		usage(stderr);
 		rc = 2;

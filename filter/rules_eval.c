@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mime.h"
 #include "msg.h"
+#include "relays.h"
 #include "rules_int.h"
 #include "str.h"
 #include "uri.h"
@@ -651,6 +652,11 @@ header_value(struct inputs *in, size_t k)
 	if (h->special == HSP_ENVFROM) {
 		if (in->m->mail_from)
 			add_value(out, in->m->mail_from, h->mods, &any);
+	} else if (h->special == HSP_RELAYS_UNTRUSTED) {
+		relays_untrusted(in->m, mm, out);
+		any = true;
+	} else if (h->special == HSP_RELAYS_TRUSTED) {
+		any = true;		/* present, empty */
 	} else if (h->special >= HSP_MW_LINKS) {
 		any = computed(mm, h->special, out);
 	} else if (h->special == HSP_MIME) {

@@ -118,6 +118,9 @@ enum hdr_special {
 	HSP_ENVFROM,		/* the envelope sender */
 	HSP_MIME,		/* mimeheader: the field in every MIME part,
 				   each value matched on its own */
+	HSP_RELAYS_UNTRUSTED,	/* X-Spam-Relays-Untrusted and -External */
+	HSP_RELAYS_TRUSTED,	/* X-Spam-Relays-Trusted and -Internal:
+				   empty, rules run for untrusted clients */
 	HSP_MW_LINKS,		/* X-MW-Link-Mismatch (computed) */
 	HSP_MW_HTML,		/* X-MW-HTML (computed) */
 	HSP_MW_ATTACH		/* X-MW-Attachments (computed) */

@@ -381,10 +381,9 @@ out:
 	return ok;
 }
 
-/* inputs SpamAssassin computes itself (relay analysis): not provided */
+/* inputs SpamAssassin computes itself (headers by trust): not provided */
 static const char *const pseudo_headers[] = {
-	"X-Spam-Relays-", "ALL-TRUSTED", "ALL-UNTRUSTED", "ALL-INTERNAL",
-	"ALL-EXTERNAL",
+	"ALL-TRUSTED", "ALL-UNTRUSTED", "ALL-INTERNAL", "ALL-EXTERNAL",
 };
 
 /*
@@ -466,6 +465,20 @@ header_source(struct lctx *lc, const char *spec, const char *name,
 		sp = HSP_MESSAGEID;
 	else if (strcmp(field, "EnvelopeFrom") == 0)
 		sp = HSP_ENVFROM;
+	else if (strcasecmp(field, "X-Spam-Relays-Untrusted") == 0 ||
+	    strcasecmp(field, "X-Spam-Relays-External") == 0)
+		sp = HSP_RELAYS_UNTRUSTED;
+	else if (strcasecmp(field, "X-Spam-Relays-Trusted") == 0 ||
+	    strcasecmp(field, "X-Spam-Relays-Internal") == 0)
+		sp = HSP_RELAYS_TRUSTED;
+	else if (strncasecmp(field, "X-Spam-Relays-", 14) == 0) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "SpamAssassin pseudo-header %s",
+		    field);
+		mark_unsupported(lc, name, what);
+		return -1;
+	}
 	else if (strcasecmp(field, "X-MW-Link-Mismatch") == 0)
 		sp = HSP_MW_LINKS;
 	else if (strcasecmp(field, "X-MW-HTML") == 0)

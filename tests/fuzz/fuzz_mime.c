@@ -4,7 +4,9 @@
  * The input is a message file; it is split by msgparse as `scan` does and
  * parsed twice, with default caps and with tiny ones, so cap paths run.
  * Every URI host also goes through uri_host_ipv4(), which must call a
- * host "plain" only when it is the address's own dotted-quad spelling.
+ * host "plain" only when it is the address's own dotted-quad spelling,
+ * and the Received fields through the relay list, whose entries must
+ * stay one per relay: no field may open or close one of its own.
  */
 #include "config.h"
 
@@ -17,9 +19,29 @@
 #include "mime.h"
 #include "msg.h"
 #include "msgparse.h"
+#include "relays.h"
 #include "uri.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+relays_check(struct msg *m, const struct mime_msg *mm)
+{
+	struct buf out = BUF_INIT;
+	const char *p;
+	size_t open = 0, close = 0;
+
+	msg_set_client(m, "192.0.2.1", "unknown");
+	msg_set_helo(m, "[192.0.2.1]");
+	relays_untrusted(m, mm, &out);
+	for (p = buf_cstr(&out); *p; p++) {
+		open += *p == '[';
+		close += *p == ']';
+	}
+	if (open != close || open > RELAYS_MAX)
+		abort();
+	buf_release(&out);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strcmp(q, mm->uris[i].host) != 0)
 			abort();
 	}
+	relays_check(m, mm);
 	mime_free(&mm);
 
 	lim.max_depth = 2;

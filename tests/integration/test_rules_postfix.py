@@ -6,6 +6,9 @@ client sees the rule's description; a tag-level rule tags the delivered
 message; rules see the decoded text of a base64 HTML part; SIGHUP with a
 broken rule file keeps the running rules (the error names file:line in
 the daemon's log) and a fixed file is picked up by the next SIGHUP.
+SpamAssassin's X-Spam-Relays-Untrusted holds the client as Postfix saw
+it (address, verified name, HELO, Postfix's own name from {j}, sender,
+queue id), and Postfix's own Received field is not listed again.
 """
 
 import os
@@ -39,6 +42,10 @@ body     __IT_SALE        /sale/i
 meta     IT_WINTER_SALE   __IT_WINTER && __IT_SALE
 describe IT_WINTER_SALE   Winter sale wording
 score    IT_WINTER_SALE   5.5
+
+header   IT_RELAY_NO_RDNS X-Spam-Relays-Untrusted =~ /^\[ ip=192\.0\.2\.77 rdns= helo=relays\.example by=mx\.mailwarden\.test ident= envfrom=alice\@example\.org intl=0 id=\w+ auth= msa=0 \]$/
+describe IT_RELAY_NO_RDNS Client without reverse DNS (relay list)
+score    IT_RELAY_NO_RDNS 6
 """ % REJECT_DESC)
 
 settings = {
@@ -138,6 +145,23 @@ def t_clean_message_untouched():
     assert not [n for n in symbols(last_log()) if n.startswith("IT_")]
 
 
+def t_relay_pseudo_header():
+    before = len(pf.delivered())
+    r = send(pf, "alice@example.org", ["bob@example.net"], message(),
+             client_ip="192.0.2.77", helo="relays.example")
+    assert r.code == 250, r
+    msg = pf.wait_delivered(before + 1)[-1]
+    status = " ".join(header(msg, "X-Spam-Status"))
+    assert "IT_RELAY_NO_RDNS" in status, (status, last_log())
+    # with a name the first relay has rdns=, and the rule misses
+    r = send(pf, "alice@example.org", ["bob@example.net"], message(),
+             client_ip="192.0.2.77", client_name="mail.example.org",
+             helo="relays.example")
+    assert r.code == 250, r
+    mwtest.wait_for(lambda: len(pf.delivered()) >= before + 2, what="delivery")
+    assert "IT_RELAY_NO_RDNS" not in symbols(last_log()), last_log()
+
+
 def t_sighup_with_broken_rules_keeps_old_set():
     work.write("rules/20_new.cf", "body IT_NEW_RULE /brand new phrase/\nscore IT_NEW_RULE 20\n"
                "describe IT_NEW_RULE New rule\n\nbody IT_BROKEN /unclosed(/\n")
@@ -174,6 +198,7 @@ try:
     R.check("rules see decoded HTML text", t_rules_see_decoded_html)
     R.check("meta rule through the milter", t_meta_rule_through_milter)
     R.check("clean message untouched", t_clean_message_untouched)
+    R.check("X-Spam-Relays-Untrusted: the client as Postfix saw it", t_relay_pseudo_header)
     R.check("SIGHUP with a broken rule file keeps the old set", t_sighup_with_broken_rules_keeps_old_set)
     R.check("SIGHUP with fixed rules loads the new set", t_sighup_with_fixed_rules_loads_new_set)
 finally:
