@@ -51,6 +51,11 @@ CONC = 6
 DNS_TIMEOUT = 300          # ms per try
 DEADLINE = 1500            # ms, dns_message_timeout
 ALLOWANCE = 2.0            # s on top of the deadline: Postfix, milter, Python
+# s from SIGTERM to exit with nothing in flight.  At once in a plain build;
+# under ASan, LeakSanitizer scans the heap at exit, which took 1.02 s once
+# in CI with other tests running beside it.  A stuck thread would instead
+# hold the exit for shutdown_timeout (10 s).
+EXIT_MAX = 3.0
 PREFETCH = 4
 
 
@@ -169,7 +174,7 @@ def finish(m, phase):
     took = loadtest.wait_exit(m.proc, 5)
     assert took is not None, "%s: milter did not exit after SIGTERM\n%s" % (
         phase, loadtest.thread_stacks(m.proc.pid))
-    assert took <= 1.0, "%s: exit took %.2fs" % (phase, took)
+    assert took <= EXIT_MAX, "%s: exit took %.2fs" % (phase, took)
     assert m.proc.returncode == 0, "%s: exit status %d" % (phase, m.proc.returncode)
     # a thread stuck in a message would hold its connection
     assert "stopping: refusing new mail, 0 message(s) in flight" in m.log_text(), \
@@ -252,7 +257,7 @@ def sigterm_mid_burst(dead_addr):
     assert took is not None, "milter did not exit"
     assert m.proc.returncode == 0, m.proc.returncode
     elapsed = time.monotonic() - t0
-    assert elapsed <= DEADLINE / 1000.0 + ALLOWANCE, "exit took %.2fs" % elapsed
+    assert elapsed <= DEADLINE / 1000.0 + EXIT_MAX, "exit took %.2fs" % elapsed
     m.stop()
     acct = loadtest.account(mbox, load.results)
     print("  dead/SIGTERM mid-burst: %s; exit after %.2fs" % (acct.summary(), elapsed))

@@ -166,7 +166,8 @@ def t_redis_outages_under_load():
 def t_sigterm_after_outages():
     milter.signal(signal.SIGTERM)
     took = loadtest.wait_exit(milter.proc, 5)
-    assert took is not None and took < 1.0, took
+    # at once: 3 s covers LeakSanitizer's heap scan at exit in ASan builds
+    assert took is not None and took < 3.0, took
     assert milter.proc.returncode == 0
     assert "stopping: refusing new mail, 0 message(s) in flight" in milter.log_text()
 
