@@ -5,7 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config autoconf-archive
   libmilter-dev libssl-dev libldns-dev libpcre2-dev libjson-c-dev check
-  liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev
+  liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev libidn2-dev
   postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
   python3 clang libclang-rt-14-dev chromium logrotate man-db
   python3-dkim libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4"

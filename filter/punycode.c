@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <idn2.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "punycode.h"
@@ -106,13 +108,52 @@ label_ok(const char *p, size_t n)
 	return true;
 }
 
+/*
+ * idna_map - the name mapped and encoded by libidn2 (UTS #46
+ * non-transitional, IDNA2008); 0 with the ASCII form in out, -1 if
+ * libidn2 refuses it or it does not fit
+ */
+static int
+idna_map(const char *p, size_t n, char *out, size_t outsz)
+{
+	char in[4 * DOMAIN_MAX + 1];
+	char *res = NULL;
+	int rc;
+
+	if (n >= sizeof(in) || memchr(p, '\0', n) != NULL)
+		return -1;
+	memcpy(in, p, n);
+	in[n] = '\0';
+	rc = idn2_lookup_u8((const uint8_t *)in, (uint8_t **)&res,
+	    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK || res == NULL || strlen(res) >= outsz) {
+		idn2_free(res);
+		return -1;
+	}
+	for (rc = 0; res[rc] != '\0'; rc++)	/* A-labels: ASCII only */
+		if ((unsigned char)res[rc] >= 0x80) {
+			idn2_free(res);
+			return -1;
+		}
+	memcpy(out, res, strlen(res) + 1);
+	idn2_free(res);
+	return 0;
+}
+
 int
 domain_to_alabel(const char *p, size_t n, char *out, size_t outsz)
 {
+	char mapped[DOMAIN_MAX + 2];
 	size_t o = 0, start, i;
 
 	if (outsz < DOMAIN_MAX + 1)
 		return -1;
+	for (i = 0; i < n && (unsigned char)p[i] < 0x80; i++)
+		;
+	/* UTF-8: mapped by libidn2, then checked as the ASCII name it is */
+	if (i < n && n <= 4 * DOMAIN_MAX &&
+	    idna_map(p, n, mapped, sizeof(mapped)) == 0)
+		return domain_to_alabel(mapped, strlen(mapped), out, outsz);
 	if (n > 0 && p[n - 1] == '.')
 		n--;
 	if (n == 0 || n > 4 * DOMAIN_MAX)

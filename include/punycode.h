@@ -16,9 +16,15 @@
  *	text can go into a DNS query, Authentication-Results and a report
  *	without further escaping (OpenDMARC CVE-2020-12272).
  *
- * LIMITS
- *	No IDNA2008 mapping is applied (no NFC normalisation, no case
- *	folding beyond ASCII): a U-label is encoded as written.
+ *	A name holding UTF-8 is first mapped the way resolvers and
+ *	browsers look it up, by libidn2 (IDNA2008 with the UTS #46
+ *	non-transitional mapping: NFC normalisation, case folding, so
+ *	"B\u00dcCHER.example" and its decomposed spelling both become
+ *	xn--bcher-kva.example).  A name libidn2 refuses (a code point
+ *	IDNA2008 disallows, such as a symbol) is encoded as written, label
+ *	by label, as before the mapping existed: such names exist in the
+ *	DNS from IDNA2003 days, and refusing them would turn a lookup into
+ *	a permanent error.
  */
 #ifndef MW_PUNYCODE_H
 #define MW_PUNYCODE_H

@@ -200,6 +200,16 @@ static const struct {
 	{ "\xe9\xa3\x9f\xe7\x8b\xae.com.cn", "xn--85x722f.com.cn" },
 	{ "\xe4\xb8\xad\xe5\x9b\xbd", "xn--fiqs8s" },
 	{ "xn--85x722f.xn--55qx5d.cn", "xn--85x722f.xn--55qx5d.cn" },
+	/* IDNA2008 / UTS #46 mapping (libidn2) */
+	{ "B\xc3\x9c" "CHER.Example", "xn--bcher-kva.example" },
+	{ "bu\xcc\x88" "cher.example", "xn--bcher-kva.example" },  /* NFD */
+	{ "stra\xc3\x9f" "e.example", "xn--strae-oqa.example" },  /* sharp s */
+	{ "\xe2\x98\x83.example", "xn--n3h.example" },  /* U+2603, as written */
+	/* U+3002 ideographic full stop is a dot, as in a browser */
+	{ "paypal\xe3\x80\x82" "com", "paypal.com" },
+	/* UTS #46 ignores a zero width space: the name a reader sees */
+	{ "pay\xe2\x80\x8b" "pal.example", "paypal.example" },
+	{ "\xef\xbd\x85xample.com", "example.com" },  /* full-width e */
 	{ "", NULL },
 	{ ".", NULL },
 	{ "a..b", NULL },
