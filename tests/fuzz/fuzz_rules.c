@@ -21,6 +21,8 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const char sample[] =
+    "Received: from pc1 (dsl-1-2-3-4.isp.example [192.0.2.9]) by mx.example "
+    "with ESMTPA id 1\r\n"
     "From: \"Jane\" <jane@sender.example>\r\nTo: bob@rcpt.example\r\n"
     "Subject: =?utf-8?q?Free_money?= now\r\nMessage-ID: <1@x.example>\r\n"
     "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
