@@ -194,7 +194,16 @@ subject_of(struct scan *s, const char *h, bool want_ip, struct buf *shown,
 	buf_reset(shown);
 	buf_reset(prefix);
 	if ((*ip = uri_host_ipv4(h, &a, &plain))) {
-		if (!want_ip)
+		struct netaddr na;
+
+		memset(&na, 0, sizeof(na));
+		na.family = AF_INET;
+		na.a[0] = (uint8_t)(a >> 24);
+		na.a[1] = (uint8_t)(a >> 16);
+		na.a[2] = (uint8_t)(a >> 8);
+		na.a[3] = (uint8_t)a;
+		/* a private address names no site a list could know */
+		if (!want_ip || !netaddr_is_public(&na))
 			return false;
 		buf_printf(shown, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
 		    (a >> 8) & 255, a & 255);

@@ -33,7 +33,7 @@
  *
  *	    multi.surbl.org/&8=URIBL_SURBL_PH:4:ip
  *
- *	IPv6 hosts are not looked up.
+ *	Non-public addresses and IPv6 hosts are not looked up.
  *
  *	DNS errors never become listings.  A timeout or SERVFAIL marks the
  *	verdict degraded (dns_degraded in the verdict log) and is named in

@@ -541,7 +541,8 @@ START_TEST(test_uribl_ip_hosts_in_ip_zones_only)
 	    "Content-Type: text/html\r\n\r\n"
 	    "<a href=\"http://3221225985/login\">bank</a> "
 	    "http://0xc0.0.2.1/again http://192.0.2.80:8080/x "
-	    "http://[2001:db8::1]/y http://spam.co.uk/\r\n";
+	    "http://[2001:db8::1]/y http://spam.co.uk/ http://10.1.2.3/ "
+	    "http://0x7f000001/\r\n";
 	struct fake f;
 	struct engine *e;
 	struct scan *s;
@@ -565,6 +566,10 @@ START_TEST(test_uribl_ip_hosts_in_ip_zones_only)
 		ck_assert_msg(strstr(f.asked[i], "uribl.example") == NULL ||
 		    strncmp(f.asked[i], "spam.co.uk.", 11) == 0,
 		    "IP looked up in a zone without :ip: %s", f.asked[i]);
+		/* private and loopback addresses are never asked about */
+		ck_assert_msg(strstr(f.asked[i], "3.2.1.10.") == NULL &&
+		    strstr(f.asked[i], "1.0.0.127.") == NULL, "asked %s",
+		    f.asked[i]);
 		ck_assert_msg(strstr(f.asked[i], "2001") == NULL &&
 		    strstr(f.asked[i], "0xc0") == NULL &&
 		    strstr(f.asked[i], "3221225985") == NULL, "asked %s",
