@@ -12,7 +12,6 @@
 #include "helpers.h"
 #include "mime.h"
 #include "msg.h"
-#include "msgparse.h"
 #include "relays.h"
 #include "rules.h"
 
@@ -185,19 +184,13 @@ static void
 tmsg_init(struct tmsg *t, const char *text, const char *ip,
     const char *name, const char *helo)
 {
-	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
-	struct mime_limits lim;
-
-	t->m = msg_new(&ml);
+	t->mm = test_mime_text(text, &t->m);
 	if (ip)
 		msg_set_client(t->m, ip, name);
 	msg_set_helo(t->m, helo);
 	msg_set_mta_name(t->m, "mx.example.net");
 	msg_set_sender(t->m, "<bounce@sender.example>");
 	msg_set_queue_id(t->m, "4QxYz1");
-	msgparse_text(t->m, text, strlen(text));
-	mime_limits_default(&lim);
-	t->mm = mime_parse(t->m, &lim);
 }
 
 static void

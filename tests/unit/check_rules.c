@@ -16,7 +16,6 @@
 #include "helpers.h"
 #include "log.h"
 #include "mime.h"
-#include "msgparse.h"
 #include "rules.h"
 #include "strmap.h"
 
@@ -51,14 +50,8 @@ struct tmsg {
 static void
 tmsg_init(struct tmsg *t, const char *text)
 {
-	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
-	struct mime_limits lim;
-
-	t->m = msg_new(&ml);
-	msgparse_text(t->m, text, strlen(text));
+	t->mm = test_mime_text(text, &t->m);
 	msg_set_sender(t->m, "<bounce@envelope.example>");
-	mime_limits_default(&lim);
-	t->mm = mime_parse(t->m, &lim);
 }
 
 static void

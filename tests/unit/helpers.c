@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "helpers.h"
+#include "mime.h"
 #include "msgparse.h"
 
 const char *
@@ -99,6 +100,18 @@ test_scan_text(struct engine *eng, const char *ip, const char *helo,
 	scan_end(t.scan);
 	*msgp = t.msg;
 	return t.scan;
+}
+
+struct mime_msg *
+test_mime_text(const char *text, struct msg **msgp)
+{
+	struct msg_limits ml = { 1 << 20, 1 << 20, 1000, 100 };
+	struct mime_limits lim;
+
+	*msgp = msg_new(&ml);
+	msgparse_text(*msgp, text, strlen(text));
+	mime_limits_default(&lim);
+	return mime_parse(*msgp, &lim);
 }
 
 void

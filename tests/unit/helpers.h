@@ -30,6 +30,12 @@ struct scan *test_scan_text(struct engine *, const char *ip, const char *helo,
 	    const char *from, const char *rcpt, const char *text, size_t len,
 	    struct msg **msgp);
 
+/*
+ * test_mime_text - a new msg holding the message text (no envelope) and
+ * its MIME view with the default limits; caller frees both
+ */
+struct mime_msg *test_mime_text(const char *text, struct msg **msgp);
+
 /* test_mkdtemp - a new directory /tmp/NAME.XXXXXX into buf (cap bytes) */
 void	test_mkdtemp(char *buf, size_t cap, const char *name);
 /* test_rmtree - remove a directory made by test_mkdtemp() */
