@@ -207,6 +207,27 @@ send_reports(struct engine *e, const struct dmarc_report_set *set,
 	return rc;
 }
 
+/*
+ * load_store - the engine of the configuration and the report store
+ * (--store, else dmarc_report_dir); 0, or the exit status: 1 for a bad
+ * configuration, 2 when there is no store
+ */
+static int
+load_store(const char *path, const char **store, struct engine **ep)
+{
+	if ((*ep = cli_load_engine(path)) == NULL)
+		return 1;
+	if (*store == NULL)
+		*store = (*ep)->conf->dmarc_report_dir;
+	if (**store == '\0') {
+		fprintf(stderr, "mailwarden: no store: set dmarc_report_dir "
+		    "or give --store\n");
+		engine_unref(*ep);
+		return 2;
+	}
+	return 0;
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
@@ -278,15 +299,9 @@ cmd_report(int argc, char **argv)
 		ro.begin = from;
 		ro.end = to;
 	}
-	if ((e = cli_load_engine(path)) == NULL)
-		return 1;
-	ro.store_dir = store ? store : e->conf->dmarc_report_dir;
-	if (*ro.store_dir == '\0') {
-		fprintf(stderr, "mailwarden: no store: set dmarc_report_dir "
-		    "or give --store\n");
-		engine_unref(e);
-		return 2;
-	}
+	if ((rc = load_store(path, &store, &e)) != 0)
+		return rc;
+	ro.store_dir = store;
 	ro.out_dir = out;
 	ro.receiver = e->conf->hostname;
 	buf_adds(&org, e->conf->dmarc_report_org[0] ?
@@ -352,16 +367,8 @@ cmd_failures(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((e = cli_load_engine(path)) == NULL)
-		return 1;
-	if (store == NULL)
-		store = e->conf->dmarc_report_dir;
-	if (*store == '\0') {
-		fprintf(stderr, "mailwarden: no store: set dmarc_report_dir "
-		    "or give --store\n");
-		engine_unref(e);
-		return 2;
-	}
+	if ((rc = load_store(path, &store, &e)) != 0)
+		return rc;
 	buf_printf(&dir, "%s/failures", store);
 	conf_dmarc_reporter(e->conf, &from);
 	(void)files_list(dir.data, ".eml", &names, &n);	/* none yet: empty */
