@@ -485,9 +485,11 @@ header_source(struct lctx *lc, const char *spec, const char *name,
 		sp = HSP_MW_HTML;
 	else if (strcasecmp(field, "X-MW-Attachments") == 0)
 		sp = HSP_MW_ATTACH;
+	/* -Untrusted and -External (-Trusted and -Internal) are one list */
 	for (i = 0; i < rs->nhsrcs; i++)
 		if (rs->hsrcs[i].special == sp && rs->hsrcs[i].mods == mods &&
-		    strcasecmp(rs->hsrcs[i].field, field) == 0)
+		    (sp == HSP_RELAYS_UNTRUSTED || sp == HSP_RELAYS_TRUSTED ||
+		    strcasecmp(rs->hsrcs[i].field, field) == 0))
 			return (long)i;
 	rs->hsrcs = xreallocarray(rs->hsrcs, rs->nhsrcs + 1,
 	    sizeof(*rs->hsrcs));
