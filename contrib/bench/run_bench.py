@@ -101,11 +101,11 @@ def tree(roots):
     kids = {}
     for pid, ppid in table.items():
         kids.setdefault(ppid, []).append(pid)
-    out, todo = [], [r for r in roots if r in table]
-    while todo:
-        p = todo.pop()
+    out, stack = [], [r for r in roots if r in table]
+    while stack:
+        p = stack.pop()
         out.append(p)
-        todo.extend(kids.get(p, []))
+        stack.extend(kids.get(p, []))
     return out
 
 
