@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -933,6 +934,67 @@ roff_text(struct buf *out, const char *s)
 	}
 }
 
+/*
+ * doc_ref_len - length of a "doc/NAME.md" reference at s, or 0.  The
+ * key descriptions name the project's documents as the source tree
+ * does; a man page names them where they are installed.
+ */
+static size_t
+doc_ref_len(const char *s)
+{
+	size_t n = 4;
+
+	if (strncmp(s, "doc/", 4) != 0)
+		return 0;
+	while (isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_')
+		n++;
+	return n > 4 && strncmp(s + n, ".md", 3) == 0 ? n + 3 : 0;
+}
+
+/*
+ * roff_doc_text - a key description for the man page: `code` in bold,
+ * and doc/NAME.md as the installed @docdir@/NAME.md (make substitutes
+ * the directory) on a line of its own, trailing punctuation kept.
+ */
+static void
+roff_doc_text(struct buf *out, const char *s)
+{
+	struct buf t = BUF_INIT;
+	const char *p = s;
+	size_t n, punct;
+	bool bold = false;
+
+	for (; *p; p++) {
+		n = doc_ref_len(p);
+		if (*p == '`' && (bold || strchr(p + 1, '`') != NULL)) {
+			roff_text(out, buf_cstr(&t));
+			buf_reset(&t);
+			buf_adds(out, bold ? "\\fR" : "\\fB");
+			bold = !bold;
+		} else if (n && (p == s || p[-1] == ' ' || p[-1] == '(')) {
+			while (t.len && t.data[t.len - 1] == ' ')
+				buf_truncate(&t, t.len - 1);
+			roff_text(out, buf_cstr(&t));
+			buf_reset(&t);
+			buf_adds(out, out->len && out->data[out->len - 1] != '\n' ?
+			    "\n.IR @docdir@" : ".IR @docdir@");
+			buf_add(&t, p + 3, n - 3);
+			roff_text(out, buf_cstr(&t));
+			buf_reset(&t);
+			p += n;
+			punct = strcspn(p, " ");
+			buf_adds(out, " \"");
+			buf_add(out, p, punct);
+			buf_adds(out, "\"\n");
+			p += punct + (p[punct] == ' ');
+			p--;
+		} else
+			buf_addc(&t, *p);
+	}
+	roff_text(out, buf_cstr(&t));
+	buf_release(&t);
+}
+
 void
 conf_reference_man(struct buf *out)
 {
@@ -942,8 +1004,10 @@ conf_reference_man(struct buf *out)
 		buf_adds(out, ".TP\n.B ");
 		roff_text(out, conf_keys[i].name);
 		buf_adds(out, "\n");
-		roff_text(out, conf_keys[i].doc);
-		buf_adds(out, "\n.br\nDefault: ");
+		roff_doc_text(out, conf_keys[i].doc);
+		if (out->data[out->len - 1] != '\n')
+			buf_addc(out, '\n');
+		buf_adds(out, ".br\nDefault: ");
 		if (conf_keys[i].def[0]) {
 			buf_adds(out, "\\fB");
 			roff_text(out, conf_keys[i].def);

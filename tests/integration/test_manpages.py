@@ -3,6 +3,11 @@
 
 - groff -man -ww (and man --warnings -l, when man is installed) formats
   doc/mailwarden.8 and doc/mailwarden.conf.5 without a single warning;
+- the rendered pages hold no control character but newline and tab (a
+  form feed where a \\f font escape was meant renders as garbage),
+  no Markdown backticks, and no documentation path relative to the
+  source tree (doc/x.md): a reference names the installed file, and
+  that file is one the package installs;
 - every command of `mailwarden --help` has its subsection in
   mailwarden(8), and every option any command's --help prints is
   documented there;
@@ -36,6 +41,18 @@ for p in PAGES:
 failed = 0
 
 
+def installed_docs():
+    """The doc/*.md files Makefile.am installs (dist_doc_DATA)."""
+    src = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+    with open(os.path.join(src, "Makefile.am")) as f:
+        am = f.read().replace("\\\n", " ")
+    m = re.search(r"^dist_doc_DATA\s*=(.*)$", am, re.M)
+    return {os.path.basename(w) for w in (m.group(1).split() if m else [])}
+
+
+INSTALLED_DOCS = installed_docs()
+
+
 def check(name, ok, detail=""):
     global failed
     print("%s: %s%s" % ("ok" if ok else "FAIL", name, "" if ok else ": " + detail))
@@ -57,6 +74,25 @@ for p in PAGES:
         r = run("man", "--warnings=all", "-l", p, env=env)
         check("man --warnings -l %s" % os.path.basename(p),
               r.returncode == 0 and r.stderr == "" and len(r.stdout) > 1000, r.stderr[:2000])
+    rendered = run("groff", "-man", "-Tutf8", "-P-cbou", p, env=env)
+    text = rendered.stdout
+    bad = sorted({"%d:%r" % (text.count("\n", 0, m.start()) + 1, m.group())
+                  for m in re.finditer(r"[\x00-\x08\x0b-\x1f\x7f]", text)})
+    check("rendered %s holds no control characters" % os.path.basename(p),
+          rendered.returncode == 0 and len(text) > 1000 and not bad,
+          "line:char %s" % bad[:20])
+    ticks = [l.strip() for l in text.splitlines() if "`" in l]
+    check("rendered %s holds no Markdown backticks" % os.path.basename(p),
+          not ticks, "%s" % ticks[:10])
+    relative = re.findall(r"(?<![\w/.-])doc/[\w.-]+", text)
+    check("rendered %s names no source-tree doc/ path" % os.path.basename(p),
+          not relative, "%s" % relative)
+    left = sorted(set(re.findall(r"@[a-zA-Z_]+@", text)))
+    check("rendered %s holds no unsubstituted @name@" % os.path.basename(p),
+          not left, "%s" % left)
+    for doc in set(re.findall(r"/(?:\S*/)?([\w-]+\.md)\b", text)):
+        check("%s refers to the installed %s" % (os.path.basename(p), doc),
+              doc in INSTALLED_DOCS, "not installed (Makefile.am dist_doc_DATA)")
 
 
 def roff_plain(path):
