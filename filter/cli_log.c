@@ -3,14 +3,24 @@
  *
  * DESCRIPTION
  *	Every subcommand streams the given verdict logs (plain or gzip,
- *	"-" or none for stdin) through logread in time order, keeps the
- *	records that pass the time range and filters, and feeds them to
- *	its consumer.  Malformed lines never stop a review: they are
- *	counted and listed (file:line: reason), on stdout in summary and
- *	report, on stderr for search and explain, whose stdout is data.
+ *	"-" for stdin) through logread in time order, keeps the records
+ *	that pass the time range and filters, and feeds them to its
+ *	consumer.  Without a file: a log piped in on stdin, else the
+ *	log_file of the configuration (-c, the default file, or built-in);
+ *	--rotated adds each log's rotated siblings.  A terminal on stdin
+ *	is refused, not waited on.  Malformed lines never stop a review:
+ *	they are counted and listed (file:line: reason), on stdout in
+ *	summary and report, on stderr for search and explain, whose stdout
+ *	is data.
+ *
+ *	No output lands on an input: standard output, and the report's
+ *	--html file, are compared with every input by device and inode
+ *	before anything is read; the report replaces only an earlier
+ *	report (outfile.h) and goes to stdout by default or with "-".
  * EXIT STATUS
- *	0 done; 1 search or explain found nothing; 2 bad usage, or an
- *	input could not be read (the review still covers the others).
+ *	0 done; 1 search or explain found nothing; 2 bad usage, no input,
+ *	an output refused or not written, or an input could not be read
+ *	(the review still covers the others).
  */
 #include "config.h"
 
@@ -27,11 +37,13 @@
 #include "buf.h"
 #include "cli.h"
 #include "logread.h"
+#include "conf.h"
 #include "logreview.h"
+#include "outfile.h"
 #include "str.h"
 
 enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
-	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_HELP };
+	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_ROTATED, OPT_HELP };
 
 /* the filter options, shared by every subcommand */
 static const struct {
@@ -64,8 +76,12 @@ struct logcmd {
 	bool	 json;
 	const char *html;
 	const char *title;
-	char	**files;
+	const char *conf;		/* -c FILE */
+	bool	 rotated;		/* also read PATH.1, PATH.2.gz ... */
+	const char *id;			/* explain: the message asked */
+	char	**files;		/* the inputs, owned */
 	int	 nfiles;
+	struct outfile_ids ids;		/* the inputs, by device and inode */
 	uint64_t left_out;
 	double	 now;
 	const struct lr_filter *idfilter;	/* explain: the message asked */
@@ -82,12 +98,14 @@ usage(FILE *f)
 	    "[FILE...]\n"
 	    "       mailwarden log explain [options] QUEUEID|MESSAGE-ID "
 	    "[FILE...]\n"
-	    "       mailwarden log report --html OUT.html [options] "
+	    "       mailwarden log report [--html OUT.html|-] [options] "
 	    "[FILE...]\n\n"
 	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
-	    "are read in\ntime order); '-' or no FILE reads standard "
-	    "input.\n\nfilters (repeat an option to accept any of its "
-	    "values):\n");
+	    "are read in\ntime order); '-' reads standard input.  Without "
+	    "FILE: a log piped in on\nstandard input, else the log_file of "
+	    "the configuration (-c FILE, default\n%s).\n\n"
+	    "filters (repeat an option to accept any of its values):\n",
+	    MW_DEFAULT_CONF);
 	for (i = 0; i < NFILTER_OPTS; i++)
 		fprintf(f, "  --%s %-*s %s\n", filter_opts[i].name,
 		    (int)(18 - strlen(filter_opts[i].name)),
@@ -96,11 +114,18 @@ usage(FILE *f)
 	    "  T is RFC 3339 (2026-11-18T06:00:00Z), a date, or an age: "
 	    "90s 30m 24h 7d 2w\n\n"
 	    "other options:\n"
+	    "  -c FILE         configuration whose log_file is read when no "
+	    "FILE is given\n"
+	    "  --rotated       also read each log's rotated siblings (.1, "
+	    ".2.gz, ...)\n"
 	    "  --errors N      malformed lines to list (default 10)\n"
 	    "  --top N         rows in top tables (summary 10, report 15)\n"
 	    "  --json          search: print matching lines as JSON lines\n"
 	    "  --limit N       search: stop after N matches\n"
-	    "  --html OUT      report: write the HTML page to OUT\n"
+	    "  --html OUT      report: write the HTML page to OUT (default "
+	    "or -: stdout);\n"
+	    "                  an existing OUT is replaced only if it is an "
+	    "earlier report\n"
 	    "  --rejects N     report: latest rejects shown (default 50, "
 	    "max %d)\n"
 	    "  --title TEXT    report: page title\n", LR_REJECTS_MAX);
@@ -121,11 +146,14 @@ count_arg(const char *name, const char *v, uint64_t max, size_t *out)
 	return 0;
 }
 
-/* parse_args - options of every subcommand; 0, or 2 for bad usage */
+/*
+ * parse_args - options of every subcommand; 0, or 2 for bad usage.
+ * The operands are left in argv[optind..argc).
+ */
 static int
 parse_args(struct logcmd *c, int argc, char **argv)
 {
-	struct option opts[NFILTER_OPTS + 10];
+	struct option opts[NFILTER_OPTS + 12];
 	struct buf why = BUF_INIT;
 	size_t i, k = 0;
 	int ch, rc = 0;
@@ -145,11 +173,14 @@ parse_args(struct logcmd *c, int argc, char **argv)
 	    OPT_REJECTS };
 	opts[k++] = (struct option){ "title", required_argument, NULL,
 	    OPT_TITLE };
+	opts[k++] = (struct option){ "config", required_argument, NULL, 'c' };
+	opts[k++] = (struct option){ "rotated", no_argument, NULL,
+	    OPT_ROTATED };
 	opts[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
 
 	optind = 1;
-	while (rc == 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (ch >= OPT_FILTER && ch < OPT_FILTER + (int)NFILTER_OPTS) {
 			i = (size_t)(ch - OPT_FILTER);
 			buf_reset(&why);
@@ -180,15 +211,110 @@ parse_args(struct logcmd *c, int argc, char **argv)
 			    &c->rejects) ? 2 : 0;
 			break;
 		case OPT_TITLE: c->title = optarg; break;
+		case 'c': c->conf = optarg; break;
+		case OPT_ROTATED: c->rotated = true; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); rc = -1; break;
 		default: usage(stderr); rc = 2; break;
 		}
 	}
 	buf_release(&why);
-	c->files = argv + optind;
-	c->nfiles = argc - optind;
 	return rc;
+}
+
+/* add_input - one input, and with --rotated its rotated siblings */
+static void
+add_input(struct logcmd *c, const char *path)
+{
+	char **sib = NULL;
+	size_t n = 0, i;
+
+	if (c->rotated && strcmp(path, "-") != 0)
+		n = logread_rotated(path, &sib);
+	c->files = xreallocarray(c->files, (size_t)c->nfiles + 1 + n,
+	    sizeof(char *));
+	c->files[c->nfiles++] = xstrdup(path);
+	outfile_add_path(&c->ids, path);
+	for (i = 0; i < n; i++) {
+		c->files[c->nfiles++] = sib[i];
+		outfile_add_path(&c->ids, sib[i]);
+	}
+	free(sib);
+}
+
+/* stdin_piped - is standard input a pipe or a file redirected in? */
+static bool
+stdin_piped(void)
+{
+	struct stat sb;
+
+	return fstat(STDIN_FILENO, &sb) == 0 && (S_ISFIFO(sb.st_mode) ||
+	    S_ISREG(sb.st_mode));
+}
+
+/* configured_log - log_file of -c FILE, of the default file, or the
+ * built-in one; NULL after saying why */
+static char *
+configured_log(const struct logcmd *c)
+{
+	const char *path = c->conf;
+	struct buf why = BUF_INIT;
+	struct conf *cf = NULL;
+	char *log = NULL;
+
+	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) == 0)
+		path = MW_DEFAULT_CONF;
+	if (path == NULL)
+		cf = conf_defaults();
+	else if (conf_load(path, &cf, &why) < 0)
+		fprintf(stderr, "mailwarden log %s: %s\n", c->name,
+		    buf_cstr(&why));
+	if (cf && cf->log_file[0] == '\0')
+		fprintf(stderr, "mailwarden log %s: %s sets no log_file: "
+		    "name a verdict log FILE\n", c->name, path);
+	else if (cf && access(cf->log_file, R_OK) < 0)
+		fprintf(stderr, "mailwarden log %s: %s (log_file of %s): %s;"
+		    " name a verdict log FILE, give -c CONFIG, or pipe a log "
+		    "in\n", c->name, cf->log_file, path ? path :
+		    "the built-in defaults", strerror(errno));
+	else if (cf)
+		log = xstrdup(cf->log_file);
+	if (cf)
+		conf_free(cf);
+	buf_release(&why);
+	return log;
+}
+
+/*
+ * resolve_inputs - the files to read: the operands; without any, a log
+ * piped in, else the configured log_file.  2 if there is no input or
+ * standard input is a terminal (it would wait there unprompted).
+ */
+static int
+resolve_inputs(struct logcmd *c, char **args, int nargs)
+{
+	char *log;
+	int i;
+
+	if (nargs == 0 && c->conf == NULL && stdin_piped())
+		add_input(c, "-");
+	else if (nargs == 0) {
+		if ((log = configured_log(c)) == NULL)
+			return 2;
+		add_input(c, log);
+		free(log);
+	}
+	for (i = 0; i < nargs; i++)
+		add_input(c, args[i]);
+	for (i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i], "-") == 0 && isatty(STDIN_FILENO)) {
+			fprintf(stderr, "mailwarden log %s: standard input is "
+			    "a terminal, not a verdict log: name a log FILE, "
+			    "give -c CONFIG to read its log_file, or pipe a "
+			    "log in\n", c->name);
+			return 2;
+		}
+	return 0;
 }
 
 /* prefilter - rule out lines that cannot pass the filters, unparsed */
@@ -370,18 +496,13 @@ run_explain(struct logcmd *c)
 	const char *want;
 	int rc;
 
-	if (c->nfiles < 1) {
-		fprintf(stderr, "mailwarden log explain: which message? Give "
-		    "a queue id or a Message-ID\n");
-		return 2;
-	}
-	want = c->files[0];
+	want = c->id;
 	lr_filter_init(&byqid);
 	lr_filter_init(&bymsgid);
 	(void)lr_filter_add(&byqid, LR_F_QUEUE_ID, want, c->now, &why);
 	(void)lr_filter_add(&bymsgid, LR_F_MESSAGE_ID, want, c->now, &why);
 	c->idfilter = &bymsgid;
-	r = open_logs(c, c->files + 1, c->nfiles - 1);
+	r = open_logs(c, c->files, c->nfiles);
 	while (next_record(c, r, &rec)) {
 		if (!lr_filter_match(&byqid, &rec) &&
 		    !lr_filter_match(&bymsgid, &rec))
@@ -408,35 +529,47 @@ run_explain(struct logcmd *c)
 	return rc ? rc : matched ? 0 : 1;
 }
 
-/* write_file - replace path with data atomically (temp file + rename) */
+/* write_report - the page to --html OUT, or to stdout; 0 or -1 */
 static int
-write_file(const char *path, const struct buf *data)
+write_report(const struct logcmd *c, const struct buf *page)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp), rc = -1;
-	FILE *f;
+	struct buf why = BUF_INIT;
+	int rc = 0;
 
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "mailwarden log report: %s: %s\n", tmp,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		return -1;
-	}
-	if (fwrite(data->data, 1, data->len, f) == data->len &&
-	    fchmod(fd, 0644) == 0 && fclose(f) == 0) {
-		if (rename(tmp, path) == 0)
-			rc = 0;
+	if (c->html == NULL || strcmp(c->html, "-") == 0) {
+		if (fwrite(page->data, 1, page->len, stdout) != page->len ||
+		    fflush(stdout) != 0) {
+			buf_printf(&why, "standard output: %s", strerror(errno));
+			rc = -1;
+		}
 	} else
-		(void)fclose(f);
-	if (rc < 0) {
-		fprintf(stderr, "mailwarden log report: %s: %s\n", path,
-		    strerror(errno));
-		(void)unlink(tmp);
-	}
-	free(tmp);
+		rc = outfile_write(c->html, page->data, page->len, &c->ids,
+		    LR_HTML_MARKER, &why);
+	if (rc < 0)
+		fprintf(stderr, "mailwarden log report: %s\n", buf_cstr(&why));
+	buf_release(&why);
 	return rc;
+}
+
+/*
+ * check_output - before reading: stdout, or the report's file, is none
+ * of the inputs, and an existing report file is an earlier report.
+ */
+static int
+check_output(const struct logcmd *c, bool report)
+{
+	struct buf why = BUF_INIT;
+	int rc;
+
+	if (report && c->html && strcmp(c->html, "-") != 0)
+		rc = outfile_check(c->html, &c->ids, LR_HTML_MARKER, &why);
+	else
+		rc = outfile_check_stdout(&c->ids, &why);
+	if (rc < 0)
+		fprintf(stderr, "mailwarden log %s: %s\n", c->name,
+		    buf_cstr(&why));
+	buf_release(&why);
+	return rc < 0 ? 2 : 0;
 }
 
 static char *
@@ -448,12 +581,11 @@ inputs_line(const struct logcmd *c)
 	for (i = 0; i < c->nfiles && b.len < 400; i++) {
 		if (i)
 			buf_addc(&b, ' ');
-		buf_adds(&b, c->files[i]);
+		buf_adds(&b, strcmp(c->files[i], "-") == 0 ?
+		    "standard input" : c->files[i]);
 	}
 	if (i < c->nfiles)
 		buf_printf(&b, " and %d more", c->nfiles - i);
-	if (c->nfiles == 0)
-		buf_adds(&b, "standard input");
 	return buf_steal(&b);
 }
 
@@ -468,11 +600,6 @@ run_report(struct logcmd *c)
 	char *inputs;
 	int rc;
 
-	if (c->html == NULL) {
-		fprintf(stderr, "mailwarden log report: --html OUT.html is "
-		    "required\n");
-		return 2;
-	}
 	r = open_logs(c, c->files, c->nfiles);
 	s = lr_summary_new(c->rejects ? c->rejects : 50);
 	while (next_record(c, r, &rec))
@@ -485,7 +612,7 @@ run_report(struct logcmd *c)
 	ho.left_out = left_out(c, r);
 	ho.inputs = inputs;
 	lr_html_report(s, logread_stats(r), &ho, &out);
-	rc = write_file(c->html, &out) < 0 ? 2 : input_status(r, false);
+	rc = write_report(c, &out) < 0 ? 2 : input_status(r, false);
 	if (logread_stats(r)->malformed)
 		fprintf(stderr, "mailwarden log report: %llu malformed line(s), "
 		    "listed in the report\n",
@@ -500,19 +627,41 @@ run_report(struct logcmd *c)
 static const struct {
 	const char *name;
 	int (*run)(struct logcmd *);
+	bool	 takes_id;		/* the first operand names a message */
+	bool	 report;		/* --html names the output */
 } commands[] = {
-	{ "summary", run_summary },
-	{ "search", run_search },
-	{ "explain", run_explain },
-	{ "report", run_report },
+	{ "summary", run_summary, false, false },
+	{ "search", run_search, false, false },
+	{ "explain", run_explain, true, false },
+	{ "report", run_report, false, true },
 };
+
+/* run - resolve the inputs, check the output, run the subcommand */
+static int
+run(struct logcmd *c, size_t cmd, char **args, int nargs)
+{
+	if (commands[cmd].takes_id) {
+		if (nargs < 1) {
+			fprintf(stderr, "mailwarden log %s: which message? "
+			    "Give a queue id or a Message-ID\n", c->name);
+			return 2;
+		}
+		c->id = args[0];
+		args++;
+		nargs--;
+	}
+	if (resolve_inputs(c, args, nargs) != 0 ||
+	    check_output(c, commands[cmd].report) != 0)
+		return 2;
+	return commands[cmd].run(c);
+}
 
 int
 cli_log(int argc, char **argv)
 {
 	struct logcmd c;
 	size_t i;
-	int rc;
+	int rc, n;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
@@ -534,7 +683,11 @@ cli_log(int argc, char **argv)
 	lr_filter_init(&c.filter);
 	rc = parse_args(&c, argc - 1, argv + 1);
 	if (rc == 0)
-		rc = commands[i].run(&c);
+		rc = run(&c, i, argv + 1 + optind, argc - 1 - optind);
 	lr_filter_release(&c.filter);
+	for (n = 0; n < c.nfiles; n++)
+		free(c.files[n]);
+	free(c.files);
+	outfile_ids_release(&c.ids);
 	return rc < 0 ? 0 : rc;
 }

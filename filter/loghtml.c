@@ -747,7 +747,7 @@ page_header(struct buf *o, const struct lr_summary *s,
 	const char *title = opt->title ? opt->title :
 	    "mailwarden verdict report";
 
-	buf_adds(o, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	buf_adds(o, LR_HTML_MARKER
 	    "<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-"
 	    "Policy\" content=\"default-src 'none'; style-src 'unsafe-inline';"
 	    " img-src data:\">\n<meta name=\"viewport\" content=\"width="

@@ -15,8 +15,10 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -578,6 +580,84 @@ logread_free(struct logread **rp)
 	if (r->tok)
 		json_tokener_free(r->tok);
 	free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rotated sets                                                        */
+/* ------------------------------------------------------------------ */
+
+/* rotation_number - N if name is base.N or base.N.gz, else 0 */
+static unsigned long
+rotation_number(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	unsigned long n = 0;
+	const char *p;
+
+	if (strncmp(name, base, blen) != 0 || name[blen] != '.')
+		return 0;
+	for (p = name + blen + 1; *p >= '0' && *p <= '9' && n < 1000000; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (p == name + blen + 1 || (*p && strcmp(p, ".gz") != 0))
+		return 0;
+	return n;
+}
+
+struct rotated {
+	unsigned long n;
+	char	*path;
+};
+
+static int
+cmp_rotated(const void *a, const void *b)
+{
+	const struct rotated *x = a, *y = b;
+
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* add_rotated - v[] grows by the siblings found in dir; their count */
+static size_t
+add_rotated(DIR *d, const char *dir, const char *base, struct rotated **v)
+{
+	struct dirent *e;
+	unsigned long n;
+	size_t k = 0;
+
+	while ((e = readdir(d)) != NULL && k < LOGREAD_MAX_FILES) {
+		if ((n = rotation_number(e->d_name, base)) == 0)
+			continue;
+		*v = xreallocarray(*v, k + 1, sizeof(**v));
+		(*v)[k].n = n;
+		(*v)[k++].path = xasprintf("%s/%s", dir, e->d_name);
+	}
+	return k;
+}
+
+size_t
+logread_rotated(const char *path, char ***out)
+{
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	const char *dir = dirname(dcopy), *base = basename(bcopy);
+	struct rotated *v = NULL;
+	size_t k = 0, i;
+	DIR *d;
+
+	*out = NULL;
+	if ((d = opendir(dir)) != NULL) {
+		k = add_rotated(d, dir, base, &v);
+		closedir(d);
+	}
+	if (k)
+		qsort(v, k, sizeof(*v), cmp_rotated);
+	if (k)
+		*out = xreallocarray(NULL, k, sizeof(char *));
+	for (i = 0; i < k; i++)
+		(*out)[i] = v[i].path;
+	free(v);
+	free(dcopy);
+	free(bcopy);
+	return k;
 }
 
 /* ------------------------------------------------------------------ */

@@ -104,6 +104,16 @@ const struct logread_stats *logread_stats(const struct logread *);
 void	 logread_free(struct logread **);
 
 /*
+ * logread_rotated - the rotated siblings of a log path: the files
+ * PATH.N and PATH.N.gz (N = 1, 2, ...) in its directory, as logrotate
+ * names them, by N.  Returns their number (at most LOGREAD_MAX_FILES)
+ * and sets *out to an array of new strings (the caller frees each and
+ * the array); 0 and NULL when there are none or the directory cannot
+ * be read (the caller still reads PATH itself and reports it).
+ */
+size_t	 logread_rotated(const char *path, char ***out);
+
+/*
  * logtime_parse - RFC 3339 date-time ("2026-11-18T11:06:40.25Z",
  * "...+02:00"; 't', 'z' and a space separator accepted) or a full date
  * ("2026-11-18", midnight UTC).  0 and *out (epoch seconds) or -1.

@@ -265,6 +265,14 @@ struct lr_html_opts {
 	const char *inputs;		/* e.g. "v.log v.log.1.gz" */
 };
 
+/*
+ * LR_HTML_MARKER - how every report page starts: `log report` replaces
+ * an existing file only when it starts with these bytes (an earlier
+ * report), never a log or any other file.
+ */
+#define LR_HTML_MARKER	"<!DOCTYPE html>\n<html lang=\"en\"><head>" \
+	"<meta name=\"generator\" content=\"mailwarden log report\">\n"
+
 /* lr_html_report - a self-contained HTML page (inline CSS and SVG) */
 void	 lr_html_report(const struct lr_summary *,
 	    const struct logread_stats *, const struct lr_html_opts *,

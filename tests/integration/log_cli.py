@@ -12,13 +12,15 @@ LOG_CLI_EXTRA=path/to/verdict.log adds a smoke run (summary, search
 the one the Postfix integration test leaves behind.
 """
 
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-MW = os.environ.get("MAILWARDEN", "./mailwarden")
+MW = os.path.abspath(os.environ.get("MAILWARDEN", "./mailwarden"))
 DATA = os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "data", "logreview")
 failures = []
 
@@ -27,9 +29,19 @@ def d(name):
     return os.path.join(DATA, name)
 
 
-def run(*args, stdin=None):
-    p = subprocess.run([MW, "log", *args], input=stdin, capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+def run(*args, stdin=None, stdin_fd=subprocess.DEVNULL, stdout_fd=None, cwd=None,
+        timeout=120):
+    """`mailwarden log ARGS`: stdin is the bytes given, else stdin_fd (never
+    the test's own stdin: that may be a terminal); stdout_fd redirects."""
+    try:
+        p = subprocess.run([MW, "log", *args], input=stdin,
+                           stdin=None if stdin is not None else stdin_fd,
+                           stdout=stdout_fd if stdout_fd is not None else subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return -1, "", "timed out after %d s" % timeout
+    out = p.stdout.decode("utf-8", "replace") if p.stdout is not None else ""
+    return p.returncode, out, p.stderr.decode("utf-8", "replace")
 
 
 def check(name, cond, detail=""):
@@ -118,7 +130,6 @@ def test_usage():
                        (["summary", "--since", "yesterday"], "bad time"),
                        (["frobnicate"], "unknown subcommand"),
                        (["explain"], "explain without id"),
-                       (["report", d("mixed.log")], "report without --html"),
                        (["summary", "--top", "x"], "bad count")):
         rc, out, err = run(*args)
         check("usage error exits 2: " + name, rc == 2 and err, err)
@@ -140,6 +151,146 @@ def test_report():
         check("report to an unwritable path exits 2", rc == 2 and err, err)
 
 
+def snapshot(path):
+    """What must not change: inode, size and bytes."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, open(path, "rb").read()
+
+
+def test_report_never_overwrites():
+    """Issue 14 item 1: the report replaces no input and no foreign file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "verdicts.log")
+        shutil.copy(d("mixed.log"), log)
+        conf = os.path.join(tmp, "c.conf")
+        with open(conf, "w") as f:
+            f.write("log_file = %s\n" % log)
+        before = snapshot(log)
+
+        rc, out, err = run("report", "-c", conf, "--html", log)
+        check("report --html LOG (output name forgotten) refused, exit 2",
+              rc == 2 and "is one of the inputs" in err, err)
+        check("... and the log is untouched", snapshot(log) == before)
+        rc, out, err = run("report", "--html", log, log)
+        check("report --html onto its named input refused",
+              rc == 2 and snapshot(log) == before, err)
+
+        link = os.path.join(tmp, "link.html")
+        os.symlink(log, link)
+        rc, out, err = run("report", "--html", link, log)
+        check("report through a symlink to its input refused",
+              rc == 2 and "is one of the inputs" in err and snapshot(log) == before, err)
+        hard = os.path.join(tmp, "hard.html")
+        os.link(log, hard)
+        rc, out, err = run("report", "--html", hard, log)
+        check("report onto a hard link of its input refused",
+              rc == 2 and snapshot(log) == before, err)
+        os.unlink(hard)
+
+        with open(log, "ab") as f:
+            rc, out, err = run("report", log, stdout_fd=f)
+        check("report >> LOG (stdout is the input) refused",
+              rc == 2 and "standard output is one of the inputs" in err and
+              snapshot(log) == before, err)
+        with open(log, "ab") as f:
+            rc, out, err = run("search", "--json", "-c", conf, stdout_fd=f)
+        check("search >> LOG refused too", rc == 2 and snapshot(log) == before, err)
+
+        other = os.path.join(tmp, "notes.html")
+        with open(other, "w") as f:
+            f.write("<!DOCTYPE html>\n<p>my own page</p>\n")
+        kept = snapshot(other)
+        rc, out, err = run("report", "--html", other, log)
+        check("report onto a file it did not write refused",
+              rc == 2 and "not an earlier output" in err and snapshot(other) == kept, err)
+
+        rc, out, err = run("report", "--html", "-", log, cwd=tmp)
+        check("--html - writes the page to stdout", rc == 0 and
+              out.startswith("<!DOCTYPE html>") and out.endswith("</html>\n"), err)
+        check("--html - creates no file named '-'", not os.path.exists(os.path.join(tmp, "-")))
+        rc, out2, err = run("report", log, cwd=tmp)
+        check("report without --html writes to stdout", rc == 0 and
+              out2.startswith("<!DOCTYPE html>") and 'name="generator"' in out2, err)
+
+        page = os.path.join(tmp, "r.html")
+        rc, out, err = run("report", "--html", page, "--title", "first", log)
+        first = snapshot(page) if os.path.exists(page) else (0, 0, b"")
+        rc2, out, err2 = run("report", "--html", page, "--title", "second", log)
+        second = snapshot(page) if os.path.exists(page) else (0, 0, b"")
+        check("an earlier report is replaced (a new file renamed into place)",
+              rc == 0 and rc2 == 0 and b"<title>first" in first[2] and
+              b"<title>second" in second[2] and first[0] != second[0], err + err2)
+        check("no temporary file is left behind",
+              sorted(os.listdir(tmp)) == ["c.conf", "link.html", "notes.html", "r.html",
+                                          "verdicts.log"], str(os.listdir(tmp)))
+
+
+def config_with_log(tmp, log):
+    conf = os.path.join(tmp, "c.conf")
+    with open(conf, "w") as f:
+        f.write("# only the verdict log\nlog_file = %s\n" % log)
+    return conf
+
+
+def test_configured_log():
+    """Issue 14 item 2: -c, the configured log_file, --rotated, no terminal."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "v.log")
+        shutil.copy(d("mixed.log"), log)
+        conf = config_with_log(tmp, log)
+        rc, out, err = run("summary", "-c", conf)
+        check("summary -c reads the configured log_file", rc == 0 and "Messages 8 " in out,
+              out + err)
+        rc, out, err = run("search", "--json", "--config", conf, "--action", "reject")
+        check("search --config", rc == 0 and len(out.splitlines()) == 3, out + err)
+        rc, out, err = run("explain", "-c", conf, "Q3")
+        check("explain -c", rc == 0 and "Message Q3" in out, out + err)
+        rc, out, err = run("report", "-c", conf, "--html", os.path.join(tmp, "r.html"))
+        check("report -c", rc == 0 and os.path.exists(os.path.join(tmp, "r.html")), err)
+        rc, out, err = run("summary", "-c", conf,
+                           stdin=open(d("rot-v.log"), "rb").read())
+        check("-c wins over a pipe on stdin", rc == 0 and "Messages 8 " in out, out + err)
+
+        missing = config_with_log(tmp, os.path.join(tmp, "none.log"))
+        rc, out, err = run("summary", "-c", missing)
+        check("a missing configured log_file: exit 2 naming it and the config",
+              rc == 2 and "none.log" in err and "c.conf" in err, err)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for src, dst in (("rot-v.log", "v.log"), ("rot-v.log.1", "v.log.1"),
+                         ("rot-v.log.2.gz", "v.log.2.gz")):
+            shutil.copy(d(src), os.path.join(tmp, dst))
+        with open(os.path.join(tmp, "v.log.bak"), "w") as f:
+            f.write("not a rotated sibling\n")
+        conf = config_with_log(tmp, os.path.join(tmp, "v.log"))
+        rc, out, err = run("search", "--json", "-c", conf)
+        check("without --rotated only log_file itself",
+              rc == 0 and qids_of_json_lines(out) == ["R7", "R8", "R9"], out + err)
+        rc, out, err = run("search", "--json", "--rotated", "-c", conf)
+        check("--rotated reads log_file, .1 and .2.gz in time order",
+              rc == 0 and qids_of_json_lines(out) == ["R%d" % i for i in range(1, 10)],
+              out + err)
+        rc, out, err = run("search", "--json", "--rotated", os.path.join(tmp, "v.log"))
+        check("--rotated on a named FILE",
+              rc == 0 and qids_of_json_lines(out) == ["R%d" % i for i in range(1, 10)],
+              out + err)
+        rc, out, err = run("report", "--rotated", "-c", conf, "--html",
+                           os.path.join(tmp, "v.log.2.gz"))
+        check("report onto a rotated input refused", rc == 2 and
+              gzip.open(os.path.join(tmp, "v.log.2.gz")).read().startswith(b"{"), err)
+
+    master, slave = os.openpty()
+    try:
+        for cmd in (["summary", "-"], ["search", "-"], ["explain", "Q1", "-"],
+                    ["report", "-"]):
+            rc, out, err = run(*cmd, stdin_fd=slave, timeout=10)
+            check("log %s with a terminal on stdin: exit 2, says how to give input" % cmd[0],
+                  rc == 2 and "terminal" in err and "-c" in err and "pipe" in err, err)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_extra_log():
     extra = os.environ.get("LOG_CLI_EXTRA")
     if not extra:
@@ -159,7 +310,8 @@ def main():
         print("mailwarden binary not found: " + MW)
         return 77
     for t in (test_summary, test_search, test_explain, test_inputs, test_usage,
-              test_report, test_extra_log):
+              test_report, test_report_never_overwrites, test_configured_log,
+              test_extra_log):
         t()
     print("%d failure(s)" % len(failures))
     return 1 if failures else 0

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "helpers.h"
 #include "logread.h"
 #include "logreview.h"
+#include "outfile.h"
 #include "str.h"
 #include "topk.h"
 
@@ -1007,6 +1009,103 @@ START_TEST(test_html_empty_log_still_renders)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Rotated sets and the report's output (issue 14)                   */
+/* ---------------------------------------------------------------- */
+
+static void
+touch(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_logread_rotated_finds_logrotate_names_in_order)
+{
+	static const char *const files[] = { "v.log", "v.log.1", "v.log.2.gz",
+	    "v.log.10.gz", "v.log.3", "v.log.bak", "v.log.1.old", "v.log.",
+	    "v.log.x.gz", "w.log.1", "v.log.gz", "v.logs.1" };
+	static const char *const want[] = { "v.log.1", "v.log.2.gz",
+	    "v.log.3", "v.log.10.gz" };
+	char dir[256], path[512], **got;
+	size_t i, n;
+
+	test_mkdtemp(dir, sizeof(dir), "rotated");
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		touch(dir, files[i], "{}\n");
+	snprintf(path, sizeof(path), "%s/v.log", dir);
+	n = logread_rotated(path, &got);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i]);
+		ck_assert_str_eq(got[i], path);
+		free(got[i]);
+	}
+	free(got);
+	snprintf(path, sizeof(path), "%s/none/v.log", dir);
+	ck_assert_uint_eq(logread_rotated(path, &got), 0);
+	ck_assert_ptr_null(got);
+	test_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_outfile_replaces_only_its_own_earlier_output)
+{
+	static const char marker[] = "<!DOCTYPE html>\n<!-- ours -->\n";
+	struct outfile_ids in = { NULL, 0 };
+	struct buf why = BUF_INIT;
+	char dir[256], log[512], page[512], other[512], link[512];
+	struct stat before, after;
+
+	test_mkdtemp(dir, sizeof(dir), "outfile");
+	touch(dir, "v.log", "{\"queue_id\":\"Q1\"}\n");
+	touch(dir, "other.html", "<!DOCTYPE html>\n<p>mine</p>\n");
+	snprintf(log, sizeof(log), "%s/v.log", dir);
+	snprintf(page, sizeof(page), "%s/r.html", dir);
+	snprintf(other, sizeof(other), "%s/other.html", dir);
+	snprintf(link, sizeof(link), "%s/link.html", dir);
+	ck_assert_int_eq(symlink(log, link), 0);
+	outfile_add_path(&in, log);
+	outfile_add_path(&in, log);		/* counted once */
+	outfile_add_path(&in, "/nonexistent/x.log");
+	ck_assert_uint_eq(in.n, 1);
+
+	ck_assert_int_eq(outfile_check(log, &in, marker, &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "one of the inputs"));
+	buf_reset(&why);
+	ck_assert_int_eq(outfile_check(link, &in, marker, &why), -1);
+	buf_reset(&why);
+	ck_assert_int_eq(outfile_check(other, &in, marker, &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "not an earlier output"));
+	buf_reset(&why);
+	ck_assert_int_eq(outfile_check(dir, &in, marker, &why), -1);
+	buf_reset(&why);
+	ck_assert_int_eq(outfile_write(other, marker, 3, &in, marker, &why),
+	    -1);
+	buf_reset(&why);
+
+	ck_assert_int_eq(outfile_check(page, &in, marker, &why), 0);
+	ck_assert_int_eq(outfile_write(page, marker, strlen(marker), &in,
+	    marker, &why), 0);
+	ck_assert_int_eq(stat(page, &before), 0);
+	ck_assert_uint_eq(before.st_mode & 0777, 0644);
+	ck_assert_int_eq(outfile_write(page, marker, strlen(marker), &in,
+	    marker, &why), 0);
+	ck_assert_int_eq(stat(page, &after), 0);
+	ck_assert_uint_ne(before.st_ino, after.st_ino);
+	ck_assert_int_eq(stat(log, &after), 0);
+	ck_assert_int_eq(after.st_size, 18);	/* untouched */
+	buf_release(&why);
+	outfile_ids_release(&in);
+	test_rmtree(dir);
+}
+END_TEST
+
 static Suite *
 logreview_suite(void)
 {
@@ -1020,6 +1119,7 @@ logreview_suite(void)
 	    sizeof(order_cases) / sizeof(order_cases[0]));
 	tcase_add_test(tc, test_logread_reads_gzip_from_stdin);
 	tcase_add_test(tc, test_logread_overlong_line_is_skipped_to_its_end);
+	tcase_add_test(tc, test_logread_rotated_finds_logrotate_names_in_order);
 	tcase_add_test(tc, test_logread_prefilter_skips_lines_unparsed);
 	tcase_add_loop_test(tc, test_logread_memory_edge_cases, 0,
 	    sizeof(mem_cases) / sizeof(mem_cases[0]));
@@ -1066,6 +1166,7 @@ logreview_suite(void)
 	tcase_add_test(tc, test_html_escapes_everything_from_the_log);
 	tcase_add_test(tc, test_html_has_charts_and_linked_explanations);
 	tcase_add_test(tc, test_html_empty_log_still_renders);
+	tcase_add_test(tc, test_outfile_replaces_only_its_own_earlier_output);
 	suite_add_tcase(s, tc);
 	return s;
 }
