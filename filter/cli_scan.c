@@ -6,6 +6,13 @@
  *	feeds the file through msgparse into scan_begin/scan_body/scan_end,
  *	and prints the verdict: a readable report, or with --json exactly
  *	the verdict log line the milter would write.
+ * EXIT STATUS
+ *	0 every file evaluated; 1 a configuration error or a file that
+ *	could not be read; 2 bad usage.  With --exit-code (spamassassin
+ *	-e): 0 every file evaluated and none would be tagged or rejected,
+ *	1 at least one would be (tempfail does not count), 2 bad usage,
+ *	3 a configuration error or an unreadable file (this wins over 1:
+ *	the answer is incomplete).
  */
 #include "config.h"
 
@@ -36,7 +43,12 @@ struct scan_opts {
 	char	**rcpts;
 	size_t	 nrcpts;
 	bool	 json;
+	bool	 exit_code;		/* 1 when a message is tagged/rejected */
 };
+
+/* scan exit statuses (EXIT STATUS above) */
+enum { SCAN_OK = 0, SCAN_FAILED = 1, SCAN_USAGE = 2, SCAN_SPAM = 1,
+	SCAN_EXIT_CODE_FAILED = 3 };
 
 struct file_ctx {
 	struct engine *eng;
@@ -101,11 +113,15 @@ print_report(const char *path, const struct scan *s, const struct msg *m)
 	buf_release(&t);
 }
 
-/* scan_one - 0 if the file was evaluated, -1 if it could not be read */
+/*
+ * scan_one - 1 if the file was evaluated and would be tagged or
+ * rejected, 0 if evaluated otherwise, -1 if it could not be read
+ */
 static int
 scan_one(struct engine *eng, const struct scan_opts *o, const char *path)
 {
 	struct msg_limits lim;
+	enum action action;
 	struct file_ctx fc;
 	struct msgparse_cb cb = { on_eoh, on_body, &fc };
 	struct msgparse *mp;
@@ -162,10 +178,11 @@ scan_one(struct engine *eng, const struct scan_opts *o, const char *path)
 		printf("%s\n", buf_cstr(&line));
 	} else
 		print_report(path, fc.scan, fc.msg);
+	action = fc.scan->verdict.action;
 	buf_release(&line);
 	scan_free(&fc.scan);
 	msg_free(&fc.msg);
-	return 0;
+	return action == ACTION_TAG || action == ACTION_REJECT;
 }
 
 static void
@@ -176,10 +193,13 @@ usage(FILE *f)
 	    "[--helo NAME]\n"
 	    "                       [--from ADDR] [--rcpt ADDR]... "
 	    "[--auth USER] [--queue-id ID]\n"
-	    "                       [--json] FILE...\n"
+	    "                       [--json] [--exit-code] FILE...\n"
 	    "Runs the milter's evaluation on message files (\"-\" is stdin)"
 	    " and prints\nthe verdict and why; --json prints the verdict log"
-	    " line instead.\n");
+	    " line instead.\n"
+	    "Exit status: 0 evaluated, 1 error, 2 usage.  With --exit-code: "
+	    "0 no message\nwould be tagged or rejected, 1 one would be, 2 "
+	    "usage, 3 error.\n");
 }
 
 int
@@ -195,16 +215,17 @@ cli_scan(int argc, char **argv)
 		{ "auth", required_argument, NULL, 'a' },
 		{ "queue-id", required_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "exit-code", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct scan_opts o;
 	struct engine *eng;
-	int ch, i, failed = 0;
+	int ch, i, rc, failed = 0, spam = 0;
 
 	memset(&o, 0, sizeof(o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:jeh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.conf = optarg; break;
 		case 'i': o.ip = optarg; break;
@@ -214,19 +235,20 @@ cli_scan(int argc, char **argv)
 		case 'a': o.auth = optarg; break;
 		case 'q': o.queue_id = optarg; break;
 		case 'j': o.json = true; break;
+		case 'e': o.exit_code = true; break;
 		case 'r':
 			o.rcpts = xreallocarray(o.rcpts, o.nrcpts + 1,
 			    sizeof(char *));
 			o.rcpts[o.nrcpts++] = optarg;
 			break;
-		case 'h': usage(stdout); free(o.rcpts); return 0;
-		default: usage(stderr); free(o.rcpts); return 2;
+		case 'h': usage(stdout); free(o.rcpts); return SCAN_OK;
+		default: usage(stderr); free(o.rcpts); return SCAN_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		free(o.rcpts);
-		return 2;
+		return SCAN_USAGE;
 	}
 	if (o.ip && *o.ip) {
 		struct netaddr na;
@@ -235,17 +257,22 @@ cli_scan(int argc, char **argv)
 			fprintf(stderr, "mailwarden scan: --ip %s: not an IP "
 			    "address\n", o.ip);
 			free(o.rcpts);
-			return 2;
+			return SCAN_USAGE;
 		}
 	}
 	if ((eng = cli_load_engine(o.conf)) == NULL) {
 		free(o.rcpts);
-		return 1;
+		return o.exit_code ? SCAN_EXIT_CODE_FAILED : SCAN_FAILED;
 	}
-	for (i = optind; i < argc; i++)
-		if (scan_one(eng, &o, argv[i]) < 0)
+	for (i = optind; i < argc; i++) {
+		if ((rc = scan_one(eng, &o, argv[i])) < 0)
 			failed = 1;
+		else if (rc > 0)
+			spam = 1;
+	}
 	engine_unref(eng);
 	free(o.rcpts);
-	return failed;
+	if (failed)
+		return o.exit_code ? SCAN_EXIT_CODE_FAILED : SCAN_FAILED;
+	return o.exit_code && spam ? SCAN_SPAM : SCAN_OK;
 }
