@@ -20,9 +20,10 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, exit_status
+
 MW = os.path.abspath(os.environ.get("MAILWARDEN", "./mailwarden"))
 DATA = os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests", "data", "logreview")
-failures = []
 
 
 def d(name):
@@ -42,14 +43,6 @@ def run(*args, stdin=None, stdin_fd=subprocess.DEVNULL, stdout_fd=None, cwd=None
         return -1, "", "timed out after %d s" % timeout
     out = p.stdout.decode("utf-8", "replace") if p.stdout is not None else ""
     return p.returncode, out, p.stderr.decode("utf-8", "replace")
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-        if detail:
-            print("     " + detail.replace("\n", "\n     ")[:3000])
 
 
 def qids_of_json_lines(out):
@@ -313,8 +306,7 @@ def main():
               test_report, test_report_never_overwrites, test_configured_log,
               test_extra_log):
         t()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -28,19 +28,12 @@ import sys
 import tempfile
 import zlib
 
+from checks import check, exit_status
+
 MW = os.environ.get("MAILWARDEN", "./mailwarden")
 TOP = os.environ.get("TOP_SRCDIR", ".")
 DATA = os.path.join(TOP, "tests", "data", "logreview")
 WIDTH, HEIGHT = 1280, 2600
-failures = []
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-        if detail:
-            print("     " + str(detail)[:2000])
 
 
 def find_chromium():
@@ -233,8 +226,7 @@ def main():
             for n in ("report.html", "shot.png"):
                 if os.path.exists(os.path.join(tmp, n)):
                     shutil.copy(os.path.join(tmp, n), keep)
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

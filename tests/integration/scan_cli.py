@@ -19,14 +19,14 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, exit_status
+
 MW = os.environ.get("MAILWARDEN") or os.path.join(
     os.environ.get("TOP_BUILDDIR", "."), "mailwarden")
 SRC = os.environ.get("TOP_SRCDIR", ".")
 if not os.access(MW, os.X_OK):
     print("SKIP: no mailwarden binary")
     sys.exit(77)
-
-failures = []
 
 MSG = """From: Alice <alice@sender.example>
 To: bob@rcpt.example
@@ -51,14 +51,6 @@ body MW_TEST_REJECT_WORD /\\bxyzzyrejectword\\b/
 describe MW_TEST_REJECT_WORD test marker that rejects
 score MW_TEST_REJECT_WORD 30.0
 """
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name)
-    if not cond:
-        failures.append(name)
-        if detail:
-            print("     " + detail.replace("\n", "\n     ")[:2000])
 
 
 def main():
@@ -133,8 +125,7 @@ def main():
               "--exit-code" in p.stdout and "3 error" in p.stdout, p.stdout)
     finally:
         shutil.rmtree(work)
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":
