@@ -252,8 +252,10 @@ stdin_piped(void)
 	    S_ISREG(sb.st_mode));
 }
 
-/* configured_log - log_file of -c FILE, of the default file, or the
- * built-in one; NULL after saying why */
+/*
+ * configured_log - log_file of -c FILE, of the default file, or the
+ * built-in one; NULL after saying why
+ */
 static char *
 configured_log(const struct logcmd *c)
 {
@@ -271,7 +273,8 @@ configured_log(const struct logcmd *c)
 		    buf_cstr(&why));
 	if (cf && cf->log_file[0] == '\0')
 		fprintf(stderr, "mailwarden log %s: %s sets no log_file: "
-		    "name a verdict log FILE\n", c->name, path);
+		    "name a verdict log FILE\n", c->name, path ? path :
+		    "the built-in configuration");
 	else if (cf && access(cf->log_file, R_OK) < 0)
 		fprintf(stderr, "mailwarden log %s: %s (log_file of %s): %s;"
 		    " name a verdict log FILE, give -c CONFIG, or pipe a log "

@@ -46,7 +46,7 @@ outfile_add_path(struct outfile_ids *in, const char *path)
 		rc = fstat(STDIN_FILENO, &sb);
 	else
 		rc = stat(path, &sb);
-	if (rc < 0 || is_input(in, &sb))
+	if (rc < 0 || !S_ISREG(sb.st_mode) || is_input(in, &sb))
 		return;
 	in->v = xreallocarray(in->v, in->n + 1, sizeof(*in->v));
 	in->v[in->n].dev = sb.st_dev;

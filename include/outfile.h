@@ -43,8 +43,10 @@ struct outfile_ids {
 
 /*
  * outfile_add_path - add the file path names (symbolic links followed);
- * "-" adds standard input.  A path that cannot be stat()ed is not
- * added: it cannot be read either, and its reader reports it.
+ * "-" adds standard input.  Only regular files are added: writing to a
+ * pipe or a device destroys nothing (and a cron job's /dev/null may be
+ * both its input and its output).  A path that cannot be stat()ed is
+ * not added: it cannot be read either, and its reader reports it.
  */
 void	 outfile_add_path(struct outfile_ids *, const char *path);
 void	 outfile_ids_release(struct outfile_ids *);

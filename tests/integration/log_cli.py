@@ -272,6 +272,10 @@ def test_configured_log():
         check("report onto a rotated input refused", rc == 2 and
               gzip.open(os.path.join(tmp, "v.log.2.gz")).read().startswith(b"{"), err)
 
+    with open(os.devnull, "wb") as null:
+        rc, out, err = run("summary", "-", stdout_fd=null)
+    check("/dev/null as both input and output is no overwrite", rc == 0, err)
+
     master, slave = os.openpty()
     try:
         for cmd in (["summary", "-"], ["search", "-"], ["explain", "Q1", "-"],
