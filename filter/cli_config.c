@@ -39,7 +39,8 @@ usage(FILE *f)
 	    "  -c FILE      configuration file (default %s)\n"
 	    "  -n           only validate; exit non-zero on errors\n"
 	    "  --reference  print every key with its default and meaning\n"
-	    "               (a Markdown table; =man: man(7) entries)\n",
+	    "               (a Markdown table; =man: man(7) entries;\n"
+	    "               =conf: a configuration file, all commented out)\n",
 	    MW_DEFAULT_CONF);
 }
 
@@ -67,6 +68,8 @@ cli_config(int argc, char **argv)
 		case 'r':
 			if (optarg && strcmp(optarg, "man") == 0)
 				conf_reference_man(&out);
+			else if (optarg && strcmp(optarg, "conf") == 0)
+				conf_reference_conf(&out, MW_DEFAULT_CONF);
 			else if (optarg == NULL)
 				conf_reference(&out);
 			else {
@@ -84,11 +87,21 @@ cli_config(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) < 0 && check_only) {
+		/* the daemon would refuse to start: so does the check */
+		fprintf(stderr, "mailwarden: %s: no configuration file (-c %s "
+		    "checks the built-in defaults)\n", MW_DEFAULT_CONF,
+		    MW_NO_CONF);
+		return 1;
+	}
 	if ((e = cli_load_engine(path)) == NULL)
 		return 1;
 	if (check_only) {
 		printf("%s: configuration OK\n", e->conf->path);
 	} else {
+		/* conf_dump names the file it read */
+		if (path == NULL && access(MW_DEFAULT_CONF, F_OK) < 0)
+			printf("# no file at %s\n", MW_DEFAULT_CONF);
 		conf_dump(e->conf, &out);
 		fputs(buf_cstr(&out), stdout);
 	}

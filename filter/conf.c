@@ -842,6 +842,9 @@ conf_load(const char *path, struct conf **out, struct buf *why)
 	struct buf text = BUF_INIT;
 	int rc;
 
+	/* the explicit choice of the built-in defaults (mailwarden(8)) */
+	if (strcmp(path, MW_NO_CONF) == 0)
+		return conf_parse("", 0, path, out, why);
 	if (files_read(path, 1024 * 1024, &text, why) < 0) {
 		*out = NULL;
 		return -1;
@@ -1016,6 +1019,22 @@ conf_reference_man(struct buf *out)
 			buf_adds(out, "empty");
 		buf_adds(out, ".\n");
 	}
+}
+
+void
+conf_reference_conf(struct buf *out, const char *path)
+{
+	size_t i;
+
+	buf_printf(out, "# %s - the reference configuration of mailwarden "
+	    "%s:\n# every key, commented out, with its default and meaning "
+	    "(generated\n# from the program's key table; mailwarden.conf(5) "
+	    "has the details).\n# Uncomment and change what you need; "
+	    "'mailwarden config -n' checks the file.\n", path,
+	    PACKAGE_VERSION);
+	for (i = 0; i < NKEYS; i++)
+		buf_printf(out, "\n# %s\n#%s = %s\n", conf_keys[i].doc,
+		    conf_keys[i].name, conf_keys[i].def);
 }
 
 size_t

@@ -469,9 +469,10 @@ static void
 milter_usage(FILE *f)
 {
 	fprintf(f, "usage: mailwarden milter [-c FILE] [-f]\n"
-	    "  -c FILE  configuration file (default %s)\n"
+	    "  -c FILE  configuration file (default %s; it must exist:\n"
+	    "           -c %s runs on the built-in defaults)\n"
 	    "  -f       stay in the foreground and log to stderr\n",
-	    MW_DEFAULT_CONF);
+	    MW_DEFAULT_CONF, MW_NO_CONF);
 }
 
 /*
@@ -526,6 +527,14 @@ run_milter(int argc, char **argv)
 	}
 	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
 	limit_malloc_arenas();
+	if (access(conf_path, F_OK) < 0 && errno == ENOENT) {
+		/* never serve on built-in defaults by accident */
+		log_err("%s: no configuration file; install one (the reference "
+		    "configuration is %s/mailwarden.conf.example) or start "
+		    "with -c %s to run on the built-in defaults", conf_path,
+		    MW_PKGDATADIR, MW_NO_CONF);
+		return 1;
+	}
 	if (engine_load(conf_path, &eng, &why) < 0) {
 		log_err("%s", buf_cstr(&why));
 		return 1;

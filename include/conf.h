@@ -183,6 +183,11 @@ void	 conf_dump(const struct conf *, struct buf *out);
 void	 conf_reference(struct buf *out);
 /* conf_reference_man - the same as man(7) .TP entries (mailwarden.conf.5) */
 void	 conf_reference_man(struct buf *out);
+/*
+ * conf_reference_conf - the same as a configuration file installed at
+ * path: every key commented out with its default, after its meaning
+ */
+void	 conf_reference_conf(struct buf *out, const char *path);
 /* conf_key_count, conf_key_name - iterate the key table */
 size_t	 conf_key_count(void);
 const char *conf_key_name(size_t);
@@ -198,5 +203,7 @@ int	 conf_syslog_facility(const struct conf *);
 int	 conf_log_level(const struct conf *);	/* enum log_level */
 
 #define MW_DEFAULT_CONF	SYSCONFDIR "/mailwarden/mailwarden.conf"
+/* -c MW_NO_CONF: run on the built-in defaults, a choice made explicitly */
+#define MW_NO_CONF	"/dev/null"
 
 #endif

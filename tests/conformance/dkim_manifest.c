@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "dkim.h"
 #include "engine.h"
+#include "hermetic.h"
 #include "files.h"
 #include "msg.h"
 #include "msgparse.h"
@@ -318,8 +319,8 @@ main(void)
 	}
 	free(path);
 	path = path_of("keys.zone");
-	buf_printf(&conf, "dns_zone_files = %s\ndns_prefetch_threads = 0\n",
-	    path);
+	buf_printf(&conf, TEST_HERMETIC_CONF
+	    "dns_zone_files = %s\ndns_prefetch_threads = 0\n", path);
 	free(path);
 	if (conf_parse(conf.data, conf.len, "dkim_manifest.conf", &c,
 	    &why) < 0 || engine_new(c, &eng, &why) < 0) {

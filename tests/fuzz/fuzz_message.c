@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "engine.h"
+#include "hermetic.h"
 #include "msg.h"
 #include "msgparse.h"
 #include "scan.h"
@@ -62,7 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * for real lookups (about 20 inputs a second, most of the
 		 * time asleep, and network traffic from a fuzzer).
 		 */
-		static const char text[] = "max_scan_bytes = 4k\n"
+		static const char text[] = TEST_HERMETIC_CONF
+		    "max_scan_bytes = 4k\n"
 		    "max_header_bytes = 8k\nmax_headers = 50\n"
 		    "dns_zone_files = " TEST_DATA "/dns/empty.zone\n";
 

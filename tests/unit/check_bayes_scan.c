@@ -455,7 +455,7 @@ START_TEST(test_bayes_engine_rejects_impossible_store)
 	buf_printf(&path, "%s/file", tmpdir);
 	f = fopen(path.data, "w");
 	fclose(f);
-	buf_adds(&text, "bayes_store = ");
+	buf_adds(&text, TEST_HERMETIC_CONF "bayes_store = ");
 	buf_printf(&text, bad_stores[_i].store, tmpdir);
 	buf_addc(&text, '\n');
 	ck_assert_int_eq(conf_parse(text.data, text.len, "t.conf", &c, &why),

@@ -1634,7 +1634,8 @@ START_TEST(test_dkim_engine_refuses_open_key_file)
 	struct conf *c;
 	struct engine *e;
 
-	buf_printf(&conf, "dkim_sign_domains = example.org:rsa:%s\n", rsa_path);
+	buf_printf(&conf, TEST_HERMETIC_CONF
+	    "dkim_sign_domains = example.org:rsa:%s\n", rsa_path);
 	ck_assert_int_eq(conf_parse(conf.data, conf.len, "t.conf", &c, &why),
 	    0);
 	chmod(rsa_path, 0644);

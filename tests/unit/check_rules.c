@@ -1054,7 +1054,8 @@ START_TEST(test_rules_missing_configured_dir_is_an_error)
 	struct conf *c;
 	struct engine *e;
 	struct buf why = BUF_INIT;
-	static const char text[] = "rules_dir = /nonexistent/mw-rules\n";
+	static const char text[] = TEST_HERMETIC_CONF
+	    "rules_dir = /nonexistent/mw-rules\n";
 
 	ck_assert_int_eq(conf_parse(text, sizeof(text) - 1, "t.conf", &c,
 	    &why), 0);

@@ -40,6 +40,7 @@ test_engine(const char *text)
 	struct engine *e;
 	struct buf why = BUF_INIT, full = BUF_INIT;
 
+	buf_adds(&full, TEST_HERMETIC_CONF);
 	/* hermetic by default: DNS from an empty zone, never the network */
 	buf_printf(&full, "dns_zone_files = %s\n%s", test_data("dns/empty.zone"),
 	    text);

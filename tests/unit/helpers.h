@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "engine.h"
+#include "hermetic.h"
 #include "msg.h"
 #include "scan.h"
 
@@ -21,6 +22,7 @@ const char *shared_data(const char *rel);
  * dns_zone_files itself (the last setting wins)
  */
 struct engine *test_engine(const char *conf_text);
+
 
 /*
  * test_scan_text - parse a whole message from text into a new msg
