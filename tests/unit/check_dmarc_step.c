@@ -437,6 +437,18 @@ START_TEST(test_dmarc_failure_fo)
 }
 END_TEST
 
+/* report_opts - today's (UTC) report from store dir into dir */
+static void
+report_opts(struct dmarc_report_opts *ro, const char *dir, long long now)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->store_dir = ro->out_dir = dir;
+	ro->begin = now - now % 86400;
+	ro->end = ro->begin + 86400;
+	ro->receiver = "mx.receiver.example";
+	ro->email = "postmaster@receiver.example";
+}
+
 START_TEST(test_dmarc_report_from_store_validates)
 {
 	char *dir = make_tmpdir();
@@ -467,14 +479,8 @@ START_TEST(test_dmarc_report_from_store_validates)
 	fputs("{\"kind\":\"eval\",\"v\":1,\"t\":", fp);
 	fclose(fp);
 
-	memset(&ro, 0, sizeof(ro));
-	ro.store_dir = dir;
-	ro.out_dir = dir;
-	ro.begin = now - now % 86400;
-	ro.end = ro.begin + 86400;
-	ro.receiver = "mx.receiver.example";
+	report_opts(&ro, dir, now);
 	ro.org_name = "Receiver & Co";
-	ro.email = "postmaster@receiver.example";
 	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
 	ck_assert_uint_eq(set.lines_read, 5);
 	ck_assert_uint_eq(set.lines_bad, 1);
@@ -596,13 +602,8 @@ START_TEST(test_dmarc_report_xml_is_utf8_whatever_the_store_holds)
 	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
 	fprintf(fp, line, now);
 	fclose(fp);
-	memset(&ro, 0, sizeof(ro));
-	ro.store_dir = ro.out_dir = dir;
-	ro.begin = now - now % 86400;
-	ro.end = ro.begin + 86400;
-	ro.receiver = "mx.receiver.example";
+	report_opts(&ro, dir, now);
 	ro.org_name = "Org \xe2\x9c\x93 \xf8\x88\x80\x80\x80";
-	ro.email = "postmaster@receiver.example";
 	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
 	ck_assert_uint_eq(set.lines_bad, 0);
 	ck_assert_uint_eq(set.n, 1);
