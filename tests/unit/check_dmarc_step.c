@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -20,6 +21,7 @@
 #include "helpers.h"
 #include "scan.h"
 #include "str.h"
+#include "submit.h"
 
 static struct fakedns *
 zone(void)
@@ -318,6 +320,18 @@ START_TEST(test_dmarc_failure_reports_spooled)
 	    "mailto:x@elsewhere.example");
 	ck_assert(strncmp(text.data, "From: ", 6) == 0);
 	unlink(cmd);
+	/* the spool is the service user's: a policy domain that is not a
+	   host name is refused (issue 14, item 11) */
+	fp = fopen(cmd, "w");
+	fputs("X-Mailwarden-Policy-Domain: all-staff(@evil.example\n"
+	    "X-Mailwarden-Ruf: mailto:x@evil.example\nFrom: a@b.example\n",
+	    fp);
+	fclose(fp);
+	buf_reset(&why);
+	ck_assert_int_eq(dmarc_failure_read(cmd, domain, sizeof(domain), &rufs,
+	    &text, &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "not a host name"));
+	unlink(cmd);
 
 	engine_unref(e);
 	fakedns_free(f);
@@ -551,6 +565,51 @@ START_TEST(test_dmarc_report_from_store_validates)
 }
 END_TEST
 
+/*
+ * The recipient reaches sendmail as one argument after "--", never
+ * through the header (-t); an address that is not canonical is not
+ * handed over at all; a failing sendmail is an error with its status.
+ */
+START_TEST(test_submit_mail_passes_the_recipient_as_an_argument)
+{
+	char *dir = make_tmpdir();
+	struct buf why = BUF_INIT, got = BUF_INIT;
+	char prog[512], path[600];
+	FILE *fp;
+
+	snprintf(prog, sizeof(prog), "%s/sendmail", dir);
+	ck_assert_ptr_nonnull(fp = fopen(prog, "w"));
+	fprintf(fp, "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s/argv'\n"
+	    "cat > '%s/stdin'\nexit ${MW_TEST_EXIT:-0}\n", dir, dir);
+	fclose(fp);
+	chmod(prog, 0755);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "\"a..b\"@example.org", "To: x\n\nhi\n", 11, &why), 0);
+	snprintf(path, sizeof(path), "%s/argv", dir);
+	ck_assert(files_read(path, 4096, &got, &why) == 0);
+	ck_assert_str_eq(got.data, "-oi|-f|dmarc@receiver.example|--|"
+	    "\"a..b\"@example.org|");
+	buf_reset(&got);
+	snprintf(path, sizeof(path), "%s/stdin", dir);
+	ck_assert(files_read(path, 4096, &got, &why) == 0);
+	ck_assert_str_eq(got.data, "To: x\n\nhi\n");
+	unlink(path);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "all-staff(@evil.example", "x\n", 2, &why), -1);
+	ck_assert(access(path, F_OK) < 0);	/* never ran */
+	buf_reset(&why);
+	setenv("MW_TEST_EXIT", "75", 1);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "r@example.org", "x\n", 2, &why), -1);
+	unsetenv("MW_TEST_EXIT");
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "exited with status 75"));
+	rm_rf(dir);
+	free(dir);
+	buf_release(&why);
+	buf_release(&got);
+}
+END_TEST
+
 /* xml_legal - p[0..n) is UTF-8 of XML 1.0 Chars only (section 2.2) */
 static bool
 xml_legal(const char *p, size_t n)
@@ -691,6 +750,7 @@ main(void)
 	tcase_add_test(tc, test_dmarc_report_schema_rejects_a_broken_report);
 	tcase_add_test(tc,
 	    test_dmarc_report_xml_is_utf8_whatever_the_store_holds);
+	tcase_add_test(tc, test_submit_mail_passes_the_recipient_as_an_argument);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
