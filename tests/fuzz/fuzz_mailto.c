@@ -31,10 +31,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const struct dmarc_opts opts = { DMARC_ORG_TREEWALK, NULL, 24 };
 
+static struct fakedns *f;
+
+/* resolver - over the fixed zone; its query log restarts every input */
 static struct dns_resolver *
 resolver(void)
 {
-	static struct fakedns *f;
 	static struct dns_resolver *r;
 
 	if (r == NULL) {
@@ -46,6 +48,7 @@ resolver(void)
 		    DNS_T_TXT, DNS_TIMEOUT);
 		r = fakedns_resolver(f);
 	}
+	fakedns_reset_log(f);
 	return r;
 }
 
