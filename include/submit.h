@@ -4,9 +4,10 @@
  * DESCRIPTION
  *	submit_mail() runs PROG -oi -f SENDER -- RCPT (PROG found in PATH
  *	if it has no slash) without a shell, writes the message to its
- *	standard input and waits for it.  The recipient comes from the command line only, never from the
- *	message's header (no -t), so no header field can add or change a
- *	recipient, and "--" keeps a recipient from being read as an option.
+ *	standard input and waits for it.  The recipient comes from the
+ *	command line only, never from the message's header (no -t), so no
+ *	header field can add or change a recipient, and "--" keeps a
+ *	recipient from being read as an option.
  *
  * SECURITY
  *	Both addresses must be in the form smtpaddr_parse() gives (the
