@@ -323,7 +323,11 @@ socket_path(const char *spec)
 	return NULL;
 }
 
-/* prepare_dir - create the directory of path for the service user */
+/*
+ * prepare_dir - create the directory of path for the service user; the
+ * owner is set with lchown(), so a link put in its place between mkdir()
+ * and the change (by whoever may write the parent) is not followed
+ */
 static void
 prepare_dir(const char *path, const struct passwd *pw)
 {
@@ -332,7 +336,7 @@ prepare_dir(const char *path, const struct passwd *pw)
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0755) == 0 && pw)
-			(void)chown(dir, pw->pw_uid, pw->pw_gid);
+			(void)lchown(dir, pw->pw_uid, pw->pw_gid);
 	}
 	free(dir);
 }
