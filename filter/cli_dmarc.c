@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +32,9 @@
 #include "dmarc_failure.h"
 #include "engine.h"
 #include "files.h"
+#include "smtpaddr.h"
 #include "str.h"
+#include "submit.h"
 
 static void
 usage(FILE *f)
@@ -88,31 +89,13 @@ base64(struct buf *out, const unsigned char *p, size_t n)
 		buf_adds(out, "\n");
 }
 
-/* pipe_mail - m into dmarc_report_sendmail -t -f from; 0 on success */
-static int
-pipe_mail(const struct conf *c, const char *from, const struct buf *m)
-{
-	FILE *p;
-	char cmd[1200];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "'%s' -t -oi -f '%s'",
-	    c->dmarc_report_sendmail, from);
-	if (strchr(c->dmarc_report_sendmail, '\'') || strchr(from, '\'') ||
-	    (p = popen(cmd, "w")) == NULL) {
-		fprintf(stderr, "mailwarden: cannot run %s\n",
-		    c->dmarc_report_sendmail);
-		return -1;
-	}
-	fwrite(m->data, 1, m->len, p);
-	rc = pclose(p);
-	if (rc != 0)
-		fprintf(stderr, "mailwarden: %s exited with %d\n",
-		    c->dmarc_report_sendmail, WEXITSTATUS(rc));
-	return rc == 0 ? 0 : -1;
-}
-
-/* send_one - pipe one report message into sendmail -t */
+/*
+ * send_one - mail one report file to one checked address.  Every header
+ * field is built from checked values only: from (smtpaddr canonical),
+ * to (dmarc_report_destination), the policy domain and the receiver
+ * (host names in A-label form, checked by sender_ok()), the report id
+ * and the file name made of them.
+ */
 static int
 send_one(const struct conf *c, const char *from, const char *to,
     const char *receiver, const struct dmarc_report_file *f, bool gz)
@@ -124,6 +107,7 @@ send_one(const struct conf *c, const char *from, const char *to,
 
 	if (files_read(f->path, 64 * 1024 * 1024, &file, &why) < 0) {
 		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+		buf_release(&why);
 		return -1;
 	}
 	buf_printf(&m, "From: %s\nTo: %s\nSubject: Report Domain: %s "
@@ -139,17 +123,56 @@ send_one(const struct conf *c, const char *from, const char *to,
 	    f->policy_domain, gz ? "application/gzip" : "text/xml", name);
 	base64(&m, (const unsigned char *)file.data, file.len);
 	buf_adds(&m, "--=-mailwarden-dmarc--\n");
-	rc = pipe_mail(c, from, &m);
+	rc = submit_mail(c->dmarc_report_sendmail, from, to, m.data, m.len,
+	    &why);
+	if (rc < 0)
+		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
 	buf_release(&file);
 	buf_release(&why);
 	buf_release(&m);
 	return rc;
 }
 
+/* host_name_ok - s is a host name in the form domain_to_alabel() gives */
+static bool
+host_name_ok(const char *s)
+{
+	char d[DOMAIN_MAX + 1];
+
+	return domain_to_alabel(s, strlen(s), d, sizeof(d)) == 0 &&
+	    strcmp(d, s) == 0;
+}
+
 /*
- * destination - the address of a mailto: report URI for policy_domain
- * if RFC 9990 section 3 lets us send there (inside the domain, or the
- * destination publishes the authorization); prints why not otherwise
+ * sender_ok - the reporter's address (dmarc_report_email, or postmaster
+ * at hostname) in canonical form into from, and hostname checked: both
+ * go into the envelope and header fields of every report mail
+ */
+static bool
+sender_ok(const struct conf *c, char *from, size_t fromsz)
+{
+	struct buf addr = BUF_INIT;
+	bool ok;
+
+	conf_dmarc_reporter(c, &addr);
+	ok = smtpaddr_parse(addr.data, addr.len, 0, from, fromsz) == 0;
+	if (!ok)
+		fprintf(stderr, "mailwarden: dmarc_report_email: '%.300s' is "
+		    "not a mailbox address that can be mailed from\n",
+		    addr.data);
+	else if (!(ok = host_name_ok(c->hostname)))
+		fprintf(stderr, "mailwarden: hostname: '%.300s' is not a "
+		    "lower-case host name; reports are not mailed\n",
+		    c->hostname);
+	buf_release(&addr);
+	return ok;
+}
+
+/*
+ * destination - the address of a report URI for policy_domain if RFC
+ * 9990 section 3 lets us send there (dmarc_report_destination: inside
+ * the domain, or the destination publishes the authorization); prints
+ * why not otherwise
  */
 static bool
 destination(struct engine *e, const char *policy_domain, const char *uri,
@@ -159,41 +182,47 @@ destination(struct engine *e, const char *policy_domain, const char *uri,
 	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
 	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
 	    (unsigned)c->dmarc_max_queries };
-	char host[DOMAIN_MAX + 1];
-	int ok;
+	struct buf shown = BUF_INIT;
+	enum dmarc_dest d;
 
-	if (dmarc_mailto(uri, addr, asz, host, sizeof(host)) < 0) {
-		printf("skip %s: not a mailto: address\n", uri);
+	d = dmarc_report_destination(e->dns, NULL, &o, policy_domain, uri,
+	    addr, asz);
+	switch (d) {
+	case DMARC_DEST_OK:
+		return true;
+	case DMARC_DEST_BAD:
+		str_escape(&shown, uri, strlen(uri), 200);
+		printf("skip %s for %s: not a mailto: address that can be "
+		    "used\n", buf_cstr(&shown), policy_domain);
+		buf_release(&shown);
+		return false;
+	default:
+		printf("skip %s for %s: %s\n", addr, policy_domain,
+		    d == DMARC_DEST_TEMP ? "external destination could not "
+		    "be verified" : "external destination not authorized");
 		return false;
 	}
-	if (domain_is_subdomain(host, policy_domain))
-		ok = 1;
-	else if (e->dns == NULL)
-		ok = -1;
-	else
-		ok = dmarc_verify_external(e->dns, NULL, &o, policy_domain,
-		    host);
-	if (ok != 1)
-		printf("skip %s for %s: %s\n", addr, policy_domain, ok < 0 ?
-		    "external destination could not be verified" :
-		    "external destination not authorized");
-	return ok == 1;
 }
 
 /* send_reports - every verified mailto: rua of every report */
 static int
 send_reports(struct engine *e, const struct dmarc_report_set *set,
-    const char *from, const char *receiver, bool gz)
+    const char *receiver, bool gz)
 {
 	const struct conf *c = e->conf;
+	char from[SMTPADDR_MAX + 1];
 	size_t i, j;
 	int rc = 0;
 
+	if (!sender_ok(c, from, sizeof(from)))
+		return 1;
 	for (i = 0; i < set->n; i++) {
 		const struct dmarc_report_file *f = &set->v[i];
 
+		if (!host_name_ok(f->policy_domain))
+			continue;	/* the store reader admits none */
 		for (j = 0; j < f->nrua; j++) {
-			char addr[512];
+			char addr[SMTPADDR_MAX + 1];
 
 			if (!destination(e, f->policy_domain, f->rua[j], addr,
 			    sizeof(addr)))
@@ -321,12 +350,47 @@ cmd_report(int argc, char **argv)
 		    "(cut short or malformed)\n", set.lines_bad,
 		    set.lines_read);
 	if (rc == 0 && send)
-		rc = send_reports(e, &set, email.data, ro.receiver, ro.gzip);
+		rc = send_reports(e, &set, ro.receiver, ro.gzip);
 	dmarc_report_set_release(&set);
 	buf_release(&why);
 	buf_release(&org);
 	buf_release(&email);
 	engine_unref(e);
+	return rc;
+}
+
+/*
+ * send_failure - mail one spooled failure report (text, without To) to
+ * each of its ruf= URIs that passes the destination check, with a To
+ * field of the checked address; 0, or -1 if a submission failed
+ */
+static int
+send_failure(struct engine *e, const char *from, const char *name,
+    const char *domain, const struct buf *rufs, const struct buf *text)
+{
+	struct buf m = BUF_INIT, why = BUF_INIT;
+	char addr[SMTPADDR_MAX + 1], uri[1024];
+	const char *p;
+	int k, rc = 0;
+
+	for (p = buf_cstr(rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
+	    p += k) {
+		if (!destination(e, domain, uri, addr, sizeof(addr)))
+			continue;
+		buf_reset(&m);
+		buf_printf(&m, "To: %s\n", addr);
+		buf_add(&m, text->data, text->len);
+		if (submit_mail(e->conf->dmarc_report_sendmail, from, addr,
+		    m.data, m.len, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			buf_reset(&why);
+			rc = -1;
+		} else {
+			printf("sent %s to %s\n", name, addr);
+		}
+	}
+	buf_release(&m);
+	buf_release(&why);
 	return rc;
 }
 
@@ -346,9 +410,9 @@ cmd_failures(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *store = NULL;
-	struct buf dir = BUF_INIT, from = BUF_INIT;
+	struct buf dir = BUF_INIT;
 	struct engine *e;
-	char **names = NULL;
+	char from[SMTPADDR_MAX + 1], **names = NULL;
 	size_t n = 0, i;
 	bool send = false;
 	int ch, rc = 0;
@@ -369,16 +433,16 @@ cmd_failures(int argc, char **argv)
 	}
 	if ((rc = load_store(path, &store, &e)) != 0)
 		return rc;
+	if (send && !sender_ok(e->conf, from, sizeof(from))) {
+		engine_unref(e);
+		return 1;
+	}
 	buf_printf(&dir, "%s/failures", store);
-	conf_dmarc_reporter(e->conf, &from);
 	(void)files_list(dir.data, ".eml", &names, &n);	/* none yet: empty */
 	for (i = 0; i < n; i++) {
 		struct buf file = BUF_INIT, rufs = BUF_INIT, text = BUF_INIT,
-		    why = BUF_INIT, m = BUF_INIT;
-		char domain[DOMAIN_MAX + 1], addr[512], uri[1024];
-		const char *p;
-		bool failed = false;
-		int k;
+		    why = BUF_INIT;
+		char domain[DOMAIN_MAX + 1];
 
 		buf_printf(&file, "%s/%s", dir.data, names[i]);
 		if (dmarc_failure_read(file.data, domain, sizeof(domain), &rufs,
@@ -390,19 +454,7 @@ cmd_failures(int argc, char **argv)
 		printf("%s %s\n", file.data, domain);
 		if (!send)
 			goto next;
-		for (p = buf_cstr(&rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
-		    p += k) {
-			if (!destination(e, domain, uri, addr, sizeof(addr)))
-				continue;
-			buf_reset(&m);
-			buf_printf(&m, "To: %s\n", addr);
-			buf_add(&m, text.data, text.len);
-			if (pipe_mail(e->conf, from.data, &m) < 0)
-				failed = true;
-			else
-				printf("sent %s to %s\n", names[i], addr);
-		}
-		if (failed)
+		if (send_failure(e, from, names[i], domain, &rufs, &text) < 0)
 			rc = 1;		/* kept for the next run */
 		else if (unlink(file.data) < 0)
 			fprintf(stderr, "mailwarden: %s: %s\n", file.data,
@@ -412,12 +464,10 @@ next:
 		buf_release(&rufs);
 		buf_release(&text);
 		buf_release(&why);
-		buf_release(&m);
 		free(names[i]);
 	}
 	free(names);
 	buf_release(&dir);
-	buf_release(&from);
 	engine_unref(e);
 	return rc;
 }

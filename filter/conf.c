@@ -30,6 +30,7 @@
 #include "files.h"
 #include "log.h"
 #include "punycode.h"
+#include "smtpaddr.h"
 #include "str.h"
 
 enum conf_type {
@@ -68,6 +69,7 @@ static int check_dmarc_action(const char *, struct buf *);
 static int check_dmarc_temp_action(const char *, struct buf *);
 static int check_dmarc_orgmode(const char *, struct buf *);
 static int check_domain(const char *, struct buf *);
+static int check_mailbox(const char *, struct buf *);
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -325,7 +327,7 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_report_org", CT_STR, OFF(dmarc_report_org), "", NOLIM, NULL,
 	  "org_name in aggregate reports (empty: host name)" },
 	{ "dmarc_report_email", CT_STR, OFF(dmarc_report_email), "", NOLIM,
-	  NULL, "contact and sender of reports (empty: postmaster@host name)" },
+	  check_mailbox, "contact and sender of reports (empty: postmaster@host name)" },
 	{ "dmarc_report_sendmail", CT_STR, OFF(dmarc_report_sendmail),
 	  "/usr/sbin/sendmail", NOLIM, NULL,
 	  "sendmail(1) program that `dmarc report --send` uses" },
@@ -566,6 +568,20 @@ check_domain(const char *v, struct buf *why)
 
 	if (domain_to_alabel(v, strlen(v), out, sizeof(out)) < 0) {
 		buf_printf(why, "'%.100s' is not a domain name", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_mailbox - local@domain as report mail may be sent from (smtpaddr) */
+static int
+check_mailbox(const char *v, struct buf *why)
+{
+	char out[SMTPADDR_MAX + 1];
+
+	if (smtpaddr_parse(v, strlen(v), 0, out, sizeof(out)) < 0) {
+		buf_adds(why, "not a mailbox address (local@domain, no display "
+		    "name or comment)");
 		return -1;
 	}
 	return 0;

@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "dmarc.h"
 #include "psl.h"
+#include "smtpaddr.h"
 #include "str.h"
 
 #define DMARC_URI_MAX	512
@@ -940,28 +941,40 @@ dmarc_outcome_release(struct dmarc_outcome *o)
 /* ------------------------------------------------------------------ */
 
 int
-dmarc_mailto(const char *uri, char *addr, size_t addrsz, char *host,
-    size_t hostsz)
+dmarc_mailto(const char *uri, char *addr, size_t addrsz)
 {
-	const char *p, *at, *end;
+	const char *p;
 	size_t n;
 
-	if (!str_has_iprefix(uri, "mailto:"))
+	if (!str_has_iprefix(uri, "mailto:") || addrsz < SMTPADDR_MAX + 1)
 		return -1;
 	p = uri + 7;
-	end = p + strcspn(p, "?");
-	n = (size_t)(end - p);
-	at = memchr(p, '@', n);
-	if (at == NULL || at == p || n >= addrsz)
-		return -1;
+	n = strcspn(p, "?");		/* hfields (RFC 6068) are ignored */
 	if (memchr(p, '%', n) != NULL)
 		return -1;	/* no percent-encoded addresses */
-	if (domain_to_alabel(at + 1, (size_t)(end - at - 1), host, hostsz) < 0)
-		return -1;
-	memcpy(addr, p, (size_t)(at - p));
-	addr[at - p] = '@';
-	strcpy(addr + (at - p) + 1, host);
-	return 0;
+	return smtpaddr_parse(p, n, SMTPADDR_FQDN, addr, addrsz);
+}
+
+enum dmarc_dest
+dmarc_report_destination(struct dns_resolver *r, struct dns_budget *b,
+    const struct dmarc_opts *o, const char *policy_domain, const char *uri,
+    char *addr, size_t addrsz)
+{
+	const char *host;
+
+	if (dmarc_mailto(uri, addr, addrsz) < 0)
+		return DMARC_DEST_BAD;
+	/* the domain of the very address that will be used */
+	host = strrchr(addr, '@') + 1;
+	if (domain_is_subdomain(host, policy_domain))
+		return DMARC_DEST_OK;
+	if (r == NULL)
+		return DMARC_DEST_TEMP;
+	switch (dmarc_verify_external(r, b, o, policy_domain, host)) {
+	case 1: return DMARC_DEST_OK;
+	case 0: return DMARC_DEST_DENIED;
+	default: return DMARC_DEST_TEMP;
+	}
 }
 
 int

@@ -60,6 +60,14 @@ START_TEST(test_conf_bad_value_names_key_and_reason)
 	ck_assert_ptr_nonnull(strstr(why.data, "bogus/3"));
 	ck_assert_int_eq(parse("socket = inet:99999@127.0.0.1\n", &c, &why), -1);
 	ck_assert_int_eq(parse("socket = unix:relative/path\n", &c, &why), -1);
+	/* it becomes sendmail -f and From: of report mails (issue 14) */
+	ck_assert_int_eq(parse("dmarc_report_email = Reports <r@x.example>\n",
+	    &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:1: dmarc_report_email: "
+	    "bad value 'Reports <r@x.example>': not a mailbox address"));
+	ck_assert_int_eq(parse("dmarc_report_email = r@x.example\n", &c, &why),
+	    0);
+	conf_free(c);
 	ck_assert_int_eq(parse("just words\n", &c, &why), -1);
 	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:1: expected"));
 	buf_release(&why);
