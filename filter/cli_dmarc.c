@@ -42,6 +42,7 @@
 #include "dns.h"
 #include "engine.h"
 #include "files.h"
+#include "psl.h"
 #include "str.h"
 
 static void
@@ -543,10 +544,21 @@ lookup(struct engine *e, const char *domain)
 	struct dmarc_opts opts;
 	struct dmarc_input in;
 	struct dmarc_outcome o;
+	struct psl *own = NULL;
+	struct buf why = BUF_INIT;
 	char org[DOMAIN_MAX + 1];
 	int rc = 1;
 
 	engine_dmarc_opts(e, &opts);
+	/* with dmarc = no the engine has not loaded the list */
+	if (opts.mode == DMARC_ORG_PSL && opts.psl == NULL) {
+		if (psl_load(e->conf->dmarc_psl_file, &own, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			buf_release(&why);
+			return 1;
+		}
+		opts.psl = own;
+	}
 	printf("domain: %s\nmethod: %s\n", domain, opts.mode ==
 	    DMARC_ORG_PSL ? "Public Suffix List (dmarc_org_domain = psl, "
 	    "RFC 7489)" : "DNS tree walk (RFC 9989 section 4.10)");
@@ -564,8 +576,7 @@ lookup(struct engine *e, const char *domain)
 	if (!o.have_record) {
 		printf("result: %s: %s\n", dmarc_result_name(o.result),
 		    o.detail);
-		dmarc_outcome_release(&o);
-		return 1;
+		goto out;
 	}
 	printf("found at: _dmarc.%s (%s)\n", o.policy_domain,
 	    where(&o, domain, org));
@@ -587,7 +598,9 @@ lookup(struct engine *e, const char *domain)
 		printf("result: %s: %s\n", dmarc_result_name(o.result),
 		    o.detail);
 	}
+out:
 	dmarc_outcome_release(&o);
+	psl_free(own);
 	return rc;
 }
 

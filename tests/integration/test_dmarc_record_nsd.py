@@ -49,6 +49,9 @@ conf = work.write("mw.conf", BASE)
 psl = work.write("psl.dat", "// test list\ntest\n")
 conf_psl = work.write("psl.conf", BASE + "dmarc_org_domain = psl\n"
                       "dmarc_psl_file = %s\n" % psl)
+# the milter's check off: the command still uses the list
+conf_psl_off = work.write("psl-off.conf", BASE + "dmarc = no\ndmarc_org_domain = psl\n"
+                          "dmarc_psl_file = %s\n" % psl)
 zone = work.write("zone.db", '$ORIGIN zf.test.\n_dmarc IN TXT "v=DMARC1; p=none"\n'
                   'www IN A 192.0.2.9\n')
 conf_zone = work.write("zone.conf", "log_file =\nrules_dir =\nrules_site_dir =\n"
@@ -122,13 +125,15 @@ def t_public_suffix_domain_record():
 
 
 def t_psl_mode_asks_only_the_registrable_domain():
-    p = record("-c", conf_psl, "a.b.example.test")
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert field(p.stdout, "method").startswith("Public Suffix List")
-    names = [n for n, _ in queries(p.stdout)]
-    assert names[:2] == ["_dmarc.a.b.example.test", "_dmarc.example.test"], names
-    assert "_dmarc.b.example.test" not in names and "_dmarc.test" not in names, names
-    assert field(p.stdout, "found at").startswith("_dmarc.example.test ")
+    for c in (conf_psl, conf_psl_off):
+        p = record("-c", c, "a.b.example.test")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert field(p.stdout, "method").startswith("Public Suffix List")
+        names = [n for n, _ in queries(p.stdout)]
+        assert names[:2] == ["_dmarc.a.b.example.test", "_dmarc.example.test"], names
+        assert "_dmarc.b.example.test" not in names and "_dmarc.test" not in names, names
+        assert field(p.stdout, "found at").startswith("_dmarc.example.test "), p.stdout
+        assert field(p.stdout, "organizational domain") == "example.test", p.stdout
 
 
 def t_no_record_exits_1():
