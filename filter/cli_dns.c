@@ -11,6 +11,9 @@
  *
  *	Exit status: 0 when every lookup got an answer (ok, nodata,
  *	nxdomain), 1 on a temporary failure or bad name, 2 on usage errors.
+ *
+ *	cli_dns_trace() prints each query of another command (dmarc record,
+ *	dkim testkey) in the same form.
  */
 #include "config.h"
 
@@ -74,6 +77,15 @@ print_answer(const char *name, uint16_t type, const struct dns_answer *a,
 		printf("  %s\n", buf_cstr(&t));
 	}
 	buf_release(&t);
+}
+
+void
+cli_dns_trace(void *arg, const char *name, uint16_t type,
+    const struct dns_answer *a, double ms)
+{
+	(void)arg;
+	printf("query %s", a->from_cache ? "(cached) " : "");
+	print_answer(name, type, a, ms);
 }
 
 static double

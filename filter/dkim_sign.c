@@ -45,15 +45,6 @@
 #define MAX_KEY_FILE	65536
 #define FOLD_WIDTH	78
 
-struct dkim_signkey {
-	char	*domain;
-	char	*selector;
-	char	*path;
-	enum dkim_alg alg;
-	EVP_PKEY *pkey;
-	unsigned bits;
-};
-
 struct dkim_signconf {
 	struct dkim_signkey *keys;
 	size_t	 nkeys;
@@ -247,6 +238,18 @@ best_domain(const struct dkim_signconf *sc, const char *domain)
 		    strlen(sc->keys[i].domain) > strlen(best)))
 			best = sc->keys[i].domain;
 	return best;
+}
+
+size_t
+dkim_signconf_nkeys(const struct dkim_signconf *sc)
+{
+	return sc ? sc->nkeys : 0;
+}
+
+const struct dkim_signkey *
+dkim_signconf_key(const struct dkim_signconf *sc, size_t i)
+{
+	return &sc->keys[i];
 }
 
 bool

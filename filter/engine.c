@@ -14,6 +14,7 @@
 #include "bayes_store.h"
 #include "buf.h"
 #include "dkim.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "engine.h"
@@ -235,6 +236,15 @@ engine_dns(struct engine *e, struct buf *why)
 	lc.edns_size = (unsigned)c->dns_edns_size;
 	o.query_timeout_ms = 0;		/* timeout * tries * servers */
 	return dns_ldns_open(&lc, &o, &e->dns, why);
+}
+
+void
+engine_dmarc_opts(const struct engine *e, struct dmarc_opts *o)
+{
+	o->mode = str_ieq(e->conf->dmarc_org_domain, "psl") ? DMARC_ORG_PSL :
+	    DMARC_ORG_TREEWALK;
+	o->psl = e->psl;
+	o->max_queries = (unsigned)e->conf->dmarc_max_queries;
 }
 
 /* engine_scores - symbol_scores into the override map */

@@ -398,10 +398,7 @@ step_dmarc_end(struct scan *s, void *state)
 	din.spf = in.spf;
 	din.dkim = in.dkim;
 	din.ndkim = in.ndkim;
-	opts.mode = str_ieq(c->dmarc_org_domain, "psl") ? DMARC_ORG_PSL :
-	    DMARC_ORG_TREEWALK;
-	opts.psl = s->eng->psl;
-	opts.max_queries = (unsigned)c->dmarc_max_queries;
+	engine_dmarc_opts(s->eng, &opts);
 	dmarc_evaluate(s->eng->dns, &s->dns_budget, &opts, &din, &o);
 
 	switch (o.result) {

@@ -10,6 +10,8 @@
 #ifndef MW_CLI_H
 #define MW_CLI_H
 
+#include <stdint.h>
+
 struct engine;
 struct buf;
 
@@ -39,5 +41,13 @@ struct conf;
 struct dns_resolver *cli_resolver(const struct conf *, char **servers,
 	    size_t nservers, char **zones, size_t nzones, double timeout,
 	    long retries);
+
+/*
+ * cli_dns_trace - a dns_trace_fn (dns.h) printing "query NAME TYPE
+ * status ttl= time=" and the records, as `mailwarden dns` does
+ */
+struct dns_answer;
+void	cli_dns_trace(void *arg, const char *name, uint16_t type,
+	    const struct dns_answer *, double ms);
 
 #endif

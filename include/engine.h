@@ -23,6 +23,7 @@ struct bayes_learner;
 struct bayes_store;
 struct buf;
 struct dkim_signconf;
+struct dmarc_opts;
 struct dns_resolver;
 struct dnsbl;
 struct ruleset;
@@ -60,6 +61,9 @@ void	 engine_unref(struct engine *);
  * now (retried at most every 10 seconds).  Thread-safe.
  */
 struct bayes_store *engine_bayes(struct engine *, struct buf *why);
+
+/* engine_dmarc_opts - DMARC discovery settings (dmarc_org_domain etc.) */
+void	 engine_dmarc_opts(const struct engine *, struct dmarc_opts *);
 
 /* engine_score - configured score of a symbol, or def */
 double	 engine_score(const struct engine *, const char *sym, double def);

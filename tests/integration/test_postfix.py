@@ -146,7 +146,8 @@ def t_forged_authres_removed():
     forged = ("Authentication-Results: %s; dkim=pass header.d=bank.example\n"
               "Authentication-Results: upstream.example.net; spf=none\n"
               "Authentication-Results: (sneaky) MX.MAILWARDEN.TEST; dkim=pass header.d=bank.example\n"
-              "X-Spam-Flag: NO\n" % AUTHSERV) + PLAIN.format(n=5)
+              "Authentication-Results: %s.; dkim=pass header.d=bank.example\n"
+              "X-Spam-Flag: NO\n" % (AUTHSERV, AUTHSERV.upper())) + PLAIN.format(n=5)
     r, m = deliver_one(forged)
     ar = header(m, "Authentication-Results")
     ours = [v for v in ar if v.lower().startswith(AUTHSERV)]
