@@ -209,32 +209,46 @@ engine_load_rules(struct engine *e, struct buf *why)
 	return rc;
 }
 
-/* engine_dns - the resolver: zone files when configured, else ldns */
-static int
-engine_dns(struct engine *e, struct buf *why)
+/*
+ * engine_resolver_open - the resolver of a configuration: zone files
+ * when configured (or given in ov), else ldns with the configured (or
+ * given) servers, timeout and retries.  The milter and every command
+ * that resolves build it here, so they ask the same servers.
+ */
+int
+engine_resolver_open(const struct conf *c, const struct resolver_override *ov,
+    struct dns_resolver **out, struct buf *why)
 {
-	const struct conf *c = e->conf;
+	static const struct resolver_override none = { .retries = -1 };
 	struct dns_ldns_conf lc;
 	struct dns_opts o;
 
+	if (ov == NULL)
+		ov = &none;
 	dns_opts_default(&o);
 	o.cache_size = (size_t)c->dns_cache_size;
 	o.max_ttl = (uint32_t)c->dns_cache_max_ttl;
 	o.servfail_ttl = (uint32_t)c->dns_servfail_ttl;
 	o.timeout_ttl = (uint32_t)c->dns_timeout_ttl;
-	o.prefetch_threads = (unsigned)c->dns_prefetch_threads;
-	if (c->dns_zone_files.n > 0)
+	o.prefetch_threads = ov->no_prefetch ? 0 :
+	    (unsigned)c->dns_prefetch_threads;
+	if (ov->nzones > 0)
+		return dns_zone_open(ov->zones, ov->nzones, &o, out, why);
+	if (ov->nservers == 0 && c->dns_zone_files.n > 0)
 		return dns_zone_open((const char *const *)c->dns_zone_files.v,
-		    c->dns_zone_files.n, &o, &e->dns, why);
+		    c->dns_zone_files.n, &o, out, why);
 	memset(&lc, 0, sizeof(lc));
-	lc.servers = (const char *const *)c->dns_servers.v;
-	lc.nservers = c->dns_servers.n;
+	lc.servers = ov->nservers ? ov->servers :
+	    (const char *const *)c->dns_servers.v;
+	lc.nservers = ov->nservers ? ov->nservers : c->dns_servers.n;
 	lc.resolv_conf = c->dns_resolv_conf;
-	lc.timeout_ms = (double)c->dns_timeout;
-	lc.retries = (unsigned)c->dns_retries;
+	lc.timeout_ms = ov->timeout_ms > 0 ? ov->timeout_ms :
+	    (double)c->dns_timeout;
+	lc.retries = ov->retries >= 0 ? (unsigned)ov->retries :
+	    (unsigned)c->dns_retries;
 	lc.edns_size = (unsigned)c->dns_edns_size;
 	o.query_timeout_ms = 0;		/* timeout * tries * servers */
-	return dns_ldns_open(&lc, &o, &e->dns, why);
+	return dns_ldns_open(&lc, &o, out, why);
 }
 
 /* engine_scores - symbol_scores into the override map */
@@ -279,7 +293,7 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	}
 	if (load_dkim_keys(e, why) < 0)
 		goto fail;
-	if (engine_dns(e, why) < 0)
+	if (engine_resolver_open(c, NULL, &e->dns, why) < 0)
 		goto fail;
 	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
 	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)

@@ -31,9 +31,11 @@ int	cli_log(int argc, char **argv);
 struct engine *cli_load_engine(const char *path);
 
 /*
- * cli_resolver - a resolver for dns/spf: zone files if any are given,
- * else ldns with the given servers (or the configured ones); timeout
- * <= 0 and retries < 0 keep the configured values.  Prints errors.
+ * cli_resolver - a resolver for dns/spf: engine_resolver_open() (the
+ * milter's resolver, dns_zone_files included) with the zone files or
+ * servers given on the command line in place of the configured ones;
+ * timeout <= 0 and retries < 0 keep the configured values.  No
+ * prefetch threads.  Prints errors.
  */
 struct conf;
 struct dns_resolver *cli_resolver(const struct conf *, char **servers,

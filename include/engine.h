@@ -61,6 +61,25 @@ void	 engine_unref(struct engine *);
  */
 struct bayes_store *engine_bayes(struct engine *, struct buf *why);
 
+/*
+ * engine_resolver_open - the resolver a configuration describes (what
+ * the milter uses), with the command-line overrides of ov (may be
+ * NULL): zone files, then servers, replace the configured ones;
+ * timeout_ms <= 0 and retries < 0 keep the configured values.
+ */
+struct resolver_override {
+	const char *const *zones;
+	size_t	 nzones;
+	const char *const *servers;
+	size_t	 nservers;
+	double	 timeout_ms;
+	long	 retries;
+	bool	 no_prefetch;		/* one-shot commands: no threads */
+};
+int	 engine_resolver_open(const struct conf *,
+	    const struct resolver_override *, struct dns_resolver **,
+	    struct buf *why);
+
 /* engine_score - configured score of a symbol, or def */
 double	 engine_score(const struct engine *, const char *sym, double def);
 
