@@ -74,21 +74,8 @@ usage(FILE *f)
 static int
 load_conf(struct ropts *o)
 {
-	struct buf why = BUF_INIT;
-	const char *path = o->conf;
-
-	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) == 0)
-		path = MW_DEFAULT_CONF;
-	if (path == NULL) {
-		o->c = conf_defaults();
-		return 0;
-	}
-	if (conf_load(path, &o->c, &why) < 0) {
-		fprintf(stderr, "mailwarden rules: %s\n", buf_cstr(&why));
-		buf_release(&why);
-		return -1;
-	}
-	return 0;
+	o->c = cli_load_conf(o->conf);
+	return o->c ? 0 : -1;
 }
 
 /* default_paths - the configured directories that exist */

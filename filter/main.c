@@ -108,7 +108,22 @@ usage(FILE *f)
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
-/* reload - SIGHUP: build a new engine; keep the old one on error */
+/* log_errors - each line of a why buffer as one log line */
+static void
+log_errors(const char *prefix, const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		log_err("%s%.*s", prefix, nl ? (int)(nl - text) :
+		    (int)strlen(text), text);
+		if (nl == NULL)
+			break;
+	}
+}
+
+/* reload - SIGHUP: build a new engine; keep the old one on any error */
 static void
 reload(void)
 {
@@ -117,7 +132,7 @@ reload(void)
 	struct vlog *vl;
 
 	if (engine_load(conf_path, &e, &why) < 0) {
-		log_err("reload failed, keeping the running configuration: %s",
+		log_errors("reload failed, keeping the running configuration: ",
 		    buf_cstr(&why));
 		buf_release(&why);
 		return;
@@ -527,7 +542,7 @@ run_milter(int argc, char **argv)
 	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
 	limit_malloc_arenas();
 	if (engine_load(conf_path, &eng, &why) < 0) {
-		log_err("%s", buf_cstr(&why));
+		log_errors("", buf_cstr(&why));
 		return 1;
 	}
 	log_set_level((enum log_level)conf_log_level(eng->conf));

@@ -10,6 +10,8 @@
 #ifndef MW_CLI_H
 #define MW_CLI_H
 
+#include <stdio.h>
+
 struct engine;
 struct buf;
 
@@ -29,6 +31,11 @@ int	cli_log(int argc, char **argv);
  * default file if it exists, else built-in defaults.  Prints errors.
  */
 struct engine *cli_load_engine(const char *path);
+/* cli_load_conf - the same for the configuration alone */
+struct conf;
+struct conf *cli_load_conf(const char *path);
+/* cli_print_lines - each line of text (a why buffer) as "PREFIXline" */
+void	 cli_print_lines(FILE *, const char *prefix, const char *text);
 
 /*
  * cli_resolver - a resolver for dns/spf: engine_resolver_open() (the
@@ -37,7 +44,6 @@ struct engine *cli_load_engine(const char *path);
  * timeout <= 0 and retries < 0 keep the configured values.  No
  * prefetch threads.  Prints errors.
  */
-struct conf;
 struct dns_resolver *cli_resolver(const struct conf *, char **servers,
 	    size_t nservers, char **zones, size_t nzones, double timeout,
 	    long retries);
