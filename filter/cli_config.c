@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
+#include "symbols.h"
 
 void
 cli_print_lines(FILE *f, const char *prefix, const char *text)
@@ -103,16 +104,21 @@ check_config(const char *path, bool strict)
 {
 	struct buf why = BUF_INIT;
 	struct engine *e = load_engine(path, &why);
-	size_t nerr = 0;
+	size_t nwarn;
 	int rc = 0;
 
-	(void)strict;
 	if (e == NULL) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
-		nerr = count_lines(&why);
 		fprintf(stderr, "%s: %zu error(s)\n", conf_path(path) ?
-		    conf_path(path) : "(defaults)", nerr);
-		rc = 1;
+		    conf_path(path) : "(defaults)", count_lines(&why));
+		buf_release(&why);
+		return 1;
+	}
+	if ((nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why)) > 0) {
+		cli_print_lines(stderr, "", buf_cstr(&why));
+		printf("%s: configuration OK, %zu warning(s)\n", e->conf->path,
+		    nwarn);
+		rc = strict ? 1 : 0;
 	} else
 		printf("%s: configuration OK\n", e->conf->path);
 	buf_release(&why);

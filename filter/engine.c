@@ -142,7 +142,7 @@ engine_bayes(struct engine *e, struct buf *why)
 /* put_score - a rule file's score for a built-in symbol; the main
  * configuration's symbol_scores, already in the map, take precedence */
 static void
-put_score(const char *name, double score, void *arg)
+put_score(const char *name, const struct rules_score *rsc, void *arg)
 {
 	struct engine *e = arg;
 	double *d;
@@ -150,7 +150,7 @@ put_score(const char *name, double score, void *arg)
 	if (strmap_get(e->scores, name) != NULL)
 		return;
 	d = xmalloc(sizeof(*d));
-	*d = score;
+	*d = rsc->score;
 	strmap_put(e->scores, name, d);
 }
 
