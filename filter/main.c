@@ -101,6 +101,7 @@ usage(FILE *f)
 	    "  train    teach the Bayes classifier spam or ham\n"
 	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
+	    "  symbols  list every symbol with its score and where it is set\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
@@ -633,6 +634,8 @@ main(int argc, char **argv)
 		return cli_bayes(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "symbols") == 0)
+		return cli_symbols(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(argv[1], "spf") == 0)
