@@ -151,6 +151,29 @@ def test_every_error_with_locations(d):
     expect(err.count("zen.example/127.0.0.2=ZEN") == 1, "a bad dnsbl value printed once", err)
 
 
+def test_referenced_files_each_reported(d):
+    """Item 5: keys, zone files, rule files: each error, both locations."""
+    rules = os.path.join(d, "rules")
+    os.mkdir(rules)
+    cf = write(rules, "a.cf", "header X_A Subject =~ /(/\nbody X_B /ok/\nscore X_B abc\n")
+    conf = write(d, "c.conf", "rules_dir =\nrules_site_dir = %s\n"
+                 "dkim_sign_domains = example.org:s1:%s/k1.pem example.net:s2:%s/k2.pem\n"
+                 "dns_zone_files = %s/none.zone\n" % (rules, d, d, d))
+    rc, out, err = run("config", "-n", "-c", conf)
+    want = [
+        "%s:3: dkim_sign_domains: %s/k1.pem: cannot open: No such file or directory" % (conf, d),
+        "%s:3: dkim_sign_domains: %s/k2.pem: cannot open: No such file or directory" % (conf, d),
+        "%s:4: dns_zone_files: %s/none.zone: cannot open: No such file or directory" % (conf, d),
+        "%s:2: rules_site_dir: %s:1: error: X_A: bad regex at offset 1: "
+        "missing closing parenthesis" % (conf, cf),
+        "%s:2: rules_site_dir: %s:3: error: score X_B: expected 1 or 4 numbers from "
+        "-1000 to 1000, got 'abc'" % (conf, cf),
+        "%s: 5 error(s)" % conf,
+    ]
+    expect(rc == 1 and err.splitlines() == want, "config -n: every referenced file's error",
+           "got:\n" + err + "\nwant:\n" + "\n".join(want))
+
+
 def test_symbols_lists_scores_and_sources(d):
     """Item 4: every symbol, its effective score and where it was set."""
     conf = scored_setup(d)
@@ -214,6 +237,7 @@ def test_every_emitted_symbol_is_listed(d):
 
 TESTS = (test_zone_files_honoured, test_unemitted_scores_warn,
          test_strict_passes_clean_config, test_every_error_with_locations,
+         test_referenced_files_each_reported,
          test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed)
 
 
