@@ -46,9 +46,18 @@ struct engine {
 	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 
-/* engine_new - build from a parsed configuration (takes ownership) */
+/*
+ * engine_new - build from a parsed configuration (takes ownership).
+ * Every part is tried even after one failed; each error is one line
+ * of why, "CONF:LINE: key: " and the problem (with the referenced
+ * file's own FILE:LINE where it has one).  -1 if there was any.
+ */
 int	 engine_new(struct conf *, struct engine **, struct buf *why);
-/* engine_load - conf_load(path) then engine_new() */
+/*
+ * engine_load - conf_load(path) then engine_new(); after errors in the
+ * file itself, what it names is still loaded (and then dropped) so that
+ * why holds every error of the run
+ */
 int	 engine_load(const char *path, struct engine **, struct buf *why);
 struct engine *engine_ref(struct engine *);
 void	 engine_unref(struct engine *);
