@@ -57,6 +57,7 @@
 #include "log.h"
 #include "milter.h"
 #include "str.h"
+#include "symbols.h"
 #include "vlog.h"
 
 static const char *conf_path = MW_DEFAULT_CONF;
@@ -109,19 +110,30 @@ usage(FILE *f)
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
-/* log_errors - each line of a why buffer as one log line */
+/* log_lines - each line of text (a why buffer) as one log line */
 static void
-log_errors(const char *prefix, const char *text)
+log_lines(enum log_level level, const char *prefix, const char *text)
 {
 	const char *nl;
 
 	for (; *text; text = nl + 1) {
 		nl = strchr(text, '\n');
-		log_err("%s%.*s", prefix, nl ? (int)(nl - text) :
+		log_msg(level, "%s%.*s", prefix, nl ? (int)(nl - text) :
 		    (int)strlen(text), text);
 		if (nl == NULL)
 			break;
 	}
+}
+
+/* warn_scores - log each score for a symbol nothing emits (config -n) */
+static void
+warn_scores(const struct engine *e)
+{
+	struct buf w = BUF_INIT;
+
+	if (symbols_lint(e->conf, e->rules, e->dnsbl, &w) > 0)
+		log_lines(LOG_LEVEL_WARN, "", w.data);
+	buf_release(&w);
 }
 
 /* reload - SIGHUP: build a new engine; keep the old one on any error */
@@ -133,7 +145,8 @@ reload(void)
 	struct vlog *vl;
 
 	if (engine_load(conf_path, &e, &why) < 0) {
-		log_errors("reload failed, keeping the running configuration: ",
+		log_lines(LOG_LEVEL_ERR,
+		    "reload failed, keeping the running configuration: ",
 		    buf_cstr(&why));
 		buf_release(&why);
 		return;
@@ -154,6 +167,7 @@ reload(void)
 	log_set_level((enum log_level)conf_log_level(e->conf));
 	engine_set_current(e);
 	log_info("configuration reloaded from %s", conf_path);
+	warn_scores(e);
 	engine_unref(e);
 	engine_unref(old);
 	buf_release(&why);
@@ -543,10 +557,11 @@ run_milter(int argc, char **argv)
 	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
 	limit_malloc_arenas();
 	if (engine_load(conf_path, &eng, &why) < 0) {
-		log_errors("", buf_cstr(&why));
+		log_lines(LOG_LEVEL_ERR, "", buf_cstr(&why));
 		return 1;
 	}
 	log_set_level((enum log_level)conf_log_level(eng->conf));
+	warn_scores(eng);
 	if (eng->conf->user[0] && geteuid() == 0 &&
 	    (pw = getpwnam(eng->conf->user)) == NULL) {
 		log_err("%s: user '%s' does not exist", conf_path,
