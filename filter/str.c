@@ -179,7 +179,8 @@ str_suggest(const char *word, const char *(*get)(size_t, void *), size_t n,
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if ((c = get(i, arg)) == NULL ||
-		    (lc = strlen(c)) > SUGGEST_MAX_LEN)
+		    (lc = strlen(c)) > SUGGEST_MAX_LEN ||
+		    lc > lw + 2 || lw > lc + 2)	/* over 2 edits apart */
 			continue;
 		dist = edit_distance(word, lw, c, lc);
 		if (dist == 0 || dist * 4 > lw || dist > best)
