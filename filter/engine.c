@@ -339,6 +339,16 @@ load_lists(struct engine *e, struct buf *why)
 	return rc;
 }
 
+/* part - the outcome of loading one part: its error lines, if any */
+static int
+part(const struct conf *c, int rc, const char *key, struct buf *reason,
+    struct buf *why)
+{
+	if (rc < 0)
+		key_error(c, key, reason, why);
+	return rc < 0 ? -1 : 0;
+}
+
 /*
  * load_parts - everything the configuration names, each part tried
  * even when an earlier one failed, so that every error is reported
@@ -347,31 +357,27 @@ static int
 load_parts(struct engine *e, struct buf *why)
 {
 	const struct conf *c = e->conf;
+	bool psl = c->dmarc && str_ieq(c->dmarc_org_domain, "psl");
 	struct buf r = BUF_INIT;
 	int rc = load_lists(e, why);
 
-#define PART(call, key)	do { if ((call) < 0) { \
-		key_error(c, (key), &r, why); rc = -1; } } while (0)
-	PART(load_dkim_keys(e, &r), "dkim_sign_domains");
-	PART(engine_resolver_open(c, NULL, &e->dns, &r), dns_key(c));
-	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl"))
-		PART(psl_load(c->dmarc_psl_file, &e->psl, &r),
-		    "dmarc_psl_file");
-	if (engine_load_rules(e, why) < 0)
-		rc = -1;
-	if (c->dnsbl.n || c->uribl.n) {
-		PART(dnsbl_new(c, &e->dnsbl, &r),
-		    c->dnsbl.n ? "dnsbl" : "uribl");
-		/* URI lists take registered domains: they need the PSL */
-		if (e->dnsbl && e->dnsbl->any_uri && e->psl == NULL &&
-		    !(c->dmarc && str_ieq(c->dmarc_org_domain, "psl")))
-			PART(psl_load(c->dmarc_psl_file, &e->psl, &r),
-			    "dmarc_psl_file");
-	}
-	PART(check_bayes(c, &r), "bayes_store");
-#undef PART
+	rc |= part(c, load_dkim_keys(e, &r), "dkim_sign_domains", &r, why);
+	rc |= part(c, engine_resolver_open(c, NULL, &e->dns, &r), dns_key(c),
+	    &r, why);
+	if (psl)
+		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
+		    "dmarc_psl_file", &r, why);
+	rc |= engine_load_rules(e, why);
+	if (c->dnsbl.n || c->uribl.n)
+		rc |= part(c, dnsbl_new(c, &e->dnsbl, &r), c->dnsbl.n ?
+		    "dnsbl" : "uribl", &r, why);
+	/* URI lists take registered domains: they need the PSL */
+	if (e->dnsbl && e->dnsbl->any_uri && !psl)
+		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
+		    "dmarc_psl_file", &r, why);
+	rc |= part(c, check_bayes(c, &r), "bayes_store", &r, why);
 	buf_release(&r);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 int
