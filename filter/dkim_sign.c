@@ -164,7 +164,9 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
     struct buf *why)
 {
 	struct dkim_signconf *sc = xcalloc(1, sizeof(*sc));
+	struct buf reason = BUF_INIT;
 	size_t i;
+	int rc = 0;
 
 	*out = NULL;
 	if (dkim_signconf_check_canon(o->canon, why) < 0)
@@ -181,7 +183,7 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
 
 		if (split_entry(copy, &d, &s, &p, why) < 0) {
 			free(copy);
-			goto fail;
+			goto fail;	/* conf.c checked the syntax */
 		}
 		k->domain = xstrdup(d);
 		str_lower(k->domain);
@@ -190,12 +192,20 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
 		k->path = xstrdup(p);
 		free(copy);
 		sc->nkeys++;
-		if (load_key(k, k->path, why) < 0)
-			goto fail;
+		buf_reset(&reason);
+		if (load_key(k, k->path, &reason) < 0) {
+			buf_newline(why);	/* every key's error */
+			buf_adds(why, buf_cstr(&reason));
+			rc = -1;
+		}
 	}
+	buf_release(&reason);
+	if (rc < 0)
+		goto fail;
 	*out = sc;
 	return 0;
 fail:
+	buf_release(&reason);
 	dkim_signconf_free(sc);
 	return -1;
 }
