@@ -11,8 +11,16 @@
  *	record's mailto: rua addresses that pass the RFC 9990 section 3
  *	external destination check.
  *
- *	mailwarden dmarc record 'TXT VALUE' parses a record and prints what
- *	mailwarden reads from it.
+ *	mailwarden dmarc record [-c FILE] DOMAIN looks DOMAIN's policy up
+ *	exactly as the milter does (dmarc_evaluate() over the configured
+ *	resolver: RFC 9989 tree walk, or the PSL with dmarc_org_domain =
+ *	psl), then its organizational domain, printing every query and its
+ *	answer, the record, where it was found, each tag's effective value,
+ *	the problems found in it and the policy that applies.  With
+ *	--text 'v=DMARC1; ...' it reads that record text instead.  Exit
+ *	status: 0 when a policy applies (a valid record was found), 1 when
+ *	none does, DNS failed or the text is not a record, 2 on usage
+ *	errors.
  */
 #include "config.h"
 
@@ -21,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +38,13 @@
 #include "dmarc.h"
 #include "dmarc_report.h"
 #include "dmarc_failure.h"
+#include "dns.h"
 #include "engine.h"
 #include "files.h"
+#include "psl.h"
+#include "smtpaddr.h"
 #include "str.h"
+#include "submit.h"
 
 static void
 usage(FILE *f)
@@ -43,7 +54,8 @@ usage(FILE *f)
 	    "           [--from EPOCH --to EPOCH] [--out DIR] [--store DIR]\n"
 	    "           [--domain D] [--no-gzip] [--all] [--send]\n"
 	    "       mailwarden dmarc failures [-c FILE] [--store DIR] [--send]\n"
-	    "       mailwarden dmarc record 'v=DMARC1; p=...'\n");
+	    "       mailwarden dmarc record [-c FILE] DOMAIN\n"
+	    "       mailwarden dmarc record --text 'v=DMARC1; p=...'\n");
 }
 
 /* parse_day - "YYYY-MM-DD" as [midnight UTC, +1 day) */
@@ -88,31 +100,13 @@ base64(struct buf *out, const unsigned char *p, size_t n)
 		buf_adds(out, "\n");
 }
 
-/* pipe_mail - m into dmarc_report_sendmail -t -f from; 0 on success */
-static int
-pipe_mail(const struct conf *c, const char *from, const struct buf *m)
-{
-	FILE *p;
-	char cmd[1200];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "'%s' -t -oi -f '%s'",
-	    c->dmarc_report_sendmail, from);
-	if (strchr(c->dmarc_report_sendmail, '\'') || strchr(from, '\'') ||
-	    (p = popen(cmd, "w")) == NULL) {
-		fprintf(stderr, "mailwarden: cannot run %s\n",
-		    c->dmarc_report_sendmail);
-		return -1;
-	}
-	fwrite(m->data, 1, m->len, p);
-	rc = pclose(p);
-	if (rc != 0)
-		fprintf(stderr, "mailwarden: %s exited with %d\n",
-		    c->dmarc_report_sendmail, WEXITSTATUS(rc));
-	return rc == 0 ? 0 : -1;
-}
-
-/* send_one - pipe one report message into sendmail -t */
+/*
+ * send_one - mail one report file to one checked address.  Every header
+ * field is built from checked values only: from (smtpaddr canonical),
+ * to (dmarc_report_destination), the policy domain and the receiver
+ * (host names in A-label form, checked by sender_ok()), the report id
+ * and the file name made of them.
+ */
 static int
 send_one(const struct conf *c, const char *from, const char *to,
     const char *receiver, const struct dmarc_report_file *f, bool gz)
@@ -124,6 +118,7 @@ send_one(const struct conf *c, const char *from, const char *to,
 
 	if (files_read(f->path, 64 * 1024 * 1024, &file, &why) < 0) {
 		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+		buf_release(&why);
 		return -1;
 	}
 	buf_printf(&m, "From: %s\nTo: %s\nSubject: Report Domain: %s "
@@ -139,61 +134,104 @@ send_one(const struct conf *c, const char *from, const char *to,
 	    f->policy_domain, gz ? "application/gzip" : "text/xml", name);
 	base64(&m, (const unsigned char *)file.data, file.len);
 	buf_adds(&m, "--=-mailwarden-dmarc--\n");
-	rc = pipe_mail(c, from, &m);
+	rc = submit_mail(c->dmarc_report_sendmail, from, to, m.data, m.len,
+	    &why);
+	if (rc < 0)
+		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
 	buf_release(&file);
 	buf_release(&why);
 	buf_release(&m);
 	return rc;
 }
 
+/* host_name_ok - s is a host name in the form domain_to_alabel() gives */
+static bool
+host_name_ok(const char *s)
+{
+	char d[DOMAIN_MAX + 1];
+
+	return domain_to_alabel(s, strlen(s), d, sizeof(d)) == 0 &&
+	    strcmp(d, s) == 0;
+}
+
 /*
- * destination - the address of a mailto: report URI for policy_domain
- * if RFC 9990 section 3 lets us send there (inside the domain, or the
- * destination publishes the authorization); prints why not otherwise
+ * sender_ok - the reporter's address (dmarc_report_email, or postmaster
+ * at hostname) in canonical form into from, and hostname checked: both
+ * go into the envelope and header fields of every report mail
+ */
+static bool
+sender_ok(const struct conf *c, char *from, size_t fromsz)
+{
+	struct buf addr = BUF_INIT;
+	bool ok;
+
+	conf_dmarc_reporter(c, &addr);
+	ok = smtpaddr_parse(addr.data, addr.len, 0, from, fromsz) == 0;
+	if (!ok)
+		fprintf(stderr, "mailwarden: dmarc_report_email: '%.300s' is "
+		    "not a mailbox address that can be mailed from\n",
+		    addr.data);
+	else if (!(ok = host_name_ok(c->hostname)))
+		fprintf(stderr, "mailwarden: hostname: '%.300s' is not a "
+		    "lower-case host name; reports are not mailed\n",
+		    c->hostname);
+	buf_release(&addr);
+	return ok;
+}
+
+/*
+ * destination - the address of a report URI for policy_domain if RFC
+ * 9990 section 3 lets us send there (dmarc_report_destination: inside
+ * the domain, or the destination publishes the authorization); prints
+ * why not otherwise
  */
 static bool
 destination(struct engine *e, const char *policy_domain, const char *uri,
     char *addr, size_t asz)
 {
-	const struct conf *c = e->conf;
-	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
-	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
-	    (unsigned)c->dmarc_max_queries };
-	char host[DOMAIN_MAX + 1];
-	int ok;
+	struct dmarc_opts o;
+	struct buf shown = BUF_INIT;
+	enum dmarc_dest d;
 
-	if (dmarc_mailto(uri, addr, asz, host, sizeof(host)) < 0) {
-		printf("skip %s: not a mailto: address\n", uri);
+	engine_dmarc_opts(e, &o);
+	d = dmarc_report_destination(e->dns, NULL, &o, policy_domain, uri,
+	    addr, asz);
+	switch (d) {
+	case DMARC_DEST_OK:
+		return true;
+	case DMARC_DEST_BAD:
+		str_escape(&shown, uri, strlen(uri), 200);
+		printf("skip %s for %s: not a mailto: address that can be "
+		    "used\n", buf_cstr(&shown), policy_domain);
+		buf_release(&shown);
+		return false;
+	default:
+		printf("skip %s for %s: %s\n", addr, policy_domain,
+		    d == DMARC_DEST_TEMP ? "external destination could not "
+		    "be verified" : "external destination not authorized");
 		return false;
 	}
-	if (domain_is_subdomain(host, policy_domain))
-		ok = 1;
-	else if (e->dns == NULL)
-		ok = -1;
-	else
-		ok = dmarc_verify_external(e->dns, NULL, &o, policy_domain,
-		    host);
-	if (ok != 1)
-		printf("skip %s for %s: %s\n", addr, policy_domain, ok < 0 ?
-		    "external destination could not be verified" :
-		    "external destination not authorized");
-	return ok == 1;
 }
 
 /* send_reports - every verified mailto: rua of every report */
 static int
 send_reports(struct engine *e, const struct dmarc_report_set *set,
-    const char *from, const char *receiver, bool gz)
+    const char *receiver, bool gz)
 {
 	const struct conf *c = e->conf;
+	char from[SMTPADDR_MAX + 1];
 	size_t i, j;
 	int rc = 0;
 
+	if (!sender_ok(c, from, sizeof(from)))
+		return 1;
 	for (i = 0; i < set->n; i++) {
 		const struct dmarc_report_file *f = &set->v[i];
 
+		if (!host_name_ok(f->policy_domain))
+			continue;	/* the store reader admits none */
 		for (j = 0; j < f->nrua; j++) {
-			char addr[512];
+			char addr[SMTPADDR_MAX + 1];
 
 			if (!destination(e, f->policy_domain, f->rua[j], addr,
 			    sizeof(addr)))
@@ -321,12 +359,47 @@ cmd_report(int argc, char **argv)
 		    "(cut short or malformed)\n", set.lines_bad,
 		    set.lines_read);
 	if (rc == 0 && send)
-		rc = send_reports(e, &set, email.data, ro.receiver, ro.gzip);
+		rc = send_reports(e, &set, ro.receiver, ro.gzip);
 	dmarc_report_set_release(&set);
 	buf_release(&why);
 	buf_release(&org);
 	buf_release(&email);
 	engine_unref(e);
+	return rc;
+}
+
+/*
+ * send_failure - mail one spooled failure report (text, without To) to
+ * each of its ruf= URIs that passes the destination check, with a To
+ * field of the checked address; 0, or -1 if a submission failed
+ */
+static int
+send_failure(struct engine *e, const char *from, const char *name,
+    const char *domain, const struct buf *rufs, const struct buf *text)
+{
+	struct buf m = BUF_INIT, why = BUF_INIT;
+	char addr[SMTPADDR_MAX + 1], uri[1024];
+	const char *p;
+	int k, rc = 0;
+
+	for (p = buf_cstr(rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
+	    p += k) {
+		if (!destination(e, domain, uri, addr, sizeof(addr)))
+			continue;
+		buf_reset(&m);
+		buf_printf(&m, "To: %s\n", addr);
+		buf_add(&m, text->data, text->len);
+		if (submit_mail(e->conf->dmarc_report_sendmail, from, addr,
+		    m.data, m.len, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			buf_reset(&why);
+			rc = -1;
+		} else {
+			printf("sent %s to %s\n", name, addr);
+		}
+	}
+	buf_release(&m);
+	buf_release(&why);
 	return rc;
 }
 
@@ -346,9 +419,9 @@ cmd_failures(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *store = NULL;
-	struct buf dir = BUF_INIT, from = BUF_INIT;
+	struct buf dir = BUF_INIT;
 	struct engine *e;
-	char **names = NULL;
+	char from[SMTPADDR_MAX + 1], **names = NULL;
 	size_t n = 0, i;
 	bool send = false;
 	int ch, rc = 0;
@@ -369,16 +442,16 @@ cmd_failures(int argc, char **argv)
 	}
 	if ((rc = load_store(path, &store, &e)) != 0)
 		return rc;
+	if (send && !sender_ok(e->conf, from, sizeof(from))) {
+		engine_unref(e);
+		return 1;
+	}
 	buf_printf(&dir, "%s/failures", store);
-	conf_dmarc_reporter(e->conf, &from);
 	(void)files_list(dir.data, ".eml", &names, &n);	/* none yet: empty */
 	for (i = 0; i < n; i++) {
 		struct buf file = BUF_INIT, rufs = BUF_INIT, text = BUF_INIT,
-		    why = BUF_INIT, m = BUF_INIT;
-		char domain[DOMAIN_MAX + 1], addr[512], uri[1024];
-		const char *p;
-		bool failed = false;
-		int k;
+		    why = BUF_INIT;
+		char domain[DOMAIN_MAX + 1];
 
 		buf_printf(&file, "%s/%s", dir.data, names[i]);
 		if (dmarc_failure_read(file.data, domain, sizeof(domain), &rufs,
@@ -390,19 +463,7 @@ cmd_failures(int argc, char **argv)
 		printf("%s %s\n", file.data, domain);
 		if (!send)
 			goto next;
-		for (p = buf_cstr(&rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
-		    p += k) {
-			if (!destination(e, domain, uri, addr, sizeof(addr)))
-				continue;
-			buf_reset(&m);
-			buf_printf(&m, "To: %s\n", addr);
-			buf_add(&m, text.data, text.len);
-			if (pipe_mail(e->conf, from.data, &m) < 0)
-				failed = true;
-			else
-				printf("sent %s to %s\n", names[i], addr);
-		}
-		if (failed)
+		if (send_failure(e, from, names[i], domain, &rufs, &text) < 0)
 			rc = 1;		/* kept for the next run */
 		else if (unlink(file.data) < 0)
 			fprintf(stderr, "mailwarden: %s: %s\n", file.data,
@@ -412,56 +473,237 @@ next:
 		buf_release(&rufs);
 		buf_release(&text);
 		buf_release(&why);
-		buf_release(&m);
 		free(names[i]);
 	}
 	free(names);
 	buf_release(&dir);
-	buf_release(&from);
 	engine_unref(e);
 	return rc;
 }
 
+/* print_tags - every tag of a record with the value mailwarden uses */
+static void
+print_tags(const struct dmarc_record *r)
+{
+	static const char *const psd[] = { "y", "n", "u" };
+	size_t i;
+
+	printf("tags:\n  v=DMARC1\n");
+	if (r->p_set)
+		printf("  p=%s\n", dmarc_policy_name(r->p));
+	else
+		printf("  p=(%s: p=none if rua is given, else no policy "
+		    "applies)\n", r->p_bad ? "bad value" : "missing");
+	if (r->sp_set)
+		printf("  sp=%s\n", dmarc_policy_name(r->sp));
+	else
+		printf("  sp=(%s)\n", r->sp_bad ? "bad value: p=none if rua "
+		    "is given, else no policy applies" : "not given: as p");
+	if (r->np_set)
+		printf("  np=%s\n", dmarc_policy_name(r->np));
+	else
+		printf("  np=(%s)\n", r->np_bad ? "bad value: p=none if rua "
+		    "is given, else no policy applies" : "not given: as sp");
+	printf("  adkim=%s\n  aspf=%s\n  t=%s\n  psd=%s\n  fo=%s\n",
+	    r->adkim == DMARC_STRICT ? "s" : "r",
+	    r->aspf == DMARC_STRICT ? "s" : "r", r->testing ? "y" : "n",
+	    psd[r->psd == 'y' ? 0 : r->psd == 'n' ? 1 : 2], r->fo);
+	printf("  rua=%s", r->nrua ? "" : "(none)");
+	for (i = 0; i < r->nrua; i++)
+		printf("%s%s", i ? "," : "", r->rua[i]);
+	printf("\n  ruf=%s", r->nruf ? "" : "(none)");
+	for (i = 0; i < r->nruf; i++)
+		printf("%s%s", i ? "," : "", r->ruf[i]);
+	printf("\n");
+}
+
+/*
+ * print_text - parse one record text and print its tags and every
+ * finding; 0 when it is a DMARC record, 1 when not
+ */
+static int
+print_text(const char *txt, size_t len)
+{
+	struct dmarc_record r;
+	struct buf notes = BUF_INIT, esc = BUF_INIT;
+	enum dmarc_parse st;
+	const char *p;
+
+	st = dmarc_record_parse_notes(txt, len, &r, &notes);
+	str_escape(&esc, txt, len, 4096);
+	printf("record: %s\n", buf_cstr(&esc));
+	buf_release(&esc);
+	if (st != DMARC_REC_OK) {
+		printf("error: not a DMARC record (%s)\n", st ==
+		    DMARC_REC_EMPTY ? "empty" : "v=DMARC1 must come first");
+		dmarc_record_release(&r);
+		buf_release(&notes);
+		return 1;
+	}
+	print_tags(&r);
+	for (p = buf_cstr(&notes); *p; p += strcspn(p, "\n") + 1)
+		printf("%s  %.*s\n", p == notes.data ? "problems:\n" : "",
+		    (int)strcspn(p, "\n"), p);
+	dmarc_record_release(&r);
+	buf_release(&notes);
+	return 0;
+}
+
+/* print_found - the record at _dmarc.<policy domain> (a cached answer) */
+static int
+print_found(struct dns_resolver *dns, const struct dmarc_outcome *o)
+{
+	struct dns_answer *a;
+	char qname[DOMAIN_MAX + 8];
+	struct dmarc_record r;
+	size_t i;
+	int rc = 1;
+
+	snprintf(qname, sizeof(qname), "_dmarc.%s", o->policy_domain);
+	dns_lookup(dns, qname, DNS_T_TXT, NULL, &a);
+	for (i = 0; i < a->n && rc != 0; i++) {
+		enum dmarc_parse st = dmarc_record_parse(a->rrs[i].txt,
+		    a->rrs[i].txt_len, &r);
+
+		dmarc_record_release(&r);
+		if (st == DMARC_REC_OK)
+			rc = print_text(a->rrs[i].txt, a->rrs[i].txt_len);
+	}
+	dns_answer_free(a);
+	return rc;
+}
+
+/* where - how the policy domain relates to the domain looked up */
+static const char *
+where(const struct dmarc_outcome *o, const char *domain, const char *org)
+{
+	if (strcmp(o->policy_domain, domain) == 0)
+		return "the domain's own record";
+	if (strcmp(o->policy_domain, org) == 0)
+		return "the record of its organizational domain";
+	return "the record of a public suffix domain above it";
+}
+
+/*
+ * lookup - the milter's discovery for domain through the configured
+ * resolver, every query printed; 0 when a policy applies
+ */
+static int
+lookup(struct engine *e, const char *domain)
+{
+	struct dmarc_opts opts;
+	struct dmarc_input in;
+	struct dmarc_outcome o;
+	struct psl *own = NULL;
+	struct buf why = BUF_INIT;
+	char org[DOMAIN_MAX + 1];
+	int rc = 1;
+
+	engine_dmarc_opts(e, &opts);
+	/* with dmarc = no the engine has not loaded the list */
+	if (opts.mode == DMARC_ORG_PSL && opts.psl == NULL) {
+		if (psl_load(e->conf->dmarc_psl_file, &own, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			buf_release(&why);
+			return 1;
+		}
+		opts.psl = own;
+	}
+	printf("domain: %s\nmethod: %s\n", domain, opts.mode ==
+	    DMARC_ORG_PSL ? "Public Suffix List (dmarc_org_domain = psl, "
+	    "RFC 7489)" : "DNS tree walk (RFC 9989 section 4.10)");
+	memset(&in, 0, sizeof(in));
+	in.author = domain;
+	in.spf = AUTH_NONE;
+	printf("policy discovery:\n");
+	dns_resolver_trace(e->dns, cli_dns_trace, NULL);
+	dmarc_evaluate(e->dns, NULL, &opts, &in, &o);
+	printf("organizational domain (for relaxed alignment):\n");
+	if (dmarc_org_domain(e->dns, NULL, &opts, domain, org, NULL) < 0)
+		snprintf(org, sizeof(org), "(not found: DNS failure)");
+	dns_resolver_trace(e->dns, NULL, NULL);
+	printf("organizational domain: %s\n", org);
+	if (!o.have_record) {
+		printf("result: %s: %s\n", dmarc_result_name(o.result),
+		    o.detail);
+		goto out;
+	}
+	printf("found at: _dmarc.%s (%s)\n", o.policy_domain,
+	    where(&o, domain, org));
+	(void)print_found(e->dns, &o);
+	if (o.result == DMARC_RES_FAIL) {
+		printf("policy for mail from %s that fails DMARC: %s=%s",
+		    domain, o.policy_tag, dmarc_policy_name(o.policy));
+		if (o.nonexistent)
+			printf(" (the domain does not exist)");
+		if (o.fallback_none)
+			printf(" (a bad or missing p, sp or np with a valid "
+			    "rua counts as p=none)");
+		if (o.rec.testing)
+			printf(" (t=y: %s applied)", dmarc_policy_name(
+			    o.applied));
+		printf("\n");
+		rc = 0;
+	} else {
+		printf("result: %s: %s\n", dmarc_result_name(o.result),
+		    o.detail);
+	}
+out:
+	dmarc_outcome_release(&o);
+	psl_free(own);
+	return rc;
+}
+
+/*
+ * cmd_record - look a domain's record up as the milter does, or (--text)
+ * read one record text; 0 when a policy applies, 1 when none does or DNS
+ * failed, 2 on usage errors
+ */
 static int
 cmd_record(int argc, char **argv)
 {
-	struct dmarc_record r;
-	enum dmarc_parse st;
-	size_t i;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "text", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL, *text = NULL;
+	char domain[DOMAIN_MAX + 1];
+	struct engine *e;
+	int ch, rc;
 
-	if (argc != 2) {
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': text = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (text != NULL && optind == argc)
+		return print_text(text, strlen(text));
+	if (text != NULL || optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
-	st = dmarc_record_parse(argv[1], strlen(argv[1]), &r);
-	if (st != DMARC_REC_OK) {
-		printf("not a DMARC record (%s)\n", st == DMARC_REC_EMPTY ?
-		    "empty" : "v=DMARC1 must come first");
-		return 1;
+	if (domain_to_alabel(argv[optind], strlen(argv[optind]), domain,
+	    sizeof(domain)) < 0) {
+		fprintf(stderr, "mailwarden: %s: not a domain name\n",
+		    argv[optind]);
+		return 2;
 	}
-	printf("p=%s%s\nsp=%s\nnp=%s\nadkim=%s aspf=%s t=%s psd=%c fo=%s\n",
-	    r.p_set ? dmarc_policy_name(r.p) : "(missing)",
-	    r.p_bad ? " (bad value)" : "",
-	    r.sp_set ? dmarc_policy_name(r.sp) : r.sp_bad ? "(bad value)" :
-	    "(as p)", r.np_set ? dmarc_policy_name(r.np) : r.np_bad ?
-	    "(bad value)" : "(as sp)", r.adkim == DMARC_STRICT ? "s" : "r",
-	    r.aspf == DMARC_STRICT ? "s" : "r", r.testing ? "y" : "n", r.psd,
-	    r.fo);
-	for (i = 0; i < r.nrua; i++)
-		printf("rua=%s\n", r.rua[i]);
-	for (i = 0; i < r.nruf; i++)
-		printf("ruf=%s\n", r.ruf[i]);
-	if (r.removed)
-		printf("ignored (removed by RFC 9989):%s%s%s\n",
-		    r.removed & DMARC_RM_PCT ? " pct" : "",
-		    r.removed & DMARC_RM_RF ? " rf" : "",
-		    r.removed & DMARC_RM_RI ? " ri" : "");
-	if (r.unknown)
-		printf("ignored: %u unknown tag(s)\n", r.unknown);
-	if (r.bad)
-		printf("ignored: %u tag(s) with bad syntax or values\n", r.bad);
-	dmarc_record_release(&r);
-	return 0;
+	if ((e = cli_load_engine(path)) == NULL)
+		return 1;
+	if (e->dns == NULL) {
+		fprintf(stderr, "mailwarden: no DNS resolver configured\n");
+		rc = 1;
+	} else {
+		rc = lookup(e, domain);
+	}
+	engine_unref(e);
+	return rc;
 }
 
 int

@@ -325,6 +325,7 @@ dmarc_failure_read(const char *path, char *domain, size_t dsz,
     struct buf *rufs, struct buf *text, struct buf *why)
 {
 	struct buf file = BUF_INIT, d = BUF_INIT;
+	char canon[DOMAIN_MAX + 1];
 	const char *p, *end;
 	int rc = -1;
 
@@ -340,6 +341,12 @@ dmarc_failure_read(const char *path, char *domain, size_t dsz,
 	}
 	memcpy(domain, d.data, d.len);
 	domain[d.len] = '\0';
+	/* the spool is writable by the service user: trust no name */
+	if (dsz < DOMAIN_MAX + 1 || domain_to_alabel(d.data, d.len, canon,
+	    sizeof(canon)) < 0 || strcmp(canon, domain) != 0) {
+		buf_printf(why, "%s: policy domain is not a host name", path);
+		goto out;
+	}
 	buf_add(text, p, (size_t)(end - p));
 	rc = 0;
 out:

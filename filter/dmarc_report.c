@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,23 +353,53 @@ read_store_file(const char *path, const struct dmarc_report_opts *ro,
 /* XML                                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * xml_char_ok - may code point c stand in XML 1.0 character data as is?
+ * Not the C0 and C1 controls and DEL (legal but invisible, or illegal),
+ * not U+FFFE/U+FFFF of any plane (XML 1.0 section 2.2 or non-characters).
+ */
+static bool
+xml_char_ok(uint32_t c)
+{
+	if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+		return false;
+	return (c & 0xFFFE) != 0xFFFE;
+}
+
+/*
+ * xml_text - s escaped for XML 1.0 character data, always valid UTF-8:
+ * an ill-formed sequence (stray or truncated, overlong, surrogate,
+ * beyond U+10FFFF) and a character XML cannot hold become U+FFFD, tab,
+ * CR and LF a space; store lines are data from the network and the
+ * report's reader parses it strictly
+ */
 static void
 xml_text(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	uint32_t c;
+	int len;
 
+	while (n > 0) {
+		if ((len = utf8_next(p, n, &c)) < 0) {
+			c = 0;		/* ill-formed: U+FFFD below */
+			len = -len;
+		}
+		p += len;
+		n -= (size_t)len;
 		switch (c) {
 		case '&': buf_adds(b, "&amp;"); break;
 		case '<': buf_adds(b, "&lt;"); break;
 		case '>': buf_adds(b, "&gt;"); break;
 		case '"': buf_adds(b, "&quot;"); break;
 		case '\'': buf_adds(b, "&apos;"); break;
+		case '\t': case '\n': case '\r': buf_addc(b, ' '); break;
 		default:
-			if (c >= 0x20 && c != 0x7f)
-				buf_addc(b, (char)c);
-			else if (c == '\t' || c == '\n')
-				buf_addc(b, ' ');
+			if (xml_char_ok(c))
+				buf_add(b, (const char *)p - len, (size_t)len);
+			else
+				buf_adds(b, "\xEF\xBF\xBD");	/* U+FFFD */
 		}
 	}
 }

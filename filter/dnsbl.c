@@ -117,20 +117,20 @@ parse_entry(const char *s, bool uri, char **zone, struct dnsbl_entry *e,
 	memcpy(t, s, strlen(s) + 1);
 	if ((slash = strchr(t, '/')) == NULL ||
 	    (eq = strchr(slash, '=')) == NULL) {
-		buf_printf(why, "'%.64s': expected ZONE/RESULT=SYMBOL:SCORE"
-		    "[:reject]%s", s, uri ? "[:ip]" : "");
+		buf_printf(why, "expected ZONE/RESULT=SYMBOL:SCORE[:reject]%s",
+		    uri ? "[:ip]" : "");
 		return -1;
 	}
 	*slash = *eq = '\0';
 	/* a CIDR result holds a '/': the zone ends at the first one */
 	if (t[0] == '\0' || !dns_name_valid(t) || strchr(t, '.') == NULL) {
-		buf_printf(why, "'%.64s': bad zone name", t);
+		buf_printf(why, "bad zone name '%.64s'", t);
 		return -1;
 	}
 	if (parse_result(slash + 1, e, why) < 0)
 		return -1;
 	if ((c1 = strchr(eq + 1, ':')) == NULL) {
-		buf_printf(why, "'%.64s': missing :SCORE", s);
+		buf_adds(why, "missing :SCORE");
 		return -1;
 	}
 	*c1 = '\0';
@@ -144,17 +144,17 @@ parse_entry(const char *s, bool uri, char **zone, struct dnsbl_entry *e,
 		else if (uri && strcmp(f, "ip") == 0)
 			e->ip = true;
 		else {
-			buf_printf(why, "'%.64s': unknown flag '%.32s' (%s)",
-			    s, f, uri ? "reject or ip" : "only reject");
+			buf_printf(why, "unknown flag '%.32s' (%s)", f,
+			    uri ? "reject or ip" : "only reject");
 			return -1;
 		}
 	}
 	if (!symbol_ok(eq + 1, strlen(eq + 1))) {
-		buf_printf(why, "'%.64s': bad symbol name", s);
+		buf_printf(why, "bad symbol name '%.64s'", eq + 1);
 		return -1;
 	}
 	if (parse_double(c1 + 1, -1000, 1000, &e->score) < 0) {
-		buf_printf(why, "'%.64s': bad score", s);
+		buf_printf(why, "bad score '%.32s'", c1 + 1);
 		return -1;
 	}
 	e->symbol = xstrdup(eq + 1);

@@ -22,7 +22,12 @@
  *
  * SECURITY
  *	Root is needed only to open the socket and the pid file; the
- *	process switches to the configured user before serving mail.
+ *	process switches to the configured user before serving mail.  The
+ *	directories of both may belong to that user, so nothing is done as
+ *	root by path there: the pid file is opened without following a
+ *	link and written only if it is a regular file of ours, and a unix
+ *	socket is created with the user's ids and socket_mode by bind()
+ *	itself (see open_socket()).
  */
 #include "config.h"
 
@@ -57,6 +62,7 @@
 #include "log.h"
 #include "milter.h"
 #include "str.h"
+#include "symbols.h"
 #include "vlog.h"
 
 static const char *conf_path = MW_DEFAULT_CONF;
@@ -101,6 +107,7 @@ usage(FILE *f)
 	    "  train    teach the Bayes classifier spam or ham\n"
 	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
+	    "  symbols  list every symbol with its score and where it is set\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
@@ -108,7 +115,33 @@ usage(FILE *f)
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
-/* reload - SIGHUP: build a new engine; keep the old one on error */
+/* log_lines - each line of text (a why buffer) as one log line */
+static void
+log_lines(enum log_level level, const char *prefix, const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		log_msg(level, "%s%.*s", prefix, nl ? (int)(nl - text) :
+		    (int)strlen(text), text);
+		if (nl == NULL)
+			break;
+	}
+}
+
+/* warn_scores - log each score for a symbol nothing emits (config -n) */
+static void
+warn_scores(const struct engine *e)
+{
+	struct buf w = BUF_INIT;
+
+	if (symbols_lint(e->conf, e->rules, e->dnsbl, &w) > 0)
+		log_lines(LOG_LEVEL_WARN, "", w.data);
+	buf_release(&w);
+}
+
+/* reload - SIGHUP: build a new engine; keep the old one on any error */
 static void
 reload(void)
 {
@@ -117,7 +150,8 @@ reload(void)
 	struct vlog *vl;
 
 	if (engine_load(conf_path, &e, &why) < 0) {
-		log_err("reload failed, keeping the running configuration: %s",
+		log_lines(LOG_LEVEL_ERR,
+		    "reload failed, keeping the running configuration: ",
 		    buf_cstr(&why));
 		buf_release(&why);
 		return;
@@ -138,6 +172,7 @@ reload(void)
 	log_set_level((enum log_level)conf_log_level(e->conf));
 	engine_set_current(e);
 	log_info("configuration reloaded from %s", conf_path);
+	warn_scores(e);
 	engine_unref(e);
 	engine_unref(old);
 	buf_release(&why);
@@ -318,7 +353,11 @@ socket_path(const char *spec)
 	return NULL;
 }
 
-/* prepare_dir - create the directory of path for the service user */
+/*
+ * prepare_dir - create the directory of path for the service user; the
+ * owner is set with lchown(), so a link put in its place between mkdir()
+ * and the change (by whoever may write the parent) is not followed
+ */
 static void
 prepare_dir(const char *path, const struct passwd *pw)
 {
@@ -327,7 +366,7 @@ prepare_dir(const char *path, const struct passwd *pw)
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0755) == 0 && pw)
-			(void)chown(dir, pw->pw_uid, pw->pw_gid);
+			(void)lchown(dir, pw->pw_uid, pw->pw_gid);
 	}
 	free(dir);
 }
@@ -362,29 +401,79 @@ nodelay_listeners(void)
 	}
 }
 
+/*
+ * become_user - switch the effective ids to the service user (pw may be
+ * NULL: no switch); 0, or -1.  become_root() switches back: the real
+ * and saved ids stay root until drop_privileges().
+ */
+static int
+become_user(const struct passwd *pw)
+{
+	if (pw == NULL)
+		return 0;
+	if (setegid(pw->pw_gid) < 0)
+		return -1;
+	if (seteuid(pw->pw_uid) < 0) {
+		(void)setegid(0);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+become_root(const struct passwd *pw)
+{
+	if (pw != NULL && (seteuid(0) < 0 || setegid(getgid()) < 0))
+		abort();	/* cannot happen with a real uid of 0 */
+}
+
+/*
+ * open_socket - libmilter's listening socket.  A unix socket gets its
+ * owner, group and mode from bind() itself, which creates the file:
+ * smfi_opensocket() runs with the service user's effective ids and a
+ * umask that leaves socket_mode.  The socket is never changed by path
+ * afterwards: a chown() or chmod() as root on the path would race with
+ * the service user, who owns the directory and could swap a link to any
+ * file in between, and root would hand that file over.  libmilter binds
+ * and listens within smfi_opensocket() without giving us the descriptor
+ * in between, and fchown()/fchmod() on a socket descriptor do not reach
+ * the file in the file system on Linux, so creating it right is the only
+ * race-free way.  The directory must therefore be writable by the
+ * service user (prepare_dir() makes it so when it creates it).
+ */
 static int
 open_socket(const struct conf *c, const struct passwd *pw, struct buf *why)
 {
 	const char *path = socket_path(c->socket);
+	mode_t old_mask = 0;
+	int rc, err = 0;
 
-	if (path)
+	if (path) {
 		prepare_dir(path, pw);
-	if (smfi_setconn((char *)c->socket) != MI_SUCCESS ||
-	    smfi_opensocket(true) != MI_SUCCESS) {
+		old_mask = umask(~(mode_t)c->socket_mode & 0777);
+		if (become_user(pw) < 0) {
+			buf_printf(why, "cannot switch to user %s to create "
+			    "%s: %s", pw->pw_name, path, strerror(errno));
+			umask(old_mask);
+			return -1;
+		}
+	}
+	rc = smfi_setconn((char *)c->socket) == MI_SUCCESS &&
+	    smfi_opensocket(true) == MI_SUCCESS ? 0 : -1;
+	if (rc < 0)
+		err = errno;
+	if (path) {
+		become_root(pw);
+		umask(old_mask);
+	}
+	if (rc < 0) {
 		buf_printf(why, "cannot open milter socket %s", c->socket);
+		if (path && pw && err == EACCES)
+			buf_printf(why, ": its directory must be writable by "
+			    "user %s", pw->pw_name);
 		return -1;
 	}
 	nodelay_listeners();
-	if (path) {
-		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0) {
-			buf_printf(why, "chown %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (chmod(path, (mode_t)c->socket_mode) < 0) {
-			buf_printf(why, "chmod %s: %s", path, strerror(errno));
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -451,18 +540,51 @@ report_started(int fd, char status)
 	}
 }
 
+/*
+ * write_pid_file - our pid into path.  This runs as root in a directory
+ * that may belong to the service user, who could have put anything at
+ * path: the file is never opened through a symbolic link (O_NOFOLLOW),
+ * a FIFO cannot block the start (O_NONBLOCK), and only a regular file
+ * with one link, owned by root or the service user, is truncated and
+ * written (a hard link to another file would have root overwrite it).
+ * 0 and *written set, or -1 with why; nothing is changed on refusal.
+ */
 static int
-write_pid_file(const char *path, const struct passwd *pw)
+write_pid_file(const char *path, const struct passwd *pw, bool *written,
+    struct buf *why)
 {
-	FILE *f;
+	struct stat st;
+	char line[32];
+	int fd, n, rc = -1;
 
+	*written = false;
 	if (*path == '\0')
 		return 0;
 	prepare_dir(path, pw);
-	if ((f = fopen(path, "w")) == NULL)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644)) < 0) {
+		buf_printf(why, "pid file %s: %s", path, errno == ELOOP ?
+		    "is a symbolic link, not followed" : strerror(errno));
 		return -1;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f);
+	}
+	if (fstat(fd, &st) < 0)
+		buf_printf(why, "pid file %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && (pw == NULL || st.st_uid != pw->pw_uid)))
+		buf_printf(why, "pid file %s: not a regular file of ours "
+		    "with one link; left alone", path);
+	else if ((n = snprintf(line, sizeof(line), "%ld\n",
+	    (long)getpid())) > 0 && ftruncate(fd, 0) == 0 &&
+	    write(fd, line, (size_t)n) == n)
+		rc = 0;
+	else
+		buf_printf(why, "pid file %s: %s", path, strerror(errno));
+	if (close(fd) < 0 && rc == 0) {
+		buf_printf(why, "pid file %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	*written = rc == 0;
+	return rc;
 }
 
 static void
@@ -511,6 +633,7 @@ run_milter(int argc, char **argv)
 	struct vlog *vl;
 	pthread_t tid;
 	int ch, foreground = 0, status_fd = -1, rc;
+	bool pid_written = false;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
@@ -536,10 +659,11 @@ run_milter(int argc, char **argv)
 		return 1;
 	}
 	if (engine_load(conf_path, &eng, &why) < 0) {
-		log_err("%s", buf_cstr(&why));
+		log_lines(LOG_LEVEL_ERR, "", buf_cstr(&why));
 		return 1;
 	}
 	log_set_level((enum log_level)conf_log_level(eng->conf));
+	warn_scores(eng);
 	if (eng->conf->user[0] && geteuid() == 0 &&
 	    (pw = getpwnam(eng->conf->user)) == NULL) {
 		log_err("%s: user '%s' does not exist", conf_path,
@@ -553,9 +677,11 @@ run_milter(int argc, char **argv)
 	if (!foreground) {
 		log_init("mailwarden", LOG_SINK_SYSLOG,
 		    conf_syslog_facility(eng->conf));
-		if (write_pid_file(eng->conf->pid_file, pw) < 0)
-			log_warn_errno("%s: cannot write pid file",
-			    eng->conf->pid_file);
+		if (write_pid_file(eng->conf->pid_file, pw, &pid_written,
+		    &why) < 0) {
+			log_err("%s", buf_cstr(&why));
+			buf_reset(&why);
+		}
 	}
 	if (milter_register() < 0 || open_socket(eng->conf, pw, &why) < 0 ||
 	    drop_privileges(pw, &why) < 0) {
@@ -590,7 +716,7 @@ run_milter(int argc, char **argv)
 	if (!stopping)
 		log_err("smfi_main returned unexpectedly (%d)", rc);
 	log_info("stopped");
-	if (!foreground && eng->conf->pid_file[0])
+	if (pid_written)
 		(void)unlink(eng->conf->pid_file);
 	engine_unref(eng);
 	buf_release(&why);
@@ -627,6 +753,8 @@ main(int argc, char **argv)
 		return cli_bayes(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "symbols") == 0)
+		return cli_symbols(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(argv[1], "spf") == 0)

@@ -91,6 +91,14 @@ struct dmarc_record {
 
 enum dmarc_parse dmarc_record_parse(const char *txt, size_t len,
 	    struct dmarc_record *);
+/*
+ * dmarc_record_parse_notes - the same, and one line per finding in notes
+ * ("p: not none, quarantine or reject: 'rejct'", "unknown tag ignored:
+ * 'foo=1'", repeated and removed tags, bad URIs): for `dmarc record`
+ */
+struct buf;
+enum dmarc_parse dmarc_record_parse_notes(const char *txt, size_t len,
+	    struct dmarc_record *, struct buf *notes);
 void	 dmarc_record_release(struct dmarc_record *);
 void	 dmarc_record_copy(struct dmarc_record *dst,
 	    const struct dmarc_record *src);
@@ -187,11 +195,32 @@ int	 dmarc_aligned(struct dns_resolver *, struct dns_budget *,
 	    enum dmarc_align_mode);
 
 /*
- * dmarc_report_uri_host - host of a mailto: URI (lower case, A-label),
- * and the address; -1 for other schemes or a bad address.
+ * dmarc_mailto - the address of a mailto: report URI in the form it is
+ * mailed to (smtpaddr.h: local part checked, domain as A-label with at
+ * least two labels) into addr (SMTPADDR_MAX + 1 bytes or more); 0, or
+ * -1 for another scheme, percent-encoding or an address smtpaddr.h
+ * refuses.  hfields ("?subject=...") are ignored.
  */
-int	 dmarc_mailto(const char *uri, char *addr, size_t addrsz, char *host,
-	    size_t hostsz);
+int	 dmarc_mailto(const char *uri, char *addr, size_t addrsz);
+
+enum dmarc_dest {
+	DMARC_DEST_BAD = -2,	/* not a mailto: URI we can use */
+	DMARC_DEST_TEMP = -1,	/* authorization not verifiable now */
+	DMARC_DEST_DENIED = 0,	/* outside, and not authorized */
+	DMARC_DEST_OK = 1
+};
+
+/*
+ * dmarc_report_destination - may reports about policy_domain go to uri?
+ * The address is parsed once (dmarc_mailto) into addr, and the check runs
+ * on that address's domain: inside policy_domain, or authorized by the
+ * destination (dmarc_verify_external; r NULL: not verifiable).  addr is
+ * exactly what may be mailed when the answer is DMARC_DEST_OK.
+ */
+enum dmarc_dest dmarc_report_destination(struct dns_resolver *,
+	    struct dns_budget *, const struct dmarc_opts *,
+	    const char *policy_domain, const char *uri, char *addr,
+	    size_t addrsz);
 
 /*
  * dmarc_verify_external - RFC 9990 section 3: may host receive reports

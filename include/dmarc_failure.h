@@ -21,7 +21,10 @@
  *	Everything in a report comes from the network.  Header fields are
  *	copied with CR and NUL removed and folding kept, capped at
  *	DMARC_FAILURE_MAX_HEADERS bytes; the spool reader trusts nothing
- *	but its own two lines and caps the file size.
+ *	but its own two lines, whose policy domain must be a host name,
+ *	and caps the file size.  The sender gives each ruf= address to
+ *	sendmail on its command line (submit.h), never through -t, so no
+ *	text in the report can choose a recipient.
  */
 #ifndef MW_DMARC_FAILURE_H
 #define MW_DMARC_FAILURE_H

@@ -21,6 +21,15 @@ test reads it back:
   dmarc failures --send` mails it to the authorized ruf= address only
   (an Abuse Reporting Format auth-failure report with the header fields
   and not the body) and empties the spool.
+
+Issue 14, item 11: a Policy Domain (evil.example) whose rua= holds
+addresses that sendmail would read as something else, such as
+"all-staff(@evil.example" (the local mailbox all-staff and a comment:
+with `sendmail -t` Postfix appended myorigin and delivered the report to
+all-staff@example.net), gets reports only at its well-formed addresses,
+including a quoted local part that round-trips, and each delivered
+message's envelope recipient (Delivered-To) is the address its To field
+names.
 """
 
 import email
@@ -57,6 +66,11 @@ ZONES = {
     "example.com": '''
         @       TXT "v=spf1 -all"
         ''',
+    # rua= with hostile local parts beside two good ones
+    "evil.example": '''
+        @       TXT "v=spf1 ip4:192.0.2.40 -all"
+        _dmarc  TXT "v=DMARC1; p=none; rua=mailto:all-staff(@evil.example,mailto:<all-staff>@evil.example,mailto:all-staff@evil.example?x,mailto:good.name@evil.example,mailto:all.staff.@evil.example,mailto:\\"dmarc..in\\"@evil.example"
+        ''',
     "unauth.example": '''
         @       TXT "v=spf1 ip4:192.0.2.30 -all"
         _dmarc  TXT "v=DMARC1; p=none; rua=mailto:collector@example.net; ruf=mailto:collector@example.net"
@@ -90,13 +104,18 @@ milter = mwtest.Milter(work, {
     "dmarc_report_email": "dmarc-reports@mailwarden.test",
     "dmarc_failure_reports": "yes",
 }).start()
-pf = mwtest.Postfix(work, milter.postfix_spec())
+# the site's own domain is example.net: an address without a domain
+# becomes a mailbox there (myorigin), as on a real site
+pf = mwtest.Postfix(work, milter.postfix_spec(), extra={
+    "myorigin": "example.net",
+    "virtual_mailbox_domains": "example.net evil.example",
+})
 # local submission: sendmail(1) -> postdrop -> maildrop -> pickup
 with open(os.path.join(pf.dir, "master.cf"), "a") as f:
     f.write("pickup unix n - n 1 1 pickup\n")
 pf.start()
 
-# dmarc report --send runs dmarc_report_sendmail with "-t -oi -f FROM";
+# dmarc report --send runs dmarc_report_sendmail -oi -f FROM -- RCPT;
 # this one is the private instance's sendmail, never the system's
 wrapper = os.path.join(work.path, "sendmail")
 with open(wrapper, "w") as f:
@@ -115,7 +134,10 @@ SENDS = [
     ("carol", "example.net", "192.0.2.20", 250),    # pass
     ("eve", "unauth.example", "192.0.2.30", 250),   # pass
     ("eve", "unauth.example", "192.0.2.98", 250),   # SPF fail, p=none
+    ("mallory", "evil.example", "192.0.2.40", 250),  # pass
 ]
+GOOD_EVIL = ['"dmarc..in"@evil.example', "all-staff@evil.example",
+             "good.name@evil.example"]
 
 
 def check_mail_recorded():
@@ -138,16 +160,21 @@ def check_send():
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
     lines = p.stdout.splitlines()
     sent = sorted(ln.split(" to ")[1] for ln in lines if ln.startswith("sent "))
-    assert sent == ["dmarc-net@example.net", "dmarc-org@example.net"], p.stdout
+    assert sent == sorted(["dmarc-net@example.net", "dmarc-org@example.net"]
+                          + GOOD_EVIL), p.stdout
+    for bad in ("all-staff(@evil.example", "<all-staff>@evil.example",
+                "all.staff.@evil.example"):
+        assert "skip mailto:%s for evil.example: not a mailto: address " \
+            "that can be used" % bad in lines, (bad, p.stdout)
     assert any(ln.startswith("skip thief@example.com for example.org: "
                              "external destination not authorized")
                for ln in lines), p.stdout
     assert any(ln.startswith("skip collector@example.net for unauth.example: "
                              "external destination not authorized")
                for ln in lines), p.stdout
-    # three reports written: one per Policy Domain
+    # four reports written: one per Policy Domain
     written = [ln for ln in lines if ln.endswith(" messages")]
-    assert len(written) == 3, p.stdout
+    assert len(written) == 4, p.stdout
 
 
 def reports():
@@ -155,8 +182,30 @@ def reports():
     for raw in pf.delivered():
         m = email.message_from_bytes(raw, policy=email.policy.default)
         if str(m["Subject"] or "").startswith("Report Domain: "):
-            out[str(m["To"])] = m
+            # the To field as written (a quoted local part stays quoted)
+            raw_to = email.message_from_bytes(raw)["To"]
+            out[str(raw_to)] = m
     return out
+
+
+def check_recipients():
+    """Each report went to the address its To names, none elsewhere."""
+    mwtest.wait_for(lambda: len(reports()) >= 5, timeout=60,
+                    what="five report mails delivered")
+    time.sleep(1)
+    got = {}
+    for raw in pf.delivered():
+        m = email.message_from_bytes(raw, policy=email.policy.compat32)
+        if not str(m["Subject"] or "").startswith("Report Domain: "):
+            continue
+        rcpts = m.get_all("Delivered-To")
+        assert rcpts and len(rcpts) == 1, (rcpts, raw[:500])
+        assert rcpts[0].lower() == str(m["To"]).lower(), (rcpts, m["To"])
+        got.setdefault(str(m["Subject"]).split()[2], []).append(rcpts[0])
+    assert sorted(got.get("evil.example", [])) == GOOD_EVIL, got
+    everyone = [r for rs in got.values() for r in rs]
+    assert not [r for r in everyone if r.endswith("@example.net") and
+                not r.startswith("dmarc-")], everyone
 
 
 def failure_reports():
@@ -211,10 +260,13 @@ def check_delivered_reports():
                     what="two report mails delivered")
     time.sleep(1)
     got = reports()
-    assert sorted(got) == ["dmarc-net@example.net", "dmarc-org@example.net"], \
+    assert sorted(got) == sorted(["dmarc-net@example.net",
+                                  "dmarc-org@example.net"] + GOOD_EVIL), \
         sorted(got)
     counts = {}
     for to, m in got.items():
+        if to.endswith("@evil.example"):
+            continue    # check_recipients; three copies of one report
         domain = "example.org" if to.startswith("dmarc-org") else "example.net"
         subj = str(m["Subject"])
         assert subj.startswith("Report Domain: %s Submitter: %s Report-ID: <"
@@ -256,6 +308,8 @@ try:
             check_send)
     R.check("the report mails arrive through Postfix, valid RFC 9990 XML",
             check_delivered_reports)
+    R.check("hostile rua local parts get nothing; each mail reached its To",
+            check_recipients)
     R.check("failure reports: spooled, sent to the authorized ruf only",
             check_failure_reports)
 finally:

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "dmarc.h"
+#include "smtpaddr.h"
 #include "fakedns.h"
 #include "helpers.h"
 #include "psl.h"
@@ -129,6 +130,55 @@ START_TEST(test_dmarc_record_urls_are_stored_without_size)
 	ck_assert_int_eq(dmarc_record_parse(t, strlen(t), &r), DMARC_REC_OK);
 	ck_assert_str_eq(r.rua[0], "mailto:a@example.com");
 	dmarc_record_release(&r);
+}
+END_TEST
+
+/* every finding is named, and the record reads as without notes */
+START_TEST(test_dmarc_record_notes_name_each_problem)
+{
+	static const char txt[] = "v=DMARC1; p=rejct; sp=none; p=reject; "
+	    "adkim=x; t=maybe; psd=q; fo=2; foo=bar; pct=50; junk; "
+	    "rua=mailto:a@example.com,not a uri,x:y!5q; ruf=mailto:f@x.example";
+	static const char *const want[] = {
+		"p: not none, quarantine or reject: 'rejct'",
+		"repeated tag ignored (the first one counts): 'p=reject'",
+		"adkim: not r or s, r used: 'x'",
+		"t: not y or n, n used: 'maybe'",
+		"psd: not y, n or u, u used: 'q'",
+		"fo: not a list of 0, 1, d, s; 0 used: '2'",
+		"unknown tag ignored: 'foo=bar'",
+		"tag removed by RFC 9989, ignored: 'pct=50'",
+		"not tag=value, ignored: 'junk'",
+		"rua: not a URI, ignored: 'not a uri'",
+		"rua: bad size suffix, URI ignored: 'x:y!5q'",
+	};
+	struct dmarc_record r, plain;
+	struct buf notes = BUF_INIT, expect = BUF_INIT;
+	size_t i;
+
+	ck_assert_int_eq(dmarc_record_parse_notes(txt, strlen(txt), &r,
+	    &notes), DMARC_REC_OK);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		buf_printf(&expect, "%s\n", want[i]);
+	ck_assert_str_eq(buf_cstr(&notes), buf_cstr(&expect));
+	ck_assert_int_eq(dmarc_record_parse(txt, strlen(txt), &plain),
+	    DMARC_REC_OK);
+	ck_assert(r.p_bad && !r.p_set && plain.p_bad && !plain.p_set);
+	ck_assert_uint_eq(r.bad, plain.bad);
+	ck_assert_uint_eq(r.unknown, 1);
+	ck_assert_uint_eq(r.nrua, 1);
+	ck_assert_uint_eq(r.nruf, 1);
+	dmarc_record_release(&r);
+	dmarc_record_release(&plain);
+
+	/* untrusted bytes are escaped */
+	buf_reset(&notes);
+	ck_assert_int_eq(dmarc_record_parse_notes("v=DMARC1; p=\x1b[2J", 15,
+	    &r, &notes), DMARC_REC_OK);
+	ck_assert_ptr_null(strchr(buf_cstr(&notes), '\x1b'));
+	dmarc_record_release(&r);
+	buf_release(&notes);
+	buf_release(&expect);
 }
 END_TEST
 
@@ -725,6 +775,104 @@ END_TEST
 /* report destinations                                                 */
 /* ------------------------------------------------------------------ */
 
+/* a host name of 252 octets: with "a@", an address of 254 */
+#define LONG_DOMAIN_252 \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx." \
+	"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy." \
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz." \
+	"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww.ex"
+
+/*
+ * Issue 14, item 11: report addresses an MTA would read otherwise are
+ * refused.  Postfix and Sendmail parse a recipient as an RFC 822 list,
+ * so "all-staff(@evil.example" is the local mailbox all-staff.
+ */
+static const struct {
+	const char *name, *uri, *want;	/* want NULL: refused */
+} mailtos[] = {
+	{ "plain", "mailto:d@Reports.Example.NET", "d@reports.example.net" },
+	{ "atext and dots", "mailto:Dmarc.Rua+x_y-z=1~@example.org",
+	  "Dmarc.Rua+x_y-z=1~@example.org" },
+	{ "hfields ignored", "mailto:d@example.org?subject=x&to=root",
+	  "d@example.org" },
+	{ "quoted, round-trips", "mailto:\"a..b\"@example.org",
+	  "\"a..b\"@example.org" },
+	{ "quoted leading dot", "mailto:\".a\"@example.org",
+	  "\".a\"@example.org" },
+	{ "U-label domain", "mailto:r@b\xc3\xbc" "cher.example",
+	  "r@xn--bcher-kva.example" },
+	{ "trailing dot of the domain", "mailto:r@example.org.",
+	  "r@example.org" },
+	{ "64-octet local part", "mailto:"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "@example.org", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaa@example.org" },
+	{ "comment open", "mailto:all-staff(@evil.example", NULL },
+	{ "comment", "mailto:all-staff(x)@evil.example", NULL },
+	{ "comment close", "mailto:a)b@evil.example", NULL },
+	{ "quote that does not round-trip", "mailto:\"abc\"@evil.example",
+	  NULL },
+	{ "open quote", "mailto:\"all-staff@evil.example", NULL },
+	{ "quote inside", "mailto:a\"b\"@evil.example", NULL },
+	{ "quoted-pair", "mailto:\"a\\\"b\"@evil.example", NULL },
+	{ "quoted space", "mailto:\"all staff\"@evil.example", NULL },
+	{ "quoted comma", "mailto:\"a,root\"@evil.example", NULL },
+	{ "quoted at", "mailto:\"root@localhost\"@evil.example", NULL },
+	{ "empty quotes", "mailto:\"\"@evil.example", NULL },
+	{ "CR LF", "mailto:a\r\nBcc: root@evil.example", NULL },
+	{ "LF", "mailto:a\n@evil.example", NULL },
+	{ "space", "mailto:all staff@evil.example", NULL },
+	{ "tab", "mailto:all\tstaff@evil.example", NULL },
+	{ "angle brackets", "mailto:<root>@evil.example", NULL },
+	{ "angle address", "mailto:x<root@localhost>@evil.example", NULL },
+	{ "comma", "mailto:root,a@evil.example", NULL },
+	{ "semicolon", "mailto:list:root;@evil.example", NULL },
+	{ "colon", "mailto:list:a@evil.example", NULL },
+	{ "backslash", "mailto:a\\b@evil.example", NULL },
+	{ "leading dot", "mailto:.root@evil.example", NULL },
+	{ "trailing dot", "mailto:root.@evil.example", NULL },
+	{ "double dot", "mailto:a..b@evil.example", NULL },
+	{ "empty local part", "mailto:@evil.example", NULL },
+	{ "only a dot", "mailto:.@evil.example", NULL },
+	{ "65-octet local part", "mailto:"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "@example.org", NULL },
+	{ "254 octets in all", "mailto:a@" LONG_DOMAIN_252,
+	  "a@" LONG_DOMAIN_252 },
+	{ "255 octets in all", "mailto:ab@" LONG_DOMAIN_252, NULL },
+	{ "percent hack", "mailto:root%localhost@evil.example", NULL },
+	{ "bang path", "mailto:localhost!root@evil.example", NULL },
+	{ "8-bit local part", "mailto:r\xc3\xa9@evil.example", NULL },
+	{ "NUL-free control", "mailto:a\x01@evil.example", NULL },
+	{ "two at signs", "mailto:a@b@evil.example", NULL },
+	{ "no at sign", "mailto:nobody", NULL },
+	{ "domain literal", "mailto:root@[127.0.0.1]", NULL },
+	{ "bad domain", "mailto:root@evil_example.org", NULL },
+	{ "single-label domain", "mailto:root@localhost", NULL },
+	{ "empty domain", "mailto:root@", NULL },
+	{ "another scheme", "https://x.example/", NULL },
+};
+
+START_TEST(test_dmarc_mailto_refuses_what_an_mta_reads_otherwise)
+{
+	char addr[SMTPADDR_MAX + 1];
+	int rc;
+
+	memset(addr, 'X', sizeof(addr));
+	rc = dmarc_mailto(mailtos[_i].uri, addr, sizeof(addr));
+	if (mailtos[_i].want == NULL) {
+		ck_assert_msg(rc == -1, "%s: accepted as %s", mailtos[_i].name,
+		    addr);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s: refused", mailtos[_i].name);
+	ck_assert_msg(strcmp(addr, mailtos[_i].want) == 0, "%s: got %s, "
+	    "want %s", mailtos[_i].name, addr, mailtos[_i].want);
+	/* what is mailed is canonical: parsing it again gives itself */
+	ck_assert(smtpaddr_canonical(addr, SMTPADDR_FQDN));
+}
+END_TEST
+
 START_TEST(test_dmarc_external_destination_check)
 {
 	static const struct zrr z[] = {
@@ -735,16 +883,8 @@ START_TEST(test_dmarc_external_destination_check)
 	};
 	struct fakedns *f = zone(z);
 	struct dns_resolver *r = fakedns_resolver(f);
-	char addr[256], host[DOMAIN_MAX + 1];
+	char addr[SMTPADDR_MAX + 1];
 
-	ck_assert_int_eq(dmarc_mailto("mailto:d@Reports.Example.NET", addr,
-	    sizeof(addr), host, sizeof(host)), 0);
-	ck_assert_str_eq(host, "reports.example.net");
-	ck_assert_str_eq(addr, "d@reports.example.net");
-	ck_assert_int_eq(dmarc_mailto("https://x.example/", addr, sizeof(addr),
-	    host, sizeof(host)), -1);
-	ck_assert_int_eq(dmarc_mailto("mailto:nobody", addr, sizeof(addr),
-	    host, sizeof(host)), -1);
 	ck_assert_int_eq(dmarc_verify_external(r, NULL, &walk_opts,
 	    "example.com", "mx.example.com"), 1);
 	ck_assert_int_eq(dmarc_verify_external(r, NULL, &walk_opts,
@@ -753,6 +893,32 @@ START_TEST(test_dmarc_external_destination_check)
 	    "example.com", "evil.example.org"), 0);
 	ck_assert_int_eq(dmarc_verify_external(r, NULL, &walk_opts,
 	    "other.example", "t.example"), -1);
+	/* the check runs on the domain of the address that is mailed */
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "example.com", "mailto:d@Reports.Example.NET", addr,
+	    sizeof(addr)), DMARC_DEST_OK);
+	ck_assert_str_eq(addr, "d@reports.example.net");
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "example.com", "mailto:d@sub.example.com?to=x@evil.example",
+	    addr, sizeof(addr)), DMARC_DEST_OK);
+	ck_assert_str_eq(addr, "d@sub.example.com");
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "example.com", "mailto:d@evil.example.org", addr, sizeof(addr)),
+	    DMARC_DEST_DENIED);
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "other.example", "mailto:d@t.example", addr, sizeof(addr)),
+	    DMARC_DEST_TEMP);
+	ck_assert_int_eq(dmarc_report_destination(NULL, NULL, &walk_opts,
+	    "example.com", "mailto:d@reports.example.net", addr,
+	    sizeof(addr)), DMARC_DEST_TEMP);
+	/* inside the policy domain, but not an address we can use */
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "example.com", "mailto:all-staff(@example.com", addr,
+	    sizeof(addr)), DMARC_DEST_BAD);
+	/* the authorized domain hidden in a local part does not count */
+	ck_assert_int_eq(dmarc_report_destination(r, NULL, &walk_opts,
+	    "example.com", "mailto:\"x@reports.example.net\"@evil.example",
+	    addr, sizeof(addr)), DMARC_DEST_BAD);
 	dns_resolver_free(r);
 	fakedns_free(f);
 }
@@ -768,6 +934,7 @@ main(void)
 	    sizeof(recs) / sizeof(recs[0]));
 	tcase_add_test(tc, test_dmarc_record_urls_are_stored_without_size);
 	tcase_add_test(tc, test_dmarc_record_parse_stops_at_length);
+	tcase_add_test(tc, test_dmarc_record_notes_name_each_problem);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("treewalk");
 	tcase_add_loop_test(tc, test_dmarc_org_domain_tree_walk, 0,
@@ -788,6 +955,9 @@ main(void)
 	tcase_add_test(tc, test_dmarc_psl_mode_discovery_and_alignment);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reports");
+	tcase_add_loop_test(tc,
+	    test_dmarc_mailto_refuses_what_an_mta_reads_otherwise, 0,
+	    sizeof(mailtos) / sizeof(mailtos[0]));
 	tcase_add_test(tc, test_dmarc_external_destination_check);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

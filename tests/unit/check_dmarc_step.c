@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -18,6 +20,8 @@
 #include "files.h"
 #include "helpers.h"
 #include "scan.h"
+#include "str.h"
+#include "submit.h"
 
 static struct fakedns *
 zone(void)
@@ -316,6 +320,18 @@ START_TEST(test_dmarc_failure_reports_spooled)
 	    "mailto:x@elsewhere.example");
 	ck_assert(strncmp(text.data, "From: ", 6) == 0);
 	unlink(cmd);
+	/* the spool is the service user's: a policy domain that is not a
+	   host name is refused (issue 14, item 11) */
+	fp = fopen(cmd, "w");
+	fputs("X-Mailwarden-Policy-Domain: all-staff(@evil.example\n"
+	    "X-Mailwarden-Ruf: mailto:x@evil.example\nFrom: a@b.example\n",
+	    fp);
+	fclose(fp);
+	buf_reset(&why);
+	ck_assert_int_eq(dmarc_failure_read(cmd, domain, sizeof(domain), &rufs,
+	    &text, &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "not a host name"));
+	unlink(cmd);
 
 	engine_unref(e);
 	fakedns_free(f);
@@ -435,6 +451,18 @@ START_TEST(test_dmarc_failure_fo)
 }
 END_TEST
 
+/* report_opts - today's (UTC) report from store dir into dir */
+static void
+report_opts(struct dmarc_report_opts *ro, const char *dir, long long now)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->store_dir = ro->out_dir = dir;
+	ro->begin = now - now % 86400;
+	ro->end = ro->begin + 86400;
+	ro->receiver = "mx.receiver.example";
+	ro->email = "postmaster@receiver.example";
+}
+
 START_TEST(test_dmarc_report_from_store_validates)
 {
 	char *dir = make_tmpdir();
@@ -465,14 +493,8 @@ START_TEST(test_dmarc_report_from_store_validates)
 	fputs("{\"kind\":\"eval\",\"v\":1,\"t\":", fp);
 	fclose(fp);
 
-	memset(&ro, 0, sizeof(ro));
-	ro.store_dir = dir;
-	ro.out_dir = dir;
-	ro.begin = now - now % 86400;
-	ro.end = ro.begin + 86400;
-	ro.receiver = "mx.receiver.example";
+	report_opts(&ro, dir, now);
 	ro.org_name = "Receiver & Co";
-	ro.email = "postmaster@receiver.example";
 	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
 	ck_assert_uint_eq(set.lines_read, 5);
 	ck_assert_uint_eq(set.lines_bad, 1);
@@ -543,6 +565,139 @@ START_TEST(test_dmarc_report_from_store_validates)
 }
 END_TEST
 
+/*
+ * The recipient reaches sendmail as one argument after "--", never
+ * through the header (-t); an address that is not canonical is not
+ * handed over at all; a failing sendmail is an error with its status.
+ */
+START_TEST(test_submit_mail_passes_the_recipient_as_an_argument)
+{
+	char *dir = make_tmpdir();
+	struct buf why = BUF_INIT, got = BUF_INIT;
+	char prog[512], path[600];
+	FILE *fp;
+
+	snprintf(prog, sizeof(prog), "%s/sendmail", dir);
+	ck_assert_ptr_nonnull(fp = fopen(prog, "w"));
+	fprintf(fp, "#!/bin/sh\nprintf '%%s|' \"$@\" > '%s/argv'\n"
+	    "cat > '%s/stdin'\nexit ${MW_TEST_EXIT:-0}\n", dir, dir);
+	fclose(fp);
+	chmod(prog, 0755);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "\"a..b\"@example.org", "To: x\n\nhi\n", 11, &why), 0);
+	snprintf(path, sizeof(path), "%s/argv", dir);
+	ck_assert(files_read(path, 4096, &got, &why) == 0);
+	ck_assert_str_eq(got.data, "-oi|-f|dmarc@receiver.example|--|"
+	    "\"a..b\"@example.org|");
+	buf_reset(&got);
+	snprintf(path, sizeof(path), "%s/stdin", dir);
+	ck_assert(files_read(path, 4096, &got, &why) == 0);
+	ck_assert_str_eq(got.data, "To: x\n\nhi\n");
+	unlink(path);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "all-staff(@evil.example", "x\n", 2, &why), -1);
+	ck_assert(access(path, F_OK) < 0);	/* never ran */
+	buf_reset(&why);
+	setenv("MW_TEST_EXIT", "75", 1);
+	ck_assert_int_eq(submit_mail(prog, "dmarc@receiver.example",
+	    "r@example.org", "x\n", 2, &why), -1);
+	unsetenv("MW_TEST_EXIT");
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "exited with status 75"));
+	rm_rf(dir);
+	free(dir);
+	buf_release(&why);
+	buf_release(&got);
+}
+END_TEST
+
+/* xml_legal - p[0..n) is UTF-8 of XML 1.0 Chars only (section 2.2) */
+static bool
+xml_legal(const char *p, size_t n)
+{
+	uint32_t c;
+	int len;
+
+	for (; n > 0; p += len, n -= (size_t)len) {
+		if ((len = utf8_next((const unsigned char *)p, n, &c)) < 0)
+			return false;
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    (c >= 0xD800 && c <= 0xDFFF) || c == 0xFFFE || c == 0xFFFF)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Issue 14: a store line whose identifiers hold ill-formed UTF-8 (a
+ * stray byte, an overlong "/", an encoded surrogate, a truncated
+ * sequence), controls and U+FFFF still gives a well-formed, valid
+ * report: each bad sequence is one U+FFFD, good UTF-8 is kept.
+ */
+START_TEST(test_dmarc_report_xml_is_utf8_whatever_the_store_holds)
+{
+	static const char line[] = "{\"kind\":\"eval\",\"v\":1,\"t\":%lld,"
+	    "\"ip\":\"192.0.2.7\",\"hfrom\":\"h\xc3\xa9.example\","
+	    "\"efrom\":\"e\xff.example\",\"pdom\":\"bad.example\","
+	    "\"p\":\"none\",\"rua\":[\"mailto:r@bad.example\"],"
+	    "\"result\":\"fail\",\"disp\":\"none\",\"dkim_al\":\"fail\","
+	    "\"spf_al\":\"fail\",\"reason\":\"other\","
+	    "\"comment\":\"c\\u0001\\u0007\x7f\xc2\x85!\","
+	    "\"spf\":{\"d\":\"s\xc0\xaf.example\",\"r\":\"fail\"},"
+	    "\"dkim\":[{\"d\":\"d\xed\xa0\x80.example\",\"s\":"
+	    "\"sel\xe2\x82\\t\xef\xbf\xbfx\",\"r\":\"fail\"}],\"err\":[]}\n";
+	char *dir = make_tmpdir();
+	struct buf why = BUF_INIT, xml = BUF_INIT;
+	struct dmarc_report_opts ro;
+	struct dmarc_report_set set;
+	long long now = (long long)time(NULL);
+	char path[512], cmd[1200], day[32];
+	time_t t = (time_t)now;
+	struct tm tm;
+	FILE *fp;
+
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	snprintf(path, sizeof(path), "%s/dmarc-%s.jsonl", dir, day);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fprintf(fp, line, now);
+	fclose(fp);
+	report_opts(&ro, dir, now);
+	ro.org_name = "Org \xe2\x9c\x93 \xf8\x88\x80\x80\x80";
+	ck_assert_int_eq(dmarc_report_run(&ro, &set, &why), 0);
+	ck_assert_uint_eq(set.lines_bad, 0);
+	ck_assert_uint_eq(set.n, 1);
+	ck_assert(files_read(set.v[0].path, 1 << 20, &xml, &why) == 0);
+	ck_assert_msg(xml_legal(xml.data, xml.len), "not XML 1.0 UTF-8: %s",
+	    xml.data);
+	/* good UTF-8 kept; each bad sequence one U+FFFD; controls too */
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<header_from>h\xc3\xa9.example</header_from>"));
+	ck_assert_ptr_nonnull(strstr(xml.data,
+	    "<envelope_from>e\xef\xbf\xbd.example</envelope_from>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<domain>s\xef\xbf\xbd"
+	    "\xef\xbf\xbd.example</domain>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<domain>d\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd.example</domain>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<selector>sel\xef\xbf\xbd "
+	    "\xef\xbf\xbdx</selector>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<comment>c\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!</comment>"));
+	ck_assert_ptr_nonnull(strstr(xml.data, "<org_name>Org \xe2\x9c\x93 "));
+	if (have_xmllint()) {
+		snprintf(cmd, sizeof(cmd), "xmllint --noout --schema "
+		    "'%s/dmarc/rfc9990.xsd' '%s' 2>/dev/null", TEST_DATA,
+		    set.v[0].path);
+		ck_assert_msg(system(cmd) == 0, "xmllint refused %s",
+		    set.v[0].path);
+	}
+	dmarc_report_set_release(&set);
+	rm_rf(dir);
+	free(dir);
+	buf_release(&why);
+	buf_release(&xml);
+}
+END_TEST
+
 START_TEST(test_dmarc_report_schema_rejects_a_broken_report)
 {
 	char *dir = make_tmpdir();
@@ -593,6 +748,9 @@ main(void)
 	tcase_add_loop_test(tc, test_dmarc_failure_fo, 0,
 	    sizeof(fo_cases) / sizeof(fo_cases[0]));
 	tcase_add_test(tc, test_dmarc_report_schema_rejects_a_broken_report);
+	tcase_add_test(tc,
+	    test_dmarc_report_xml_is_utf8_whatever_the_store_holds);
+	tcase_add_test(tc, test_submit_mail_passes_the_recipient_as_an_argument);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
