@@ -33,6 +33,11 @@ JOBS = "-j2"
 
 
 def run(cmd, cwd, env=None, timeout=1800):
+    # not the make check that runs this test: its TESTS and flags would
+    # reach the inner make through MAKEFLAGS
+    env = dict(env or os.environ)
+    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "TESTS"):
+        env.pop(k, None)
     r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        universal_newlines=True, env=env, timeout=timeout)
     return r.returncode, r.stdout
