@@ -38,6 +38,7 @@
 #include "mailbox.h"
 #include "msg.h"
 #include "str.h"
+#include "svcown.h"
 
 #define TRAIN_BATCH	1000
 #define PROGRESS_MS	250
@@ -49,6 +50,31 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * give_store - run as root, an LMDB store (the directory and its files,
+ * just created or not) goes to the configured user, whose daemon
+ * writes it; or the command refuses before it writes anything
+ */
+static int
+give_store(const struct conf *c, const char *spec, const char *cmd)
+{
+	const char *path = spec && *spec ? spec : c->bayes_store;
+	struct buf why = BUF_INIT;
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (strncmp(path, "redis://", 8) == 0)
+		return 0;
+	rc = svcown_get(c, &uid, &gid, &why);
+	if (rc > 0)
+		rc = svcown_give(path, uid, gid, &why);
+	if (why.len)
+		fprintf(stderr, "mailwarden %s: %s\n", cmd, buf_cstr(&why));
+	buf_release(&why);
+	return rc < 0 ? -1 : 0;
 }
 
 /* open_store - the store of the command: --store, else bayes_store */
@@ -65,6 +91,9 @@ open_store(const struct conf *c, const char *spec, bool readonly,
 	else if (bayes_store_open_conf(c, spec, readonly, &s, &why) !=
 	    BAYES_OK)
 		fprintf(stderr, "mailwarden %s: %s\n", cmd, buf_cstr(&why));
+	else if (!readonly && give_store(c, spec, cmd) < 0) {
+		bayes_store_close(&s);
+	}
 	buf_release(&why);
 	return s;
 }

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
+#include "svcown.h"
 #include "symbols.h"
 
 void
@@ -105,13 +106,22 @@ check_config(const char *path, bool strict)
 	struct buf why = BUF_INIT;
 	struct engine *e = load_engine(path, &why);
 	size_t nwarn;
-	int rc = 0;
+	int rc = 0, nerr;
 
 	if (e == NULL) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
 		fprintf(stderr, "%s: %zu error(s)\n", conf_path(path) ?
 		    conf_path(path) : "(defaults)", count_lines(&why));
 		buf_release(&why);
+		return 1;
+	}
+	/* run as root: can the daemon's user open what the file names? */
+	if ((nerr = svcown_check(e->conf, &why)) != 0) {
+		cli_print_lines(stderr, "", buf_cstr(&why));
+		fprintf(stderr, "%s: %d problem(s) for user %s\n",
+		    e->conf->path, nerr < 0 ? 1 : nerr, e->conf->user);
+		buf_release(&why);
+		engine_unref(e);
 		return 1;
 	}
 	if ((nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why)) > 0) {

@@ -46,6 +46,7 @@
 #include "msg.h"
 #include "msgparse.h"
 #include "str.h"
+#include "svcown.h"
 
 #define MAX_MESSAGE	(256u * 1024 * 1024)
 
@@ -444,18 +445,26 @@ cmd_keygen(int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "selector", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *type = "rsa", *dom = NULL, *sel = NULL, *out = NULL;
+	const char *cpath = NULL;
+	struct conf *conf = NULL;
+	uid_t uid;
+	gid_t gid;
+	int own = 0;
 	struct buf pem = BUF_INIT, rec = BUF_INIT, why = BUF_INIT;
 	uint64_t bits = 2048;
 	int ch, fd, rc = 1;
 	ssize_t w;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:b:d:s:o:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:b:d:s:o:c:h", opts, NULL))
+	    != -1) {
 		switch (ch) {
+		case 'c': cpath = optarg; break;
 		case 't': type = optarg; break;
 		case 'b':
 			if (parse_uint(optarg, 1024, DKIM_MAX_KEY_BITS, &bits)
@@ -471,15 +480,17 @@ cmd_keygen(int argc, char **argv)
 		case 'h':
 		default:
 			fprintf(ch == 'h' ? stdout : stderr, "usage: mailwarden "
-			    "dkim keygen [--type rsa|ed25519] [--bits N] "
-			    "--domain D --selector S --out FILE\n");
+			    "dkim keygen [-c FILE] [--type rsa|ed25519] "
+			    "[--bits N] --domain D --selector S --out FILE\n"
+			    "  run as root, FILE's user (the daemon's) gets "
+			    "the key\n");
 			return ch == 'h' ? 0 : 2;
 		}
 	}
 	if (dom == NULL || sel == NULL || out == NULL || optind != argc) {
-		fprintf(stderr, "usage: mailwarden dkim keygen [--type "
-		    "rsa|ed25519] [--bits N] --domain D --selector S --out "
-		    "FILE\n");
+		fprintf(stderr, "usage: mailwarden dkim keygen [-c FILE] "
+		    "[--type rsa|ed25519] [--bits N] --domain D --selector S "
+		    "--out FILE\n");
 		return 2;
 	}
 	{
@@ -495,6 +506,15 @@ cmd_keygen(int argc, char **argv)
 		}
 		rc = 1;
 	}
+	/* run as root: the key is for the daemon's user, who must read it */
+	if ((conf = cli_load_conf(cpath)) == NULL)
+		return 1;
+	own = svcown_get(conf, &uid, &gid, &why);
+	if (why.len)
+		fprintf(stderr, "mailwarden dkim keygen: %s\n", buf_cstr(&why));
+	buf_reset(&why);
+	if (own < 0)
+		goto out;
 	if (dkim_keygen(type, (unsigned)bits, &pem, &rec, &why) < 0) {
 		fprintf(stderr, "mailwarden dkim keygen: %s\n", buf_cstr(&why));
 		goto out;
@@ -506,6 +526,13 @@ cmd_keygen(int argc, char **argv)
 		goto out;
 	}
 	w = write(fd, pem.data, pem.len);
+	if (own > 0 && fchown(fd, uid, gid) < 0) {
+		fprintf(stderr, "mailwarden dkim keygen: %s: cannot give it to "
+		    "user %s: %s\n", out, conf->user, strerror(errno));
+		(void)close(fd);
+		(void)unlink(out);
+		goto out;
+	}
 	if (close(fd) < 0 || w != (ssize_t)pem.len) {
 		fprintf(stderr, "mailwarden dkim keygen: %s: write failed\n",
 		    out);
@@ -515,6 +542,8 @@ cmd_keygen(int argc, char **argv)
 	print_record(sel, dom, &rec);
 	rc = 0;
 out:
+	if (conf)
+		conf_free(conf);
 	if (pem.data)
 		OPENSSL_cleanse(pem.data, pem.cap);
 	buf_release(&pem);

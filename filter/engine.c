@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "engine.h"
+#include "files.h"
 #include "log.h"
 #include "psl.h"
 #include "rules.h"
@@ -394,7 +396,11 @@ int
 engine_new(struct conf *c, struct engine **out, struct buf *why)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
+	const struct passwd *pw;
 
+	/* as root, keys may belong to the user the daemon becomes */
+	if (geteuid() == 0 && c->user[0] && (pw = getpwnam(c->user)) != NULL)
+		files_secret_owner(pw->pw_uid);
 	atomic_init(&e->refs, 1);
 	pthread_mutex_init(&e->bayes_lock, NULL);
 	e->conf = c;

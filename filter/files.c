@@ -56,6 +56,15 @@ files_read(const char *path, size_t max, struct buf *out, struct buf *why)
 	return 0;
 }
 
+/* the service user's uid (files_secret_owner), or -1 */
+static uid_t secret_owner = (uid_t)-1;
+
+void
+files_secret_owner(uid_t uid)
+{
+	secret_owner = uid;
+}
+
 int
 files_read_secret(const char *path, size_t max, struct buf *out,
     struct buf *why)
@@ -74,9 +83,10 @@ files_read_secret(const char *path, size_t max, struct buf *out,
 		buf_printf(why, "%s: not a regular file", path);
 		goto fail;
 	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		buf_printf(why, "%s: owned by uid %ld, not by this user or root",
-		    path, (long)st.st_uid);
+	if (st.st_uid != geteuid() && st.st_uid != 0 &&
+	    (geteuid() != 0 || st.st_uid != secret_owner)) {
+		buf_printf(why, "%s: owned by uid %ld, not by this user, root "
+		    "or the service user", path, (long)st.st_uid);
 		goto fail;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {

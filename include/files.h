@@ -10,6 +10,7 @@
 #define MW_FILES_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct buf;
 
@@ -24,6 +25,12 @@ int	files_read(const char *path, size_t max, struct buf *out,
  */
 int	files_read_secret(const char *path, size_t max, struct buf *out,
 	    struct buf *why);
+/*
+ * files_secret_owner - a third owner files_read_secret() accepts while
+ * running as root: the service user (key user), whose daemon reads the
+ * keys after it drops root and who must own them (mailwarden(8))
+ */
+void	files_secret_owner(uid_t uid);
 /*
  * files_list - names in dir ending in suffix, not starting with '.',
  * sorted (strcmp); *names is malloc'd (free each and the array), -1

@@ -1,0 +1,223 @@
+/*
+ * svcown.c - files the daemon opens, as the service user sees them
+ *
+ * DESCRIPTION
+ *	See svcown.h for the contract.  svcown_check() forks: the child
+ *	takes the user's uid, gid and groups and tries each path with
+ *	access(2) (real ids = the user's), then reports through a pipe, so
+ *	the command itself keeps its privileges.
+ * SECURITY
+ *	svcown_give() never follows a symbolic link (lchown, fchownat with
+ *	AT_SYMLINK_NOFOLLOW) and goes one level into a directory only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "svcown.h"
+
+int
+svcown_get(const struct conf *c, uid_t *uid, gid_t *gid, struct buf *why)
+{
+	const struct passwd *pw;
+
+	/* no configuration file read: no user configured */
+	if (geteuid() != 0 || c->user[0] == '\0' ||
+	    strcmp(c->path, "(defaults)") == 0)
+		return 0;
+	if ((pw = getpwnam(c->user)) != NULL) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+		return 1;
+	}
+	conf_where(c, "user", why);
+	buf_printf(why, "'%s' does not exist: create it (adduser --system "
+	    "--group %s) or set user to the daemon's user", c->user, c->user);
+	return -1;
+}
+
+static int
+give_one(int dirfd, const char *name, const char *shown, uid_t uid,
+    gid_t gid, struct buf *why)
+{
+	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		buf_printf(why, "%s: cannot give it to uid %ld: %s", shown,
+		    (long)uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+svcown_give(const char *path, uid_t uid, gid_t gid, struct buf *why)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (lstat(path, &st) < 0) {
+		buf_printf(why, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			rc = give_one(dirfd(d), de->d_name, path, uid, gid,
+			    why);
+		}
+		closedir(d);
+	}
+	if (rc == 0)
+		rc = give_one(AT_FDCWD, path, path, uid, gid, why);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* svcown_check: in the child, as the user */
+
+/* try - one path the way the daemon uses it; a line on problem */
+static int
+try(const struct conf *c, const char *key, const char *path, int mode,
+    const char *use, struct buf *out)
+{
+	if (path == NULL || *path == '\0' || access(path, mode) == 0)
+		return 0;
+	conf_where(c, key, out);
+	buf_printf(out, "%s: user %s cannot %s it: %s\n", path, c->user, use,
+	    strerror(errno));
+	return 1;
+}
+
+/* parent_dir - the directory of a file path, into b */
+static const char *
+parent_dir(const char *path, struct buf *b)
+{
+	const char *slash = strrchr(path, '/');
+
+	buf_reset(b);
+	if (slash == NULL)
+		buf_adds(b, ".");
+	else if (slash == path)
+		buf_adds(b, "/");
+	else
+		buf_add(b, path, (size_t)(slash - path));
+	return buf_cstr(b);
+}
+
+/* try_writable - a file the daemon creates or appends to */
+static int
+try_writable(const struct conf *c, const char *key, const char *path,
+    struct buf *out)
+{
+	struct buf dir = BUF_INIT;
+	int n;
+
+	if (path[0] == '\0')
+		return 0;
+	if (access(path, F_OK) == 0)
+		n = try(c, key, path, W_OK, "write", out);
+	else
+		n = try(c, key, parent_dir(path, &dir), W_OK | X_OK,
+		    "create files in", out);
+	buf_release(&dir);
+	return n;
+}
+
+static int
+check_as_user(const struct conf *c, struct buf *out)
+{
+	struct buf p = BUF_INIT;
+	const char *colon;
+	size_t i;
+	int n = 0;
+
+	n += try(c, "client_list", c->client_list, R_OK, "read", out);
+	n += try(c, "sender_list", c->sender_list, R_OK, "read", out);
+	n += try(c, "helo_list", c->helo_list, R_OK, "read", out);
+	n += try(c, "rules_dir", c->rules_dir, R_OK | X_OK, "read", out);
+	n += try(c, "rules_site_dir", c->rules_site_dir, R_OK | X_OK, "read",
+	    out);
+	for (i = 0; i < c->dkim_sign_domains.n; i++) {
+		/* DOMAIN:SELECTOR:PATH */
+		colon = strchr(c->dkim_sign_domains.v[i], ':');
+		if (colon && (colon = strchr(colon + 1, ':')) != NULL)
+			n += try(c, "dkim_sign_domains", colon + 1, R_OK,
+			    "read", out);
+	}
+	if (strncmp(c->bayes_store, "redis://", 8) != 0 &&
+	    c->bayes_store[0] != '\0') {
+		n += try_writable(c, "bayes_store", c->bayes_store, out);
+		buf_printf(&p, "%s/data.mdb", c->bayes_store);
+		if (access(c->bayes_store, X_OK) == 0 &&
+		    access(p.data, F_OK) == 0)
+			n += try(c, "bayes_store", p.data, R_OK | W_OK,
+			    "read and write", out);
+	}
+	n += try_writable(c, "log_file", c->log_file, out);
+	if (c->dmarc_report_dir[0] != '\0')
+		n += try_writable(c, "dmarc_report_dir", c->dmarc_report_dir,
+		    out);
+	buf_release(&p);
+	return n;
+}
+
+int
+svcown_check(const struct conf *c, struct buf *why)
+{
+	const struct passwd *pw;
+	struct buf out = BUF_INIT;
+	char chunk[4096];
+	ssize_t r;
+	pid_t pid;
+	int fds[2], status, n;
+
+	if (geteuid() != 0 || c->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		conf_where(c, "user", why);
+		buf_printf(why, "'%s' does not exist\n", c->user);
+		return 1;
+	}
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		buf_printf(why, "cannot check as user %s: %s\n", c->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+		    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+			_exit(255);
+		n = check_as_user(c, &out);
+		if (write(fds[1], out.data ? out.data : "", out.len) < 0)
+			_exit(255);
+		_exit(n > 254 ? 254 : n);
+	}
+	close(fds[1]);
+	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0)
+		buf_add(why, chunk, (size_t)r);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255) {
+		buf_printf(why, "cannot check as user %s: the check failed\n",
+		    c->user);
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
