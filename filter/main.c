@@ -683,6 +683,16 @@ run_milter(int argc, char **argv)
 			buf_reset(&why);
 		}
 	}
+	/*
+	 * started as root: the verdict log's directory and the DMARC report
+	 * store, which the daemon writes as user, are made the user's
+	 */
+	if (eng->conf->log_file[0])
+		prepare_dir(eng->conf->log_file, pw);
+	if (eng->conf->dmarc_report_dir[0] && pw &&
+	    mkdir(eng->conf->dmarc_report_dir, 0750) == 0)
+		(void)lchown(eng->conf->dmarc_report_dir, pw->pw_uid,
+		    pw->pw_gid);
 	if (milter_register() < 0 || open_socket(eng->conf, pw, &why) < 0 ||
 	    drop_privileges(pw, &why) < 0) {
 		log_err("%s", why.len ? buf_cstr(&why) : "smfi_register failed");

@@ -146,7 +146,29 @@ def t_daemon_as_user_bayes_and_signing():
         proc.wait(timeout=60)
 
 
+def t_daemon_as_root_makes_its_dirs_the_users():
+    base = work.sub("fresh", mode=0o755)
+    c = work.write("fresh.conf", "\n".join([
+        "socket = unix:%s/run/mw.sock" % base, "user = %s" % USER, "pid_file =",
+        "log_file = %s/log/verdicts.log" % base, "dmarc_report_dir = %s/dmarc" % base,
+        "rules_dir =", "rules_site_dir =", "dmarc = no", "spf = no", ""]))
+    proc = subprocess.Popen([MW, "milter", "-f", "-c", c], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True)
+    try:
+        mwtest.wait_for(lambda: os.path.exists(os.path.join(base, "run", "mw.sock"))
+                        or proc.poll() is not None, what="milter socket")
+        assert proc.poll() is None, proc.communicate()[0]
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=60)[0]
+    for d in ("log", "dmarc", os.path.join("log", "verdicts.log")):
+        st = os.stat(os.path.join(base, d))
+        assert st.st_uid == pw.pw_uid, (d, st.st_uid, out)
+
+
 try:
+    R.check("the daemon started as root makes log and report dirs the user's",
+            t_daemon_as_root_makes_its_dirs_the_users)
     R.check("train as root: the LMDB store belongs to the service user",
             t_train_as_root_gives_the_store)
     R.check("dkim keygen as root: the key belongs to the service user, 0600",
