@@ -321,29 +321,42 @@ line_value(const char **p, const char *end, const char *name,
 }
 
 int
-dmarc_failure_read(const char *path, char *domain, size_t dsz,
-    struct buf *rufs, struct buf *text, struct buf *why)
+dmarc_failure_parse(const char *data, size_t len, char *domain, size_t dsz,
+    struct buf *rufs, struct buf *text)
 {
-	struct buf file = BUF_INIT, d = BUF_INIT;
-	const char *p, *end;
+	struct buf d = BUF_INIT;
+	const char *p = data, *end = data + len;
 	int rc = -1;
 
-	if (files_read(path, SPOOL_MAX_FILE, &file, why) < 0)
-		goto out;
-	p = file.data;
-	end = file.data + file.len;
 	if (!line_value(&p, end, "X-Mailwarden-Policy-Domain: ", &d) ||
 	    !line_value(&p, end, "X-Mailwarden-Ruf:", rufs) ||
-	    d.len == 0 || d.len >= dsz) {
-		buf_printf(why, "%s: not a failure report spool file", path);
+	    d.len == 0 || d.len >= dsz)
 		goto out;
-	}
 	memcpy(domain, d.data, d.len);
 	domain[d.len] = '\0';
 	buf_add(text, p, (size_t)(end - p));
 	rc = 0;
 out:
-	buf_release(&file);
 	buf_release(&d);
+	return rc;
+}
+
+int
+dmarc_failure_read(const char *path, char *domain, size_t dsz,
+    struct buf *rufs, struct buf *text, struct buf *why)
+{
+	struct buf file = BUF_INIT;
+	int rc = -1;
+
+	if (files_read(path, SPOOL_MAX_FILE, &file, why) < 0)
+		goto out;
+	if (dmarc_failure_parse(file.data, file.len, domain, dsz, rufs,
+	    text) < 0) {
+		buf_printf(why, "%s: not a failure report spool file", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&file);
 	return rc;
 }

@@ -1,0 +1,84 @@
+/*
+ * fuzz_dmarc_spool.c - the failure-report spool reader and what the
+ * sender does with it
+ *
+ * DESCRIPTION
+ *	The input is a spool file (a file DIR/failures/NAME.eml).  fuzz_dmarc_failure
+ *	covers writing one; this covers reading one back as `mailwarden
+ *	dmarc failures` does: dmarc_failure_parse() (the bytes of
+ *	dmarc_failure_read()), then every ruf URI, split at white space as
+ *	the sender splits them, through dmarc_mailto() into the sender's
+ *	512-byte address buffer.  Checked:
+ *	  - a file that parses is exactly our two lines and the text: the
+ *	    three pieces put back together give the input again;
+ *	  - an address dmarc_mailto() accepts ends in "@" and its host, has
+ *	    no white space or control byte, and fits its buffer.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "dmarc.h"
+#include "dmarc_failure.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* mailto_check - one URI as the sender takes it */
+static void
+mailto_check(const char *uri)
+{
+	char addr[512], host[DOMAIN_MAX + 1];
+	size_t i, al, hl;
+
+	if (dmarc_mailto(uri, addr, sizeof(addr), host, sizeof(host)) < 0)
+		return;
+	al = strnlen(addr, sizeof(addr));
+	hl = strnlen(host, sizeof(host));
+	if (al == sizeof(addr) || hl == sizeof(host) || hl == 0 ||
+	    al < hl + 2 || addr[al - hl - 1] != '@' ||
+	    strcmp(addr + al - hl, host) != 0)
+		abort();
+	for (i = 0; i < al; i++)
+		if ((unsigned char)addr[i] <= ' ' || addr[i] == 0x7f)
+			abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char h1[] = "X-Mailwarden-Policy-Domain: ",
+	    h2[] = "X-Mailwarden-Ruf:";
+	struct buf rufs = BUF_INIT, text = BUF_INIT, back = BUF_INIT;
+	char domain[DOMAIN_MAX + 1], uri[1024];
+	const char *p;
+	size_t dl;
+	int k;
+
+	if (dmarc_failure_parse((const char *)data, size, domain,
+	    sizeof(domain), &rufs, &text) < 0)
+		goto out;
+	dl = strlen(domain);
+	if (dl == 0 || strchr(buf_cstr(&rufs), '\n') != NULL)
+		abort();
+	buf_printf(&back, "%s%s\n%s%s\n", h1, domain, h2, buf_cstr(&rufs));
+	buf_add(&back, buf_cstr(&text), text.len);
+	if (data[sizeof(h1) - 1 + dl] == '\n') {
+		if (back.len != size || memcmp(back.data, data, size) != 0)
+			abort();
+	} else if (data[sizeof(h1) - 1 + dl] != '\0' || back.len > size ||
+	    memcmp(back.data + back.len - text.len - rufs.len - 1,
+	    data + size - text.len - rufs.len - 1, text.len + rufs.len + 1))
+		abort();	/* a NUL cut the domain short: the rest */
+	for (p = buf_cstr(&rufs); sscanf(p, " %1023s%n", uri, &k) == 1;
+	    p += k)
+		mailto_check(uri);
+out:
+	buf_release(&rufs);
+	buf_release(&text);
+	buf_release(&back);
+	return 0;
+}
