@@ -958,6 +958,9 @@ dmarc_mailto(const char *uri, char *addr, size_t addrsz, char *host,
 		return -1;	/* no percent-encoded addresses */
 	if (domain_to_alabel(at + 1, (size_t)(end - at - 1), host, hostsz) < 0)
 		return -1;
+	/* the A-label can be longer than the domain as written (U-labels) */
+	if ((size_t)(at - p) + 1 + strlen(host) >= addrsz)
+		return -1;
 	memcpy(addr, p, (size_t)(at - p));
 	addr[at - p] = '@';
 	strcpy(addr + (at - p) + 1, host);
