@@ -320,6 +320,24 @@ line_value(const char **p, const char *end, const char *name,
 	return true;
 }
 
+/*
+ * policy_domain - the domain line's value into domain if it is what the
+ * milter writes there: a domain name in lower-case A-label form
+ */
+static bool
+policy_domain(const struct buf *d, char *domain, size_t dsz)
+{
+	char a[DOMAIN_MAX + 1];
+
+	if (d->len == 0 || d->len >= dsz || d->len >= sizeof(a) ||
+	    memchr(d->data, '\0', d->len) != NULL ||
+	    domain_to_alabel(d->data, d->len, a, sizeof(a)) < 0 ||
+	    strlen(a) != d->len || memcmp(a, d->data, d->len) != 0)
+		return false;
+	memcpy(domain, a, d->len + 1);
+	return true;
+}
+
 int
 dmarc_failure_parse(const char *data, size_t len, char *domain, size_t dsz,
     struct buf *rufs, struct buf *text)
@@ -330,10 +348,8 @@ dmarc_failure_parse(const char *data, size_t len, char *domain, size_t dsz,
 
 	if (!line_value(&p, end, "X-Mailwarden-Policy-Domain: ", &d) ||
 	    !line_value(&p, end, "X-Mailwarden-Ruf:", rufs) ||
-	    d.len == 0 || d.len >= dsz)
+	    !policy_domain(&d, domain, dsz))
 		goto out;
-	memcpy(domain, d.data, d.len);
-	domain[d.len] = '\0';
 	buf_add(text, p, (size_t)(end - p));
 	rc = 0;
 out:
