@@ -626,7 +626,8 @@ scan_keys(struct redis_store *s, redisContext *c, char kind,
 			buf_printf(why, "Redis SCAN: %.100s", c->errstr);
 			return BAYES_ETEMP;
 		}
-		if (bayes_redis_scan_page(r, cursor, sizeof(cursor), &keys) < 0) {
+		if (bayes_redis_scan_page(r, cursor, sizeof(cursor),
+		    &keys) < 0) {
 			buf_adds(why, "Redis SCAN: unexpected reply");
 			freeReplyObject(r);
 			return BAYES_EPERM;

@@ -3,12 +3,12 @@
  * sender does with it
  *
  * DESCRIPTION
- *	The input is a spool file (a file DIR/failures/NAME.eml).  fuzz_dmarc_failure
- *	covers writing one; this covers reading one back as `mailwarden
- *	dmarc failures` does: dmarc_failure_parse() (the bytes of
- *	dmarc_failure_read()), then every ruf URI, split at white space as
- *	the sender splits them, through dmarc_mailto() into the sender's
- *	512-byte address buffer.  Checked:
+ *	The input is a spool file (a file DIR/failures/NAME.eml).
+ *	fuzz_dmarc_failure covers writing one; this covers reading one back
+ *	as `mailwarden dmarc failures` does: dmarc_failure_parse() (the
+ *	bytes of dmarc_failure_read()), then every ruf URI, split at white
+ *	space as the sender splits them, through dmarc_mailto() into the
+ *	sender's 512-byte address buffer.  Checked:
  *	  - a file that parses is exactly our two lines and the text: the
  *	    three pieces put back together give the input again (so the
  *	    domain is the line's whole value, and a valid domain name);
@@ -67,8 +67,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strict_local = dmarc_mailto("mailto:a\001b@example.org", uri,
 		    sizeof(uri), domain, sizeof(domain)) < 0;
 		if (!strict_local)
-			fprintf(stderr, "fuzz_dmarc_spool: dmarc_mailto() takes "
-			    "control bytes in a local part; not checking them\n");
+			fprintf(stderr, "fuzz_dmarc_spool: dmarc_mailto() "
+			    "takes control bytes in a local part; not "
+			    "checking them\n");
 	}
 	if (dmarc_failure_parse((const char *)data, size, domain,
 	    sizeof(domain), &rufs, &text) < 0)

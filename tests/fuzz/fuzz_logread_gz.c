@@ -133,7 +133,8 @@ two_logs(const uint8_t *text, size_t n)
 	const uint8_t *ff = memchr(text, '\f', n);
 	size_t na = ff ? (size_t)(ff - text) : n, nb = ff ? n - na - 1 : 0;
 	char *paths[2] = { fa, fb };
-	struct buf gz = BUF_INIT, second = BUF_INIT, one = BUF_INIT, c = BUF_INIT;
+	struct buf gz = BUF_INIT, second = BUF_INIT, one = BUF_INIT,
+	    c = BUF_INIT;
 	struct logread *r;
 	uint64_t records;
 
