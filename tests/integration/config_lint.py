@@ -48,9 +48,11 @@ $TTL 300
 
 
 def base_conf(d, extra=""):
-    """No rule directory, no host files: every engine named explicitly."""
+    """No rule directory, no host files: every engine named explicitly.
+    user = (empty, at the end: line numbers stay): config -n run as root
+    then checks no paths as a host user (mailwarden may not exist)."""
     return write(d, "c.conf", "rules_dir =\nrules_site_dir =\n"
-                 "dns_servers = 127.0.0.1:9\n" + extra)
+                 "dns_servers = 127.0.0.1:9\n" + extra + "\nuser =\n")
 
 
 def test_zone_files_honoured(d):
@@ -85,7 +87,7 @@ def scored_setup(d, extra=""):
                  "dns_servers = 127.0.0.1:9\n"
                  "dnsbl = zen.example/127.0.0.2=BL_ZEN:1\n"
                  "symbol_scores = DKIM_VALID=-1\n"
-                 "  MW_SUBJ_ALL_CAPS=2\n%s" % (rules, extra))
+                 "  MW_SUBJ_ALL_CAPS=2\n%s\nuser =\n" % (rules, extra))
 
 
 def test_unemitted_scores_warn(d):

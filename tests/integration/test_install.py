@@ -19,6 +19,7 @@ installation path inside a temporary prefix, and checks:
 """
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,13 @@ def run(cmd, cwd, env=None, timeout=1800):
     return r.returncode, r.stdout
 
 
+def as_nobody():
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+
+
 def files_under(top):
     out = []
     for d, _, names in os.walk(top):
@@ -55,6 +63,7 @@ if os.path.exists(os.path.join(SRC, "config.status")):
     sys.exit(mwtest.SKIP)
 
 tmp = tempfile.mkdtemp(prefix="mw-install-")
+os.chmod(tmp, 0o755)    # the installed program runs as nobody too
 prefix = os.path.join(tmp, "prefix")
 build = os.path.join(tmp, "build")
 stage = os.path.join(tmp, "stage")
@@ -101,7 +110,10 @@ try:
         # every key uncommented is still a valid configuration
         active = os.path.join(tmp, "active.conf")
         with open(active, "w") as f:
-            f.write("\n".join(l[1:] if l[1:2].isalpha() else l for l in example.splitlines()))
+            f.write("\n".join(l[1:] if l[1:2].isalpha() else l for l in example.splitlines())
+                    # run as root, config -n would check paths as user
+                    # mailwarden, which this machine need not have
+                    .replace("\nuser = mailwarden\n", "\nuser =\n"))
         rc, out = run([mw, "config", "-n", "-c", active], tmp)
         assert rc == 0, out
         with open(os.path.join(share, "mailwarden.service")) as f:
@@ -129,8 +141,10 @@ try:
         r = subprocess.run([mw, "config", "-n"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, universal_newlines=True)
         assert r.returncode != 0 and conf in r.stdout, r.stdout
+        # as nobody: as root it would also check paths as user mailwarden
         r = subprocess.run([mw, "config", "-n", "-c", "/dev/null"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, universal_newlines=True)
+                           stderr=subprocess.STDOUT, universal_newlines=True,
+                           preexec_fn=as_nobody)
         assert r.returncode == 0 and "/dev/null" in r.stdout, r.stdout
         # the daemon on explicit defaults starts and names what it read
         cfg = os.path.join(tmp, "sock.conf")
@@ -147,7 +161,8 @@ try:
         os.makedirs(os.path.dirname(conf))
         shutil.copy(os.path.join(prefix, "share", "mailwarden", "mailwarden.conf.example"), conf)
         r = subprocess.run([mw, "config", "-n"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, universal_newlines=True)
+                           stderr=subprocess.STDOUT, universal_newlines=True,
+                           preexec_fn=as_nobody)
         assert r.returncode == 0 and r.stdout.startswith(conf + ":"), r.stdout
         os.unlink(conf)
 
