@@ -95,6 +95,13 @@ try:
                      "share/mailwarden/logrotate.mailwarden"):
             assert want in inst, "%s not installed (%s)" % (want, sorted(inst))
         assert not any(f.startswith("etc/") for f in inst), "make install wrote a configuration"
+        # the installed guides name this build's paths, as the program does
+        with open(os.path.join(stage + prefix, "share", "doc", "mailwarden",
+                               "operations.md")) as f:
+            ops = f.read()
+        assert "%s/etc/mailwarden/mailwarden.conf" % prefix in ops
+        assert "%s/share/mailwarden/mailwarden.conf.example" % prefix in ops
+        assert " /etc/mailwarden" not in ops, "a system path left in the installed guide"
 
     def t_reference_configuration_and_unit():
         share = os.path.join(stage + prefix, "share", "mailwarden")
