@@ -146,6 +146,11 @@ static const struct conf_key conf_keys[] = {
 	  "client address blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
 	{ "uribl", CT_LIST, OFF(uribl), "", NOLIM, dnsbl_check_uri_entry,
 	  "URI domain blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject][:ip] ..." },
+	{ "dnswl", CT_LIST, OFF(dnswl), "", NOLIM, dnsbl_check_allow_entry,
+	  "client address allowlists: ZONE/RESULT=SYMBOL:SCORE (score <= 0)" },
+	{ "dbl", CT_LIST, OFF(dbl), "", NOLIM, dnsbl_check_domain_entry,
+	  "sender domain blocklists: ZONE/RESULT=SYMBOL:SCORE:IDENTITY... "
+	  "[:full or :hashed][:reject]" },
 	{ "dnsbl_refused", CT_LIST, OFF(dnsbl_refused),
 	  "127.0.0.1 127.255.255.0/24", NOLIM, check_cidr,
 	  "blocklist answers that mean an error (refused query), not a listing" },

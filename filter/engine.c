@@ -286,11 +286,12 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		goto fail;
 	if (engine_load_rules(e, why) < 0)
 		goto fail;
-	if (c->dnsbl.n || c->uribl.n) {
+	if (c->dnsbl.n || c->uribl.n || c->dnswl.n || c->dbl.n) {
 		if (dnsbl_new(c, &e->dnsbl, why) < 0)
 			goto fail;
-		/* URI lists take registered domains: they need the PSL */
-		if (e->dnsbl->any_uri && e->psl == NULL &&
+		/* URI and domain lists take registered domains: the PSL */
+		if ((e->dnsbl->any_uri || e->dnsbl->any_domain) &&
+		    e->psl == NULL &&
 		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 			goto fail;
 	}

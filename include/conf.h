@@ -76,6 +76,8 @@ struct conf {
 	/* DNS blocklists */
 	struct strlist dnsbl;
 	struct strlist uribl;
+	struct strlist dnswl;
+	struct strlist dbl;
 	struct strlist dnsbl_refused;
 	uint64_t uribl_max_lookups;
 
