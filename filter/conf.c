@@ -162,6 +162,11 @@ static const struct conf_key conf_keys[] = {
 	  "access list of envelope senders (address, @domain, domain)" },
 	{ "helo_list", CT_STR, OFF(helo_list), "", NOLIM, NULL,
 	  "access list of HELO/EHLO names" },
+	{ "welcomelist_auth", CT_STR, OFF(welcomelist_auth), "", NOLIM, NULL,
+	  "senders (address, *@domain, domain) allowed when SPF, aligned "
+	  "DKIM or DMARC passes for their domain" },
+	{ "dkim_allowlist", CT_STR, OFF(dkim_allowlist), "", NOLIM, NULL,
+	  "DKIM d= domains whose valid signatures lower the score" },
 	{ "dkim_verify", CT_BOOL, OFF(dkim_verify), "yes", NOLIM, NULL,
 	  "verify DKIM signatures of mail that is scored" },
 	{ "dkim_max_signatures", CT_UINT, OFF(dkim_max_signatures), "5", 1,

@@ -270,6 +270,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	paths[LIST_CLIENT] = c->client_list;
 	paths[LIST_SENDER] = c->sender_list;
 	paths[LIST_HELO] = c->helo_list;
+	paths[LIST_WELCOME_AUTH] = c->welcomelist_auth;
+	paths[LIST_DKIM_DOMAIN] = c->dkim_allowlist;
 	for (i = 0; i < LIST_NKINDS; i++) {
 		if (paths[i][0] == '\0')
 			continue;
@@ -295,6 +297,10 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
 			goto fail;
 	}
+	/* the auth allowlist aligns domains by their registered domain */
+	if (e->lists[LIST_WELCOME_AUTH] && e->psl == NULL &&
+	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
+		goto fail;
 	if (check_bayes(c, why) < 0)
 		goto fail;
 	*out = e;

@@ -85,6 +85,8 @@ struct conf {
 	char	*client_list;
 	char	*sender_list;
 	char	*helo_list;
+	char	*welcomelist_auth;
+	char	*dkim_allowlist;
 
 	/* DKIM (doc/dkim.md) */
 	bool	 dkim_verify;
