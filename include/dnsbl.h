@@ -1,10 +1,12 @@
 /*
- * dnsbl.h - DNS blocklists for the client address and for URI domains
+ * dnsbl.h - DNS block- and allowlists: client address, URI and sender
+ * domains, hashed addresses
  *
  * DESCRIPTION
  *	A list is configured per zone and answer with one entry of the
- *	`dnsbl` (client address) or `uribl` (registered domains of the URIs
- *	in the body) key:
+ *	`dnsbl` (client address), `dnswl` (client address, scores <= 0),
+ *	`uribl` (registered domains of the URIs in the body) or `dbl`
+ *	(sender identities, below) key:
  *
  *	    ZONE/RESULT=SYMBOL:SCORE[:reject][:ip]
  *
@@ -34,6 +36,15 @@
  *	    multi.surbl.org/&8=URIBL_SURBL_PH:4:ip
  *
  *	Non-public addresses and IPv6 hosts are not looked up.
+ *
+ *	A dbl entry names the identities it scores (:envfrom :from :helo
+ *	:rdns :dkim); the zone is asked about the registered domain of each
+ *	(:full: the whole name) or, for a :hashed zone (Spamhaus HBL), the
+ *	hex SHA-1 of the lower-cased envelope sender or From address.  A
+ *	query name is asked once per message for every identity it stands
+ *	for.  A dnswl zone is a client list whose listings lower the score;
+ *	127.0.0.*-style patterns (127.0.*.3) map DNSWL trust levels and its
+ *	127.0.0.255 ("refused") is an error like the blocklists' codes.
  *
  *	DNS errors never become listings.  A timeout or SERVFAIL marks the
  *	verdict degraded (dns_degraded in the verdict log) and is named in
