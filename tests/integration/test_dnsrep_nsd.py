@@ -16,9 +16,7 @@ of the C code under test.
 """
 
 import hashlib
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,17 +82,18 @@ def scan(ip, mfrom, hfrom=None, helo="mx.clean.example"):
     counter[0] += 1
     n = counter[0]
     mpath = work.write("m%d.eml" % n, MSG.format(n=n, hfrom=hfrom or mfrom))
-    r = subprocess.run([mwtest.MAILWARDEN, "scan", "-c", path, "--json",
-                        "--ip", ip, "--helo", helo, "--from", mfrom,
-                        "--rcpt", "b@rcpt.example", mpath],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return mwtest.scan_json(path, mpath, ip, mfrom, helo=helo)
 
 
-def syms(v):
-    return {s["name"]: s for s in v["symbols"]}
+syms = mwtest.symbols
+
+
+def assert_refused(v, name, code):
+    """an error answer: no symbol name, DNSBL_ERROR naming code, degraded"""
+    s = syms(v)
+    assert not any(k.startswith(name) for k in s), s
+    assert "DNSBL_ERROR" in s and code in s["DNSBL_ERROR"]["detail"], s
+    assert v["dns_degraded"] is True
 
 
 def t_dnswl_listed():
@@ -112,11 +111,8 @@ def t_dnswl_unlisted():
 
 
 def t_dnswl_refused():
-    v = scan("192.0.2.87", "a@clean.example")
-    s = syms(v)
-    assert not any(k.startswith("TEST_DNSWL") for k in s), s
-    assert "DNSBL_ERROR" in s and "127.0.0.255" in s["DNSBL_ERROR"]["detail"], s
-    assert v["dns_degraded"] is True
+    assert_refused(scan("192.0.2.87", "a@clean.example"), "TEST_DNSWL",
+                   "127.0.0.255")
 
 
 def t_dbl_listed():
@@ -141,11 +137,8 @@ def t_dbl_unlisted():
 
 
 def t_dbl_refused():
-    v = scan("192.0.2.86", "a@refused-sender.example")
-    s = syms(v)
-    assert "TEST_DBL_SENDER" not in s, s
-    assert "DNSBL_ERROR" in s and "127.255.255.254" in s["DNSBL_ERROR"]["detail"], s
-    assert v["dns_degraded"] is True
+    assert_refused(scan("192.0.2.86", "a@refused-sender.example"),
+                   "TEST_DBL", "127.255.255.254")
 
 
 def t_hbl_listed():
@@ -162,10 +155,8 @@ def t_hbl_unlisted():
 
 
 def t_hbl_refused():
-    v = scan("192.0.2.86", "refused@hbl-sender.example")
-    s = syms(v)
-    assert "TEST_HBL" not in s, s
-    assert "DNSBL_ERROR" in s and "127.255.255.252" in s["DNSBL_ERROR"]["detail"], s
+    assert_refused(scan("192.0.2.86", "refused@hbl-sender.example"),
+                   "TEST_HBL", "127.255.255.252")
 
 
 def t_welcome_spf_pass():
