@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """DNS allowlists, sender-domain lists, hashed address lists and the
-authentication-gated allowlist against a real DNS server.
+authentication-gated allowlists against a real DNS server.
 
 nsd serves a DNSWL-style zone, a DBL-style zone, an HBL-style zone and the
 SPF record of a listed sender's domain (tests/integration/dnsserver.py);
@@ -8,8 +8,9 @@ SPF record of a listed sender's domain (tests/integration/dnsserver.py);
 dns_servers.  For each list: a listed case gives the configured symbol, an
 unlisted case gives none, and a refused-code answer is an error, never a
 listing or an allowance.  The welcomelist_auth sender gets its allowance
-when SPF passes for its domain, and not when a forged From (or a forged
-envelope sender) names it without authentication.
+when SPF passes for its domain or a DKIM signature of its domain (served
+by nsd, made by `mailwarden dkim`) verifies, and not when a forged From
+(or a forged envelope sender) names it without authentication.
 
 The HBL query names are computed here with Python's hashlib, independently
 of the C code under test.
@@ -17,6 +18,8 @@ of the C code under test.
 
 import hashlib
 import os
+import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +38,12 @@ def sha1(address):
 
 
 work = mwtest.Workdir(prefix="mw-dnsrep-")
+KEY = os.path.join(work.path, "s1.key")
+r = subprocess.run([mwtest.MAILWARDEN, "dkim", "keygen", "--type", "ed25519",
+                    "--domain", "partner.test", "--selector", "s1", "--out",
+                    KEY], stdout=subprocess.PIPE, universal_newlines=True)
+assert r.returncode == 0
+DKIM_RECORD = "".join(re.findall(r'"([^"]*)"', r.stdout))
 srv = NSD({
     # DNSWL: 127.0.CATEGORY.TRUST; 127.0.0.255 is "query refused"
     "wl.test": "88.2.0.192 IN A 127.0.10.3\n"
@@ -45,17 +54,19 @@ srv = NSD({
                 "refused-sender.example IN A 127.255.255.254\n",
     "hbl.test": "%s IN A 127.0.3.2\n" % sha1("Spammer@HBL-sender.example") +
                 "%s IN A 127.255.255.252\n" % sha1("refused@hbl-sender.example"),
-    "partner.test": '@ IN TXT "v=spf1 ip4:192.0.2.0/25 -all"\n',
+    "partner.test": '@ IN TXT "v=spf1 ip4:192.0.2.0/25 -all"\n'
+                    's1._domainkey IN TXT "%s"\n' % DKIM_RECORD,
 }).start()
 
 lists = work.write("welcome.list", "# test\nboss@partner.test\n")
+dkim_list = work.write("dkim.list", "partner.test\n")
 conf = {
     "log_file": "",
     "rules_dir": "",
     "rules_site_dir": "",
     "dns_servers": srv.addr,
     "dmarc": "no",
-    "dkim_verify": "no",
+    "dkim_verify": "yes",
     "spf": "yes",
     "dmarc_psl_file": os.path.join(mwtest.SRCDIR, "tests/data/dnsbl/psl.dat"),
     "dnswl": "wl.test/127.0.*.3=TEST_DNSWL_HI:-5 "
@@ -64,6 +75,7 @@ conf = {
            "dbl.test/127.0.1.2=TEST_DBL_HELO:1:helo "
            "hbl.test/127.0.3.2=TEST_HBL:4:envfrom:from:hashed",
     "welcomelist_auth": lists,
+    "dkim_allowlist": dkim_list,
 }
 path = work.write("mw.conf", "".join("%s = %s\n" % kv for kv in conf.items()))
 
@@ -78,10 +90,16 @@ R = mwtest.Results()
 counter = [0]
 
 
-def scan(ip, mfrom, hfrom=None, helo="mx.clean.example"):
+def scan(ip, mfrom, hfrom=None, helo="mx.clean.example", sign=False):
     counter[0] += 1
     n = counter[0]
     mpath = work.write("m%d.eml" % n, MSG.format(n=n, hfrom=hfrom or mfrom))
+    if sign:
+        r = subprocess.run([mwtest.MAILWARDEN, "dkim", "sign", "-k",
+                            "partner.test:s1:" + KEY, mpath],
+                           stdout=subprocess.PIPE, universal_newlines=True)
+        assert r.returncode == 0 and "DKIM-Signature:" in r.stdout
+        mpath = work.write("m%d.signed.eml" % n, r.stdout)
     return mwtest.scan_json(path, mpath, ip, mfrom, helo=helo)
 
 
@@ -166,10 +184,20 @@ def t_welcome_spf_pass():
     assert "authenticated by SPF" in s["WELCOMELIST_AUTH"]["detail"], s
 
 
+def t_welcome_dkim():
+    # an ESP's envelope sender, the From signed by partner.test itself
+    s = syms(scan("198.51.100.7", "bounce@esp.example",
+                  hfrom="The Boss <boss@partner.test>", sign=True))
+    assert "SPF_PASS" not in s, s
+    assert "authenticated by DKIM" in s["WELCOMELIST_AUTH"]["detail"], s
+    assert s["DKIM_ALLOWLIST"]["score"] == -5, s
+
+
 def t_welcome_forged_from():
     s = syms(scan("192.0.2.10", "someone@clean.example",
                   hfrom="The Boss <boss@partner.test>"))
     assert "WELCOMELIST_AUTH" not in s, s
+    assert "DKIM_ALLOWLIST" not in s, s
     assert s["WELCOMELIST_AUTH_UNVERIFIED"]["score"] == 0, s
 
 
@@ -192,6 +220,7 @@ try:
     R.check("HBL unlisted address", t_hbl_unlisted)
     R.check("HBL error code is not a listing", t_hbl_refused)
     R.check("welcomelist_auth: SPF pass allows", t_welcome_spf_pass)
+    R.check("welcomelist_auth and dkim_allowlist: DKIM allows", t_welcome_dkim)
     R.check("welcomelist_auth: forged From gets nothing", t_welcome_forged_from)
     R.check("welcomelist_auth: SPF fail gets nothing", t_welcome_forged_envelope)
 finally:
