@@ -172,6 +172,13 @@ buf_truncate(struct buf *b, size_t n)
 	}
 }
 
+void
+buf_newline(struct buf *b)
+{
+	if (b->len)
+		buf_addc(b, '\n');
+}
+
 char *
 buf_steal(struct buf *b)
 {

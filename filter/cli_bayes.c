@@ -51,27 +51,6 @@ mono_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/*
- * load_conf - configuration from -c, else the default file if present,
- * else built-in defaults (as cli_load_engine(), but without opening
- * the engine's store: stats and dump must not create one)
- */
-static struct conf *
-load_conf(const char *path)
-{
-	struct conf *c = NULL;
-	struct buf why = BUF_INIT;
-
-	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) == 0)
-		path = MW_DEFAULT_CONF;
-	if (path == NULL)
-		c = conf_defaults();
-	else if (conf_load(path, &c, &why) < 0)
-		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
-	buf_release(&why);
-	return c;
-}
-
 /* open_store - the store of the command: --store, else bayes_store */
 static struct bayes_store *
 open_store(const struct conf *c, const char *spec, bool readonly,
@@ -261,7 +240,7 @@ cli_train(int argc, char **argv)
 		free(t);
 		return 2;
 	}
-	if ((c = load_conf(conf)) == NULL) {
+	if ((c = cli_load_conf(conf)) == NULL) {
 		free(t);
 		return 1;
 	}
@@ -599,7 +578,7 @@ cli_bayes(int argc, char **argv)
 		bayes_usage(stderr);
 		return 2;
 	}
-	if ((c = load_conf(o.conf)) == NULL)
+	if ((c = cli_load_conf(o.conf)) == NULL)
 		return 1;
 	if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(c, &o);

@@ -14,6 +14,11 @@
  *	                domain (or --domain).
  *	keygen          writes a new private key (mode 0600, never over an
  *	                existing file) and prints the TXT record to publish.
+ *	testkey         for every signing key of the configuration, fetches
+ *	                selector._domainkey.domain through the configured
+ *	                resolver (each query printed) and says whether the
+ *	                record's key is the private key, with errors and
+ *	                warnings (dkim_testkey.c); exit 1 when a key fails.
  *
  * SECURITY
  *	Key files go through the same checks as in the daemon; key bytes
@@ -518,6 +523,89 @@ out:
 	return rc;
 }
 
+/* print_keytest - one key's test, every line indented under it */
+static void
+print_keytest(const struct dkim_keytest *t)
+{
+	struct buf esc = BUF_INIT;
+	const char *p;
+
+	if (t->record.len) {
+		str_escape(&esc, t->record.data, t->record.len, 4096);
+		printf("  record: %s\n", buf_cstr(&esc));
+	}
+	if (t->record_bits)
+		printf("  public key: %s the private key (%u bits)\n",
+		    t->match ? "matches" : "does NOT match", t->record_bits);
+	for (p = buf_cstr(&t->notes); *p; p += strcspn(p, "\n") + 1)
+		printf("  %.*s\n", (int)strcspn(p, "\n"), p);
+	printf("  result: %s\n", t->errors ? "FAIL" : t->warnings ?
+	    "ok, with warnings" : "ok");
+	buf_release(&esc);
+}
+
+/*
+ * cmd_testkey - like opendkim-testkey: every configured signing key
+ * against its published record; 0 when every key passes, 1 when one
+ * fails, 2 on usage or configuration errors
+ */
+static int
+cmd_testkey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL;
+	struct engine *eng;
+	size_t i, n, failed = 0, warned = 0;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (ch == 'c')
+			path = optarg;
+		else {
+			fprintf(ch == 'h' ? stdout : stderr, "usage: mailwarden "
+			    "dkim testkey [-c FILE]\n");
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: mailwarden dkim testkey [-c FILE]\n");
+		return 2;
+	}
+	if ((eng = cli_load_engine(path)) == NULL)
+		return 2;
+	if ((n = dkim_signconf_nkeys(eng->dkim_sign)) == 0 ||
+	    eng->dns == NULL) {
+		fprintf(stderr, "mailwarden dkim testkey: %s\n", n == 0 ?
+		    "no signing keys: set dkim_sign_domains" :
+		    "no DNS resolver configured");
+		engine_unref(eng);
+		return 2;
+	}
+	dns_resolver_trace(eng->dns, cli_dns_trace, NULL);
+	for (i = 0; i < n; i++) {
+		struct dkim_keytest t;
+
+		dkim_keytest_init(eng->dkim_sign, i, &t);
+		printf("%skey %s selector %s: %s (%s, %u bits)\n", i ? "\n" :
+		    "", t.domain, t.selector, t.path, t.algorithm, t.bits);
+		dkim_keytest_run(eng->dkim_sign, i, eng->dns, &t);
+		print_keytest(&t);
+		failed += t.errors > 0;
+		warned += t.errors == 0 && t.warnings > 0;
+		dkim_keytest_release(&t);
+	}
+	dns_resolver_trace(eng->dns, NULL, NULL);
+	printf("%zu key(s): %zu ok, %zu with warnings, %zu failed\n", n,
+	    n - failed - warned, warned, failed);
+	engine_unref(eng);
+	return failed ? 1 : 0;
+}
+
 int
 cli_dkim(int argc, char **argv)
 {
@@ -527,12 +615,15 @@ cli_dkim(int argc, char **argv)
 		return cmd_sign(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "testkey") == 0)
+		return cmd_testkey(argc - 1, argv + 1);
 	fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
 	    "usage: mailwarden dkim verify [-c FILE] [--time SECONDS] FILE...\n"
 	    "       mailwarden dkim sign [-c FILE] [-k DOMAIN:SELECTOR:KEYFILE]"
 	    "... FILE\n"
 	    "       mailwarden dkim keygen [--type rsa|ed25519] [--bits N] "
 	    "--domain D\n"
-	    "                              --selector S --out FILE\n");
+	    "                              --selector S --out FILE\n"
+	    "       mailwarden dkim testkey [-c FILE]\n");
 	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }

@@ -11,8 +11,16 @@
  *	record's mailto: rua addresses that pass the RFC 9990 section 3
  *	external destination check.
  *
- *	mailwarden dmarc record 'TXT VALUE' parses a record and prints what
- *	mailwarden reads from it.
+ *	mailwarden dmarc record [-c FILE] DOMAIN looks DOMAIN's policy up
+ *	exactly as the milter does (dmarc_evaluate() over the configured
+ *	resolver: RFC 9989 tree walk, or the PSL with dmarc_org_domain =
+ *	psl), then its organizational domain, printing every query and its
+ *	answer, the record, where it was found, each tag's effective value,
+ *	the problems found in it and the policy that applies.  With
+ *	--text 'v=DMARC1; ...' it reads that record text instead.  Exit
+ *	status: 0 when a policy applies (a valid record was found), 1 when
+ *	none does, DNS failed or the text is not a record, 2 on usage
+ *	errors.
  */
 #include "config.h"
 
@@ -30,8 +38,10 @@
 #include "dmarc.h"
 #include "dmarc_report.h"
 #include "dmarc_failure.h"
+#include "dns.h"
 #include "engine.h"
 #include "files.h"
+#include "psl.h"
 #include "smtpaddr.h"
 #include "str.h"
 #include "submit.h"
@@ -44,7 +54,8 @@ usage(FILE *f)
 	    "           [--from EPOCH --to EPOCH] [--out DIR] [--store DIR]\n"
 	    "           [--domain D] [--no-gzip] [--all] [--send]\n"
 	    "       mailwarden dmarc failures [-c FILE] [--store DIR] [--send]\n"
-	    "       mailwarden dmarc record 'v=DMARC1; p=...'\n");
+	    "       mailwarden dmarc record [-c FILE] DOMAIN\n"
+	    "       mailwarden dmarc record --text 'v=DMARC1; p=...'\n");
 }
 
 /* parse_day - "YYYY-MM-DD" as [midnight UTC, +1 day) */
@@ -178,13 +189,11 @@ static bool
 destination(struct engine *e, const char *policy_domain, const char *uri,
     char *addr, size_t asz)
 {
-	const struct conf *c = e->conf;
-	struct dmarc_opts o = { str_ieq(c->dmarc_org_domain, "psl") ?
-	    DMARC_ORG_PSL : DMARC_ORG_TREEWALK, e->psl,
-	    (unsigned)c->dmarc_max_queries };
+	struct dmarc_opts o;
 	struct buf shown = BUF_INIT;
 	enum dmarc_dest d;
 
+	engine_dmarc_opts(e, &o);
 	d = dmarc_report_destination(e->dns, NULL, &o, policy_domain, uri,
 	    addr, asz);
 	switch (d) {
@@ -472,46 +481,229 @@ next:
 	return rc;
 }
 
+/* print_tags - every tag of a record with the value mailwarden uses */
+static void
+print_tags(const struct dmarc_record *r)
+{
+	static const char *const psd[] = { "y", "n", "u" };
+	size_t i;
+
+	printf("tags:\n  v=DMARC1\n");
+	if (r->p_set)
+		printf("  p=%s\n", dmarc_policy_name(r->p));
+	else
+		printf("  p=(%s: p=none if rua is given, else no policy "
+		    "applies)\n", r->p_bad ? "bad value" : "missing");
+	if (r->sp_set)
+		printf("  sp=%s\n", dmarc_policy_name(r->sp));
+	else
+		printf("  sp=(%s)\n", r->sp_bad ? "bad value: p=none if rua "
+		    "is given, else no policy applies" : "not given: as p");
+	if (r->np_set)
+		printf("  np=%s\n", dmarc_policy_name(r->np));
+	else
+		printf("  np=(%s)\n", r->np_bad ? "bad value: p=none if rua "
+		    "is given, else no policy applies" : "not given: as sp");
+	printf("  adkim=%s\n  aspf=%s\n  t=%s\n  psd=%s\n  fo=%s\n",
+	    r->adkim == DMARC_STRICT ? "s" : "r",
+	    r->aspf == DMARC_STRICT ? "s" : "r", r->testing ? "y" : "n",
+	    psd[r->psd == 'y' ? 0 : r->psd == 'n' ? 1 : 2], r->fo);
+	printf("  rua=%s", r->nrua ? "" : "(none)");
+	for (i = 0; i < r->nrua; i++)
+		printf("%s%s", i ? "," : "", r->rua[i]);
+	printf("\n  ruf=%s", r->nruf ? "" : "(none)");
+	for (i = 0; i < r->nruf; i++)
+		printf("%s%s", i ? "," : "", r->ruf[i]);
+	printf("\n");
+}
+
+/*
+ * print_text - parse one record text and print its tags and every
+ * finding; 0 when it is a DMARC record, 1 when not
+ */
+static int
+print_text(const char *txt, size_t len)
+{
+	struct dmarc_record r;
+	struct buf notes = BUF_INIT, esc = BUF_INIT;
+	enum dmarc_parse st;
+	const char *p;
+
+	st = dmarc_record_parse_notes(txt, len, &r, &notes);
+	str_escape(&esc, txt, len, 4096);
+	printf("record: %s\n", buf_cstr(&esc));
+	buf_release(&esc);
+	if (st != DMARC_REC_OK) {
+		printf("error: not a DMARC record (%s)\n", st ==
+		    DMARC_REC_EMPTY ? "empty" : "v=DMARC1 must come first");
+		dmarc_record_release(&r);
+		buf_release(&notes);
+		return 1;
+	}
+	print_tags(&r);
+	for (p = buf_cstr(&notes); *p; p += strcspn(p, "\n") + 1)
+		printf("%s  %.*s\n", p == notes.data ? "problems:\n" : "",
+		    (int)strcspn(p, "\n"), p);
+	dmarc_record_release(&r);
+	buf_release(&notes);
+	return 0;
+}
+
+/* print_found - the record at _dmarc.<policy domain> (a cached answer) */
+static int
+print_found(struct dns_resolver *dns, const struct dmarc_outcome *o)
+{
+	struct dns_answer *a;
+	char qname[DOMAIN_MAX + 8];
+	struct dmarc_record r;
+	size_t i;
+	int rc = 1;
+
+	snprintf(qname, sizeof(qname), "_dmarc.%s", o->policy_domain);
+	dns_lookup(dns, qname, DNS_T_TXT, NULL, &a);
+	for (i = 0; i < a->n && rc != 0; i++) {
+		enum dmarc_parse st = dmarc_record_parse(a->rrs[i].txt,
+		    a->rrs[i].txt_len, &r);
+
+		dmarc_record_release(&r);
+		if (st == DMARC_REC_OK)
+			rc = print_text(a->rrs[i].txt, a->rrs[i].txt_len);
+	}
+	dns_answer_free(a);
+	return rc;
+}
+
+/* where - how the policy domain relates to the domain looked up */
+static const char *
+where(const struct dmarc_outcome *o, const char *domain, const char *org)
+{
+	if (strcmp(o->policy_domain, domain) == 0)
+		return "the domain's own record";
+	if (strcmp(o->policy_domain, org) == 0)
+		return "the record of its organizational domain";
+	return "the record of a public suffix domain above it";
+}
+
+/*
+ * lookup - the milter's discovery for domain through the configured
+ * resolver, every query printed; 0 when a policy applies
+ */
+static int
+lookup(struct engine *e, const char *domain)
+{
+	struct dmarc_opts opts;
+	struct dmarc_input in;
+	struct dmarc_outcome o;
+	struct psl *own = NULL;
+	struct buf why = BUF_INIT;
+	char org[DOMAIN_MAX + 1];
+	int rc = 1;
+
+	engine_dmarc_opts(e, &opts);
+	/* with dmarc = no the engine has not loaded the list */
+	if (opts.mode == DMARC_ORG_PSL && opts.psl == NULL) {
+		if (psl_load(e->conf->dmarc_psl_file, &own, &why) < 0) {
+			fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
+			buf_release(&why);
+			return 1;
+		}
+		opts.psl = own;
+	}
+	printf("domain: %s\nmethod: %s\n", domain, opts.mode ==
+	    DMARC_ORG_PSL ? "Public Suffix List (dmarc_org_domain = psl, "
+	    "RFC 7489)" : "DNS tree walk (RFC 9989 section 4.10)");
+	memset(&in, 0, sizeof(in));
+	in.author = domain;
+	in.spf = AUTH_NONE;
+	printf("policy discovery:\n");
+	dns_resolver_trace(e->dns, cli_dns_trace, NULL);
+	dmarc_evaluate(e->dns, NULL, &opts, &in, &o);
+	printf("organizational domain (for relaxed alignment):\n");
+	if (dmarc_org_domain(e->dns, NULL, &opts, domain, org, NULL) < 0)
+		snprintf(org, sizeof(org), "(not found: DNS failure)");
+	dns_resolver_trace(e->dns, NULL, NULL);
+	printf("organizational domain: %s\n", org);
+	if (!o.have_record) {
+		printf("result: %s: %s\n", dmarc_result_name(o.result),
+		    o.detail);
+		goto out;
+	}
+	printf("found at: _dmarc.%s (%s)\n", o.policy_domain,
+	    where(&o, domain, org));
+	(void)print_found(e->dns, &o);
+	if (o.result == DMARC_RES_FAIL) {
+		printf("policy for mail from %s that fails DMARC: %s=%s",
+		    domain, o.policy_tag, dmarc_policy_name(o.policy));
+		if (o.nonexistent)
+			printf(" (the domain does not exist)");
+		if (o.fallback_none)
+			printf(" (a bad or missing p, sp or np with a valid "
+			    "rua counts as p=none)");
+		if (o.rec.testing)
+			printf(" (t=y: %s applied)", dmarc_policy_name(
+			    o.applied));
+		printf("\n");
+		rc = 0;
+	} else {
+		printf("result: %s: %s\n", dmarc_result_name(o.result),
+		    o.detail);
+	}
+out:
+	dmarc_outcome_release(&o);
+	psl_free(own);
+	return rc;
+}
+
+/*
+ * cmd_record - look a domain's record up as the milter does, or (--text)
+ * read one record text; 0 when a policy applies, 1 when none does or DNS
+ * failed, 2 on usage errors
+ */
 static int
 cmd_record(int argc, char **argv)
 {
-	struct dmarc_record r;
-	enum dmarc_parse st;
-	size_t i;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "text", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL, *text = NULL;
+	char domain[DOMAIN_MAX + 1];
+	struct engine *e;
+	int ch, rc;
 
-	if (argc != 2) {
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': text = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (text != NULL && optind == argc)
+		return print_text(text, strlen(text));
+	if (text != NULL || optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
-	st = dmarc_record_parse(argv[1], strlen(argv[1]), &r);
-	if (st != DMARC_REC_OK) {
-		printf("not a DMARC record (%s)\n", st == DMARC_REC_EMPTY ?
-		    "empty" : "v=DMARC1 must come first");
-		return 1;
+	if (domain_to_alabel(argv[optind], strlen(argv[optind]), domain,
+	    sizeof(domain)) < 0) {
+		fprintf(stderr, "mailwarden: %s: not a domain name\n",
+		    argv[optind]);
+		return 2;
 	}
-	printf("p=%s%s\nsp=%s\nnp=%s\nadkim=%s aspf=%s t=%s psd=%c fo=%s\n",
-	    r.p_set ? dmarc_policy_name(r.p) : "(missing)",
-	    r.p_bad ? " (bad value)" : "",
-	    r.sp_set ? dmarc_policy_name(r.sp) : r.sp_bad ? "(bad value)" :
-	    "(as p)", r.np_set ? dmarc_policy_name(r.np) : r.np_bad ?
-	    "(bad value)" : "(as sp)", r.adkim == DMARC_STRICT ? "s" : "r",
-	    r.aspf == DMARC_STRICT ? "s" : "r", r.testing ? "y" : "n", r.psd,
-	    r.fo);
-	for (i = 0; i < r.nrua; i++)
-		printf("rua=%s\n", r.rua[i]);
-	for (i = 0; i < r.nruf; i++)
-		printf("ruf=%s\n", r.ruf[i]);
-	if (r.removed)
-		printf("ignored (removed by RFC 9989):%s%s%s\n",
-		    r.removed & DMARC_RM_PCT ? " pct" : "",
-		    r.removed & DMARC_RM_RF ? " rf" : "",
-		    r.removed & DMARC_RM_RI ? " ri" : "");
-	if (r.unknown)
-		printf("ignored: %u unknown tag(s)\n", r.unknown);
-	if (r.bad)
-		printf("ignored: %u tag(s) with bad syntax or values\n", r.bad);
-	dmarc_record_release(&r);
-	return 0;
+	if ((e = cli_load_engine(path)) == NULL)
+		return 1;
+	if (e->dns == NULL) {
+		fprintf(stderr, "mailwarden: no DNS resolver configured\n");
+		rc = 1;
+	} else {
+		rc = lookup(e, domain);
+	}
+	engine_unref(e);
+	return rc;
 }
 
 int

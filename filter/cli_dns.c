@@ -11,6 +11,9 @@
  *
  *	Exit status: 0 when every lookup got an answer (ok, nodata,
  *	nxdomain), 1 on a temporary failure or bad name, 2 on usage errors.
+ *
+ *	cli_dns_trace() prints each query of another command (dmarc record,
+ *	dkim testkey) in the same form.
  */
 #include "config.h"
 
@@ -76,6 +79,15 @@ print_answer(const char *name, uint16_t type, const struct dns_answer *a,
 	buf_release(&t);
 }
 
+void
+cli_dns_trace(void *arg, const char *name, uint16_t type,
+    const struct dns_answer *a, double ms)
+{
+	(void)arg;
+	printf("query %s", a->from_cache ? "(cached) " : "");
+	print_answer(name, type, a, ms);
+}
+
 static double
 now_ms(void)
 {
@@ -89,31 +101,20 @@ struct dns_resolver *
 cli_resolver(const struct conf *c, char **servers, size_t ns, char **zones,
     size_t nz, double timeout, long retries)
 {
+	struct resolver_override ov;
 	struct dns_resolver *r = NULL;
-	struct dns_ldns_conf lc;
-	struct dns_opts o;
 	struct buf why = BUF_INIT;
-	int rc;
 
-	dns_opts_default(&o);
-	o.prefetch_threads = 0;
-	if (nz)
-		rc = dns_zone_open((const char *const *)zones, nz, &o, &r, &why);
-	else {
-		memset(&lc, 0, sizeof(lc));
-		lc.servers = (const char *const *)(ns ? servers :
-		    c->dns_servers.v);
-		lc.nservers = ns ? ns : c->dns_servers.n;
-		lc.resolv_conf = c->dns_resolv_conf;
-		lc.timeout_ms = timeout > 0 ? timeout : (double)c->dns_timeout;
-		lc.retries = retries >= 0 ? (unsigned)retries :
-		    (unsigned)c->dns_retries;
-		lc.edns_size = (unsigned)c->dns_edns_size;
-		o.query_timeout_ms = 0;
-		rc = dns_ldns_open(&lc, &o, &r, &why);
-	}
-	if (rc < 0)
-		fprintf(stderr, "mailwarden dns: %s\n", buf_cstr(&why));
+	memset(&ov, 0, sizeof(ov));
+	ov.zones = (const char *const *)zones;
+	ov.nzones = nz;
+	ov.servers = (const char *const *)servers;
+	ov.nservers = ns;
+	ov.timeout_ms = timeout;
+	ov.retries = retries;
+	ov.no_prefetch = true;
+	if (engine_resolver_open(c, &ov, &r, &why) < 0)
+		fprintf(stderr, "mailwarden: %s\n", buf_cstr(&why));
 	buf_release(&why);
 	return r;
 }

@@ -2,11 +2,13 @@
  * cli_rules.c - `mailwarden rules`: check, list, test, stats
  *
  * DESCRIPTION
- *	rules check [-c FILE] [-q] [PATH...]
+ *	rules check [-c FILE] [-q] [--strict] [PATH...]
  *	    Lint: load PATH (files, or directories of *.cf), or the
  *	    configured rules_dir and rules_site_dir, and print every
  *	    diagnostic as "file:line: kind: text", then counts of rules by
- *	    type.  Exit 1 if there is any error, else 0.
+ *	    type.  A `score` for a name that no rule, built-in check or
+ *	    configured blocklist emits is a warning.  Exit 1 if there is
+ *	    any error (with --strict: or warning), else 0.
  *	rules list [-c FILE] [-r PATH]...
  *	    One line per rule: name, type, score, flags, description.
  *	rules test [-c FILE] [-r PATH]... NAME MESSAGE...
@@ -36,12 +38,14 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "dnsbl.h"
 #include "files.h"
 #include "mime.h"
 #include "msg.h"
 #include "msgparse.h"
 #include "relays.h"
 #include "rules.h"
+#include "symbols.h"
 
 #define MAX_MESSAGE	(256u * 1024 * 1024)
 
@@ -50,6 +54,7 @@ struct ropts {
 	const char **paths;
 	size_t	 npaths;
 	bool	 quiet;
+	bool	 strict;		/* check: warnings fail too */
 	unsigned eval_flags;	/* --no-prefilter */
 	struct conf *c;
 };
@@ -58,7 +63,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mailwarden rules check [-c FILE] [-q] [PATH...]\n"
+	    "usage: mailwarden rules check [-c FILE] [-q] [--strict] "
+	    "[PATH...]\n"
 	    "       mailwarden rules list  [-c FILE] [-r PATH]...\n"
 	    "       mailwarden rules test  [-c FILE] [-r PATH]... NAME "
 	    "MESSAGE...\n"
@@ -67,28 +73,16 @@ usage(FILE *f)
 	    "       mailwarden rules relays [-c FILE] MESSAGE...\n"
 	    "  -c FILE  configuration (rules_dir, rules_site_dir, limits)\n"
 	    "  -r PATH  rule file or directory instead of the configured ones\n"
-	    "  -q       check: do not list unsupported constructs, count them\n");
+	    "  -q       check: do not list unsupported constructs, count them\n"
+	    "  --strict check: exit 1 on warnings too\n");
 }
 
 /* load_conf - the configuration named, the default file, or defaults */
 static int
 load_conf(struct ropts *o)
 {
-	struct buf why = BUF_INIT;
-	const char *path = o->conf;
-
-	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) == 0)
-		path = MW_DEFAULT_CONF;
-	if (path == NULL) {
-		o->c = conf_defaults();
-		return 0;
-	}
-	if (conf_load(path, &o->c, &why) < 0) {
-		fprintf(stderr, "mailwarden rules: %s\n", buf_cstr(&why));
-		buf_release(&why);
-		return -1;
-	}
-	return 0;
+	o->c = cli_load_conf(o->conf);
+	return o->c ? 0 : -1;
 }
 
 /* default_paths - the configured directories that exist */
@@ -152,12 +146,36 @@ load_set(struct ropts *o, bool print_all)
 	return rs;
 }
 
+/*
+ * lint_scores - warn about `score` lines for names nothing emits (the
+ * blocklist symbols of the configuration count as emitted); how many
+ */
+static size_t
+lint_scores(const struct conf *c, const struct ruleset *rs)
+{
+	struct dnsbl *bl = NULL;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t n;
+
+	if (rs == NULL)
+		return 0;
+	if ((c->dnsbl.n || c->uribl.n) && dnsbl_new(c, &bl, &why) < 0)
+		bl = NULL;	/* conf_parse() checked the entries */
+	if ((n = symbols_lint(NULL, rs, bl, &out)) > 0)
+		printf("%s\n", buf_cstr(&out));
+	dnsbl_free(bl);
+	buf_release(&out);
+	buf_release(&why);
+	return n;
+}
+
 static int
 cmd_check(struct ropts *o, int argc, char **argv)
 {
 	struct rules_options opt;
 	struct rules_report rep;
 	struct ruleset *rs;
+	size_t nwarn;
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
@@ -176,16 +194,17 @@ cmd_check(struct ropts *o, int argc, char **argv)
 	options_from_conf(o->c, &opt);
 	rc = rules_load(o->paths, o->npaths, &opt, &rs, &rep);
 	print_diags(&rep, o->quiet);
+	nwarn = rep.nwarnings + lint_scores(o->c, rs);
 	printf("%zu file(s): %zu header, %zu body, %zu rawbody, %zu uri, "
 	    "%zu full, %zu meta rules (%zu meta disabled); %zu error(s), "
 	    "%zu warning(s), %zu unsupported\n", rep.files,
 	    rep.by_type[RULE_HEADER], rep.by_type[RULE_BODY],
 	    rep.by_type[RULE_RAWBODY], rep.by_type[RULE_URI],
 	    rep.by_type[RULE_FULL], rep.by_type[RULE_META], rep.disabled,
-	    rep.nerrors, rep.nwarnings, rep.nunsupported);
+	    rep.nerrors, nwarn, rep.nunsupported);
 	rules_report_release(&rep);
 	rules_free(rs);
-	return rc < 0 ? 1 : 0;
+	return rc < 0 || (o->strict && nwarn) ? 1 : 0;
 }
 
 static int
@@ -461,6 +480,7 @@ cli_rules(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "no-prefilter", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -484,6 +504,7 @@ cli_rules(int argc, char **argv)
 		case 'P': o.eval_flags |= RULES_EVAL_NO_PREFILTER; break;
 		case 'c': o.conf = optarg; break;
 		case 'q': o.quiet = true; break;
+		case 'S': o.strict = true; break;
 		case 'r':
 			o.paths = xreallocarray(o.paths, o.npaths + 1,
 			    sizeof(*o.paths));

@@ -430,7 +430,7 @@ check_cidr(const char *v, struct buf *why)
 	struct cidr c;
 
 	if (cidr_parse(v, &c) < 0) {
-		buf_printf(why, "bad address or network '%.100s'", v);
+		buf_adds(why, "not an address or network");
 		return -1;
 	}
 	return 0;
@@ -476,7 +476,7 @@ check_field_name(const char *v, struct buf *why)
 
 	for (p = v; *p; p++)
 		if (!ch_is_vchar((unsigned char)*p) || *p == ':') {
-			buf_printf(why, "'%.100s' is not a header field name", v);
+			buf_adds(why, "not a header field name");
 			return -1;
 		}
 	return 0;
@@ -486,8 +486,7 @@ static int
 check_dns_server(const char *v, struct buf *why)
 {
 	if (!dns_server_valid(v)) {
-		buf_printf(why, "bad DNS server '%.100s' (expected ADDR, "
-		    "ADDR:PORT or [IPV6]:PORT)", v);
+		buf_adds(why, "expected ADDR, ADDR:PORT or [IPV6]:PORT");
 		return -1;
 	}
 	return 0;
@@ -536,8 +535,7 @@ check_symbol_score(const char *v, struct buf *why)
 	double d;
 
 	if (conf_symbol_score(v, name, sizeof(name), &d) < 0) {
-		buf_printf(why, "expected SYMBOL=SCORE, score from -1000 to 1000, "
-		    "got '%.100s'", v);
+		buf_adds(why, "expected SYMBOL=SCORE, score from -1000 to 1000");
 		return -1;
 	}
 	return 0;
@@ -577,7 +575,7 @@ check_domain(const char *v, struct buf *why)
 	char out[DOMAIN_MAX + 1];
 
 	if (domain_to_alabel(v, strlen(v), out, sizeof(out)) < 0) {
-		buf_printf(why, "'%.100s' is not a domain name", v);
+		buf_adds(why, "not a domain name");
 		return -1;
 	}
 	return 0;
@@ -616,9 +614,9 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-/* set_value - validate v for key k and store it into c */
+/* set_scalar - validate v for the non-list key k and store it into c */
 static int
-set_value(struct conf *c, const struct conf_key *k, const char *v,
+set_scalar(struct conf *c, const struct conf_key *k, const char *v,
     struct buf *why)
 {
 	void *f = field(c, k);
@@ -675,27 +673,77 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		*(bool *)f = b;
 		return 0;
-	case CT_LIST: {
-		struct strlist l = { NULL, 0 };
-		char *copy = xstrdup(v), *tok, *save = NULL;
-
-		for (tok = strtok_r(copy, " \t,", &save); tok;
-		    tok = strtok_r(NULL, " \t,", &save)) {
-			if (k->check && k->check(tok, why) < 0) {
-				free(copy);
-				strlist_free(&l);
-				return -1;
-			}
-			l.v = xreallocarray(l.v, l.n + 1, sizeof(char *));
-			l.v[l.n++] = xstrdup(tok);
-		}
-		free(copy);
-		strlist_free((struct strlist *)f);
-		*(struct strlist *)f = l;
-		return 0;
-	}
+	case CT_LIST:
+		break;	/* set_list() */
 	}
 	return -1;
+}
+
+/*
+ * bad_value - one error line: "where'value': reason" (where is
+ * "FILE:LINE: key: "); reason is reset for the next check
+ */
+static void
+bad_value(struct buf *why, const char *where, const char *v,
+    struct buf *reason)
+{
+	buf_newline(why);
+	buf_printf(why, "%sbad value '%.100s': %s", where, v,
+	    buf_cstr(reason));
+	buf_reset(reason);
+}
+
+/*
+ * set_list - every item of v checked; one error line per bad item.
+ * The key keeps its old value unless all items are good.
+ */
+static int
+set_list(struct strlist *f, const struct conf_key *k, const char *v,
+    const char *where, struct buf *why)
+{
+	struct strlist l = { NULL, 0 };
+	struct buf reason = BUF_INIT;
+	char *copy = xstrdup(v), *tok, *save = NULL;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (k->check && k->check(tok, &reason) < 0) {
+			bad_value(why, where, tok, &reason);
+			rc = -1;
+			continue;
+		}
+		l.v = xreallocarray(l.v, l.n + 1, sizeof(char *));
+		l.v[l.n++] = xstrdup(tok);
+	}
+	free(copy);
+	buf_release(&reason);
+	if (rc < 0) {
+		strlist_free(&l);
+		return -1;
+	}
+	strlist_free(f);
+	*f = l;
+	return 0;
+}
+
+/*
+ * set_value - validate v for key k and store it into c; on error one
+ * line per problem goes to why, each starting with where
+ */
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    const char *where, struct buf *why)
+{
+	struct buf reason = BUF_INIT;
+	int rc;
+
+	if (k->type == CT_LIST)
+		return set_list(field(c, k), k, v, where, why);
+	if ((rc = set_scalar(c, k, v, &reason)) < 0)
+		bad_value(why, where, v, &reason);
+	buf_release(&reason);
+	return rc;
 }
 
 static const struct conf_key *
@@ -725,6 +773,7 @@ conf_free(struct conf *c)
 			strlist_free(f);
 	}
 	free(c->trusted);
+	free(c->key_line);
 	free(c->path);
 	free(c);
 }
@@ -735,11 +784,6 @@ finish(struct conf *c, struct buf *why)
 {
 	size_t i;
 
-	if (c->tag_score > c->reject_score) {
-		buf_printf(why, "%s: tag_score (%g) must not exceed reject_score "
-		    "(%g)", c->path, c->tag_score, c->reject_score);
-		return -1;
-	}
 	free(c->trusted);
 	c->trusted = xcalloc(c->trusted_networks.n, sizeof(struct cidr));
 	c->ntrusted = c->trusted_networks.n;
@@ -748,6 +792,17 @@ finish(struct conf *c, struct buf *why)
 	if (gethostname(c->hostname, sizeof(c->hostname) - 1) < 0 ||
 	    c->hostname[0] == '\0')
 		strcpy(c->hostname, "localhost");
+	if (c->tag_score > c->reject_score) {
+		buf_newline(why);
+		conf_where(c, "tag_score", why);
+		buf_printf(why, "%g must not exceed reject_score (%g",
+		    c->tag_score, c->reject_score);
+		if (conf_key_line(c, "reject_score"))
+			buf_printf(why, ", %s:%u", c->path,
+			    conf_key_line(c, "reject_score"));
+		buf_adds(why, ")");
+		return -1;
+	}
 	return 0;
 }
 
@@ -759,10 +814,11 @@ conf_defaults(void)
 	size_t i;
 
 	c->path = xstrdup("(defaults)");
+	c->key_line = xcalloc(NKEYS, sizeof(*c->key_line));
 	for (i = 0; i < NKEYS; i++)
-		if (set_value(c, &conf_keys[i], conf_keys[i].def, &why) < 0)
-			log_panic("default of %s: %s", conf_keys[i].name,
-			    buf_cstr(&why));
+		if (set_value(c, &conf_keys[i], conf_keys[i].def, "default: ",
+		    &why) < 0)
+			log_panic("%s: %s", conf_keys[i].name, buf_cstr(&why));
 	if (finish(c, &why) < 0)
 		log_panic("defaults: %s", buf_cstr(&why));
 	buf_release(&why);
@@ -809,61 +865,98 @@ next_logical_line(const char **pp, const char *end, struct buf *line,
 	return have;
 }
 
-int
-conf_parse(const char *text, size_t len, const char *origin,
+/* key_suggest_get - str_suggest() over the key table */
+static const char *
+key_suggest_get(size_t i, void *arg)
+{
+	(void)arg;
+	return conf_keys[i].name;
+}
+
+/* parse_line - one logical "key = value" line; errors appended to why */
+static int
+parse_line(struct conf *c, char *s, unsigned line, struct buf *why)
+{
+	struct buf where = BUF_INIT;
+	const struct conf_key *k;
+	const char *near;
+	char *eq, *key, *val;
+	int rc = -1;
+
+	if ((eq = strchr(s, '=')) == NULL) {
+		buf_newline(why);
+		buf_printf(why, "%s:%u: expected 'key = value': %.80s",
+		    c->path, line, s);
+		return -1;
+	}
+	*eq = '\0';
+	key = str_trim(s);
+	val = str_trim(eq + 1);
+	if ((k = find_key(key)) == NULL) {
+		buf_newline(why);
+		buf_printf(why, "%s:%u: %.80s: unknown key", c->path, line,
+		    key);
+		if ((near = str_suggest(key, key_suggest_get, NKEYS, NULL)))
+			buf_printf(why, "; did you mean %s?", near);
+		return -1;
+	}
+	buf_printf(&where, "%s:%u: %s: ", c->path, line, key);
+	if (set_value(c, k, val, buf_cstr(&where), why) == 0) {
+		c->key_line[k - conf_keys] = line;
+		rc = 0;
+	}
+	buf_release(&where);
+	return rc;
+}
+
+/*
+ * parse_all - every line is read even after an error, so that one run
+ * reports every mistake (like postconf and spamassassin --lint); *out
+ * is the snapshot either way, with bad settings left at what they were
+ */
+static int
+parse_all(const char *text, size_t len, const char *origin,
     struct conf **out, struct buf *why)
 {
 	struct conf *c = conf_defaults();
-	struct buf line = BUF_INIT, reason = BUF_INIT;
+	struct buf line = BUF_INIT;
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0, start = 0;
+	int rc = 0;
 
 	free(c->path);
 	c->path = xstrdup(origin);
 	if (memchr(text, '\0', len) != NULL) {
+		buf_newline(why);
 		buf_printf(why, "%s: file contains a NUL byte", origin);
-		goto fail;
+		rc = -1;
+		p = end;
 	}
-	while (next_logical_line(&p, end, &line, &lineno, &start)) {
-		char *s = str_trim(line.data), *eq, *key, *val;
-		const struct conf_key *k;
-
-		if ((eq = strchr(s, '=')) == NULL) {
-			buf_printf(why, "%s:%u: expected 'key = value': %.80s",
-			    origin, start, s);
-			goto fail;
-		}
-		*eq = '\0';
-		key = str_trim(s);
-		val = str_trim(eq + 1);
-		if ((k = find_key(key)) == NULL) {
-			buf_printf(why, "%s:%u: %.80s: unknown key", origin,
-			    start, key);
-			goto fail;
-		}
-		buf_reset(&reason);
-		if (set_value(c, k, val, &reason) < 0) {
-			buf_printf(why, "%s:%u: %s: bad value '%.80s': %s",
-			    origin, start, key, val, buf_cstr(&reason));
-			goto fail;
-		}
-	}
+	while (next_logical_line(&p, end, &line, &lineno, &start))
+		if (parse_line(c, str_trim(line.data), start, why) < 0)
+			rc = -1;
 	if (finish(c, why) < 0)
-		goto fail;
+		rc = -1;
 	buf_release(&line);
-	buf_release(&reason);
 	*out = c;
-	return 0;
-fail:
-	buf_release(&line);
-	buf_release(&reason);
-	conf_free(c);
-	*out = NULL;
-	return -1;
+	return rc;
 }
 
 int
-conf_load(const char *path, struct conf **out, struct buf *why)
+conf_parse(const char *text, size_t len, const char *origin,
+    struct conf **out, struct buf *why)
+{
+	int rc = parse_all(text, len, origin, out, why);
+
+	if (rc < 0) {
+		conf_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+conf_load_all(const char *path, struct conf **out, struct buf *why)
 {
 	struct buf text = BUF_INIT;
 	int rc;
@@ -872,8 +965,20 @@ conf_load(const char *path, struct conf **out, struct buf *why)
 		*out = NULL;
 		return -1;
 	}
-	rc = conf_parse(text.data, text.len, path, out, why);
+	rc = parse_all(text.data, text.len, path, out, why);
 	buf_release(&text);
+	return rc;
+}
+
+int
+conf_load(const char *path, struct conf **out, struct buf *why)
+{
+	int rc = conf_load_all(path, out, why);
+
+	if (rc < 0) {
+		conf_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
@@ -1042,6 +1147,25 @@ conf_reference_man(struct buf *out)
 			buf_adds(out, "empty");
 		buf_adds(out, ".\n");
 	}
+}
+
+unsigned
+conf_key_line(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = find_key(key);
+
+	return k ? c->key_line[k - conf_keys] : 0;
+}
+
+void
+conf_where(const struct conf *c, const char *key, struct buf *out)
+{
+	unsigned line = conf_key_line(c, key);
+
+	if (line)
+		buf_printf(out, "%s:%u: %s: ", c->path, line, key);
+	else
+		buf_printf(out, "%s: %s: ", c->path, key);
 }
 
 size_t

@@ -201,6 +201,22 @@ int	 dkim_key_parse(const char *txt, size_t len, struct dkim_key *,
 	    struct buf *why);
 void	 dkim_key_release(struct dkim_key *);
 
+/* ---- dkim_sign.c ---- */
+
+/* struct dkim_signkey - one DOMAIN:SELECTOR:PATH of the configuration */
+struct dkim_signkey {
+	char	*domain;		/* lower case */
+	char	*selector;		/* lower case */
+	char	*path;
+	enum dkim_alg alg;		/* rsa-sha256 or ed25519-sha256 */
+	EVP_PKEY *pkey;
+	unsigned bits;
+};
+
+/* dkim_signconf_key - key i (< dkim_signconf_nkeys()) */
+const struct dkim_signkey *dkim_signconf_key(const struct dkim_signconf *,
+	    size_t i);
+
 /* ---- dkim_crypto.c ---- */
 
 const EVP_MD *dkim_md(enum dkim_hash);

@@ -45,15 +45,6 @@
 #define MAX_KEY_FILE	65536
 #define FOLD_WIDTH	78
 
-struct dkim_signkey {
-	char	*domain;
-	char	*selector;
-	char	*path;
-	enum dkim_alg alg;
-	EVP_PKEY *pkey;
-	unsigned bits;
-};
-
 struct dkim_signconf {
 	struct dkim_signkey *keys;
 	size_t	 nkeys;
@@ -173,7 +164,9 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
     struct buf *why)
 {
 	struct dkim_signconf *sc = xcalloc(1, sizeof(*sc));
+	struct buf reason = BUF_INIT;
 	size_t i;
+	int rc = 0;
 
 	*out = NULL;
 	if (dkim_signconf_check_canon(o->canon, why) < 0)
@@ -190,7 +183,7 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
 
 		if (split_entry(copy, &d, &s, &p, why) < 0) {
 			free(copy);
-			goto fail;
+			goto fail;	/* conf.c checked the syntax */
 		}
 		k->domain = xstrdup(d);
 		str_lower(k->domain);
@@ -199,12 +192,20 @@ dkim_signconf_load(const struct dkim_signopts *o, struct dkim_signconf **out,
 		k->path = xstrdup(p);
 		free(copy);
 		sc->nkeys++;
-		if (load_key(k, k->path, why) < 0)
-			goto fail;
+		buf_reset(&reason);
+		if (load_key(k, k->path, &reason) < 0) {
+			buf_newline(why);	/* every key's error */
+			buf_adds(why, buf_cstr(&reason));
+			rc = -1;
+		}
 	}
+	buf_release(&reason);
+	if (rc < 0)
+		goto fail;
 	*out = sc;
 	return 0;
 fail:
+	buf_release(&reason);
 	dkim_signconf_free(sc);
 	return -1;
 }
@@ -247,6 +248,18 @@ best_domain(const struct dkim_signconf *sc, const char *domain)
 		    strlen(sc->keys[i].domain) > strlen(best)))
 			best = sc->keys[i].domain;
 	return best;
+}
+
+size_t
+dkim_signconf_nkeys(const struct dkim_signconf *sc)
+{
+	return sc ? sc->nkeys : 0;
+}
+
+const struct dkim_signkey *
+dkim_signconf_key(const struct dkim_signconf *sc, size_t i)
+{
+	return &sc->keys[i];
 }
 
 bool

@@ -161,10 +161,29 @@ uri_ok(const char *u, size_t n)
 	return true;
 }
 
+/*
+ * note - one finding of the parser for a person ("tag: what"), with the
+ * untrusted text escaped; nothing when notes is NULL (the milter)
+ */
+static void
+note(struct buf *notes, const char *tag, const char *what, const char *v,
+    size_t n)
+{
+	if (notes == NULL)
+		return;
+	buf_printf(notes, "%s%s%s", tag, *tag ? ": " : "", what);
+	if (v) {
+		buf_adds(notes, " '");
+		str_escape(notes, v, n, 80);
+		buf_adds(notes, "'");
+	}
+	buf_adds(notes, "\n");
+}
+
 /* parse_urilist - comma separated URIs; invalid ones are skipped */
 static void
-parse_urilist(const char *v, size_t n, char **uris, size_t *nuris,
-    unsigned *bad)
+parse_urilist(const char *tag, const char *v, size_t n, char **uris,
+    size_t *nuris, unsigned *bad, struct buf *notes)
 {
 	size_t i = 0;
 
@@ -193,16 +212,22 @@ parse_urilist(const char *v, size_t n, char **uris, size_t *nuris,
 				j++;
 			if (j == k + 1 || j != e) {
 				(*bad)++;
+				note(notes, tag, "bad size suffix, URI ignored:",
+				    v + s, e - s);
 				continue;
 			}
 			e = k;
 		}
 		if (!uri_ok(v + s, e - s)) {
 			(*bad)++;
+			note(notes, tag, "not a URI, ignored:", v + s, e - s);
 			continue;
 		}
 		if (*nuris < DMARC_MAX_URIS)
 			uris[(*nuris)++] = xstrndup(v + s, e - s);
+		else
+			note(notes, tag, "more than 8 URIs, ignored:", v + s,
+			    e - s);
 	}
 }
 
@@ -248,6 +273,22 @@ version_ok(const char *p, size_t n, size_t *used)
 enum dmarc_parse
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r)
 {
+	return dmarc_record_parse_notes(txt, len, r, NULL);
+}
+
+/* bad_value - a tag's value is not allowed: count and explain it */
+static void
+bad_value(struct dmarc_record *r, struct buf *notes, const char *tag,
+    const char *why, const char *v, size_t n)
+{
+	r->bad++;
+	note(notes, tag, why, v, n);
+}
+
+enum dmarc_parse
+dmarc_record_parse_notes(const char *txt, size_t len, struct dmarc_record *r,
+    struct buf *notes)
+{
 	unsigned seen = 0;	/* tags already taken: first one wins */
 	size_t i, used;
 
@@ -281,7 +322,9 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r)
 		while (vs < e && ch_is_wsp((unsigned char)txt[vs]))
 			vs++;
 		if (ne == ns || vs >= e || txt[vs] != '=') {
-			r->bad++;		/* not tag=value: discarded */
+			/* not tag=value: discarded */
+			bad_value(r, notes, "", "not tag=value, ignored:",
+			    txt + s, e - s);
 			continue;
 		}
 		vs++;
@@ -290,25 +333,39 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r)
 		ve = e;
 #define TAG(name) (ne - ns == strlen(name) && \
 		    str_nieq(txt + ns, ne - ns, name, strlen(name)))
-#define ONCE(b) bit = (b); if (seen & bit) continue; seen |= bit
+#define ONCE(b) bit = (b); if (seen & bit) { \
+			note(notes, "", "repeated tag ignored (the first one " \
+			    "counts):", txt + s, e - s); \
+			continue; \
+		} seen |= bit
+#define BAD(tag, why) bad_value(r, notes, tag, why, txt + vs, ve - vs)
 		if (TAG("p")) {
 			ONCE(1);
 			if (parse_request(txt + vs, ve - vs, &r->p) == 0)
 				r->p_set = true;
-			else
+			else {
 				r->p_bad = true;
+				note(notes, "p", "not none, quarantine or "
+				    "reject:", txt + vs, ve - vs);
+			}
 		} else if (TAG("sp")) {
 			ONCE(2);
 			if (parse_request(txt + vs, ve - vs, &r->sp) == 0)
 				r->sp_set = true;
-			else
+			else {
 				r->sp_bad = true;
+				note(notes, "sp", "not none, quarantine or "
+				    "reject:", txt + vs, ve - vs);
+			}
 		} else if (TAG("np")) {
 			ONCE(4);
 			if (parse_request(txt + vs, ve - vs, &r->np) == 0)
 				r->np_set = true;
-			else
+			else {
 				r->np_bad = true;
+				note(notes, "np", "not none, quarantine or "
+				    "reject:", txt + vs, ve - vs);
+			}
 		} else if (TAG("adkim") || TAG("aspf")) {
 			enum dmarc_align_mode *m = TAG("adkim") ? &r->adkim :
 			    &r->aspf;
@@ -317,45 +374,48 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r)
 			if (val_eq(txt + vs, ve - vs, "s"))
 				*m = DMARC_STRICT;
 			else if (!val_eq(txt + vs, ve - vs, "r"))
-				r->bad++;
+				BAD(m == &r->adkim ? "adkim" : "aspf",
+				    "not r or s, r used:");
 		} else if (TAG("t")) {
 			ONCE(32);
 			if (val_eq(txt + vs, ve - vs, "y"))
 				r->testing = true;
 			else if (!val_eq(txt + vs, ve - vs, "n"))
-				r->bad++;
+				BAD("t", "not y or n, n used:");
 		} else if (TAG("psd")) {
 			ONCE(64);
 			if (ve - vs == 1 && strchr("ynuYNU", txt[vs]) != NULL)
 				r->psd = (char)ch_lower((unsigned char)txt[vs]);
 			else
-				r->bad++;
+				BAD("psd", "not y, n or u, u used:");
 		} else if (TAG("fo")) {
 			ONCE(128);
 			if (parse_fo(txt + vs, ve - vs, r->fo,
 			    sizeof(r->fo)) < 0) {
 				strcpy(r->fo, "0");
-				r->bad++;
+				BAD("fo", "not a list of 0, 1, d, s; 0 used:");
 			}
 		} else if (TAG("rua")) {
 			ONCE(256);
-			parse_urilist(txt + vs, ve - vs, r->rua, &r->nrua,
-			    &r->bad);
+			parse_urilist("rua", txt + vs, ve - vs, r->rua,
+			    &r->nrua, &r->bad, notes);
 		} else if (TAG("ruf")) {
 			ONCE(512);
-			parse_urilist(txt + vs, ve - vs, r->ruf, &r->nruf,
-			    &r->bad);
-		} else if (TAG("pct")) {
-			r->removed |= DMARC_RM_PCT;	/* RFC 9989: ignored */
-		} else if (TAG("rf")) {
-			r->removed |= DMARC_RM_RF;
-		} else if (TAG("ri")) {
-			r->removed |= DMARC_RM_RI;
+			parse_urilist("ruf", txt + vs, ve - vs, r->ruf,
+			    &r->nruf, &r->bad, notes);
+		} else if (TAG("pct") || TAG("rf") || TAG("ri")) {
+			/* RFC 9989 removed them: ignored */
+			r->removed |= TAG("pct") ? DMARC_RM_PCT : TAG("rf") ?
+			    DMARC_RM_RF : DMARC_RM_RI;
+			note(notes, "", "tag removed by RFC 9989, ignored:",
+			    txt + s, e - s);
 		} else {
 			r->unknown++;
+			note(notes, "", "unknown tag ignored:", txt + s, e - s);
 		}
 #undef TAG
 #undef ONCE
+#undef BAD
 	}
 	return DMARC_REC_OK;
 }

@@ -88,6 +88,9 @@ struct dns_resolver {
 	unsigned nworkers;
 	bool	 stopping;
 	unsigned refs;			/* the owner's + one per worker */
+
+	dns_trace_fn *trace;		/* dns_resolver_trace() */
+	void	*trace_arg;
 };
 
 static const char *const status_names[] = {
@@ -661,7 +664,16 @@ dns_lookup_ex(struct dns_resolver *r, const char *name, uint16_t type,
 	normalise(name, key);
 	cached_lookup(r, key, type, deadline, a);
 	budget_charge(b, mono_ms() - t0, a->status);
+	if (r->trace)
+		r->trace(r->trace_arg, key, type, a, mono_ms() - t0);
 	return a->status;
+}
+
+void
+dns_resolver_trace(struct dns_resolver *r, dns_trace_fn *fn, void *arg)
+{
+	r->trace = fn;
+	r->trace_arg = arg;
 }
 
 enum dns_status

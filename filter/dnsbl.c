@@ -157,14 +157,26 @@ static const char *const ident_names[DNSBL_NIDS] = {
 };
 
 const char *
-dnsbl_ident_name(unsigned id)
+dnsbl_zone_key(const struct dnsbl_zone *z)
 {
-	int i;
+	switch (z->kind) {
+	case DNSBL_K_URI: return "uribl";
+	case DNSBL_K_DOMAIN: return "dbl";
+	case DNSBL_K_CLIENT: break;
+	}
+	return z->allow ? "dnswl" : "dnsbl";
+}
 
-	for (i = 0; i < DNSBL_NIDS; i++)
-		if (id == 1u << i)
-			return ident_names[i];
-	return "?";
+const char *
+dnsbl_zone_what(const struct dnsbl_zone *z)
+{
+	switch (z->kind) {
+	case DNSBL_K_URI: return "a URI domain listed in ";
+	case DNSBL_K_DOMAIN: return "a sender domain or address listed in ";
+	case DNSBL_K_CLIENT: break;
+	}
+	return z->allow ? "the client address allowlisted in " :
+	    "the client address listed in ";
 }
 
 /* parse_flag - one :FLAG of an entry of key k; false if not allowed */
@@ -197,18 +209,17 @@ check_domain_flags(const char *s, const struct dnsbl_entry *e,
     struct buf *why)
 {
 	if (e->idents == 0) {
-		buf_printf(why, "'%.64s': name the identities to look up "
-		    "(:envfrom :from :helo :rdns :dkim)", s);
+		buf_adds(why, "name the identities to look up (:envfrom "
+		    ":from :helo :rdns :dkim)");
 		return -1;
 	}
 	if (e->hashed && e->full) {
-		buf_printf(why, "'%.64s': hashed and full exclude each other",
-		    s);
+		buf_adds(why, ":hashed and :full exclude each other");
 		return -1;
 	}
 	if (e->hashed && (e->idents & ~(DNSBL_ID_ENVFROM | DNSBL_ID_FROM))) {
-		buf_printf(why, "'%.64s': a hashed zone is asked about "
-		    "addresses: only :envfrom and :from", s);
+		buf_adds(why, "a :hashed zone is asked about addresses: "
+		    "only :envfrom and :from");
 		return -1;
 	}
 	return 0;
@@ -232,20 +243,20 @@ parse_entry(const char *s, enum entry_key k, char **zone,
 	memcpy(t, s, strlen(s) + 1);
 	if ((slash = strchr(t, '/')) == NULL ||
 	    (eq = strchr(slash, '=')) == NULL) {
-		buf_printf(why, "'%.64s': expected ZONE/RESULT=SYMBOL:SCORE"
-		    "[:FLAG]... (flags: %s)", s, key_flags[k]);
+		buf_printf(why, "expected ZONE/RESULT=SYMBOL:SCORE[:FLAG]... "
+		    "(flags: %s)", key_flags[k]);
 		return -1;
 	}
 	*slash = *eq = '\0';
 	/* a CIDR result holds a '/': the zone ends at the first one */
 	if (t[0] == '\0' || !dns_name_valid(t) || strchr(t, '.') == NULL) {
-		buf_printf(why, "'%.64s': bad zone name", t);
+		buf_printf(why, "bad zone name '%.64s'", t);
 		return -1;
 	}
 	if (parse_result(slash + 1, e, why) < 0)
 		return -1;
 	if ((c1 = strchr(eq + 1, ':')) == NULL) {
-		buf_printf(why, "'%.64s': missing :SCORE", s);
+		buf_adds(why, "missing :SCORE");
 		return -1;
 	}
 	*c1 = '\0';
@@ -255,22 +266,22 @@ parse_entry(const char *s, enum entry_key k, char **zone,
 		if ((next = strchr(f, ':')) != NULL)
 			*next++ = '\0';
 		if (!parse_flag(f, k, e)) {
-			buf_printf(why, "'%.64s': unknown flag '%.32s' (%s)",
-			    s, f, key_flags[k]);
+			buf_printf(why, "unknown flag '%.32s' (%s)", f,
+			    key_flags[k]);
 			return -1;
 		}
 	}
 	if (!symbol_ok(eq + 1, strlen(eq + 1))) {
-		buf_printf(why, "'%.64s': bad symbol name", s);
+		buf_printf(why, "bad symbol name '%.64s'", eq + 1);
 		return -1;
 	}
 	if (parse_double(c1 + 1, -1000, 1000, &e->score) < 0) {
-		buf_printf(why, "'%.64s': bad score", s);
+		buf_printf(why, "bad score '%.32s'", c1 + 1);
 		return -1;
 	}
 	if (k == KEY_DNSWL && e->score > 0) {
-		buf_printf(why, "'%.64s': an allowlist score must not be "
-		    "positive", s);
+		buf_printf(why, "an allowlist score must not be positive "
+		    "('%.32s')", c1 + 1);
 		return -1;
 	}
 	if (k == KEY_DBL && check_domain_flags(s, e, why) < 0)

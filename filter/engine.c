@@ -14,6 +14,7 @@
 #include "bayes_store.h"
 #include "buf.h"
 #include "dkim.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "engine.h"
@@ -46,13 +47,32 @@ engine_destroy(struct engine *e)
 	free(e);
 }
 
+/*
+ * key_error - the error lines of reason, each as "FILE:LINE: key: "
+ * (where the configuration sets key) and the line; reason is reset
+ */
+static void
+key_error(const struct conf *c, const char *key, struct buf *reason,
+    struct buf *why)
+{
+	const char *p = buf_cstr(reason), *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		buf_newline(why);
+		conf_where(c, key, why);
+		buf_add(why, p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl + 1;
+	} while (nl);
+	buf_reset(reason);
+}
+
 /* load_dkim_keys - signing keys of dkim_sign_domains (file I/O here) */
 static int
-load_dkim_keys(struct engine *e, struct buf *why)
+load_dkim_keys(struct engine *e, struct buf *reason)
 {
 	const struct conf *c = e->conf;
 	struct dkim_signopts o;
-	struct buf reason = BUF_INIT;
 
 	if (c->dkim_sign_domains.n == 0)
 		return 0;
@@ -61,14 +81,7 @@ load_dkim_keys(struct engine *e, struct buf *why)
 	o.oversign = &c->dkim_oversign_headers;
 	o.canon = c->dkim_sign_canon;
 	o.expire = c->dkim_sign_expire;
-	if (dkim_signconf_load(&o, &e->dkim_sign, &reason) < 0) {
-		buf_printf(why, "%s: dkim_sign_domains: %s", c->path,
-		    buf_cstr(&reason));
-		buf_release(&reason);
-		return -1;
-	}
-	buf_release(&reason);
-	return 0;
+	return dkim_signconf_load(&o, &e->dkim_sign, reason);
 }
 
 #define BAYES_RETRY_S	10.0
@@ -88,20 +101,11 @@ mono_s(void)
  * in an existing one (Redis URLs were checked by conf.c)
  */
 static int
-check_bayes(const struct conf *c, struct buf *why)
+check_bayes(const struct conf *c, struct buf *reason)
 {
-	struct buf reason = BUF_INIT;
-	int rc = 0;
-
 	if (c->bayes_store[0] == '\0')
 		return 0;
-	if (bayes_store_check(c->bayes_store, &reason) < 0) {
-		buf_printf(why, "%s: bayes_store: %s", c->path,
-		    buf_cstr(&reason));
-		rc = -1;
-	}
-	buf_release(&reason);
-	return rc;
+	return bayes_store_check(c->bayes_store, reason);
 }
 
 struct bayes_store *
@@ -139,7 +143,7 @@ engine_bayes(struct engine *e, struct buf *why)
 /* put_score - a rule file's score for a built-in symbol; the main
  * configuration's symbol_scores, already in the map, take precedence */
 static void
-put_score(const char *name, double score, void *arg)
+put_score(const char *name, const struct rules_score *rsc, void *arg)
 {
 	struct engine *e = arg;
 	double *d;
@@ -147,15 +151,46 @@ put_score(const char *name, double score, void *arg)
 	if (strmap_get(e->scores, name) != NULL)
 		return;
 	d = xmalloc(sizeof(*d));
-	*d = score;
+	*d = rsc->score;
 	strmap_put(e->scores, name, d);
+}
+
+/*
+ * rule_dir_key - the key naming the directory a rule file is in (the
+ * site directory when both are nested: it is the more specific)
+ */
+static const char *
+rule_dir_key(const struct conf *c, const char *file)
+{
+	size_t n = strlen(c->rules_site_dir);
+
+	if (n && strncmp(file, c->rules_site_dir, n) == 0)
+		return "rules_site_dir";
+	return "rules_dir";
+}
+
+/* rules_errors - every error of a rules load, with its directory key */
+static void
+rules_errors(const struct conf *c, const struct rules_report *rep,
+    struct buf *why)
+{
+	struct buf line = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < rep->n; i++) {
+		if (rep->v[i].kind != RULES_DIAG_ERROR)
+			continue;
+		rules_diag_format(&rep->v[i], &line);
+		key_error(c, rule_dir_key(c, rep->v[i].file), &line, why);
+	}
+	buf_release(&line);
 }
 
 /*
  * engine_load_rules - rules_dir then rules_site_dir.  A directory left
  * at its default may be missing (nothing installed yet); one the
  * configuration names must exist.  Any error in a file fails the load
- * (the caller keeps its old engine) with the first one as reason.
+ * (the caller keeps its old engine); every error is reported.
  */
 static int
 engine_load_rules(struct engine *e, struct buf *why)
@@ -165,9 +200,9 @@ engine_load_rules(struct engine *e, struct buf *why)
 	const char *dirs[2] = { c->rules_dir, c->rules_site_dir };
 	const char *defs[2] = { MW_RULES_DIR, SYSCONFDIR "/mailwarden/rules.d" };
 	const char *keys[2] = { "rules_dir", "rules_site_dir" };
+	struct buf reason = BUF_INIT;
 	struct rules_options opt;
 	struct rules_report rep;
-	const struct rules_diag *d;
 	size_t n = 0, i;
 	int rc = 0;
 
@@ -177,26 +212,23 @@ engine_load_rules(struct engine *e, struct buf *why)
 		if (access(dirs[i], F_OK) < 0 && strcmp(dirs[i], defs[i]) == 0)
 			continue;
 		if (access(dirs[i], R_OK) < 0) {
-			buf_printf(why, "%s: %s: %s", keys[i], dirs[i],
-			    strerror(errno));
-			return -1;
+			buf_printf(&reason, "%s: %s", dirs[i], strerror(errno));
+			key_error(c, keys[i], &reason, why);
+			rc = -1;
+			continue;
 		}
 		paths[n++] = dirs[i];
 	}
-	if (n == 0)
-		return 0;
+	buf_release(&reason);
+	if (n == 0 || rc < 0)
+		return rc;
 	memset(&opt, 0, sizeof(opt));
 	opt.match_limit = (unsigned long)c->rules_match_limit;
 	opt.body_part_max = (size_t)c->rules_body_part_max;
 	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt.score_set = (unsigned)c->rules_score_set;
 	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
-		d = rules_report_first_error(&rep);
-		buf_adds(why, "rules: ");
-		rules_diag_format(d, why);
-		if (rep.nerrors > 1)
-			buf_printf(why, " (and %zu more errors; see "
-			    "'mailwarden rules check')", rep.nerrors - 1);
+		rules_errors(c, &rep, why);
 		rc = -1;
 	} else {
 		rules_score_overrides(e->rules, put_score, e);
@@ -209,32 +241,55 @@ engine_load_rules(struct engine *e, struct buf *why)
 	return rc;
 }
 
-/* engine_dns - the resolver: zone files when configured, else ldns */
-static int
-engine_dns(struct engine *e, struct buf *why)
+/*
+ * engine_resolver_open - the resolver of a configuration: zone files
+ * when configured (or given in ov), else ldns with the configured (or
+ * given) servers, timeout and retries.  The milter and every command
+ * that resolves build it here, so they ask the same servers.
+ */
+int
+engine_resolver_open(const struct conf *c, const struct resolver_override *ov,
+    struct dns_resolver **out, struct buf *why)
 {
-	const struct conf *c = e->conf;
+	static const struct resolver_override none = { .retries = -1 };
 	struct dns_ldns_conf lc;
 	struct dns_opts o;
 
+	if (ov == NULL)
+		ov = &none;
 	dns_opts_default(&o);
 	o.cache_size = (size_t)c->dns_cache_size;
 	o.max_ttl = (uint32_t)c->dns_cache_max_ttl;
 	o.servfail_ttl = (uint32_t)c->dns_servfail_ttl;
 	o.timeout_ttl = (uint32_t)c->dns_timeout_ttl;
-	o.prefetch_threads = (unsigned)c->dns_prefetch_threads;
-	if (c->dns_zone_files.n > 0)
+	o.prefetch_threads = ov->no_prefetch ? 0 :
+	    (unsigned)c->dns_prefetch_threads;
+	if (ov->nzones > 0)
+		return dns_zone_open(ov->zones, ov->nzones, &o, out, why);
+	if (ov->nservers == 0 && c->dns_zone_files.n > 0)
 		return dns_zone_open((const char *const *)c->dns_zone_files.v,
-		    c->dns_zone_files.n, &o, &e->dns, why);
+		    c->dns_zone_files.n, &o, out, why);
 	memset(&lc, 0, sizeof(lc));
-	lc.servers = (const char *const *)c->dns_servers.v;
-	lc.nservers = c->dns_servers.n;
+	lc.servers = ov->nservers ? ov->servers :
+	    (const char *const *)c->dns_servers.v;
+	lc.nservers = ov->nservers ? ov->nservers : c->dns_servers.n;
 	lc.resolv_conf = c->dns_resolv_conf;
-	lc.timeout_ms = (double)c->dns_timeout;
-	lc.retries = (unsigned)c->dns_retries;
+	lc.timeout_ms = ov->timeout_ms > 0 ? ov->timeout_ms :
+	    (double)c->dns_timeout;
+	lc.retries = ov->retries >= 0 ? (unsigned)ov->retries :
+	    (unsigned)c->dns_retries;
 	lc.edns_size = (unsigned)c->dns_edns_size;
 	o.query_timeout_ms = 0;		/* timeout * tries * servers */
-	return dns_ldns_open(&lc, &o, &e->dns, why);
+	return dns_ldns_open(&lc, &o, out, why);
+}
+
+void
+engine_dmarc_opts(const struct engine *e, struct dmarc_opts *o)
+{
+	o->mode = str_ieq(e->conf->dmarc_org_domain, "psl") ? DMARC_ORG_PSL :
+	    DMARC_ORG_TREEWALK;
+	o->psl = e->psl;
+	o->max_queries = (unsigned)e->conf->dmarc_max_queries;
 }
 
 /* engine_scores - symbol_scores into the override map */
@@ -255,18 +310,31 @@ engine_scores(struct engine *e)
 	}
 }
 
-int
-engine_new(struct conf *c, struct engine **out, struct buf *why)
+/* dns_key - the key whose value the resolver is built from */
+static const char *
+dns_key(const struct conf *c)
 {
-	struct engine *e = xcalloc(1, sizeof(*e));
-	const char *paths[LIST_NKINDS];
-	int i;
+	if (c->dns_zone_files.n)
+		return "dns_zone_files";
+	return c->dns_servers.n ? "dns_servers" : "dns_resolv_conf";
+}
 
-	atomic_init(&e->refs, 1);
-	pthread_mutex_init(&e->bayes_lock, NULL);
-	e->conf = c;
-	e->scores = strmap_new();
-	engine_scores(e);
+/* load_lists - the access lists; every list's errors */
+static int
+load_lists(struct engine *e, struct buf *why)
+{
+	static const char *const keys[LIST_NKINDS] = {
+		[LIST_CLIENT] = "client_list",
+		[LIST_SENDER] = "sender_list",
+		[LIST_HELO] = "helo_list",
+		[LIST_WELCOME_AUTH] = "welcomelist_auth",
+		[LIST_DKIM_DOMAIN] = "dkim_allowlist",
+	};
+	const struct conf *c = e->conf;
+	const char *paths[LIST_NKINDS];
+	struct buf reason = BUF_INIT;
+	int i, rc = 0;
+
 	paths[LIST_CLIENT] = c->client_list;
 	paths[LIST_SENDER] = c->sender_list;
 	paths[LIST_HELO] = c->helo_list;
@@ -276,51 +344,105 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 		if (paths[i][0] == '\0')
 			continue;
 		if (list_load((enum list_kind)i, paths[i], &e->lists[i],
-		    why) < 0)
-			goto fail;
+		    &reason) < 0) {
+			key_error(c, keys[i], &reason, why);
+			rc = -1;
+		}
 	}
-	if (load_dkim_keys(e, why) < 0)
-		goto fail;
-	if (engine_dns(e, why) < 0)
-		goto fail;
-	if (c->dmarc && str_ieq(c->dmarc_org_domain, "psl") &&
-	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
-		goto fail;
-	if (engine_load_rules(e, why) < 0)
-		goto fail;
-	if (c->dnsbl.n || c->uribl.n || c->dnswl.n || c->dbl.n) {
-		if (dnsbl_new(c, &e->dnsbl, why) < 0)
-			goto fail;
-		/* URI and domain lists take registered domains: the PSL */
-		if ((e->dnsbl->any_uri || e->dnsbl->any_domain) &&
-		    e->psl == NULL &&
-		    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
-			goto fail;
+	buf_release(&reason);
+	return rc;
+}
+
+/* dnsbl_key - a DNS list key that is set, to name in an error */
+static const char *
+dnsbl_key(const struct conf *c)
+{
+	return c->dnsbl.n ? "dnsbl" : c->dnswl.n ? "dnswl" :
+	    c->uribl.n ? "uribl" : "dbl";
+}
+
+/* part - the outcome of loading one part: its error lines, if any */
+static int
+part(const struct conf *c, int rc, const char *key, struct buf *reason,
+    struct buf *why)
+{
+	if (rc < 0)
+		key_error(c, key, reason, why);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * load_parts - everything the configuration names, each part tried
+ * even when an earlier one failed, so that every error is reported
+ */
+static int
+load_parts(struct engine *e, struct buf *why)
+{
+	const struct conf *c = e->conf;
+	bool psl = c->dmarc && str_ieq(c->dmarc_org_domain, "psl");
+	struct buf r = BUF_INIT;
+	int rc = load_lists(e, why);
+
+	rc |= part(c, load_dkim_keys(e, &r), "dkim_sign_domains", &r, why);
+	rc |= part(c, engine_resolver_open(c, NULL, &e->dns, &r), dns_key(c),
+	    &r, why);
+	if (psl)
+		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
+		    "dmarc_psl_file", &r, why);
+	rc |= engine_load_rules(e, why);
+	if (c->dnsbl.n || c->uribl.n || c->dnswl.n || c->dbl.n)
+		rc |= part(c, dnsbl_new(c, &e->dnsbl, &r), dnsbl_key(c), &r,
+		    why);
+	/*
+	 * URI and domain lists take registered domains, and the auth
+	 * allowlist aligns by them: they need the PSL
+	 */
+	if (((e->dnsbl && (e->dnsbl->any_uri || e->dnsbl->any_domain)) ||
+	    e->lists[LIST_WELCOME_AUTH]) && !psl)
+		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
+		    "dmarc_psl_file", &r, why);
+	rc |= part(c, check_bayes(c, &r), "bayes_store", &r, why);
+	buf_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+engine_new(struct conf *c, struct engine **out, struct buf *why)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	atomic_init(&e->refs, 1);
+	pthread_mutex_init(&e->bayes_lock, NULL);
+	e->conf = c;
+	e->scores = strmap_new();
+	engine_scores(e);
+	if (load_parts(e, why) < 0) {
+		engine_destroy(e);
+		*out = NULL;
+		return -1;
 	}
-	/* the auth allowlist aligns domains by their registered domain */
-	if (e->lists[LIST_WELCOME_AUTH] && e->psl == NULL &&
-	    psl_load(c->dmarc_psl_file, &e->psl, why) < 0)
-		goto fail;
-	if (check_bayes(c, why) < 0)
-		goto fail;
 	*out = e;
 	return 0;
-fail:
-	engine_destroy(e);
-	*out = NULL;
-	return -1;
 }
 
 int
 engine_load(const char *path, struct engine **out, struct buf *why)
 {
 	struct conf *c;
+	int rc;
 
-	if (conf_load(path, &c, why) < 0) {
+	/* a bad file is still followed through, for every error at once */
+	if ((rc = conf_load_all(path, &c, why)) < 0 && c == NULL) {
 		*out = NULL;
 		return -1;
 	}
-	return engine_new(c, out, why);
+	if (engine_new(c, out, why) < 0)
+		return -1;
+	if (rc < 0) {
+		engine_unref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 struct engine *

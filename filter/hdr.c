@@ -101,6 +101,23 @@ hdr_authres_id(const char *v, size_t n, struct buf *out)
 	return 0;
 }
 
+/* id_len - length of an authserv-id without one trailing dot */
+static size_t
+id_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 1 && s[n - 1] == '.' ? n - 1 : n;
+}
+
+bool
+hdr_authres_id_eq(const char *a, const char *b)
+{
+	size_t na = id_len(a), nb = id_len(b);
+
+	return na > 0 && str_nieq(a, na, b, nb);
+}
+
 void
 hdr_fold_words(struct buf *out, const char *const *words, size_t n,
     const char *sep, size_t first_col, size_t width)

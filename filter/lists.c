@@ -214,6 +214,7 @@ list_parse(enum list_kind kind, const char *text, size_t len,
 	struct buf line = BUF_INIT, reason = BUF_INIT;
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0;
+	int rc = 0;
 
 	l->kind = kind;
 	l->keys = strmap_new();
@@ -227,30 +228,26 @@ list_parse(enum list_kind kind, const char *text, size_t len,
 		buf_reset(&line);
 		buf_add(&line, p, (size_t)((hash ? hash : eol) - p));
 		p = nl ? nl + 1 : end;
-		if (memchr(line.data, '\0', line.len)) {
-			buf_printf(why, "%s:%u: NUL byte", origin, lineno);
-			goto fail;
-		}
-		s = str_trim(line.data);
-		if (*s == '\0')
-			continue;
 		buf_reset(&reason);
-		if (add_line(l, s, lineno, &reason) < 0) {
-			buf_printf(why, "%s:%u: %s", origin, lineno,
-			    buf_cstr(&reason));
-			goto fail;
-		}
+		if (memchr(line.data, '\0', line.len))
+			buf_adds(&reason, "NUL byte");
+		else if (*(s = str_trim(line.data)) == '\0')
+			continue;
+		else if (add_line(l, s, lineno, &reason) == 0)
+			continue;
+		/* every bad line of the file is reported */
+		buf_newline(why);
+		buf_printf(why, "%s:%u: %s", origin, lineno, buf_cstr(&reason));
+		rc = -1;
 	}
 	buf_release(&line);
 	buf_release(&reason);
+	if (rc < 0) {
+		list_free(l);
+		l = NULL;
+	}
 	*out = l;
-	return 0;
-fail:
-	buf_release(&line);
-	buf_release(&reason);
-	list_free(l);
-	*out = NULL;
-	return -1;
+	return rc;
 }
 
 int

@@ -62,6 +62,7 @@
 #include "log.h"
 #include "milter.h"
 #include "str.h"
+#include "symbols.h"
 #include "vlog.h"
 
 static const char *conf_path = MW_DEFAULT_CONF;
@@ -106,6 +107,7 @@ usage(FILE *f)
 	    "  train    teach the Bayes classifier spam or ham\n"
 	    "  bayes    Bayes store: stats, dump, load, prune, tokens\n"
 	    "  rules    check, list and test rule files; rule hit statistics\n"
+	    "  symbols  list every symbol with its score and where it is set\n"
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
@@ -113,7 +115,33 @@ usage(FILE *f)
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
-/* reload - SIGHUP: build a new engine; keep the old one on error */
+/* log_lines - each line of text (a why buffer) as one log line */
+static void
+log_lines(enum log_level level, const char *prefix, const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		log_msg(level, "%s%.*s", prefix, nl ? (int)(nl - text) :
+		    (int)strlen(text), text);
+		if (nl == NULL)
+			break;
+	}
+}
+
+/* warn_scores - log each score for a symbol nothing emits (config -n) */
+static void
+warn_scores(const struct engine *e)
+{
+	struct buf w = BUF_INIT;
+
+	if (symbols_lint(e->conf, e->rules, e->dnsbl, &w) > 0)
+		log_lines(LOG_LEVEL_WARN, "", w.data);
+	buf_release(&w);
+}
+
+/* reload - SIGHUP: build a new engine; keep the old one on any error */
 static void
 reload(void)
 {
@@ -122,7 +150,8 @@ reload(void)
 	struct vlog *vl;
 
 	if (engine_load(conf_path, &e, &why) < 0) {
-		log_err("reload failed, keeping the running configuration: %s",
+		log_lines(LOG_LEVEL_ERR,
+		    "reload failed, keeping the running configuration: ",
 		    buf_cstr(&why));
 		buf_release(&why);
 		return;
@@ -143,6 +172,7 @@ reload(void)
 	log_set_level((enum log_level)conf_log_level(e->conf));
 	engine_set_current(e);
 	log_info("configuration reloaded from %s", conf_path);
+	warn_scores(e);
 	engine_unref(e);
 	engine_unref(old);
 	buf_release(&why);
@@ -620,10 +650,11 @@ run_milter(int argc, char **argv)
 	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
 	limit_malloc_arenas();
 	if (engine_load(conf_path, &eng, &why) < 0) {
-		log_err("%s", buf_cstr(&why));
+		log_lines(LOG_LEVEL_ERR, "", buf_cstr(&why));
 		return 1;
 	}
 	log_set_level((enum log_level)conf_log_level(eng->conf));
+	warn_scores(eng);
 	if (eng->conf->user[0] && geteuid() == 0 &&
 	    (pw = getpwnam(eng->conf->user)) == NULL) {
 		log_err("%s: user '%s' does not exist", conf_path,
@@ -713,6 +744,8 @@ main(int argc, char **argv)
 		return cli_bayes(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cli_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "symbols") == 0)
+		return cli_symbols(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(argv[1], "spf") == 0)

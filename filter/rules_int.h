@@ -167,7 +167,7 @@ struct ruleset {
 	struct strmap *byname;		/* name -> rule index + 1 */
 	struct hsrc *hsrcs;
 	size_t	 nhsrcs;
-	struct strmap *scores;		/* non-rule name -> double * */
+	struct strmap *scores;		/* non-rule name -> rules_score */
 
 	/* per type (RULE_BODY .. RULE_FULL): prefilter and plan */
 	struct ac *ac[RULE_NTYPES];

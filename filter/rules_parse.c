@@ -1381,14 +1381,17 @@ apply_one(const char *name, void *v, void *arg)
 	struct rule *r;
 	void *idx = strmap_get(rs->byname, name);
 	unsigned set = ps->opt->score_set < 4 ? ps->opt->score_set : 3;
-	double *d;
+	struct rules_score *d;
 
 	if (idx == NULL) {
 		if (strmap_get(ps->unsupported, name))
 			return;
 		if (a->nscores) {
-			d = xmalloc(sizeof(*d));
-			*d = a->scores[a->nscores == 4 ? set : 0];
+			/* one block: strmap_free(..., free) releases it */
+			d = xmalloc(sizeof(*d) + strlen(a->file) + 1);
+			d->score = a->scores[a->nscores == 4 ? set : 0];
+			d->line = a->line;
+			d->file = memcpy(d + 1, a->file, strlen(a->file) + 1);
 			free(strmap_put(rs->scores, name, d));
 		} else if (a->describe || a->tflags_set)
 			diag_at(ps, RULES_DIAG_WARNING, a->file, a->line,
@@ -1802,7 +1805,7 @@ rule_source(const struct rule *r, unsigned *line)
 }
 
 struct ov_ctx {
-	void	(*fn)(const char *, double, void *);
+	void	(*fn)(const char *, const struct rules_score *, void *);
 	void	*arg;
 };
 
@@ -1811,12 +1814,12 @@ ov_one(const char *name, void *v, void *arg)
 {
 	struct ov_ctx *c = arg;
 
-	c->fn(name, *(double *)v, c->arg);
+	c->fn(name, v, c->arg);
 }
 
 void
 rules_score_overrides(const struct ruleset *rs,
-    void (*fn)(const char *, double, void *), void *arg)
+    void (*fn)(const char *, const struct rules_score *, void *), void *arg)
 {
 	struct ov_ctx c = { fn, arg };
 

@@ -17,11 +17,13 @@
 #include <time.h>
 
 #include "engine.h"
+#include "log.h"
 #include "mime.h"
 #include "msg.h"
 #include "scan.h"
 #include "scan_steps.h"
 #include "str.h"
+#include "symbols.h"
 #include "vlog.h"
 
 enum step_flags {
@@ -171,20 +173,41 @@ scan_free(struct scan **sp)
 	*sp = NULL;
 }
 
-void
-scan_symbol(struct scan *s, const char *name, double def, const char *fmt, ...)
+/* add_symbol - the symbol, its score looked up in the engine first */
+static void
+add_symbol(struct scan *s, const char *name, double def, const char *fmt,
+    va_list ap)
 {
 	struct buf d = BUF_INIT;
-	va_list ap;
 
-	if (fmt) {
-		va_start(ap, fmt);
+	if (fmt)
 		buf_vprintf(&d, fmt, ap);
-		va_end(ap);
-	}
 	verdict_add(&s->verdict, name, engine_score(s->eng, name, def),
 	    fmt ? "%s" : NULL, buf_cstr(&d));
 	buf_release(&d);
+}
+
+void
+scan_symbol(struct scan *s, const char *name, double def, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_symbol(s, name, def, fmt, ap);
+	va_end(ap);
+}
+
+void
+scan_emit(struct scan *s, const char *name, const char *fmt, ...)
+{
+	const struct symbol_info *si = symbols_builtin(name);
+	va_list ap;
+
+	if (si == NULL)		/* a bug: every built-in symbol has a row */
+		log_panic("symbol %s is not in the table of symbols.c", name);
+	va_start(ap, fmt);
+	add_symbol(s, name, symbols_default(si, s->eng->conf), fmt, ap);
+	va_end(ap);
 }
 
 const struct mime_msg *

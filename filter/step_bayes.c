@@ -45,19 +45,19 @@
 #define TOP_TOKENS	12	/* clues listed in the verdict */
 #define WARN_EVERY	60	/* seconds between store failure warnings */
 
+/* the bands' default scores are in symbols.c (see doc/bayes.md) */
 static const struct band {
 	const char *name;
 	double	 from;		/* lower bound, inclusive */
-	double	 score;		/* default, see doc/bayes.md */
 } bands[] = {
-	{ "BAYES_00", 0.00, -1.5 },
-	{ "BAYES_05", 0.05, -0.5 },
-	{ "BAYES_20", 0.20, 0.0 },
-	{ "BAYES_40", 0.40, 0.0 },	/* unsure, and no clue at all (0.5) */
-	{ "BAYES_60", 0.60, 1.0 },
-	{ "BAYES_80", 0.80, 2.0 },
-	{ "BAYES_95", 0.95, 3.5 },
-	{ "BAYES_99", 0.99, 5.0 },	/* = default tag_score: tags alone */
+	{ "BAYES_00", 0.00 },
+	{ "BAYES_05", 0.05 },
+	{ "BAYES_20", 0.20 },
+	{ "BAYES_40", 0.40 },	/* unsure, and no clue at all (0.5) */
+	{ "BAYES_60", 0.60 },
+	{ "BAYES_80", 0.80 },
+	{ "BAYES_95", 0.95 },
+	{ "BAYES_99", 0.99 },	/* default score = default tag_score */
 };
 
 #define NBANDS	(sizeof(bands) / sizeof(bands[0]))
@@ -248,7 +248,7 @@ step_bayes_end(struct scan *s, void *state)
 		buf_printf(j, ",\"need\":{\"spam\":%llu,\"ham\":%llu}",
 		    (unsigned long long)c->bayes_min_spam,
 		    (unsigned long long)c->bayes_min_ham);
-		scan_symbol(s, "BAYES_UNTRAINED", 0.0, "learned %llu spam and "
+		scan_emit(s, "BAYES_UNTRAINED", "learned %llu spam and "
 		    "%llu ham, needs %llu and %llu",
 		    (unsigned long long)tot.nspam, (unsigned long long)tot.nham,
 		    (unsigned long long)c->bayes_min_spam,
@@ -269,7 +269,7 @@ step_bayes_end(struct scan *s, void *state)
 		if (t.dropped)
 			buf_printf(j, ",\"capped\":%zu", t.dropped);
 		json_clues(j, &t, &r);
-		scan_symbol(s, b->name, b->score, "spam probability %.4f", p);
+		scan_emit(s, b->name, "spam probability %.4f", p);
 		bayes_result_release(&r);
 		nolearn = NULL;
 	}

@@ -293,41 +293,41 @@ static void
 verdict_symbols(struct scan *s, struct tally *t, size_t n, size_t seen)
 {
 	if (t->pass)
-		scan_symbol(s, "DKIM_VALID", -0.2, "%s", t->passed.data);
+		scan_emit(s, "DKIM_VALID", "%s", t->passed.data);
 	if (t->author)
-		scan_symbol(s, "DKIM_VALID_AUTHOR", -0.5, "d=%s",
+		scan_emit(s, "DKIM_VALID_AUTHOR", "d=%s",
 		    t->author->domain);
 	if (t->pass == 0 && t->fail)
-		scan_symbol(s, "DKIM_INVALID", 1.0, "%zu signature(s) failed",
+		scan_emit(s, "DKIM_INVALID", "%zu signature(s) failed",
 		    t->fail);
 	if (t->pass == 0 && t->perm)
-		scan_symbol(s, "DKIM_PERMFAIL", 0.1, "%zu unusable "
+		scan_emit(s, "DKIM_PERMFAIL", "%zu unusable "
 		    "signature(s)", t->perm);
 	if (t->pass == 0 && t->temp) {
-		scan_symbol(s, "DKIM_TEMPFAIL", 0.0, "%zu key lookup(s) "
+		scan_emit(s, "DKIM_TEMPFAIL", "%zu key lookup(s) "
 		    "failed", t->temp);
 		s->verdict.dns_degraded = true;
 	}
 	if (t->sha1)
-		scan_symbol(s, "DKIM_SHA1", 0.1, "rsa-sha1 signature(s) not "
+		scan_emit(s, "DKIM_SHA1", "rsa-sha1 signature(s) not "
 		    "accepted (RFC 8301)");
 	if (t->policy)
-		scan_symbol(s, "DKIM_POLICY", 0.5, "l= signature(s) refused "
+		scan_emit(s, "DKIM_POLICY", "l= signature(s) refused "
 		    "by dkim_partial_body = policy");
 	if (t->partial)
-		scan_symbol(s, "DKIM_L_PARTIAL", 1.0, "d=%s signs %llu of %llu "
+		scan_emit(s, "DKIM_L_PARTIAL", "d=%s signs %llu of %llu "
 		    "body bytes", t->partial->domain,
 		    (unsigned long long)t->partial->l,
 		    (unsigned long long)t->partial->body_length);
 	if (t->inject)
-		scan_symbol(s, "DKIM_HEADER_INJECTION", 3.0, "d=%s: more %s "
+		scan_emit(s, "DKIM_HEADER_INJECTION", "d=%s: more %s "
 		    "fields than signed", t->inject->domain,
 		    t->inject->injected);
 	if (t->testing)
-		scan_symbol(s, "DKIM_TESTING", 0.0, "%zu signature(s) with a "
+		scan_emit(s, "DKIM_TESTING", "%zu signature(s) with a "
 		    "test-mode key", t->testing);
 	if (seen > n)
-		scan_symbol(s, "DKIM_TOO_MANY", 0.5, "%zu signatures, %zu "
+		scan_emit(s, "DKIM_TOO_MANY", "%zu signatures, %zu "
 		    "verified", seen, n);
 }
 
@@ -343,7 +343,7 @@ finish_verify(struct scan *s, struct dkim_state *st)
 	n = dkim_verify_results(st->verify, &r);
 	seen = dkim_verify_seen(st->verify);
 	if (seen == 0) {
-		scan_symbol(s, "DKIM_NONE", 0.0, NULL);
+		scan_emit(s, "DKIM_NONE", NULL);
 		verdict_add_authres(&s->verdict, "dkim=none");
 		return;
 	}
@@ -388,7 +388,7 @@ finish_sign(struct scan *s, struct dkim_state *st)
 	if (n == 0) {
 		log_warn("%s: not DKIM-signed: %s", s->msg->queue_id ?
 		    s->msg->queue_id : "NOQUEUE", buf_cstr(&why));
-		scan_symbol(s, "DKIM_UNSIGNED", 0.0, "%s", buf_cstr(&why));
+		scan_emit(s, "DKIM_UNSIGNED", "%s", buf_cstr(&why));
 		buf_release(&why);
 		return;
 	}
@@ -396,7 +396,7 @@ finish_sign(struct scan *s, struct dkim_state *st)
 	buf_addc(j, '[');
 	for (i = 0; i < n; i++) {
 		add_signature_field(s, sigs[i].value);
-		scan_symbol(s, "DKIM_SIGNED", 0.0, "d=%s s=%s a=%s",
+		scan_emit(s, "DKIM_SIGNED", "d=%s s=%s a=%s",
 		    sigs[i].domain, sigs[i].selector, sigs[i].algorithm);
 		if (i)
 			buf_addc(j, ',');
@@ -427,7 +427,7 @@ step_dkim_end(struct scan *s, void *state)
 	if (st->sign)
 		finish_sign(s, st);
 	else if (st->unsigned_why)
-		scan_symbol(s, "DKIM_UNSIGNED", 0.0, "%s", st->unsigned_why);
+		scan_emit(s, "DKIM_UNSIGNED", "%s", st->unsigned_why);
 	else if (st->verify)
 		finish_verify(s, st);
 }

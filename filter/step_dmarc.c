@@ -159,8 +159,7 @@ from_outcome(struct scan *s, const char *sym, const char *action,
 	const struct conf *c = s->eng->conf;
 	enum from_action a = parse_action(action);
 
-	scan_symbol(s, sym, a == FA_QUARANTINE ? c->tag_score : 1.0, "%s",
-	    what);
+	scan_emit(s, sym, "%s", what);	/* default: symbols.c from_score() */
 	if (a == FA_REJECT)
 		verdict_force(&s->verdict, FORCE_POLICY_REJECT, ACTION_REJECT,
 		    sym, "Message refused: %s (RFC 5322 requires exactly one "
@@ -219,7 +218,7 @@ check_from(struct scan *s, char *author)
 		return false;
 	}
 	if (l.flags & ADDR_F_NONSTANDARD)
-		scan_symbol(s, "DMARC_FROM_NONSTANDARD", 0.5, "From parsed "
+		scan_emit(s, "DMARC_FROM_NONSTANDARD", "From parsed "
 		    "with a tolerated syntax deviation");
 	strcpy(author, l.v[0].domain);
 	return true;
@@ -398,25 +397,22 @@ step_dmarc_end(struct scan *s, void *state)
 	din.spf = in.spf;
 	din.dkim = in.dkim;
 	din.ndkim = in.ndkim;
-	opts.mode = str_ieq(c->dmarc_org_domain, "psl") ? DMARC_ORG_PSL :
-	    DMARC_ORG_TREEWALK;
-	opts.psl = s->eng->psl;
-	opts.max_queries = (unsigned)c->dmarc_max_queries;
+	engine_dmarc_opts(s->eng, &opts);
 	dmarc_evaluate(s->eng->dns, &s->dns_budget, &opts, &din, &o);
 
 	switch (o.result) {
 	case DMARC_RES_NONE:
-		scan_symbol(s, "DMARC_NONE", 0.0, "%s", o.detail);
+		scan_emit(s, "DMARC_NONE", "%s", o.detail);
 		verdict_add_authres(&s->verdict, "dmarc=none header.from=%s",
 		    author);
 		break;
 	case DMARC_RES_PERMERROR:
-		scan_symbol(s, "DMARC_PERMERROR", 0.0, "%s", o.detail);
+		scan_emit(s, "DMARC_PERMERROR", "%s", o.detail);
 		verdict_add_authres(&s->verdict, "dmarc=permerror "
 		    "header.from=%s", author);
 		break;
 	case DMARC_RES_TEMPERROR:
-		scan_symbol(s, "DMARC_TEMPERROR", 0.0, "%s", o.detail);
+		scan_emit(s, "DMARC_TEMPERROR", "%s", o.detail);
 		verdict_add_authres(&s->verdict, "dmarc=temperror "
 		    "header.from=%s", author);
 		if (str_ieq(c->dmarc_temperror_action, "tempfail"))
@@ -427,7 +423,7 @@ step_dmarc_end(struct scan *s, void *state)
 	case DMARC_RES_PASS:
 		disposition = o.applied == DMARC_POLICY_NONE &&
 		    o.policy == DMARC_POLICY_NONE ? "none" : "pass";
-		scan_symbol(s, "DMARC_PASS", -0.5, "%s", o.detail);
+		scan_emit(s, "DMARC_PASS", "%s", o.detail);
 		verdict_add_authres(&s->verdict, "dmarc=pass (p=%s dis=none) "
 		    "header.from=%s policy.dmarc=%s",
 		    dmarc_policy_name(o.rec.p_set ? o.rec.p : DMARC_POLICY_NONE),
@@ -447,7 +443,7 @@ step_dmarc_end(struct scan *s, void *state)
 			reason = override = "local_policy";
 			snprintf(comment, sizeof(comment), "%s is in "
 			    "dmarc_allow_domains", author);
-			scan_symbol(s, "DMARC_ALLOWLISTED", 0.0, "%s", comment);
+			scan_emit(s, "DMARC_ALLOWLISTED", "%s", comment);
 		} else if (act == DMARC_POLICY_REJECT && c->dmarc_never_reject) {
 			act = DMARC_POLICY_QUARANTINE;
 			reason = override = "local_policy";
@@ -456,7 +452,7 @@ step_dmarc_end(struct scan *s, void *state)
 		}
 		disposition = dmarc_policy_name(act);
 		if (act == DMARC_POLICY_REJECT) {
-			scan_symbol(s, "DMARC_REJECT", c->tag_score, "%s",
+			scan_emit(s, "DMARC_REJECT", "%s",
 			    o.detail);
 			verdict_force(&s->verdict, FORCE_POLICY_REJECT,
 			    ACTION_REJECT, "DMARC_REJECT", "Rejected by the "
@@ -464,14 +460,14 @@ step_dmarc_end(struct scan *s, void *state)
 			    "authenticated for that domain (DMARC fail, "
 			    "%s=reject)", author, o.policy_tag);
 		} else if (act == DMARC_POLICY_QUARANTINE) {
-			scan_symbol(s, "DMARC_QUARANTINE", c->tag_score, "%s%s%s",
+			scan_emit(s, "DMARC_QUARANTINE", "%s%s%s",
 			    o.detail, override ? "; " : "", override ? comment :
 			    "");
 			if (c->dmarc_quarantine_milter)
 				verdict_quarantine(&s->verdict, "DMARC policy "
 				    "of %s (quarantine)", author);
 		} else {
-			scan_symbol(s, "DMARC_FAIL", 0.0, "%s (%s=%s, no action)",
+			scan_emit(s, "DMARC_FAIL", "%s (%s=%s, no action)",
 			    o.detail, o.policy_tag,
 			    dmarc_policy_name(o.policy));
 		}
@@ -483,7 +479,7 @@ step_dmarc_end(struct scan *s, void *state)
 	}
 	}
 	if (o.limit_hit)
-		scan_symbol(s, "DMARC_QUERY_LIMIT", 0.0, "dmarc_max_queries "
+		scan_emit(s, "DMARC_QUERY_LIMIT", "dmarc_max_queries "
 		    "(%llu) reached", (unsigned long long)c->dmarc_max_queries);
 	json_outcome(s, author, &o, &in, o.result == DMARC_RES_PASS ||
 	    o.result == DMARC_RES_FAIL ? disposition : NULL, override);

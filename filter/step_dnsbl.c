@@ -286,7 +286,7 @@ uri_lists(struct scan *s, struct outcome *o)
 					    v[i].shown, 0, o);
 			}
 	if (total > n)
-		scan_symbol(s, "URIBL_LOOKUPS_CAPPED", 0.0, "looked up %zu of "
+		scan_emit(s, "URIBL_LOOKUPS_CAPPED", "looked up %zu of "
 		    "%zu URI hosts (uribl_max_lookups)", n, total);
 	for (i = 0; i < n; i++) {
 		free(v[i].shown);
@@ -440,7 +440,7 @@ step_dnsbl_end(struct scan *s, void *state)
 	if (d == NULL || d->nzones == 0)
 		return;
 	if (s->eng->dns == NULL) {
-		scan_symbol(s, "DNSBL_DEGRADED", 0.0, "no DNS resolver: "
+		scan_emit(s, "DNSBL_DEGRADED", "no DNS resolver: "
 		    "blocklists not queried");
 		degraded(s);
 		return;
@@ -451,11 +451,11 @@ step_dnsbl_end(struct scan *s, void *state)
 	uri_lists(s, &o);
 	domain_lists(s, &o);
 	if (o.degraded.len) {
-		scan_symbol(s, "DNSBL_DEGRADED", 0.0, "%s", o.degraded.data);
+		scan_emit(s, "DNSBL_DEGRADED", "%s", o.degraded.data);
 		s->verdict.dns_degraded = true;
 	}
 	if (o.errors.len) {
-		scan_symbol(s, "DNSBL_ERROR", 0.0, "%s", o.errors.data);
+		scan_emit(s, "DNSBL_ERROR", "%s", o.errors.data);
 		degraded(s);
 	}
 	strmap_free(o.added, NULL);

@@ -38,7 +38,7 @@ apply(struct scan *s, enum list_kind k, const struct list_entry *e,
 	switch (e->action) {
 	case LIST_REJECT:
 		snprintf(sym, sizeof(sym), "LIST_%s_BLOCK", kind_names[k]);
-		scan_symbol(s, sym, 0.0, "%s %s matches %s", kind_words[k],
+		scan_emit(s, sym, "%s %s matches %s", kind_words[k],
 		    buf_cstr(&shown), e->key);
 		if (e->text)
 			verdict_force(&s->verdict, FORCE_LIST_REJECT,
@@ -50,7 +50,7 @@ apply(struct scan *s, enum list_kind k, const struct list_entry *e,
 		break;
 	case LIST_OK:
 		snprintf(sym, sizeof(sym), "LIST_%s_ALLOW", kind_names[k]);
-		scan_symbol(s, sym, 0.0, "%s %s matches %s", kind_words[k],
+		scan_emit(s, sym, "%s %s matches %s", kind_words[k],
 		    buf_cstr(&shown), e->key);
 		verdict_force(&s->verdict, FORCE_ALLOW, ACTION_ACCEPT, sym,
 		    "%s %s allowed by local policy", kind_words[k],

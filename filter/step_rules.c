@@ -25,6 +25,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "scan_steps.h"
+#include "symbols.h"
 
 /* content_used - some later step reads the decoded message */
 static bool
@@ -47,7 +48,8 @@ step_mime_end(struct scan *s, void *state)
 	for (i = 0; i < mime_flag_table_len; i++) {
 		f = &mime_flag_table[i];
 		if (mm->flags & f->flag)
-			scan_symbol(s, f->symbol, f->score, "%s", f->describe);
+			scan_emit(s, f->symbol, "%s",
+			    symbols_builtin(f->symbol)->doc);
 	}
 }
 
@@ -77,7 +79,7 @@ step_rules_end(struct scan *s, void *state)
 		buf_printf(&names, "%s%s", i ? ", " : "",
 		    rule_name(res.limited[i]));
 	if (res.nlimited)
-		scan_symbol(s, "RULES_REGEX_LIMIT", 0.0, "regex stopped by "
+		scan_emit(s, "RULES_REGEX_LIMIT", "regex stopped by "
 		    "rules_match_limit, rule skipped: %s", buf_cstr(&names));
 	buf_release(&names);
 	rules_result_release(&res);

@@ -44,17 +44,17 @@ struct spf_step {
 	struct spf_results res;
 };
 
+/* the symbol of each result; default scores in symbols.c */
 static const struct {
 	const char *mailfrom, *helo;
-	double	 mailfrom_score, helo_score;
 } symbols[] = {
-	[SPF_NONE] = { "SPF_NONE", "SPF_HELO_NONE", 0.0, 0.0 },
-	[SPF_NEUTRAL] = { "SPF_NEUTRAL", "SPF_HELO_NEUTRAL", 0.0, 0.0 },
-	[SPF_PASS] = { "SPF_PASS", "SPF_HELO_PASS", -0.5, -0.1 },
-	[SPF_FAIL] = { "SPF_FAIL", "SPF_HELO_FAIL", 3.0, 1.0 },
-	[SPF_SOFTFAIL] = { "SPF_SOFTFAIL", "SPF_HELO_SOFTFAIL", 1.0, 0.5 },
-	[SPF_TEMPERROR] = { "SPF_TEMPERROR", "SPF_HELO_TEMPERROR", 0.0, 0.0 },
-	[SPF_PERMERROR] = { "SPF_PERMERROR", "SPF_HELO_PERMERROR", 1.0, 0.5 },
+	[SPF_NONE] = { "SPF_NONE", "SPF_HELO_NONE" },
+	[SPF_NEUTRAL] = { "SPF_NEUTRAL", "SPF_HELO_NEUTRAL" },
+	[SPF_PASS] = { "SPF_PASS", "SPF_HELO_PASS" },
+	[SPF_FAIL] = { "SPF_FAIL", "SPF_HELO_FAIL" },
+	[SPF_SOFTFAIL] = { "SPF_SOFTFAIL", "SPF_HELO_SOFTFAIL" },
+	[SPF_TEMPERROR] = { "SPF_TEMPERROR", "SPF_HELO_TEMPERROR" },
+	[SPF_PERMERROR] = { "SPF_PERMERROR", "SPF_HELO_PERMERROR" },
 };
 
 /* sender_domain - the domain of a MAIL FROM address, or NULL */
@@ -205,16 +205,14 @@ add_symbol(struct scan *s, const struct spf_outcome *o, bool helo)
 {
 	const char *name = helo ? symbols[o->result].helo :
 	    symbols[o->result].mailfrom;
-	double def = helo ? symbols[o->result].helo_score :
-	    symbols[o->result].mailfrom_score;
 
 	if (o->problem)
-		scan_symbol(s, name, def, "%s: %s", o->domain ? o->domain : "",
+		scan_emit(s, name, "%s: %s", o->domain ? o->domain : "",
 		    o->problem);
 	else if (o->mechanism)
-		scan_symbol(s, name, def, "%s: %s", o->domain, o->mechanism);
+		scan_emit(s, name, "%s: %s", o->domain, o->mechanism);
 	else
-		scan_symbol(s, name, def, "%s", o->domain ? o->domain : "");
+		scan_emit(s, name, "%s", o->domain ? o->domain : "");
 }
 
 /* apply_policy - spf_*_action for the MAIL FROM (or null-sender) result */

@@ -79,12 +79,12 @@ candidate(struct scan *s, const char *what, const char *address,
 	    !alabel_of(address, dom))
 		return false;
 	if ((how = welcome_authenticated(s->eng->psl, dom, a)) != NULL) {
-		scan_symbol(s, "WELCOMELIST_AUTH", -10.0, "%s %s matches %s "
+		scan_emit(s, "WELCOMELIST_AUTH", "%s %s matches %s "
 		    "(line %u), authenticated by %s", what, dom, e->key,
 		    e->line, how);
 		return true;
 	}
-	scan_symbol(s, "WELCOMELIST_AUTH_UNVERIFIED", 0.0, "%s %s matches %s "
+	scan_emit(s, "WELCOMELIST_AUTH_UNVERIFIED", "%s %s matches %s "
 	    "(line %u) but neither SPF, aligned DKIM nor DMARC passed for it",
 	    what, dom, e->key, e->line);
 	return false;
@@ -99,7 +99,7 @@ dkim_allowlist(struct scan *s, const struct welcome_auth *a)
 	for (i = 0; i < a->ndkim; i++)
 		if ((e = list_match_domain(s->eng->lists[LIST_DKIM_DOMAIN],
 		    a->dkim[i])) != NULL) {
-			scan_symbol(s, "DKIM_ALLOWLIST", -5.0, "valid DKIM "
+			scan_emit(s, "DKIM_ALLOWLIST", "valid DKIM "
 			    "signature by %s matches %s (line %u)", a->dkim[i],
 			    e->key, e->line);
 			return;

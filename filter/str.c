@@ -134,6 +134,68 @@ str_lower(char *s)
 		*s = (char)ch_lower((unsigned char)*s);
 }
 
+#define SUGGEST_MAX_LEN	64
+
+/* edit_distance - optimal string alignment distance, case-insensitive */
+static size_t
+edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned char d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
+	size_t i, j, v;
+
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (ch_lower((unsigned char)a[i - 1]) !=
+			    ch_lower((unsigned char)b[j - 1]));
+			if ((size_t)d[i - 1][j] + 1 < v)
+				v = (size_t)d[i - 1][j] + 1;
+			if ((size_t)d[i][j - 1] + 1 < v)
+				v = (size_t)d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    ch_lower((unsigned char)a[i - 1]) ==
+			    ch_lower((unsigned char)b[j - 2]) &&
+			    ch_lower((unsigned char)a[i - 2]) ==
+			    ch_lower((unsigned char)b[j - 1]) &&
+			    (size_t)d[i - 2][j - 2] + 1 < v)
+				v = (size_t)d[i - 2][j - 2] + 1;
+			d[i][j] = (unsigned char)v;
+		}
+	return d[la][lb];
+}
+
+const char *
+str_suggest(const char *word, const char *(*get)(size_t, void *), size_t n,
+    void *arg)
+{
+	size_t lw = strlen(word), lc, i, dist, best = 3;
+	const char *c, *found = NULL;
+	bool tie = false;
+
+	if (lw > SUGGEST_MAX_LEN)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((c = get(i, arg)) == NULL ||
+		    (lc = strlen(c)) > SUGGEST_MAX_LEN ||
+		    lc > lw + 2 || lw > lc + 2)	/* over 2 edits apart */
+			continue;
+		dist = edit_distance(word, lw, c, lc);
+		if (dist == 0 || dist * 4 > lw || dist > best)
+			continue;
+		if (dist == best && found && strcmp(found, c) != 0)
+			tie = true;
+		else if (dist < best) {
+			best = dist;
+			found = c;
+			tie = false;
+		}
+	}
+	return tie ? NULL : found;
+}
+
 char *
 str_trim(char *s)
 {

@@ -350,7 +350,7 @@ delete_matching(struct hdr_edits *e, const struct msg *m, const char *name,
 
 		if (authserv_id) {
 			if (hdr_authres_id(h->value, h->value_len, &id) < 0 ||
-			    !str_ieq(buf_cstr(&id), authserv_id))
+			    !hdr_authres_id_eq(buf_cstr(&id), authserv_id))
 				continue;
 		}
 		edit(e, EDIT_DELETE, name, i, NULL);

@@ -41,6 +41,8 @@ void	 buf_printf(struct buf *, const char *, ...)
 void	 buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 void	 buf_truncate(struct buf *, size_t);
+/* buf_newline - a newline unless empty: one message per line in a why */
+void	 buf_newline(struct buf *);
 char	*buf_steal(struct buf *);		/* returns data, resets buf */
 const char *buf_cstr(const struct buf *);	/* never NULL */
 

@@ -10,6 +10,9 @@
 #ifndef MW_CLI_H
 #define MW_CLI_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 struct engine;
 struct buf;
 
@@ -19,6 +22,7 @@ int	cli_dkim(int argc, char **argv);	/* cli_dkim.c */
 int	cli_train(int argc, char **argv);
 int	cli_bayes(int argc, char **argv);
 int	cli_rules(int argc, char **argv);	/* cli_rules.c */
+int	cli_symbols(int argc, char **argv);	/* cli_symbols.c */
 int	cli_dns(int argc, char **argv);
 int	cli_spf(int argc, char **argv);
 int	cli_dmarc(int argc, char **argv);
@@ -29,15 +33,29 @@ int	cli_log(int argc, char **argv);
  * default file if it exists, else built-in defaults.  Prints errors.
  */
 struct engine *cli_load_engine(const char *path);
+/* cli_load_conf - the same for the configuration alone */
+struct conf;
+struct conf *cli_load_conf(const char *path);
+/* cli_print_lines - each line of text (a why buffer) as "PREFIXline" */
+void	 cli_print_lines(FILE *, const char *prefix, const char *text);
 
 /*
- * cli_resolver - a resolver for dns/spf: zone files if any are given,
- * else ldns with the given servers (or the configured ones); timeout
- * <= 0 and retries < 0 keep the configured values.  Prints errors.
+ * cli_resolver - a resolver for dns/spf: engine_resolver_open() (the
+ * milter's resolver, dns_zone_files included) with the zone files or
+ * servers given on the command line in place of the configured ones;
+ * timeout <= 0 and retries < 0 keep the configured values.  No
+ * prefetch threads.  Prints errors.
  */
-struct conf;
 struct dns_resolver *cli_resolver(const struct conf *, char **servers,
 	    size_t nservers, char **zones, size_t nzones, double timeout,
 	    long retries);
+
+/*
+ * cli_dns_trace - a dns_trace_fn (dns.h) printing "query NAME TYPE
+ * status ttl= time=" and the records, as `mailwarden dns` does
+ */
+struct dns_answer;
+void	cli_dns_trace(void *arg, const char *name, uint16_t type,
+	    const struct dns_answer *, double ms);
 
 #endif

@@ -14,8 +14,12 @@
  *	daemon swaps whole snapshots on reload (see engine.h).
  *
  * DIAGNOSTICS
- *	conf_parse() is all or nothing: on the first error it frees what it
- *	built, writes "FILE:LINE: key: reason" to why and returns -1.
+ *	conf_parse() is all or nothing, but reads the whole file first: it
+ *	writes every error, one per line ("FILE:LINE: key: reason", with
+ *	"did you mean KEY?" for a misspelt key), to why and returns -1.
+ *	Errors about what a key names (a list file, the rules directories,
+ *	a key file) are reported by engine_new() as "FILE:LINE: key: "
+ *	(conf_where()) followed by the referenced file's own location.
  */
 #ifndef MW_CONF_H
 #define MW_CONF_H
@@ -168,6 +172,8 @@ struct conf {
 	uint64_t dmarc_failure_reports_max;	/* per hour */
 
 	/* derived at parse time */
+	unsigned *key_line;		/* per key (table order): line of
+					   its setting, 0 = default */
 	struct cidr *trusted;
 	size_t	 ntrusted;
 	char	 hostname[256];		/* authserv_id default */
@@ -180,6 +186,13 @@ int	 conf_parse(const char *text, size_t len, const char *origin,
 	    struct conf **out, struct buf *why);
 /* conf_load - read path (capped at 1 MiB) and conf_parse() it */
 int	 conf_load(const char *path, struct conf **out, struct buf *why);
+/*
+ * conf_load_all - the same, but on errors in the file *out is still the
+ * snapshot (bad settings at their defaults) so the caller can go on to
+ * find the errors of what it names; NULL only if path cannot be read.
+ * The caller frees it either way and must not use it after an error.
+ */
+int	 conf_load_all(const char *path, struct conf **out, struct buf *why);
 void	 conf_free(struct conf *);
 /* conf_dump - "key = value" for every key, in table order */
 void	 conf_dump(const struct conf *, struct buf *out);
@@ -187,6 +200,10 @@ void	 conf_dump(const struct conf *, struct buf *out);
 void	 conf_reference(struct buf *out);
 /* conf_reference_man - the same as man(7) .TP entries (mailwarden.conf.5) */
 void	 conf_reference_man(struct buf *out);
+/* conf_key_line - line of the setting of key in c->path; 0: default */
+unsigned conf_key_line(const struct conf *, const char *key);
+/* conf_where - "PATH:LINE: key: " (or "PATH: key: " for a default) */
+void	 conf_where(const struct conf *, const char *key, struct buf *out);
 /* conf_key_count, conf_key_name - iterate the key table */
 size_t	 conf_key_count(void);
 const char *conf_key_name(size_t);

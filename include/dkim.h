@@ -52,6 +52,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "buf.h"
+#include "dns.h"
+
 struct buf;
 struct conf;
 struct dns_budget;
@@ -203,6 +206,40 @@ int	 dkim_signconf_check_entry(const char *, struct buf *why);
 int	 dkim_signconf_check_canon(const char *, struct buf *why);
 /* dkim_signconf_has_domain - is there a key for domain or a parent? */
 bool	 dkim_signconf_has_domain(const struct dkim_signconf *, const char *);
+/* dkim_signconf_nkeys - the number of keys (0 for NULL) */
+size_t	 dkim_signconf_nkeys(const struct dkim_signconf *);
+
+/*
+ * struct dkim_keytest - what dkim_keytest_run() (dkim_testkey.c) found
+ * for one signing key: the published record at name, whether its
+ * public key is the private key's, and one "error: ..." or "warning:
+ * ..." line per problem in notes.  A key with errors cannot produce
+ * signatures that verify; warnings are advice (t=y, a short key).
+ */
+struct dkim_keytest {
+	const char *domain, *selector, *path;	/* owned by the signconf */
+	const char *algorithm;			/* "rsa-sha256", ... */
+	unsigned bits;				/* private key */
+	char	 name[2 * 256 + 16];		/* selector._domainkey.domain */
+	enum dns_status dns;
+	struct buf record;			/* the record checked, raw */
+	unsigned record_bits;			/* its key, 0 if unusable */
+	bool	 match;				/* public key == private key */
+	unsigned errors, warnings;
+	struct buf notes;
+};
+
+/*
+ * dkim_keytest_init - t for key i (< dkim_signconf_nkeys()): the key's
+ * domain, selector, file, algorithm, size and record name;
+ * dkim_keytest_run - then test it against its published record, looked
+ * up through dns; release with dkim_keytest_release()
+ */
+void	 dkim_keytest_init(const struct dkim_signconf *, size_t i,
+	    struct dkim_keytest *);
+void	 dkim_keytest_run(const struct dkim_signconf *, size_t i,
+	    struct dns_resolver *, struct dkim_keytest *);
+void	 dkim_keytest_release(struct dkim_keytest *);
 
 struct dkim_sign;
 

@@ -91,6 +91,14 @@ struct dmarc_record {
 
 enum dmarc_parse dmarc_record_parse(const char *txt, size_t len,
 	    struct dmarc_record *);
+/*
+ * dmarc_record_parse_notes - the same, and one line per finding in notes
+ * ("p: not none, quarantine or reject: 'rejct'", "unknown tag ignored:
+ * 'foo=1'", repeated and removed tags, bad URIs): for `dmarc record`
+ */
+struct buf;
+enum dmarc_parse dmarc_record_parse_notes(const char *txt, size_t len,
+	    struct dmarc_record *, struct buf *notes);
 void	 dmarc_record_release(struct dmarc_record *);
 void	 dmarc_record_copy(struct dmarc_record *dst,
 	    const struct dmarc_record *src);

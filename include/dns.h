@@ -224,6 +224,17 @@ const char *dns_resolver_backend(const struct dns_resolver *);
 /* dns_resolver_flush - drop every cached answer (tests, reload) */
 void	 dns_resolver_flush(struct dns_resolver *);
 
+/*
+ * dns_resolver_trace - call fn after every dns_lookup() / dns_lookup_ex()
+ * that reached the cache (valid name, budget left) with the normalised
+ * name, the type, the answer and the time taken; NULL stops tracing.
+ * For the command line (`dmarc record`, `dkim testkey` print each
+ * query); set it before any lookup runs, not while lookups are running.
+ */
+typedef void dns_trace_fn(void *arg, const char *name, uint16_t type,
+	    const struct dns_answer *, double ms);
+void	 dns_resolver_trace(struct dns_resolver *, dns_trace_fn *, void *arg);
+
 /* dns_type_name - "TXT" etc., NULL for a type not in enum dns_type */
 const char *dns_type_name(uint16_t type);
 int	 dns_type_parse(const char *, uint16_t *);

@@ -173,9 +173,12 @@ int	 dnsbl_from_address(const char *value, char *out, size_t outsz);
 int	 dnsbl_hash_name(const char *address, const char *zone,
 	    struct buf *out);
 
-/* dnsbl_ident_name - "envfrom", "from", "helo", "rdns", "dkim" for one
- * DNSBL_ID_* bit */
-const char *dnsbl_ident_name(unsigned id);
+/* dnsbl_zone_key - the configuration key of zone z: "dnsbl", "dnswl",
+ * "uribl" or "dbl" */
+const char *dnsbl_zone_key(const struct dnsbl_zone *z);
+/* dnsbl_zone_what - what a listing in z says, for listings: "the client
+ * address listed in " ... (followed by the zone) */
+const char *dnsbl_zone_what(const struct dnsbl_zone *z);
 
 enum dnsbl_verdict {
 	DNSBL_NOT_LISTED,	/* no answer record matched an entry */

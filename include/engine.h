@@ -23,6 +23,7 @@ struct bayes_learner;
 struct bayes_store;
 struct buf;
 struct dkim_signconf;
+struct dmarc_opts;
 struct dns_resolver;
 struct dnsbl;
 struct ruleset;
@@ -46,9 +47,18 @@ struct engine {
 	struct psl *psl;		/* dmarc_org_domain = psl only */
 };
 
-/* engine_new - build from a parsed configuration (takes ownership) */
+/*
+ * engine_new - build from a parsed configuration (takes ownership).
+ * Every part is tried even after one failed; each error is one line
+ * of why, "CONF:LINE: key: " and the problem (with the referenced
+ * file's own FILE:LINE where it has one).  -1 if there was any.
+ */
 int	 engine_new(struct conf *, struct engine **, struct buf *why);
-/* engine_load - conf_load(path) then engine_new() */
+/*
+ * engine_load - conf_load(path) then engine_new(); after errors in the
+ * file itself, what it names is still loaded (and then dropped) so that
+ * why holds every error of the run
+ */
 int	 engine_load(const char *path, struct engine **, struct buf *why);
 struct engine *engine_ref(struct engine *);
 void	 engine_unref(struct engine *);
@@ -60,6 +70,27 @@ void	 engine_unref(struct engine *);
  * now (retried at most every 10 seconds).  Thread-safe.
  */
 struct bayes_store *engine_bayes(struct engine *, struct buf *why);
+
+/* engine_dmarc_opts - DMARC discovery settings (dmarc_org_domain etc.) */
+void	 engine_dmarc_opts(const struct engine *, struct dmarc_opts *);
+/*
+ * engine_resolver_open - the resolver a configuration describes (what
+ * the milter uses), with the command-line overrides of ov (may be
+ * NULL): zone files, then servers, replace the configured ones;
+ * timeout_ms <= 0 and retries < 0 keep the configured values.
+ */
+struct resolver_override {
+	const char *const *zones;
+	size_t	 nzones;
+	const char *const *servers;
+	size_t	 nservers;
+	double	 timeout_ms;
+	long	 retries;
+	bool	 no_prefetch;		/* one-shot commands: no threads */
+};
+int	 engine_resolver_open(const struct conf *,
+	    const struct resolver_override *, struct dns_resolver **,
+	    struct buf *why);
 
 /* engine_score - configured score of a symbol, or def */
 double	 engine_score(const struct engine *, const char *sym, double def);

@@ -106,11 +106,10 @@ enum mime_flag {
 };
 
 /* a symbol name and description for each flag, for the verdict */
+/* a flag's symbol; its default score and description: symbols.c */
 struct mime_flag_info {
 	unsigned flag;
 	const char *symbol;		/* e.g. "MIME_DEPTH_CAP" */
-	double	 score;			/* default; overridable by name */
-	const char *describe;
 };
 extern const struct mime_flag_info mime_flag_table[];
 extern const size_t mime_flag_table_len;

@@ -160,10 +160,17 @@ bool	 rule_prefiltered(const struct rule *);	/* has a literal factor */
 const char *rule_source(const struct rule *, unsigned *line);
 /*
  * rules_score_overrides - the `score NAME value` lines whose NAME is not
- * a rule of the set: scores for built-in symbols.  Calls fn for each.
+ * a rule of the set: scores for built-in symbols.  Calls fn for each
+ * with the score and where it was set (the last such line).
  */
+struct rules_score {
+	double	 score;
+	const char *file;
+	unsigned line;
+};
 void	 rules_score_overrides(const struct ruleset *,
-	    void (*fn)(const char *name, double score, void *arg), void *arg);
+	    void (*fn)(const char *name, const struct rules_score *,
+	    void *arg), void *arg);
 
 /* ------------------------------------------------------------------ */
 /* matching                                                            */

@@ -58,9 +58,19 @@ void	 scan_body(struct scan *, const void *, size_t);
 void	 scan_end(struct scan *);
 void	 scan_free(struct scan **);
 
-/* scan_symbol - add a symbol, its score looked up in the engine first */
+/*
+ * scan_symbol - add a symbol the configuration defines (a rule, a
+ * blocklist entry): def_score unless symbol_scores or a rule file's
+ * score overrides it
+ */
 void	 scan_symbol(struct scan *, const char *name, double def_score,
 	    const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * scan_emit - add a built-in symbol: its default score from the table
+ * of symbols.c, overridable the same way.  fmt may be NULL.
+ */
+void	 scan_emit(struct scan *, const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /*
  * scan_mime - the decoded MIME view of the message (mime.h), built on

@@ -46,6 +46,15 @@ bool	 str_ieq(const char *, const char *);
 bool	 str_nieq(const char *, size_t, const char *, size_t);
 bool	 str_has_iprefix(const char *, const char *);
 void	 str_lower(char *);
+/*
+ * str_suggest - the one candidate (get(0..n-1, arg)) closest to word,
+ * for "did you mean ...?": case-insensitive edit distance (insertions,
+ * deletions, substitutions, swaps of neighbours) of at most 2 and at
+ * most a quarter of word's length; NULL if none is that close or two
+ * are equally close.
+ */
+const char *str_suggest(const char *word,
+	    const char *(*get)(size_t, void *), size_t n, void *arg);
 /* str_trim - strip leading/trailing white space in place; returns start */
 char	*str_trim(char *);
 

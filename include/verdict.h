@@ -15,7 +15,8 @@
  *
  *	verdict_header_edits() lists the header changes the MTA must make:
  *	delete Authentication-Results that claim our authserv-id (RFC 8601
- *	section 5) and incoming X-Spam-* fields, prepend our
+ *	section 5; hdr_authres_id_eq(): any case, one trailing dot ignored)
+ *	and incoming X-Spam-* fields, prepend our
  *	Authentication-Results, add X-Spam-*, prefix the Subject.  It is
  *	pure, so scan prints exactly what the milter would do.
  */

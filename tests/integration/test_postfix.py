@@ -146,7 +146,8 @@ def t_forged_authres_removed():
     forged = ("Authentication-Results: %s; dkim=pass header.d=bank.example\n"
               "Authentication-Results: upstream.example.net; spf=none\n"
               "Authentication-Results: (sneaky) MX.MAILWARDEN.TEST; dkim=pass header.d=bank.example\n"
-              "X-Spam-Flag: NO\n" % AUTHSERV) + PLAIN.format(n=5)
+              "Authentication-Results: %s.; dkim=pass header.d=bank.example\n"
+              "X-Spam-Flag: NO\n" % (AUTHSERV, AUTHSERV.upper())) + PLAIN.format(n=5)
     r, m = deliver_one(forged)
     ar = header(m, "Authentication-Results")
     ours = [v for v in ar if v.lower().startswith(AUTHSERV)]
@@ -304,11 +305,16 @@ def t_log_review_on_the_real_log():
 
 
 def t_sighup_bad_config_keeps_old():
-    milter.write_raw_conf(open(milter.conf).read() + "reject_score = soon\n")
+    # issue 14 item 5: every error is logged, the old generation stays
+    milter.write_raw_conf(open(milter.conf).read() + "reject_score = soon\n"
+                          "spf_fail_actoin = reject\n")
     milter.signal(signal.SIGHUP)
-    mwtest.wait_for(lambda: "reload failed" in milter.log_text(), what="reload error")
+    mwtest.wait_for(lambda: "spf_fail_actoin" in milter.log_text(), what="reload error")
     text = milter.log_text()
     assert "milter.conf:%d: reject_score: bad value 'soon'" % (len(settings) + 1) in text, text
+    assert ("milter.conf:%d: spf_fail_actoin: unknown key; did you mean "
+            "spf_fail_action?" % (len(settings) + 2)) in text, text
+    assert text.count("reload failed, keeping the running configuration: ") == 2, text
     assert milter.alive()
     r = send(pf, "a@example.org", ["bob@example.net"], PLAIN.format(n=9),
              client_ip="192.0.2.66")

@@ -8,8 +8,10 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "engine.h"
 #include "files.h"
 #include "helpers.h"
+#include "str.h"
 
 static int
 parse(const char *text, struct conf **c, struct buf *why)
@@ -149,6 +151,135 @@ START_TEST(test_conf_load_missing_file)
 }
 END_TEST
 
+/* issue 14 item 5: one run reports every error, each once, in order */
+START_TEST(test_conf_every_error_of_a_run)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("tag_score = many\n"
+	    "spf_fail_actoin = reject\n"
+	    "just words\n"
+	    "dnsbl = zen.example/127.0.0.2=ZEN ok.example/127.0.0.2=OK:1 "
+	    "bad/1=X:1\n"
+	    "reject_score = 20\n", &c, &why), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(why.data,
+	    "mw.conf:1: tag_score: bad value 'many': expected a number from "
+	    "-1000 to 1000\n"
+	    "mw.conf:2: spf_fail_actoin: unknown key; did you mean "
+	    "spf_fail_action?\n"
+	    "mw.conf:3: expected 'key = value': just words\n"
+	    "mw.conf:4: dnsbl: bad value 'zen.example/127.0.0.2=ZEN': "
+	    "missing :SCORE\n"
+	    "mw.conf:4: dnsbl: bad value 'bad/1=X:1': bad zone name 'bad'");
+	buf_release(&why);
+}
+END_TEST
+
+/* a cross-key error names both settings */
+START_TEST(test_conf_cross_check_names_both_lines)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_int_eq(parse("reject_score = 8\n\ntag_score = 9\n", &c,
+	    &why), -1);
+	ck_assert_str_eq(why.data, "mw.conf:3: tag_score: 9 must not exceed "
+	    "reject_score (8, mw.conf:1)");
+	buf_release(&why);
+}
+END_TEST
+
+static const char *
+cand_get(size_t i, void *arg)
+{
+	return ((const char *const *)arg)[i];
+}
+
+/* "did you mean": only one close candidate, never a far one */
+START_TEST(test_conf_suggestion_only_when_close_and_unique)
+{
+	static const char *const keys[] = { "spf_helo", "spf_fail_action",
+	    "dmarc", "dnsbl", "uribl" };
+	static const char *const ties[] = { "dnsbl_lists", "dnsbl_lis" };
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	ck_assert_str_eq(str_suggest("SPF_FAILL", cand_get, 5, (void *)keys) ?
+	    "x" : "", "");			/* 6 edits away */
+	ck_assert_str_eq(str_suggest("spf_fial_action", cand_get, 5,
+	    (void *)keys), "spf_fail_action");	/* one swap */
+	ck_assert_str_eq(str_suggest("dnsb", cand_get, 5, (void *)keys),
+	    "dnsbl");
+	ck_assert_ptr_null(str_suggest("dnsbl_list", cand_get, 2,
+	    (void *)ties));			/* one edit from both */
+	ck_assert_ptr_null(str_suggest("dnsbl_urbl", cand_get, 5,
+	    (void *)keys));
+	ck_assert_int_eq(parse("rules_site_dri = /x\n", &c, &why), -1);
+	ck_assert_str_eq(why.data, "mw.conf:1: rules_site_dri: unknown key; "
+	    "did you mean rules_site_dir?");
+	ck_assert_int_eq(parse("colour = blue\n", &c, &why), -1);
+	ck_assert_str_eq(why.data, "mw.conf:1: colour: unknown key");
+	buf_release(&why);
+}
+END_TEST
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * errors in what the configuration names carry both locations, and a
+ * file with errors still has its referenced files checked
+ */
+START_TEST(test_conf_referenced_file_errors_have_both_locations)
+{
+	char dir[256], conf[300], list[300];
+	struct buf text = BUF_INIT, why = BUF_INIT, want = BUF_INIT;
+	struct engine *e;
+
+	test_mkdtemp(dir, sizeof(dir), "mwconf");
+	snprintf(conf, sizeof(conf), "%s/mw.conf", dir);
+	snprintf(list, sizeof(list), "%s/helo.list", dir);
+	write_file(list, "ok.example OK\nbad.example FROB\n\n"
+	    "worse.example SCORE x\n");
+	buf_printf(&text, "rules_dir =\nrules_site_dir = %s/no-rules\n"
+	    "dns_servers = 127.0.0.1\n"
+	    "client_list = %s/missing.list\nhelo_list = %s\n"
+	    "max_headers = 1\n", dir, dir, list);
+	write_file(conf, text.data);
+	ck_assert_int_eq(engine_load(conf, &e, &why), -1);
+	ck_assert_ptr_null(e);
+	buf_printf(&want,
+	    "%s:6: max_headers: bad value '1': expected a whole number from "
+	    "10 to 100000\n"
+	    "%s:4: client_list: %s/missing.list: cannot open: No such file "
+	    "or directory\n"
+	    "%s:5: helo_list: %s:2: unknown action 'FROB' (expected REJECT, "
+	    "OK or SCORE)\n", conf, conf, dir, conf, list);
+	ck_assert_msg(strncmp(why.data, want.data, want.len) == 0,
+	    "got\n%s\nwant\n%s", why.data, want.data);
+	buf_reset(&want);
+	buf_printf(&want, "\n%s:5: helo_list: %s:4: ", conf, list);
+	ck_assert_msg(strstr(why.data, want.data) != NULL, "%s", why.data);
+	buf_reset(&want);
+	buf_printf(&want, "\n%s:2: rules_site_dir: %s/no-rules: "
+	    "No such file or directory", conf, dir);
+	ck_assert_msg(strstr(why.data, want.data) != NULL, "%s", why.data);
+	test_rmtree(dir);
+	buf_release(&want);
+	buf_release(&text);
+	buf_release(&why);
+}
+END_TEST
+
 /* every key is documented in the README's configuration reference */
 START_TEST(test_conf_every_key_in_readme)
 {
@@ -186,6 +317,10 @@ conf_suite(void)
 	tcase_add_test(tc, test_conf_nul_byte_rejected);
 	tcase_add_test(tc, test_conf_load_missing_file);
 	tcase_add_test(tc, test_conf_every_key_in_readme);
+	tcase_add_test(tc, test_conf_every_error_of_a_run);
+	tcase_add_test(tc, test_conf_cross_check_names_both_lines);
+	tcase_add_test(tc, test_conf_suggestion_only_when_close_and_unique);
+	tcase_add_test(tc, test_conf_referenced_file_errors_have_both_locations);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -133,6 +133,55 @@ START_TEST(test_dmarc_record_urls_are_stored_without_size)
 }
 END_TEST
 
+/* every finding is named, and the record reads as without notes */
+START_TEST(test_dmarc_record_notes_name_each_problem)
+{
+	static const char txt[] = "v=DMARC1; p=rejct; sp=none; p=reject; "
+	    "adkim=x; t=maybe; psd=q; fo=2; foo=bar; pct=50; junk; "
+	    "rua=mailto:a@example.com,not a uri,x:y!5q; ruf=mailto:f@x.example";
+	static const char *const want[] = {
+		"p: not none, quarantine or reject: 'rejct'",
+		"repeated tag ignored (the first one counts): 'p=reject'",
+		"adkim: not r or s, r used: 'x'",
+		"t: not y or n, n used: 'maybe'",
+		"psd: not y, n or u, u used: 'q'",
+		"fo: not a list of 0, 1, d, s; 0 used: '2'",
+		"unknown tag ignored: 'foo=bar'",
+		"tag removed by RFC 9989, ignored: 'pct=50'",
+		"not tag=value, ignored: 'junk'",
+		"rua: not a URI, ignored: 'not a uri'",
+		"rua: bad size suffix, URI ignored: 'x:y!5q'",
+	};
+	struct dmarc_record r, plain;
+	struct buf notes = BUF_INIT, expect = BUF_INIT;
+	size_t i;
+
+	ck_assert_int_eq(dmarc_record_parse_notes(txt, strlen(txt), &r,
+	    &notes), DMARC_REC_OK);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		buf_printf(&expect, "%s\n", want[i]);
+	ck_assert_str_eq(buf_cstr(&notes), buf_cstr(&expect));
+	ck_assert_int_eq(dmarc_record_parse(txt, strlen(txt), &plain),
+	    DMARC_REC_OK);
+	ck_assert(r.p_bad && !r.p_set && plain.p_bad && !plain.p_set);
+	ck_assert_uint_eq(r.bad, plain.bad);
+	ck_assert_uint_eq(r.unknown, 1);
+	ck_assert_uint_eq(r.nrua, 1);
+	ck_assert_uint_eq(r.nruf, 1);
+	dmarc_record_release(&r);
+	dmarc_record_release(&plain);
+
+	/* untrusted bytes are escaped */
+	buf_reset(&notes);
+	ck_assert_int_eq(dmarc_record_parse_notes("v=DMARC1; p=\x1b[2J", 15,
+	    &r, &notes), DMARC_REC_OK);
+	ck_assert_ptr_null(strchr(buf_cstr(&notes), '\x1b'));
+	dmarc_record_release(&r);
+	buf_release(&notes);
+	buf_release(&expect);
+}
+END_TEST
+
 START_TEST(test_dmarc_record_parse_stops_at_length)
 {
 	struct dmarc_record r;
@@ -885,6 +934,7 @@ main(void)
 	    sizeof(recs) / sizeof(recs[0]));
 	tcase_add_test(tc, test_dmarc_record_urls_are_stored_without_size);
 	tcase_add_test(tc, test_dmarc_record_parse_stops_at_length);
+	tcase_add_test(tc, test_dmarc_record_notes_name_each_problem);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("treewalk");
 	tcase_add_loop_test(tc, test_dmarc_org_domain_tree_walk, 0,

@@ -369,6 +369,44 @@ START_TEST(test_dns_cache_honours_ttl)
 }
 END_TEST
 
+/* record_trace - a dns_trace_fn appending "name type status cached" */
+static void
+record_trace(void *arg, const char *name, uint16_t type,
+    const struct dns_answer *a, double ms)
+{
+	buf_printf(arg, "%s %s %s%s;", name, dns_type_name(type),
+	    dns_status_name(a->status), a->from_cache ? " cached" : "");
+	ck_assert(ms >= 0);
+}
+
+START_TEST(test_dns_trace_sees_every_lookup)
+{
+	static const char z[] = "x.test. 60 A 192.0.2.1\n";
+	struct dns_resolver *r;
+	struct dns_answer *a;
+	struct buf log = BUF_INIT;
+
+	ck_assert_int_eq(dns_zone_open_text(z, strlen(z), "t", NULL, &r, NULL),
+	    0);
+	dns_resolver_trace(r, record_trace, &log);
+	dns_lookup(r, "X.Test.", DNS_T_A, NULL, &a);
+	dns_answer_free(a);
+	dns_lookup(r, "x.test", DNS_T_A, NULL, &a);
+	dns_answer_free(a);
+	dns_lookup(r, "y.test", DNS_T_TXT, NULL, &a);
+	dns_answer_free(a);
+	dns_lookup(r, "bad..name", DNS_T_TXT, NULL, &a);	/* never sent */
+	dns_answer_free(a);
+	dns_resolver_trace(r, NULL, NULL);
+	dns_lookup(r, "x.test", DNS_T_A, NULL, &a);
+	dns_answer_free(a);
+	ck_assert_str_eq(buf_cstr(&log), "x.test A ok;x.test A ok cached;"
+	    "y.test TXT nxdomain;");
+	buf_release(&log);
+	dns_resolver_free(r);
+}
+END_TEST
+
 START_TEST(test_dns_cache_is_bounded_lru)
 {
 	struct dns_resolver *r = zone_resolver(3, 0);
@@ -1025,6 +1063,7 @@ dns_suite(void)
 	tcase_add_loop_test(tc, test_dns_cache_keeps_statuses_as_configured, 0,
 	    sizeof(cache_cases) / sizeof(cache_cases[0]));
 	tcase_add_test(tc, test_dns_cache_honours_ttl);
+	tcase_add_test(tc, test_dns_trace_sees_every_lookup);
 	tcase_add_test(tc, test_dns_cache_is_bounded_lru);
 	tcase_add_test(tc, test_dns_cache_size_zero_caches_nothing);
 	suite_add_tcase(s, tc);

@@ -18,6 +18,7 @@
 #include "mime.h"
 #include "rules.h"
 #include "strmap.h"
+#include "symbols.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -1064,6 +1065,37 @@ START_TEST(test_rules_missing_configured_dir_is_an_error)
 }
 END_TEST
 
+/*
+ * issue 14 item 3: a score for a name that no rule and no built-in
+ * check emits is a warning at its file and line, in line order
+ */
+START_TEST(test_rules_score_for_unemitted_symbol_warns)
+{
+	struct ruleset *rs = set_from(
+	    "header MW_SUBJ_ALL_CAPS Subject =~ /^[A-Z ]+$/\n"
+	    "score MW_SUBJ_ALL_CAPS 1\n"
+	    "score SPF_FAIL 4\n"
+	    "score NOTHING_LIKE_IT 2\n"
+	    "score MW_SUBJ_ALL_CAPZ 3\n"
+	    "score RULES_REGEX_LIMIT 0.1\n");
+	struct buf out = BUF_INIT;
+
+	ck_assert_uint_eq(symbols_lint(NULL, rs, NULL, &out), 2);
+	ck_assert_str_eq(buf_cstr(&out),
+	    "t.cf:4: warning: score NOTHING_LIKE_IT: no rule or check emits "
+	    "this symbol, the score does nothing\n"
+	    "t.cf:5: warning: score MW_SUBJ_ALL_CAPZ: no rule or check emits "
+	    "this symbol, the score does nothing; did you mean "
+	    "MW_SUBJ_ALL_CAPS?");
+	ck_assert(symbols_emitted(rs, NULL, "MW_SUBJ_ALL_CAPS"));
+	ck_assert(symbols_emitted(NULL, NULL, "DKIM_VALID_AUTHOR"));
+	ck_assert(!symbols_emitted(rs, NULL, "SPF_FAILL"));
+	ck_assert_str_eq(symbols_suggest(rs, NULL, "SPF_FAILL"), "SPF_FAIL");
+	buf_release(&out);
+	rules_free(rs);
+}
+END_TEST
+
 static Suite *
 rules_suite(void)
 {
@@ -1111,6 +1143,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_hits_become_scored_symbols);
 	tcase_add_test(tc, test_rules_reload_with_error_keeps_old_set);
 	tcase_add_test(tc, test_rules_missing_configured_dir_is_an_error);
+	tcase_add_test(tc, test_rules_score_for_unemitted_symbol_warns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -188,6 +188,56 @@ msg_with_headers(void)
 	return m;
 }
 
+/* deleted_authres - the Authentication-Results occurrences deleted */
+static void
+deleted_authres(const char *conf_text, const char *const *values, size_t n,
+    struct buf *out)
+{
+	static const struct msg_limits lim = { 1000, 100000, 100, 10 };
+	struct conf *c = conf_with(conf_text);
+	struct msg *m = msg_new(&lim);
+	struct verdict v;
+	struct hdr_edits e;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		msg_add_header(m, "Authentication-Results", 22, values[i],
+		    strlen(values[i]));
+	verdict_init(&v);
+	verdict_decide(&v, c);
+	verdict_header_edits(&v, m, c, &e);
+	buf_reset(out);
+	for (i = 0; i < e.n; i++)
+		if (e.v[i].op == EDIT_DELETE)
+			buf_printf(out, "%zu ", e.v[i].index);
+	hdr_edits_release(&e);
+	verdict_release(&v);
+	msg_free(&m);
+	conf_free(c);
+}
+
+START_TEST(test_edits_authserv_id_trailing_dot)
+{
+	/* occurrence numbers are 1-based; highest first */
+	static const char *const in[] = {
+		" mx.receiver.example.; dkim=pass header.d=bank.example",
+		" MX.Receiver.Example.; spf=pass",
+		" mx.receiver.example..; spf=pass",
+		" mx.receiver.example.org; spf=pass",
+		" (c) mx.receiver.example; dmarc=pass",
+		" receiver.example.; dmarc=pass",
+	};
+	struct buf b = BUF_INIT;
+
+	deleted_authres("authserv_id = mx.receiver.example\n", in, 6, &b);
+	ck_assert_str_eq(buf_cstr(&b), "5 2 1 ");
+	/* an absolute authserv_id matches the relative form too */
+	deleted_authres("authserv_id = mx.receiver.example.\n", in, 6, &b);
+	ck_assert_str_eq(buf_cstr(&b), "5 2 1 ");
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_edits_remove_only_our_authres_and_tag)
 {
 	struct conf *c = conf_with("authserv_id = mx.example.net\n"
@@ -244,6 +294,7 @@ verdict_suite(void)
 	tcase_add_test(tc, test_authres_text);
 	tcase_add_test(tc, test_spam_status_folds_and_sorts);
 	tcase_add_test(tc, test_edits_remove_only_our_authres_and_tag);
+	tcase_add_test(tc, test_edits_authserv_id_trailing_dot);
 	suite_add_tcase(s, tc);
 	return s;
 }
