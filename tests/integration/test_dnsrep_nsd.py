@@ -51,6 +51,7 @@ srv = NSD({
                "85.2.0.192 IN A 127.0.15.1\n",
     "dbl.test": "listed-sender.example IN A 127.0.1.2\n"
                 "listed-helo.example IN A 127.0.1.2\n"
+                "partner.test IN A 127.0.1.2\n"
                 "refused-sender.example IN A 127.255.255.254\n",
     "hbl.test": "%s IN A 127.0.3.2\n" % sha1("Spammer@HBL-sender.example") +
                 "%s IN A 127.255.255.252\n" % sha1("refused@hbl-sender.example"),
@@ -73,6 +74,7 @@ conf = {
              "wl.test/127.0.*.1=TEST_DNSWL_LOW:-1",
     "dbl": "dbl.test/127.0.1.2=TEST_DBL_SENDER:3:envfrom:from "
            "dbl.test/127.0.1.2=TEST_DBL_HELO:1:helo "
+           "dbl.test/127.0.1.2=TEST_DBL_DKIM:0.5:dkim "
            "hbl.test/127.0.3.2=TEST_HBL:4:envfrom:from:hashed",
     "welcomelist_auth": lists,
     "dkim_allowlist": dkim_list,
@@ -182,6 +184,9 @@ def t_welcome_spf_pass():
     assert "SPF_PASS" in s, s
     assert s["WELCOMELIST_AUTH"]["score"] == -10, s
     assert "authenticated by SPF" in s["WELCOMELIST_AUTH"]["detail"], s
+    # the same listing scores the envelope sender, but without a
+    # signature not the DKIM identity
+    assert "TEST_DBL_SENDER" in s and "TEST_DBL_DKIM" not in s, s
 
 
 def t_welcome_dkim():
@@ -191,6 +196,8 @@ def t_welcome_dkim():
     assert "SPF_PASS" not in s, s
     assert "authenticated by DKIM" in s["WELCOMELIST_AUTH"]["detail"], s
     assert s["DKIM_ALLOWLIST"]["score"] == -5, s
+    # the d= of the valid signature is asked in the :dkim entry's zone
+    assert "partner.test listed in dbl.test" in s["TEST_DBL_DKIM"]["detail"], s
 
 
 def t_welcome_forged_from():
