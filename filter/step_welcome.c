@@ -65,10 +65,14 @@ gather(struct scan *s, const char *from_domain, const char **dkim,
 		a->dmarc_pass = from_domain;
 }
 
-/* candidate - one sender address against the welcome_auth list */
-static bool
+/*
+ * candidate - one sender address against the welcome_auth list: 1 and
+ * the WELCOMELIST_AUTH symbol when listed and authenticated, 0 when
+ * listed only (the detail in unverified), -1 when not listed
+ */
+static int
 candidate(struct scan *s, const char *what, const char *address,
-    const struct welcome_auth *a)
+    const struct welcome_auth *a, struct buf *unverified)
 {
 	const struct list *l = s->eng->lists[LIST_WELCOME_AUTH];
 	const struct list_entry *e;
@@ -77,17 +81,18 @@ candidate(struct scan *s, const char *what, const char *address,
 
 	if (address == NULL || (e = list_match_sender(l, address)) == NULL ||
 	    !alabel_of(address, dom))
-		return false;
+		return -1;
 	if ((how = welcome_authenticated(s->eng->psl, dom, a)) != NULL) {
 		scan_emit(s, "WELCOMELIST_AUTH", "%s %s matches %s "
 		    "(line %u), authenticated by %s", what, dom, e->key,
 		    e->line, how);
-		return true;
+		return 1;
 	}
-	scan_emit(s, "WELCOMELIST_AUTH_UNVERIFIED", "%s %s matches %s "
-	    "(line %u) but neither SPF, aligned DKIM nor DMARC passed for it",
-	    what, dom, e->key, e->line);
-	return false;
+	if (unverified->len == 0)
+		buf_printf(unverified, "%s %s matches %s (line %u) but "
+		    "neither SPF, aligned DKIM nor DMARC passed for it", what,
+		    dom, e->key, e->line);
+	return 0;
 }
 
 static void
@@ -114,6 +119,7 @@ step_welcome_end(struct scan *s, void *state)
 	const char *dkim[MAX_DKIM];
 	struct welcome_auth a;
 	char from[256], from_dom[DOMAIN_MAX + 1], *v;
+	struct buf unverified = BUF_INIT;
 	bool have_from = false;
 
 	(void)state;
@@ -128,7 +134,13 @@ step_welcome_end(struct scan *s, void *state)
 		free(v);
 	}
 	gather(s, have_from ? from_dom : NULL, dkim, &a);
-	if (!candidate(s, "envelope sender", m->mail_from, &a) && have_from)
-		(void)candidate(s, "From", from, &a);
+	/* one allowance at most; "unverified" only when none was given */
+	if (candidate(s, "envelope sender", m->mail_from, &a,
+	    &unverified) != 1 && (!have_from ||
+	    candidate(s, "From", from, &a, &unverified) != 1) &&
+	    unverified.len)
+		scan_emit(s, "WELCOMELIST_AUTH_UNVERIFIED", "%s",
+		    unverified.data);
+	buf_release(&unverified);
 	dkim_allowlist(s, &a);
 }

@@ -200,6 +200,14 @@ def t_welcome_dkim():
     assert "partner.test listed in dbl.test" in s["TEST_DBL_DKIM"]["detail"], s
 
 
+def t_welcome_one_verdict():
+    # envelope sender listed but SPF fails, From signed: allowed once,
+    # and not also called unverified
+    s = syms(scan("192.0.2.200", "boss@partner.test", sign=True))
+    assert "authenticated by DKIM" in s["WELCOMELIST_AUTH"]["detail"], s
+    assert "WELCOMELIST_AUTH_UNVERIFIED" not in s, s
+
+
 def t_welcome_forged_from():
     s = syms(scan("192.0.2.10", "someone@clean.example",
                   hfrom="The Boss <boss@partner.test>"))
@@ -228,6 +236,7 @@ try:
     R.check("HBL error code is not a listing", t_hbl_refused)
     R.check("welcomelist_auth: SPF pass allows", t_welcome_spf_pass)
     R.check("welcomelist_auth and dkim_allowlist: DKIM allows", t_welcome_dkim)
+    R.check("welcomelist_auth: one verdict per message", t_welcome_one_verdict)
     R.check("welcomelist_auth: forged From gets nothing", t_welcome_forged_from)
     R.check("welcomelist_auth: SPF fail gets nothing", t_welcome_forged_envelope)
 finally:
