@@ -495,7 +495,7 @@ dnsbl_from_address(const char *v, char *out, size_t outsz)
 {
 	const char *lt = strrchr(v, '<'), *p, *e;
 	const char *at;
-	size_t n;
+	size_t n, i;
 
 	if (lt != NULL && (e = strchr(lt, '>')) != NULL)
 		p = lt + 1;
@@ -509,8 +509,12 @@ dnsbl_from_address(const char *v, char *out, size_t outsz)
 	memcpy(out, p, n);
 	out[n] = '\0';
 	if ((at = strchr(out, '@')) == NULL || at == out || at[1] == '\0' ||
-	    strchr(at + 1, '@') != NULL || strpbrk(out, " \t\r\n\"") != NULL)
+	    strchr(at + 1, '@') != NULL || strpbrk(out, "\"(),;:<>[]\\") != NULL)
 		return -1;
+	/* no controls or spaces: the address reaches logs and queries */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f)
+			return -1;
 	return 0;
 }
 

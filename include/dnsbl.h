@@ -161,7 +161,8 @@ int	 dnsbl_domain(const struct psl *, const char *h, bool full,
 /*
  * dnsbl_from_address - the address of a From field value: inside the
  * last <...>, or the bare value without comments; -1 unless it has one
- * '@' with text on both sides
+ * '@' with text on both sides and no space, control or special
+ * character (a quoted local part is not looked up)
  */
 int	 dnsbl_from_address(const char *value, char *out, size_t outsz);
 

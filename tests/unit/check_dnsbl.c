@@ -818,6 +818,8 @@ static const struct {
 	{ " Bob", NULL },
 	{ " <a@b@c>", NULL },
 	{ " <@example.org>", NULL },
+	{ " <bo\x01b@example.org>", NULL },
+	{ " <\"a b\"@example.org>", NULL },
 };
 
 START_TEST(test_from_address)
