@@ -179,6 +179,19 @@ dnsbl_zone_what(const struct dnsbl_zone *z)
 	    "the client address listed in ";
 }
 
+void
+dnsbl_idents_format(unsigned idents, struct buf *out)
+{
+	const char *sep = "";
+	int i;
+
+	for (i = 0; i < DNSBL_NIDS; i++)
+		if (idents & (1u << i)) {
+			buf_printf(out, "%s%s", sep, ident_names[i]);
+			sep = ", ";
+		}
+}
+
 /* parse_flag - one :FLAG of an entry of key k; false if not allowed */
 static bool
 parse_flag(const char *f, enum entry_key k, struct dnsbl_entry *e)

@@ -403,6 +403,7 @@ domain_lists(struct scan *s, struct outcome *o)
 {
 	const struct dnsbl *d = s->eng->dnsbl;
 	struct dqueries q = { NULL, 0 };
+	struct buf shown = BUF_INIT;
 	char from[256];
 	bool have_from;
 	size_t i, k;
@@ -420,10 +421,17 @@ domain_lists(struct scan *s, struct outcome *o)
 			if (pass == 0)
 				dns_prefetch(s->eng->dns, q.v[i].name,
 				    DNS_T_A);
-			else
-				lookup(s, q.v[i].z, q.v[i].name, q.v[i].shown,
+			else {
+				/* "example.com (envfrom, helo)" */
+				buf_reset(&shown);
+				buf_printf(&shown, "%s (", q.v[i].shown);
+				dnsbl_idents_format(q.v[i].idents, &shown);
+				buf_adds(&shown, ")");
+				lookup(s, q.v[i].z, q.v[i].name, shown.data,
 				    q.v[i].idents, o);
+			}
 		}
+	buf_release(&shown);
 	for (i = 0; i < q.n; i++) {
 		free(q.v[i].name);
 		free(q.v[i].shown);

@@ -181,6 +181,9 @@ const char *dnsbl_zone_key(const struct dnsbl_zone *z);
  * address listed in " ... (followed by the zone) */
 const char *dnsbl_zone_what(const struct dnsbl_zone *z);
 
+/* dnsbl_idents_format - "envfrom, helo" for a set of DNSBL_ID_* bits */
+void	 dnsbl_idents_format(unsigned idents, struct buf *out);
+
 enum dnsbl_verdict {
 	DNSBL_NOT_LISTED,	/* no answer record matched an entry */
 	DNSBL_LISTED,		/* one or more entries matched */

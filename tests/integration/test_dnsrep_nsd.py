@@ -139,7 +139,7 @@ def t_dbl_listed():
     s = syms(scan("192.0.2.86", "x@mail.listed-sender.example",
                   helo="mx1.listed-helo.example"))
     assert s["TEST_DBL_SENDER"]["score"] == 3, s
-    assert "listed-sender.example listed in dbl.test" in \
+    assert "listed-sender.example (envfrom, from) listed in dbl.test" in \
         s["TEST_DBL_SENDER"]["detail"], s
     assert "TEST_DBL_HELO" in s, s
 
@@ -165,7 +165,7 @@ def t_hbl_listed():
     s = syms(scan("192.0.2.86", "a@clean.example",
                   hfrom="<spammer@hbl-sender.example>"))
     assert s["TEST_HBL"]["score"] == 4, s
-    assert "spammer@hbl-sender.example listed in hbl.test" in \
+    assert "spammer@hbl-sender.example (from) listed in hbl.test" in \
         s["TEST_HBL"]["detail"], s
 
 
@@ -197,7 +197,7 @@ def t_welcome_dkim():
     assert "authenticated by DKIM" in s["WELCOMELIST_AUTH"]["detail"], s
     assert s["DKIM_ALLOWLIST"]["score"] == -5, s
     # the d= of the valid signature is asked in the :dkim entry's zone
-    assert "partner.test listed in dbl.test" in s["TEST_DBL_DKIM"]["detail"], s
+    assert "partner.test (from, dkim) listed in dbl.test" in s["TEST_DBL_DKIM"]["detail"], s
 
 
 def t_welcome_one_verdict():

@@ -899,7 +899,7 @@ START_TEST(test_dbl_identities_each_once)
 	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DBL_HELO"));
 	sym = verdict_symbol(&s->verdict, "DBL_FROM");
 	ck_assert_ptr_nonnull(sym);
-	ck_assert_ptr_nonnull(strstr(sym->detail, "other.example listed in "
+	ck_assert_ptr_nonnull(strstr(sym->detail, "other.example (from) listed in "
 	    "dbl.example"));
 	/* SERVFAIL: degraded, never a listing */
 	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DBL_RDNS"));
