@@ -48,11 +48,12 @@
 #include <unistd.h>
 
 #include "bayes_store.h"
+#include "bayes_store_int.h"
 #include "buf.h"
 #include "log.h"
 
-#define TOKEN_VAL_LEN	12
-#define DIGEST_VAL_LEN	5
+#define TOKEN_VAL_LEN	BAYES_LMDB_TOKEN_LEN
+#define DIGEST_VAL_LEN	BAYES_LMDB_DIGEST_LEN
 #define MAP_MAX		(64ULL * 1024 * 1024 * 1024)
 #define MAX_READERS	1024
 #define PRUNE_CHUNK	20000		/* deletions per transaction */
@@ -123,16 +124,47 @@ key_get(const void *p)
 	return h;
 }
 
+int
+bayes_lmdb_counts(const void *v, size_t n, struct bayes_counts *c)
+{
+	if (n < TOKEN_VAL_LEN) {
+		memset(c, 0, sizeof(*c));
+		return -1;
+	}
+	memcpy(&c->spam, (const char *)v, 4);
+	memcpy(&c->ham, (const char *)v + 4, 4);
+	memcpy(&c->seen, (const char *)v + 8, 4);
+	return 0;
+}
+
+/* decode_counts - a token value as LMDB hands it out */
 static void
 decode_counts(const MDB_val *v, struct bayes_counts *c)
 {
-	if (v->mv_size < TOKEN_VAL_LEN) {
-		memset(c, 0, sizeof(*c));
-		return;
-	}
-	memcpy(&c->spam, (const char *)v->mv_data, 4);
-	memcpy(&c->ham, (const char *)v->mv_data + 4, 4);
-	memcpy(&c->seen, (const char *)v->mv_data + 8, 4);
+	(void)bayes_lmdb_counts(v->mv_data, v->mv_size, c);
+}
+
+int
+bayes_lmdb_digest(const void *k, size_t kn, const void *v, size_t vn,
+    struct bayes_rec *r)
+{
+	if (kn != BAYES_DIGEST_LEN || vn != DIGEST_VAL_LEN)
+		return -1;
+	r->kind = BAYES_REC_DIGEST;
+	memcpy(r->digest, k, BAYES_DIGEST_LEN);
+	r->cls = ((const uint8_t *)v)[0] ? BAYES_SPAM : BAYES_HAM;
+	memcpy(&r->when, (const uint8_t *)v + 1, 4);
+	return 0;
+}
+
+int
+bayes_lmdb_u64(const void *v, size_t n, uint64_t *x)
+{
+	*x = 0;
+	if (n != sizeof(*x))
+		return -1;
+	memcpy(x, v, sizeof(*x));
+	return 0;
 }
 
 static void
@@ -152,8 +184,8 @@ meta_get(MDB_txn *txn, const struct lenv *e, const char *key)
 	MDB_val k = { strlen(key), (void *)key }, v;
 	uint64_t x = 0;
 
-	if (mdb_get(txn, e->meta, &k, &v) == 0 && v.mv_size == sizeof(x))
-		memcpy(&x, v.mv_data, sizeof(x));
+	if (mdb_get(txn, e->meta, &k, &v) == 0)
+		(void)bayes_lmdb_u64(v.mv_data, v.mv_size, &x);
 	return x;
 }
 
@@ -572,12 +604,9 @@ lmdb_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
 		goto bad;
 	r.kind = BAYES_REC_DIGEST;
 	while (!stop && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-		if (k.mv_size != BAYES_DIGEST_LEN ||
-		    v.mv_size != DIGEST_VAL_LEN)
+		if (bayes_lmdb_digest(k.mv_data, k.mv_size, v.mv_data,
+		    v.mv_size, &r) < 0)
 			continue;
-		memcpy(r.digest, k.mv_data, BAYES_DIGEST_LEN);
-		r.cls = ((uint8_t *)v.mv_data)[0] ? BAYES_SPAM : BAYES_HAM;
-		memcpy(&r.when, (uint8_t *)v.mv_data + 1, 4);
 		stop = fn(&r, arg);
 	}
 	mdb_cursor_close(cur);

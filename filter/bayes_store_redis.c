@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "bayes_store.h"
+#include "bayes_store_int.h"
 #include "buf.h"
 #include "log.h"
 #include "str.h"
@@ -374,6 +375,77 @@ make_key(const struct redis_store *s, char kind, const void *b, size_t n,
 	return pl + 1 + n;
 }
 
+void
+bayes_redis_counts(const redisReply *r, struct bayes_counts *c)
+{
+	c->spam = (uint32_t)reply_uint(elem(r, 0), UINT32_MAX);
+	c->ham = (uint32_t)reply_uint(elem(r, 1), UINT32_MAX);
+	c->seen = (uint32_t)reply_uint(elem(r, 2), UINT32_MAX);
+}
+
+void
+bayes_redis_totals(const redisReply *r, struct bayes_totals *tot)
+{
+	tot->nspam = reply_uint(elem(r, 0), UINT64_MAX);
+	tot->nham = reply_uint(elem(r, 1), UINT64_MAX);
+}
+
+void
+bayes_redis_meta(const redisReply *r, struct bayes_stats *st)
+{
+	bayes_redis_totals(r, &st->tot);
+	st->created = (time_t)reply_uint(elem(r, 2), UINT32_MAX);
+	st->last_learn = (time_t)reply_uint(elem(r, 3), UINT32_MAX);
+	st->format = (unsigned)reply_uint(elem(r, 4), 1000);
+	st->tokenizer = (unsigned)reply_uint(elem(r, 5), 1000);
+}
+
+int
+bayes_redis_scan_page(const redisReply *r, char *cursor, size_t cursz,
+    const redisReply **keys)
+{
+	const redisReply *cur = elem(r, 0);
+
+	*keys = elem(r, 1);
+	if (cur == NULL || cur->type != REDIS_REPLY_STRING || cur->len == 0 ||
+	    (size_t)cur->len >= cursz || *keys == NULL ||
+	    (*keys)->type != REDIS_REPLY_ARRAY)
+		return -1;
+	memcpy(cursor, cur->str, (size_t)cur->len);
+	cursor[cur->len] = '\0';
+	return 0;
+}
+
+int
+bayes_redis_token_hash(const redisReply *k, size_t pl, uint64_t *h)
+{
+	if (k->type != REDIS_REPLY_STRING || (size_t)k->len != pl + 9)
+		return -1;
+	*h = bayes_be64_get((const uint8_t *)k->str + pl + 1);
+	return 0;
+}
+
+int
+bayes_redis_digest(const redisReply *k, const redisReply *v, size_t pl,
+    struct bayes_rec *rec)
+{
+	char tmp[24];
+	uint64_t when;
+
+	if (v->type != REDIS_REPLY_STRING || v->len < 2 ||
+	    (size_t)v->len >= sizeof(tmp) || k->type != REDIS_REPLY_STRING ||
+	    (size_t)k->len != pl + 1 + BAYES_DIGEST_LEN)
+		return -1;
+	rec->kind = BAYES_REC_DIGEST;
+	memcpy(rec->digest, k->str + pl + 1, BAYES_DIGEST_LEN);
+	rec->cls = v->str[0] == 's' ? BAYES_SPAM : BAYES_HAM;
+	memcpy(tmp, v->str + 1, (size_t)v->len - 1);
+	tmp[v->len - 1] = '\0';
+	rec->when = parse_uint(tmp, 0, UINT32_MAX, &when) == 0 ?
+	    (uint32_t)when : 0;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- */
 /* operations */
 
@@ -396,8 +468,7 @@ redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	redisAppendCommand(c, "HMGET %b nspam nham", key, kl);
 	if ((r = get_reply(c, why)) == NULL)
 		goto broken;
-	tot->nspam = reply_uint(elem(r, 0), UINT64_MAX);
-	tot->nham = reply_uint(elem(r, 1), UINT64_MAX);
+	bayes_redis_totals(r, tot);
 	freeReplyObject(r);
 	for (done = 0; done < n; done += burst) {
 		burst = n - done < PIPE_MAX ? n - done : PIPE_MAX;
@@ -409,12 +480,7 @@ redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 		for (i = 0; i < burst; i++) {
 			if ((r = get_reply(c, why)) == NULL)
 				goto broken;
-			out[done + i].spam = (uint32_t)reply_uint(elem(r, 0),
-			    UINT32_MAX);
-			out[done + i].ham = (uint32_t)reply_uint(elem(r, 1),
-			    UINT32_MAX);
-			out[done + i].seen = (uint32_t)reply_uint(elem(r, 2),
-			    UINT32_MAX);
+			bayes_redis_counts(r, &out[done + i]);
 			freeReplyObject(r);
 		}
 	}
@@ -426,8 +492,8 @@ broken:
 	return BAYES_ETEMP;
 }
 
-static enum bayes_learn_outcome
-outcome_of(const redisReply *r)
+enum bayes_learn_outcome
+bayes_redis_outcome(const redisReply *r)
 {
 	static const struct {
 		const char *word;
@@ -516,7 +582,7 @@ redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
 					    r->str);
 				rc = BAYES_EPERM;
 			}
-			m[done + i].outcome = outcome_of(r);
+			m[done + i].outcome = bayes_redis_outcome(r);
 			freeReplyObject(r);
 		}
 	}
@@ -549,7 +615,7 @@ scan_keys(struct redis_store *s, redisContext *c, char kind,
 	char pat[96], cursor[24] = "0";
 	size_t pl;
 	redisReply *r;
-	const redisReply *cur, *keys;
+	const redisReply *keys;
 	int rc;
 
 	pl = make_key(s, kind, "*", 1, pat, sizeof(pat));
@@ -560,17 +626,12 @@ scan_keys(struct redis_store *s, redisContext *c, char kind,
 			buf_printf(why, "Redis SCAN: %.100s", c->errstr);
 			return BAYES_ETEMP;
 		}
-		cur = elem(r, 0);
-		keys = elem(r, 1);
-		if (cur == NULL || cur->type != REDIS_REPLY_STRING ||
-		    cur->len == 0 || (size_t)cur->len >= sizeof(cursor) ||
-		    keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
+		if (bayes_redis_scan_page(r, cursor, sizeof(cursor),
+		    &keys) < 0) {
 			buf_adds(why, "Redis SCAN: unexpected reply");
 			freeReplyObject(r);
 			return BAYES_EPERM;
 		}
-		memcpy(cursor, cur->str, (size_t)cur->len);
-		cursor[cur->len] = '\0';
 		rc = keys->elements ? fn(s, c, keys, arg) : 0;
 		freeReplyObject(r);
 		if (rc != 0)
@@ -630,13 +691,10 @@ token_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
 
 		if ((r = get_reply(c, x->why)) == NULL)
 			return BAYES_ETEMP;
-		rec.counts.spam = (uint32_t)reply_uint(elem(r, 0), UINT32_MAX);
-		rec.counts.ham = (uint32_t)reply_uint(elem(r, 1), UINT32_MAX);
-		rec.counts.seen = (uint32_t)reply_uint(elem(r, 2), UINT32_MAX);
+		bayes_redis_counts(r, &rec.counts);
 		freeReplyObject(r);
-		if (k->type != REDIS_REPLY_STRING || (size_t)k->len != pl + 9)
+		if (bayes_redis_token_hash(k, pl, &rec.hash) < 0)
 			continue;
-		rec.hash = bayes_be64_get((const uint8_t *)k->str + pl + 1);
 		if (x->st) {
 			x->st->ntokens++;
 			if (rec.counts.seen && (x->st->oldest_seen == 0 ||
@@ -680,26 +738,13 @@ digest_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
 	rec.kind = BAYES_REC_DIGEST;
 	for (i = 0; i < keys->elements; i++) {
 		const redisReply *k = keys->element[i];
-		char tmp[24];
 
 		if ((r = get_reply(c, x->why)) == NULL)
 			return BAYES_ETEMP;
 		if (x->st)
 			x->st->ndigests++;
-		if (!x->st && !stop && r->type == REDIS_REPLY_STRING &&
-		    r->len >= 2 && (size_t)r->len < sizeof(tmp) &&
-		    k->type == REDIS_REPLY_STRING &&
-		    (size_t)k->len == pl + 1 + BAYES_DIGEST_LEN) {
-			uint64_t when;
-
-			memcpy(rec.digest, k->str + pl + 1, BAYES_DIGEST_LEN);
-			rec.cls = r->str[0] == 's' ? BAYES_SPAM : BAYES_HAM;
-			memcpy(tmp, r->str + 1, (size_t)r->len - 1);
-			tmp[r->len - 1] = '\0';
-			rec.when = parse_uint(tmp, 0, UINT32_MAX, &when) == 0 ?
-			    (uint32_t)when : 0;
+		if (!x->st && !stop && bayes_redis_digest(k, r, pl, &rec) == 0)
 			stop = x->fn(&rec, x->arg);
-		}
 		freeReplyObject(r);
 	}
 	return batch_end(x, stop);
@@ -718,12 +763,7 @@ read_meta(struct redis_store *s, redisContext *c, struct bayes_stats *st,
 		buf_printf(why, "Redis: %.100s", c->errstr);
 		return BAYES_ETEMP;
 	}
-	st->tot.nspam = reply_uint(elem(r, 0), UINT64_MAX);
-	st->tot.nham = reply_uint(elem(r, 1), UINT64_MAX);
-	st->created = (time_t)reply_uint(elem(r, 2), UINT32_MAX);
-	st->last_learn = (time_t)reply_uint(elem(r, 3), UINT32_MAX);
-	st->format = (unsigned)reply_uint(elem(r, 4), 1000);
-	st->tokenizer = (unsigned)reply_uint(elem(r, 5), 1000);
+	bayes_redis_meta(r, st);
 	freeReplyObject(r);
 	return BAYES_OK;
 }

@@ -320,37 +320,60 @@ line_value(const char **p, const char *end, const char *name,
 	return true;
 }
 
+/*
+ * policy_domain - the domain line's value into domain if it is what the
+ * milter writes there: a domain name in lower-case A-label form
+ */
+static bool
+policy_domain(const struct buf *d, char *domain, size_t dsz)
+{
+	char a[DOMAIN_MAX + 1];
+
+	if (d->len == 0 || d->len >= dsz || d->len >= sizeof(a) ||
+	    memchr(d->data, '\0', d->len) != NULL ||
+	    domain_to_alabel(d->data, d->len, a, sizeof(a)) < 0 ||
+	    strlen(a) != d->len || memcmp(a, d->data, d->len) != 0)
+		return false;
+	memcpy(domain, a, d->len + 1);
+	return true;
+}
+
+int
+dmarc_failure_parse(const char *data, size_t len, char *domain, size_t dsz,
+    struct buf *rufs, struct buf *text)
+{
+	struct buf d = BUF_INIT;
+	const char *p = data, *end = data + len;
+	int rc = -1;
+
+	if (!line_value(&p, end, "X-Mailwarden-Policy-Domain: ", &d) ||
+	    !line_value(&p, end, "X-Mailwarden-Ruf:", rufs) ||
+	    !policy_domain(&d, domain, dsz))
+		goto out;
+	buf_add(text, p, (size_t)(end - p));
+	rc = 0;
+out:
+	buf_release(&d);
+	return rc;
+}
+
 int
 dmarc_failure_read(const char *path, char *domain, size_t dsz,
     struct buf *rufs, struct buf *text, struct buf *why)
 {
-	struct buf file = BUF_INIT, d = BUF_INIT;
-	char canon[DOMAIN_MAX + 1];
-	const char *p, *end;
+	struct buf file = BUF_INIT;
 	int rc = -1;
 
 	if (files_read(path, SPOOL_MAX_FILE, &file, why) < 0)
 		goto out;
-	p = file.data;
-	end = file.data + file.len;
-	if (!line_value(&p, end, "X-Mailwarden-Policy-Domain: ", &d) ||
-	    !line_value(&p, end, "X-Mailwarden-Ruf:", rufs) ||
-	    d.len == 0 || d.len >= dsz) {
-		buf_printf(why, "%s: not a failure report spool file", path);
+	if (dmarc_failure_parse(file.data, file.len, domain, dsz, rufs,
+	    text) < 0) {
+		buf_printf(why, "%s: not a failure report spool file (or its "
+		    "policy domain is not a host name)", path);
 		goto out;
 	}
-	memcpy(domain, d.data, d.len);
-	domain[d.len] = '\0';
-	/* the spool is writable by the service user: trust no name */
-	if (dsz < DOMAIN_MAX + 1 || domain_to_alabel(d.data, d.len, canon,
-	    sizeof(canon)) < 0 || strcmp(canon, domain) != 0) {
-		buf_printf(why, "%s: policy domain is not a host name", path);
-		goto out;
-	}
-	buf_add(text, p, (size_t)(end - p));
 	rc = 0;
 out:
 	buf_release(&file);
-	buf_release(&d);
 	return rc;
 }

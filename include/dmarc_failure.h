@@ -84,5 +84,13 @@ bool	 dmarc_failure_admit(unsigned long max, time_t now);
  */
 int	 dmarc_failure_read(const char *path, char *domain, size_t dsz,
 	    struct buf *rufs, struct buf *text, struct buf *why);
+/*
+ * dmarc_failure_parse - the same over a spool file's bytes in memory:
+ * 0, or -1 when they do not start with our two lines, or the domain line
+ * does not hold a domain name as the milter writes it (lower case,
+ * A-labels) that fits into dsz bytes with its NUL
+ */
+int	 dmarc_failure_parse(const char *data, size_t len, char *domain,
+	    size_t dsz, struct buf *rufs, struct buf *text);
 
 #endif
