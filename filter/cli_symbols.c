@@ -139,12 +139,10 @@ add_blocklists(struct rows *r)
 			if (strmap_get(r->seen, z->v[j].symbol) != NULL)
 				continue;
 			src = add(r, z->v[j].symbol, z->v[j].score, "dnsbl",
-			    z->uri ? "a URI domain listed in " :
-			    "the client address listed in ");
+			    dnsbl_zone_what(z));
 			buf_adds(&r->v[r->n - 1].doc, z->zone);
 			if (src) {
-				conf_where(r->e->conf, z->uri ? "uribl" :
-				    "dnsbl", src);
+				conf_where(r->e->conf, dnsbl_zone_key(z), src);
 				buf_truncate(src, src->len - 2); /* ": " */
 			}
 		}

@@ -146,6 +146,11 @@ static const struct conf_key conf_keys[] = {
 	  "client address blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
 	{ "uribl", CT_LIST, OFF(uribl), "", NOLIM, dnsbl_check_uri_entry,
 	  "URI domain blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject][:ip] ..." },
+	{ "dnswl", CT_LIST, OFF(dnswl), "", NOLIM, dnsbl_check_allow_entry,
+	  "client address allowlists: ZONE/RESULT=SYMBOL:SCORE (score <= 0)" },
+	{ "dbl", CT_LIST, OFF(dbl), "", NOLIM, dnsbl_check_domain_entry,
+	  "sender domain blocklists: ZONE/RESULT=SYMBOL:SCORE:IDENTITY... "
+	  "[:full or :hashed][:reject]" },
 	{ "dnsbl_refused", CT_LIST, OFF(dnsbl_refused),
 	  "127.0.0.1 127.255.255.0/24", NOLIM, check_cidr,
 	  "blocklist answers that mean an error (refused query), not a listing" },
@@ -157,6 +162,11 @@ static const struct conf_key conf_keys[] = {
 	  "access list of envelope senders (address, @domain, domain)" },
 	{ "helo_list", CT_STR, OFF(helo_list), "", NOLIM, NULL,
 	  "access list of HELO/EHLO names" },
+	{ "welcomelist_auth", CT_STR, OFF(welcomelist_auth), "", NOLIM, NULL,
+	  "senders (address, *@domain, domain) allowed when SPF, aligned "
+	  "DKIM or DMARC passes for their domain" },
+	{ "dkim_allowlist", CT_STR, OFF(dkim_allowlist), "", NOLIM, NULL,
+	  "DKIM d= domains whose valid signatures lower the score" },
 	{ "dkim_verify", CT_BOOL, OFF(dkim_verify), "yes", NOLIM, NULL,
 	  "verify DKIM signatures of mail that is scored" },
 	{ "dkim_max_signatures", CT_UINT, OFF(dkim_max_signatures), "5", 1,

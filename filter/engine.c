@@ -329,6 +329,8 @@ load_lists(struct engine *e, struct buf *why)
 		[LIST_CLIENT] = "client_list",
 		[LIST_SENDER] = "sender_list",
 		[LIST_HELO] = "helo_list",
+		[LIST_WELCOME_AUTH] = "welcomelist_auth",
+		[LIST_DKIM_DOMAIN] = "dkim_allowlist",
 	};
 	const struct conf *c = e->conf;
 	const char *paths[LIST_NKINDS];
@@ -338,6 +340,8 @@ load_lists(struct engine *e, struct buf *why)
 	paths[LIST_CLIENT] = c->client_list;
 	paths[LIST_SENDER] = c->sender_list;
 	paths[LIST_HELO] = c->helo_list;
+	paths[LIST_WELCOME_AUTH] = c->welcomelist_auth;
+	paths[LIST_DKIM_DOMAIN] = c->dkim_allowlist;
 	for (i = 0; i < LIST_NKINDS; i++) {
 		if (paths[i][0] == '\0')
 			continue;
@@ -349,6 +353,14 @@ load_lists(struct engine *e, struct buf *why)
 	}
 	buf_release(&reason);
 	return rc;
+}
+
+/* dnsbl_key - a DNS list key that is set, to name in an error */
+static const char *
+dnsbl_key(const struct conf *c)
+{
+	return c->dnsbl.n ? "dnsbl" : c->dnswl.n ? "dnswl" :
+	    c->uribl.n ? "uribl" : "dbl";
 }
 
 /* part - the outcome of loading one part: its error lines, if any */
@@ -380,11 +392,15 @@ load_parts(struct engine *e, struct buf *why)
 		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
 		    "dmarc_psl_file", &r, why);
 	rc |= engine_load_rules(e, why);
-	if (c->dnsbl.n || c->uribl.n)
-		rc |= part(c, dnsbl_new(c, &e->dnsbl, &r), c->dnsbl.n ?
-		    "dnsbl" : "uribl", &r, why);
-	/* URI lists take registered domains: they need the PSL */
-	if (e->dnsbl && e->dnsbl->any_uri && !psl)
+	if (c->dnsbl.n || c->uribl.n || c->dnswl.n || c->dbl.n)
+		rc |= part(c, dnsbl_new(c, &e->dnsbl, &r), dnsbl_key(c), &r,
+		    why);
+	/*
+	 * URI and domain lists take registered domains, and the auth
+	 * allowlist aligns by them: they need the PSL
+	 */
+	if (((e->dnsbl && (e->dnsbl->any_uri || e->dnsbl->any_domain)) ||
+	    e->lists[LIST_WELCOME_AUTH]) && !psl)
 		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
 		    "dmarc_psl_file", &r, why);
 	rc |= part(c, check_bayes(c, &r), "bayes_store", &r, why);

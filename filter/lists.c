@@ -112,7 +112,7 @@ parse_action(char *rest, struct list_entry *e, struct buf *why)
 	return 0;
 }
 
-/* valid_key - syntax of a sender/HELO key */
+/* valid_key - syntax of a sender/HELO/allowlist key */
 static bool
 valid_key(enum list_kind kind, const char *k)
 {
@@ -122,10 +122,18 @@ valid_key(enum list_kind kind, const char *k)
 	for (i = 0; k[i]; i++)
 		if (!ch_is_vchar((unsigned char)k[i]) && (unsigned char)k[i] < 0x80)
 			return false;
-	if (kind == LIST_HELO)
+	if (kind == LIST_HELO || kind == LIST_DKIM_DOMAIN)
 		return at == NULL;
+	/* an allowance is granted to a domain that authenticates */
+	if (kind == LIST_WELCOME_AUTH && at != NULL && at[1] == '\0')
+		return false;
 	return at == NULL || strchr(at + 1, '@') == NULL;
 }
+
+static const char *const key_words[LIST_NKINDS] = {
+	"client", "sender", "HELO", "sender (address, *@domain, domain)",
+	"DKIM domain"
+};
 
 static int
 add_line(struct list *l, char *s, unsigned lineno, struct buf *why)
@@ -139,15 +147,24 @@ add_line(struct list *l, char *s, unsigned lineno, struct buf *why)
 	if (*s)
 		*s++ = '\0';
 	rest = str_trim(s);
-	if (*rest == '\0') {
-		buf_printf(why, "'%.80s': missing action", key);
-		return -1;
-	}
 	if (strlen(key) > LIST_MAX_KEY) {
 		buf_adds(why, "key too long");
 		return -1;
 	}
-	if (parse_action(rest, &e, why) < 0)
+	if (l->kind >= LIST_WELCOME_AUTH) {
+		/* allowlists: a key alone; "*@domain" is "@domain" */
+		if (*rest != '\0') {
+			buf_printf(why, "'%.80s': an allowlist line holds one "
+			    "key and nothing else", key);
+			return -1;
+		}
+		if (key[0] == '*' && key[1] == '@')
+			key++;
+		e.action = LIST_OK;
+	} else if (*rest == '\0') {
+		buf_printf(why, "'%.80s': missing action", key);
+		return -1;
+	} else if (parse_action(rest, &e, why) < 0)
 		return -1;
 	e.line = lineno;
 	e.key = xstrdup(key);
@@ -171,7 +188,7 @@ add_line(struct list *l, char *s, unsigned lineno, struct buf *why)
 
 		if (!valid_key(l->kind, key)) {
 			buf_printf(why, "'%.80s': not a valid %s key", key,
-			    l->kind == LIST_HELO ? "HELO" : "sender");
+			    key_words[l->kind]);
 			free(e.text);
 			free(e.key);
 			return -1;
@@ -325,12 +342,25 @@ list_match_sender(const struct list *l, const char *addr)
 	return NULL;
 }
 
-const struct list_entry *
-list_match_helo(const struct list *l, const char *helo)
+/* match_name - match_domain() of a lower-cased copy of name */
+static const struct list_entry *
+match_name(const struct list *l, const char *name, bool dotted_parents)
 {
 	char h[LIST_MAX_KEY + 2];
 
-	if (l == NULL || !lower_copy(h, sizeof(h), helo))
+	if (l == NULL || !lower_copy(h, sizeof(h), name))
 		return NULL;
-	return match_domain(l, h, true);
+	return match_domain(l, h, dotted_parents);
+}
+
+const struct list_entry *
+list_match_domain(const struct list *l, const char *domain)
+{
+	return match_name(l, domain, false);
+}
+
+const struct list_entry *
+list_match_helo(const struct list *l, const char *helo)
+{
+	return match_name(l, helo, true);
 }

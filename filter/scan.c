@@ -46,6 +46,7 @@ static const struct scan_step steps[] = {
 	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
 	  step_dkim_free },
 	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
+	{ "welcome", STEP_SCORED, NULL, NULL, step_welcome_end, NULL },
 	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
 	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
 	{ "dnsbl", STEP_SCORED, step_dnsbl_begin, NULL, step_dnsbl_end, NULL },

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "dkim.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "engine.h"
@@ -67,7 +68,7 @@ each_client_query(struct scan *s, void (*fn)(struct scan *,
 	size_t i;
 
 	for (i = 0; i < d->nzones; i++) {
-		if (d->zones[i].uri)
+		if (d->zones[i].kind != DNSBL_K_CLIENT)
 			continue;
 		buf_reset(&name);
 		if (dnsbl_client_name(&s->msg->client_addr, d->zones[i].zone,
@@ -100,10 +101,14 @@ note(struct buf *b, const char *fmt, const char *zone, const char *what)
 	buf_printf(b, fmt, zone, what);
 }
 
-/* answer - map one lookup's answer for subject (IP or domain) */
+/*
+ * answer - map one lookup's answer for subject (IP or domain); idents,
+ * for a dbl zone, the identities the subject stands for: only entries
+ * about one of them count
+ */
 static void
 answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
-    const struct dns_answer *a, struct outcome *o)
+    unsigned idents, const struct dns_answer *a, struct outcome *o)
 {
 	const struct dnsbl *d = s->eng->dnsbl;
 	char shown[NETADDR_STRLEN];
@@ -136,6 +141,7 @@ answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
 		const struct dnsbl_entry *e = &z->v[k];
 
 		if (!(matched & ((uint64_t)1 << k)) ||
+		    (z->kind == DNSBL_K_DOMAIN && !(e->idents & idents)) ||
 		    strmap_get(o->added, e->symbol))
 			continue;
 		strmap_put(o->added, e->symbol, (void *)1);
@@ -150,12 +156,12 @@ answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
 
 static void
 lookup(struct scan *s, const struct dnsbl_zone *z, const char *name,
-    const char *subject, struct outcome *o)
+    const char *subject, unsigned idents, struct outcome *o)
 {
 	struct dns_answer *a;
 
 	(void)dns_lookup(s->eng->dns, name, DNS_T_A, &s->dns_budget, &a);
-	answer(s, z, subject, a, o);
+	answer(s, z, subject, idents, a, o);
 	dns_answer_free(a);
 }
 
@@ -163,7 +169,7 @@ static void
 lookup_client(struct scan *s, const struct dnsbl_zone *z, const char *name,
     void *arg)
 {
-	lookup(s, z, name, s->msg->client_ip, arg);
+	lookup(s, z, name, s->msg->client_ip, 0, arg);
 }
 
 /* one thing to look up in the URI lists */
@@ -173,21 +179,12 @@ struct subject {
 	bool	 ip;		/* an IPv4 host: :ip zones only */
 };
 
-static bool
-is_ip_literal(const char *h)
-{
-	struct netaddr a;
-
-	return strchr(h, ':') != NULL || netaddr_parse(h, &a) == 0 ||
-	    strspn(h, "0123456789.") == strlen(h);
-}
-
 /* subject_of - what a URI host is looked up as; false to skip it */
 static bool
 subject_of(struct scan *s, const char *h, bool want_ip, struct buf *shown,
     struct buf *prefix, bool *ip)
 {
-	char alabel[DOMAIN_MAX + 1], reg[DOMAIN_MAX + 1];
+	char reg[DOMAIN_MAX + 1];
 	uint32_t a;
 	bool plain;
 
@@ -211,9 +208,7 @@ subject_of(struct scan *s, const char *h, bool want_ip, struct buf *shown,
 		    (a >> 16) & 255, a >> 24);
 		return true;
 	}
-	if (is_ip_literal(h) ||
-	    domain_to_alabel(h, strlen(h), alabel, sizeof(alabel)) < 0 ||
-	    psl_registrable(s->eng->psl, alabel, reg, sizeof(reg)) < 0)
+	if (dnsbl_domain(s->eng->psl, h, false, reg, sizeof(reg)) < 0)
 		return false;
 	buf_adds(shown, reg);
 	buf_adds(prefix, reg);
@@ -236,7 +231,7 @@ uri_subjects(struct scan *s, size_t *n, size_t *total)
 	bool want_ip = false, ip;
 
 	for (i = 0; i < d->nzones; i++)
-		want_ip |= d->zones[i].uri && d->zones[i].ip;
+		want_ip |= d->zones[i].kind == DNSBL_K_URI && d->zones[i].ip;
 	*n = *total = 0;
 	for (i = 0; i < mm->nuris; i++) {
 		const char *h = mm->uris[i].host;
@@ -277,7 +272,7 @@ uri_lists(struct scan *s, struct outcome *o)
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++)
 			for (k = 0; k < d->nzones; k++) {
-				if (!d->zones[k].uri ||
+				if (d->zones[k].kind != DNSBL_K_URI ||
 				    (v[i].ip && !d->zones[k].ip))
 					continue;
 				buf_reset(&name);
@@ -288,7 +283,7 @@ uri_lists(struct scan *s, struct outcome *o)
 					    DNS_T_A);
 				else
 					lookup(s, &d->zones[k], name.data,
-					    v[i].shown, o);
+					    v[i].shown, 0, o);
 			}
 	if (total > n)
 		scan_emit(s, "URIBL_LOOKUPS_CAPPED", "looked up %zu of "
@@ -299,6 +294,149 @@ uri_lists(struct scan *s, struct outcome *o)
 	}
 	free(v);
 	buf_release(&name);
+}
+
+/* one query of a dbl zone */
+struct dquery {
+	const struct dnsbl_zone *z;
+	char	*name;		/* the full query name */
+	char	*shown;		/* the domain or address, for the detail */
+	unsigned idents;	/* every identity it stands for */
+};
+
+struct dqueries {
+	struct dquery *v;
+	size_t	 n;
+};
+
+/* add_query - the query of identity id, or one more identity of it */
+static void
+add_query(struct dqueries *q, const struct dnsbl_zone *z, const char *name,
+    const char *shown, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->v[i].name, name) == 0) {
+			q->v[i].idents |= id;
+			return;
+		}
+	q->v = xreallocarray(q->v, q->n + 1, sizeof(*q->v));
+	q->v[q->n].z = z;
+	q->v[q->n].name = xstrdup(name);
+	q->v[q->n].shown = xstrdup(shown);
+	q->v[q->n++].idents = id;
+}
+
+/* ask - the query of subject (a host name or, hashed, an address) */
+static void
+ask(struct scan *s, struct dqueries *q, const struct dnsbl_zone *z,
+    unsigned id, const char *subject)
+{
+	char dom[DOMAIN_MAX + 1];
+	struct buf name = BUF_INIT;
+
+	if (subject == NULL || !(z->idents & id))
+		return;
+	if (z->hashed) {
+		if (dnsbl_hash_name(subject, z->zone, &name) == 0)
+			add_query(q, z, name.data, subject, id);
+	} else if (dnsbl_domain(s->eng->psl, subject, z->full, dom,
+	    sizeof(dom)) == 0) {
+		buf_printf(&name, "%s.%s", dom, z->zone);
+		if (dns_name_valid(name.data))
+			add_query(q, z, name.data, dom, id);
+	}
+	buf_release(&name);
+}
+
+/* domain_of - the part after the last '@', or NULL */
+static const char *
+domain_of(const char *address)
+{
+	const char *at = address ? strrchr(address, '@') : NULL;
+
+	return at && at[1] ? at + 1 : NULL;
+}
+
+/* zone_queries - every query of dbl zone z for this message */
+static void
+zone_queries(struct scan *s, const struct dnsbl_zone *z,
+    const char *from, struct dqueries *q)
+{
+	const struct msg *m = s->msg;
+	const struct dkim_sigresult *r;
+	size_t i, n;
+
+	ask(s, q, z, DNSBL_ID_ENVFROM, z->hashed ? m->mail_from :
+	    domain_of(m->mail_from));
+	ask(s, q, z, DNSBL_ID_FROM, z->hashed ? from : domain_of(from));
+	ask(s, q, z, DNSBL_ID_HELO, m->helo);
+	/* the MTA names an unverified client "unknown" */
+	if (m->client_name && !str_ieq(m->client_name, "unknown"))
+		ask(s, q, z, DNSBL_ID_RDNS, m->client_name);
+	n = s->dkim ? dkim_scan_results(s, &r) : 0;
+	for (i = 0; i < n; i++)
+		if (r[i].result == DKIM_PASS)
+			ask(s, q, z, DNSBL_ID_DKIM, r[i].domain);
+}
+
+/* from_address - the address of the only From field, or false */
+static bool
+from_address(const struct scan *s, char *out, size_t outsz)
+{
+	const struct hdr *h;
+	char *v;
+	int rc;
+
+	if (msg_header_count(s->msg, "From") != 1 ||
+	    (h = msg_header(s->msg, "From", 0)) == NULL)
+		return false;
+	v = xstrndup(h->value, h->value_len);
+	rc = dnsbl_from_address(v, out, outsz);
+	free(v);
+	return rc == 0;
+}
+
+static void
+domain_lists(struct scan *s, struct outcome *o)
+{
+	const struct dnsbl *d = s->eng->dnsbl;
+	struct dqueries q = { NULL, 0 };
+	struct buf shown = BUF_INIT;
+	char from[256];
+	bool have_from;
+	size_t i, k;
+	int pass;
+
+	if (!d->any_domain || s->eng->psl == NULL)
+		return;
+	have_from = from_address(s, from, sizeof(from));
+	for (k = 0; k < d->nzones; k++)
+		if (d->zones[k].kind == DNSBL_K_DOMAIN)
+			zone_queries(s, &d->zones[k], have_from ? from : NULL,
+			    &q);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < q.n; i++) {
+			if (pass == 0)
+				dns_prefetch(s->eng->dns, q.v[i].name,
+				    DNS_T_A);
+			else {
+				/* "example.com (envfrom, helo)" */
+				buf_reset(&shown);
+				buf_printf(&shown, "%s (", q.v[i].shown);
+				dnsbl_idents_format(q.v[i].idents, &shown);
+				buf_adds(&shown, ")");
+				lookup(s, q.v[i].z, q.v[i].name, shown.data,
+				    q.v[i].idents, o);
+			}
+		}
+	buf_release(&shown);
+	for (i = 0; i < q.n; i++) {
+		free(q.v[i].name);
+		free(q.v[i].shown);
+	}
+	free(q.v);
 }
 
 void
@@ -319,6 +457,7 @@ step_dnsbl_end(struct scan *s, void *state)
 	o.added = strmap_new();
 	each_client_query(s, lookup_client, &o);
 	uri_lists(s, &o);
+	domain_lists(s, &o);
 	if (o.degraded.len) {
 		scan_emit(s, "DNSBL_DEGRADED", "%s", o.degraded.data);
 		s->verdict.dns_degraded = true;

@@ -180,6 +180,14 @@ static const struct symbol_info table[] = {
 	    "(REJECT, or a positive SCORE)"),
 	FIXED("LIST_HELO_ALLOW", 0.0, "lists", "HELO name in helo_list (OK, "
 	    "or a negative SCORE)"),
+	/* authentication-gated allowlists, step_welcome.c */
+	FIXED("WELCOMELIST_AUTH", -10.0, "welcome", "sender in "
+	    "welcomelist_auth, and SPF, aligned DKIM or DMARC passed for its "
+	    "domain"),
+	FIXED("WELCOMELIST_AUTH_UNVERIFIED", 0.0, "welcome", "sender in "
+	    "welcomelist_auth, but nothing authenticated its domain"),
+	FIXED("DKIM_ALLOWLIST", -5.0, "welcome", "a valid DKIM signature by "
+	    "a domain of dkim_allowlist"),
 	/* caps and broken headers, step_message.c */
 	FIXED("SCAN_TRUNCATED", 0.0, "message", "body larger than "
 	    "max_scan_bytes, scanned in part"),

@@ -80,6 +80,8 @@ struct conf {
 	/* DNS blocklists */
 	struct strlist dnsbl;
 	struct strlist uribl;
+	struct strlist dnswl;
+	struct strlist dbl;
 	struct strlist dnsbl_refused;
 	uint64_t uribl_max_lookups;
 
@@ -87,6 +89,8 @@ struct conf {
 	char	*client_list;
 	char	*sender_list;
 	char	*helo_list;
+	char	*welcomelist_auth;
+	char	*dkim_allowlist;
 
 	/* DKIM (doc/dkim.md) */
 	bool	 dkim_verify;

@@ -18,6 +18,14 @@
  *	    REJECT [text]    refuse the message with 550 5.7.1 and text
  *	    OK               accept the message whatever its score
  *	    SCORE n [text]   add n (may be negative) to the score
+ *
+ *	Two allowlists hold keys alone, one per line, without an action:
+ *	    welcome_auth  user@example.org, *@example.org (that domain),
+ *	                  example.org (the domain and its subdomains);
+ *	                  allowed only when the message authenticates for
+ *	                  the domain (welcome.h)
+ *	    dkim_domain   example.org: a valid DKIM signature with that d=
+ *	                  or a subdomain of it
  *	Keys are case-insensitive; "#" starts a comment; the most specific
  *	match wins (longest CIDR prefix, exact address before domain,
  *	longest domain).
@@ -37,6 +45,8 @@ enum list_kind {
 	LIST_CLIENT,
 	LIST_SENDER,
 	LIST_HELO,
+	LIST_WELCOME_AUTH,	/* allowlists from here on: keys alone */
+	LIST_DKIM_DOMAIN,
 	LIST_NKINDS
 };
 
@@ -67,5 +77,8 @@ const struct list_entry *list_match_addr(const struct list *,
 /* list_match_sender - address "user@domain" (may be "" for <>) */
 const struct list_entry *list_match_sender(const struct list *, const char *);
 const struct list_entry *list_match_helo(const struct list *, const char *);
+/* list_match_domain - the domain or its closest listed parent */
+const struct list_entry *list_match_domain(const struct list *,
+	    const char *);
 
 #endif

@@ -29,6 +29,8 @@ void	step_spf_end(struct scan *, void *);
 void	step_spf_free(void *);
 /* step_dmarc.c: From checks, DMARC policy (runs after SPF and DKIM) */
 void	step_dmarc_end(struct scan *, void *);
+/* step_welcome.c: authentication-gated allowlists (after DMARC) */
+void	step_welcome_end(struct scan *, void *);
 /* step_dnsbl.c: DNS blocklists of the client and of URI domains */
 void	*step_dnsbl_begin(struct scan *);
 void	step_dnsbl_end(struct scan *, void *);

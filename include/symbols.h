@@ -11,7 +11,8 @@
  *	scored name is emitted at all.
  *
  *	Symbols that the configuration itself defines are not in the table:
- *	rules (rule files) and blocklist symbols (dnsbl, uribl entries).
+ *	rules (rule files) and DNS list symbols (dnsbl, dnswl, uribl, dbl
+ *	entries).
  *	symbols_emitted() looks at those too.
  */
 #ifndef MW_SYMBOLS_H

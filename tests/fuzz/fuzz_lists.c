@@ -35,6 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)list_match_sender(l, "user@sub.example.com");
 		(void)list_match_sender(l, "");
 		(void)list_match_helo(l, "host.example.com");
+		(void)list_match_domain(l, "mail.example.com");
 		list_free(l);
 	}
 	buf_release(&why);

@@ -374,6 +374,23 @@ def header(msg_bytes, name):
     return [v for n, v in headers_of(msg_bytes) if n.lower() == name.lower()]
 
 
+def scan_json(conf, msg_path, ip, mail_from, rcpt="b@rcpt.example", helo=None):
+    """`mailwarden scan --json` of one message file: its verdict log object."""
+    args = [MAILWARDEN, "scan", "-c", conf, "--json", "--ip", ip]
+    if helo:
+        args += ["--helo", helo]
+    r = subprocess.run(args + ["--from", mail_from, "--rcpt", rcpt, msg_path],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def symbols(verdict):
+    """The symbols of a verdict log object, by name."""
+    return {s["name"]: s for s in verdict["symbols"]}
+
+
 class Results:
     """A tiny runner: named checks, failures collected, TAP-ish output."""
 

@@ -84,16 +84,10 @@ R = mwtest.Results()
 
 def scan(ip, n=0):
     mpath = work.write("m%d.eml" % n, MSG.format(n=n))
-    r = subprocess.run([mwtest.MAILWARDEN, "scan", "-c", path, "--json", "--ip", ip,
-                        "--from", "a@sender.example", "--rcpt", "b@rcpt.example", mpath],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return mwtest.scan_json(path, mpath, ip, "a@sender.example")
 
 
-def syms(v):
-    return {s["name"]: s for s in v["symbols"]}
+syms = mwtest.symbols
 
 
 def t_listed_client_and_uri():

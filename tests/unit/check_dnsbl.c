@@ -16,6 +16,8 @@
 #include "engine.h"
 #include "helpers.h"
 #include "log.h"
+#include "psl.h"
+#include "punycode.h"
 
 /* ------------------------------------------------------------------ */
 /* a fake backend: A answers from a table, every query logged          */
@@ -254,11 +256,14 @@ static const struct {
 	{ "::1", DNSBL_ERROR, 0 },
 };
 
-START_TEST(test_dnsbl_classify_answers)
+/*
+ * check_classify - the one zone configured by text (n entries, allow or
+ * not) classifies answer as want, with the entries matched
+ */
+static void
+check_classify(const char *text, size_t n, bool allow, const char *answer,
+    enum dnsbl_verdict want, uint64_t matched)
 {
-	static const char text[] = "dnsbl = bl.example/127.0.0.2=A:1 "
-	    "bl.example/127.0.0.4-127.0.0.7=B:1 bl.example/127.0.1.0/24=C:1 "
-	    "bl.example/&8=D:1 bl.example/*=E:1\n";
 	struct conf *c;
 	struct dnsbl *d;
 	struct netaddr a;
@@ -266,20 +271,30 @@ START_TEST(test_dnsbl_classify_answers)
 	uint64_t m = 0;
 	enum dnsbl_verdict v;
 
-	ck_assert_int_eq(conf_parse(text, sizeof(text) - 1, "t", &c, &why), 0);
+	ck_assert_int_eq(conf_parse(text, strlen(text), "t", &c, &why), 0);
 	ck_assert_int_eq(dnsbl_new(c, &d, &why), 0);
 	ck_assert_uint_eq(d->nzones, 1);
-	ck_assert_uint_eq(d->zones[0].n, 5);
-	ck_assert_int_eq(netaddr_parse(classify_cases[_i].answer, &a), 0);
+	ck_assert_uint_eq(d->zones[0].n, n);
+	ck_assert(d->zones[0].allow == allow);
+	ck_assert_int_eq(d->zones[0].kind, DNSBL_K_CLIENT);
+	ck_assert_int_eq(netaddr_parse(answer, &a), 0);
 	v = dnsbl_classify(d, &d->zones[0], &a, &m);
-	ck_assert_msg(v == classify_cases[_i].want, "%s: verdict %d",
-	    classify_cases[_i].answer, v);
+	ck_assert_msg(v == want, "%s: verdict %d", answer, v);
 	if (v != DNSBL_ERROR)
-		ck_assert_msg(m == classify_cases[_i].matched, "%s: matched "
-		    "%llx", classify_cases[_i].answer, (unsigned long long)m);
+		ck_assert_msg(m == matched, "%s: matched %llx", answer,
+		    (unsigned long long)m);
 	dnsbl_free(d);
 	conf_free(c);
 	buf_release(&why);
+}
+
+START_TEST(test_dnsbl_classify_answers)
+{
+	check_classify("dnsbl = bl.example/127.0.0.2=A:1 "
+	    "bl.example/127.0.0.4-127.0.0.7=B:1 bl.example/127.0.1.0/24=C:1 "
+	    "bl.example/&8=D:1 bl.example/*=E:1\n", 5, false,
+	    classify_cases[_i].answer, classify_cases[_i].want,
+	    classify_cases[_i].matched);
 }
 END_TEST
 
@@ -651,6 +666,282 @@ START_TEST(test_dnsbl_without_resolver_is_degraded_not_silent)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* allowlists, domain lists, hashed lists                              */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	int	 key;		/* 0 dnswl, 1 dbl */
+	const char *entry;
+	const char *error;	/* substring, or NULL if valid */
+} rep_entry_cases[] = {
+	{ 0, "list.dnswl.example/127.0.*.3=RCVD_IN_DNSWL_HI:-5", NULL },
+	{ 0, "list.dnswl.example/127.0.*.0=RCVD_IN_DNSWL_NONE:0", NULL },
+	{ 0, "list.dnswl.example/127.0.*.1=DNSWL_LOW:1", "not be positive" },
+	{ 0, "list.dnswl.example/127.0.*.1=DNSWL_LOW:-1:reject",
+	  "unknown flag 'reject'" },
+	{ 0, "list.dnswl.example/127.*.*=DNSWL:-1", "bad result" },
+	{ 0, "list.dnswl.example/127.0.*.256=DNSWL:-1", "bad result" },
+	{ 1, "dbl.example/127.0.1.2=DBL_SPAM:4:envfrom:from:helo", NULL },
+	{ 1, "dbl.example/127.0.1.2=DBL_RDNS:1:rdns:full", NULL },
+	{ 1, "dbl.example/127.0.1.2=DBL_DKIM:2:dkim:reject", NULL },
+	{ 1, "hbl.example/127.0.3.2=HBL_EMAIL:3:envfrom:from:hashed", NULL },
+	{ 1, "dbl.example/127.0.1.2=DBL_SPAM:4", "name the identities" },
+	{ 1, "hbl.example/127.0.3.2=HBL:3:helo:hashed", "only :envfrom" },
+	{ 1, "hbl.example/127.0.3.2=HBL:3:from:hashed:full", "exclude" },
+	{ 1, "dbl.example/127.0.1.2=DBL:4:from:ip", "unknown flag 'ip'" },
+};
+
+START_TEST(test_rep_entry_syntax)
+{
+	struct buf why = BUF_INIT;
+	int rc = rep_entry_cases[_i].key == 0 ?
+	    dnsbl_check_allow_entry(rep_entry_cases[_i].entry, &why) :
+	    dnsbl_check_domain_entry(rep_entry_cases[_i].entry, &why);
+
+	if (rep_entry_cases[_i].error == NULL)
+		ck_assert_msg(rc == 0, "%s: %s", rep_entry_cases[_i].entry,
+		    buf_cstr(&why));
+	else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(strstr(buf_cstr(&why),
+		    rep_entry_cases[_i].error) != NULL, "%s: %s",
+		    rep_entry_cases[_i].entry, buf_cstr(&why));
+	}
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_dbl_zone_flags_must_agree)
+{
+	static const char text[] = "dbl = d.example/127.0.1.2=A:1:from "
+	    "d.example/127.0.1.3=B:1:helo:full\n";
+	struct conf *c;
+	struct dnsbl *d;
+	struct buf why = BUF_INIT;
+
+	ck_assert_int_eq(conf_parse(text, sizeof(text) - 1, "t", &c, &why), 0);
+	ck_assert_int_eq(dnsbl_new(c, &d, &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "same :full"));
+	conf_free(c);
+	buf_release(&why);
+}
+END_TEST
+
+static const struct {
+	const char *answer;
+	enum dnsbl_verdict want;
+	uint64_t matched;
+} wl_cases[] = {
+	{ "127.0.15.0", DNSBL_LISTED, 1 },
+	{ "127.0.2.2", DNSBL_LISTED, 4 },
+	{ "127.0.20.3", DNSBL_LISTED, 8 },
+	{ "127.0.0.255", DNSBL_ERROR, 0 },	/* DNSWL: refused */
+	{ "127.0.0.1", DNSBL_ERROR, 0 },	/* dnsbl_refused */
+	{ "10.0.0.3", DNSBL_ERROR, 0 },		/* not 127/8 */
+	{ "127.0.5.7", DNSBL_NOT_LISTED, 0 },
+};
+
+START_TEST(test_dnswl_trust_levels)
+{
+	check_classify("dnswl = wl.example/127.0.*.0=W0:0 "
+	    "wl.example/127.0.*.1=W1:-1 wl.example/127.0.*.2=W2:-2 "
+	    "wl.example/127.0.*.3=W3:-5\n", 4, true, wl_cases[_i].answer,
+	    wl_cases[_i].want, wl_cases[_i].matched);
+}
+END_TEST
+
+static const struct {
+	const char *host;
+	bool full;
+	const char *want;	/* NULL: not looked up */
+} domain_cases[] = {
+	{ "mail.spam.co.uk", false, "spam.co.uk" },
+	{ "mail.spam.co.uk", true, "mail.spam.co.uk" },
+	{ "MX.Sender.EXAMPLE", false, "sender.example" },
+	{ "[192.0.2.1]", false, NULL },
+	{ "192.0.2.1", true, NULL },
+	{ "2001:db8::1", false, NULL },
+	{ "co.uk", false, NULL },		/* a public suffix */
+	{ "localhost", true, NULL },		/* one label */
+	{ "bad_host!.com", false, NULL },
+	{ "", false, NULL },
+};
+
+START_TEST(test_dbl_domain_names)
+{
+	struct psl *psl;
+	struct buf why = BUF_INIT;
+	char out[DOMAIN_MAX + 1];
+	int rc;
+
+	ck_assert_int_eq(psl_load(test_data("dnsbl/psl.dat"), &psl, &why), 0);
+	rc = dnsbl_domain(psl, domain_cases[_i].host, domain_cases[_i].full,
+	    out, sizeof(out));
+	if (domain_cases[_i].want == NULL)
+		ck_assert_msg(rc == -1, "%s: %s", domain_cases[_i].host, out);
+	else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(out, domain_cases[_i].want);
+	}
+	psl_free(psl);
+	buf_release(&why);
+}
+END_TEST
+
+START_TEST(test_hbl_hash_names)
+{
+	struct buf b = BUF_INIT;
+
+	/* SHA-1 of "spammer@bad.example", lower-cased first */
+	ck_assert_int_eq(dnsbl_hash_name("Spammer@BAD.example",
+	    "_email.hbl.example", &b), 0);
+	ck_assert_str_eq(buf_cstr(&b), "86851c79306bed218940ba4542ae0c8ce32"
+	    "0264e._email.hbl.example");
+	buf_reset(&b);
+	ck_assert_int_eq(dnsbl_hash_name("", "h.example", &b), -1);
+	ck_assert_int_eq(dnsbl_hash_name("nobody", "h.example", &b), -1);
+	ck_assert_int_eq(dnsbl_hash_name("user@", "h.example", &b), -1);
+	ck_assert_int_eq(dnsbl_hash_name("@dom.example", "h.example", &b), -1);
+	buf_release(&b);
+}
+END_TEST
+
+static const struct {
+	const char *value;
+	const char *want;	/* NULL: no address */
+} from_cases[] = {
+	{ " \"Bob <x>\" <bob@example.org>", "bob@example.org" },
+	{ " bob@example.org (Bob)", "bob@example.org" },
+	{ " Bob <bob@example.org>\r\n", "bob@example.org" },
+	{ " <>", NULL },
+	{ " Bob", NULL },
+	{ " <a@b@c>", NULL },
+	{ " <@example.org>", NULL },
+	{ " <bo\x01b@example.org>", NULL },
+	{ " <\"a b\"@example.org>", NULL },
+};
+
+START_TEST(test_from_address)
+{
+	char out[256];
+	int rc = dnsbl_from_address(from_cases[_i].value, out, sizeof(out));
+
+	if (from_cases[_i].want == NULL)
+		ck_assert_msg(rc == -1, "%s: %s", from_cases[_i].value, out);
+	else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(out, from_cases[_i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_dnswl_listing_lowers_score_refused_does_not)
+{
+	struct fake f;
+	struct engine *e;
+	struct scan *s;
+	struct msg *m;
+	const struct symbol *sym;
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "9.2.0.192.wl.example", DNS_OK, "127.0.10.2", NULL);
+	fake_add(&f, "10.2.0.192.wl.example", DNS_OK, "127.0.0.255", NULL);
+	e = bl_engine(&f, "dnswl = wl.example/127.0.*.2=DNSWL_MED:-2 "
+	    "wl.example/127.0.*.3=DNSWL_HI:-5\n");
+	s = run(e, "192.0.2.9", plain, &m);
+	sym = verdict_symbol(&s->verdict, "DNSWL_MED");
+	ck_assert_ptr_nonnull(sym);
+	ck_assert_double_eq(sym->score, -2);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DNSWL_HI"));
+	ck_assert(!s->verdict.dns_degraded);
+	scan_free(&s);
+	msg_free(&m);
+	s = run(e, "192.0.2.10", plain, &m);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DNSWL_MED"));
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DNSWL_HI"));
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DNSBL_ERROR"));
+	ck_assert(s->verdict.dns_degraded);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
+static const char from_other[] = "From: Boss <Boss@Other.example>\r\n"
+    "To: b@rcpt.example\r\nSubject: hi\r\n"
+    "Message-ID: <2@other.example>\r\n\r\nhello\r\n";
+
+START_TEST(test_dbl_identities_each_once)
+{
+	struct fake f;
+	struct engine *e;
+	struct scan *s;
+	struct msg *m;
+	const struct symbol *sym;
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "sender.example.dbl.example", DNS_OK, "127.0.1.2", NULL);
+	fake_add(&f, "other.example.dbl.example", DNS_OK, "127.0.1.2", NULL);
+	fake_add(&f, "client.example.dbl.example", DNS_SERVFAIL, NULL, NULL);
+	e = bl_engine(&f, "dbl = dbl.example/127.0.1.2=DBL_ENV:2:envfrom "
+	    "dbl.example/127.0.1.2=DBL_FROM:3:from "
+	    "dbl.example/127.0.1.2=DBL_HELO:1:helo "
+	    "dbl.example/127.0.1.2=DBL_RDNS:1:rdns\n");
+	s = run(e, "192.0.2.9", from_other, &m);
+	/* envelope a@sender.example and HELO mx.sender.example: one query */
+	ck_assert(fake_asked(&f, "sender.example.dbl.example"));
+	ck_assert(fake_asked(&f, "other.example.dbl.example"));
+	ck_assert(fake_asked(&f, "client.example.dbl.example"));
+	/* and the two dnsbl zones' client queries */
+	ck_assert_uint_eq(fake_distinct(&f), 5);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DBL_ENV"));
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DBL_HELO"));
+	sym = verdict_symbol(&s->verdict, "DBL_FROM");
+	ck_assert_ptr_nonnull(sym);
+	ck_assert_ptr_nonnull(strstr(sym->detail, "other.example (from) listed in "
+	    "dbl.example"));
+	/* SERVFAIL: degraded, never a listing */
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "DBL_RDNS"));
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DNSBL_DEGRADED"));
+	ck_assert(s->verdict.dns_degraded);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
+START_TEST(test_dbl_full_names_and_hashed_addresses)
+{
+	struct fake f;
+	struct engine *e;
+	struct scan *s;
+	struct msg *m;
+
+	memset(&f, 0, sizeof(f));
+	fake_add(&f, "mx.sender.example.full.example", DNS_OK, "127.0.1.2",
+	    NULL);
+	/* sha1("boss@other.example") */
+	fake_add(&f, "bc3ff3a16d5c99e781882ba1b2b50774c1ae6148.hbl.example",
+	    DNS_OK, "127.0.3.2", NULL);
+	e = bl_engine(&f, "dbl = "
+	    "full.example/127.0.1.2=DBL_HELO_FULL:1:helo:full "
+	    "hbl.example/127.0.3.2=HBL_FROM:3:from:hashed "
+	    "hbl.example/127.0.3.2=HBL_ENV:3:envfrom:hashed\n");
+	s = run(e, "192.0.2.9", from_other, &m);
+	ck_assert(fake_asked(&f, "mx.sender.example.full.example"));
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "DBL_HELO_FULL"));
+	/* sha1("a@sender.example"): asked, not listed */
+	ck_assert(fake_asked(&f,
+	    "da38175b0e8a2c317db9cb35f864e2ebf7385299.hbl.example"));
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "HBL_ENV"));
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "HBL_FROM"));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
 static Suite *
 dnsbl_suite(void)
 {
@@ -665,6 +956,12 @@ dnsbl_suite(void)
 	tcase_add_loop_test(tc, test_dnsbl_query_names, 0, N(name_cases));
 	tcase_add_loop_test(tc, test_dnsbl_classify_answers, 0,
 	    N(classify_cases));
+	tcase_add_loop_test(tc, test_rep_entry_syntax, 0, N(rep_entry_cases));
+	tcase_add_test(tc, test_dbl_zone_flags_must_agree);
+	tcase_add_loop_test(tc, test_dnswl_trust_levels, 0, N(wl_cases));
+	tcase_add_loop_test(tc, test_dbl_domain_names, 0, N(domain_cases));
+	tcase_add_test(tc, test_hbl_hash_names);
+	tcase_add_loop_test(tc, test_from_address, 0, N(from_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("step");
@@ -679,6 +976,9 @@ dnsbl_suite(void)
 	tcase_add_test(tc, test_uribl_lookups_capped_visibly);
 	tcase_add_test(tc, test_dnsbl_trusted_client_not_queried);
 	tcase_add_test(tc, test_dnsbl_without_resolver_is_degraded_not_silent);
+	tcase_add_test(tc, test_dnswl_listing_lowers_score_refused_does_not);
+	tcase_add_test(tc, test_dbl_identities_each_once);
+	tcase_add_test(tc, test_dbl_full_names_and_hashed_addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }

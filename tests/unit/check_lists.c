@@ -9,6 +9,8 @@
 #include "helpers.h"
 #include "lists.h"
 #include "netaddr.h"
+#include "psl.h"
+#include "welcome.h"
 
 static struct list *
 load(enum list_kind k, const char *text)
@@ -83,11 +85,91 @@ START_TEST(test_lists_helo_exact_and_subdomains)
 }
 END_TEST
 
+START_TEST(test_lists_welcome_auth_keys)
+{
+	struct list *l = load(LIST_WELCOME_AUTH, "# friends\n"
+	    "Boss@Partner.example\n*@news.example\nbank.example\n");
+
+	ck_assert_ptr_nonnull(list_match_sender(l, "boss@partner.example"));
+	ck_assert_ptr_null(list_match_sender(l, "other@partner.example"));
+	ck_assert_ptr_nonnull(list_match_sender(l, "any@NEWS.example"));
+	/* *@domain: that domain only */
+	ck_assert_ptr_null(list_match_sender(l, "any@mx.news.example"));
+	/* domain: and its subdomains */
+	ck_assert_ptr_nonnull(list_match_sender(l, "a@bank.example"));
+	ck_assert_ptr_nonnull(list_match_sender(l, "a@mail.bank.example"));
+	ck_assert_ptr_null(list_match_sender(l, "a@notbank.example"));
+	ck_assert_uint_eq(list_match_sender(l, "a@bank.example")->line, 4);
+	list_free(l);
+}
+END_TEST
+
+START_TEST(test_lists_dkim_domains)
+{
+	struct list *l = load(LIST_DKIM_DOMAIN, "Bank.example\n");
+
+	ck_assert_ptr_nonnull(list_match_domain(l, "bank.example"));
+	ck_assert_ptr_nonnull(list_match_domain(l, "mail.BANK.example"));
+	ck_assert_ptr_null(list_match_domain(l, "bank.example.evil"));
+	ck_assert_ptr_null(list_match_domain(l, "example"));
+	list_free(l);
+}
+END_TEST
+
+static const struct {
+	const char *domain;
+	const char *spf, *dkim, *dmarc;
+	const char *want;	/* NULL: not authenticated */
+} auth_cases[] = {
+	{ "bank.example", "bank.example", NULL, NULL, "SPF" },
+	{ "bank.example", "bounce.bank.example", NULL, NULL, "SPF" },
+	{ "bank.example", "evil.example", NULL, NULL, NULL },
+	{ "bank.example", NULL, "mail.bank.example", NULL, "DKIM" },
+	{ "mail.bank.example", NULL, "bank.example", NULL, "DKIM" },
+	{ "bank.example", NULL, "esp.example", NULL, NULL },
+	{ "bank.example", NULL, NULL, "bank.example", "DMARC" },
+	{ "bank.example", NULL, NULL, "other.example", NULL },
+	{ "bank.co.uk", "evil.co.uk", "co.uk", NULL, NULL },
+	{ "bank.example", NULL, NULL, NULL, NULL },
+};
+
+START_TEST(test_welcome_authenticated_relaxed)
+{
+	struct psl *psl;
+	struct buf why = BUF_INIT;
+	struct welcome_auth a;
+	const char *dk[1];
+	const char *got;
+
+	ck_assert_int_eq(psl_load(test_data("dnsbl/psl.dat"), &psl, &why), 0);
+	memset(&a, 0, sizeof(a));
+	a.spf_pass = auth_cases[_i].spf;
+	dk[0] = auth_cases[_i].dkim;
+	a.dkim = dk;
+	a.ndkim = dk[0] != NULL;
+	a.dmarc_pass = auth_cases[_i].dmarc;
+	got = welcome_authenticated(psl, auth_cases[_i].domain, &a);
+	if (auth_cases[_i].want == NULL)
+		ck_assert_msg(got == NULL, "case %d: %s", _i, got);
+	else
+		ck_assert_msg(got && strcmp(got, auth_cases[_i].want) == 0,
+		    "case %d: %s", _i, got ? got : "(null)");
+	psl_free(psl);
+	buf_release(&why);
+}
+END_TEST
+
 static const struct {
 	enum list_kind kind;
 	const char *text;
 	const char *want;
 } bad_lists[] = {
+	{ LIST_WELCOME_AUTH, "a@b.example\nuser@\n",
+	  "t.list:2: 'user@': not a valid sender" },
+	{ LIST_WELCOME_AUTH, "a@b.example OK\n",
+	  "t.list:1: 'a@b.example': an allowlist line holds one key" },
+	{ LIST_DKIM_DOMAIN, "a@b.example\n",
+	  "t.list:1: 'a@b.example': not a valid DKIM domain" },
 	{ LIST_CLIENT, "10.0.0.0/8 OK\n300.1.1.1 REJECT\n", "t.list:2: '300.1.1.1'" },
 	{ LIST_CLIENT, "10.0.0.1\n", "t.list:1: '10.0.0.1': missing action" },
 	{ LIST_SENDER, "a@b DROP\n", "t.list:1: unknown action 'DROP'" },
@@ -121,6 +203,10 @@ lists_suite(void)
 	tcase_add_test(tc, test_lists_client_longest_prefix_wins);
 	tcase_add_test(tc, test_lists_sender_address_domain_and_parents);
 	tcase_add_test(tc, test_lists_helo_exact_and_subdomains);
+	tcase_add_test(tc, test_lists_welcome_auth_keys);
+	tcase_add_test(tc, test_lists_dkim_domains);
+	tcase_add_loop_test(tc, test_welcome_authenticated_relaxed, 0,
+	    sizeof(auth_cases) / sizeof(auth_cases[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, test_lists_errors_name_file_and_line, 0,
