@@ -149,6 +149,8 @@ check_as_user(const struct conf *c, struct buf *out)
 	n += try(c, "client_list", c->client_list, R_OK, "read", out);
 	n += try(c, "sender_list", c->sender_list, R_OK, "read", out);
 	n += try(c, "helo_list", c->helo_list, R_OK, "read", out);
+	n += try(c, "welcomelist_auth", c->welcomelist_auth, R_OK, "read", out);
+	n += try(c, "dkim_allowlist", c->dkim_allowlist, R_OK, "read", out);
 	n += try(c, "rules_dir", c->rules_dir, R_OK | X_OK, "read", out);
 	n += try(c, "rules_site_dir", c->rules_site_dir, R_OK | X_OK, "read",
 	    out);
