@@ -70,7 +70,9 @@ START_TEST(test_shipped_rules_described_and_conservative)
 		ck_assert_msg(rule_score(r) > 0 &&
 		    rule_score(r) <= MAX_SHIPPED_SCORE, "%s: score %.2f",
 		    rule_name(r), rule_score(r));
-		ck_assert_msg(strncmp(rule_name(r), "MW_", 3) == 0,
+		/* 25_sa_evals.cf keeps SpamAssassin's names on purpose */
+		ck_assert_msg(strncmp(rule_name(r), "MW_", 3) == 0 ||
+		    strstr(rule_source(r, NULL), "25_sa_evals.cf") != NULL,
 		    "%s: shipped rules are named MW_*", rule_name(r));
 	}
 	rules_free(rs);
