@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -376,20 +377,17 @@ public_ip(const char *ip)
 	return netaddr_parse(ip, &a) == 0 && netaddr_is_public(&a);
 }
 
-void
-relays_untrusted(const struct msg *m, const struct mime_msg *mm,
-    struct buf *out)
+size_t
+relays_list(const struct msg *m, const struct mime_msg *mm,
+    struct relay *out, size_t max)
 {
 	struct relay r;
 	size_t i, n = 0;
 	bool first = true, have_client = m->client_ip[0] != '\0';
 
-	if (have_client) {
-		client_relay(m, &r);
-		relay_format(&r, out);
-		n++;
-	}
-	for (i = 0; mm != NULL && i < mm->nhdrs && n < RELAYS_MAX; i++) {
+	if (have_client && n < max)
+		client_relay(m, &out[n++]);
+	for (i = 0; mm != NULL && i < mm->nhdrs && n < max; i++) {
 		if (strcasecmp(mm->hdrs[i].name, "Received") != 0)
 			continue;
 		if (!relay_parse_received(mm->hdrs[i].raw, &r)) {
@@ -409,7 +407,19 @@ relays_untrusted(const struct msg *m, const struct mime_msg *mm,
 		 */
 		if (!have_client && n == 0 && !public_ip(r.ip))
 			continue;
-		relay_format(&r, out);
-		n++;
+		out[n++] = r;
 	}
+	return n;
+}
+
+void
+relays_untrusted(const struct msg *m, const struct mime_msg *mm,
+    struct buf *out)
+{
+	struct relay *v = xcalloc(RELAYS_MAX, sizeof(*v));
+	size_t i, n = relays_list(m, mm, v, RELAYS_MAX);
+
+	for (i = 0; i < n; i++)
+		relay_format(&v[i], out);
+	free(v);
 }

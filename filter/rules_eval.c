@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -41,6 +42,7 @@
 #include "msg.h"
 #include "relays.h"
 #include "rules_int.h"
+#include "saeval.h"
 #include "str.h"
 #include "uri.h"
 
@@ -947,6 +949,39 @@ run_headers(struct evalctx *c, struct inputs *in)
 	}
 }
 
+/* eval_in_init - what an eval: test reads; release with eval_in_release */
+static void
+eval_in_init(struct saeval_in *ei, const struct ruleset *rs,
+    const struct msg *m, const struct mime_msg *mm,
+    const struct rules_env *env)
+{
+	memset(ei, 0, sizeof(*ei));
+	ei->m = m;
+	ei->mm = mm;
+	ei->conf = rs->saconf;
+	ei->auth = env ? env->auth : NULL;
+	ei->now = env && env->now ? env->now : time(NULL);
+}
+
+/* run_evals - every eval: rule, after the regexes (metas come later) */
+static void
+run_evals(struct evalctx *c, struct saeval_in *ei)
+{
+	const struct ruleset *rs = c->rs;
+	const struct rule *r;
+	size_t k;
+
+	for (k = 0; k < rs->nevals; k++) {
+		r = &rs->rules[rs->evals[k]];
+		ei->type = r->type;
+		c->counts[r->idx] = r->efn->run(ei, &r->eargs, r->eprep, NULL);
+		if (r->maxhits && c->counts[r->idx] > r->maxhits)
+			c->counts[r->idx] = r->maxhits;
+		if (!(r->tflags & RULE_F_MULTIPLE) && c->counts[r->idx] > 1)
+			c->counts[r->idx] = 1;
+	}
+}
+
 static void
 run_metas(struct evalctx *c)
 {
@@ -963,8 +998,17 @@ void
 rules_eval(const struct ruleset *rs, const struct msg *m,
     const struct mime_msg *mm, unsigned flags, struct rules_result *res)
 {
+	rules_eval_env(rs, m, mm, NULL, flags, res);
+}
+
+void
+rules_eval_env(const struct ruleset *rs, const struct msg *m,
+    const struct mime_msg *mm, const struct rules_env *env, unsigned flags,
+    struct rules_result *res)
+{
 	struct evalctx c;
 	struct inputs in;
+	struct saeval_in ei;
 	size_t i;
 	int t;
 
@@ -982,6 +1026,9 @@ rules_eval(const struct ruleset *rs, const struct msg *m,
 	run_headers(&c, &in);
 	for (t = RULE_BODY; t <= RULE_FULL; t++)
 		run_type(&c, &in, (enum rule_type)t, flags);
+	eval_in_init(&ei, rs, m, mm, env);
+	run_evals(&c, &ei);
+	saeval_memo_release(&ei.memo);
 	run_metas(&c);
 	for (i = 0; i < rs->nrules; i++) {
 		if (c.counts[i] == 0) {
@@ -1076,7 +1123,20 @@ rules_test(const struct ruleset *rs, const char *name, const struct msg *m,
 		return 0;
 	}
 	inputs_init(&in, rs, m, mm);
-	if (r->type == RULE_META) {
+	if (r->efn) {
+		struct saeval_in ei;
+
+		eval_in_init(&ei, rs, m, mm, NULL);
+		ei.type = r->type;
+		hits = r->efn->run(&ei, &r->eargs, r->eprep, &txt);
+		saeval_memo_release(&ei.memo);
+		buf_printf(&where, "eval %s", r->pattern + 5);
+		if (txt.len == 0)
+			buf_adds(&txt, hits ? "hit" : "no hit");
+		else
+			buf_adds(&txt, hits ? " (hit)" : " (no hit)");
+		fn(buf_cstr(&where), buf_cstr(&txt), arg);
+	} else if (r->type == RULE_META) {
 		struct rules_result res;
 
 		rules_eval(rs, m, mm, 0, &res);

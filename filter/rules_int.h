@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "rules.h"
+#include "saeval.h"
 
 struct strmap;
 
@@ -159,6 +160,11 @@ struct rule {
 	/* meta */
 	struct meta_expr meta;
 	bool	 disabled;
+
+	/* eval: tests (saeval.h) */
+	const struct saeval_fn *efn;
+	struct saeval_args eargs;
+	void	*eprep;
 };
 
 struct ruleset {
@@ -177,6 +183,9 @@ struct ruleset {
 	size_t	 nby_type[RULE_NTYPES];
 	size_t	*always[RULE_NTYPES];	/* of those, without factors */
 	size_t	 nalways[RULE_NTYPES];
+	size_t	*evals;			/* eval: rules, in set order */
+	size_t	 nevals;
+	struct saeval_conf *saconf;	/* data of the eval directives */
 	size_t	*meta_order;		/* metas, dependencies first */
 	size_t	 nmeta;
 

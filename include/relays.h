@@ -43,6 +43,7 @@
 #define MW_RELAYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct buf;
 struct msg;
@@ -66,6 +67,12 @@ struct relay {
 bool	 relay_parse_received(const char *value, struct relay *);
 /* relay_format - append the entry "[ ip=... msa=0 ]" */
 void	 relay_format(const struct relay *, struct buf *out);
+/*
+ * relays_list - the untrusted relays into out[0..max), most recent
+ * first (the entries of relays_untrusted()); returns how many
+ */
+size_t	 relays_list(const struct msg *, const struct mime_msg *,
+	    struct relay *out, size_t max);
 /* relays_untrusted - the whole list (may be empty); mm may be NULL */
 void	 relays_untrusted(const struct msg *, const struct mime_msg *,
 	    struct buf *out);
