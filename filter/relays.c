@@ -378,19 +378,24 @@ public_ip(const char *ip)
 }
 
 size_t
-relays_list(const struct msg *m, const struct mime_msg *mm,
-    struct relay *out, size_t max)
+relays_list_counted(const struct msg *m, const struct mime_msg *mm,
+    struct relay *out, size_t max, struct relays_count *cnt)
 {
 	struct relay r;
 	size_t i, n = 0;
 	bool first = true, have_client = m->client_ip[0] != '\0';
+	struct relays_count dummy;
 
+	if (cnt == NULL)
+		cnt = &dummy;
+	memset(cnt, 0, sizeof(*cnt));
 	if (have_client && n < max)
 		client_relay(m, &out[n++]);
 	for (i = 0; mm != NULL && i < mm->nhdrs && n < max; i++) {
 		if (strcasecmp(mm->hdrs[i].name, "Received") != 0)
 			continue;
 		if (!relay_parse_received(mm->hdrs[i].raw, &r)) {
+			cnt->unparsed++;
 			first = false;
 			continue;
 		}
@@ -405,11 +410,26 @@ relays_list(const struct msg *m, const struct mime_msg *mm,
 		 * site come first: private addresses count as trusted until
 		 * the first public one, as SpamAssassin infers trust
 		 */
-		if (!have_client && n == 0 && !public_ip(r.ip))
+		if (!have_client && n == 0 && !public_ip(r.ip)) {
+			cnt->trusted++;
 			continue;
+		}
 		out[n++] = r;
 	}
 	return n;
+}
+
+size_t
+relays_list(const struct msg *m, const struct mime_msg *mm,
+    struct relay *out, size_t max)
+{
+	return relays_list_counted(m, mm, out, max, NULL);
+}
+
+bool
+relay_ip_private(const char *ip)
+{
+	return !public_ip(ip);
 }
 
 void

@@ -353,12 +353,12 @@ add_trimmed(struct buf *out, const struct buf *b)
 }
 
 /*
- * first_addr - the first mailbox of an address list: its address
+ * rules_first_addr - the first mailbox of an address list: its address
  * (want_addr) or its display name.  Handles "Name <a@b>", "a@b (Name)"
  * and quoted names.
  */
-static void
-first_addr(const char *v, bool want_addr, struct buf *out)
+void
+rules_first_addr(const char *v, bool want_addr, struct buf *out)
 {
 	struct buf name = BUF_INIT, plain = BUF_INIT, comment = BUF_INIT;
 	const char *p = v;
@@ -420,9 +420,9 @@ add_value(struct buf *out, const char *v, unsigned mods, bool *any)
 		buf_addc(out, '\n');
 	*any = true;
 	if (mods & HM_ADDR)
-		first_addr(v, true, out);
+		rules_first_addr(v, true, out);
 	else if (mods & HM_NAME)
-		first_addr(v, false, out);
+		rules_first_addr(v, false, out);
 	else
 		buf_adds(out, v);
 }
@@ -652,8 +652,12 @@ header_value(struct inputs *in, size_t k)
 	if (in->hstate[k])
 		return in->hstate[k] > 0 ? out : NULL;
 	if (h->special == HSP_ENVFROM) {
-		if (in->m->mail_from)
-			add_value(out, in->m->mail_from, h->mods, &any);
+		struct buf ef = BUF_INIT;
+
+		saeval_envfrom(in->m, mm, &ef);
+		if (in->m->mail_from || ef.len)
+			add_value(out, buf_cstr(&ef), h->mods, &any);
+		buf_release(&ef);
 	} else if (h->special == HSP_RELAYS_UNTRUSTED) {
 		relays_untrusted(in->m, mm, out);
 		any = true;

@@ -101,6 +101,12 @@ void	 meta_release(struct meta_expr *);
 /* meta_eval - value given counts[] of every rule */
 double	 meta_eval(const struct meta_expr *, const unsigned *counts);
 
+/*
+ * rules_first_addr - append the first mailbox of an address list: its
+ * address (want_addr) or its display name (rules_eval.c)
+ */
+void	 rules_first_addr(const char *v, bool want_addr, struct buf *out);
+
 /* ------------------------------------------------------------------ */
 /* the set                                                             */
 /* ------------------------------------------------------------------ */

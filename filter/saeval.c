@@ -27,6 +27,9 @@
 
 static const struct saeval_family *const families[] = {
 	&saeval_header_family,
+	&saeval_date_family,
+	&saeval_freemail_family,
+	&saeval_relay_family,
 	&saeval_auth_family,
 	&saeval_mime_family,
 };
@@ -171,8 +174,15 @@ fail:
 /* directive data                                                      */
 /* ------------------------------------------------------------------ */
 
+/* the words of a SET directive with '*' or '?' (wildcards) */
+struct globs {
+	char	**v;
+	size_t	 n;
+};
+
 struct saeval_conf {
 	struct strmap *sets;		/* directive -> struct strmap * */
+	struct strmap *globs;		/* directive -> struct globs * */
 	struct strmap *values;		/* directive -> char * */
 };
 
@@ -182,8 +192,21 @@ saeval_conf_new(void)
 	struct saeval_conf *c = xcalloc(1, sizeof(*c));
 
 	c->sets = strmap_new();
+	c->globs = strmap_new();
 	c->values = strmap_new();
 	return c;
+}
+
+static void
+globs_free(void *p)
+{
+	struct globs *g = p;
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->v[i]);
+	free(g->v);
+	free(g);
 }
 
 static void
@@ -198,6 +221,7 @@ saeval_conf_free(struct saeval_conf *c)
 	if (c == NULL)
 		return;
 	strmap_free(c->sets, set_free);
+	strmap_free(c->globs, globs_free);
 	strmap_free(c->values, free);
 	free(c);
 }
@@ -227,6 +251,19 @@ saeval_conf_apply(struct saeval_conf *c, const char *dir, const char *text,
 	for (w = strtok_r(copy, " \t\r\n,", &save); w;
 	    w = strtok_r(NULL, " \t\r\n,", &save)) {
 		str_lower(w);
+		if (strpbrk(w, "*?")) {
+			struct globs *g = strmap_get(c->globs, dir);
+
+			if (g == NULL) {
+				g = xcalloc(1, sizeof(*g));
+				strmap_put(c->globs, dir, g);
+			}
+			if (strmap_get(set, w) == NULL) {
+				g->v = xreallocarray(g->v, g->n + 1,
+				    sizeof(*g->v));
+				g->v[g->n++] = xstrdup(w);
+			}
+		}
 		strmap_put(set, w, (void *)1);
 	}
 	free(copy);
@@ -237,6 +274,15 @@ const struct strmap *
 saeval_conf_set(const struct saeval_conf *c, const char *dir)
 {
 	return c ? strmap_get(c->sets, dir) : NULL;
+}
+
+char *const *
+saeval_conf_globs(const struct saeval_conf *c, const char *dir, size_t *n)
+{
+	const struct globs *g = c ? strmap_get(c->globs, dir) : NULL;
+
+	*n = g ? g->n : 0;
+	return g ? g->v : NULL;
 }
 
 const char *
@@ -291,6 +337,7 @@ saeval_memo_release(struct saeval_memo **mp)
 struct relay_list {
 	struct relay v[RELAYS_MAX];
 	size_t	 n;
+	struct relays_count cnt;
 };
 
 static void *
@@ -298,16 +345,33 @@ make_relays(struct saeval_in *in)
 {
 	struct relay_list *l = xcalloc(1, sizeof(*l));
 
-	l->n = relays_list(in->m, in->mm, l->v, RELAYS_MAX);
+	l->n = relays_list_counted(in->m, in->mm, l->v, RELAYS_MAX, &l->cnt);
 	return l;
+}
+
+static const struct relay_list *
+relay_list(struct saeval_in *in)
+{
+	static const char key;
+
+	return saeval_memo(in, &key, make_relays, free);
 }
 
 const struct relay *
 saeval_relays(struct saeval_in *in, size_t *n)
 {
-	static const char key;
-	const struct relay_list *l = saeval_memo(in, &key, make_relays, free);
+	const struct relay_list *l = relay_list(in);
 
 	*n = l->n;
 	return l->v;
+}
+
+void
+saeval_relays_counts(struct saeval_in *in, size_t *trusted,
+    size_t *unparsed)
+{
+	const struct relay_list *l = relay_list(in);
+
+	*trusted = l->cnt.trusted;
+	*unparsed = l->cnt.unparsed;
 }

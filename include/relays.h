@@ -73,6 +73,17 @@ void	 relay_format(const struct relay *, struct buf *out);
  */
 size_t	 relays_list(const struct msg *, const struct mime_msg *,
 	    struct relay *out, size_t max);
+/* what relays_list_counted() passed over */
+struct relays_count {
+	size_t	 trusted;	/* private hops before the first public one
+				   (stored messages only) */
+	size_t	 unparsed;	/* Received fields naming no relay */
+};
+
+size_t	 relays_list_counted(const struct msg *, const struct mime_msg *,
+	    struct relay *out, size_t max, struct relays_count *);
+/* relay_ip_private - not a public address (or not an address) */
+bool	 relay_ip_private(const char *ip);
 /* relays_untrusted - the whole list (may be empty); mm may be NULL */
 void	 relays_untrusted(const struct msg *, const struct mime_msg *,
 	    struct buf *out);

@@ -159,6 +159,10 @@ int	 saeval_conf_apply(struct saeval_conf *, const char *dir,
 /* saeval_conf_set - the set of directive name (NULL if never given) */
 const struct strmap *saeval_conf_set(const struct saeval_conf *,
 	    const char *dir);
+/* saeval_conf_globs - the words of set dir with '*' or '?' (also in
+ * the set), in the order given */
+char *const *saeval_conf_globs(const struct saeval_conf *, const char *dir,
+	    size_t *n);
 /* saeval_conf_value - the last value of directive name, or NULL */
 const char *saeval_conf_value(const struct saeval_conf *, const char *dir);
 
@@ -176,11 +180,25 @@ void	*saeval_memo(struct saeval_in *, const void *key,
 /* saeval_memo_release - the end of a message (rules_eval) */
 void	 saeval_memo_release(struct saeval_memo **);
 
+/*
+ * saeval_envfrom - SpamAssassin's EnvelopeFrom: MAIL FROM, else (stored
+ * messages) the first untrusted relay's envelope sender, else
+ * X-Envelope-From, Envelope-Sender or Return-Path above every Received
+ */
+void	 saeval_envfrom(const struct msg *, const struct mime_msg *,
+	    struct buf *out);
+
 /* saeval_relays - the untrusted relays, most recent first (relays.h) */
 const struct relay *saeval_relays(struct saeval_in *, size_t *n);
+/* saeval_relays_counts - trusted hops and Received fields not parsed */
+void	 saeval_relays_counts(struct saeval_in *, size_t *trusted,
+	    size_t *unparsed);
 
 /* the families */
 extern const struct saeval_family saeval_header_family;
+extern const struct saeval_family saeval_date_family;
+extern const struct saeval_family saeval_freemail_family;
+extern const struct saeval_family saeval_relay_family;
 extern const struct saeval_family saeval_auth_family;
 extern const struct saeval_family saeval_mime_family;
 
