@@ -16,6 +16,7 @@
  *	    check_for_mime_html_only()  check_mime_multipart_ratio(MIN, MAX)
  *	    check_qp_ratio(MIN)  check_base64_length(MIN[, MAX])
  *	    check_ma_non_text()  check_for_faraway_charset()
+ *	    check_for_ascii_text_illegal()  check_abundant_unicode_ratio(R)
  *	    multipart_alternative_difference(MIN, MAX|'undef')
  *	    multipart_alternative_difference_count(RATIO, MINHTML)
  *
@@ -682,6 +683,49 @@ check_base64_length(struct saeval_in *in, const struct saeval_args *a,
 	return 1;
 }
 
+/* check_for_ascii_text_illegal - 8-bit, NUL or CR in US-ASCII plain text */
+static unsigned
+check_ascii_illegal(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	unsigned n = facts(in)->ascii_text_illegal;
+
+	(void)a;
+	(void)prep;
+	if (n && d)
+		buf_printf(d, "%u lines", n);
+	return n > 0;
+}
+
+/* prep_unicode_ratio - SpamAssassin takes only /^\d{0,3}\.\d{1,3}$/ */
+static int
+prep_unicode_ratio(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	const char *s = a->v[0], *dot = strchr(s, '.');
+	size_t ip = dot ? (size_t)(dot - s) : 0, fp = dot ? strlen(dot + 1) : 0;
+
+	(void)prep;
+	if (dot == NULL || ip > 3 || fp < 1 || fp > 3 || strspn(s, "0123456789")
+	    != ip || strspn(dot + 1, "0123456789") != fp) {
+		buf_printf(why, "'%.40s' is not a ratio like '0.02'", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_abundant_unicode_ratio - "&#xHHHH;" share of 7/8bit plain text */
+static unsigned
+check_unicode_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, r = facts(in)->text_unicode_ratio;
+
+	(void)prep;
+	(void)d;
+	(void)number(a->v[0], false, &min);
+	return r >= min;
+}
+
 /* check_ma_non_text - a non-text leaf right under multipart/alternative */
 static unsigned
 check_ma_non_text(struct saeval_in *in, const struct saeval_args *a,
@@ -784,6 +828,10 @@ static const struct saeval_fn fns[] = {
 	{ "check_base64_length", ANY, 1, 2, prep_numbers, NULL,
 	    check_base64_length },
 	{ "check_ma_non_text", ANY, 0, 0, NULL, NULL, check_ma_non_text },
+	{ "check_for_ascii_text_illegal", ANY, 0, 0, NULL, NULL,
+	    check_ascii_illegal },
+	{ "check_abundant_unicode_ratio", ANY, 1, 1, prep_unicode_ratio, NULL,
+	    check_unicode_ratio },
 	{ "check_for_faraway_charset", ANY, 0, 0, NULL, NULL, never },
 	{ "multipart_alternative_difference", ANY, 2, 2, prep_alt, NULL,
 	    multipart_alternative_difference },

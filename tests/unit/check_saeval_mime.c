@@ -369,6 +369,17 @@ static const struct eval_case {
 	{ "text words few",
 	  "body T eval:multipart_alternative_difference_count('3', '1')",
 	  ALT_MSG("one two", "<p>one two</p>"), false },
+	{ "8-bit in ascii", "body T eval:check_for_ascii_text_illegal()",
+	  "Subject: hi\nMIME-Version: 1.0\n"
+	  "Content-Type: text/plain; charset=us-ascii\n\ncaf\xe9\n", true },
+	{ "ascii in ascii", "body T eval:check_for_ascii_text_illegal()",
+	  "Subject: hi\nMIME-Version: 1.0\n"
+	  "Content-Type: text/plain; charset=us-ascii\n\ncafe\n", false },
+	{ "unicode refs", "body T eval:check_abundant_unicode_ratio('0.02')",
+	  PLAIN_MSG("&#x0418;&#x0414; text"), true },
+	{ "no unicode refs",
+	  "body T eval:check_abundant_unicode_ratio('0.02')",
+	  PLAIN_MSG("just text"), false },
 	{ "faraway charset", "body T eval:check_for_faraway_charset()",
 	  "Subject: hi\nMIME-Version: 1.0\n"
 	  "Content-Type: text/plain; charset=big5\n\n\xa4\xa4\xa4\xe5\n",
@@ -395,6 +406,7 @@ static const struct load_case {
 	{ "body T eval:html_text_match('body', 'x')", "not comment" },
 	{ "body T eval:check_for_mime('mime_nope')", "unknown MIME counter" },
 	{ "body T eval:html_range('max_size', 'big')", "must be numbers" },
+	{ "body T eval:check_abundant_unicode_ratio('2')", "not a ratio" },
 	{ "body T eval:multipart_alternative_difference('99', 'x')",
 	  "must be numbers" },
 };
