@@ -238,6 +238,24 @@ rdns_before(const char *clause, const char *at, struct relay *r)
 	put(r->rdns, sizeof(r->rdns), b, e, false);
 }
 
+/*
+ * in_parens - at is inside parentheses: "HELO ([192.0.2.1])" or
+ * "HELO (name [192.0.2.1])", the forms of MTAs that look up reverse DNS
+ * and leave the name out when there is none
+ */
+static bool
+in_parens(const char *p, const char *at)
+{
+	int depth = 0;
+
+	for (; p < at; p++)
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+	return depth > 0;
+}
+
 /* proto_is_auth - RFC 3848: ESMTPA, ESMTPSA, LMTPA, UTF8SMTPSA, ... */
 static bool
 proto_is_auth(const char *p, const char *e)
@@ -302,8 +320,10 @@ relay_parse_received(const char *v, struct relay *r)
 		put(r->rdns, sizeof(r->rdns), w.p, w.e, false);
 	} else {
 		put(r->helo, sizeof(r->helo), w.p, w.e, true);
-		if (*at == '[')
+		if (*at == '[') {
 			rdns_before(p, at, r);
+			r->looked_up = in_parens(p, at);
+		}
 		else	/* qmail "from NAME (192.0.2.1)": the name is both */
 			put(r->rdns, sizeof(r->rdns), w.p, w.e, false);
 	}
@@ -362,6 +382,7 @@ client_relay(const struct msg *m, struct relay *r)
 	if (strcasecmp(s, "unknown") != 0 && *s != '[')
 		put_str(r->rdns, sizeof(r->rdns), s, false);
 	put_str(r->helo, sizeof(r->helo), m->helo, true);
+	r->looked_up = true;
 	put_str(r->by, sizeof(r->by), m->mta_name, false);
 	put_str(r->envfrom, sizeof(r->envfrom), m->mail_from, false);
 	put_str(r->id, sizeof(r->id), m->queue_id, false);

@@ -92,17 +92,64 @@ no_relays(struct saeval_in *in, const struct saeval_args *a,
 	return tr == 0 && n == 0 && un == 0;
 }
 
+/*
+ * not_a_handover - a Received field SpamAssassin reads as no relay at
+ * all (not "from", local delivery, "from X by Y;" without an address)
+ * rather than as a relay it cannot parse
+ */
+static bool
+not_a_handover(const char *v)
+{
+	static struct sae_rx skip[] = {
+		{ "^\\(?from ", PCRE2_CASELESS, NULL },	/* negated below */
+		{ "\\bwith local(?:-\\S+)?\\b", 0, NULL },
+		{ "^from (?!\\[[\\d.]+\\])\\S+ by [^\\s;]+ ?;", PCRE2_CASELESS,
+		  NULL },
+		{ "^from \\S+ by \\S+ (?:with|via|for|\\()", 0, NULL },
+		{ "^from \\S+ (?:(?:with|via|for) \\S+|\\(unverified\\)) by\\b",
+		  0, NULL },
+		{ "^from \\S+\\@\\S+ by ", 0, NULL },
+		{ "^from \\S+ \\((?:\\S+\\@)?(?:localhost|127\\.0\\.0\\.1)"
+		  "[\\)\\[]", 0, NULL },
+		{ "^from \\S+ id \\S+$", 0, NULL },
+		{ "^from localhost ", 0, NULL },
+		{ "^from mail pickup service by ", 0, NULL },
+		{ "^\\(from \\S+\\@(?:localhost|\\S+)\\) by ", 0, NULL },
+	};
+	static struct sae_rx ip = { "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", 0,
+	    NULL };
+	struct buf b = BUF_INIT;
+	bool r = false;
+	size_t i;
+
+	buf_adds(&b, v);
+	sae_squeeze_ws(&b);
+	/* an address SpamAssassin's longer parser finds (qmail, ...) */
+	if (!sae_rx_buf(&skip[0], &b) || sae_rx_buf(&ip, &b))
+		r = true;
+	for (i = 1; !r && i < SAEVAL_NELEM(skip); i++)
+		r = sae_rx_buf(&skip[i], &b);
+	buf_release(&b);
+	return r;
+}
+
 static unsigned
 unparseable(struct saeval_in *in, const struct saeval_args *a,
     const void *p, struct buf *d)
 {
-	size_t tr, un;
+	struct relay r;
+	const char *v;
+	size_t k;
 
 	(void)a;
 	(void)p;
-	(void)d;
-	saeval_relays_counts(in, &tr, &un);
-	return un > 0;
+	for (k = 0; (v = sae_field_raw(in, "Received", k)) != NULL; k++)
+		if (!relay_parse_received(v, &r) && !not_a_handover(v)) {
+			if (d)
+				buf_printf(d, "Received field %zu", k + 1);
+			return 1;
+		}
+	return 0;
 }
 
 static unsigned
@@ -161,7 +208,8 @@ no_rdns_dotcom_helo(struct saeval_in *in, const struct saeval_args *a,
 	for (i = 0; i < n; i++) {
 		if (relay_ip_private(r[i].ip))
 			continue;
-		hit = r[i].rdns[0] == '\0' && sae_rx_match(&rx, r[i].helo,
+		hit = r[i].rdns[0] == '\0' && r[i].looked_up &&
+		    sae_rx_match(&rx, r[i].helo,
 		    strlen(r[i].helo), NULL);
 	}
 	return hit;

@@ -223,6 +223,13 @@ saeval_envfrom(const struct msg *m, const struct mime_msg *mm,
 		buf_adds(out, r[0].envfrom);
 		return;
 	}
+	/* fetchmail and an X-Sender: the headers below are not trusted */
+	if ((at = field_index(mm, "X-Sender")) != SIZE_MAX &&
+	    strchr(mm->hdrs[at].value, '@'))
+		for (i = 0; i < mm->nhdrs; i++)
+			if (strcasecmp(mm->hdrs[i].name, "Received") == 0 &&
+			    strstr(mm->hdrs[i].raw, "(fetchmail"))
+				return;
 	for (i = 0; i < SAEVAL_NELEM(fields); i++) {
 		at = field_index(mm, fields[i]);
 		if (at == SIZE_MAX || (rcvd != SIZE_MAX && rcvd < at))

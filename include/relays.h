@@ -61,6 +61,8 @@ struct relay {
 	char	 envfrom[256];
 	char	 id[128];
 	char	 auth[32];
+	bool	 looked_up;	/* the recorder looked up reverse DNS: an
+				   empty rdns means there is none */
 };
 
 /* relay_parse_received - one Received value; false if it names no address */

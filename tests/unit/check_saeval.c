@@ -179,6 +179,51 @@ START_TEST(test_saeval_in_meta_and_score)
 }
 END_TEST
 
+START_TEST(test_saeval_missing_report)
+{
+	static const char text[] =
+	    "header __A eval:no_such_a()\n"
+	    "header __B eval:no_such_a('x')\n"
+	    "body __C eval:no_such_b()\n"
+	    "ifplugin Mail::SpamAssassin::Plugin::Nowhere\n"
+	    "header __D eval:no_such_c()\n"
+	    "endif\n"
+	    "header __E eval:check_for_missing_to_header()\n"
+	    "meta M1 __A && __E\n"
+	    "meta M2 M1 || __C\n"
+	    "meta M3 __D\n";
+	struct rules_report rep;
+	struct ruleset *rs;
+	size_t i;
+	unsigned seen = 0;
+
+	ck_assert_int_eq(rules_parse_text(text, strlen(text), "t.cf", NULL,
+	    &rs, &rep), 0);
+	ck_assert_uint_eq(rep.nmissing, 3);
+	for (i = 0; i < rep.nmissing; i++) {
+		const struct rules_missing *m = &rep.missing[i];
+
+		if (strcmp(m->func, "no_such_a") == 0) {
+			ck_assert_uint_eq(m->rules, 2);
+			ck_assert_uint_eq(m->metas, 2);		/* M1, M2 */
+			seen |= 1;
+		} else if (strcmp(m->func, "no_such_b") == 0) {
+			ck_assert_uint_eq(m->rules, 1);
+			ck_assert_uint_eq(m->metas, 1);		/* M2 */
+			seen |= 2;
+		} else if (strcmp(m->func, "no_such_c") == 0) {
+			ck_assert_uint_eq(m->rules, 1);		/* skipped block */
+			ck_assert_uint_eq(m->metas, 1);		/* M3 */
+			seen |= 4;
+		}
+	}
+	ck_assert_uint_eq(seen, 7);
+	ck_assert_str_eq(rep.missing[0].func, "no_such_a");	/* most metas */
+	rules_report_release(&rep);
+	rules_free(rs);
+}
+END_TEST
+
 static void
 collect(const char *where, const char *text, void *arg)
 {
@@ -310,6 +355,166 @@ static const struct ecase header_cases[] = {
 	  "Subject: FREE MONEY Today\n\nb\n", false },
 	{ "caps koi8", "header T eval:subject_is_all_caps()",
 	  "Subject: =?koi8-r?Q?ABC_DEF_GHIJ?=\n\nb\n", false },
+	/* forged Received */
+	{ "yahoo forged", "header T eval:check_for_forged_yahoo_received_"
+	  "headers()", "Received: from x.example ([192.0.2.1]) by mx.example "
+	  "with SMTP id 1; Mon, 7 Dec 2026 10:00:00 +0000\nFrom: a@yahoo.com"
+	  "\n\nb\n", true },
+	{ "yahoo web", "header T eval:check_for_forged_yahoo_received_"
+	  "headers()", "Received: from [192.0.2.1] by web1.mail.yahoo.com via "
+	  "HTTP; Mon, 7 Dec 2026 10:00:00 +0000\nFrom: a@yahoo.com\n\nb\n",
+	  false },
+	{ "yahoo not from yahoo", "header T eval:check_for_forged_yahoo_"
+	  "received_headers()", "Received: from x.example ([192.0.2.1]) by "
+	  "mx.example; Mon, 7 Dec 2026 10:00:00 +0000\nFrom: a@b.example\n\n"
+	  "b\n", false },
+	{ "hotmail no rcvd", "header T eval:check_for_no_hotmail_received_"
+	  "headers()", "Received: from x.example ([192.0.2.1]) by mx.example; "
+	  "Mon, 7 Dec 2026 10:00:00 +0000\nFrom: a@hotmail.com\n\nb\n", true },
+	{ "hotmail real", "header T eval:check_for_no_hotmail_received_"
+	  "headers()", "Received: from hotmail.com (f1.law1.hotmail.com "
+	  "[192.0.2.1]) by mx.example; Mon, 7 Dec 2026 10:00:00 +0000\n"
+	  "X-Originating-Ip: [198.51.100.7]\nFrom: a@hotmail.com\n\nb\n",
+	  false },
+	{ "hotmail helo forged", "header T eval:check_for_forged_hotmail_"
+	  "received_headers()", "Received: from mail.hotmail.com (x.example "
+	  "[192.0.2.1]) by mx.example; Mon, 7 Dec 2026 10:00:00 +0000\n"
+	  "From: a@b.example\n\nb\n", true },
+	{ "gmail forged", "header T eval:check_for_forged_gmail_received_"
+	  "headers()", "Received: from x ([192.0.2.1]) by mx.example\n"
+	  "From: a@gmail.com\n\nb\n", true },
+	{ "gmail real", "header T eval:check_for_forged_gmail_received_"
+	  "headers()", "Received: from x ([192.0.2.1]) by mx.example\n"
+	  "X-Received: by 10.1.2.3 with SMTP id abc\nFrom: a@gmail.com\n\nb\n",
+	  false },
+	{ "juno forged", "header T eval:check_for_forged_juno_received_"
+	  "headers()", "Received: from x ([192.0.2.1]) by mx.example\n"
+	  "From: a@juno.com\n\nb\n", true },
+	{ "eudora forged", "header T eval:check_for_forged_eudoramail_"
+	  "received_headers()", "Received: from x ([192.0.2.1]) by mx.example"
+	  "\nFrom: a@eudoramail.com\n\nb\n", true },
+	{ "gated no received", "header T eval:gated_through_received_hdr_"
+	  "remover()", "From: a@b.example\n\nb\n", true },
+	{ "gated received", "header T eval:gated_through_received_hdr_"
+	  "remover()", "Received: from x ([192.0.2.1]) by y\nFrom: a@b.example"
+	  "\n\nb\n", false },
+	{ "aol fake relay", "header T eval:check_for_fake_aol_relay_in_rcvd()",
+	  "Received: from x (HELO rly-xa01.mx.aol.com) by y\n\nb\n", true },
+	{ "msgid unusable", "header T eval:check_messageid_not_usable()",
+	  "Received: from x by y (iPlanet Messaging Server 5.2)\n\nb\n", true },
+	{ "msgid usable", "header T eval:check_messageid_not_usable()",
+	  "Received: from x ([192.0.2.1]) by y\n\nb\n", false },
+	/* ratware, From/To forms */
+	{ "ratware name id", "header T eval:check_ratware_name_id()",
+	  "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.bob@x.example>\n"
+	  "From: \"Bob\" <bob@x.example>\n\nb\n", true },
+	{ "ratware name id no", "header T eval:check_ratware_name_id()",
+	  "Message-Id: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.bob@x.example>\n"
+	  "From: \"Bob\" <alice@x.example>\n\nb\n", false },
+	{ "ratware envfrom", "header T eval:check_ratware_envelope_from()",
+	  "Return-Path: <x.example.bob@spam.example>\nTo: bob@x.example\n\nb\n",
+	  true },
+	{ "ratware envfrom no", "header T eval:check_ratware_envelope_from()",
+	  "Return-Path: <carol@spam.example>\nTo: bob@x.example\n\nb\n", false },
+	{ "from domains differ", "header T eval:check_equal_from_domains()",
+	  "Return-Path: <a@mail.one.example>\nFrom: b@two.example\n\nb\n",
+	  true },
+	{ "from domains same", "header T eval:check_equal_from_domains()",
+	  "Return-Path: <a@mail.one.example>\nFrom: b@x.one.example\n\nb\n",
+	  false },
+	{ "return-path after received", "header T eval:check_equal_from_"
+	  "domains()", "Received: from x ([192.0.2.1]) by y\nReturn-Path: "
+	  "<a@one.example>\nFrom: b@two.example\n\nb\n", false },
+	{ "illegal chars", "header T eval:check_illegal_chars('Subject', "
+	  "'0.2', '2')", "Subject: \xe9\xe9\xe9 abc\n\nb\n", true },
+	{ "illegal utf8 ok", "header T eval:check_illegal_chars('Subject', "
+	  "'0.2', '2')", "Subject: \xc3\xa9\xc3\xa9 abc\n\nb\n", false },
+	{ "unresolved template", "header T eval:check_unresolved_template()",
+	  "X-Foo: %RND_NUMBER\n\nb\n", true },
+	{ "template in subject", "header T eval:check_unresolved_template()",
+	  "Subject: %RND_NUMBER\n\nb\n", false },
+	{ "to in subject", "header T eval:check_for_to_in_subject('user')",
+	  "To: bob@x.example\nSubject: bob, hello\n\nb\n", true },
+	{ "to not in subject", "header T eval:check_for_to_in_subject("
+	  "'address')", "To: bob@x.example\nSubject: hello there\n\nb\n",
+	  false },
+	{ "similar recipients", "header T eval:similar_recipients('0.5', "
+	  "'undef')", "To: aa1@x.example, aa2@x.example, aa3@x.example, "
+	  "aa4@x.example, aa5@x.example\n\nb\n", true },
+	{ "different recipients", "header T eval:similar_recipients('0.5', "
+	  "'undef')", "To: a@x.example, b@y.example, c@z.example, "
+	  "d@w.example, e@v.example\n\nb\n", false },
+	{ "sorted recipients", "header T eval:sorted_recipients()",
+	  "To: a@x, b@x, c@x, d@x, e@x, f@x, g@x\n\nb\n", true },
+	/* dates */
+	{ "date in future", "header T eval:check_for_shifted_date('6', '12')",
+	  "Received: from x ([192.0.2.1]) by y; Mon, 7 Dec 2026 10:00:00 "
+	  "+0000\nDate: Mon, 7 Dec 2026 18:00:00 +0000\n\nb\n", true },
+	{ "date on time", "header T eval:check_for_shifted_date('-3', '3')",
+	  "Received: from x ([192.0.2.1]) by y; Mon, 7 Dec 2026 10:00:00 "
+	  "+0000\nDate: Mon, 07 Dec 2026 05:00:00 -0500\n\nb\n", true },
+	{ "date in past", "header T eval:check_for_shifted_date('undef', "
+	  "'-96')", "Received: from x ([192.0.2.1]) by y; Mon, 7 Dec 2026 "
+	  "10:00:00 +0000\nDate: 1 Nov 2026 10:00:00 GMT\n\nb\n", true },
+	{ "date no received", "header T eval:check_for_shifted_date('6', "
+	  "'undef')", "Date: Mon, 7 Dec 2026 18:00:00 +0000\n\nb\n", false },
+	{ "outlook msgid bad", "header T eval:check_outlook_message_id()",
+	  "Message-Id: <000100000000$00000000$00000000@x>\nDate: Mon, 7 Dec "
+	  "2026 18:00:00 +0000\nReceived: from x by y; Mon, 7 Dec 2026 "
+	  "18:00:00 +0000\n\nb\n", true },
+	{ "outlook msgid other", "header T eval:check_outlook_message_id()",
+	  "Message-Id: <abc@x>\nDate: Mon, 7 Dec 2026 18:00:00 +0000\n\nb\n",
+	  false },
+	/* relays */
+	{ "no relays", "header T eval:check_no_relays()", "Subject: x\n\nb\n",
+	  true },
+	{ "all trusted", "header T eval:check_all_trusted()",
+	  "Received: from a (a [10.0.0.1]) by b\n\nb\n", true },
+	{ "not all trusted", "header T eval:check_all_trusted()",
+	  "Received: from a (a [192.0.2.1]) by b\n\nb\n", false },
+	{ "unparseable", "header T eval:check_relays_unparseable()",
+	  "Received: from weird.example by b.example with SMTP\n\nb\n", false },
+	{ "unparseable yes", "header T eval:check_relays_unparseable()",
+	  "Received: from weird.example gateway of b.example\n\nb\n", true },
+	{ "helo ip mismatch", "header T eval:helo_ip_mismatch()",
+	  "Received: from 198.51.100.9 ([192.0.2.1]) by b\n\nb\n", true },
+	{ "helo ip same net", "header T eval:helo_ip_mismatch()",
+	  "Received: from 192.0.2.9 ([192.0.2.1]) by b\n\nb\n", false },
+	{ "dotcom helo no rdns", "header T eval:check_for_no_rdns_dotcom_"
+	  "helo()", "Received: from mail.yahoo.com ([192.0.2.1]) by b\n\nb\n",
+	  true },
+	{ "dotcom helo with rdns", "header T eval:check_for_no_rdns_dotcom_"
+	  "helo()", "Received: from mail.yahoo.com (x.example [192.0.2.1]) by "
+	  "b\n\nb\n", false },
+	{ "mailfrom matches", "header T eval:check_mailfrom_matches_rcvd()",
+	  "Received: from m (mx1.one.example [192.0.2.1]) by b\nReturn-Path: "
+	  "<a@one.example>\n\nb\n", false },
+	{ "mailfrom matches yes", "header T eval:check_mailfrom_matches_rcvd()",
+	  "Return-Path: <a@one.example>\nReceived: from m (mx1.one.example "
+	  "[192.0.2.1]) by b\n\nb\n", true },
+	/* freemail (domains given in the rule text) */
+	{ "freemail from", "header T eval:check_freemail_from()",
+	  "From: joe@free.example\n\nb\n", true },
+	{ "freemail wildcard", "header T eval:check_freemail_from()",
+	  "From: joe@mail.co.example\n\nb\n", true },
+	{ "freemail role", "header T eval:check_freemail_from()",
+	  "From: postmaster@free.example\n\nb\n", false },
+	{ "freemail welcomelisted", "header T eval:check_freemail_from()",
+	  "From: ok@free.example\n\nb\n", false },
+	{ "not freemail", "header T eval:check_freemail_from()",
+	  "From: joe@corp.example\n\nb\n", false },
+	{ "freemail header regex", "header T eval:check_freemail_header("
+	  "'Reply-To', '\\d@')", "Reply-To: joe7@free.example\n\nb\n", true },
+	{ "freemail header regex no", "header T eval:check_freemail_header("
+	  "'Reply-To', '\\d@')", "Reply-To: joe@free.example\n\nb\n", false },
+	{ "freemail replyto", "header T eval:check_freemail_replyto("
+	  "'replyto')", "From: joe@free.example\nReply-To: ann@mail.co.example"
+	  "\n\nb\n", true },
+	{ "freemail replyto same", "header T eval:check_freemail_replyto("
+	  "'replyto')", "From: joe@free.example\nReply-To: joe@free.example\n"
+	  "\nb\n", false },
+	{ "freemail body", "body T eval:check_freemail_body()",
+	  "From: a@b.example\n\nwrite to joe@free.example now\n", true },
 };
 
 START_TEST(test_saeval_header_cases)
@@ -317,7 +522,9 @@ START_TEST(test_saeval_header_cases)
 	const struct ecase *c = &header_cases[_i];
 	char rules[1024];
 
-	snprintf(rules, sizeof(rules), "%s\n", c->rule);
+	snprintf(rules, sizeof(rules), "freemail_domains free.example "
+	    "*.co.example\nfreemail_welcomelist ok@free.example\n%s\n",
+	    c->rule);
 	ck_assert_msg(hit(rules, "T", c->msg) == c->want, "%s: got %d, want %d",
 	    c->name, !c->want, c->want);
 }
@@ -337,6 +544,7 @@ saeval_suite(void)
 	tcase_add_test(tc, test_saeval_in_meta_and_score);
 	tcase_add_test(tc, test_saeval_rules_test_explains);
 	tcase_add_test(tc, test_saeval_memo_once);
+	tcase_add_test(tc, test_saeval_missing_report);
 	tcase_add_test(tc, test_saeval_directives_and_plugins);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("auth");
