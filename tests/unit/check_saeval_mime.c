@@ -93,6 +93,8 @@ static const struct fact_case {
 	{ "face digit", "<font face=\"Ar1al\">x</font>", "font_face_bad", 1 },
 	{ "face space comma", "<font face=\"Arial , Helvetica\">x</font>",
 	  "font_face_bad", 1 },
+	/* "<!--" never closed ends at the next '>' (HTML::Parser) */
+	{ "unclosed comment", "<!--x>ab <b>c</b>", "non_space_len", 3 },
 	{ "unknown name", "x", "no_such_thing", UNDEF },
 };
 
