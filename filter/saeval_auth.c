@@ -18,7 +18,7 @@
  *	    check_dmarc_quarantine()     DMARC_QUARANTINE
  *	    check_dmarc_none()           DMARC_FAIL (fail under p=none)
  *	    check_dmarc_missing()        DMARC_NONE (no policy record)
- *	    check_dkim_dependable()      the body was not truncated
+ *	    check_dkim_dependable()      DKIM checked, body not truncated
  *	    check_dkim_valid_envelopefrom()  DKIM_VALID by the envelope
  *	                                 sender's domain
  *	    check_dkim_adsp(), check_dkim_testing/signsome/signall()
@@ -146,15 +146,20 @@ dkim_valid(struct saeval_in *in, const struct saeval_args *a,
 	return 0;
 }
 
-/* dkim_dependable - a DKIM result not spoilt by a truncated body */
+/*
+ * dkim_dependable - DKIM was checked (inside the pipeline) on a body
+ * that was not truncated: its absence of results can be relied on.
+ * Without a pipeline, as SpamAssassin without network tests, no.
+ */
 static unsigned
 dkim_dependable(struct saeval_in *in, const struct saeval_args *a,
     const void *p, struct buf *d)
 {
 	(void)a;
 	(void)p;
-	(void)d;
-	return !(in->m->flags & MSG_F_BODY_TRUNCATED);
+	if (d && in->auth == NULL)
+		buf_adds(d, "DKIM not checked here");
+	return in->auth != NULL && !(in->m->flags & MSG_F_BODY_TRUNCATED);
 }
 
 /* dkim_valid_ef - a valid signature by the envelope sender's domain */
