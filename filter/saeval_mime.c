@@ -854,21 +854,30 @@ in_bounds(const struct saeval_args *a, double v)
 	return v >= min && v <= max;
 }
 
+/* image_test - the count (or area) of TYPE's images within bounds */
+static unsigned
+image_test(struct saeval_in *in, const struct saeval_args *a, bool area,
+    struct buf *d)
+{
+	const struct images *x = saeval_memo(in, &images_key, make_images,
+	    free);
+	size_t k = image_index(a->v[0]);
+	double v = area ? x->area[k] : x->count[k];
+
+	if (!in_bounds(a, v))
+		return 0;
+	if (d)
+		buf_printf(d, "%.0f %s", v, area ? "pixels" : "images");
+	return 1;
+}
+
 /* image_count - base64 GIF, PNG and JPEG parts of TYPE ('all': any) */
 static unsigned
 image_count(struct saeval_in *in, const struct saeval_args *a,
     const void *prep, struct buf *d)
 {
-	const struct images *x = saeval_memo(in, &images_key, make_images,
-	    free);
-	double n = x->count[image_index(a->v[0])];
-
 	(void)prep;
-	if (!in_bounds(a, n))
-		return 0;
-	if (d)
-		buf_printf(d, "%.0f images", n);
-	return 1;
+	return image_test(in, a, false, d);
 }
 
 /* pixel_coverage - the summed pixel area of those images */
@@ -876,16 +885,8 @@ static unsigned
 pixel_coverage(struct saeval_in *in, const struct saeval_args *a,
     const void *prep, struct buf *d)
 {
-	const struct images *x = saeval_memo(in, &images_key, make_images,
-	    free);
-	double v = x->area[image_index(a->v[0])];
-
 	(void)prep;
-	if (!in_bounds(a, v))
-		return 0;
-	if (d)
-		buf_printf(d, "%.0f pixels", v);
-	return 1;
+	return image_test(in, a, true, d);
 }
 
 struct alt {
