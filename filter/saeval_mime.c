@@ -17,6 +17,8 @@
  *	    check_qp_ratio(MIN)  check_base64_length(MIN[, MAX])
  *	    check_ma_non_text()  check_for_faraway_charset()
  *	    check_for_ascii_text_illegal()  check_abundant_unicode_ratio(R)
+ *	    check_for_uppercase(MIN, MAX)
+ *	    image_count(TYPE, MIN[, MAX])  pixel_coverage(TYPE, MIN[, MAX])
  *	    multipart_alternative_difference(MIN, MAX|'undef')
  *	    multipart_alternative_difference_count(RATIO, MINHTML)
  *
@@ -753,6 +755,290 @@ check_ma_non_text(struct saeval_in *in, const struct saeval_args *a,
 	return 0;
 }
 
+/* prep_image_count - image_count(TYPE, MIN[, MAX]) */
+static int
+prep_image_count(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	double v;
+
+	(void)prep;
+	if (strcmp(a->v[0], "all") != 0 && strcmp(a->v[0], "gif") != 0 &&
+	    strcmp(a->v[0], "png") != 0 && strcmp(a->v[0], "jpeg") != 0) {
+		buf_printf(why, "'%.40s' is not all, gif, png or jpeg", a->v[0]);
+		return -1;
+	}
+	if (!number(a->v[1], false, &v) || (a->n > 2 &&
+	    !number(a->v[2], false, &v))) {
+		buf_adds(why, "MIN and MAX must be numbers");
+		return -1;
+	}
+	return 0;
+}
+
+/* image_type - "gif", "png", "jpeg" of a base64 image leaf, or NULL */
+static const char *
+image_type(const struct mime_part *p)
+{
+	if (p->kind != MIME_K_OTHER || p->encoding == NULL ||
+	    strcmp(p->encoding, "base64") != 0)
+		return NULL;
+	if (strcmp(p->type, "image/gif") == 0)
+		return "gif";
+	if (strcmp(p->type, "image/png") == 0)
+		return "png";
+	if (strcmp(p->type, "image/jpeg") == 0 ||
+	    strcmp(p->type, "image/jpg") == 0)
+		return "jpeg";
+	return NULL;
+}
+
+/* ImageInfo's counts and pixel areas: all, gif, png, jpeg */
+struct images {
+	double	 count[4];
+	double	 area[4];
+};
+
+static const char *const image_types[] = { "all", "gif", "png", "jpeg" };
+
+static size_t
+image_index(const char *t)
+{
+	size_t k;
+
+	for (k = 1; k < 4; k++)
+		if (strcmp(t, image_types[k]) == 0)
+			return k;
+	return 0;
+}
+
+static const int images_key;
+
+static void *
+make_images(struct saeval_in *in)
+{
+	struct images *x = xcalloc(1, sizeof(*x));
+	struct buf dec = BUF_INIT;
+	const struct mime_part *p;
+	const char *t, *body = buf_cstr(&in->m->body);
+	size_t i, k, blen = in->m->body.len;
+	double area;
+
+	for (i = 0; in->mm && i < in->mm->nparts; i++) {
+		p = &in->mm->parts[i];
+		if ((t = image_type(p)) == NULL)
+			continue;
+		k = image_index(t);
+		x->count[k]++;
+		x->count[0]++;
+		if (p->body_off > blen || p->body_len > blen - p->body_off)
+			continue;
+		buf_reset(&dec);
+		(void)mime_b64_decode(body + p->body_off, p->body_len, &dec);
+		area = (double)mime_sa_image_area((const unsigned char *)
+		    buf_cstr(&dec), dec.len, t);
+		x->area[k] += area;
+		x->area[0] += area;
+	}
+	buf_release(&dec);
+	return x;
+}
+
+/* in_bounds - ImageInfo's result_check: MIN <= v <= MAX (MAX optional) */
+static bool
+in_bounds(const struct saeval_args *a, double v)
+{
+	double min, max = INFINITY;
+
+	(void)number(a->v[1], false, &min);
+	if (a->n > 2)
+		(void)number(a->v[2], false, &max);
+	return v >= min && v <= max;
+}
+
+/* image_test - the count (or area) of TYPE's images within bounds */
+static unsigned
+image_test(struct saeval_in *in, const struct saeval_args *a, bool area,
+    struct buf *d)
+{
+	const struct images *x = saeval_memo(in, &images_key, make_images,
+	    free);
+	size_t k = image_index(a->v[0]);
+	double v = area ? x->area[k] : x->count[k];
+
+	if (!in_bounds(a, v))
+		return 0;
+	if (d)
+		buf_printf(d, "%.0f %s", v, area ? "pixels" : "images");
+	return 1;
+}
+
+/* image_count - base64 GIF, PNG and JPEG parts of TYPE ('all': any) */
+static unsigned
+image_count(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)prep;
+	return image_test(in, a, false, d);
+}
+
+/* pixel_coverage - the summed pixel area of those images */
+static unsigned
+pixel_coverage(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)prep;
+	return image_test(in, a, true, d);
+}
+
+/* ------------------------------------------------------------------ */
+/* share of capitals in the body (MIMEEval check_for_uppercase)        */
+/* ------------------------------------------------------------------ */
+
+/* caps_charset - a charset whose text SpamAssassin does not weigh */
+static bool
+caps_charset(const char *cs)
+{
+	static const char *const frag[] = { "koi", "jp", "jis", "euc", "gb",
+	    "big5", "isoir", "cp1251", "windows-1251", "georgianps", "pt154",
+	    "tis" };
+	size_t i;
+
+	if (cs == NULL || cs[strspn(cs, "-_abcdefghijklmnopqrstuvwxyz"
+	    "0123456789")] != '\0')
+		return false;
+	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++)
+		if (strstr(cs, frag[i]))
+			return true;
+	return false;
+}
+
+struct caps {
+	size_t	 len, upper, lower;
+};
+
+/* base64_words - SpamAssassin's /^(?:[A-Za-z0-9+\/=]{60,76} ){2}/ */
+static bool
+base64_words(const char *s, size_t n)
+{
+	size_t i = 0, k, w;
+
+	for (w = 0; w < 2; w++) {
+		for (k = 0; i + k < n && (ch_is_alnum((unsigned char)s[i + k]) ||
+		    s[i + k] == '+' || s[i + k] == '/' || s[i + k] == '='); k++)
+			;
+		if (k < 60 || k > 76 || i + k >= n || s[i + k] != ' ')
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* caps_line - one paragraph, white space collapsed, into the counts */
+static void
+caps_line(const char *s, size_t n, struct caps *c)
+{
+	size_t i;
+
+	while (n && s[0] == ' ')
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	/* /\S\s+\S/: two words at least */
+	if (memchr(s, ' ', n) == NULL || base64_words(s, n))
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		c->len += (ch & 0xc0) != 0x80;
+		if ((ch >= 'a' && ch <= 'z') || ch_is_digit(ch))
+			c->lower++;
+		else if (ch >= 'A' && ch <= 'Z')
+			c->upper++;
+	}
+}
+
+/* caps_text - paragraphs of text (split at blank lines) into the counts */
+static void
+caps_text(const char *s, size_t n, struct buf *para, struct caps *c)
+{
+	size_t i = 0, k, nls;
+
+	buf_reset(para);
+	while (i < n) {
+		if (!ch_is_space((unsigned char)s[i])) {
+			buf_addc(para, s[i++]);
+			continue;
+		}
+		for (k = i, nls = 0; k < n && ch_is_space((unsigned char)s[k]);
+		    k++)
+			nls += s[k] == '\n';
+		if (nls >= 2) {
+			caps_line(buf_cstr(para), para->len, c);
+			buf_reset(para);
+		} else if (para->len)
+			buf_addc(para, ' ');
+		i = k;
+	}
+	caps_line(buf_cstr(para), para->len, c);
+}
+
+static const int caps_key;
+
+static void *
+make_caps(struct saeval_in *in)
+{
+	struct caps *c = xcalloc(1, sizeof(*c));
+	struct buf subj = BUF_INIT, para = BUF_INIT;
+	const struct mime_part *p;
+	size_t i, k;
+
+	for (i = 0; in->mm && i < in->mm->nparts; i++)
+		if (caps_charset(in->mm->parts[i].charset)) {
+			c->len = 0;
+			return c;
+		}
+	sae_get(in, "Subject", &subj);
+	caps_text(buf_cstr(&subj), subj.len, &para, c);
+	for (i = 0; in->mm && i < in->mm->nparts; i++) {
+		p = &in->mm->parts[i];
+		if (!mime_part_is_text(p))
+			continue;
+		/* SpamAssassin renders the <title> as text; html.c does not */
+		for (k = 0; p->sa_html && k < p->sa_html->title.n; k++)
+			caps_text(p->sa_html->title.v[k],
+			    strlen(p->sa_html->title.v[k]), &para, c);
+		caps_text(buf_cstr(&p->text), p->text.len, &para, c);
+		caps_text(buf_cstr(&p->invisible), p->invisible.len, &para, c);
+	}
+	buf_release(&subj);
+	buf_release(&para);
+	return c;
+}
+
+/*
+ * check_for_uppercase - capitals over letters and digits, percent, in
+ * MIN < pct <= MAX, over 200 characters of two-word paragraphs at least
+ */
+static unsigned
+check_for_uppercase(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	const struct caps *c = saeval_memo(in, &caps_key, make_caps, free);
+	double min, max, pct;
+
+	(void)prep;
+	if (c->len < 200 || c->upper + c->lower == 0)
+		return 0;
+	(void)number(a->v[0], false, &min);
+	(void)number(a->v[1], false, &max);
+	pct = (double)c->upper / (double)(c->upper + c->lower) * 100;
+	if (!(pct > min && pct <= max))
+		return 0;
+	if (d)
+		buf_printf(d, "%.0f%% capitals", pct);
+	return 1;
+}
+
 struct alt {
 	double	 diff;
 	size_t	 html, text;
@@ -835,6 +1121,11 @@ static const struct saeval_fn fns[] = {
 	{ "check_abundant_unicode_ratio", ANY, 1, 1, prep_unicode_ratio, NULL,
 	    check_unicode_ratio },
 	{ "check_for_faraway_charset", ANY, 0, 0, NULL, NULL, never },
+	{ "check_for_uppercase", ANY, 2, 2, prep_numbers, NULL,
+	    check_for_uppercase },
+	{ "image_count", ANY, 2, 3, prep_image_count, NULL, image_count },
+	{ "pixel_coverage", ANY, 2, 3, prep_image_count, NULL,
+	    pixel_coverage },
 	{ "multipart_alternative_difference", ANY, 2, 2, prep_alt, NULL,
 	    multipart_alternative_difference },
 	{ "multipart_alternative_difference_count", ANY, 2, 2, prep_numbers,
@@ -844,9 +1135,10 @@ static const struct saeval_fn fns[] = {
 
 /*
  * BodyEval: for multipart_alternative_difference (its other functions
- * stay unsupported notes).  ImageInfo: its block defines __HTML_IMG_ONLY,
- * a meta over html_image_only rules that stock metas (T_REMOTE_IMAGE)
- * use; its own image evals stay unsupported notes.
+ * stay unsupported notes).  ImageInfo: image_count and pixel_coverage;
+ * its block also defines __HTML_IMG_ONLY, a meta over html_image_only
+ * rules that stock metas (T_REMOTE_IMAGE) use; its other image evals
+ * stay unsupported notes.
  */
 static const char *const plugins[] = {
 	"Mail::SpamAssassin::Plugin::HTMLEval",
