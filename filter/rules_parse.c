@@ -11,10 +11,12 @@
  *	put in dependency order, and the prefilter automata are built.
  *
  *	Diagnostics carry file and line and are all collected; any error
- *	means no set is returned.  Constructs SpamAssassin has and this
- *	engine does not (eval: tests, plugin directives, pseudo-headers,
- *	other header modifiers) are "unsupported" notes: the rule is not
- *	loaded, and a meta that depends on it is disabled.
+ *	means no set is returned.  "eval:FUNC(ARGS)" rules are loaded when
+ *	a saeval.h family provides FUNC and accepts ARGS (else an error);
+ *	constructs SpamAssassin has and this engine does not (other eval:
+ *	functions, plugin directives, pseudo-headers, other header
+ *	modifiers) are "unsupported" notes: the rule is not loaded, and a
+ *	meta that depends on it is disabled.
  *
  * LIMITS
  *	RULES_MAX_FILE bytes per file; RULES_MAX_INCLUDE include levels;
@@ -34,6 +36,7 @@
 #include "files.h"
 #include "hdr.h"
 #include "rules_int.h"
+#include "saeval.h"
 #include "str.h"
 #include "strmap.h"
 
@@ -58,6 +61,8 @@ struct pstate {
 	const struct rules_options *opt;
 	struct strmap *attrs;		/* name -> struct attrs */
 	struct strmap *unsupported;	/* rule names not loaded */
+	struct strmap *missing_fn;	/* rule name -> eval function that
+					   no family provides */
 	int	 depth;			/* include level */
 	size_t	 rules_cap;
 	/* replace_tags (SpamAssassin's ReplaceTags plugin) */
@@ -147,6 +152,9 @@ rules_report_release(struct rules_report *rep)
 {
 	size_t i;
 
+	for (i = 0; i < rep->nmissing; i++)
+		free(rep->missing[i].func);
+	free(rep->missing);
 	for (i = 0; i < rep->n; i++) {
 		free(rep->v[i].file);
 		free(rep->v[i].text);
@@ -194,6 +202,9 @@ rule_release(struct rule *r)
 	if (r->re)
 		pcre2_code_free(r->re);
 	meta_release(&r->meta);
+	if (r->efn && r->efn->release && r->eprep)
+		r->efn->release(r->eprep);
+	saeval_args_release(&r->eargs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -224,6 +235,8 @@ rules_free(struct ruleset *rs)
 		free(rs->always[t]);
 	}
 	free(rs->meta_order);
+	free(rs->evals);
+	saeval_conf_free(rs->saconf);
 	free(rs);
 }
 
@@ -499,6 +512,73 @@ header_source(struct lctx *lc, const char *spec, const char *name,
 	return (long)rs->nhsrcs++;
 }
 
+/*
+ * d_eval - "eval:FUNC(ARGS)" for a rule of type t: a registered function
+ * with arguments its prepare() accepts; an unknown one is unsupported
+ */
+static void
+d_eval(struct lctx *lc, const char *name, const char *s, enum rule_type t)
+{
+	const struct saeval_fn *fn;
+	struct saeval_args args;
+	struct buf why = BUF_INIT;
+	char func[MAX_NAME + 1];
+	const char *open, *close;
+	struct rule *r;
+	void *prep = NULL;
+	size_t n;
+
+	s += 5;
+	open = strchr(s, '(');
+	close = strrchr(s, ')');
+	n = open ? (size_t)(open - s) : 0;
+	if (open == NULL || close == NULL || close < open || n == 0 ||
+	    n > MAX_NAME || *skip_ws(close + 1)) {
+		diag(lc, RULES_DIAG_ERROR, "%s: expected eval:function(args)",
+		    name);
+		return;
+	}
+	memcpy(func, s, n);
+	func[n] = '\0';
+	if ((fn = saeval_lookup(func)) == NULL) {
+		char what[MAX_NAME + 32];
+
+		snprintf(what, sizeof(what), "eval: test %s", func);
+		mark_unsupported(lc, name, what);
+		free(strmap_put(lc->ps->missing_fn, name, xstrdup(func)));
+		return;
+	}
+	if (!(fn->types & (1u << t))) {
+		diag(lc, RULES_DIAG_ERROR, "%s: eval:%s is not a %s test", name,
+		    func, rule_type_name(t));
+		return;
+	}
+	if (saeval_args_parse(open + 1, (size_t)(close - open - 1), &args,
+	    &why) < 0)
+		goto fail;
+	if (args.n < fn->min_args || args.n > fn->max_args) {
+		buf_printf(&why, "takes %u to %u arguments, not %zu",
+		    fn->min_args, fn->max_args, args.n);
+		saeval_args_release(&args);
+		goto fail;
+	}
+	if (fn->prepare && fn->prepare(&args, &prep, &why) < 0) {
+		saeval_args_release(&args);
+		goto fail;
+	}
+	r = new_rule(lc, name, t);
+	r->efn = fn;
+	r->eargs = args;
+	r->eprep = prep;
+	r->pattern = xstrdup(skip_ws(s - 5));
+	buf_release(&why);
+	return;
+fail:
+	diag(lc, RULES_DIAG_ERROR, "%s: eval:%s: %s", name, func,
+	    buf_cstr(&why));
+	buf_release(&why);
+}
+
 static void
 d_header(struct lctx *lc, const char *name, const char *s, bool mime)
 {
@@ -510,7 +590,10 @@ d_header(struct lctx *lc, const char *name, const char *s, bool mime)
 
 	s = skip_ws(s);
 	if (strncmp(s, "eval:", 5) == 0) {
-		mark_unsupported(lc, name, "eval: test");
+		if (mime)
+			mark_unsupported(lc, name, "mimeheader eval: test");
+		else
+			d_eval(lc, name, s, RULE_HEADER);
 		return;
 	}
 	if (!mime && strncmp(s, "exists:", 7) == 0) {
@@ -588,7 +671,7 @@ d_regex(struct lctx *lc, const char *name, const char *s, enum rule_type t)
 
 	s = skip_ws(s);
 	if (strncmp(s, "eval:", 5) == 0) {
-		mark_unsupported(lc, name, "eval: test");
+		d_eval(lc, name, s, t);
 		return;
 	}
 	r = new_rule(lc, name, t);
@@ -831,7 +914,14 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 		return;
 	}
 	if (strcmp(dir, "ifplugin") == 0) {
-		v = plugin_builtin(skip_ws(s));
+		{
+			const char *pn = skip_ws(s), *pe = pn;
+
+			while (*pe && !ch_is_space((unsigned char)*pe))
+				pe++;
+			v = plugin_builtin(pn) || saeval_plugin_provided(pn,
+			    (size_t)(pe - pn));
+		}
 		if (active && !v)
 			diag(lc, RULES_DIAG_UNSUPPORTED, "ifplugin %s: plugins "
 			    "are not provided; block skipped", skip_ws(s));
@@ -1170,6 +1260,34 @@ replace_tags(struct pstate *ps)
 	}
 }
 
+/*
+ * note_skipped_eval - an eval: rule in a block that is not read (an
+ * ifplugin of a plugin not provided): remembered for the report of
+ * missing functions when its function is not provided either
+ */
+static void
+note_skipped_eval(struct lctx *lc, const char *dir, const char *s)
+{
+	char name[MAX_NAME + 64], func[MAX_NAME + 1];
+	size_t n = 0;
+
+	if (strcmp(dir, "header") != 0 && strcmp(dir, "body") != 0 &&
+	    strcmp(dir, "rawbody") != 0 && strcmp(dir, "uri") != 0 &&
+	    strcmp(dir, "full") != 0)
+		return;
+	if (!word(&s, name, sizeof(name)) || !name_ok(name))
+		return;
+	s = skip_ws(s);
+	if (strncmp(s, "eval:", 5) != 0)
+		return;
+	for (s += 5; n < MAX_NAME && (ch_is_alnum((unsigned char)*s) ||
+	    *s == '_'); s++)
+		func[n++] = *s;
+	func[n] = '\0';
+	if (n && saeval_lookup(func) == NULL)
+		free(strmap_put(lc->ps->missing_fn, name, xstrdup(func)));
+}
+
 static void
 directive(struct lctx *lc, const char *line)
 {
@@ -1187,8 +1305,10 @@ directive(struct lctx *lc, const char *line)
 		d_cond(lc, dir, s);
 		return;
 	}
-	if (!active)
+	if (!active) {
+		note_skipped_eval(lc, dir, s);
 		return;
+	}
 	if (strcmp(dir, "lang") == 0)
 		return;		/* translations: not used */
 	if (strncmp(dir, "replace_", 8) == 0 && (strcmp(dir, "replace_tag") ==
@@ -1241,6 +1361,19 @@ directive(struct lctx *lc, const char *line)
 		/* priority: ordering does not change results here; test:
 		   SpamAssassin's self-test vectors */
 		return;
+	}
+	{
+		enum saeval_dir_kind kind;
+		struct buf why = BUF_INIT;
+
+		if (saeval_directive_find(dir, &kind)) {
+			if (saeval_conf_apply(lc->ps->rs->saconf, dir, s,
+			    &why) < 0)
+				diag(lc, RULES_DIAG_ERROR, "%s: %s", dir,
+				    buf_cstr(&why));
+			buf_release(&why);
+			return;
+		}
 	}
 	for (i = 0; i < sizeof(sa_rule_directives) /
 	    sizeof(sa_rule_directives[0]); i++)
@@ -1542,6 +1675,12 @@ plan(struct ruleset *rs)
 
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
+		if (r->efn && !r->disabled) {
+			rs->evals = xreallocarray(rs->evals, rs->nevals + 1,
+			    sizeof(size_t));
+			rs->evals[rs->nevals++] = i;
+			continue;
+		}
 		if (r->type == RULE_META || r->disabled ||
 		    (r->re == NULL && !r->exists))
 			continue;
@@ -1636,6 +1775,125 @@ finish(struct pstate *ps)
 	plan(rs);
 }
 
+/* miss_roots - the missing functions meta name needs, into funcs */
+static void
+miss_roots(struct pstate *ps, const char *name, struct strmap *funcs,
+    struct strmap *seen, int depth)
+{
+	const struct ruleset *rs = ps->rs;
+	const struct rule *r;
+	const char *fn;
+	void *idx;
+	size_t k;
+
+	if (depth > 64 || strmap_get(seen, name))
+		return;
+	strmap_put(seen, name, (void *)1);
+	if ((idx = strmap_get(rs->byname, name)) == NULL) {
+		if ((fn = strmap_get(ps->missing_fn, name)) != NULL)
+			strmap_put(funcs, fn, (void *)1);
+		return;
+	}
+	r = &rs->rules[(size_t)(uintptr_t)idx - 1];
+	if (r->type != RULE_META || !r->disabled)
+		return;
+	for (k = 0; k < r->meta.n; k++)
+		if (r->meta.rpn[k].op == MOP_RULE)
+			miss_roots(ps, r->meta.rpn[k].name, funcs, seen,
+			    depth + 1);
+}
+
+struct miss_ctx {
+	struct pstate *ps;
+	struct strmap *tally;		/* func -> struct rules_missing * */
+	bool	 metas;
+};
+
+static struct rules_missing *
+miss_entry(struct strmap *tally, const char *func)
+{
+	struct rules_missing *m = strmap_get(tally, func);
+
+	if (m == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		m->func = xstrdup(func);
+		strmap_put(tally, func, m);
+	}
+	return m;
+}
+
+static void
+miss_rule(const char *name, void *v, void *arg)
+{
+	struct miss_ctx *c = arg;
+
+	if (strmap_get(c->ps->rs->byname, name) == NULL)
+		miss_entry(c->tally, v)->rules++;
+}
+
+static void
+miss_meta(const char *func, void *v, void *arg)
+{
+	(void)v;
+	miss_entry(arg, func)->metas++;
+}
+
+static void
+miss_collect(const char *func, void *v, void *arg)
+{
+	struct rules_report *rep = arg;
+
+	(void)func;
+	rep->missing[rep->nmissing++] = *(struct rules_missing *)v;
+	free(v);
+}
+
+static int
+cmp_missing(const void *a, const void *b)
+{
+	const struct rules_missing *x = a, *y = b;
+
+	if (x->metas != y->metas)
+		return x->metas < y->metas ? 1 : -1;
+	if (x->rules != y->rules)
+		return x->rules < y->rules ? 1 : -1;
+	return strcmp(x->func, y->func);
+}
+
+/* tally_missing - per missing eval function: its rules, its metas */
+static void
+tally_missing(struct pstate *ps)
+{
+	struct miss_ctx c = { ps, strmap_new(), false };
+	struct rules_report *rep = ps->rep;
+	const struct rule *r;
+	struct strmap *funcs, *seen;
+	size_t i, k;
+
+	strmap_foreach(ps->missing_fn, miss_rule, &c);
+	for (i = 0; i < ps->rs->nrules; i++) {
+		r = &ps->rs->rules[i];
+		if (r->type != RULE_META || !r->disabled)
+			continue;
+		funcs = strmap_new();
+		seen = strmap_new();
+		strmap_put(seen, r->name, (void *)1);
+		for (k = 0; k < r->meta.n; k++)
+			if (r->meta.rpn[k].op == MOP_RULE)
+				miss_roots(ps, r->meta.rpn[k].name, funcs,
+				    seen, 0);
+		strmap_foreach(funcs, miss_meta, c.tally);
+		strmap_free(funcs, NULL);
+		strmap_free(seen, NULL);
+	}
+	rep->missing = xcalloc(strmap_count(c.tally) + 1,
+	    sizeof(*rep->missing));
+	strmap_foreach(c.tally, miss_collect, rep);
+	strmap_free(c.tally, NULL);
+	qsort(rep->missing, rep->nmissing, sizeof(*rep->missing),
+	    cmp_missing);
+}
+
 static int
 run(const char *const *paths, size_t npaths, const char *text, size_t len,
     const char *origin, const struct rules_options *opt,
@@ -1657,6 +1915,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	ps.rs = xcalloc(1, sizeof(*ps.rs));
 	ps.rs->byname = strmap_new();
 	ps.rs->scores = strmap_new();
+	ps.rs->saconf = saeval_conf_new();
 	ps.rs->match_limit = opt->match_limit ? opt->match_limit :
 	    RULES_DEFAULT_MATCH_LIMIT;
 	ps.rs->body_part_max = opt->body_part_max ? opt->body_part_max :
@@ -1665,6 +1924,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	    opt->rawbody_part_max : RULES_DEFAULT_RAWBODY_PART;
 	ps.attrs = strmap_new();
 	ps.unsupported = strmap_new();
+	ps.missing_fn = strmap_new();
 	for (i = 0; i < 4; i++)
 		ps.rtags[i] = strmap_new();
 	ps.rrules = strmap_new();
@@ -1677,8 +1937,10 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	for (i = 0; i < npaths; i++)
 		(void)load_path(&ps, paths[i], false, NULL, 0);
 	finish(&ps);
+	tally_missing(&ps);
 	strmap_free(ps.attrs, attrs_free);
 	strmap_free(ps.unsupported, NULL);
+	strmap_free(ps.missing_fn, free);
 	for (i = 0; i < 4; i++)
 		strmap_free(ps.rtags[i], free);
 	strmap_free(ps.rrules, where_free);

@@ -151,7 +151,9 @@ def t_redis_outages_under_load():
     assert all(r[2].get("probability") is not None for r in healthy), \
         [r[2] for r in healthy if r[2].get("probability") is None][:3]
     # once Redis is known to be down, every message says so
-    assert all(r[2].get("degraded") for r in killed), [r[2] for r in killed][:3]
+    assert all(r[2].get("degraded") for r in killed), \
+        [(r[0] - marks["killed"], r[1] - marks["killed"], r[2])
+         for r in killed if not r[2].get("degraded")][:3]
     assert all(r[2].get("degraded") for r in frozen), \
         [r[2] for r in frozen if not r[2].get("degraded")][:3]
     assert all(not r[2].get("degraded") and r[2].get("probability") is not None
