@@ -139,15 +139,15 @@ engine_bayes(struct engine *e, struct buf *why)
 /* put_score - a rule file's score for a built-in symbol; the main
  * configuration's symbol_scores, already in the map, take precedence */
 static void
-put_score(const char *name, double score, void *arg)
+put_score(const char *name, const double *four, void *arg)
 {
 	struct engine *e = arg;
 	double *d;
 
 	if (strmap_get(e->scores, name) != NULL)
 		return;
-	d = xmalloc(sizeof(*d));
-	*d = score;
+	d = xcalloc(4, sizeof(*d));
+	memcpy(d, four, 4 * sizeof(*d));
 	strmap_put(e->scores, name, d);
 }
 
@@ -189,7 +189,7 @@ engine_load_rules(struct engine *e, struct buf *why)
 	opt.match_limit = (unsigned long)c->rules_match_limit;
 	opt.body_part_max = (size_t)c->rules_body_part_max;
 	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
-	opt.score_set = (unsigned)c->rules_score_set;
+	opt.score_set = e->score_set;
 	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
 		d = rules_report_first_error(&rep);
 		buf_adds(why, "rules: ");
@@ -249,8 +249,8 @@ engine_scores(struct engine *e)
 		if (conf_symbol_score(e->conf->symbol_scores.v[i], name,
 		    sizeof(name), &d) < 0)
 			continue;	/* conf_parse() checked it */
-		p = xmalloc(sizeof(*p));
-		*p = d;
+		p = xcalloc(4, sizeof(*p));
+		p[0] = p[1] = p[2] = p[3] = d;
 		free(strmap_put(e->scores, name, p));
 	}
 }
@@ -265,6 +265,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	atomic_init(&e->refs, 1);
 	pthread_mutex_init(&e->bayes_lock, NULL);
 	e->conf = c;
+	e->score_set = conf_score_set_base(c);
+	e->score_set_auto = conf_score_set(c) < 0;
 	e->scores = strmap_new();
 	engine_scores(e);
 	paths[LIST_CLIENT] = c->client_list;
@@ -334,9 +336,16 @@ engine_unref(struct engine *e)
 double
 engine_score(const struct engine *e, const char *sym, double def)
 {
+	return engine_score_in(e, sym, def, e->score_set);
+}
+
+double
+engine_score_in(const struct engine *e, const char *sym, double def,
+    unsigned set)
+{
 	const double *d = strmap_get(e->scores, sym);
 
-	return d ? *d : def;
+	return d ? d[set < 4 ? set : 3] : def;
 }
 
 void

@@ -1380,15 +1380,16 @@ apply_one(const char *name, void *v, void *arg)
 	struct attrs *a = v;
 	struct rule *r;
 	void *idx = strmap_get(rs->byname, name);
-	unsigned set = ps->opt->score_set < 4 ? ps->opt->score_set : 3;
+	unsigned set = ps->opt->score_set < 4 ? ps->opt->score_set : 3, k;
 	double *d;
 
 	if (idx == NULL) {
 		if (strmap_get(ps->unsupported, name))
 			return;
 		if (a->nscores) {
-			d = xmalloc(sizeof(*d));
-			*d = a->scores[a->nscores == 4 ? set : 0];
+			d = xcalloc(4, sizeof(*d));
+			for (k = 0; k < 4; k++)
+				d[k] = a->scores[a->nscores == 4 ? k : 0];
 			free(strmap_put(rs->scores, name, d));
 		} else if (a->describe || a->tflags_set)
 			diag_at(ps, RULES_DIAG_WARNING, a->file, a->line,
@@ -1398,7 +1399,9 @@ apply_one(const char *name, void *v, void *arg)
 	}
 	r = &rs->rules[(size_t)(uintptr_t)idx - 1];
 	if (a->nscores) {
-		r->score = a->scores[a->nscores == 4 ? set : 0];
+		for (k = 0; k < 4; k++)
+			r->scores[k] = a->scores[a->nscores == 4 ? k : 0];
+		r->score = r->scores[set];
 		r->score_set = true;
 	}
 	if (a->describe) {
@@ -1617,9 +1620,12 @@ finish(struct pstate *ps)
 	strmap_foreach(ps->attrs, apply_one, &ac);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (!r->score_set)
+		if (!r->score_set) {
 			r->score = strncmp(r->name, "__", 2) == 0 ? 0 :
 			    (r->tflags & RULE_F_NICE) ? -1.0 : 1.0;
+			r->scores[0] = r->scores[1] = r->scores[2] =
+			    r->scores[3] = r->score;
+		}
 		if ((r->tflags & RULE_F_NOSUBJECT) && r->type == RULE_BODY)
 			rs->has_nosubject = true;
 		if (!r->disabled)
@@ -1769,6 +1775,20 @@ rule_score(const struct rule *r)
 	return r->score;
 }
 
+double
+rule_score_in(const struct rule *r, unsigned set)
+{
+	return r->scores[set < 4 ? set : 3];
+}
+
+bool
+rule_scored_in_any(const struct rule *r)
+{
+	return !r->disabled && strncmp(r->name, "__", 2) != 0 &&
+	    (r->scores[0] != 0 || r->scores[1] != 0 || r->scores[2] != 0 ||
+	    r->scores[3] != 0);
+}
+
 unsigned
 rule_tflags(const struct rule *r)
 {
@@ -1802,7 +1822,7 @@ rule_source(const struct rule *r, unsigned *line)
 }
 
 struct ov_ctx {
-	void	(*fn)(const char *, double, void *);
+	void	(*fn)(const char *, const double *, void *);
 	void	*arg;
 };
 
@@ -1811,12 +1831,12 @@ ov_one(const char *name, void *v, void *arg)
 {
 	struct ov_ctx *c = arg;
 
-	c->fn(name, *(double *)v, c->arg);
+	c->fn(name, v, c->arg);
 }
 
 void
 rules_score_overrides(const struct ruleset *rs,
-    void (*fn)(const char *, double, void *), void *arg)
+    void (*fn)(const char *, const double *, void *), void *arg)
 {
 	struct ov_ctx c = { fn, arg };
 

@@ -65,7 +65,10 @@ step_rules_end(struct scan *s, void *state)
 	rules_eval(rs, s->msg, scan_mime(s), 0, &res);
 	for (i = 0; i < res.nhits; i++) {
 		r = res.hits[i].rule;
-		if (!rule_scored(r))
+		/* with rules_score_set = auto the set is final only after
+		 * Bayes: report what some set scores; scan_end() rescores */
+		if (!(s->eng->score_set_auto ? rule_scored_in_any(r) :
+		    rule_scored(r)))
 			continue;
 		if (rule_describe(r))
 			scan_symbol(s, rule_name(r), rule_score(r), "%s",
