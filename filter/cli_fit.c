@@ -11,13 +11,17 @@
  *	of `mailwarden scan --json`; gzip is read too) of messages known
  *	to be ham or spam.  Every symbol a line lists is a binary feature
  *	of that message, except: symbols whose logged score is 0 in every
- *	line (informational, or switched off by the operator), symbols
- *	matching a --keep pattern (their logged scores stay, as a fixed
- *	part of the message's score), and lines of trusted mail (not
- *	scored).  The fit (fit.h) runs twice: without the BAYES_* symbols
- *	for score sets 0 and 1, with them for sets 2 and 3.  A symbol keeps
- *	the sign of its logged score (a ham sign stays a ham sign) unless
- *	--free-signs.  The tag_score of the configuration is the threshold.
+ *	line (informational, or switched off by the operator; the Bayes
+ *	bands are always fitted), symbols matching a --keep pattern (their
+ *	logged scores stay, as a fixed part of the message's score), and
+ *	lines of trusted mail (not scored).  The fit (fit.h) runs twice:
+ *	without the BAYES_* symbols for score sets 0 and 1, with them for
+ *	sets 2 and 3.  Unless --free-signs, a symbol keeps the sign of its
+ *	logged score (a ham sign stays a ham sign) and the Bayes bands
+ *	score in their order (BAYES_00 <= BAYES_05 <= ... <= BAYES_99);
+ *	no symbol but a Bayes band scores over --max-score (default
+ *	tag_score - margin: no single trait tags a message).  The
+ *	tag_score of the configuration is the threshold.
  *
  *	The output is a rule file of `score NAME S0 S1 S2 S3` lines (one
  *	score with --no-bayes) after a header that says how it was made;
@@ -60,6 +64,7 @@ struct fopts {
 	size_t	 nkeep;
 	const char *out;
 	bool	 no_bayes, free_signs;
+	double	 max_score;		/* < 0: tag_score - margin */
 	struct fit_params p;
 };
 
@@ -69,6 +74,7 @@ struct sym {
 	uint32_t id;
 	double	 logged;		/* first nonzero logged score */
 	bool	 kept, bayes;
+	int	 band;			/* BAYES_nn: nn, else -1 */
 	size_t	 hits[2];
 };
 
@@ -93,7 +99,8 @@ usage(FILE *f)
 	    "[-o SCOREFILE]\n"
 	    "         [--ham-loss F] [--ham-cost C] [--margin M] [--l2 X] "
 	    "[--folds K] [--seed N]\n"
-	    "         [--keep GLOB]... [--no-bayes] [--free-signs]\n"
+	    "         [--keep GLOB]... [--max-score S] [--no-bayes] "
+	    "[--free-signs]\n"
 	    "Fits symbol scores to verdict log lines of known ham and spam "
 	    "(doc/rules.md).\n");
 }
@@ -133,6 +140,8 @@ sym_get(struct corpus *c, const struct fopts *o, const char *name)
 	s->id = (uint32_t)c->nsyms;
 	s->kept = kept(o, name);
 	s->bayes = strncmp(name, "BAYES_", 6) == 0;
+	s->band = s->bayes && name[6] && strspn(name + 6, "0123456789") ==
+	    strlen(name + 6) && strlen(name + 6) <= 4 ? atoi(name + 6) : -1;
 	c->syms = xreallocarray(c->syms, c->nsyms + 1, sizeof(*c->syms));
 	c->syms[c->nsyms++] = s;
 	strmap_put(c->byname, name, s);
@@ -253,55 +262,216 @@ corpus_free(struct corpus *c)
 static bool
 fitted(const struct sym *s, bool with_bayes)
 {
-	return !s->kept && s->logged != 0 && (with_bayes || !s->bayes);
+	if (s->kept || (s->bayes && !with_bayes))
+		return false;
+	return s->logged != 0 || s->band >= 0;
+}
+
+static int
+cmp_band(const void *a, const void *b)
+{
+	return (*(struct sym *const *)a)->band -
+	    (*(struct sym *const *)b)->band;
+}
+
+/*
+ * The fit's features: one per fitted symbol, except the Bayes bands
+ * (BAYES_00 ... BAYES_99), which must score in their order: a message
+ * in the k-th band has a base feature and the increments 1..k, each
+ * increment at least 0; a band's score is base plus its increments.
+ */
+struct feats {
+	uint32_t *map;			/* sym id -> feature, or UINT32_MAX */
+	int	*rank;			/* sym id -> band rank, or -1 */
+	size_t	 nf, nbands;
+	uint32_t base;			/* first band feature */
+};
+
+static void
+feats_build(const struct fopts *o, const struct corpus *c, bool with_bayes,
+    struct feats *f)
+{
+	struct sym **bands = xcalloc(c->nsyms + 1, sizeof(*bands));
+	size_t i;
+
+	f->map = xcalloc(c->nsyms + 1, sizeof(*f->map));
+	f->rank = xcalloc(c->nsyms + 1, sizeof(*f->rank));
+	f->nf = f->nbands = 0;
+	for (i = 0; i < c->nsyms; i++) {
+		f->rank[i] = -1;
+		f->map[i] = UINT32_MAX;
+		if (!fitted(c->syms[i], with_bayes))
+			continue;
+		if (c->syms[i]->band >= 0 && !o->free_signs)
+			bands[f->nbands++] = c->syms[i];
+		else
+			f->map[i] = (uint32_t)f->nf++;
+	}
+	qsort(bands, f->nbands, sizeof(*bands), cmp_band);
+	f->base = (uint32_t)f->nf;
+	for (i = 0; i < f->nbands; i++)
+		f->rank[bands[i]->id] = (int)i;
+	f->nf += f->nbands;
+	free(bands);
+}
+
+static void
+feats_free(struct feats *f)
+{
+	free(f->map);
+	free(f->rank);
+}
+
+/*
+ * feats_bounds - signs kept, bands ordered, at most max_score; the
+ * weights are in the model's units, scale (score per unit) converts
+ */
+static void
+feats_bounds(const struct fopts *o, const struct corpus *c,
+    const struct feats *f, double scale, double *lo, double *hi)
+{
+	const struct sym *s;
+	size_t i;
+
+	for (i = 0; i < f->nf; i++) {
+		lo[i] = i > f->base ? 0 : -INFINITY;
+		hi[i] = INFINITY;
+	}
+	for (i = 0; i < c->nsyms; i++) {
+		s = c->syms[i];
+		if (f->map[i] == UINT32_MAX)
+			continue;
+		if (!o->free_signs && s->logged > 0)
+			lo[f->map[i]] = 0;
+		if (!o->free_signs && s->logged < 0)
+			hi[f->map[i]] = 0;
+		if (!s->bayes && o->max_score > 0 && scale > 0)
+			hi[f->map[i]] = fmin(hi[f->map[i]],
+			    o->max_score / scale);
+	}
 }
 
 /*
  * run_fit - one fit over the features fitted(), into score[nsyms]
  * (symbols not fitted: NAN); 0 or -1 (message printed)
  */
+/* all_have - does every message have feature j? */
+static bool
+all_have(const struct fit_data *d, uint32_t j)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->nex; i++) {
+		for (k = d->off[i]; k < d->off[i + 1]; k++)
+			if (d->idx[k] == j)
+				break;
+		if (k == d->off[i + 1])
+			return false;
+	}
+	return true;
+}
+
+/* sym_score - a symbol's fitted score from the feature scores */
+static double
+sym_score(const struct feats *f, size_t id, const double *fs)
+{
+	double v;
+	int k;
+
+	if (f->map[id] != UINT32_MAX)
+		return fs[f->map[id]];
+	if (f->rank[id] < 0)
+		return NAN;
+	for (v = 0, k = 0; k <= f->rank[id]; k++)
+		v += fs[f->base + (uint32_t)k];
+	return round(v * 100) / 100 + 0.0;
+}
+
+/*
+ * clamp_bands - the Bayes bands within [-3 tag_score, tag_score +
+ * margin]: Bayes alone may tag a message but not reject it, and very
+ * strong rules can still outweigh its ham verdict.  The counts on the
+ * fitted data are redone with the clamped scores.
+ */
+static void
+clamp_bands(const struct fopts *o, const struct corpus *c,
+    const struct feats *f, double *score, const struct fit_data *d,
+    struct fit_result *res)
+{
+	double lo = -3 * o->p.tag_score, hi = o->p.tag_score + o->p.margin;
+	double *fs;
+	size_t i, k;
+
+	fs = xcalloc(d->nfeat + 1, sizeof(*fs));
+	memcpy(fs, res->score, d->nfeat * sizeof(*fs));
+	for (i = 0; i < c->nsyms; i++) {
+		if (f->rank[i] < 0)
+			continue;
+		score[i] = fmax(lo, fmin(hi, score[i]));
+		/* as feature scores: base, then the steps between bands */
+		for (k = 0; k < c->nsyms; k++)
+			if (f->rank[k] == f->rank[i] - 1)
+				break;
+		fs[f->base + (uint32_t)f->rank[i]] = f->rank[i] == 0 ?
+		    score[i] : score[i] - fmax(lo, fmin(hi, sym_score(f, k,
+		    res->score)));
+	}
+	memcpy(res->score, fs, d->nfeat * sizeof(*fs));
+	fit_count(d, res->score, o->p.tag_score, &res->fit_ham_tagged,
+	    &res->fit_spam_missed);
+	free(fs);
+}
+
 static int
 run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
     double *score, struct fit_result *res)
 {
-	uint32_t *map = xcalloc(c->nsyms + 1, sizeof(*map)), *idx;
-	size_t *off = xcalloc(c->nmsg + 1, sizeof(*off)), i, k, n = 0, nf = 0;
-	double *lo, *hi;
+	size_t *off = xcalloc(c->nmsg + 1, sizeof(*off)), i, k, n = 0;
 	struct fit_params p = o->p;
 	struct fit_data d;
-	int rc;
+	struct feats f;
+	uint32_t *idx, id;
+	double *lo, *hi;
+	int rc, r;
 
-	for (i = 0; i < c->nsyms; i++)
-		map[i] = fitted(c->syms[i], with_bayes) ? (uint32_t)nf++ :
-		    UINT32_MAX;
-	idx = xcalloc(c->nids + 1, sizeof(*idx));
+	feats_build(o, c, with_bayes, &f);
+	idx = xcalloc(c->nids * (f.nbands + 1) + 1, sizeof(*idx));
 	for (i = 0; i < c->nmsg; i++) {
-		for (k = c->off[i]; k < c->off[i + 1]; k++)
-			if (map[c->ids[k]] != UINT32_MAX)
-				idx[n++] = map[c->ids[k]];
+		for (k = c->off[i]; k < c->off[i + 1]; k++) {
+			id = c->ids[k];
+			if (f.map[id] != UINT32_MAX)
+				idx[n++] = f.map[id];
+			for (r = 0; r <= f.rank[id]; r++)
+				idx[n++] = f.base + (uint32_t)r;
+		}
 		off[i + 1] = n;
 	}
-	lo = xcalloc(nf + 1, sizeof(*lo));
-	hi = xcalloc(nf + 1, sizeof(*hi));
-	for (i = 0; i < c->nsyms; i++) {
-		if (map[i] == UINT32_MAX)
-			continue;
-		lo[map[i]] = !o->free_signs && c->syms[i]->logged > 0 ? 0 :
-		    -INFINITY;
-		hi[map[i]] = !o->free_signs && c->syms[i]->logged < 0 ? 0 :
-		    INFINITY;
-	}
-	d = (struct fit_data){ nf, c->nmsg, off, idx, c->spam, c->fixed };
+	lo = xcalloc(f.nf + 1, sizeof(*lo));
+	hi = xcalloc(f.nf + 1, sizeof(*hi));
+	d = (struct fit_data){ f.nf, c->nmsg, off, idx, c->spam, c->fixed };
 	p.lo = lo;
 	p.hi = hi;
-	rc = fit_scores(&d, &p, res);
+	p.intercept = f.nbands && all_have(&d, f.base) ? f.base + 1 : 0;
+	/* the cap is in score units, and the scale comes from the fit:
+	 * fit without it, then again with it at the scale found */
+	feats_bounds(o, c, &f, 0, lo, hi);
+	if ((rc = fit_scores(&d, &p, res)) == 0 && o->max_score > 0) {
+		feats_bounds(o, c, &f, res->scale, lo, hi);
+		fit_result_release(res);
+		rc = fit_scores(&d, &p, res);
+		for (i = 0; rc == 0 && i < c->nsyms; i++)
+			if (f.map[i] != UINT32_MAX && !c->syms[i]->bayes)
+				res->score[f.map[i]] = fmin(
+				    res->score[f.map[i]], o->max_score);
+	}
 	if (rc < 0)
 		fprintf(stderr, "mailwarden rules fit: %s: %s\n", with_bayes ?
 		    "with Bayes" : "without Bayes", res->why);
 	for (i = 0; i < c->nsyms; i++)
-		score[i] = map[i] == UINT32_MAX || rc < 0 ? NAN :
-		    res->score[map[i]];
-	free(map);
+		score[i] = rc < 0 ? NAN : sym_score(&f, i, res->score);
+	if (rc == 0 && f.nbands)
+		clamp_bands(o, c, &f, score, &d, res);
+	feats_free(&f);
 	free(off);
 	free(idx);
 	free(lo);
@@ -358,11 +528,12 @@ render(const struct fopts *o, const struct corpus *c, const double *s0,
 		for (i = 0; i < o->nfiles[cls]; i++)
 			buf_printf(b, " %s", o->files[cls][i]);
 	buf_printf(b, ".\n# Model: L2-regularised logistic regression over "
-	    "the symbols hit, a ham\n# weighted %g times a spam, signs %s; "
-	    "scaled so that at most %g%% of\n# the ham, cross-validated, "
-	    "reaches tag_score %g - margin %g.\n", o->p.ham_cost,
-	    o->free_signs ? "free" : "kept from the logged scores",
-	    100 * o->p.ham_loss, o->p.tag_score, o->p.margin);
+	    "the symbols hit, a ham\n# weighted %g times a spam, signs %s, "
+	    "no symbol but Bayes over %g;\n# scaled so that at most %g%% of "
+	    "the ham, cross-validated, reaches\n# tag_score %g - margin %g."
+	    "\n", o->p.ham_cost, o->free_signs ? "free" :
+	    "kept from the logged scores, Bayes bands in order",
+	    o->max_score, 100 * o->p.ham_loss, o->p.tag_score, o->p.margin);
 	if (o->nkeep) {
 		buf_adds(b, "# Not fitted (kept):");
 		for (i = 0; i < o->nkeep; i++)
@@ -511,7 +682,7 @@ parse_num_opt(struct fopts *o, int argc, char **argv, int *i)
 		{ "--ham-loss", 0, 0.5 }, { "--ham-cost", 1, 1e6 },
 		{ "--margin", 0, 100 }, { "--l2", 0, 1e6 },
 		{ "--folds", 2, 100 }, { "--seed", 0, 4e9 },
-		{ "--tag-score", -1000, 1000 },
+		{ "--tag-score", -1000, 1000 }, { "--max-score", 0, 1000 },
 	};
 	const char *v;
 	double x;
@@ -532,7 +703,8 @@ parse_num_opt(struct fopts *o, int argc, char **argv, int *i)
 	case 3: o->p.l2 = x; break;
 	case 4: o->p.folds = (unsigned)x; break;
 	case 5: o->p.seed = (uint64_t)x; break;
-	default: o->p.tag_score = x; break;
+	case 6: o->p.tag_score = x; break;
+	default: o->max_score = x; break;
 	}
 	return 1;
 }
@@ -669,6 +841,7 @@ cli_rules_fit(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	o.p = (struct fit_params){ .ham_cost = 10, .ham_loss = 0.001,
 	    .margin = 1, .folds = 5, .seed = 20 };
+	o.max_score = -1;
 	if ((rc = parse_args(&o, argc, argv, &tag_given)) != 0) {
 		rc = rc > 0 ? 0 : 2;
 		goto done;
@@ -677,6 +850,8 @@ cli_rules_fit(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	if (o.max_score < 0)
+		o.max_score = o.p.tag_score - o.p.margin;
 	if (read_logs(&o, &c) < 0)
 		rc = 2;
 	else

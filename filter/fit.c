@@ -20,7 +20,9 @@
  *	k * m + fixed >= t, so the ham_loss bound at tag_score - margin
  *	gives an upper bound on k; so does calibration (tag no message
  *	that the ham-weighted model finds more likely ham: tag_score / k
- *	>= -bias).  The smaller bound is taken.  Scores are k times the
+ *	>= -bias).  The smaller bound is taken.  When every message has
+ *	one feature (intercept), the bias is moved into its score, the
+ *	margins include it, and calibration asks tag_score / k >= 1.  Scores are k times the
  *	weights of a fit on all messages, rounded to 0.01.
  * DIAGNOSTICS
  *	fit_scores() fails (res->why) without ham or spam, with bad
@@ -288,7 +290,7 @@ cv_pass(struct cd *s, const struct fit_params *p, double l2,
 				continue;
 			for (z = 0, k = d->off[i]; k < d->off[i + 1]; k++)
 				z += w[d->idx[k]];
-			margin[i] = z;
+			margin[i] = p->intercept ? z + bias : z;
 			loss += cost[i] * exloss(d->spam[i], z + bias);
 		}
 	}
@@ -334,7 +336,10 @@ choose_scale(const struct fit_data *d, const struct fit_params *p,
 	k = allowed - always < n ? kc[allowed - always] * (1 - 1e-9) :
 	    INFINITY;
 	free(kc);
-	kmax = bias < 0 ? p->tag_score / -bias : INFINITY;
+	if (p->intercept)
+		kmax = p->tag_score;
+	else
+		kmax = bias < 0 ? p->tag_score / -bias : INFINITY;
 	if (kmax < k)
 		k = kmax;
 	if (!isfinite(k) || k <= 0) {
@@ -376,6 +381,8 @@ check_params(const struct fit_data *d, const struct fit_params *p,
 	else if (p->folds < 2 || p->folds > res->nham || p->folds > res->nspam)
 		res->why = "folds must be at least 2 and at most the number "
 		    "of ham and of spam";
+	else if (p->intercept > d->nfeat)
+		res->why = "intercept names no feature";
 	else if (p->ham_cost < 1 || p->ham_loss < 0 || p->ham_loss >= 1 ||
 	    p->l2 < 0 || p->margin < 0 || p->tag_score - p->margin <= 0)
 		res->why = "bad parameters: ham_cost >= 1, 0 <= ham_loss < 1, "
@@ -424,6 +431,8 @@ fit_scores(const struct fit_data *d, const struct fit_params *p,
 	cd_run(&s, res->l2, p->lo, p->hi, p->max_sweeps ? p->max_sweeps : 500,
 	    w, &res->bias);
 	if ((k = choose_scale(d, p, best, res->bias, res)) > 0) {
+		if (p->intercept)
+			w[p->intercept - 1] += res->bias;
 		res->scale = k;
 		res->score = xcalloc(d->nfeat + 1, sizeof(*res->score));
 		for (i = 0; i < d->nfeat; i++)

@@ -44,6 +44,14 @@ struct fit_params {
 	uint64_t seed;		/* fold assignment */
 	const double *lo, *hi;	/* per-feature bounds of the weight, or NULL */
 	unsigned max_sweeps;	/* coordinate-descent sweeps; 0 = 500 */
+	/*
+	 * intercept: 1 + the number of a feature that every message has
+	 * (the Bayes band base); its score then takes the model's bias, and
+	 * the scale is capped so that tag_score is at least logit 1.  0:
+	 * none; the bias stays out of the scores and the scale is capped
+	 * so that tag_score is at least logit 0 (calibration).
+	 */
+	size_t	 intercept;
 };
 
 struct fit_result {

@@ -257,6 +257,35 @@ START_TEST(test_fit_fixed_scores_count)
 }
 END_TEST
 
+START_TEST(test_fit_intercept_takes_the_bias)
+{
+	/* feature 0 in every message (a Bayes band base), feature 1 a
+	 * spam sign: with intercept the base carries the bias, so the
+	 * base alone scores below 0 and base + sign reaches tag_score */
+	struct ds s;
+	uint32_t b[] = { 0 }, bs[] = { 0, 1 };
+	struct fit_params p = params();
+	struct fit_result r;
+
+	ds_init(&s, 2);
+	ds_add(&s, 1, 200, bs, 2, 0);
+	ds_add(&s, 1, 20, b, 1, 0);
+	ds_add(&s, 0, 300, b, 1, 0);
+	ds_add(&s, 0, 2, bs, 2, 0);
+	p.intercept = 1;
+	p.ham_loss = 0.01;
+	ck_assert_int_eq(fit_scores(&s.d, &p, &r), 0);
+	ck_assert(r.score[0] < 0);
+	ck_assert(r.score[0] + r.score[1] >= p.tag_score);
+	ck_assert(r.scale <= p.tag_score);	/* cut at logit >= 1 */
+	ck_assert_uint_eq(r.fit_spam_missed, 20);
+	fit_result_release(&r);
+	p.intercept = 3;			/* no such feature */
+	ck_assert_int_eq(fit_scores(&s.d, &p, &r), -1);
+	ds_free(&s);
+}
+END_TEST
+
 START_TEST(test_fit_folds_stratified_and_seeded)
 {
 	struct ds s;
@@ -317,6 +346,7 @@ fit_suite(void)
 	tcase_add_test(tc, test_fit_ham_loss_bound_holds);
 	tcase_add_test(tc, test_fit_fixed_scores_count);
 	tcase_add_test(tc, test_fit_folds_stratified_and_seeded);
+	tcase_add_test(tc, test_fit_intercept_takes_the_bias);
 	tcase_add_test(tc, test_fit_rejects_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
