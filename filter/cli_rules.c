@@ -12,6 +12,8 @@
  *	rules test [-c FILE] [-r PATH]... NAME MESSAGE...
  *	    Does rule NAME hit each message, and on what text.  Exit 0 if it
  *	    hit every message, 1 if it missed one, 2 on errors.
+ *	rules fit ...
+ *	    Score fitting over labelled verdict logs: cli_fit.c.
  *	rules stats [-c FILE] [-r PATH]... [--no-prefilter] SPAMDIR HAMDIR
  *	    Hit counts and rates of every scored rule over two directories of
  *	    message files (a Markdown table), how many messages the rules
@@ -65,6 +67,8 @@ usage(FILE *f)
 	    "       mailwarden rules stats [-c FILE] [-r PATH]... "
 	    "[--no-prefilter] SPAMDIR HAMDIR\n"
 	    "       mailwarden rules relays [-c FILE] MESSAGE...\n"
+	    "       mailwarden rules fit   [-c FILE] --ham LOG... --spam LOG... "
+	    "[-o FILE] [OPTIONS]\n"
 	    "       mailwarden rules fit   [-c FILE] --ham LOG... --spam LOG... "
 	    "[-o FILE] [...]\n"
 	    "  -c FILE  configuration (rules_dir, rules_site_dir, limits)\n"

@@ -20,7 +20,8 @@
  *	k * m + fixed >= t, so the ham_loss bound at tag_score - margin
  *	gives an upper bound on k; so does calibration (tag no message
  *	that the ham-weighted model finds more likely ham: tag_score / k
- *	>= -bias).  The smaller bound is taken.  When every message has
+ *	>= -bias, and >= 1 when the bias is small).  The smaller bound is
+ *	taken.  When every message has
  *	one feature (intercept), the bias is moved into its score, the
  *	margins include it, and calibration asks tag_score / k >= 1.  Scores are k times the
  *	weights of a fit on all messages, rounded to 0.01.
@@ -339,7 +340,7 @@ choose_scale(const struct fit_data *d, const struct fit_params *p,
 	if (p->intercept)
 		kmax = p->tag_score;
 	else
-		kmax = bias < 0 ? p->tag_score / -bias : INFINITY;
+		kmax = p->tag_score / fmax(-bias, 1);
 	if (kmax < k)
 		k = kmax;
 	if (!isfinite(k) || k <= 0) {

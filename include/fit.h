@@ -49,7 +49,7 @@ struct fit_params {
 	 * (the Bayes band base); its score then takes the model's bias, and
 	 * the scale is capped so that tag_score is at least logit 1.  0:
 	 * none; the bias stays out of the scores and the scale is capped
-	 * so that tag_score is at least logit 0 (calibration).
+	 * so that tag_score is at least max(-bias, 1) in logits.
 	 */
 	size_t	 intercept;
 };
