@@ -14,6 +14,11 @@
  *	    hit every message, 1 if it missed one, 2 on errors.
  *	rules fit ...
  *	    Score fitting over labelled verdict logs: cli_fit.c.
+ *	rules hits [-c FILE] [-r PATH]... MESSAGE...
+ *	    One line per message, "FILE<TAB><TAB>RULE,RULE,...": the scored
+ *	    rules that hit, sorted by name (the form of SpamAssassin's
+ *	    tests= list, so the two can be compared: contrib/bench/
+ *	    sa_agreement.py).
  *	rules stats [-c FILE] [-r PATH]... [--no-prefilter] SPAMDIR HAMDIR
  *	    Hit counts and rates of every scored rule over two directories of
  *	    message files (a Markdown table), how many messages the rules
@@ -63,6 +68,8 @@ usage(FILE *f)
 	    "usage: mailwarden rules check [-c FILE] [-q] [PATH...]\n"
 	    "       mailwarden rules list  [-c FILE] [-r PATH]...\n"
 	    "       mailwarden rules test  [-c FILE] [-r PATH]... NAME "
+	    "MESSAGE...\n"
+	    "       mailwarden rules hits  [-c FILE] [-r PATH]... "
 	    "MESSAGE...\n"
 	    "       mailwarden rules stats [-c FILE] [-r PATH]... "
 	    "[--no-prefilter] SPAMDIR HAMDIR\n"
@@ -291,6 +298,67 @@ cmd_test(struct ropts *o, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* hits                                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* print_hits - "FILE\t\tA,B,C" for the scored rules of res, by name */
+static void
+print_hits(const char *file, const struct rules_result *res)
+{
+	const char **names = xcalloc(res->nhits + 1, sizeof(*names));
+	size_t i, n = 0;
+
+	for (i = 0; i < res->nhits; i++)
+		if (rule_scored(res->hits[i].rule))
+			names[n++] = rule_name(res->hits[i].rule);
+	qsort(names, n, sizeof(*names), cmp_name);
+	printf("%s\t\t", file);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "", names[i]);
+	printf("\n");
+	free(names);
+}
+
+static int
+cmd_hits(struct ropts *o, int argc, char **argv)
+{
+	struct ruleset *rs;
+	struct mime_limits lim;
+	struct rules_result res;
+	struct mime_msg *mm;
+	struct msg *m;
+	int i, rc = 0;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if ((rs = load_set(o, false)) == NULL)
+		return 2;
+	mime_limits_from_conf(&lim, o->c);
+	for (i = 0; i < argc; i++) {
+		if ((m = load_message(o->c, argv[i])) == NULL) {
+			rc = 2;
+			continue;
+		}
+		mm = mime_parse(m, &lim);
+		rules_eval(rs, m, mm, o->eval_flags, &res);
+		print_hits(argv[i], &res);
+		rules_result_release(&res);
+		mime_free(&mm);
+		msg_free(&m);
+	}
+	rules_free(rs);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* stats                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -300,12 +368,6 @@ struct corpus_stats {
 	size_t	 tagged;	/* rule score alone >= tag_score */
 	double	 ms;
 };
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static double
 now_ms(void)
@@ -513,6 +575,8 @@ cli_rules(int argc, char **argv)
 		rc = cmd_list(&o);
 	else if (strcmp(cmd, "test") == 0)
 		rc = cmd_test(&o, argc, argv);
+	else if (strcmp(cmd, "hits") == 0)
+		rc = cmd_hits(&o, argc, argv);
 	else if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(&o, argc, argv);
 	else if (strcmp(cmd, "relays") == 0)

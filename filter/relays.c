@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -237,6 +238,24 @@ rdns_before(const char *clause, const char *at, struct relay *r)
 	put(r->rdns, sizeof(r->rdns), b, e, false);
 }
 
+/*
+ * in_parens - at is inside parentheses: "HELO ([192.0.2.1])" or
+ * "HELO (name [192.0.2.1])", the forms of MTAs that look up reverse DNS
+ * and leave the name out when there is none
+ */
+static bool
+in_parens(const char *p, const char *at)
+{
+	int depth = 0;
+
+	for (; p < at; p++)
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+	return depth > 0;
+}
+
 /* proto_is_auth - RFC 3848: ESMTPA, ESMTPSA, LMTPA, UTF8SMTPSA, ... */
 static bool
 proto_is_auth(const char *p, const char *e)
@@ -301,8 +320,10 @@ relay_parse_received(const char *v, struct relay *r)
 		put(r->rdns, sizeof(r->rdns), w.p, w.e, false);
 	} else {
 		put(r->helo, sizeof(r->helo), w.p, w.e, true);
-		if (*at == '[')
+		if (*at == '[') {
 			rdns_before(p, at, r);
+			r->looked_up = in_parens(p, at);
+		}
 		else	/* qmail "from NAME (192.0.2.1)": the name is both */
 			put(r->rdns, sizeof(r->rdns), w.p, w.e, false);
 	}
@@ -361,6 +382,7 @@ client_relay(const struct msg *m, struct relay *r)
 	if (strcasecmp(s, "unknown") != 0 && *s != '[')
 		put_str(r->rdns, sizeof(r->rdns), s, false);
 	put_str(r->helo, sizeof(r->helo), m->helo, true);
+	r->looked_up = true;
 	put_str(r->by, sizeof(r->by), m->mta_name, false);
 	put_str(r->envfrom, sizeof(r->envfrom), m->mail_from, false);
 	put_str(r->id, sizeof(r->id), m->queue_id, false);
@@ -376,23 +398,25 @@ public_ip(const char *ip)
 	return netaddr_parse(ip, &a) == 0 && netaddr_is_public(&a);
 }
 
-void
-relays_untrusted(const struct msg *m, const struct mime_msg *mm,
-    struct buf *out)
+size_t
+relays_list_counted(const struct msg *m, const struct mime_msg *mm,
+    struct relay *out, size_t max, struct relays_count *cnt)
 {
 	struct relay r;
 	size_t i, n = 0;
 	bool first = true, have_client = m->client_ip[0] != '\0';
+	struct relays_count dummy;
 
-	if (have_client) {
-		client_relay(m, &r);
-		relay_format(&r, out);
-		n++;
-	}
-	for (i = 0; mm != NULL && i < mm->nhdrs && n < RELAYS_MAX; i++) {
+	if (cnt == NULL)
+		cnt = &dummy;
+	memset(cnt, 0, sizeof(*cnt));
+	if (have_client && n < max)
+		client_relay(m, &out[n++]);
+	for (i = 0; mm != NULL && i < mm->nhdrs && n < max; i++) {
 		if (strcasecmp(mm->hdrs[i].name, "Received") != 0)
 			continue;
 		if (!relay_parse_received(mm->hdrs[i].raw, &r)) {
+			cnt->unparsed++;
 			first = false;
 			continue;
 		}
@@ -407,9 +431,36 @@ relays_untrusted(const struct msg *m, const struct mime_msg *mm,
 		 * site come first: private addresses count as trusted until
 		 * the first public one, as SpamAssassin infers trust
 		 */
-		if (!have_client && n == 0 && !public_ip(r.ip))
+		if (!have_client && n == 0 && !public_ip(r.ip)) {
+			cnt->trusted++;
 			continue;
-		relay_format(&r, out);
-		n++;
+		}
+		out[n++] = r;
 	}
+	return n;
+}
+
+size_t
+relays_list(const struct msg *m, const struct mime_msg *mm,
+    struct relay *out, size_t max)
+{
+	return relays_list_counted(m, mm, out, max, NULL);
+}
+
+bool
+relay_ip_private(const char *ip)
+{
+	return !public_ip(ip);
+}
+
+void
+relays_untrusted(const struct msg *m, const struct mime_msg *mm,
+    struct buf *out)
+{
+	struct relay *v = xcalloc(RELAYS_MAX, sizeof(*v));
+	size_t i, n = relays_list(m, mm, v, RELAYS_MAX);
+
+	for (i = 0; i < n; i++)
+		relay_format(&v[i], out);
+	free(v);
 }

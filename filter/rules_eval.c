@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -41,6 +42,7 @@
 #include "msg.h"
 #include "relays.h"
 #include "rules_int.h"
+#include "saeval.h"
 #include "str.h"
 #include "uri.h"
 
@@ -351,12 +353,12 @@ add_trimmed(struct buf *out, const struct buf *b)
 }
 
 /*
- * first_addr - the first mailbox of an address list: its address
+ * rules_first_addr - the first mailbox of an address list: its address
  * (want_addr) or its display name.  Handles "Name <a@b>", "a@b (Name)"
  * and quoted names.
  */
-static void
-first_addr(const char *v, bool want_addr, struct buf *out)
+void
+rules_first_addr(const char *v, bool want_addr, struct buf *out)
 {
 	struct buf name = BUF_INIT, plain = BUF_INIT, comment = BUF_INIT;
 	const char *p = v;
@@ -418,9 +420,9 @@ add_value(struct buf *out, const char *v, unsigned mods, bool *any)
 		buf_addc(out, '\n');
 	*any = true;
 	if (mods & HM_ADDR)
-		first_addr(v, true, out);
+		rules_first_addr(v, true, out);
 	else if (mods & HM_NAME)
-		first_addr(v, false, out);
+		rules_first_addr(v, false, out);
 	else
 		buf_adds(out, v);
 }
@@ -650,8 +652,12 @@ header_value(struct inputs *in, size_t k)
 	if (in->hstate[k])
 		return in->hstate[k] > 0 ? out : NULL;
 	if (h->special == HSP_ENVFROM) {
-		if (in->m->mail_from)
-			add_value(out, in->m->mail_from, h->mods, &any);
+		struct buf ef = BUF_INIT;
+
+		saeval_envfrom(in->m, mm, &ef);
+		if (in->m->mail_from || ef.len)
+			add_value(out, buf_cstr(&ef), h->mods, &any);
+		buf_release(&ef);
 	} else if (h->special == HSP_RELAYS_UNTRUSTED) {
 		relays_untrusted(in->m, mm, out);
 		any = true;
@@ -947,6 +953,39 @@ run_headers(struct evalctx *c, struct inputs *in)
 	}
 }
 
+/* eval_in_init - what an eval: test reads; release with eval_in_release */
+static void
+eval_in_init(struct saeval_in *ei, const struct ruleset *rs,
+    const struct msg *m, const struct mime_msg *mm,
+    const struct rules_env *env)
+{
+	memset(ei, 0, sizeof(*ei));
+	ei->m = m;
+	ei->mm = mm;
+	ei->conf = rs->saconf;
+	ei->auth = env ? env->auth : NULL;
+	ei->now = env && env->now ? env->now : time(NULL);
+}
+
+/* run_evals - every eval: rule, after the regexes (metas come later) */
+static void
+run_evals(struct evalctx *c, struct saeval_in *ei)
+{
+	const struct ruleset *rs = c->rs;
+	const struct rule *r;
+	size_t k;
+
+	for (k = 0; k < rs->nevals; k++) {
+		r = &rs->rules[rs->evals[k]];
+		ei->type = r->type;
+		c->counts[r->idx] = r->efn->run(ei, &r->eargs, r->eprep, NULL);
+		if (r->maxhits && c->counts[r->idx] > r->maxhits)
+			c->counts[r->idx] = r->maxhits;
+		if (!(r->tflags & RULE_F_MULTIPLE) && c->counts[r->idx] > 1)
+			c->counts[r->idx] = 1;
+	}
+}
+
 static void
 run_metas(struct evalctx *c)
 {
@@ -963,8 +1002,17 @@ void
 rules_eval(const struct ruleset *rs, const struct msg *m,
     const struct mime_msg *mm, unsigned flags, struct rules_result *res)
 {
+	rules_eval_env(rs, m, mm, NULL, flags, res);
+}
+
+void
+rules_eval_env(const struct ruleset *rs, const struct msg *m,
+    const struct mime_msg *mm, const struct rules_env *env, unsigned flags,
+    struct rules_result *res)
+{
 	struct evalctx c;
 	struct inputs in;
+	struct saeval_in ei;
 	size_t i;
 	int t;
 
@@ -982,6 +1030,9 @@ rules_eval(const struct ruleset *rs, const struct msg *m,
 	run_headers(&c, &in);
 	for (t = RULE_BODY; t <= RULE_FULL; t++)
 		run_type(&c, &in, (enum rule_type)t, flags);
+	eval_in_init(&ei, rs, m, mm, env);
+	run_evals(&c, &ei);
+	saeval_memo_release(&ei.memo);
 	run_metas(&c);
 	for (i = 0; i < rs->nrules; i++) {
 		if (c.counts[i] == 0) {
@@ -1076,7 +1127,20 @@ rules_test(const struct ruleset *rs, const char *name, const struct msg *m,
 		return 0;
 	}
 	inputs_init(&in, rs, m, mm);
-	if (r->type == RULE_META) {
+	if (r->efn) {
+		struct saeval_in ei;
+
+		eval_in_init(&ei, rs, m, mm, NULL);
+		ei.type = r->type;
+		hits = r->efn->run(&ei, &r->eargs, r->eprep, &txt);
+		saeval_memo_release(&ei.memo);
+		buf_printf(&where, "eval %s", r->pattern + 5);
+		if (txt.len == 0)
+			buf_adds(&txt, hits ? "hit" : "no hit");
+		else
+			buf_adds(&txt, hits ? " (hit)" : " (no hit)");
+		fn(buf_cstr(&where), buf_cstr(&txt), arg);
+	} else if (r->type == RULE_META) {
 		struct rules_result res;
 
 		rules_eval(rs, m, mm, 0, &res);

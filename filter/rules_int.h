@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "rules.h"
+#include "saeval.h"
 
 struct strmap;
 
@@ -100,6 +101,12 @@ void	 meta_release(struct meta_expr *);
 /* meta_eval - value given counts[] of every rule */
 double	 meta_eval(const struct meta_expr *, const unsigned *counts);
 
+/*
+ * rules_first_addr - append the first mailbox of an address list: its
+ * address (want_addr) or its display name (rules_eval.c)
+ */
+void	 rules_first_addr(const char *v, bool want_addr, struct buf *out);
+
 /* ------------------------------------------------------------------ */
 /* the set                                                             */
 /* ------------------------------------------------------------------ */
@@ -160,6 +167,11 @@ struct rule {
 	/* meta */
 	struct meta_expr meta;
 	bool	 disabled;
+
+	/* eval: tests (saeval.h) */
+	const struct saeval_fn *efn;
+	struct saeval_args eargs;
+	void	*eprep;
 };
 
 struct ruleset {
@@ -178,6 +190,9 @@ struct ruleset {
 	size_t	 nby_type[RULE_NTYPES];
 	size_t	*always[RULE_NTYPES];	/* of those, without factors */
 	size_t	 nalways[RULE_NTYPES];
+	size_t	*evals;			/* eval: rules, in set order */
+	size_t	 nevals;
+	struct saeval_conf *saconf;	/* data of the eval directives */
 	size_t	*meta_order;		/* metas, dependencies first */
 	size_t	 nmeta;
 

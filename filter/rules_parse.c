@@ -11,10 +11,12 @@
  *	put in dependency order, and the prefilter automata are built.
  *
  *	Diagnostics carry file and line and are all collected; any error
- *	means no set is returned.  Constructs SpamAssassin has and this
- *	engine does not (eval: tests, plugin directives, pseudo-headers,
- *	other header modifiers) are "unsupported" notes: the rule is not
- *	loaded, and a meta that depends on it is disabled.
+ *	means no set is returned.  "eval:FUNC(ARGS)" rules are loaded when
+ *	a saeval.h family provides FUNC and accepts ARGS (else an error);
+ *	constructs SpamAssassin has and this engine does not (other eval:
+ *	functions, plugin directives, pseudo-headers, other header
+ *	modifiers) are "unsupported" notes: the rule is not loaded, and a
+ *	meta that depends on it is disabled.
  *
  * LIMITS
  *	RULES_MAX_FILE bytes per file; RULES_MAX_INCLUDE include levels;
@@ -34,6 +36,7 @@
 #include "files.h"
 #include "hdr.h"
 #include "rules_int.h"
+#include "saeval.h"
 #include "str.h"
 #include "strmap.h"
 
@@ -194,6 +197,9 @@ rule_release(struct rule *r)
 	if (r->re)
 		pcre2_code_free(r->re);
 	meta_release(&r->meta);
+	if (r->efn && r->efn->release && r->eprep)
+		r->efn->release(r->eprep);
+	saeval_args_release(&r->eargs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -224,6 +230,8 @@ rules_free(struct ruleset *rs)
 		free(rs->always[t]);
 	}
 	free(rs->meta_order);
+	free(rs->evals);
+	saeval_conf_free(rs->saconf);
 	free(rs);
 }
 
@@ -499,6 +507,72 @@ header_source(struct lctx *lc, const char *spec, const char *name,
 	return (long)rs->nhsrcs++;
 }
 
+/*
+ * d_eval - "eval:FUNC(ARGS)" for a rule of type t: a registered function
+ * with arguments its prepare() accepts; an unknown one is unsupported
+ */
+static void
+d_eval(struct lctx *lc, const char *name, const char *s, enum rule_type t)
+{
+	const struct saeval_fn *fn;
+	struct saeval_args args;
+	struct buf why = BUF_INIT;
+	char func[MAX_NAME + 1];
+	const char *open, *close;
+	struct rule *r;
+	void *prep = NULL;
+	size_t n;
+
+	s += 5;
+	open = strchr(s, '(');
+	close = strrchr(s, ')');
+	n = open ? (size_t)(open - s) : 0;
+	if (open == NULL || close == NULL || close < open || n == 0 ||
+	    n > MAX_NAME || *skip_ws(close + 1)) {
+		diag(lc, RULES_DIAG_ERROR, "%s: expected eval:function(args)",
+		    name);
+		return;
+	}
+	memcpy(func, s, n);
+	func[n] = '\0';
+	if ((fn = saeval_lookup(func)) == NULL) {
+		char what[MAX_NAME + 32];
+
+		snprintf(what, sizeof(what), "eval: test %s", func);
+		mark_unsupported(lc, name, what);
+		return;
+	}
+	if (!(fn->types & (1u << t))) {
+		diag(lc, RULES_DIAG_ERROR, "%s: eval:%s is not a %s test", name,
+		    func, rule_type_name(t));
+		return;
+	}
+	if (saeval_args_parse(open + 1, (size_t)(close - open - 1), &args,
+	    &why) < 0)
+		goto fail;
+	if (args.n < fn->min_args || args.n > fn->max_args) {
+		buf_printf(&why, "takes %u to %u arguments, not %zu",
+		    fn->min_args, fn->max_args, args.n);
+		saeval_args_release(&args);
+		goto fail;
+	}
+	if (fn->prepare && fn->prepare(&args, &prep, &why) < 0) {
+		saeval_args_release(&args);
+		goto fail;
+	}
+	r = new_rule(lc, name, t);
+	r->efn = fn;
+	r->eargs = args;
+	r->eprep = prep;
+	r->pattern = xstrdup(skip_ws(s - 5));
+	buf_release(&why);
+	return;
+fail:
+	diag(lc, RULES_DIAG_ERROR, "%s: eval:%s: %s", name, func,
+	    buf_cstr(&why));
+	buf_release(&why);
+}
+
 static void
 d_header(struct lctx *lc, const char *name, const char *s, bool mime)
 {
@@ -510,7 +584,10 @@ d_header(struct lctx *lc, const char *name, const char *s, bool mime)
 
 	s = skip_ws(s);
 	if (strncmp(s, "eval:", 5) == 0) {
-		mark_unsupported(lc, name, "eval: test");
+		if (mime)
+			mark_unsupported(lc, name, "mimeheader eval: test");
+		else
+			d_eval(lc, name, s, RULE_HEADER);
 		return;
 	}
 	if (!mime && strncmp(s, "exists:", 7) == 0) {
@@ -588,7 +665,7 @@ d_regex(struct lctx *lc, const char *name, const char *s, enum rule_type t)
 
 	s = skip_ws(s);
 	if (strncmp(s, "eval:", 5) == 0) {
-		mark_unsupported(lc, name, "eval: test");
+		d_eval(lc, name, s, t);
 		return;
 	}
 	r = new_rule(lc, name, t);
@@ -831,7 +908,14 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 		return;
 	}
 	if (strcmp(dir, "ifplugin") == 0) {
-		v = plugin_builtin(skip_ws(s));
+		{
+			const char *pn = skip_ws(s), *pe = pn;
+
+			while (*pe && !ch_is_space((unsigned char)*pe))
+				pe++;
+			v = plugin_builtin(pn) || saeval_plugin_provided(pn,
+			    (size_t)(pe - pn));
+		}
 		if (active && !v)
 			diag(lc, RULES_DIAG_UNSUPPORTED, "ifplugin %s: plugins "
 			    "are not provided; block skipped", skip_ws(s));
@@ -1242,6 +1326,19 @@ directive(struct lctx *lc, const char *line)
 		   SpamAssassin's self-test vectors */
 		return;
 	}
+	{
+		enum saeval_dir_kind kind;
+		struct buf why = BUF_INIT;
+
+		if (saeval_directive_find(dir, &kind)) {
+			if (saeval_conf_apply(lc->ps->rs->saconf, dir, s,
+			    &why) < 0)
+				diag(lc, RULES_DIAG_ERROR, "%s: %s", dir,
+				    buf_cstr(&why));
+			buf_release(&why);
+			return;
+		}
+	}
 	for (i = 0; i < sizeof(sa_rule_directives) /
 	    sizeof(sa_rule_directives[0]); i++)
 		if (strcmp(dir, sa_rule_directives[i]) == 0) {
@@ -1542,6 +1639,12 @@ plan(struct ruleset *rs)
 
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
+		if (r->efn && !r->disabled) {
+			rs->evals = xreallocarray(rs->evals, rs->nevals + 1,
+			    sizeof(size_t));
+			rs->evals[rs->nevals++] = i;
+			continue;
+		}
 		if (r->type == RULE_META || r->disabled ||
 		    (r->re == NULL && !r->exists))
 			continue;
@@ -1660,6 +1763,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	ps.rs = xcalloc(1, sizeof(*ps.rs));
 	ps.rs->byname = strmap_new();
 	ps.rs->scores = strmap_new();
+	ps.rs->saconf = saeval_conf_new();
 	ps.rs->match_limit = opt->match_limit ? opt->match_limit :
 	    RULES_DEFAULT_MATCH_LIMIT;
 	ps.rs->body_part_max = opt->body_part_max ? opt->body_part_max :

@@ -8,7 +8,8 @@
  *	rules, no blocklists, no Bayes: an authentication-only setup) the
  *	message is not decoded at all; its caps then limit nothing.
  *	step_rules_end() runs the engine's rule
- *	set: every hit of a rule that is scored (not a __ sub-rule, score
+ *	set, its eval: tests seeing the SPF, DKIM and DMARC symbols of the
+ *	steps before (saeval_auth.c) and the scan's clock: every hit of a rule that is scored (not a __ sub-rule, score
  *	not 0) becomes a symbol with the rule's score and its describe text
  *	as detail, which is what a reject reply quotes.  A regex stopped by
  *	the match limit is named in RULES_REGEX_LIMIT (score 0).
@@ -25,6 +26,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "scan_steps.h"
+#include "verdict.h"
 
 /* content_used - some later step reads the decoded message */
 static bool
@@ -55,6 +57,7 @@ void
 step_rules_end(struct scan *s, void *state)
 {
 	const struct ruleset *rs = s->eng->rules;
+	struct rules_env env = { s->now, &s->verdict };
 	struct rules_result res;
 	struct buf names = BUF_INIT;
 	const struct rule *r;
@@ -62,13 +65,16 @@ step_rules_end(struct scan *s, void *state)
 
 	if (rs == NULL)
 		return;
-	rules_eval(rs, s->msg, scan_mime(s), 0, &res);
+	rules_eval_env(rs, s->msg, scan_mime(s), &env, 0, &res);
 	for (i = 0; i < res.nhits; i++) {
 		r = res.hits[i].rule;
 		/* with rules_score_set = auto the set is final only after
-		 * Bayes: report what some set scores; scan_end() rescores */
+		 * Bayes: report what some set scores; scan_end() rescores.
+		 * A stock rule restating a built-in result (SPF_PASS) is
+		 * not added twice. */
 		if (!(s->eng->score_set_auto ? rule_scored_in_any(r) :
-		    rule_scored(r)))
+		    rule_scored(r)) || verdict_symbol(&s->verdict,
+		    rule_name(r)) != NULL)
 			continue;
 		if (rule_describe(r))
 			scan_symbol(s, rule_name(r), rule_score(r), "%s",

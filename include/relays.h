@@ -43,6 +43,7 @@
 #define MW_RELAYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct buf;
 struct msg;
@@ -60,12 +61,31 @@ struct relay {
 	char	 envfrom[256];
 	char	 id[128];
 	char	 auth[32];
+	bool	 looked_up;	/* the recorder looked up reverse DNS: an
+				   empty rdns means there is none */
 };
 
 /* relay_parse_received - one Received value; false if it names no address */
 bool	 relay_parse_received(const char *value, struct relay *);
 /* relay_format - append the entry "[ ip=... msa=0 ]" */
 void	 relay_format(const struct relay *, struct buf *out);
+/*
+ * relays_list - the untrusted relays into out[0..max), most recent
+ * first (the entries of relays_untrusted()); returns how many
+ */
+size_t	 relays_list(const struct msg *, const struct mime_msg *,
+	    struct relay *out, size_t max);
+/* what relays_list_counted() passed over */
+struct relays_count {
+	size_t	 trusted;	/* private hops before the first public one
+				   (stored messages only) */
+	size_t	 unparsed;	/* Received fields naming no relay */
+};
+
+size_t	 relays_list_counted(const struct msg *, const struct mime_msg *,
+	    struct relay *out, size_t max, struct relays_count *);
+/* relay_ip_private - not a public address (or not an address) */
+bool	 relay_ip_private(const char *ip);
 /* relays_untrusted - the whole list (may be empty); mm may be NULL */
 void	 relays_untrusted(const struct msg *, const struct mime_msg *,
 	    struct buf *out);

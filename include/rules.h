@@ -9,9 +9,11 @@
  *	header (with :raw, :addr, :name, ALL, exists:, !~, [if-unset:]),
  *	body, rawbody, uri, full, meta (boolean and arithmetic), score,
  *	describe, tflags (nice, multiple, maxhits=N, nosubject), include,
- *	if/ifplugin/else/endif, lang.  Everything else that SpamAssassin
- *	accepts (eval: tests, plugins, DNS directives, ...) is reported as
- *	"unsupported" with its file and line, never silently dropped.
+ *	if/ifplugin/else/endif, lang, and eval: tests whose function one
+ *	of the saeval.h families provides (with their directives, such as
+ *	freemail_domains).  Everything else that SpamAssassin accepts
+ *	(other eval: functions, plugins, DNS directives, ...) is reported
+ *	as "unsupported" with its file and line, never silently dropped.
  *
  *	Loading collects every diagnostic (struct rules_report) instead of
  *	stopping at the first; a set with any error is not returned, so the
@@ -21,7 +23,8 @@
  *	decoded fields, body rules over the rendered text paragraph by
  *	paragraph (the Subject first), rawbody rules over the decoded text
  *	line by line, uri rules over each URI, full rules over the whole
- *	message, then metas in dependency order.  Each regex is a Perl
+ *	message, then eval: tests (saeval.h), then metas in dependency
+ *	order.  Each regex is a Perl
  *	regex run by PCRE2 (JIT when available) with a match limit; a
  *	regex that reaches it is stopped, reported in the result and
  *	counted as no hit.
@@ -58,10 +61,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "buf.h"
 
 struct mime_msg;
+struct verdict;
 struct msg;
 struct strmap;
 
@@ -192,12 +197,24 @@ struct rules_result {
 	unsigned long regex_runs;	/* PCRE2 calls made */
 };
 
+/* what eval: tests read beside the message (saeval.h) */
+struct rules_env {
+	time_t	 now;			/* 0: time(NULL) */
+	const struct verdict *auth;	/* symbols of the steps before the
+					   rules (SPF, DKIM, DMARC); NULL:
+					   no pipeline, auth evals miss */
+};
+
 /*
  * rules_eval - match the set against a message.  envelope_from may be
  * NULL.  Thread-safe: per-thread match data and scratch space.
+ * rules_eval_env - the same with the environment of eval: tests.
  */
 void	 rules_eval(const struct ruleset *, const struct msg *,
 	    const struct mime_msg *, unsigned flags, struct rules_result *);
+void	 rules_eval_env(const struct ruleset *, const struct msg *,
+	    const struct mime_msg *, const struct rules_env *, unsigned flags,
+	    struct rules_result *);
 void	 rules_result_release(struct rules_result *);
 
 /*

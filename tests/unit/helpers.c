@@ -12,6 +12,7 @@
 #include "helpers.h"
 #include "mime.h"
 #include "msgparse.h"
+#include "rules.h"
 
 const char *
 test_data(const char *rel)
@@ -141,4 +142,23 @@ run_suite(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct ruleset *
+test_rules(const char *text)
+{
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct buf d = BUF_INIT;
+	size_t i;
+
+	if (rules_parse_text(text, strlen(text), "t.cf", NULL, &rs, &rep) < 0) {
+		for (i = 0; i < rep.n; i++) {
+			rules_diag_format(&rep.v[i], &d);
+			buf_addc(&d, '\n');
+		}
+		ck_abort_msg("rules did not load:\n%s", buf_cstr(&d));
+	}
+	rules_report_release(&rep);
+	return rs;
 }

@@ -36,6 +36,9 @@ struct scan *test_scan_text(struct engine *, const char *ip, const char *helo,
  */
 struct mime_msg *test_mime_text(const char *text, struct msg **msgp);
 
+/* test_rules - a rule set from rule-file text "t.cf" (fails the test
+ * with every diagnostic when it does not load) */
+struct ruleset *test_rules(const char *text);
 /* test_mkdtemp - a new directory /tmp/NAME.XXXXXX into buf (cap bytes) */
 void	test_mkdtemp(char *buf, size_t cap, const char *name);
 /* test_rmtree - remove a directory made by test_mkdtemp() */
