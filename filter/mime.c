@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "html.h"
+#include "html_sa.h"
 #include "mime.h"
 #include "msg.h"
 #include "str.h"
@@ -350,6 +351,10 @@ decode_text(struct parser *ps, struct mime_part *p, const char *b, size_t n)
 		ho.arg = ps;
 		p->flags |= html_to_text(buf_cstr(&p->raw), p->raw.len, &ho);
 		ps->mm->text_bytes += p->text.len + p->invisible.len;
+		if (p->raw.len) {
+			p->sa_html = xmalloc(sizeof(*p->sa_html));
+			html_sa_parse(p->raw.data, p->raw.len, p->sa_html);
+		}
 	}
 	uri_extract(buf_cstr(&p->text), p->text.len, text_uri, ps);
 }
@@ -774,6 +779,8 @@ mime_free(struct mime_msg **mp)
 		buf_release(&p->text);
 		buf_release(&p->raw);
 		buf_release(&p->invisible);
+		html_sa_free(p->sa_html);
+		free(p->sa_html);
 	}
 	for (i = 0; i < mm->nuris; i++) {
 		free(mm->uris[i].uri);

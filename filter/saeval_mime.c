@@ -2,18 +2,858 @@
  * saeval_mime.c - SpamAssassin's MIME and HTML eval: tests
  *
  * DESCRIPTION
- *	The family of html_test, html_range, check_for_mime*, ... (see
- *	saeval.h for the contract).  Empty here: its functions are added
- *	by the MIME/HTML work, in this file only.
+ *	The mime family (see saeval.h): the functions of SpamAssassin's
+ *	HTMLEval and MIMEEval plugins and BodyEval's multipart/alternative
+ *	difference, under their names and argument conventions:
+ *
+ *	    html_test(NAME)  html_range(NAME, MIN[, MAX|'inf'])
+ *	    html_eval(NAME, EXPR)  html_tag_balance(TAG, EXPR)
+ *	    html_tag_exists(TAG)  html_text_match(LIST, REGEX)
+ *	    html_text_not_match(LIST, REGEX)  html_title_subject_ratio(R)
+ *	    html_image_only(MIN, MAX)  html_image_ratio(MIN, MAX)
+ *	    html_charset_faraway()  check_iframe_src()
+ *	    check_for_mime(NAME)  check_for_mime_html()
+ *	    check_for_mime_html_only()  check_mime_multipart_ratio(MIN, MAX)
+ *	    check_qp_ratio(MIN)  check_base64_length(MIN[, MAX])
+ *	    check_ma_non_text()  check_for_faraway_charset()
+ *	    check_for_ascii_text_illegal()  check_abundant_unicode_ratio(R)
+ *	    multipart_alternative_difference(MIN, MAX|'undef')
+ *	    multipart_alternative_difference_count(RATIO, MINHTML)
+ *
+ *	The HTML tests read each HTML part's html_sa facts (computed by
+ *	the MIME parser), and hit when some part qualifies, as SpamAssassin
+ *	loops over its HTML parts.  The MIME tests share one walk of the
+ *	parts per message (mime_sa.h, in the memo).  EXPR is a comparison
+ *	"OP NUMBER" (OP one of < <= > >= == !=), the only form the stock
+ *	rules use; SpamAssassin evaluates it as Perl.
+ *
+ *	Charset tests (html_charset_faraway, check_for_faraway_charset)
+ *	never hit: they compare with ok_locales, whose default "all"
+ *	accepts every charset, and mailwarden has no ok_locales.
+ *
+ * SECURITY
+ *	Reads untrusted parts; regexes run with a match limit.
+ *
+ * SEE ALSO
+ *	saeval.h, html_sa.h, mime_sa.h; SpamAssassin's
+ *	Mail::SpamAssassin::Plugin::HTMLEval and ::MIMEEval
  */
 #include "config.h"
 
-#include "saeval.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <math.h>
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "html_sa.h"
+#include "mime.h"
+#include "mime_sa.h"
+#include "msg.h"
+#include "saeval.h"
+#include "saeval_int.h"
+#include "str.h"
+
+#define MATCH_LIMIT	100000
+
+/* ------------------------------------------------------------------ */
+/* arguments                                                           */
+/* ------------------------------------------------------------------ */
+
+/* number - a finite decimal; "inf" only when inf_ok */
+static bool
+number(const char *s, bool inf_ok, double *v)
+{
+	char *end;
+
+	if (inf_ok && strcmp(s, "inf") == 0) {
+		*v = INFINITY;
+		return true;
+	}
+	*v = strtod(s, &end);
+	return end != s && *end == '\0' && isfinite(*v);
+}
+
+static int
+prep_numbers(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	size_t i;
+	double v;
+
+	(void)prep;
+	for (i = 0; i < a->n; i++)
+		if (!number(a->v[i], false, &v)) {
+			buf_printf(why, "'%.40s' is not a number", a->v[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/* prep_range - html_range(NAME, MIN[, MAX]): MAX may be 'inf' */
+static int
+prep_range(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	double v;
+
+	(void)prep;
+	if (!number(a->v[1], false, &v) ||
+	    (a->n > 2 && !number(a->v[2], true, &v))) {
+		buf_adds(why, "MIN and MAX must be numbers (MAX may be 'inf')");
+		return -1;
+	}
+	return 0;
+}
+
+/* prep_alt - multipart_alternative_difference(MIN, MAX|'undef') */
+static int
+prep_alt(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	double v;
+
+	(void)prep;
+	if (!number(a->v[0], false, &v) || (strcmp(a->v[1], "undef") != 0 &&
+	    !number(a->v[1], false, &v))) {
+		buf_adds(why, "MIN and MAX must be numbers (MAX may be 'undef')");
+		return -1;
+	}
+	return 0;
+}
+
+enum cmp_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE };
+
+struct cmp {
+	enum cmp_op op;
+	double	 num;
+};
+
+/* parse_cmp - "OP NUMBER" as SpamAssassin's expression argument */
+static bool
+parse_cmp(const char *s, struct cmp *c)
+{
+	static const struct {
+		const char *tok;
+		enum cmp_op op;
+	} ops[] = { { "<=", OP_LE }, { ">=", OP_GE }, { "==", OP_EQ },
+	    { "!=", OP_NE }, { "<", OP_LT }, { ">", OP_GT } };
+	size_t i, k;
+
+	while (*s == ' ')
+		s++;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		k = strlen(ops[i].tok);
+		if (strncmp(s, ops[i].tok, k) == 0)
+			break;
+	}
+	if (i == sizeof(ops) / sizeof(ops[0]))
+		return false;
+	c->op = ops[i].op;
+	s += k;
+	while (*s == ' ')
+		s++;
+	k = strlen(s);
+	while (k && s[k - 1] == ' ')
+		k--;
+	if (k == 0 || k > 30 || strspn(s, "+-0123456789") < k)
+		return false;
+	{
+		char num[32];
+
+		memcpy(num, s, k);
+		num[k] = '\0';
+		return number(num, false, &c->num);
+	}
+}
+
+static bool
+cmp_true(const struct cmp *c, double v)
+{
+	switch (c->op) {
+	case OP_LT:
+		return v < c->num;
+	case OP_LE:
+		return v <= c->num;
+	case OP_GT:
+		return v > c->num;
+	case OP_GE:
+		return v >= c->num;
+	case OP_EQ:
+		return v == c->num;
+	case OP_NE:
+		return v != c->num;
+	}
+	return false;
+}
+
+/* prep_expr - (NAME or TAG, EXPR): the comparison compiled */
+static int
+prep_expr(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	struct cmp c;
+
+	if (!parse_cmp(a->v[1], &c)) {
+		buf_printf(why, "'%.40s' is not a comparison like '!= 0'",
+		    a->v[1]);
+		return -1;
+	}
+	*prep = xmalloc(sizeof(c));
+	memcpy(*prep, &c, sizeof(c));
+	return 0;
+}
+
+/* prep_tag_expr - html_tag_balance(TAG, EXPR): TAG letters and digits */
+static int
+prep_tag_expr(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	if (a->v[0][0] == '\0' || a->v[0][strspn(a->v[0],
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")]) {
+		buf_printf(why, "'%.40s' is not a tag name", a->v[0]);
+		return -1;
+	}
+	return prep_expr(a, prep, why);
+}
+
+static int
+prep_regex(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	PCRE2_UCHAR msg[120];
+
+	if (strcmp(a->v[0], "comment") != 0 && strcmp(a->v[0], "title") != 0 &&
+	    strcmp(a->v[0], "anchor") != 0 && strcmp(a->v[0], "script") != 0) {
+		buf_printf(why, "'%.40s' is not comment, title, anchor or "
+		    "script", a->v[0]);
+		return -1;
+	}
+	re = pcre2_compile((PCRE2_SPTR)a->v[1], PCRE2_ZERO_TERMINATED, 0,
+	    &err, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		buf_printf(why, "regex at offset %zu: %s", (size_t)off,
+		    (const char *)msg);
+		return -1;
+	}
+	*prep = re;
+	return 0;
+}
+
+static void
+release_regex(void *prep)
+{
+	pcre2_code_free(prep);
+}
+
+static int
+prep_mime_name(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	struct mime_sa s;
+	double v;
+
+	(void)prep;
+	memset(&s, 0, sizeof(s));
+	if (!mime_sa_value(&s, a->v[0], &v)) {
+		buf_printf(why, "unknown MIME counter '%.40s'", a->v[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* HTML parts                                                          */
+/* ------------------------------------------------------------------ */
+
+/* a test of one HTML part's facts */
+typedef bool html_pred(const struct html_sa *, const struct saeval_args *,
+    const void *prep, struct buf *detail);
+
+/* any_html - 1 if some HTML part passes the test, as SpamAssassin loops */
+static unsigned
+any_html(const struct saeval_in *in, html_pred *pred,
+    const struct saeval_args *a, const void *prep, struct buf *d)
+{
+	size_t i;
+
+	for (i = 0; in->mm && i < in->mm->nparts; i++)
+		if (in->mm->parts[i].sa_html &&
+		    pred(in->mm->parts[i].sa_html, a, prep, d))
+			return 1;
+	return 0;
+}
+
+static bool
+is_set(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double v;
+
+	(void)prep;
+	if (!html_sa_value(h, a->v[0], &v) || v == 0)
+		return false;
+	if (d)
+		buf_printf(d, "%s=%g", a->v[0], v);
+	return true;
+}
+
+static bool
+in_range(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double v, min, max = INFINITY;
+
+	(void)prep;
+	(void)number(a->v[1], false, &min);
+	if (a->n > 2)
+		(void)number(a->v[2], true, &max);
+	if (!html_sa_value(h, a->v[0], &v) || !(v > min && v <= max))
+		return false;
+	if (d)
+		buf_printf(d, "%s=%g", a->v[0], v);
+	return true;
+}
+
+static bool
+compares(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double v;
+
+	if (!html_sa_value(h, a->v[0], &v) || !cmp_true(prep, v))
+		return false;
+	if (d)
+		buf_printf(d, "%s=%g", a->v[0], v);
+	return true;
+}
+
+static bool
+balance(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	uint32_t c;
+
+	if (!html_sa_inside(h, a->v[0], &c) || !cmp_true(prep, c))
+		return false;
+	if (d)
+		buf_printf(d, "%s open %u", a->v[0], c);
+	return true;
+}
+
+static bool
+tag_seen(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	uint32_t c;
+
+	(void)prep;
+	(void)d;
+	return html_sa_inside(h, a->v[0], &c);
+}
+
+static unsigned
+html_test(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, is_set, a, prep, d);
+}
+
+static unsigned
+html_range(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, in_range, a, prep, d);
+}
+
+static unsigned
+html_eval(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, compares, a, prep, d);
+}
+
+static unsigned
+html_tag_balance(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, balance, a, prep, d);
+}
+
+static unsigned
+html_tag_exists(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, tag_seen, a, prep, d);
+}
+
+struct match {
+	const pcre2_code *re;
+	bool	 want;		/* true: a string matches; false: one does not */
+};
+
+/* strings_match - some string of the part's list matches (or does not) */
+static bool
+strings_match(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	const struct match *m = prep;
+	const struct html_sa_strings *s = html_sa_strings(h, a->v[0]);
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	size_t k;
+	bool hit = false;
+	int rc;
+
+	if (s == NULL || s->n == 0)
+		return false;
+	md = pcre2_match_data_create_from_pattern(m->re, NULL);
+	mc = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(mc, MATCH_LIMIT);
+	for (k = 0; k < s->n && !hit; k++) {
+		rc = pcre2_match(m->re, (PCRE2_SPTR)s->v[k], strlen(s->v[k]), 0,
+		    0, md, mc);
+		hit = rc >= 0 ? m->want : rc == PCRE2_ERROR_NOMATCH && !m->want;
+	}
+	if (hit && d)
+		buf_printf(d, "%s %s", a->v[0], m->want ? "matches" : "differs");
+	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
+	return hit;
+}
+
+static unsigned
+html_text_match(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	struct match m = { prep, true };
+
+	return any_html(in, strings_match, a, &m, d);
+}
+
+static unsigned
+html_text_not_match(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	struct match m = { prep, false };
+
+	return any_html(in, strings_match, a, &m, d);
+}
+
+static size_t
+codepoints(const char *s)
+{
+	size_t k = 0;
+
+	for (; *s; s++)
+		k += ((unsigned char)*s & 0xc0) != 0x80;
+	return k;
+}
+
+/* title_long - a <title> over RATIO (arg 0) times prep's subject length */
+static bool
+title_long(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	size_t slen = *(const size_t *)prep, k;
+	double ratio, max = 0, r;
+
+	(void)number(a->v[0], false, &ratio);
+	for (k = 0; k < h->title.n; k++)
+		if ((r = (double)codepoints(h->title.v[k]) / (double)slen) >
+		    max)
+			max = r;
+	if (max <= ratio)
+		return false;
+	if (d)
+		buf_printf(d, "title %.1f times the subject", max);
+	return true;
+}
+
+static unsigned
+html_title_subject_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	struct buf subj = BUF_INIT;
+	size_t slen;
+
+	(void)prep;
+	sae_get(in, "Subject", &subj);
+	slen = codepoints(buf_cstr(&subj));
+	buf_release(&subj);
+	return slen ? any_html(in, title_long, a, &slen, d) : 0;
+}
+
+static bool
+image_only(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, max;
+	uint32_t c;
+
+	(void)prep;
+	(void)number(a->v[0], false, &min);
+	(void)number(a->v[1], false, &max);
+	if (!html_sa_inside(h, "img", &c) || !((double)h->length > min &&
+	    (double)h->length <= max))
+		return false;
+	if (d)
+		buf_printf(d, "images, %zu characters of HTML", h->length);
+	return true;
+}
+
+static bool
+image_ratio(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, max, r;
+
+	(void)prep;
+	if (h->image_area == 0)
+		return false;
+	(void)number(a->v[0], false, &min);
+	(void)number(a->v[1], false, &max);
+	r = (double)h->non_space_len / (double)h->image_area;
+	if (!(r > min && r <= max))
+		return false;
+	if (d)
+		buf_printf(d, "text/image area %.4f", r);
+	return true;
+}
+
+static bool
+iframe_src(const struct html_sa *h, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)a;
+	(void)prep;
+	(void)d;
+	return (h->flags & HTML_SA_IFRAME_SRC) != 0;
+}
+
+static unsigned
+html_image_only(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, image_only, a, prep, d);
+}
+
+static unsigned
+html_image_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, image_ratio, a, prep, d);
+}
+
+static unsigned
+check_iframe_src(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	return any_html(in, iframe_src, a, prep, d);
+}
+
+/* never - a charset test under ok_locales "all" */
+static unsigned
+never(struct saeval_in *in, const struct saeval_args *a, const void *prep,
+    struct buf *d)
+{
+	(void)in;
+	(void)a;
+	(void)prep;
+	(void)d;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* MIME structure                                                      */
+/* ------------------------------------------------------------------ */
+
+static const int facts_key;
+
+static void *
+make_facts(struct saeval_in *in)
+{
+	struct mime_sa *s = xmalloc(sizeof(*s));
+
+	mime_sa_facts(in->mm, buf_cstr(&in->m->body), in->m->body.len, s);
+	return s;
+}
+
+static const struct mime_sa *
+facts(struct saeval_in *in)
+{
+	return saeval_memo(in, &facts_key, make_facts, free);
+}
+
+static unsigned
+check_for_mime(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double v;
+
+	(void)prep;
+	if (!mime_sa_value(facts(in), a->v[0], &v) || v == 0)
+		return 0;
+	if (d)
+		buf_printf(d, "%s=%g", a->v[0], v);
+	return 1;
+}
+
+/* top_html - the message's own Content-Type is text/html */
+static bool
+top_html(struct saeval_in *in)
+{
+	struct buf ct = BUF_INIT;
+	bool yes;
+
+	sae_get(in, "Content-Type", &ct);
+	yes = strncasecmp(buf_cstr(&ct), "text/html", 9) == 0;
+	buf_release(&ct);
+	return yes;
+}
+
+static unsigned
+check_for_mime_html(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)a;
+	(void)prep;
+	(void)d;
+	return top_html(in) || facts(in)->body_html_count > 0;
+}
+
+static unsigned
+check_for_mime_html_only(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	const struct mime_sa *s;
+
+	(void)a;
+	(void)prep;
+	(void)d;
+	if (top_html(in))
+		return 1;
+	s = facts(in);
+	return s->body_html_count > 0 && s->body_text_count == 0;
+}
+
+static unsigned
+check_mime_multipart_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, max, r = facts(in)->multipart_ratio;
+
+	(void)prep;
+	(void)number(a->v[0], false, &min);
+	(void)number(a->v[1], false, &max);
+	if (r >= min && r < max) {
+		if (d)
+			buf_printf(d, "plain/HTML %.3f", r);
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned
+check_qp_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, r = facts(in)->qp_ratio;
+
+	(void)prep;
+	(void)d;
+	(void)number(a->v[0], false, &min);
+	return r >= min;
+}
+
+static unsigned
+check_base64_length(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, max;
+	size_t len = facts(in)->base64_length;
+
+	(void)prep;
+	(void)number(a->v[0], false, &min);
+	if (a->n > 1 && number(a->v[1], false, &max) && (double)len > max)
+		return 0;
+	if ((double)len < min)
+		return 0;
+	if (d)
+		buf_printf(d, "base64 line of %zu", len);
+	return 1;
+}
+
+/* check_for_ascii_text_illegal - 8-bit, NUL or CR in US-ASCII plain text */
+static unsigned
+check_ascii_illegal(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	unsigned n = facts(in)->ascii_text_illegal;
+
+	(void)a;
+	(void)prep;
+	if (n && d)
+		buf_printf(d, "%u lines", n);
+	return n > 0;
+}
+
+/* prep_unicode_ratio - SpamAssassin takes only /^\d{0,3}\.\d{1,3}$/ */
+static int
+prep_unicode_ratio(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	const char *s = a->v[0], *dot = strchr(s, '.');
+	size_t ip = dot ? (size_t)(dot - s) : 0, fp = dot ? strlen(dot + 1) : 0;
+
+	(void)prep;
+	if (dot == NULL || ip > 3 || fp < 1 || fp > 3 || strspn(s, "0123456789")
+	    != ip || strspn(dot + 1, "0123456789") != fp) {
+		buf_printf(why, "'%.40s' is not a ratio like '0.02'", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_abundant_unicode_ratio - "&#xHHHH;" share of 7/8bit plain text */
+static unsigned
+check_unicode_ratio(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	double min, r = facts(in)->text_unicode_ratio;
+
+	(void)prep;
+	(void)d;
+	(void)number(a->v[0], false, &min);
+	return r >= min;
+}
+
+/* check_ma_non_text - a non-text leaf right under multipart/alternative */
+static unsigned
+check_ma_non_text(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	const struct mime_part *p;
+	size_t i;
+
+	(void)a;
+	(void)prep;
+	for (i = 1; in->mm && i < in->mm->nparts; i++) {
+		p = &in->mm->parts[i];
+		if (strcmp(in->mm->parts[p->parent].type,
+		    "multipart/alternative") != 0 || p->kind == MIME_K_MULTIPART
+		    || p->kind == MIME_K_MESSAGE ||
+		    strncmp(p->type, "text/", 5) == 0 ||
+		    strcmp(p->type, "application/rtf") == 0)
+			continue;
+		if (d)
+			buf_printf(d, "%s in an alternative", p->type);
+		return 1;
+	}
+	return 0;
+}
+
+struct alt {
+	double	 diff;
+	size_t	 html, text;
+};
+
+static const int alt_key;
+
+static void *
+make_alt(struct saeval_in *in)
+{
+	struct alt *x = xmalloc(sizeof(*x));
+
+	x->diff = mime_sa_alt_difference(in->mm, &x->html, &x->text);
+	return x;
+}
+
+static unsigned
+multipart_alternative_difference(struct saeval_in *in,
+    const struct saeval_args *a, const void *prep, struct buf *d)
+{
+	const struct alt *x = saeval_memo(in, &alt_key, make_alt, free);
+	double min, max;
+
+	(void)prep;
+	(void)number(a->v[0], false, &min);
+	if (!((min == 0 || x->diff > min) && (strcmp(a->v[1], "undef") == 0 ||
+	    (number(a->v[1], false, &max) && x->diff <= max))))
+		return 0;
+	if (d)
+		buf_printf(d, "%.1f%% of HTML words not in the text", x->diff);
+	return 1;
+}
+
+static unsigned
+multipart_alternative_difference_count(struct saeval_in *in,
+    const struct saeval_args *a, const void *prep, struct buf *d)
+{
+	const struct alt *x = saeval_memo(in, &alt_key, make_alt, free);
+	double ratio, minhtml;
+
+	(void)prep;
+	(void)d;
+	(void)number(a->v[0], false, &ratio);
+	(void)number(a->v[1], false, &minhtml);
+	return (double)x->html > minhtml &&
+	    (double)x->text / (double)x->html > ratio;
+}
+
+#define ANY	SAEVAL_TYPES_ANY
 static const struct saeval_fn fns[] = {
-	{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	{ "html_test", ANY, 1, 1, NULL, NULL, html_test },
+	{ "html_range", ANY, 2, 3, prep_range, NULL, html_range },
+	{ "html_eval", ANY, 2, 2, prep_expr, free, html_eval },
+	{ "html_tag_balance", ANY, 2, 2, prep_tag_expr, free,
+	    html_tag_balance },
+	{ "html_tag_exists", ANY, 1, 1, NULL, NULL, html_tag_exists },
+	{ "html_text_match", ANY, 2, 2, prep_regex, release_regex,
+	    html_text_match },
+	{ "html_text_not_match", ANY, 2, 2, prep_regex, release_regex,
+	    html_text_not_match },
+	{ "html_title_subject_ratio", ANY, 1, 1, prep_numbers, NULL,
+	    html_title_subject_ratio },
+	{ "html_image_only", ANY, 2, 2, prep_numbers, NULL, html_image_only },
+	{ "html_image_ratio", ANY, 2, 2, prep_numbers, NULL,
+	    html_image_ratio },
+	{ "html_charset_faraway", ANY, 0, 0, NULL, NULL, never },
+	{ "check_iframe_src", ANY, 0, 0, NULL, NULL, check_iframe_src },
+	{ "check_for_mime", ANY, 1, 1, prep_mime_name, NULL, check_for_mime },
+	{ "check_for_mime_html", ANY, 0, 0, NULL, NULL, check_for_mime_html },
+	{ "check_for_mime_html_only", ANY, 0, 0, NULL, NULL,
+	    check_for_mime_html_only },
+	{ "check_mime_multipart_ratio", ANY, 2, 2, prep_numbers, NULL,
+	    check_mime_multipart_ratio },
+	{ "check_qp_ratio", ANY, 1, 1, prep_numbers, NULL, check_qp_ratio },
+	{ "check_base64_length", ANY, 1, 2, prep_numbers, NULL,
+	    check_base64_length },
+	{ "check_ma_non_text", ANY, 0, 0, NULL, NULL, check_ma_non_text },
+	{ "check_for_ascii_text_illegal", ANY, 0, 0, NULL, NULL,
+	    check_ascii_illegal },
+	{ "check_abundant_unicode_ratio", ANY, 1, 1, prep_unicode_ratio, NULL,
+	    check_unicode_ratio },
+	{ "check_for_faraway_charset", ANY, 0, 0, NULL, NULL, never },
+	{ "multipart_alternative_difference", ANY, 2, 2, prep_alt, NULL,
+	    multipart_alternative_difference },
+	{ "multipart_alternative_difference_count", ANY, 2, 2, prep_numbers,
+	    NULL, multipart_alternative_difference_count },
+};
+#undef ANY
+
+/*
+ * BodyEval: for multipart_alternative_difference (its other functions
+ * stay unsupported notes).  ImageInfo: its block defines __HTML_IMG_ONLY,
+ * a meta over html_image_only rules that stock metas (T_REMOTE_IMAGE)
+ * use; its own image evals stay unsupported notes.
+ */
+static const char *const plugins[] = {
+	"Mail::SpamAssassin::Plugin::HTMLEval",
+	"Mail::SpamAssassin::Plugin::MIMEEval",
+	"Mail::SpamAssassin::Plugin::BodyEval",
+	"Mail::SpamAssassin::Plugin::ImageInfo",
+	NULL
 };
 
 const struct saeval_family saeval_mime_family = {
-	"mime", fns, 0, NULL, 0, NULL
+	"mime", fns, SAEVAL_NELEM(fns), NULL, 0, plugins
 };

@@ -83,6 +83,7 @@
 #include "buf.h"
 
 struct conf;
+struct html_sa;
 struct msg;
 
 enum mime_flag {
@@ -167,6 +168,9 @@ struct mime_part {
 	struct buf raw;		/* HTML: decoded source; see mime_part_raw */
 	struct buf invisible;	/* HTML: hidden text */
 	struct mime_html_stats html;	/* HTML only */
+	struct html_sa *sa_html;	/* HTML with a non-empty body: what
+					   SpamAssassin's parser notes
+					   (html_sa.h); else NULL */
 	unsigned flags;		/* MIME_F_* raised in this part */
 };
 

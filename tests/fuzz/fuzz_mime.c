@@ -7,6 +7,8 @@
  * host "plain" only when it is the address's own dotted-quad spelling,
  * and the Received fields through the relay list, whose entries must
  * stay one per relay: no field may open or close one of its own.
+ * SpamAssassin's MIME counters (mime_sa.h) walk the same view: the
+ * multipart/alternative difference must stay a percentage.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 
 #include "buf.h"
 #include "mime.h"
+#include "mime_sa.h"
 #include "msg.h"
 #include "msgparse.h"
 #include "relays.h"
@@ -41,6 +44,21 @@ relays_check(struct msg *m, const struct mime_msg *mm)
 	if (open != close || open > RELAYS_MAX)
 		abort();
 	buf_release(&out);
+}
+
+static void
+sa_check(const struct msg *m, const struct mime_msg *mm)
+{
+	struct mime_sa s;
+	size_t hw, tw;
+	double d;
+
+	mime_sa_facts(mm, buf_cstr(&m->body), m->body.len, &s);
+	if (s.qp_ratio < 0 || s.multipart_ratio < 0)
+		abort();
+	d = mime_sa_alt_difference(mm, &hw, &tw);
+	if (d < 0 || d > 100 || (d > 0 && hw == 0))
+		abort();
 }
 
 int
@@ -71,6 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	relays_check(m, mm);
+	sa_check(m, mm);
 	mime_free(&mm);
 
 	lim.max_depth = 2;
