@@ -165,6 +165,22 @@ load_set(struct ropts *o, bool print_all)
 	return rs;
 }
 
+/* print_missing - the eval functions not provided, what each holds back */
+static void
+print_missing(const struct rules_report *rep)
+{
+	size_t i;
+
+	if (rep->nmissing == 0)
+		return;
+	printf("%zu eval function(s) not provided (rules calling it, "
+	    "disabled metas needing it):\n", rep->nmissing);
+	for (i = 0; i < rep->nmissing; i++)
+		printf("  %-40s %4u rule(s) %4u meta(s)\n",
+		    rep->missing[i].func, rep->missing[i].rules,
+		    rep->missing[i].metas);
+}
+
 static int
 cmd_check(struct ropts *o, int argc, char **argv)
 {
@@ -196,6 +212,7 @@ cmd_check(struct ropts *o, int argc, char **argv)
 	    rep.by_type[RULE_RAWBODY], rep.by_type[RULE_URI],
 	    rep.by_type[RULE_FULL], rep.by_type[RULE_META], rep.disabled,
 	    rep.nerrors, rep.nwarnings, rep.nunsupported);
+	print_missing(&rep);
 	rules_report_release(&rep);
 	rules_free(rs);
 	return rc < 0 ? 1 : 0;

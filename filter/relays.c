@@ -415,6 +415,10 @@ relays_list_counted(const struct msg *m, const struct mime_msg *mm,
 	for (i = 0; mm != NULL && i < mm->nhdrs && n < max; i++) {
 		if (strcasecmp(mm->hdrs[i].name, "Received") != 0)
 			continue;
+		/* a mail fetcher's handover (fetchmail, getmail): no relay */
+		if (strstr(mm->hdrs[i].raw, "with POP3") ||
+		    strstr(mm->hdrs[i].raw, "with IMAP"))
+			continue;
 		if (!relay_parse_received(mm->hdrs[i].raw, &r)) {
 			cnt->unparsed++;
 			first = false;

@@ -61,6 +61,8 @@ struct pstate {
 	const struct rules_options *opt;
 	struct strmap *attrs;		/* name -> struct attrs */
 	struct strmap *unsupported;	/* rule names not loaded */
+	struct strmap *missing_fn;	/* rule name -> eval function that
+					   no family provides */
 	int	 depth;			/* include level */
 	size_t	 rules_cap;
 	/* replace_tags (SpamAssassin's ReplaceTags plugin) */
@@ -150,6 +152,9 @@ rules_report_release(struct rules_report *rep)
 {
 	size_t i;
 
+	for (i = 0; i < rep->nmissing; i++)
+		free(rep->missing[i].func);
+	free(rep->missing);
 	for (i = 0; i < rep->n; i++) {
 		free(rep->v[i].file);
 		free(rep->v[i].text);
@@ -540,6 +545,7 @@ d_eval(struct lctx *lc, const char *name, const char *s, enum rule_type t)
 
 		snprintf(what, sizeof(what), "eval: test %s", func);
 		mark_unsupported(lc, name, what);
+		free(strmap_put(lc->ps->missing_fn, name, xstrdup(func)));
 		return;
 	}
 	if (!(fn->types & (1u << t))) {
@@ -1254,6 +1260,34 @@ replace_tags(struct pstate *ps)
 	}
 }
 
+/*
+ * note_skipped_eval - an eval: rule in a block that is not read (an
+ * ifplugin of a plugin not provided): remembered for the report of
+ * missing functions when its function is not provided either
+ */
+static void
+note_skipped_eval(struct lctx *lc, const char *dir, const char *s)
+{
+	char name[MAX_NAME + 64], func[MAX_NAME + 1];
+	size_t n = 0;
+
+	if (strcmp(dir, "header") != 0 && strcmp(dir, "body") != 0 &&
+	    strcmp(dir, "rawbody") != 0 && strcmp(dir, "uri") != 0 &&
+	    strcmp(dir, "full") != 0)
+		return;
+	if (!word(&s, name, sizeof(name)) || !name_ok(name))
+		return;
+	s = skip_ws(s);
+	if (strncmp(s, "eval:", 5) != 0)
+		return;
+	for (s += 5; n < MAX_NAME && (ch_is_alnum((unsigned char)*s) ||
+	    *s == '_'); s++)
+		func[n++] = *s;
+	func[n] = '\0';
+	if (n && saeval_lookup(func) == NULL)
+		free(strmap_put(lc->ps->missing_fn, name, xstrdup(func)));
+}
+
 static void
 directive(struct lctx *lc, const char *line)
 {
@@ -1271,8 +1305,10 @@ directive(struct lctx *lc, const char *line)
 		d_cond(lc, dir, s);
 		return;
 	}
-	if (!active)
+	if (!active) {
+		note_skipped_eval(lc, dir, s);
 		return;
+	}
 	if (strcmp(dir, "lang") == 0)
 		return;		/* translations: not used */
 	if (strncmp(dir, "replace_", 8) == 0 && (strcmp(dir, "replace_tag") ==
@@ -1742,6 +1778,125 @@ finish(struct pstate *ps)
 	plan(rs);
 }
 
+/* miss_roots - the missing functions meta name needs, into funcs */
+static void
+miss_roots(struct pstate *ps, const char *name, struct strmap *funcs,
+    struct strmap *seen, int depth)
+{
+	const struct ruleset *rs = ps->rs;
+	const struct rule *r;
+	const char *fn;
+	void *idx;
+	size_t k;
+
+	if (depth > 64 || strmap_get(seen, name))
+		return;
+	strmap_put(seen, name, (void *)1);
+	if ((idx = strmap_get(rs->byname, name)) == NULL) {
+		if ((fn = strmap_get(ps->missing_fn, name)) != NULL)
+			strmap_put(funcs, fn, (void *)1);
+		return;
+	}
+	r = &rs->rules[(size_t)(uintptr_t)idx - 1];
+	if (r->type != RULE_META || !r->disabled)
+		return;
+	for (k = 0; k < r->meta.n; k++)
+		if (r->meta.rpn[k].op == MOP_RULE)
+			miss_roots(ps, r->meta.rpn[k].name, funcs, seen,
+			    depth + 1);
+}
+
+struct miss_ctx {
+	struct pstate *ps;
+	struct strmap *tally;		/* func -> struct rules_missing * */
+	bool	 metas;
+};
+
+static struct rules_missing *
+miss_entry(struct strmap *tally, const char *func)
+{
+	struct rules_missing *m = strmap_get(tally, func);
+
+	if (m == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		m->func = xstrdup(func);
+		strmap_put(tally, func, m);
+	}
+	return m;
+}
+
+static void
+miss_rule(const char *name, void *v, void *arg)
+{
+	struct miss_ctx *c = arg;
+
+	if (strmap_get(c->ps->rs->byname, name) == NULL)
+		miss_entry(c->tally, v)->rules++;
+}
+
+static void
+miss_meta(const char *func, void *v, void *arg)
+{
+	(void)v;
+	miss_entry(arg, func)->metas++;
+}
+
+static void
+miss_collect(const char *func, void *v, void *arg)
+{
+	struct rules_report *rep = arg;
+
+	(void)func;
+	rep->missing[rep->nmissing++] = *(struct rules_missing *)v;
+	free(v);
+}
+
+static int
+cmp_missing(const void *a, const void *b)
+{
+	const struct rules_missing *x = a, *y = b;
+
+	if (x->metas != y->metas)
+		return x->metas < y->metas ? 1 : -1;
+	if (x->rules != y->rules)
+		return x->rules < y->rules ? 1 : -1;
+	return strcmp(x->func, y->func);
+}
+
+/* tally_missing - per missing eval function: its rules, its metas */
+static void
+tally_missing(struct pstate *ps)
+{
+	struct miss_ctx c = { ps, strmap_new(), false };
+	struct rules_report *rep = ps->rep;
+	const struct rule *r;
+	struct strmap *funcs, *seen;
+	size_t i, k;
+
+	strmap_foreach(ps->missing_fn, miss_rule, &c);
+	for (i = 0; i < ps->rs->nrules; i++) {
+		r = &ps->rs->rules[i];
+		if (r->type != RULE_META || !r->disabled)
+			continue;
+		funcs = strmap_new();
+		seen = strmap_new();
+		strmap_put(seen, r->name, (void *)1);
+		for (k = 0; k < r->meta.n; k++)
+			if (r->meta.rpn[k].op == MOP_RULE)
+				miss_roots(ps, r->meta.rpn[k].name, funcs,
+				    seen, 0);
+		strmap_foreach(funcs, miss_meta, c.tally);
+		strmap_free(funcs, NULL);
+		strmap_free(seen, NULL);
+	}
+	rep->missing = xcalloc(strmap_count(c.tally) + 1,
+	    sizeof(*rep->missing));
+	strmap_foreach(c.tally, miss_collect, rep);
+	strmap_free(c.tally, NULL);
+	qsort(rep->missing, rep->nmissing, sizeof(*rep->missing),
+	    cmp_missing);
+}
+
 static int
 run(const char *const *paths, size_t npaths, const char *text, size_t len,
     const char *origin, const struct rules_options *opt,
@@ -1772,6 +1927,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	    opt->rawbody_part_max : RULES_DEFAULT_RAWBODY_PART;
 	ps.attrs = strmap_new();
 	ps.unsupported = strmap_new();
+	ps.missing_fn = strmap_new();
 	for (i = 0; i < 4; i++)
 		ps.rtags[i] = strmap_new();
 	ps.rrules = strmap_new();
@@ -1784,8 +1940,10 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	for (i = 0; i < npaths; i++)
 		(void)load_path(&ps, paths[i], false, NULL, 0);
 	finish(&ps);
+	tally_missing(&ps);
 	strmap_free(ps.attrs, attrs_free);
 	strmap_free(ps.unsupported, NULL);
+	strmap_free(ps.missing_fn, free);
 	for (i = 0; i < 4; i++)
 		strmap_free(ps.rtags[i], free);
 	strmap_free(ps.rrules, where_free);

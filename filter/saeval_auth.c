@@ -18,6 +18,11 @@
  *	    check_dmarc_quarantine()     DMARC_QUARANTINE
  *	    check_dmarc_none()           DMARC_FAIL (fail under p=none)
  *	    check_dmarc_missing()        DMARC_NONE (no policy record)
+ *	    check_dkim_dependable()      DKIM checked, body not truncated
+ *	    check_dkim_valid_envelopefrom()  DKIM_VALID by the envelope
+ *	                                 sender's domain
+ *	    check_dkim_adsp(), check_dkim_testing/signsome/signall()
+ *	                                 never (ADSP is historic)
  *
  *	Outside the pipeline (rules test, rules eval without a scan) there
  *	are no results and these never hit.
@@ -30,6 +35,7 @@
 
 #include <string.h>
 
+#include "msg.h"
 #include "saeval.h"
 #include "str.h"
 #include "verdict.h"
@@ -140,6 +146,61 @@ dkim_valid(struct saeval_in *in, const struct saeval_args *a,
 	return 0;
 }
 
+/*
+ * dkim_dependable - DKIM was checked (inside the pipeline) on a body
+ * that was not truncated: its absence of results can be relied on.
+ * Without a pipeline, as SpamAssassin without network tests, no.
+ */
+static unsigned
+dkim_dependable(struct saeval_in *in, const struct saeval_args *a,
+    const void *p, struct buf *d)
+{
+	(void)a;
+	(void)p;
+	if (d && in->auth == NULL)
+		buf_adds(d, "DKIM not checked here");
+	return in->auth != NULL && !(in->m->flags & MSG_F_BODY_TRUNCATED);
+}
+
+/* dkim_valid_ef - a valid signature by the envelope sender's domain */
+static unsigned
+dkim_valid_ef(struct saeval_in *in, const struct saeval_args *a,
+    const void *p, struct buf *d)
+{
+	struct buf ef = BUF_INIT;
+	const struct symbol *s;
+	const char *at;
+	unsigned r = 0;
+
+	(void)a;
+	(void)p;
+	if (!has(in, "DKIM_VALID", d))
+		return 0;
+	s = verdict_symbol(in->auth, "DKIM_VALID");
+	saeval_envfrom(in->m, in->mm, &ef);
+	at = strrchr(buf_cstr(&ef), '@');
+	if (at && s->detail)
+		r = domain_listed(s->detail, at + 1);
+	buf_release(&ef);
+	return r;
+}
+
+/*
+ * never - ADSP (RFC 5617, historic since 2013) and its policy tests:
+ * mailwarden looks up no ADSP records, so these never hit
+ */
+static unsigned
+never(struct saeval_in *in, const struct saeval_args *a, const void *p,
+    struct buf *d)
+{
+	(void)in;
+	(void)a;
+	(void)p;
+	if (d)
+		buf_adds(d, "ADSP is historic and not looked up");
+	return 0;
+}
+
 #define H	(1u << RULE_HEADER)
 #define F	(1u << RULE_FULL)
 
@@ -166,6 +227,13 @@ static const struct saeval_fn fns[] = {
 	  dkim_valid },
 	{ "check_dkim_valid_author_sig", F | H, 0, SAEVAL_MAX_ARGS, NULL, NULL,
 	  dkim_author },
+	{ "check_dkim_dependable", F | H, 0, 0, NULL, NULL, dkim_dependable },
+	{ "check_dkim_valid_envelopefrom", F | H, 0, 0, NULL, NULL,
+	  dkim_valid_ef },
+	{ "check_dkim_adsp", F | H, 0, SAEVAL_MAX_ARGS, NULL, NULL, never },
+	{ "check_dkim_testing", F | H, 0, 0, NULL, NULL, never },
+	{ "check_dkim_signsome", F | H, 0, 0, NULL, NULL, never },
+	{ "check_dkim_signall", F | H, 0, 0, NULL, NULL, never },
 	{ "check_dmarc_pass", H, 0, 0, NULL, NULL, dmarc_pass },
 	{ "check_dmarc_reject", H, 0, 0, NULL, NULL, dmarc_reject },
 	{ "check_dmarc_quarantine", H, 0, 0, NULL, NULL, dmarc_quarantine },

@@ -106,6 +106,13 @@ struct rules_diag {
 	char	*text;
 };
 
+/* an eval: function no family provides, and what it holds back */
+struct rules_missing {
+	char	*func;
+	unsigned rules;		/* rules calling it (not loaded) */
+	unsigned metas;		/* disabled metas that need it */
+};
+
 struct rules_report {
 	struct rules_diag *v;
 	size_t	 n;
@@ -113,6 +120,8 @@ struct rules_report {
 	size_t	 files;				/* rule files read */
 	size_t	 by_type[RULE_NTYPES];		/* rules defined, by type */
 	size_t	 disabled;			/* metas switched off */
+	struct rules_missing *missing;		/* most metas first */
+	size_t	 nmissing;
 };
 
 struct rules_options {

@@ -14,7 +14,10 @@ and the agreement (messages on which the two agree / all messages).
   contrib/bench/sa_agreement.py ... --run-sa out.tsv   (needs
       Mail::SpamAssassin; writes out.tsv, never over an existing file)
 
-Only rules mailwarden loads are compared (a rule it does not load is
+The rules are loaded with score set 0 (--score-set), SpamAssassin's set
+for local tests without Bayes, as sa_hits.pl runs it: a rule whose
+score is 0 in that set is off in both.  Only rules mailwarden loads are
+compared (a rule it does not load is
 listed at the end with its SpamAssassin hit count); --below PCT prints
 only rules under that agreement; --markdown prints a table.
 """
@@ -22,6 +25,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,10 +55,10 @@ def run_sa(root, files, out):
                        cwd=root, stdout=f, check=True)
 
 
-def run_mw(mw, rules, root, files, batch=400):
+def run_mw(mw, conf, rules, root, files, batch=400):
     hits = {}
     for i in range(0, len(files), batch):
-        r = subprocess.run([mw, "rules", "hits", "-r", rules] +
+        r = subprocess.run([mw, "rules", "hits", "-c", conf, "-r", rules] +
                            files[i:i + batch], cwd=root, check=False,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True, errors="replace")
@@ -65,8 +69,9 @@ def run_mw(mw, rules, root, files, batch=400):
     return hits
 
 
-def loaded_rules(mw, rules):
-    r = subprocess.run([mw, "rules", "list", "-r", rules], check=True,
+def loaded_rules(mw, conf, rules):
+    r = subprocess.run([mw, "rules", "list", "-c", conf, "-r", rules],
+                       check=True,
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        text=True, errors="replace")
     names = set()
@@ -84,6 +89,7 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--sa-tsv", nargs="*", default=[])
     ap.add_argument("--run-sa", metavar="OUT_TSV")
+    ap.add_argument("--score-set", type=int, default=0, choices=range(4))
     ap.add_argument("--below", type=float, default=101.0)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--rule", action="append", default=[],
@@ -100,8 +106,11 @@ def main():
     files = [f for f in files if f in sa]
     if not files:
         sys.exit("sa_agreement: no SpamAssassin results for the corpus")
-    mw = run_mw(a.mailwarden, a.rules, a.corpus, files)
-    loaded = loaded_rules(a.mailwarden, a.rules)
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write("rules_score_set = %d\n" % a.score_set)
+        conf.flush()
+        mw = run_mw(a.mailwarden, conf.name, a.rules, a.corpus, files)
+        loaded = loaded_rules(a.mailwarden, conf.name, a.rules)
     names = set()
     for f in files:
         names |= sa[f] | mw.get(f, set())

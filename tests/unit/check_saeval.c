@@ -179,6 +179,51 @@ START_TEST(test_saeval_in_meta_and_score)
 }
 END_TEST
 
+START_TEST(test_saeval_missing_report)
+{
+	static const char text[] =
+	    "header __A eval:no_such_a()\n"
+	    "header __B eval:no_such_a('x')\n"
+	    "body __C eval:no_such_b()\n"
+	    "ifplugin Mail::SpamAssassin::Plugin::Nowhere\n"
+	    "header __D eval:no_such_c()\n"
+	    "endif\n"
+	    "header __E eval:check_for_missing_to_header()\n"
+	    "meta M1 __A && __E\n"
+	    "meta M2 M1 || __C\n"
+	    "meta M3 __D\n";
+	struct rules_report rep;
+	struct ruleset *rs;
+	size_t i;
+	unsigned seen = 0;
+
+	ck_assert_int_eq(rules_parse_text(text, strlen(text), "t.cf", NULL,
+	    &rs, &rep), 0);
+	ck_assert_uint_eq(rep.nmissing, 3);
+	for (i = 0; i < rep.nmissing; i++) {
+		const struct rules_missing *m = &rep.missing[i];
+
+		if (strcmp(m->func, "no_such_a") == 0) {
+			ck_assert_uint_eq(m->rules, 2);
+			ck_assert_uint_eq(m->metas, 2);		/* M1, M2 */
+			seen |= 1;
+		} else if (strcmp(m->func, "no_such_b") == 0) {
+			ck_assert_uint_eq(m->rules, 1);
+			ck_assert_uint_eq(m->metas, 1);		/* M2 */
+			seen |= 2;
+		} else if (strcmp(m->func, "no_such_c") == 0) {
+			ck_assert_uint_eq(m->rules, 1);		/* skipped block */
+			ck_assert_uint_eq(m->metas, 1);		/* M3 */
+			seen |= 4;
+		}
+	}
+	ck_assert_uint_eq(seen, 7);
+	ck_assert_str_eq(rep.missing[0].func, "no_such_a");	/* most metas */
+	rules_report_release(&rep);
+	rules_free(rs);
+}
+END_TEST
+
 static void
 collect(const char *where, const char *text, void *arg)
 {
@@ -499,6 +544,7 @@ saeval_suite(void)
 	tcase_add_test(tc, test_saeval_in_meta_and_score);
 	tcase_add_test(tc, test_saeval_rules_test_explains);
 	tcase_add_test(tc, test_saeval_memo_once);
+	tcase_add_test(tc, test_saeval_missing_report);
 	tcase_add_test(tc, test_saeval_directives_and_plugins);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("auth");
