@@ -536,8 +536,10 @@ mime_sa_alt_difference(const struct mime_msg *mm, size_t *html_words,
 		h.n = t.n = 0;
 		img = false;
 		alt_words(mm, i, &h, &t, &img);
-		qsort(h.v, h.n, sizeof(*h.v), word_cmp);
-		qsort(t.v, t.n, sizeof(*t.v), word_cmp);
+		if (h.n)
+			qsort(h.v, h.n, sizeof(*h.v), word_cmp);
+		if (t.n)
+			qsort(t.v, t.n, sizeof(*t.v), word_cmp);
 		orig = h.n ? distinct(&h) : img;
 		if (orig == 0)
 			continue;

@@ -477,8 +477,10 @@ html_title_subject_ratio(struct saeval_in *in, const struct saeval_args *a,
 	size_t slen;
 
 	(void)prep;
+	/* SpamAssassin's get('Subject') ends with a line break */
 	sae_get(in, "Subject", &subj);
-	slen = codepoints(buf_cstr(&subj));
+	slen = codepoints(buf_cstr(&subj)) +
+	    (sae_field(in, "Subject", 0) != NULL);
 	buf_release(&subj);
 	return slen ? any_html(in, title_long, a, &slen, d) : 0;
 }

@@ -277,6 +277,12 @@ static const struct eval_case {
 	  HTML_MSG("<title>hi</title>"), false },
 	{ "long title", "body T eval:html_title_subject_ratio('3.5')",
 	  HTML_MSG("<title>a title far longer than hi</title>"), true },
+	/* an empty Subject is SpamAssassin's "\n": one character */
+	{ "empty subject", "body T eval:html_title_subject_ratio('3.5')",
+	  "Subject: \nContent-Type: text/html\n\n<title>hello</title>\n",
+	  true },
+	{ "no subject", "body T eval:html_title_subject_ratio('3.5')",
+	  "Content-Type: text/html\n\n<title>hello</title>\n", false },
 	{ "short title", "body T eval:html_title_subject_ratio('3.5')",
 	  HTML_MSG("<title>hello</title>"), false },
 	{ "image only", "body T eval:html_image_only('0000', '0400')",
