@@ -4,7 +4,8 @@
  *
  * DESCRIPTION
  *	rules fit [-c FILE] --ham LOG... --spam LOG... [-o SCOREFILE]
- *	    [--ham-loss F] [--ham-cost C] [--margin M] [--l2 X] [--folds K]
+ *	    [--ham-loss F] [--margin-loss F] [--ham-cost C] [--margin M]
+ *	    [--max-score S] [--tag-score T] [--l2 X] [--folds K]
  *	    [--seed N] [--keep GLOB]... [--no-bayes] [--free-signs]
  *
  *	Each LOG holds verdict log lines (the JSON of the milter's log or
@@ -65,6 +66,7 @@ struct fopts {
 	const char *out;
 	bool	 no_bayes, free_signs;
 	double	 max_score;		/* < 0: tag_score - margin */
+	bool	 margin_loss_set;	/* else margin_loss = ham_loss */
 	struct fit_params p;
 };
 
@@ -99,8 +101,8 @@ usage(FILE *f)
 	    "[-o SCOREFILE]\n"
 	    "         [--ham-loss F] [--ham-cost C] [--margin M] [--l2 X] "
 	    "[--folds K] [--seed N]\n"
-	    "         [--keep GLOB]... [--max-score S] [--no-bayes] "
-	    "[--free-signs]\n"
+	    "         [--margin-loss F] [--keep GLOB]... [--max-score S] "
+	    "[--no-bayes] [--free-signs]\n"
 	    "Fits symbol scores to verdict log lines of known ham and spam "
 	    "(doc/rules.md).\n");
 }
@@ -276,16 +278,28 @@ cmp_band(const void *a, const void *b)
 
 /*
  * The fit's features: one per fitted symbol, except the Bayes bands
- * (BAYES_00 ... BAYES_99), which must score in their order: a message
- * in the k-th band has a base feature and the increments 1..k, each
- * increment at least 0; a band's score is base plus its increments.
+ * (BAYES_00 ... BAYES_99), which must score in their order.  The band
+ * of "unsure" (the highest at or below 50) is the anchor; every band
+ * has a base feature, and edge j (between bands j-1 and j) adds to the
+ * bands beyond it seen from the anchor: edges above the anchor are at
+ * least 0, edges below it at most 0.  So the penalty pulls each band
+ * towards the unsure one, and a band's score is base plus its edges.
  */
 struct feats {
 	uint32_t *map;			/* sym id -> feature, or UINT32_MAX */
 	int	*rank;			/* sym id -> band rank, or -1 */
 	size_t	 nf, nbands;
-	uint32_t base;			/* first band feature */
+	uint32_t base;			/* base; edge j is base + j */
+	int	 anchor;		/* rank of the unsure band */
 };
+
+/* band_edges - the edges [*from, *to] band rank r has */
+static void
+band_edges(const struct feats *f, int r, int *from, int *to)
+{
+	*from = r > f->anchor ? f->anchor + 1 : r + 1;
+	*to = r > f->anchor ? r : f->anchor;
+}
 
 static void
 feats_build(const struct fopts *o, const struct corpus *c, bool with_bayes,
@@ -309,8 +323,12 @@ feats_build(const struct fopts *o, const struct corpus *c, bool with_bayes,
 	}
 	qsort(bands, f->nbands, sizeof(*bands), cmp_band);
 	f->base = (uint32_t)f->nf;
-	for (i = 0; i < f->nbands; i++)
+	f->anchor = 0;
+	for (i = 0; i < f->nbands; i++) {
 		f->rank[bands[i]->id] = (int)i;
+		if (bands[i]->band <= 50)
+			f->anchor = (int)i;
+	}
 	f->nf += f->nbands;
 	free(bands);
 }
@@ -334,8 +352,9 @@ feats_bounds(const struct fopts *o, const struct corpus *c,
 	size_t i;
 
 	for (i = 0; i < f->nf; i++) {
-		lo[i] = i > f->base ? 0 : -INFINITY;
-		hi[i] = INFINITY;
+		lo[i] = i > f->base + (size_t)f->anchor ? 0 : -INFINITY;
+		hi[i] = i > f->base && i <= f->base + (size_t)f->anchor ? 0 :
+		    INFINITY;
 	}
 	for (i = 0; i < c->nsyms; i++) {
 		s = c->syms[i];
@@ -380,9 +399,12 @@ sym_score(const struct feats *f, size_t id, const double *fs)
 
 	if (f->map[id] != UINT32_MAX)
 		return fs[f->map[id]];
+	int from, to;
+
 	if (f->rank[id] < 0)
 		return NAN;
-	for (v = 0, k = 0; k <= f->rank[id]; k++)
+	band_edges(f, f->rank[id], &from, &to);
+	for (v = fs[f->base], k = from; k <= to; k++)
 		v += fs[f->base + (uint32_t)k];
 	return round(v * 100) / 100 + 0.0;
 }
@@ -399,27 +421,25 @@ clamp_bands(const struct fopts *o, const struct corpus *c,
     struct fit_result *res)
 {
 	double lo = -3 * o->p.tag_score, hi = o->p.tag_score + o->p.margin;
-	double *fs;
+	double s;
 	size_t i, k;
 
-	fs = xcalloc(d->nfeat + 1, sizeof(*fs));
-	memcpy(fs, res->score, d->nfeat * sizeof(*fs));
-	for (i = 0; i < c->nsyms; i++) {
-		if (f->rank[i] < 0)
-			continue;
-		score[i] = fmax(lo, fmin(hi, score[i]));
-		/* as feature scores: base, then the steps between bands */
-		for (k = 0; k < c->nsyms; k++)
-			if (f->rank[k] == f->rank[i] - 1)
-				break;
-		fs[f->base + (uint32_t)f->rank[i]] = f->rank[i] == 0 ?
-		    score[i] : score[i] - fmax(lo, fmin(hi, sym_score(f, k,
-		    res->score)));
+	(void)d;
+	for (i = 0; i < c->nsyms; i++)
+		if (f->rank[i] >= 0)
+			score[i] = fmax(lo, fmin(hi, score[i]));
+	/* the counts on the fitted data, by symbol scores */
+	res->fit_ham_tagged = res->fit_spam_missed = 0;
+	for (i = 0; i < c->nmsg; i++) {
+		s = c->fixed[i];
+		for (k = c->off[i]; k < c->off[i + 1]; k++)
+			if (!isnan(score[c->ids[k]]))
+				s += score[c->ids[k]];
+		if (c->spam[i] && s < o->p.tag_score)
+			res->fit_spam_missed++;
+		else if (!c->spam[i] && s >= o->p.tag_score)
+			res->fit_ham_tagged++;
 	}
-	memcpy(res->score, fs, d->nfeat * sizeof(*fs));
-	fit_count(d, res->score, o->p.tag_score, &res->fit_ham_tagged,
-	    &res->fit_spam_missed);
-	free(fs);
 }
 
 static int
@@ -432,7 +452,7 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 	struct feats f;
 	uint32_t *idx, id;
 	double *lo, *hi;
-	int rc, r;
+	int rc, r, from, to;
 
 	feats_build(o, c, with_bayes, &f);
 	idx = xcalloc(c->nids * (f.nbands + 1) + 1, sizeof(*idx));
@@ -441,7 +461,11 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 			id = c->ids[k];
 			if (f.map[id] != UINT32_MAX)
 				idx[n++] = f.map[id];
-			for (r = 0; r <= f.rank[id]; r++)
+			if (f.rank[id] < 0)
+				continue;
+			idx[n++] = f.base;
+			band_edges(&f, f.rank[id], &from, &to);
+			for (r = from; r <= to; r++)
 				idx[n++] = f.base + (uint32_t)r;
 		}
 		off[i + 1] = n;
@@ -529,11 +553,12 @@ render(const struct fopts *o, const struct corpus *c, const double *s0,
 			buf_printf(b, " %s", o->files[cls][i]);
 	buf_printf(b, ".\n# Model: L2-regularised logistic regression over "
 	    "the symbols hit, a ham\n# weighted %g times a spam, signs %s, "
-	    "no symbol but Bayes over %g;\n# scaled so that at most %g%% of "
-	    "the ham, cross-validated, reaches\n# tag_score %g - margin %g."
-	    "\n", o->p.ham_cost, o->free_signs ? "free" :
-	    "kept from the logged scores, Bayes bands in order",
-	    o->max_score, 100 * o->p.ham_loss, o->p.tag_score, o->p.margin);
+	    "no symbol but Bayes over %g;\n# scaled so that of the ham, "
+	    "cross-validated, at most %g%% reaches\n# tag_score %g and at most "
+	    "%g%% tag_score - margin %g.\n", o->p.ham_cost, o->free_signs ?
+	    "free" : "kept from the logged scores, Bayes bands in order",
+	    o->max_score, 100 * o->p.ham_loss, o->p.tag_score,
+	    100 * o->p.margin_loss, o->p.margin);
 	if (o->nkeep) {
 		buf_adds(b, "# Not fitted (kept):");
 		for (i = 0; i < o->nkeep; i++)
@@ -683,6 +708,7 @@ parse_num_opt(struct fopts *o, int argc, char **argv, int *i)
 		{ "--margin", 0, 100 }, { "--l2", 0, 1e6 },
 		{ "--folds", 2, 100 }, { "--seed", 0, 4e9 },
 		{ "--tag-score", -1000, 1000 }, { "--max-score", 0, 1000 },
+		{ "--margin-loss", 0, 0.5 },
 	};
 	const char *v;
 	double x;
@@ -704,7 +730,8 @@ parse_num_opt(struct fopts *o, int argc, char **argv, int *i)
 	case 4: o->p.folds = (unsigned)x; break;
 	case 5: o->p.seed = (uint64_t)x; break;
 	case 6: o->p.tag_score = x; break;
-	default: o->max_score = x; break;
+	case 7: o->max_score = x; break;
+	default: o->p.margin_loss = x; o->margin_loss_set = true; break;
 	}
 	return 1;
 }
@@ -852,6 +879,8 @@ cli_rules_fit(int argc, char **argv)
 	}
 	if (o.max_score < 0)
 		o.max_score = o.p.tag_score - o.p.margin;
+	if (!o.margin_loss_set)
+		o.p.margin_loss = o.p.ham_loss;
 	if (read_logs(&o, &c) < 0)
 		rc = 2;
 	else

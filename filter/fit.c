@@ -17,8 +17,8 @@
  *	the weighted log-loss; the strength with the lowest held-out loss
  *	wins (ties: the stronger).  Its out-of-fold margins m (z without
  *	the bias) decide the scale k: a ham is tagged at threshold t when
- *	k * m + fixed >= t, so the ham_loss bound at tag_score - margin
- *	gives an upper bound on k; so does calibration (tag no message
+ *	k * m + fixed >= t, so the ham_loss bound at tag_score and the
+ *	margin_loss bound at tag_score - margin give upper bounds on k; so does calibration (tag no message
  *	that the ham-weighted model finds more likely ham: tag_score / k
  *	>= -bias, and >= 1 when the bias is small).  The smaller bound is
  *	taken.  When every message has
@@ -307,17 +307,18 @@ cmp_double(const void *a, const void *b)
 }
 
 /*
- * choose_scale - the largest k with at most allowed ham at k*m + fixed
- * >= t (t = tag_score - margin), capped by calibration; 0 on failure
+ * scale_bound - the largest k with at most frac of the ham at k*m +
+ * fixed >= t (just below the crossing of the next one); INFINITY when no
+ * more ham can cross, 0 when the fixed parts alone exceed the bound
  */
 static double
-choose_scale(const struct fit_data *d, const struct fit_params *p,
-    const double *m, double bias, struct fit_result *res)
+scale_bound(const struct fit_data *d, const double *m, double t,
+    double frac, const struct fit_result *res)
 {
-	double t = p->tag_score - p->margin, *kc, k, kmax;
+	double *kc, k;
 	size_t i, n = 0, always = 0, allowed;
 
-	allowed = (size_t)floor(p->ham_loss * (double)res->nham + 1e-9);
+	allowed = (size_t)floor(frac * (double)res->nham + 1e-9);
 	kc = xcalloc(d->nex + 1, sizeof(*kc));
 	for (i = 0; i < d->nex; i++) {
 		if (d->spam[i])
@@ -329,14 +330,33 @@ choose_scale(const struct fit_data *d, const struct fit_params *p,
 	}
 	if (always > allowed) {
 		free(kc);
-		res->why = "the scores of the symbols not fitted tag more ham "
-		    "than the ham-loss bound allows";
 		return 0;
 	}
 	qsort(kc, n, sizeof(*kc), cmp_double);
 	k = allowed - always < n ? kc[allowed - always] * (1 - 1e-9) :
 	    INFINITY;
 	free(kc);
+	return k;
+}
+
+/*
+ * choose_scale - the largest k that keeps both ham-loss bounds (at
+ * tag_score and at tag_score - margin), capped by calibration; 0 on
+ * failure
+ */
+static double
+choose_scale(const struct fit_data *d, const struct fit_params *p,
+    const double *m, double bias, struct fit_result *res)
+{
+	double k, kmax;
+
+	k = fmin(scale_bound(d, m, p->tag_score, p->ham_loss, res),
+	    scale_bound(d, m, p->tag_score - p->margin, p->margin_loss, res));
+	if (k == 0) {
+		res->why = "the scores of the symbols not fitted tag more ham "
+		    "than the ham-loss bound allows";
+		return 0;
+	}
 	if (p->intercept)
 		kmax = p->tag_score;
 	else
@@ -385,6 +405,7 @@ check_params(const struct fit_data *d, const struct fit_params *p,
 	else if (p->intercept > d->nfeat)
 		res->why = "intercept names no feature";
 	else if (p->ham_cost < 1 || p->ham_loss < 0 || p->ham_loss >= 1 ||
+	    p->margin_loss < 0 || p->margin_loss >= 1 ||
 	    p->l2 < 0 || p->margin < 0 || p->tag_score - p->margin <= 0)
 		res->why = "bad parameters: ham_cost >= 1, 0 <= ham_loss < 1, "
 		    "l2 >= 0, 0 <= margin < tag_score";

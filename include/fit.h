@@ -10,8 +10,8 @@
  *	(sign constraints).  fit_scores() turns it into scores: the
  *	regularisation is chosen by k-fold cross-validation (lowest
  *	held-out weighted log-loss), the out-of-fold margins of that
- *	choice set the scale so that at tag_score - margin at most
- *	ham_loss of the ham would be tagged, and the scores are that scale
+ *	choice set the scale so that at most ham_loss of the ham would be
+ *	tagged at tag_score and margin_loss at tag_score - margin, and the scores are that scale
  *	times the weights of a fit on all the data, rounded to 0.01.
  *
  *	Pure: no I/O, no globals; the caller owns every array.
@@ -37,9 +37,10 @@ struct fit_data {
 struct fit_params {
 	double	 l2;		/* > 0: use it; 0: choose by cross-validation */
 	double	 ham_cost;	/* weight of a ham relative to a spam (>= 1) */
-	double	 ham_loss;	/* fraction of ham allowed to be tagged */
+	double	 ham_loss;	/* fraction of ham allowed at tag_score */
 	double	 tag_score;	/* the threshold the scores are made for */
-	double	 margin;	/* ham_loss must hold at tag_score - margin */
+	double	 margin;	/* margin_loss must hold at tag_score - margin */
+	double	 margin_loss;	/* fraction of ham allowed there */
 	unsigned folds;		/* >= 2 */
 	uint64_t seed;		/* fold assignment */
 	const double *lo, *hi;	/* per-feature bounds of the weight, or NULL */

@@ -222,8 +222,15 @@ START_TEST(test_fit_ham_loss_bound_holds)
 	fit_count(&s.d, r0.score, p.tag_score - p.margin, &ht, &sm);
 	ck_assert_uint_eq(ht, 0);
 	/* a looser bound: at most 1% of ham, and no more spam missed */
-	p.ham_loss = 0.01;
+	p.ham_loss = p.margin_loss = 0.01;
 	ck_assert_int_eq(fit_scores(&s.d, &p, &r1), 0);
+	ck_assert(r1.cv_ham_tagged_margin <= r1.nham / 100);
+	ck_assert(r1.cv_spam_missed <= r0.cv_spam_missed);
+	fit_result_release(&r1);
+	/* none at tag_score, 1% within the margin: between the two */
+	p.ham_loss = 0;
+	ck_assert_int_eq(fit_scores(&s.d, &p, &r1), 0);
+	ck_assert_uint_eq(r1.cv_ham_tagged, 0);
 	ck_assert(r1.cv_ham_tagged_margin <= r1.nham / 100);
 	ck_assert(r1.cv_spam_missed <= r0.cv_spam_missed);
 	fit_result_release(&r0);
@@ -249,7 +256,7 @@ START_TEST(test_fit_fixed_scores_count)
 	ck_assert_ptr_nonnull(r.why);
 	ck_assert_ptr_null(r.score);
 	/* allowed when the bound admits one ham in 101 */
-	p.ham_loss = 0.01;
+	p.ham_loss = p.margin_loss = 0.01;
 	ck_assert_int_eq(fit_scores(&s.d, &p, &r), 0);
 	ck_assert_uint_eq(r.cv_ham_tagged_margin, 1);
 	fit_result_release(&r);
@@ -273,7 +280,7 @@ START_TEST(test_fit_intercept_takes_the_bias)
 	ds_add(&s, 0, 300, b, 1, 0);
 	ds_add(&s, 0, 2, bs, 2, 0);
 	p.intercept = 1;
-	p.ham_loss = 0.01;
+	p.ham_loss = p.margin_loss = 0.01;
 	ck_assert_int_eq(fit_scores(&s.d, &p, &r), 0);
 	ck_assert(r.score[0] < 0);
 	ck_assert(r.score[0] + r.score[1] >= p.tag_score);
