@@ -62,19 +62,17 @@ prep_count_range(const struct saeval_args *a, void **prep, struct buf *why)
 /* the tests                                                           */
 /* ------------------------------------------------------------------ */
 
-/* missing_to - no To (nor Apparently-To) with a value */
+/* missing_to - no To (nor Apparently-To) field */
 static unsigned
 missing_to(struct saeval_in *in, const struct saeval_args *a,
     const void *p, struct buf *d)
 {
-	const char *v = sae_field(in, "To", 0);
-
 	(void)a;
 	(void)p;
 	(void)d;
-	if (v == NULL || *v == '\0')
-		v = sae_field(in, "Apparently-To", 0);
-	return v == NULL || *v == '\0';
+	/* a present field, even empty, is not missing (as SpamAssassin) */
+	return sae_field(in, "To", 0) == NULL &&
+	    sae_field(in, "Apparently-To", 0) == NULL;
 }
 
 /* count_range - distinct values of a field, MIN <= n <= MAX */

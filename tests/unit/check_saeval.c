@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "engine.h"
 #include "helpers.h"
 #include "mime.h"
 #include "msg.h"
 #include "rules.h"
 #include "saeval.h"
+#include "scan.h"
 #include "verdict.h"
 
 /* ------------------------------------------------------------------ */
@@ -321,6 +323,56 @@ START_TEST(test_saeval_auth_reads_verdict)
 }
 END_TEST
 
+/* count_symbol - how many times the verdict holds name */
+static size_t
+count_symbol(const struct verdict *v, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nsyms; i++)
+		n += strcmp(v->syms[i].name, name) == 0;
+	return n;
+}
+
+START_TEST(test_saeval_auth_in_scan_pipeline)
+{
+	static const char msg[] = "From: a@nodns.example\nTo: b@c.example\n"
+	    "Subject: hi\n\nbody\n";
+	char dir[256], path[320];
+	struct buf conf = BUF_INIT;
+	struct engine *e;
+	struct scan *sc;
+	struct msg *m;
+	FILE *fp;
+
+	test_mkdtemp(dir, sizeof(dir), "mw-saeval-scan");
+	snprintf(path, sizeof(path), "%s/10_t.cf", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("header SPF_NONE eval:check_for_spf_none()\n"
+	    "score SPF_NONE 2.0\n"
+	    "header T_SPF_NONE_SEEN eval:check_for_spf_none()\n"
+	    "score T_SPF_NONE_SEEN 0.5\n"
+	    "header T_SPF_PASS_SEEN eval:check_for_spf_pass()\n"
+	    "score T_SPF_PASS_SEEN 0.5\n", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\n", dir);
+	e = test_engine(buf_cstr(&conf));
+	sc = test_scan_text(e, "192.0.2.1", "mx.nodns.example",
+	    "a@nodns.example", "b@c.example", msg, sizeof(msg) - 1, &m);
+	/* the eval saw the SPF step's result ... */
+	ck_assert_uint_eq(count_symbol(&sc->verdict, "T_SPF_NONE_SEEN"), 1);
+	ck_assert_uint_eq(count_symbol(&sc->verdict, "T_SPF_PASS_SEEN"), 0);
+	/* ... and a stock rule named as the built-in symbol is not added
+	   a second time */
+	ck_assert_uint_eq(count_symbol(&sc->verdict, "SPF_NONE"), 1);
+	scan_free(&sc);
+	msg_free(&m);
+	engine_unref(e);
+	buf_release(&conf);
+	test_rmtree(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* header family                                                       */
 /* ------------------------------------------------------------------ */
@@ -549,6 +601,7 @@ saeval_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("auth");
 	tcase_add_test(tc, test_saeval_auth_reads_verdict);
+	tcase_add_test(tc, test_saeval_auth_in_scan_pipeline);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("header");
 	tcase_add_loop_test(tc, test_saeval_header_cases, 0,
