@@ -112,6 +112,9 @@ struct ctx {
 	size_t	 nattrs;
 	struct buf vals;
 	struct buf text;		/* decoded text run */
+	struct buf shown;		/* text run, white space collapsed */
+	/* entries of inside{} that every text run asks about */
+	const struct html_sa_tag *t_script, *t_style, *t_a, *t_title;
 	/* the last piece of rendered text */
 	bool	 have_last, last_ws, last_inv;
 	char	 tail[TAIL_MAX];
@@ -129,12 +132,17 @@ class_cmp(const void *k, const void *e)
 	return strcmp(k, ((const struct tag_class *)e)->name);
 }
 
+static const struct tag_class *
+find_class(const char *name)
+{
+	return bsearch(name, classes, NCLASSES, sizeof(classes[0]), class_cmp);
+}
+
 static unsigned
 tag_class(const char *name)
 {
-	const struct tag_class *c;
+	const struct tag_class *c = find_class(name);
 
-	c = bsearch(name, classes, NCLASSES, sizeof(classes[0]), class_cmp);
 	return c ? c->cls : 0;
 }
 
@@ -204,7 +212,22 @@ inside(struct ctx *c, const char *name, bool create)
 	memset(t, 0, sizeof(*t));
 	strcpy(t->name, name);		/* both HTML_SA_NAME_MAX */
 	c->slot[h] = (uint16_t)c->o->ninside;
+	/* the array never moves: keep the ones each text run reads */
+	if (strcmp(name, "script") == 0)
+		c->t_script = t;
+	else if (strcmp(name, "style") == 0)
+		c->t_style = t;
+	else if (strcmp(name, "a") == 0)
+		c->t_a = t;
+	else if (strcmp(name, "title") == 0)
+		c->t_title = t;
 	return t;
+}
+
+static bool
+is_open(const struct html_sa_tag *t)
+{
+	return t && t->count > 0;
 }
 
 static bool
@@ -328,7 +351,7 @@ style_has(const struct ctx *c, const char *tag)
 	size_t i;
 
 	for (i = 0; i < c->nstyle; i++)
-		if (strcmp(c->style[i].tag, tag) == 0)
+		if (c->style[i].tag == tag)
 			return true;
 	return false;
 }
@@ -342,7 +365,7 @@ style_close(struct ctx *c, const char *tag)
 	if (!style_has(c, tag))
 		return;
 	while (c->nstyle > 1 && !hit) {
-		hit = strcmp(style_top(c)->tag, tag) == 0;
+		hit = style_top(c)->tag == tag;
 		c->nstyle--;
 	}
 }
@@ -438,7 +461,7 @@ style_start(struct ctx *c, const char *tag)
 	if (strcmp(tag, "td") == 0 || strcmp(tag, "tr") == 0)
 		style_close_table(c, tag);
 	s = *style_top(c);
-	strcpy(s.tag, tag);
+	s.tag = tag;
 	if (strcmp(tag, "big") == 0 || strcmp(tag, "small") == 0) {
 		s.size += tag[0] == 'b' ? 1 : -1;
 		style_push(c, &s);
@@ -461,11 +484,12 @@ style_start(struct ctx *c, const char *tag)
 	style_push(c, &s);
 }
 
+/* text_style - tag is interned (a name of classes[]) */
 static void
 text_style(struct ctx *c, const char *tag, int num)
 {
 	if (strcmp(tag, "th") == 0)
-		tag = "td";
+		tag = find_class("td")->name;
 	if (num > 0)
 		style_start(c, tag);
 	else if (strcmp(tag, "body") != 0)
@@ -504,8 +528,10 @@ display_ws(struct ctx *c, const char *ws)
 static void
 display_text(struct ctx *c, const char *s, size_t n, bool inv)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = c->shown;
 	size_t i = 0, skip, cps;
+
+	buf_reset(&t);
 
 	while (i < n) {
 		if (is_ws((unsigned char)s[i])) {
@@ -529,7 +555,7 @@ display_text(struct ctx *c, const char *s, size_t n, bool inv)
 			cps--;
 	c->o->non_space_len += cps;
 	set_last(c, buf_cstr(&t) + skip, t.len - skip, false, inv);
-	buf_release(&t);
+	c->shown = t;
 }
 
 /* tail_run - characters of the word run that ends the last piece */
@@ -635,11 +661,11 @@ on_text(struct ctx *c, const char *s, size_t n)
 {
 	bool inv = false;
 
-	if (n == 0 || inside_open(c, "script") || inside_open(c, "style"))
+	if (n == 0 || is_open(c->t_script) || is_open(c->t_style))
 		return;
-	if (inside_open(c, "a"))
+	if (is_open(c->t_a))
 		strings_append(&c->o->anchor, s, n);
-	if (inside_open(c, "title") && c->title_index >= 0)
+	if (is_open(c->t_title) && c->title_index >= 0)
 		strings_append(&c->o->title, s, n);
 	if (has_ink(s, n))
 		inv = invisible(c);
@@ -784,7 +810,8 @@ is_namespace(const char *t)
 static void
 on_tag(struct ctx *c, const char *tag, int num)
 {
-	unsigned cls = tag_class(tag);
+	const struct tag_class *k = find_class(tag);
+	unsigned cls = k ? k->cls : 0;
 	bool ns = is_namespace(tag);
 	struct html_sa_tag *t = inside(c, tag, false);
 	bool seen = t != NULL;
@@ -808,7 +835,7 @@ on_tag(struct ctx *c, const char *tag, int num)
 	if (ns || !(cls & (TC_ELEMENT | TC_TRICK)))
 		return;
 	if (cls & TC_STYLE)
-		text_style(c, tag, num);
+		text_style(c, k->name, num);
 	whitespace(c, cls);
 	if (num > 0)
 		tests(c, tag);
@@ -997,8 +1024,11 @@ bang(struct ctx *c)
 	struct html_sa_tag *t;
 
 	if (n >= 4 && memcmp(p, "<!--", 4) == 0) {
-		q = memmem(p + 4, n - 4, "-->", 3);
-		end = q ? (size_t)(q - p) + 3 : n;
+		/* without "-->" anywhere, HTML::Parser ends it at '>' */
+		if ((q = memmem(p + 4, n - 4, "-->", 3)) != NULL)
+			end = (size_t)(q - p) + 3;
+		else
+			end = (q = memchr(p, '>', n)) ? (size_t)(q - p) + 1 : n;
 	} else if (n >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
 		q = memmem(p + 9, n - 9, "]]>", 3);
 		end = q ? (size_t)(q - p) : n;
@@ -1093,7 +1123,7 @@ html_sa_parse(const char *html, size_t len, struct html_sa *out)
 	c->o = out;
 	c->basefont = 3;
 	c->title_index = -1;
-	strcpy(d->tag, "default");
+	d->tag = "default";
 	d->fg = 0x000000;
 	d->bg = 0xffffff;
 	d->size = 3;
@@ -1101,6 +1131,7 @@ html_sa_parse(const char *html, size_t len, struct html_sa *out)
 	tokenize(c);
 	buf_release(&c->vals);
 	buf_release(&c->text);
+	buf_release(&c->shown);
 	free(c);
 }
 

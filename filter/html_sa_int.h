@@ -18,7 +18,7 @@
 
 /* one entry of SpamAssassin's text_style stack */
 struct hsa_style {
-	char	 tag[HTML_SA_NAME_MAX];
+	const char *tag;	/* interned: compared by address */
 	int32_t	 fg, bg;
 	int	 size;
 	bool	 display_none;

@@ -553,3 +553,61 @@ mime_sa_alt_difference(const struct mime_msg *mm, size_t *html_words,
 	free(t.v);
 	return best;
 }
+
+/* ------------------------------------------------------------------ */
+/* image dimensions (ImageInfo)                                        */
+/* ------------------------------------------------------------------ */
+
+static uint32_t
+be16(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* jpeg_sof - the frame size of the first SOFn marker before the scan */
+static uint64_t
+jpeg_sof(const unsigned char *d, size_t n)
+{
+	size_t pos = 2, len;
+	unsigned mark;
+
+	while (pos + 4 <= n && d[pos] == 0xff) {
+		mark = d[pos + 1];
+		len = be16(d + pos + 2);
+		if (mark == 0xda || mark == 0xd9 || len < 2)
+			break;
+		pos += 4;
+		if ((mark >= 0xc0 && mark <= 0xc3) || (mark >= 0xc5 &&
+		    mark <= 0xc7) || (mark >= 0xc9 && mark <= 0xcb) ||
+		    (mark >= 0xcd && mark <= 0xcf))
+			return pos + 5 <= n ? (uint64_t)be16(d + pos + 1) *
+			    be16(d + pos + 3) : 0;
+		pos += len - 2;
+	}
+	return 0;
+}
+
+uint64_t
+mime_sa_image_area(const unsigned char *d, size_t n, const char *type)
+{
+	if (strcmp(type, "gif") == 0)
+		return n >= 10 && memcmp(d, "GIF8", 4) == 0 &&
+		    (d[4] == '7' || d[4] == '9') && d[5] == 'a' ?
+		    (uint64_t)(d[6] | d[7] << 8) * (uint64_t)(d[8] | d[9] << 8) :
+		    0;
+	if (strcmp(type, "png") == 0)
+		return n >= 24 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+		    be32(d + 8) == 13 && memcmp(d + 12, "IHDR", 4) == 0 ?
+		    (uint64_t)be32(d + 16) * be32(d + 20) : 0;
+	if (strcmp(type, "jpeg") == 0)
+		return n >= 2 && d[0] == 0xff && d[1] == 0xd8 ? jpeg_sof(d, n) :
+		    0;
+	return 0;
+}

@@ -17,6 +17,7 @@
  *	    check_qp_ratio(MIN)  check_base64_length(MIN[, MAX])
  *	    check_ma_non_text()  check_for_faraway_charset()
  *	    check_for_ascii_text_illegal()  check_abundant_unicode_ratio(R)
+ *	    image_count(TYPE, MIN[, MAX])  pixel_coverage(TYPE, MIN[, MAX])
  *	    multipart_alternative_difference(MIN, MAX|'undef')
  *	    multipart_alternative_difference_count(RATIO, MINHTML)
  *
@@ -753,6 +754,141 @@ check_ma_non_text(struct saeval_in *in, const struct saeval_args *a,
 	return 0;
 }
 
+/* prep_image_count - image_count(TYPE, MIN[, MAX]) */
+static int
+prep_image_count(const struct saeval_args *a, void **prep, struct buf *why)
+{
+	double v;
+
+	(void)prep;
+	if (strcmp(a->v[0], "all") != 0 && strcmp(a->v[0], "gif") != 0 &&
+	    strcmp(a->v[0], "png") != 0 && strcmp(a->v[0], "jpeg") != 0) {
+		buf_printf(why, "'%.40s' is not all, gif, png or jpeg", a->v[0]);
+		return -1;
+	}
+	if (!number(a->v[1], false, &v) || (a->n > 2 &&
+	    !number(a->v[2], false, &v))) {
+		buf_adds(why, "MIN and MAX must be numbers");
+		return -1;
+	}
+	return 0;
+}
+
+/* image_type - "gif", "png", "jpeg" of a base64 image leaf, or NULL */
+static const char *
+image_type(const struct mime_part *p)
+{
+	if (p->kind != MIME_K_OTHER || p->encoding == NULL ||
+	    strcmp(p->encoding, "base64") != 0)
+		return NULL;
+	if (strcmp(p->type, "image/gif") == 0)
+		return "gif";
+	if (strcmp(p->type, "image/png") == 0)
+		return "png";
+	if (strcmp(p->type, "image/jpeg") == 0 ||
+	    strcmp(p->type, "image/jpg") == 0)
+		return "jpeg";
+	return NULL;
+}
+
+/* ImageInfo's counts and pixel areas: all, gif, png, jpeg */
+struct images {
+	double	 count[4];
+	double	 area[4];
+};
+
+static const char *const image_types[] = { "all", "gif", "png", "jpeg" };
+
+static size_t
+image_index(const char *t)
+{
+	size_t k;
+
+	for (k = 1; k < 4; k++)
+		if (strcmp(t, image_types[k]) == 0)
+			return k;
+	return 0;
+}
+
+static const int images_key;
+
+static void *
+make_images(struct saeval_in *in)
+{
+	struct images *x = xcalloc(1, sizeof(*x));
+	struct buf dec = BUF_INIT;
+	const struct mime_part *p;
+	const char *t, *body = buf_cstr(&in->m->body);
+	size_t i, k, blen = in->m->body.len;
+	double area;
+
+	for (i = 0; in->mm && i < in->mm->nparts; i++) {
+		p = &in->mm->parts[i];
+		if ((t = image_type(p)) == NULL)
+			continue;
+		k = image_index(t);
+		x->count[k]++;
+		x->count[0]++;
+		if (p->body_off > blen || p->body_len > blen - p->body_off)
+			continue;
+		buf_reset(&dec);
+		(void)mime_b64_decode(body + p->body_off, p->body_len, &dec);
+		area = (double)mime_sa_image_area((const unsigned char *)
+		    buf_cstr(&dec), dec.len, t);
+		x->area[k] += area;
+		x->area[0] += area;
+	}
+	buf_release(&dec);
+	return x;
+}
+
+/* in_bounds - ImageInfo's result_check: MIN <= v <= MAX (MAX optional) */
+static bool
+in_bounds(const struct saeval_args *a, double v)
+{
+	double min, max = INFINITY;
+
+	(void)number(a->v[1], false, &min);
+	if (a->n > 2)
+		(void)number(a->v[2], false, &max);
+	return v >= min && v <= max;
+}
+
+/* image_test - the count (or area) of TYPE's images within bounds */
+static unsigned
+image_test(struct saeval_in *in, const struct saeval_args *a, bool area,
+    struct buf *d)
+{
+	const struct images *x = saeval_memo(in, &images_key, make_images,
+	    free);
+	size_t k = image_index(a->v[0]);
+	double v = area ? x->area[k] : x->count[k];
+
+	if (!in_bounds(a, v))
+		return 0;
+	if (d)
+		buf_printf(d, "%.0f %s", v, area ? "pixels" : "images");
+	return 1;
+}
+
+/* image_count - base64 GIF, PNG and JPEG parts of TYPE ('all': any) */
+static unsigned
+image_count(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)prep;
+	return image_test(in, a, false, d);
+}
+
+/* pixel_coverage - the summed pixel area of those images */
+static unsigned
+pixel_coverage(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	(void)prep;
+	return image_test(in, a, true, d);
+}
+
 struct alt {
 	double	 diff;
 	size_t	 html, text;
@@ -835,6 +971,9 @@ static const struct saeval_fn fns[] = {
 	{ "check_abundant_unicode_ratio", ANY, 1, 1, prep_unicode_ratio, NULL,
 	    check_unicode_ratio },
 	{ "check_for_faraway_charset", ANY, 0, 0, NULL, NULL, never },
+	{ "image_count", ANY, 2, 3, prep_image_count, NULL, image_count },
+	{ "pixel_coverage", ANY, 2, 3, prep_image_count, NULL,
+	    pixel_coverage },
 	{ "multipart_alternative_difference", ANY, 2, 2, prep_alt, NULL,
 	    multipart_alternative_difference },
 	{ "multipart_alternative_difference_count", ANY, 2, 2, prep_numbers,
@@ -844,9 +983,10 @@ static const struct saeval_fn fns[] = {
 
 /*
  * BodyEval: for multipart_alternative_difference (its other functions
- * stay unsupported notes).  ImageInfo: its block defines __HTML_IMG_ONLY,
- * a meta over html_image_only rules that stock metas (T_REMOTE_IMAGE)
- * use; its own image evals stay unsupported notes.
+ * stay unsupported notes).  ImageInfo: image_count and pixel_coverage;
+ * its block also defines __HTML_IMG_ONLY, a meta over html_image_only
+ * rules that stock metas (T_REMOTE_IMAGE) use; its other image evals
+ * stay unsupported notes.
  */
 static const char *const plugins[] = {
 	"Mail::SpamAssassin::Plugin::HTMLEval",

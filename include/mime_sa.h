@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct mime_msg;
 
@@ -72,5 +73,14 @@ bool	 mime_sa_value(const struct mime_sa *, const char *name, double *v);
  */
 double	 mime_sa_alt_difference(const struct mime_msg *mm,
 	    size_t *html_words, size_t *text_words);
+
+/*
+ * mime_sa_image_area - width * height of a decoded image as ImageInfo
+ * reads it: the GIF logical screen, the PNG IHDR chunk (when it comes
+ * first), the first JPEG start-of-frame marker; 0 when not found.
+ * type is "gif", "png" or "jpeg".
+ */
+uint64_t mime_sa_image_area(const unsigned char *d, size_t n,
+	    const char *type);
 
 #endif

@@ -93,6 +93,8 @@ static const struct fact_case {
 	{ "face digit", "<font face=\"Ar1al\">x</font>", "font_face_bad", 1 },
 	{ "face space comma", "<font face=\"Arial , Helvetica\">x</font>",
 	  "font_face_bad", 1 },
+	/* "<!--" never closed ends at the next '>' (HTML::Parser) */
+	{ "unclosed comment", "<!--x>ab <b>c</b>", "non_space_len", 3 },
 	{ "unknown name", "x", "no_such_thing", UNDEF },
 };
 
@@ -386,6 +388,24 @@ static const struct eval_case {
 	{ "no unicode refs",
 	  "body T eval:check_abundant_unicode_ratio('0.02')",
 	  PLAIN_MSG("just text"), false },
+	{ "one gif", "body T eval:image_count('gif', 1, 1)",
+	  "Subject: hi\nMIME-Version: 1.0\n"
+	  "Content-Type: multipart/mixed; boundary=BB\n\n"
+	  "--BB\nContent-Type: text/plain\n\nx\n"
+	  "--BB\nContent-Type: image/gif\n"
+	  "Content-Transfer-Encoding: base64\n\nR0lGODlh\n--BB--\n", true },
+	{ "gif not base64", "body T eval:image_count('all', 1)",
+	  "Subject: hi\nMIME-Version: 1.0\n"
+	  "Content-Type: multipart/mixed; boundary=BB\n\n"
+	  "--BB\nContent-Type: text/plain\n\nx\n"
+	  "--BB\nContent-Type: image/gif\n\nGIF89a\n--BB--\n", false },
+	/* a 10 x 20 GIF: 200 pixels */
+	{ "small gif", "body T eval:pixel_coverage('gif', 100, 300)",
+	  "Subject: hi\nMIME-Version: 1.0\nContent-Type: image/gif\n"
+	  "Content-Transfer-Encoding: base64\n\nR0lGODlhCgAUAAAAAA==\n", true },
+	{ "gif over range", "body T eval:pixel_coverage('all', 300)",
+	  "Subject: hi\nMIME-Version: 1.0\nContent-Type: image/gif\n"
+	  "Content-Transfer-Encoding: base64\n\nR0lGODlhCgAUAAAAAA==\n", false },
 	{ "faraway charset", "body T eval:check_for_faraway_charset()",
 	  "Subject: hi\nMIME-Version: 1.0\n"
 	  "Content-Type: text/plain; charset=big5\n\n\xa4\xa4\xa4\xe5\n",
@@ -413,6 +433,7 @@ static const struct load_case {
 	{ "body T eval:check_for_mime('mime_nope')", "unknown MIME counter" },
 	{ "body T eval:html_range('max_size', 'big')", "must be numbers" },
 	{ "body T eval:check_abundant_unicode_ratio('2')", "not a ratio" },
+	{ "body T eval:image_count('bmp', 1)", "not all, gif" },
 	{ "body T eval:multipart_alternative_difference('99', 'x')",
 	  "must be numbers" },
 };
@@ -473,6 +494,29 @@ START_TEST(test_mime_sa_facts_counts)
 }
 END_TEST
 
+/* image dimensions as ImageInfo reads them */
+START_TEST(test_mime_sa_image_area)
+{
+	static const unsigned char gif[] = "GIF89a\x0a\x00\x14\x00\x00";
+	static const unsigned char png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"
+	    "\0\0\x01\x00\0\0\0\x02\x08\x02\0\0\0";
+	static const unsigned char jpeg[] = "\xff\xd8\xff\xe0\x00\x04xx"
+	    "\xff\xc0\x00\x11\x08\x00\x30\x00\x40\x03";
+	static const unsigned char scan[] = "\xff\xd8\xff\xda\x00\x04xx"
+	    "\xff\xc0\x00\x11\x08\x00\x30\x00\x40\x03";
+
+	ck_assert_uint_eq(mime_sa_image_area(gif, sizeof(gif) - 1, "gif"), 200);
+	ck_assert_uint_eq(mime_sa_image_area(png, sizeof(png) - 1, "png"), 512);
+	ck_assert_uint_eq(mime_sa_image_area(jpeg, sizeof(jpeg) - 1, "jpeg"),
+	    48 * 64);
+	/* the frame size must come before the scan starts */
+	ck_assert_uint_eq(mime_sa_image_area(scan, sizeof(scan) - 1, "jpeg"), 0);
+	ck_assert_uint_eq(mime_sa_image_area(gif, 5, "gif"), 0);
+	ck_assert_uint_eq(mime_sa_image_area(png, sizeof(png) - 1, "gif"), 0);
+	ck_assert_uint_eq(mime_sa_image_area(jpeg, 12, "jpeg"), 0);
+}
+END_TEST
+
 static Suite *
 saeval_mime_suite(void)
 {
@@ -492,6 +536,7 @@ saeval_mime_suite(void)
 	tcase_add_loop_test(tc, test_saeval_mime_load_errors, 0,
 	    sizeof(load_cases) / sizeof(load_cases[0]));
 	tcase_add_test(tc, test_mime_sa_facts_counts);
+	tcase_add_test(tc, test_mime_sa_image_area);
 	suite_add_tcase(s, tc);
 	return s;
 }
