@@ -30,7 +30,9 @@ as the tests do, and gives no envelope.
    picks the columns): ham tagged or rejected and spam accepted at the
    defaults, and the sensitivity to tag_score.
 
-Everything printed is Markdown, ready for doc/rules.md.
+Everything printed is Markdown.  --doc FILE and --readme FILE put it
+into those files between the markers <!-- fit-figures-begin --> and
+<!-- fit-figures-end --> (the README gets the table at the defaults only).
 """
 import argparse
 import json
@@ -176,6 +178,15 @@ def sensitivity(label, r):
     return out
 
 
+def put_between(path, text):
+    begin, end = "<!-- fit-figures-begin -->\n", "<!-- fit-figures-end -->\n"
+    with open(path) as f:
+        doc = f.read()
+    a, b = doc.index(begin) + len(begin), doc.index(end)
+    with open(path, "w") as f:
+        f.write(doc[:a] + text.rstrip("\n") + "\n" + doc[b:])
+
+
 def rules_without(rules, out, dest):
     """A directory of the rule files but the fit's output."""
     os.makedirs(dest)
@@ -200,6 +211,8 @@ def main():
     ap.add_argument("--no-fit", action="store_true",
                     help="only evaluate the rules as they are")
     ap.add_argument("--keep-work", action="store_true")
+    ap.add_argument("--doc", help="Markdown file to put the figures into")
+    ap.add_argument("--readme", help="README to put the default figures into")
     ap.add_argument("fitargs", nargs="*", help="more rules fit options")
     args = ap.parse_args()
     mw = os.path.join(os.path.abspath(args.build), "mailwarden")
@@ -252,9 +265,16 @@ def main():
             "| --- | ---: | ---: |",
             row("shipped rules + Bayes", with_bayes),
             row("shipped rules, Bayes off", no_bayes)]
+        short = out[-6:]
         out += sensitivity("With Bayes", with_bayes)
         out += sensitivity("Bayes off", no_bayes)
         print("\n".join(out))
+        stamp = "Run of %s (`contrib/fit/fit-scores.py`, %d-fold):" % (
+            time.strftime("%Y-%m-%d"), args.folds)
+        if args.doc:
+            put_between(args.doc, "\n".join([stamp, ""] + out))
+        if args.readme:
+            put_between(args.readme, "\n".join([stamp, ""] + short))
     finally:
         if args.keep_work:
             log("work directory kept:", work)
