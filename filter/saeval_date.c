@@ -71,12 +71,16 @@ rcvd_time(const char *v, int64_t *t)
 {
 	static struct sae_rx rx = { "(\\s.?\\d+ \\S\\S\\S \\d+ \\d+:\\d+:\\d+ "
 	    "\\S+)", 0, NULL };
-	struct buf cap = BUF_INIT;
+	struct buf cap = BUF_INIT, sq = BUF_INIT;
 	bool ok = false;
 
-	if (sae_rx_match(&rx, v, strlen(v), &cap))
+	/* folding white space counts as one space, as SpamAssassin unfolds */
+	buf_adds(&sq, v);
+	sae_squeeze_ws(&sq);
+	if (sae_rx_match(&rx, sq.data, sq.len, &cap))
 		ok = sae_parse_date(buf_cstr(&cap), t);
 	buf_release(&cap);
+	buf_release(&sq);
 	return ok;
 }
 

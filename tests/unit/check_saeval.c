@@ -508,6 +508,10 @@ static const struct ecase header_cases[] = {
 	{ "date in past", "header T eval:check_for_shifted_date('undef', "
 	  "'-96')", "Received: from x ([192.0.2.1]) by y; Mon, 7 Dec 2026 "
 	  "10:00:00 +0000\nDate: 1 Nov 2026 10:00:00 GMT\n\nb\n", true },
+	{ "date folded received", "header T eval:check_for_shifted_date('6', "
+	  "'12')", "Received: from x ([192.0.2.1]) by y; Mon, 7 Dec 2026 "
+	  "10:00:00\n    +0000\nDate: Mon, 7 Dec 2026 18:00:00 +0000\n\nb\n",
+	  true },
 	{ "date no received", "header T eval:check_for_shifted_date('6', "
 	  "'undef')", "Date: Mon, 7 Dec 2026 18:00:00 +0000\n\nb\n", false },
 	{ "outlook msgid bad", "header T eval:check_outlook_message_id()",
