@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -157,6 +158,24 @@ def evaluate(mw, conf, te):
     return r
 
 
+def cv_table(summary, folds):
+    """The fit's cross-validated figures (its summary line) as a table."""
+    m = re.search(r"(\d+) ham, (\d+) spam, (\d+) symbols.*without Bayes "
+                  r"(\d+) ham tagged, (\d+) spam missed; with Bayes (\d+) "
+                  r"ham tagged, (\d+) spam missed", summary)
+    if not m:
+        return ["Train: %s" % summary.strip(), ""]
+    nh, ns, nsym, h0, s0, h2, s2 = (int(x) for x in m.groups())
+    return ["Train (%d ham, %d spam, %d symbols), %d-fold cross-validated "
+            "at tag_score 5:" % (nh, ns, nsym, folds), "",
+            "| score set | ham tagged | spam missed |",
+            "| --- | ---: | ---: |",
+            "| no Bayes (0, 1) | %d (%.2f%%) | %d (%.2f%%) |" % (
+                h0, 100.0 * h0 / nh, s0, 100.0 * s0 / ns),
+            "| Bayes (2, 3) | %d (%.2f%%) | %d (%.2f%%) |" % (
+                h2, 100.0 * h2 / nh, s2, 100.0 * s2 / ns), ""]
+
+
 def row(label, r):
     nh, ns = len(r["ham"]), len(r["spam"])
     ht = sum(1 for v in r["ham"] if v["action"] != "accept")
@@ -247,8 +266,7 @@ def main():
             sys.stderr.write(r.stderr)
             if r.returncode != 0:
                 sys.exit("fit-scores: rules fit failed")
-            out += ["Train, cross-validated (%s):" % r.stderr.strip()
-                    .replace("mailwarden rules fit: ", ""), ""]
+            out += cv_table(r.stderr, args.folds)
         store = os.path.join(work, "store")
         os.makedirs(store)
         conf = write_conf(os.path.join(work, "test.conf"), work,
