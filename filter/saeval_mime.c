@@ -17,6 +17,7 @@
  *	    check_qp_ratio(MIN)  check_base64_length(MIN[, MAX])
  *	    check_ma_non_text()  check_for_faraway_charset()
  *	    check_for_ascii_text_illegal()  check_abundant_unicode_ratio(R)
+ *	    check_for_uppercase(MIN, MAX)
  *	    image_count(TYPE, MIN[, MAX])  pixel_coverage(TYPE, MIN[, MAX])
  *	    multipart_alternative_difference(MIN, MAX|'undef')
  *	    multipart_alternative_difference_count(RATIO, MINHTML)
@@ -889,6 +890,155 @@ pixel_coverage(struct saeval_in *in, const struct saeval_args *a,
 	return image_test(in, a, true, d);
 }
 
+/* ------------------------------------------------------------------ */
+/* share of capitals in the body (MIMEEval check_for_uppercase)        */
+/* ------------------------------------------------------------------ */
+
+/* caps_charset - a charset whose text SpamAssassin does not weigh */
+static bool
+caps_charset(const char *cs)
+{
+	static const char *const frag[] = { "koi", "jp", "jis", "euc", "gb",
+	    "big5", "isoir", "cp1251", "windows-1251", "georgianps", "pt154",
+	    "tis" };
+	size_t i;
+
+	if (cs == NULL || cs[strspn(cs, "-_abcdefghijklmnopqrstuvwxyz"
+	    "0123456789")] != '\0')
+		return false;
+	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++)
+		if (strstr(cs, frag[i]))
+			return true;
+	return false;
+}
+
+struct caps {
+	size_t	 len, upper, lower;
+};
+
+/* base64_words - SpamAssassin's /^(?:[A-Za-z0-9+\/=]{60,76} ){2}/ */
+static bool
+base64_words(const char *s, size_t n)
+{
+	size_t i = 0, k, w;
+
+	for (w = 0; w < 2; w++) {
+		for (k = 0; i + k < n && (ch_is_alnum((unsigned char)s[i + k]) ||
+		    s[i + k] == '+' || s[i + k] == '/' || s[i + k] == '='); k++)
+			;
+		if (k < 60 || k > 76 || i + k >= n || s[i + k] != ' ')
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* caps_line - one paragraph, white space collapsed, into the counts */
+static void
+caps_line(const char *s, size_t n, struct caps *c)
+{
+	size_t i;
+
+	while (n && s[0] == ' ')
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	/* /\S\s+\S/: two words at least */
+	if (memchr(s, ' ', n) == NULL || base64_words(s, n))
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		c->len += (ch & 0xc0) != 0x80;
+		if ((ch >= 'a' && ch <= 'z') || ch_is_digit(ch))
+			c->lower++;
+		else if (ch >= 'A' && ch <= 'Z')
+			c->upper++;
+	}
+}
+
+/* caps_text - paragraphs of text (split at blank lines) into the counts */
+static void
+caps_text(const char *s, size_t n, struct buf *para, struct caps *c)
+{
+	size_t i = 0, k, nls;
+
+	buf_reset(para);
+	while (i < n) {
+		if (!ch_is_space((unsigned char)s[i])) {
+			buf_addc(para, s[i++]);
+			continue;
+		}
+		for (k = i, nls = 0; k < n && ch_is_space((unsigned char)s[k]);
+		    k++)
+			nls += s[k] == '\n';
+		if (nls >= 2) {
+			caps_line(buf_cstr(para), para->len, c);
+			buf_reset(para);
+		} else if (para->len)
+			buf_addc(para, ' ');
+		i = k;
+	}
+	caps_line(buf_cstr(para), para->len, c);
+}
+
+static const int caps_key;
+
+static void *
+make_caps(struct saeval_in *in)
+{
+	struct caps *c = xcalloc(1, sizeof(*c));
+	struct buf subj = BUF_INIT, para = BUF_INIT;
+	const struct mime_part *p;
+	size_t i, k;
+
+	for (i = 0; in->mm && i < in->mm->nparts; i++)
+		if (caps_charset(in->mm->parts[i].charset)) {
+			c->len = 0;
+			return c;
+		}
+	sae_get(in, "Subject", &subj);
+	caps_text(buf_cstr(&subj), subj.len, &para, c);
+	for (i = 0; in->mm && i < in->mm->nparts; i++) {
+		p = &in->mm->parts[i];
+		if (!mime_part_is_text(p))
+			continue;
+		/* SpamAssassin renders the <title> as text; html.c does not */
+		for (k = 0; p->sa_html && k < p->sa_html->title.n; k++)
+			caps_text(p->sa_html->title.v[k],
+			    strlen(p->sa_html->title.v[k]), &para, c);
+		caps_text(buf_cstr(&p->text), p->text.len, &para, c);
+		caps_text(buf_cstr(&p->invisible), p->invisible.len, &para, c);
+	}
+	buf_release(&subj);
+	buf_release(&para);
+	return c;
+}
+
+/*
+ * check_for_uppercase - capitals over letters and digits, percent, in
+ * MIN < pct <= MAX, over 200 characters of two-word paragraphs at least
+ */
+static unsigned
+check_for_uppercase(struct saeval_in *in, const struct saeval_args *a,
+    const void *prep, struct buf *d)
+{
+	const struct caps *c = saeval_memo(in, &caps_key, make_caps, free);
+	double min, max, pct;
+
+	(void)prep;
+	if (c->len < 200 || c->upper + c->lower == 0)
+		return 0;
+	(void)number(a->v[0], false, &min);
+	(void)number(a->v[1], false, &max);
+	pct = (double)c->upper / (double)(c->upper + c->lower) * 100;
+	if (!(pct > min && pct <= max))
+		return 0;
+	if (d)
+		buf_printf(d, "%.0f%% capitals", pct);
+	return 1;
+}
+
 struct alt {
 	double	 diff;
 	size_t	 html, text;
@@ -971,6 +1121,8 @@ static const struct saeval_fn fns[] = {
 	{ "check_abundant_unicode_ratio", ANY, 1, 1, prep_unicode_ratio, NULL,
 	    check_unicode_ratio },
 	{ "check_for_faraway_charset", ANY, 0, 0, NULL, NULL, never },
+	{ "check_for_uppercase", ANY, 2, 2, prep_numbers, NULL,
+	    check_for_uppercase },
 	{ "image_count", ANY, 2, 3, prep_image_count, NULL, image_count },
 	{ "pixel_coverage", ANY, 2, 3, prep_image_count, NULL,
 	    pixel_coverage },

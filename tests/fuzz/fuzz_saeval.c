@@ -55,6 +55,7 @@ static const struct {
 	{ "check_abundant_unicode_ratio", "'0.02'" },
 	{ "multipart_alternative_difference", "'0', 'undef'" },
 	{ "multipart_alternative_difference_count", "'3', '1'" },
+	{ "check_for_uppercase", "'50', '75'" },
 	{ "image_count", "'all', '1'" },
 	{ "pixel_coverage", "'all', '1', '300000'" },
 };

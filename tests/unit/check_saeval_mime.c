@@ -231,6 +231,12 @@ hit(const char *rule, const char *text)
 	"aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa " \
 	"aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa "
 
+#define CAPS_TEXT \
+	"BUY THE BEST PILLS NOW AND SAVE BIG ON EVERY ORDER TODAY ONLY " \
+	"BUY THE BEST PILLS NOW AND SAVE BIG ON EVERY ORDER TODAY ONLY " \
+	"BUY THE BEST PILLS NOW AND SAVE BIG ON EVERY ORDER TODAY ONLY " \
+	"BUY THE BEST PILLS NOW AND SAVE BIG ON EVERY ORDER TODAY ONLY "
+
 static const struct eval_case {
 	const char *name;
 	const char *rule;
@@ -406,6 +412,18 @@ static const struct eval_case {
 	{ "gif over range", "body T eval:pixel_coverage('all', 300)",
 	  "Subject: hi\nMIME-Version: 1.0\nContent-Type: image/gif\n"
 	  "Content-Transfer-Encoding: base64\n\nR0lGODlhCgAUAAAAAA==\n", false },
+	{ "shouting", "body T eval:check_for_uppercase('75', '100')",
+	  PLAIN_MSG(CAPS_TEXT), true },
+	{ "speaking", "body T eval:check_for_uppercase('75', '100')",
+	  PLAIN_MSG(LONG_TEXT LONG_TEXT), false },
+	{ "shouting too briefly",
+	  "body T eval:check_for_uppercase('75', '100')",
+	  PLAIN_MSG("BUY NOW OR NEVER"), false },
+	{ "shouting in koi8-r",
+	  "body T eval:check_for_uppercase('75', '100')",
+	  "Subject: hi\nMIME-Version: 1.0\n"
+	  "Content-Type: text/plain; charset=koi8-r\n\n" CAPS_TEXT "\n",
+	  false },
 	{ "faraway charset", "body T eval:check_for_faraway_charset()",
 	  "Subject: hi\nMIME-Version: 1.0\n"
 	  "Content-Type: text/plain; charset=big5\n\n\xa4\xa4\xa4\xe5\n",
