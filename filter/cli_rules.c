@@ -14,6 +14,8 @@
  *	rules test [-c FILE] [-r PATH]... NAME MESSAGE...
  *	    Does rule NAME hit each message, and on what text.  Exit 0 if it
  *	    hit every message, 1 if it missed one, 2 on errors.
+ *	rules fit ...
+ *	    Score fitting over labelled verdict logs: cli_fit.c.
  *	rules hits [-c FILE] [-r PATH]... MESSAGE...
  *	    One line per message, "FILE<TAB><TAB>RULE,RULE,...": the scored
  *	    rules that hit, sorted by name (the form of SpamAssassin's
@@ -78,6 +80,10 @@ usage(FILE *f)
 	    "       mailwarden rules stats [-c FILE] [-r PATH]... "
 	    "[--no-prefilter] SPAMDIR HAMDIR\n"
 	    "       mailwarden rules relays [-c FILE] MESSAGE...\n"
+	    "       mailwarden rules fit   [-c FILE] --ham LOG... --spam LOG... "
+	    "[-o FILE] [OPTIONS]\n"
+	    "       mailwarden rules fit   [-c FILE] --ham LOG... --spam LOG... "
+	    "[-o FILE] [...]\n"
 	    "  -c FILE  configuration (rules_dir, rules_site_dir, limits)\n"
 	    "  -r PATH  rule file or directory instead of the configured ones\n"
 	    "  -q       check: do not list unsupported constructs, count them\n"
@@ -114,7 +120,7 @@ options_from_conf(const struct conf *c, struct rules_options *opt)
 	opt->match_limit = (unsigned long)c->rules_match_limit;
 	opt->body_part_max = (size_t)c->rules_body_part_max;
 	opt->rawbody_part_max = (size_t)c->rules_rawbody_part_max;
-	opt->score_set = (unsigned)c->rules_score_set;
+	opt->score_set = conf_score_set_base(c);
 }
 
 static void
@@ -574,6 +580,8 @@ cli_rules(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "fit") == 0)	/* options of its own (cli_fit.c) */
+		return cli_rules_fit(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	optind = 1;
 	argc--;

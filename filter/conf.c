@@ -70,6 +70,7 @@ static int check_dmarc_temp_action(const char *, struct buf *);
 static int check_dmarc_orgmode(const char *, struct buf *);
 static int check_domain(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
+static int check_score_set(const char *, struct buf *);
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -140,8 +141,10 @@ static const struct conf_key conf_keys[] = {
 	{ "rules_rawbody_part_max", CT_SIZE, OFF(rules_rawbody_part_max),
 	  "500000", 1024, 1024.0 * 1024 * 1024, NULL,
 	  "decoded bytes of each part that rawbody rules scan" },
-	{ "rules_score_set", CT_UINT, OFF(rules_score_set), "3", 0, 3, NULL,
-	  "which column of four-score 'score' lines applies (0-3)" },
+	{ "rules_score_set", CT_STR, OFF(rules_score_set), "auto", NOLIM,
+	  check_score_set, "which column of four-score 'score' lines applies: "
+	  "0-3, or auto (Bayes columns when Bayes classifies the message, "
+	  "network columns when a DNS list is configured)" },
 	{ "dnsbl", CT_LIST, OFF(dnsbl), "", NOLIM, dnsbl_check_entry,
 	  "client address blocklists: ZONE/RESULT=SYMBOL:SCORE[:reject] ..." },
 	{ "uribl", CT_LIST, OFF(uribl), "", NOLIM, dnsbl_check_uri_entry,
@@ -434,6 +437,35 @@ check_cidr(const char *v, struct buf *why)
 		return -1;
 	}
 	return 0;
+}
+
+/* check_score_set - auto or a digit 0-3 */
+static int
+check_score_set(const char *v, struct buf *why)
+{
+	if (strcmp(v, "auto") == 0 ||
+	    (v[0] >= '0' && v[0] <= '3' && v[1] == '\0'))
+		return 0;
+	buf_adds(why, "expected auto, 0, 1, 2 or 3");
+	return -1;
+}
+
+int
+conf_score_set(const struct conf *c)
+{
+	return strcmp(c->rules_score_set, "auto") == 0 ? -1 :
+	    c->rules_score_set[0] - '0';
+}
+
+unsigned
+conf_score_set_base(const struct conf *c)
+{
+	int set = conf_score_set(c);
+
+	if (set >= 0)
+		return (unsigned)set;
+	return (c->bayes_store[0] ? 2u : 0u) +
+	    (c->dnsbl.n || c->uribl.n ? 1u : 0u);
 }
 
 /* check_bayes_store - an absolute directory or a well-formed Redis URL */

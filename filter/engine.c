@@ -152,8 +152,8 @@ put_score(const char *name, const struct rules_score *rsc, void *arg)
 
 	if (strmap_get(e->scores, name) != NULL)
 		return;
-	d = xmalloc(sizeof(*d));
-	*d = rsc->score;
+	d = xcalloc(4, sizeof(*d));
+	memcpy(d, rsc->four, 4 * sizeof(*d));
 	strmap_put(e->scores, name, d);
 }
 
@@ -228,7 +228,7 @@ engine_load_rules(struct engine *e, struct buf *why)
 	opt.match_limit = (unsigned long)c->rules_match_limit;
 	opt.body_part_max = (size_t)c->rules_body_part_max;
 	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
-	opt.score_set = (unsigned)c->rules_score_set;
+	opt.score_set = e->score_set;
 	if (rules_load(paths, n, &opt, &e->rules, &rep) < 0) {
 		rules_errors(c, &rep, why);
 		rc = -1;
@@ -306,8 +306,8 @@ engine_scores(struct engine *e)
 		if (conf_symbol_score(e->conf->symbol_scores.v[i], name,
 		    sizeof(name), &d) < 0)
 			continue;	/* conf_parse() checked it */
-		p = xmalloc(sizeof(*p));
-		*p = d;
+		p = xcalloc(4, sizeof(*p));
+		p[0] = p[1] = p[2] = p[3] = d;
 		free(strmap_put(e->scores, name, p));
 	}
 }
@@ -420,6 +420,8 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	atomic_init(&e->refs, 1);
 	pthread_mutex_init(&e->bayes_lock, NULL);
 	e->conf = c;
+	e->score_set = conf_score_set_base(c);
+	e->score_set_auto = conf_score_set(c) < 0;
 	e->scores = strmap_new();
 	engine_scores(e);
 	if (load_parts(e, why) < 0) {
@@ -469,9 +471,16 @@ engine_unref(struct engine *e)
 double
 engine_score(const struct engine *e, const char *sym, double def)
 {
+	return engine_score_in(e, sym, def, e->score_set);
+}
+
+double
+engine_score_in(const struct engine *e, const char *sym, double def,
+    unsigned set)
+{
 	const double *d = strmap_get(e->scores, sym);
 
-	return d ? *d : def;
+	return d ? d[set < 4 ? set : 3] : def;
 }
 
 void

@@ -144,7 +144,8 @@ struct rule {
 	char	*name;
 	enum rule_type type;
 	char	*describe;
-	double	 score;
+	double	 score;		/* scores[] column of the load's set */
+	double	 scores[4];	/* SpamAssassin's score sets 0-3 */
 	bool	 score_set;
 	unsigned tflags;
 	unsigned maxhits;	/* 0: no limit */

@@ -1513,7 +1513,7 @@ apply_one(const char *name, void *v, void *arg)
 	struct attrs *a = v;
 	struct rule *r;
 	void *idx = strmap_get(rs->byname, name);
-	unsigned set = ps->opt->score_set < 4 ? ps->opt->score_set : 3;
+	unsigned set = ps->opt->score_set < 4 ? ps->opt->score_set : 3, k;
 	struct rules_score *d;
 
 	if (idx == NULL) {
@@ -1522,7 +1522,9 @@ apply_one(const char *name, void *v, void *arg)
 		if (a->nscores) {
 			/* one block: strmap_free(..., free) releases it */
 			d = xmalloc(sizeof(*d) + strlen(a->file) + 1);
-			d->score = a->scores[a->nscores == 4 ? set : 0];
+			for (k = 0; k < 4; k++)
+				d->four[k] = a->scores[a->nscores == 4 ? k : 0];
+			d->score = d->four[set];
 			d->line = a->line;
 			d->file = memcpy(d + 1, a->file, strlen(a->file) + 1);
 			free(strmap_put(rs->scores, name, d));
@@ -1534,7 +1536,9 @@ apply_one(const char *name, void *v, void *arg)
 	}
 	r = &rs->rules[(size_t)(uintptr_t)idx - 1];
 	if (a->nscores) {
-		r->score = a->scores[a->nscores == 4 ? set : 0];
+		for (k = 0; k < 4; k++)
+			r->scores[k] = a->scores[a->nscores == 4 ? k : 0];
+		r->score = r->scores[set];
 		r->score_set = true;
 	}
 	if (a->describe) {
@@ -1759,9 +1763,12 @@ finish(struct pstate *ps)
 	strmap_foreach(ps->attrs, apply_one, &ac);
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
-		if (!r->score_set)
+		if (!r->score_set) {
 			r->score = strncmp(r->name, "__", 2) == 0 ? 0 :
 			    (r->tflags & RULE_F_NICE) ? -1.0 : 1.0;
+			r->scores[0] = r->scores[1] = r->scores[2] =
+			    r->scores[3] = r->score;
+		}
 		if ((r->tflags & RULE_F_NOSUBJECT) && r->type == RULE_BODY)
 			rs->has_nosubject = true;
 		if (!r->disabled)
@@ -2032,6 +2039,20 @@ double
 rule_score(const struct rule *r)
 {
 	return r->score;
+}
+
+double
+rule_score_in(const struct rule *r, unsigned set)
+{
+	return r->scores[set < 4 ? set : 3];
+}
+
+bool
+rule_scored_in_any(const struct rule *r)
+{
+	return !r->disabled && strncmp(r->name, "__", 2) != 0 &&
+	    (r->scores[0] != 0 || r->scores[1] != 0 || r->scores[2] != 0 ||
+	    r->scores[3] != 0);
 }
 
 unsigned

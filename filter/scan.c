@@ -20,10 +20,12 @@
 #include "log.h"
 #include "mime.h"
 #include "msg.h"
+#include "rules.h"
 #include "scan.h"
 #include "scan_steps.h"
 #include "str.h"
 #include "symbols.h"
+#include "strmap.h"
 #include "vlog.h"
 
 enum step_flags {
@@ -133,6 +135,46 @@ scan_body(struct scan *s, const void *p, size_t n)
 	s->busy_ms += now_ms() - t0;
 }
 
+struct rescore_ctx {
+	const struct engine *e;
+	unsigned set;
+};
+
+/* rescore_one - a symbol's score in the final set (see final_scores) */
+static double
+rescore_one(const char *name, double old, bool *drop, void *arg)
+{
+	const struct rescore_ctx *c = arg;
+	const struct rule *r;
+
+	if (strmap_get(c->e->scores, name))
+		return engine_score_in(c->e, name, old, c->set);
+	if (c->e->rules && (r = rules_find(c->e->rules, name)) != NULL) {
+		*drop = rule_score_in(r, c->set) == 0;
+		return rule_score_in(r, c->set);
+	}
+	return old;
+}
+
+/*
+ * final_scores - with rules_score_set = auto, the Bayes columns apply
+ * only when Bayes classified the message (a store that has not learned
+ * bayes_min_spam and bayes_min_ham, or cannot be read, gives none):
+ * otherwise the no-Bayes columns.  Rules the final set scores 0 go.
+ */
+static void
+final_scores(struct scan *s)
+{
+	struct rescore_ctx c = { s->eng, s->eng->score_set };
+
+	if (s->eng->score_set_auto) {
+		if ((c.set & 2) && !s->bayes_classified)
+			c.set -= 2;
+		verdict_rescore(&s->verdict, rescore_one, &c);
+	}
+	s->verdict.score_set = s->verdict.scored ? (int)c.set : -1;
+}
+
 void
 scan_end(struct scan *s)
 {
@@ -144,6 +186,7 @@ scan_end(struct scan *s)
 	for (i = 0; i < NSTEPS; i++)
 		if (steps[i].end && step_runs(s, &steps[i]))
 			steps[i].end(s, s->state[i]);
+	final_scores(s);
 	verdict_decide(&s->verdict, s->eng->conf);
 	s->busy_ms += now_ms() - t0;
 	s->verdict.elapsed_ms = s->busy_ms;

@@ -270,6 +270,7 @@ step_bayes_end(struct scan *s, void *state)
 			buf_printf(j, ",\"capped\":%zu", t.dropped);
 		json_clues(j, &t, &r);
 		scan_emit(s, b->name, "spam probability %.4f", p);
+		s->bayes_classified = true;
 		bayes_result_release(&r);
 		nolearn = NULL;
 	}

@@ -70,8 +70,12 @@ step_rules_end(struct scan *s, void *state)
 	rules_eval_env(rs, s->msg, scan_mime(s), &env, 0, &res);
 	for (i = 0; i < res.nhits; i++) {
 		r = res.hits[i].rule;
-		/* a stock rule restating a built-in result (SPF_PASS) */
-		if (!rule_scored(r) || verdict_symbol(&s->verdict,
+		/* with rules_score_set = auto the set is final only after
+		 * Bayes: report what some set scores; scan_end() rescores.
+		 * A stock rule restating a built-in result (SPF_PASS) is
+		 * not added twice. */
+		if (!(s->eng->score_set_auto ? rule_scored_in_any(r) :
+		    rule_scored(r)) || verdict_symbol(&s->verdict,
 		    rule_name(r)) != NULL)
 			continue;
 		if (rule_describe(r))

@@ -33,6 +33,7 @@ verdict_init(struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->scored = true;
+	v->score_set = -1;
 	buf_adds(&v->j_spf, "{\"result\":\"none\"}");
 	buf_adds(&v->j_dkim, "[]");
 	buf_adds(&v->j_dmarc, "{\"result\":\"none\"}");
@@ -88,6 +89,28 @@ verdict_add(struct verdict *v, const char *name, double score,
 		va_end(ap);
 		s->detail = buf_steal(&d);
 	}
+}
+
+void
+verdict_rescore(struct verdict *v,
+    double (*fn)(const char *name, double old, bool *drop, void *arg),
+    void *arg)
+{
+	size_t i, n = 0;
+	bool drop;
+
+	for (i = 0; i < v->nsyms; i++) {
+		drop = false;
+		v->syms[i].score = fn(v->syms[i].name, v->syms[i].score, &drop,
+		    arg);
+		if (drop) {
+			free(v->syms[i].name);
+			free(v->syms[i].detail);
+			continue;
+		}
+		v->syms[n++] = v->syms[i];
+	}
+	v->nsyms = n;
 }
 
 /* vforce - force an action if prio outranks what is forced already */

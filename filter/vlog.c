@@ -132,6 +132,10 @@ vlog_format(const struct msg *m, const struct verdict *v, double when,
 	}
 	json_key(out, "score", 0);
 	json_num(out, v->score);
+	if (v->score_set >= 0) {
+		json_key(out, "score_set", 0);
+		buf_printf(out, "%d", v->score_set);
+	}
 	json_key(out, "thresholds", 0);
 	buf_adds(out, "{\"tag\":");
 	json_num(out, v->tag_score);

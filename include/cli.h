@@ -23,6 +23,7 @@ int	cli_train(int argc, char **argv);
 int	cli_bayes(int argc, char **argv);
 int	cli_rules(int argc, char **argv);	/* cli_rules.c */
 int	cli_symbols(int argc, char **argv);	/* cli_symbols.c */
+int	cli_rules_fit(int argc, char **argv);	/* cli_fit.c */
 int	cli_dns(int argc, char **argv);
 int	cli_spf(int argc, char **argv);
 int	cli_dmarc(int argc, char **argv);

@@ -75,7 +75,7 @@ struct conf {
 	uint64_t rules_match_limit;
 	uint64_t rules_body_part_max;
 	uint64_t rules_rawbody_part_max;
-	uint64_t rules_score_set;
+	char	*rules_score_set;	/* "auto" or "0".."3" */
 
 	/* DNS blocklists */
 	struct strlist dnsbl;
@@ -212,6 +212,16 @@ void	 conf_where(const struct conf *, const char *key, struct buf *out);
 /* conf_key_count, conf_key_name - iterate the key table */
 size_t	 conf_key_count(void);
 const char *conf_key_name(size_t);
+/*
+ * conf_score_set - rules_score_set as a number, -1 for auto.
+ * conf_score_set_base - the set a message starts with: the configured
+ * one, or for auto 2 (Bayes columns) when a Bayes store is configured,
+ * else 0, plus 1 (network columns) when dnsbl or uribl lists are; with
+ * auto a message that Bayes did not classify ends in base - 2.
+ */
+int	 conf_score_set(const struct conf *);
+unsigned conf_score_set_base(const struct conf *);
+
 /* conf_is_trusted - is addr inside trusted_networks? */
 bool	 conf_is_trusted(const struct conf *, const struct netaddr *);
 const char *conf_authserv_id(const struct conf *);

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "conf.h"
 #include "lists.h"
@@ -34,7 +35,10 @@ struct engine {
 	atomic_int refs;
 	struct conf *conf;
 	struct list *lists[LIST_NKINDS];
-	struct strmap *scores;		/* symbol name -> double *, overrides */
+	struct strmap *scores;		/* symbol name -> double[4] (score
+					   sets 0-3), overrides */
+	unsigned score_set;		/* conf_score_set_base() */
+	bool	 score_set_auto;	/* rules_score_set = auto */
 	struct dns_resolver *dns;	/* every check's DNS (may be NULL) */
 	struct dkim_signconf *dkim_sign;	/* signing keys, or NULL */
 	/* Bayes token store: opened on first use, see engine_bayes() */
@@ -92,8 +96,11 @@ int	 engine_resolver_open(const struct conf *,
 	    const struct resolver_override *, struct dns_resolver **,
 	    struct buf *why);
 
-/* engine_score - configured score of a symbol, or def */
+/* engine_score - configured score of a symbol in the engine's score
+ * set, or def; engine_score_in - the same in score set 0-3 */
 double	 engine_score(const struct engine *, const char *sym, double def);
+double	 engine_score_in(const struct engine *, const char *sym, double def,
+	    unsigned set);
 
 /* the generation new messages use; thread-safe */
 void	 engine_set_current(struct engine *);	/* takes a reference */

@@ -166,7 +166,9 @@ size_t	 rule_index(const struct rule *);	/* rules_get(rs, i) == r */
 enum rule_type rule_type_of(const struct rule *);
 const char *rule_type_name(enum rule_type);
 const char *rule_describe(const struct rule *);		/* may be NULL */
-double	 rule_score(const struct rule *);
+double	 rule_score(const struct rule *);	/* in the load's score set */
+double	 rule_score_in(const struct rule *, unsigned set);	/* set 0-3 */
+bool	 rule_scored_in_any(const struct rule *);	/* some set scores it */
 unsigned rule_tflags(const struct rule *);
 bool	 rule_enabled(const struct rule *);	/* false: disabled meta */
 bool	 rule_scored(const struct rule *);	/* not __X, score != 0 */
@@ -175,10 +177,12 @@ const char *rule_source(const struct rule *, unsigned *line);
 /*
  * rules_score_overrides - the `score NAME value` lines whose NAME is not
  * a rule of the set: scores for built-in symbols.  Calls fn for each
- * with the score and where it was set (the last such line).
+ * with its four score sets (one score given: all four alike), the score
+ * of the load's set, and where it was set (the last such line).
  */
 struct rules_score {
-	double	 score;
+	double	 score;		/* four[] column of the load's score set */
+	double	 four[4];	/* SpamAssassin's score sets 0-3 */
 	const char *file;
 	unsigned line;
 };

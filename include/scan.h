@@ -42,6 +42,7 @@ struct scan {
 	time_t		 now;		/* wall clock at begin (injectable) */
 	double		 when;		/* same, with fractions, for the log */
 	bool		 trusted;	/* trusted network or authenticated */
+	bool		 bayes_classified; /* Bayes gave a probability */
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */

@@ -57,6 +57,7 @@ struct verdict {
 	size_t	 nsyms;
 	double	 score;
 	enum action action;
+	int	 score_set;		/* score set used (0-3), -1 unknown */
 	bool	 scored;		/* false: trusted source */
 	const char *unscored_why;
 
@@ -144,6 +145,13 @@ void	verdict_add_header(struct verdict *, const char *name,
 void	verdict_quarantine(struct verdict *, const char *reason_fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 const struct symbol *verdict_symbol(const struct verdict *, const char *);
+/*
+ * verdict_rescore - each symbol's score becomes fn(name, old score);
+ * fn sets *drop to remove the symbol.  Before verdict_decide().
+ */
+void	verdict_rescore(struct verdict *,
+	    double (*fn)(const char *name, double old, bool *drop, void *arg),
+	    void *arg);
 void	verdict_decide(struct verdict *, const struct conf *);
 
 /* the values (after "Name:") of the headers we add */

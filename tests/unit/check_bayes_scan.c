@@ -236,15 +236,88 @@ START_TEST(test_bayes_scan_no_score_until_trained)
 }
 END_TEST
 
+/* rules_dir with one file of four-column scores, as a fit writes them */
+static void
+write_set_rules(void)
+{
+	struct buf p = BUF_INIT;
+	FILE *f;
+
+	buf_printf(&p, "%s/rules", tmpdir);
+	ck_assert_int_eq(mkdir(p.data, 0700), 0);
+	buf_adds(&p, "/90_scores.cf");
+	ck_assert_ptr_nonnull(f = fopen(p.data, "w"));
+	fputs("body  T_VIAGRA /viagra/\n"
+	    "score T_VIAGRA 1.25 1.5 0.5 0.75\n"
+	    "body  T_CHEAP  /cheap/\n"
+	    "score T_CHEAP  2 2 0 0\n"
+	    "score BAYES_99 0 0 6.5 7\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	buf_release(&p);
+}
+
+static double
+sym_score(struct scan *s, const char *name)
+{
+	const struct symbol *y = verdict_symbol(&s->verdict, name);
+
+	ck_assert_msg(y != NULL, "no symbol %s", name);
+	return y->score;
+}
+
+START_TEST(test_bayes_scan_auto_score_set)
+{
+	/* auto: the no-Bayes columns until the store can classify, then
+	 * the Bayes columns; a rule the set scores 0 is not reported */
+	struct buf extra = BUF_INIT;
+	struct engine *e;
+	struct msg *m;
+	struct scan *s;
+
+	write_set_rules();
+	buf_printf(&extra, "rules_dir = %s/rules\nrules_site_dir =\n", tmpdir);
+	e = bayes_engine(extra.data);
+	ck_assert_uint_eq(e->score_set, 2);
+	s = scan_text(e, spams[1], &m);		/* untrained */
+	ck_assert_int_eq(s->verdict.score_set, 0);
+	ck_assert(sym_score(s, "T_VIAGRA") == 1.25);
+	ck_assert(sym_score(s, "T_CHEAP") == 2);
+	ck_assert(s->verdict.score == 3.25);
+	scan_free(&s);
+	msg_free(&m);
+	train_all(e);
+	s = scan_text(e, spams[1], &m);
+	ck_assert_int_eq(s->verdict.score_set, 2);
+	ck_assert(sym_score(s, "T_VIAGRA") == 0.5);
+	ck_assert(sym_score(s, "BAYES_99") == 6.5);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "T_CHEAP"));
+	ck_assert(s->verdict.score == 7);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	/* a fixed set applies whatever Bayes does */
+	buf_adds(&extra, "rules_score_set = 1\n");
+	e = bayes_engine(extra.data);
+	s = scan_text(e, spams[1], &m);
+	ck_assert_int_eq(s->verdict.score_set, 1);
+	ck_assert(sym_score(s, "T_VIAGRA") == 1.5);
+	ck_assert(sym_score(s, "BAYES_99") == 0);
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	buf_release(&extra);
+}
+END_TEST
+
 START_TEST(test_bayes_scan_band_score_overridable)
 {
 	struct engine *e = bayes_engine("");
-	static double big = 7.5;
+	static double big[4] = { 7.5, 7.5, 7.5, 7.5 };	/* score sets */
 	struct msg *m;
 	struct scan *s;
 
 	train_all(e);
-	strmap_put(e->scores, "BAYES_99", &big);
+	strmap_put(e->scores, "BAYES_99", big);
 	s = scan_text(e, spams[1], &m);
 	ck_assert(verdict_symbol(&s->verdict, "BAYES_99")->score == 7.5);
 	strmap_put(e->scores, "BAYES_99", NULL);
@@ -514,6 +587,7 @@ bayes_scan_suite(void)
 	tcase_add_test(tc, test_bayes_scan_redis_down_degrades_within_timeout);
 	tcase_add_test(tc, test_bayes_scan_autolearns_clear_spam_once);
 	tcase_add_test(tc, test_bayes_scan_autolearn_guards);
+	tcase_add_test(tc, test_bayes_scan_auto_score_set);
 	tcase_add_test(tc, test_bayes_scan_store_opened_on_first_use);
 	tcase_add_loop_test(tc, test_bayes_engine_rejects_impossible_store, 0,
 	    sizeof(bad_stores) / sizeof(bad_stores[0]));

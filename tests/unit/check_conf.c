@@ -33,6 +33,40 @@ START_TEST(test_conf_defaults_are_documented_values)
 }
 END_TEST
 
+START_TEST(test_conf_score_set_auto_and_fixed)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	/* auto by default: no Bayes, no DNS list -> set 0 */
+	ck_assert_int_eq(parse("", &c, &why), 0);
+	ck_assert_int_eq(conf_score_set(c), -1);
+	ck_assert_uint_eq(conf_score_set_base(c), 0);
+	conf_free(c);
+	ck_assert_int_eq(parse("bayes_store = /tmp/x\n", &c, &why), 0);
+	ck_assert_uint_eq(conf_score_set_base(c), 2);
+	conf_free(c);
+	ck_assert_int_eq(parse("uribl = bl.example/127.0.0.2=U:1\n", &c,
+	    &why), 0);
+	ck_assert_uint_eq(conf_score_set_base(c), 1);
+	conf_free(c);
+	ck_assert_int_eq(parse("bayes_store = /tmp/x\ndnsbl = "
+	    "bl.example/127.0.0.2=B:1\n", &c, &why), 0);
+	ck_assert_uint_eq(conf_score_set_base(c), 3);
+	conf_free(c);
+	/* a fixed set wins over what is configured */
+	ck_assert_int_eq(parse("rules_score_set = 1\nbayes_store = /tmp/x\n",
+	    &c, &why), 0);
+	ck_assert_int_eq(conf_score_set(c), 1);
+	ck_assert_uint_eq(conf_score_set_base(c), 1);
+	conf_free(c);
+	ck_assert_int_eq(parse("rules_score_set = 4\n", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "rules_score_set"));
+	ck_assert_int_eq(parse("rules_score_set = automatic\n", &c, &why), -1);
+	buf_release(&why);
+}
+END_TEST
+
 START_TEST(test_conf_unknown_key_names_file_and_line)
 {
 	struct buf why = BUF_INIT;
@@ -312,6 +346,7 @@ conf_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_conf_unknown_key_names_file_and_line);
+	tcase_add_test(tc, test_conf_score_set_auto_and_fixed);
 	tcase_add_test(tc, test_conf_bad_value_names_key_and_reason);
 	tcase_add_test(tc, test_conf_cross_check_thresholds);
 	tcase_add_test(tc, test_conf_nul_byte_rejected);

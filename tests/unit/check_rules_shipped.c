@@ -2,9 +2,11 @@
  * check_rules_shipped.c - the rule files in rules/ as shipped
  *
  * Every file loads without error, warning or unsupported construct;
- * every scored rule has a description, a conservative score and a test
- * message tests/data/rules/<NAME>.eml that it hits; and with the whole
- * set the ham of the shared corpus (test split) is never tagged.
+ * every scored rule has a description, a conservative score in each
+ * score set (the fitted rules/90_scores.cf included: no rule tags a
+ * message alone) and a test message tests/data/rules/<NAME>.eml that it
+ * hits; and with the whole set the ham of the shared corpus (test
+ * split) is never tagged.
  */
 #include "config.h"
 
@@ -22,7 +24,7 @@
 #include "rules.h"
 
 #define RULES_SRC	TEST_DATA "/../../rules"
-#define MAX_SHIPPED_SCORE	3.0
+#define MAX_SHIPPED_SCORE	4.0	/* tag_score - the fit's margin */
 
 /* sa_file - a file of rules under SpamAssassin's names (NN_sa_*.cf) */
 static bool
@@ -70,17 +72,20 @@ START_TEST(test_shipped_rules_described_and_conservative)
 	struct rules_report rep;
 	struct ruleset *rs = shipped(&rep);
 	const struct rule *r;
+	unsigned set;
 	size_t i;
 
 	for (i = 0; i < rules_count(rs); i++) {
 		r = rules_get(rs, i);
-		if (!rule_scored(r))
+		if (!rule_scored_in_any(r))
 			continue;
 		ck_assert_msg(rule_describe(r) != NULL, "%s: no describe",
 		    rule_name(r));
-		ck_assert_msg(rule_score(r) > 0 &&
-		    rule_score(r) <= MAX_SHIPPED_SCORE, "%s: score %.2f",
-		    rule_name(r), rule_score(r));
+		for (set = 0; set < 4; set++)
+			ck_assert_msg(rule_score_in(r, set) >= 0 &&
+			    rule_score_in(r, set) <= MAX_SHIPPED_SCORE,
+			    "%s: score %.2f in set %u", rule_name(r),
+			    rule_score_in(r, set), set);
 		/*
 		 * NN_sa_*.cf (25_sa_evals.cf, 26_sa_mime.cf) keep
 		 * SpamAssassin's names on purpose
@@ -127,7 +132,7 @@ START_TEST(test_shipped_rules_each_hits_its_test_message)
 	mime_limits_default(&lim);
 	for (i = 0; i < rules_count(rs); i++) {
 		r = rules_get(rs, i);
-		if (!rule_scored(r))
+		if (!rule_scored_in_any(r))
 			continue;
 		snprintf(path, sizeof(path), "%s/rules/%s.eml", TEST_DATA,
 		    rule_name(r));
@@ -149,6 +154,73 @@ START_TEST(test_shipped_rules_each_hits_its_test_message)
 	ck_assert_uint_ge(tested, 40);
 	rules_free(rs);
 	rules_report_release(&rep);
+}
+END_TEST
+
+/* scan_auto - scan a shipped rule's test message with conf text */
+static struct scan *
+scan_auto(const char *conf_text, const char *rule, struct engine **e,
+    struct msg **m, struct buf *t)
+{
+	struct buf why = BUF_INIT;
+	char path[4096];
+
+	*e = test_engine(conf_text);
+	snprintf(path, sizeof(path), "%s/rules/%s.eml", TEST_DATA, rule);
+	buf_reset(t);
+	ck_assert(files_read(path, 1 << 20, t, &why) == 0);
+	buf_release(&why);
+	return test_scan_text(*e, "192.0.2.1", "mail.example", "a@b.example",
+	    "c@d.example", t->data, t->len, m);
+}
+
+START_TEST(test_shipped_scores_auto_picks_the_column)
+{
+	/* the shipped 90_scores.cf through rules_score_set = auto: without
+	 * Bayes the no-Bayes column, and a store that has learned nothing
+	 * is no Bayes either */
+	struct buf conf = BUF_INIT, t = BUF_INIT;
+	const struct symbol *y;
+	const struct rule *r;
+	struct engine *e;
+	struct scan *s;
+	struct msg *m;
+	char dir[256];
+
+	test_mkdtemp(dir, sizeof(dir), "check_shipped_auto");
+	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	    "dmarc = no\n", RULES_SRC);
+	s = scan_auto(conf.data, "MW_SUBJ_ADV", &e, &m, &t);
+	ck_assert_uint_eq(e->score_set, 0);
+	ck_assert_int_eq(s->verdict.score_set, 0);
+	ck_assert_ptr_nonnull(r = rules_find(e->rules, "MW_SUBJ_ADV"));
+	ck_assert_ptr_nonnull(y = verdict_symbol(&s->verdict, "MW_SUBJ_ADV"));
+	ck_assert(y->score == rule_score_in(r, 0));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	buf_printf(&conf, "bayes_store = %s/db\n", dir);
+	s = scan_auto(conf.data, "MW_SUBJ_ADV", &e, &m, &t);
+	ck_assert_uint_eq(e->score_set, 2);
+	ck_assert_int_eq(s->verdict.score_set, 0);	/* untrained */
+	ck_assert_ptr_nonnull(r = rules_find(e->rules, "MW_SUBJ_ADV"));
+	ck_assert_ptr_nonnull(y = verdict_symbol(&s->verdict, "MW_SUBJ_ADV"));
+	ck_assert(y->score == rule_score_in(r, 0));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	buf_adds(&conf, "rules_score_set = 3\n");
+	s = scan_auto(conf.data, "MW_SUBJ_ADV", &e, &m, &t);
+	ck_assert_int_eq(s->verdict.score_set, 3);
+	ck_assert_ptr_nonnull(y = verdict_symbol(&s->verdict, "MW_SUBJ_ADV"));
+	ck_assert(y->score == rule_score_in(rules_find(e->rules,
+	    "MW_SUBJ_ADV"), 3));
+	scan_free(&s);
+	msg_free(&m);
+	engine_unref(e);
+	test_rmtree(dir);
+	buf_release(&conf);
+	buf_release(&t);
 }
 END_TEST
 
@@ -219,6 +291,7 @@ shipped_suite(void)
 	tcase_add_test(tc, test_shipped_rules_load_clean);
 	tcase_add_test(tc, test_shipped_rules_described_and_conservative);
 	tcase_add_test(tc, test_shipped_rules_each_hits_its_test_message);
+	tcase_add_test(tc, test_shipped_scores_auto_picks_the_column);
 	tcase_add_test(tc, test_shipped_rules_tag_no_test_ham);
 	suite_add_tcase(s, tc);
 	return s;
