@@ -284,6 +284,11 @@ cmp_band(const void *a, const void *b)
  * bands beyond it seen from the anchor: edges above the anchor are at
  * least 0, edges below it at most 0.  So the penalty pulls each band
  * towards the unsure one, and a band's score is base plus its edges.
+ * The base is held at 0: the unsure band scores nothing, and the bias
+ * is not moved into the bands (it was, once: with every message in
+ * some band, the base took the whole bias and the unsure band scored
+ * -12, so that rules could not tag mail Bayes was unsure about, and
+ * the 60-95% bands scored below 0).
  */
 struct feats {
 	uint32_t *map;			/* sym id -> feature, or UINT32_MAX */
@@ -356,6 +361,10 @@ feats_bounds(const struct fopts *o, const struct corpus *c,
 		hi[i] = i > f->base && i <= f->base + (size_t)f->anchor ? 0 :
 		    INFINITY;
 	}
+	/* the unsure band scores 0: Bayes adds nothing when it cannot
+	   tell, and the model's bias stays the threshold's business */
+	if (f->nbands)
+		lo[f->base] = hi[f->base] = 0;
 	for (i = 0; i < c->nsyms; i++) {
 		s = c->syms[i];
 		if (f->map[i] == UINT32_MAX)
@@ -374,22 +383,6 @@ feats_bounds(const struct fopts *o, const struct corpus *c,
  * run_fit - one fit over the features fitted(), into score[nsyms]
  * (symbols not fitted: NAN); 0 or -1 (message printed)
  */
-/* all_have - does every message have feature j? */
-static bool
-all_have(const struct fit_data *d, uint32_t j)
-{
-	size_t i, k;
-
-	for (i = 0; i < d->nex; i++) {
-		for (k = d->off[i]; k < d->off[i + 1]; k++)
-			if (d->idx[k] == j)
-				break;
-		if (k == d->off[i + 1])
-			return false;
-	}
-	return true;
-}
-
 /* sym_score - a symbol's fitted score from the feature scores */
 static double
 sym_score(const struct feats *f, size_t id, const double *fs)
@@ -475,7 +468,7 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 	d = (struct fit_data){ f.nf, c->nmsg, off, idx, c->spam, c->fixed };
 	p.lo = lo;
 	p.hi = hi;
-	p.intercept = f.nbands && all_have(&d, f.base) ? f.base + 1 : 0;
+	p.intercept = 0;
 	/* the cap is in score units, and the scale comes from the fit:
 	 * fit without it, then again with it at the scale found */
 	feats_bounds(o, c, &f, 0, lo, hi);
