@@ -13,6 +13,7 @@ naming a user that does not exist makes keygen refuse, creating nothing.
 
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 
@@ -110,8 +111,13 @@ def t_daemon_as_user_bayes_and_signing():
         os.setuid(pw.pw_uid)
         os.umask(0o027)
 
+    # the build tree may sit where the service user cannot look (a
+    # checkout under a 0700 directory): run a copy from the work dir
+    mw_copy = os.path.join(work.path, "mailwarden")
+    shutil.copy2(MW, mw_copy)
+    os.chmod(mw_copy, 0o755)
     errlog = open(os.path.join(work.path, "daemon.err"), "w")
-    proc = subprocess.Popen([MW, "milter", "-f", "-c", conf], preexec_fn=as_user,
+    proc = subprocess.Popen([mw_copy, "milter", "-f", "-c", conf], preexec_fn=as_user,
                             stdout=errlog, stderr=subprocess.STDOUT)
     pf = None
     try:
