@@ -242,16 +242,6 @@ add_input(struct logcmd *c, const char *path)
 	free(sib);
 }
 
-/* stdin_piped - is standard input a pipe or a file redirected in? */
-static bool
-stdin_piped(void)
-{
-	struct stat sb;
-
-	return fstat(STDIN_FILENO, &sb) == 0 && (S_ISFIFO(sb.st_mode) ||
-	    S_ISREG(sb.st_mode));
-}
-
 /*
  * configured_log - log_file of -c FILE, of the default file, or the
  * built-in one; NULL after saying why
@@ -289,8 +279,9 @@ configured_log(const struct logcmd *c)
 }
 
 /*
- * resolve_inputs - the files to read: the operands; without any, a log
- * piped in, else the configured log_file.  2 if there is no input or
+ * resolve_inputs - the files to read: the operands ("-" standard
+ * input); without any, the configured log_file, whatever standard input
+ * is (a cron job's is a pipe: reading it would review nothing).  2 if there is no input or
  * standard input is a terminal (it would wait there unprompted).
  */
 static int
@@ -299,9 +290,7 @@ resolve_inputs(struct logcmd *c, char **args, int nargs)
 	char *log;
 	int i;
 
-	if (nargs == 0 && c->conf == NULL && stdin_piped())
-		add_input(c, "-");
-	else if (nargs == 0) {
+	if (nargs == 0) {
 		if ((log = configured_log(c)) == NULL)
 			return 2;
 		add_input(c, log);

@@ -91,12 +91,12 @@ def test_explain():
     check("explain by Message-ID", rc == 0 and out2 == out.split("\n---")[0], out2)
     rc, out, err = run("explain", "NOPE", d("mixed.log"))
     check("explain unknown id exits 1", rc == 1 and "no record" in err, err)
-    rc, out, err = run("explain", "Q3", stdin=open(d("mixed.log"), "rb").read())
+    rc, out, err = run("explain", "Q3", "-", stdin=open(d("mixed.log"), "rb").read())
     check("explain from stdin", rc == 0 and "Message Q3" in out, err)
 
 
 def test_inputs():
-    rc, out, _ = run("search", "--json", stdin=open(d("rot-v.log.2.gz"), "rb").read())
+    rc, out, _ = run("search", "--json", "-", stdin=open(d("rot-v.log.2.gz"), "rb").read())
     check("gzip on stdin", rc == 0 and qids_of_json_lines(out) == ["R1", "R2", "R3"], out)
     rc, out, _ = run("search", "--json", d("rot-v.log"), d("rot-v.log.2.gz"), d("rot-v.log.1"))
     check("rotated logs in time order",
@@ -242,7 +242,8 @@ def test_configured_log():
         check("report -c", rc == 0 and os.path.exists(os.path.join(tmp, "r.html")), err)
         rc, out, err = run("summary", "-c", conf,
                            stdin=open(d("rot-v.log"), "rb").read())
-        check("-c wins over a pipe on stdin", rc == 0 and "Messages 8 " in out, out + err)
+        check("without FILE the configured log, not a pipe on stdin",
+              rc == 0 and "Messages 8 " in out, out + err)
 
         missing = config_with_log(tmp, os.path.join(tmp, "none.log"))
         rc, out, err = run("summary", "-c", missing)
