@@ -160,9 +160,11 @@ def t_daemon_as_root_makes_its_dirs_the_users():
         "rules_dir =", "rules_site_dir =", "dmarc = no", "spf = no", ""]))
     proc = subprocess.Popen([MW, "milter", "-f", "-c", c], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True)
+    made = ("run/mw.sock", "log", "dmarc", "log/verdicts.log")
     try:
-        mwtest.wait_for(lambda: os.path.exists(os.path.join(base, "run", "mw.sock"))
-                        or proc.poll() is not None, what="milter socket")
+        # the socket can appear before the log is opened: wait for all
+        mwtest.wait_for(lambda: all(os.path.exists(os.path.join(base, p)) for p in made)
+                        or proc.poll() is not None, what="socket, log and report dirs")
         assert proc.poll() is None, proc.communicate()[0]
     finally:
         proc.terminate()
