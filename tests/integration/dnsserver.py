@@ -54,9 +54,26 @@ def skip_unless_nsd():
         sys.exit(77)
 
 
+def listen_port():
+    """A random port for a test listener, outside the kernel's ephemeral
+    range: a port in that range can be taken at any moment as the source
+    port of some other test's outgoing connection (CI once lost a Postfix
+    start to exactly that)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    if lo > 12000:
+        return random.randint(10000, lo - 1)
+    if hi < 63000:
+        return random.randint(hi + 1, 65000)
+    return random.randint(20000, 60000)
+
+
 def random_loopback():
-    """A random 127.0.0.x (x in 2..250) and a random high port."""
-    return "127.0.0.%d" % random.randint(2, 250), random.randint(20000, 60000)
+    """A random 127.0.0.x (x in 2..250) and a random listener port."""
+    return "127.0.0.%d" % random.randint(2, 250), listen_port()
 
 
 def bind_random(stream=True):

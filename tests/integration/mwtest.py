@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+import dnsserver
+
 POSTFIX = shutil.which("postfix", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 MAILWARDEN = os.environ.get("MAILWARDEN") or os.path.join(
     os.environ.get("TOP_BUILDDIR", "."), "mailwarden")
@@ -40,7 +42,7 @@ def skip_unless_root_with_postfix():
 def free_port(addr="127.0.0.1"):
     """A TCP port nobody listens on right now at addr."""
     for _ in range(200):
-        port = random.randint(20000, 60000)
+        port = dnsserver.listen_port()
         with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
             try:
                 s.bind((addr, port))
@@ -247,8 +249,7 @@ class Postfix:
         with open(os.path.join(self.dir, "main.cf"), "w") as f:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
-        with open(os.path.join(self.dir, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(listen="%s:%d" % (addr, self.port)))
+        self._write_master()
         self.maildir = os.path.join(self.mailbase, "inbox")
 
     def postfix(self, *args):
@@ -256,10 +257,25 @@ class Postfix:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True)
 
+    def _write_master(self):
+        with open(os.path.join(self.dir, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(listen="%s:%d" % (self.addr, self.port)))
+
     def start(self):
-        r = self.postfix("start")
-        if r.returncode != 0:
-            raise RuntimeError("postfix start failed: %s\n%s" % (r.stdout, self.log_text()))
+        # The port was free when chosen; another test may take it before
+        # master(8) binds. A clash is retried on a new port, anything else
+        # fails at once.
+        for attempt in range(5):
+            before = len(self.log_text())
+            r = self.postfix("start")
+            if r.returncode == 0:
+                break
+            clash = "Address already in use" in self.log_text()[before:]
+            if not clash or attempt == 4:
+                raise RuntimeError("postfix start failed: %s\n%s" % (r.stdout, self.log_text()))
+            self.postfix("stop")
+            self.port = free_port(self.addr)
+            self._write_master()
 
         def listening():
             with contextlib.closing(socket.socket()) as s:
