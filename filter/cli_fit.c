@@ -403,6 +403,24 @@ sym_score(const struct feats *f, size_t id, const double *fs)
 }
 
 /*
+ * bayes_sure - whether message i has a Bayes band other than the unsure
+ * one.  The scan scores a message Bayes was unsure about (or did not
+ * classify) with the no-Bayes columns, so the Bayes columns are fitted
+ * on the other messages only.
+ */
+static bool
+bayes_sure(const struct corpus *c, const struct feats *f, size_t i)
+{
+	size_t k;
+	int r;
+
+	for (k = c->off[i]; k < c->off[i + 1]; k++)
+		if ((r = f->rank[c->ids[k]]) >= 0)
+			return r != f->anchor;
+	return false;
+}
+
+/*
  * clamp_bands - the Bayes bands within [-3 tag_score, tag_score +
  * margin]: Bayes alone may tag a message but not reject it, and very
  * strong rules can still outweigh its ham verdict.  The counts on the
@@ -424,6 +442,8 @@ clamp_bands(const struct fopts *o, const struct corpus *c,
 	/* the counts on the fitted data, by symbol scores */
 	res->fit_ham_tagged = res->fit_spam_missed = 0;
 	for (i = 0; i < c->nmsg; i++) {
+		if (!bayes_sure(c, f, i))
+			continue;
 		s = c->fixed[i];
 		for (k = c->off[i]; k < c->off[i + 1]; k++)
 			if (!isnan(score[c->ids[k]]))
@@ -439,7 +459,9 @@ static int
 run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
     double *score, struct fit_result *res)
 {
-	size_t *off = xcalloc(c->nmsg + 1, sizeof(*off)), i, k, n = 0;
+	size_t *off = xcalloc(c->nmsg + 1, sizeof(*off)), i, k, n = 0, m = 0;
+	unsigned char *spam;
+	double *fixed;
 	struct fit_params p = o->p;
 	struct fit_data d;
 	struct feats f;
@@ -449,7 +471,13 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 
 	feats_build(o, c, with_bayes, &f);
 	idx = xcalloc(c->nids * (f.nbands + 1) + 1, sizeof(*idx));
+	spam = xcalloc(c->nmsg + 1, 1);
+	fixed = xcalloc(c->nmsg + 1, sizeof(*fixed));
 	for (i = 0; i < c->nmsg; i++) {
+		if (with_bayes && !bayes_sure(c, &f, i))
+			continue;
+		spam[m] = c->spam[i];
+		fixed[m] = c->fixed ? c->fixed[i] : 0;
 		for (k = c->off[i]; k < c->off[i + 1]; k++) {
 			id = c->ids[k];
 			if (f.map[id] != UINT32_MAX)
@@ -461,11 +489,11 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 			for (r = from; r <= to; r++)
 				idx[n++] = f.base + (uint32_t)r;
 		}
-		off[i + 1] = n;
+		off[++m] = n;
 	}
 	lo = xcalloc(f.nf + 1, sizeof(*lo));
 	hi = xcalloc(f.nf + 1, sizeof(*hi));
-	d = (struct fit_data){ f.nf, c->nmsg, off, idx, c->spam, c->fixed };
+	d = (struct fit_data){ f.nf, m, off, idx, spam, fixed };
 	p.lo = lo;
 	p.hi = hi;
 	p.intercept = 0;
@@ -491,6 +519,8 @@ run_fit(const struct fopts *o, const struct corpus *c, bool with_bayes,
 	feats_free(&f);
 	free(off);
 	free(idx);
+	free(spam);
+	free(fixed);
 	free(lo);
 	free(hi);
 	return rc;
@@ -560,7 +590,8 @@ render(const struct fopts *o, const struct corpus *c, const double *s0,
 	}
 	summary(b, o->no_bayes ? "fit" : "sets 0 and 1 (no Bayes)", o, r0);
 	if (!o->no_bayes)
-		summary(b, "sets 2 and 3 (Bayes)", o, r2);
+		summary(b, "sets 2 and 3 (Bayes; the mail it was not unsure "
+		    "about)", o, r2);
 	buf_adds(b, "#\n# Columns: score set 0 (no Bayes, no network), 1 "
 	    "(network), 2 (Bayes),\n# 3 (Bayes and network); a fitted "
 	    "symbol's network columns equal the\n# others.\n\n");

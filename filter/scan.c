@@ -159,8 +159,10 @@ rescore_one(const char *name, double old, bool *drop, void *arg)
 /*
  * final_scores - with rules_score_set = auto, the Bayes columns apply
  * only when Bayes classified the message (a store that has not learned
- * bayes_min_spam and bayes_min_ham, or cannot be read, gives none):
- * otherwise the no-Bayes columns.  Rules the final set scores 0 go.
+ * bayes_min_spam and bayes_min_ham, or cannot be read, gives none) and
+ * was not unsure about it (BAYES_40): otherwise the no-Bayes columns,
+ * so that the rules decide with the weights they have when they stand
+ * alone.  Rules the final set scores 0 go.
  */
 static void
 final_scores(struct scan *s)
@@ -168,7 +170,7 @@ final_scores(struct scan *s)
 	struct rescore_ctx c = { s->eng, s->eng->score_set };
 
 	if (s->eng->score_set_auto) {
-		if ((c.set & 2) && !s->bayes_classified)
+		if ((c.set & 2) && (!s->bayes_classified || s->bayes_unsure))
 			c.set -= 2;
 		verdict_rescore(&s->verdict, rescore_one, &c);
 	}

@@ -61,6 +61,7 @@ static const struct band {
 };
 
 #define NBANDS	(sizeof(bands) / sizeof(bands[0]))
+#define UNSURE_BAND	3	/* BAYES_40: the rules decide (scan.c) */
 
 static const struct band *
 band_of(double p)
@@ -271,6 +272,7 @@ step_bayes_end(struct scan *s, void *state)
 		json_clues(j, &t, &r);
 		scan_emit(s, b->name, "spam probability %.4f", p);
 		s->bayes_classified = true;
+		s->bayes_unsure = b == &bands[UNSURE_BAND];
 		bayes_result_release(&r);
 		nolearn = NULL;
 	}

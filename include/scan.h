@@ -43,6 +43,7 @@ struct scan {
 	double		 when;		/* same, with fractions, for the log */
 	bool		 trusted;	/* trusted network or authenticated */
 	bool		 bayes_classified; /* Bayes gave a probability */
+	bool		 bayes_unsure;	/* ... in the unsure band (BAYES_40) */
 	bool		 done;
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */

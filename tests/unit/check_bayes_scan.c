@@ -251,6 +251,8 @@ write_set_rules(void)
 	    "score T_VIAGRA 1.25 1.5 0.5 0.75\n"
 	    "body  T_CHEAP  /cheap/\n"
 	    "score T_CHEAP  2 2 0 0\n"
+	    "body  T_GIRAFFE /giraffe/\n"
+	    "score T_GIRAFFE 3 3 1 1\n"
 	    "score BAYES_99 0 0 6.5 7\n", f);
 	ck_assert_int_eq(fclose(f), 0);
 	buf_release(&p);
@@ -292,6 +294,24 @@ START_TEST(test_bayes_scan_auto_score_set)
 	ck_assert(sym_score(s, "BAYES_99") == 6.5);
 	ck_assert_ptr_null(verdict_symbol(&s->verdict, "T_CHEAP"));
 	ck_assert(s->verdict.score == 7);
+	scan_free(&s);
+	msg_free(&m);
+	/* unsure (BAYES_40, nothing known): the rules decide, with the
+	 * no-Bayes columns */
+	s = scan_text(e, "Subject: zebra\r\n\r\nquantum giraffe "
+	    "saxophone\r\n", &m);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "BAYES_40"));
+	ck_assert_int_eq(s->verdict.score_set, 0);
+	ck_assert(sym_score(s, "T_GIRAFFE") == 3);
+	ck_assert(s->verdict.score == 3);
+	scan_free(&s);
+	msg_free(&m);
+	/* ... and a message Bayes is sure about gets the Bayes columns */
+	s = scan_text(e, "Subject: cheap viagra\r\n\r\nbuy cheap viagra "
+	    "pills now, giraffe\r\n", &m);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "BAYES_40"));
+	ck_assert_int_eq(s->verdict.score_set, 2);
+	ck_assert(sym_score(s, "T_GIRAFFE") == 1);
 	scan_free(&s);
 	msg_free(&m);
 	engine_unref(e);
