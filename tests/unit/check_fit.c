@@ -345,6 +345,9 @@ fit_suite(void)
 {
 	Suite *s = suite_create("fit");
 	TCase *tc = tcase_create("fit");
+	/* the cross-validated fits take a few seconds unloaded; more under
+	 * ASan or a busy machine than Check's default 4 s */
+	tcase_set_timeout(tc, 120);
 
 	tcase_add_test(tc, test_fit_logistic_matches_closed_form);
 	tcase_add_test(tc, test_fit_separable_tags_all_spam_no_ham);
