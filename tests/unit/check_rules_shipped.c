@@ -28,6 +28,24 @@
 
 /* sa_file - a file of rules under SpamAssassin's names (NN_sa_*.cf) */
 static bool
+sa_file(const char *path);
+
+/*
+ * stock_file - the copy of SpamAssassin's stock rules that
+ * contrib/fit/select-stock.py writes: its rules are checked against
+ * their recorded hits on the corpus (tests/integration/
+ * test_sa_stock_hits.py), not against one test message each
+ */
+static bool
+stock_file(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	base = base ? base + 1 : path;
+	return base && strcmp(base, "30_sa_stock.cf") == 0;
+}
+
+static bool
 sa_file(const char *path)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
@@ -132,7 +150,7 @@ START_TEST(test_shipped_rules_each_hits_its_test_message)
 	mime_limits_default(&lim);
 	for (i = 0; i < rules_count(rs); i++) {
 		r = rules_get(rs, i);
-		if (!rule_scored_in_any(r))
+		if (!rule_scored_in_any(r) || stock_file(rule_source(r, NULL)))
 			continue;
 		snprintf(path, sizeof(path), "%s/rules/%s.eml", TEST_DATA,
 		    rule_name(r));
