@@ -9,7 +9,9 @@ storage directory, scraping the daemon every second:
 - `promtool check metrics` accepts the endpoint's output (no lint
   problems), before and after mail;
 - the counters Prometheus stores match the mail sent: by action (one
-  SPF fail rejected, two SPF passes accepted) and by SPF result;
+  SPF fail rejected, two SPF passes accepted) and by SPF result; the
+  alert rules of contrib/prometheus load, and every query of the Grafana
+  dashboard there is accepted;
 - a SIGHUP with a broken file shows as a failed reload (and `mailwarden
   status` exits 1 saying so); fixing it raises the generation;
 - hostile HTTP: an oversized request gets 431 or a close, POST 405, a
@@ -30,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -188,6 +191,16 @@ def query(expr):
     return float(res[0]["value"][1]) if res else None
 
 
+def query_ok(expr):
+    """Prometheus accepts expr (a 400 means it does not parse)."""
+    url = "http://127.0.0.1:%d/api/v1/query?%s" % (pport, urllib.parse.urlencode({"query": expr}))
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r)["status"] == "success"
+    except urllib.error.HTTPError:
+        return False
+
+
 def wait_query(expr, want, timeout=30):
     """Wait until Prometheus has scraped expr == want."""
     try:
@@ -225,6 +238,13 @@ def check_counts_in_prometheus():
     wait_query('mailwarden_symbol_hits_total{symbol="SPF_FAIL"}', 1)
     wait_query("mailwarden_evaluation_seconds_count", 3)
     wait_query("mailwarden_verdict_log_lines_total", 3)
+    # every query of the Grafana dashboard is valid PromQL with data here
+    with open(os.path.join(mwtest.SRCDIR, "contrib", "prometheus", "grafana-dashboard.json")) as f:
+        dash = json.load(f)
+    for panel in dash["panels"]:
+        for t in panel["targets"]:
+            expr = t["expr"].replace("$instance", ".*").replace("$__rate_interval", "1m")
+            assert query_ok(expr), (panel["title"], expr)
     # the alert rules loaded and evaluate (nothing fires on a healthy daemon)
     wait_query('count(ALERTS{alertstate="firing",job="mailwarden"})', None, timeout=5)
     promtool_check()
