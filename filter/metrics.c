@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,6 +307,9 @@ metrics_message(struct metrics *m, const struct scan *s, int vlog_rc)
 		INC(m->vlog_written);
 	else if (vlog_rc < 0)
 		INC(m->vlog_dropped);
+	for (i = 0; i < scan_step_count() && i < METRICS_MAX_STEPS; i++)
+		if (s->step_ms[i] >= 0)
+			metrics_hist_observe(&m->step[i], s->step_ms[i] / 1000.0);
 	metrics_hist_observe(&m->eval, v->elapsed_ms / 1000.0);
 	metrics_hist_observe(&m->dns_wait, v->dns_ms / 1000.0);
 }
@@ -353,119 +357,123 @@ struct family {
 /* the one table of metric families (doc/metrics.md is printed from it) */
 static const struct family families[] = {
 #define FAM_BUILD 0
-	{ "mailwarden_build_info", F_GAUGE, "version",
+	[FAM_BUILD] = { "mailwarden_build_info", F_GAUGE, "version",
 	  "Always 1; the version of the running daemon" },
 #define FAM_START 1
-	{ "mailwarden_start_time_seconds", F_GAUGE, "",
+	[FAM_START] = { "mailwarden_start_time_seconds", F_GAUGE, "",
 	  "When the daemon started (Unix time)" },
 #define FAM_MESSAGES 2
-	{ "mailwarden_messages_total", F_COUNTER, "action, scored",
+	[FAM_MESSAGES] = { "mailwarden_messages_total", F_COUNTER, "action, scored",
 	  "Messages that reached a verdict, by action (accept, tag, reject, "
 	  "tempfail) and scored (yes; no for trusted networks and "
 	  "authenticated senders)" },
 #define FAM_CONNS 3
-	{ "mailwarden_connections_total", F_COUNTER, "",
+	[FAM_CONNS] = { "mailwarden_connections_total", F_COUNTER, "",
 	  "MTA connections to the milter" },
 #define FAM_ABORTS 4
-	{ "mailwarden_milter_aborts_total", F_COUNTER, "",
+	[FAM_ABORTS] = { "mailwarden_milter_aborts_total", F_COUNTER, "",
 	  "Transactions the MTA aborted before end of message" },
 #define FAM_INFLIGHT 5
-	{ "mailwarden_messages_in_flight", F_GAUGE, "",
+	[FAM_INFLIGHT] = { "mailwarden_messages_in_flight", F_GAUGE, "",
 	  "Transactions between MAIL FROM and their end now" },
 #define FAM_OPEN 6
-	{ "mailwarden_connections_open", F_GAUGE, "",
+	[FAM_OPEN] = { "mailwarden_connections_open", F_GAUGE, "",
 	  "MTA connections open now" },
 #define FAM_THREADS 7
-	{ "mailwarden_threads", F_GAUGE, "", "Threads of the daemon process" },
+	[FAM_THREADS] = { "mailwarden_threads", F_GAUGE, "", "Threads of the daemon process" },
 #define FAM_SYMS 8
-	{ "mailwarden_symbol_hits_total", F_COUNTER, "symbol",
+	[FAM_SYMS] = { "mailwarden_symbol_hits_total", F_COUNTER, "symbol",
 	  "Messages on which a symbol was set (names the configuration, "
 	  "the rules or the built-in table define)" },
 #define FAM_SYMOVER 9
-	{ "mailwarden_symbol_hits_unlabelled_total", F_COUNTER, "",
+	[FAM_SYMOVER] = { "mailwarden_symbol_hits_unlabelled_total", F_COUNTER, "",
 	  "Symbol hits not given a series (table full, or a name the "
 	  "engine does not define)" },
 #define FAM_SPF 10
-	{ "mailwarden_spf_results_total", F_COUNTER, "result",
+	[FAM_SPF] = { "mailwarden_spf_results_total", F_COUNTER, "result",
 	  "SPF results (RFC 8601 names)" },
 #define FAM_DKIM 11
-	{ "mailwarden_dkim_results_total", F_COUNTER, "result",
+	[FAM_DKIM] = { "mailwarden_dkim_results_total", F_COUNTER, "result",
 	  "DKIM results, one per signature evaluated (none: unsigned)" },
 #define FAM_DMARC 12
-	{ "mailwarden_dmarc_results_total", F_COUNTER, "result",
+	[FAM_DMARC] = { "mailwarden_dmarc_results_total", F_COUNTER, "result",
 	  "DMARC results" },
 #define FAM_DISP 13
-	{ "mailwarden_dmarc_dispositions_total", F_COUNTER, "disposition",
+	[FAM_DISP] = { "mailwarden_dmarc_dispositions_total", F_COUNTER, "disposition",
 	  "DMARC dispositions applied (none, pass, quarantine, reject)" },
 #define FAM_SIGNED 14
-	{ "mailwarden_dkim_signatures_made_total", F_COUNTER, "",
+	[FAM_SIGNED] = { "mailwarden_dkim_signatures_made_total", F_COUNTER, "",
 	  "Messages mailwarden signed with DKIM" },
 #define FAM_DNS_LOOKUPS 15
-	{ "mailwarden_dns_lookups_total", F_COUNTER, "",
+	[FAM_DNS_LOOKUPS] = { "mailwarden_dns_lookups_total", F_COUNTER, "",
 	  "DNS lookups by the checks (the cache's view)" },
 #define FAM_DNS_HITS 16
-	{ "mailwarden_dns_cache_hits_total", F_COUNTER, "",
+	[FAM_DNS_HITS] = { "mailwarden_dns_cache_hits_total", F_COUNTER, "",
 	  "DNS lookups answered from the cache" },
 #define FAM_DNS_QUERIES 17
-	{ "mailwarden_dns_queries_total", F_COUNTER, "",
+	[FAM_DNS_QUERIES] = { "mailwarden_dns_queries_total", F_COUNTER, "",
 	  "Queries sent to the DNS servers" },
 #define FAM_DNS_TIMEOUTS 18
-	{ "mailwarden_dns_timeouts_total", F_COUNTER, "",
+	[FAM_DNS_TIMEOUTS] = { "mailwarden_dns_timeouts_total", F_COUNTER, "",
 	  "Queries that timed out" },
 #define FAM_DNS_SERVFAILS 19
-	{ "mailwarden_dns_servfails_total", F_COUNTER, "",
+	[FAM_DNS_SERVFAILS] = { "mailwarden_dns_servfails_total", F_COUNTER, "",
 	  "Queries answered SERVFAIL or REFUSED" },
 #define FAM_DNS_DEGRADED 20
-	{ "mailwarden_dns_degraded_messages_total", F_COUNTER, "",
+	[FAM_DNS_DEGRADED] = { "mailwarden_dns_degraded_messages_total", F_COUNTER, "",
 	  "Messages marked dns_degraded (a lookup failed or the per-message "
 	  "DNS budget ran out)" },
 #define FAM_DNS_HEALTHY 21
-	{ "mailwarden_dns_healthy", F_GAUGE, "",
+	[FAM_DNS_HEALTHY] = { "mailwarden_dns_healthy", F_GAUGE, "",
 	  "0 if the last message that used DNS was dns_degraded, else 1" },
 #define FAM_BAYES_CLS 22
-	{ "mailwarden_bayes_classified_total", F_COUNTER, "",
+	[FAM_BAYES_CLS] = { "mailwarden_bayes_classified_total", F_COUNTER, "",
 	  "Messages Bayes gave a probability" },
 #define FAM_BAYES_SKIP 23
-	{ "mailwarden_bayes_skipped_total", F_COUNTER, "reason",
+	[FAM_BAYES_SKIP] = { "mailwarden_bayes_skipped_total", F_COUNTER, "reason",
 	  "Messages without a Bayes probability: untrained (too little "
 	  "learned), unscored (trusted source), off (no bayes_store)" },
 #define FAM_BAYES_DEG 24
-	{ "mailwarden_bayes_degraded_total", F_COUNTER, "",
+	[FAM_BAYES_DEG] = { "mailwarden_bayes_degraded_total", F_COUNTER, "",
 	  "Messages Bayes could not classify because the store failed "
 	  "(Redis down or slow, LMDB error)" },
 #define FAM_BAYES_HEALTHY 25
-	{ "mailwarden_bayes_healthy", F_GAUGE, "",
+	[FAM_BAYES_HEALTHY] = { "mailwarden_bayes_healthy", F_GAUGE, "",
 	  "0 if the last Bayes store lookup failed, else 1" },
 #define FAM_BAYES_LEARN 26
-	{ "mailwarden_bayes_autolearned_total", F_COUNTER, "class",
+	[FAM_BAYES_LEARN] = { "mailwarden_bayes_autolearned_total", F_COUNTER, "class",
 	  "Messages autolearned as spam or ham" },
 #define FAM_EVAL 27
-	{ "mailwarden_evaluation_seconds", F_HISTOGRAM, "",
+	[FAM_EVAL] = { "mailwarden_evaluation_seconds", F_HISTOGRAM, "",
 	  "Time spent evaluating each message (DNS waits included)" },
 #define FAM_DNSWAIT 28
-	{ "mailwarden_dns_wait_seconds", F_HISTOGRAM, "",
+	[FAM_DNSWAIT] = { "mailwarden_dns_wait_seconds", F_HISTOGRAM, "",
 	  "Time each message waited for DNS" },
 #define FAM_VLOG 29
-	{ "mailwarden_verdict_log_lines_total", F_COUNTER, "",
+	[FAM_VLOG] = { "mailwarden_verdict_log_lines_total", F_COUNTER, "",
 	  "Verdict log lines written" },
 #define FAM_VLOG_DROP 30
-	{ "mailwarden_verdict_log_dropped_total", F_COUNTER, "",
+	[FAM_VLOG_DROP] = { "mailwarden_verdict_log_dropped_total", F_COUNTER, "",
 	  "Verdict log lines dropped because the write failed" },
 #define FAM_GEN 31
-	{ "mailwarden_config_generation", F_GAUGE, "",
+	[FAM_GEN] = { "mailwarden_config_generation", F_GAUGE, "",
 	  "Configurations loaded: 1 at start, +1 per successful reload" },
 #define FAM_RELOAD_TS 32
-	{ "mailwarden_config_last_reload_success_timestamp_seconds", F_GAUGE,
+	[FAM_RELOAD_TS] = { "mailwarden_config_last_reload_success_timestamp_seconds", F_GAUGE,
 	  "", "When the running configuration was loaded (Unix time)" },
 #define FAM_RELOAD_OK 33
-	{ "mailwarden_config_last_reload_successful", F_GAUGE, "",
+	[FAM_RELOAD_OK] = { "mailwarden_config_last_reload_successful", F_GAUGE, "",
 	  "1 if the last load (start or SIGHUP) succeeded, 0 if it failed" },
 #define FAM_RELOADS 34
-	{ "mailwarden_config_reloads_total", F_COUNTER, "",
+	[FAM_RELOADS] = { "mailwarden_config_reloads_total", F_COUNTER, "",
 	  "Successful reloads (SIGHUP)" },
 #define FAM_RELOAD_FAIL 35
-	{ "mailwarden_config_reload_failures_total", F_COUNTER, "",
+	[FAM_RELOAD_FAIL] = { "mailwarden_config_reload_failures_total", F_COUNTER, "",
 	  "Reloads refused (the running configuration stayed)" },
+#define FAM_STEP 36
+	[FAM_STEP] = { "mailwarden_step_seconds", F_HISTOGRAM, "step",
+	  "Time each step spent on a message at end of message (steps that "
+	  "did not run, e.g. for trusted mail, are not observed)" },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -518,26 +526,55 @@ labelled(struct buf *o, int f, const char *label, const char *const *names,
 		    names[i], (unsigned long long)GET(v[i]));
 }
 
+/* hist_series - the series of one histogram; label is "" or `k="v",` */
 static void
-histogram(struct buf *o, int f, struct metrics_hist *h)
+hist_series(struct buf *o, int f, const char *label, struct metrics_hist *h)
 {
 	uint64_t cum = 0;
-	size_t i;
+	size_t i, n = strlen(label);
 
-	head(o, f);
 	for (i = 0; i < METRICS_NBUCKETS; i++) {
 		cum += GET(h->bucket[i]);
 		if (i < METRICS_NBUCKETS - 1)
-			buf_printf(o, "%s_bucket{le=\"%g\"} %llu\n",
-			    families[f].name, bucket_le[i],
+			buf_printf(o, "%s_bucket{%sle=\"%g\"} %llu\n",
+			    families[f].name, label, bucket_le[i],
 			    (unsigned long long)cum);
 		else
-			buf_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n",
-			    families[f].name, (unsigned long long)cum);
+			buf_printf(o, "%s_bucket{%sle=\"+Inf\"} %llu\n",
+			    families[f].name, label, (unsigned long long)cum);
 	}
-	buf_printf(o, "%s_sum %.6f\n%s_count %llu\n", families[f].name,
-	    (double)GET(h->sum_us) / 1e6, families[f].name,
-	    (unsigned long long)cum);
+	/* _sum and _count carry the label without the trailing comma */
+	if (n)
+		buf_printf(o, "%s_sum{%.*s} %.6f\n%s_count{%.*s} %llu\n",
+		    families[f].name, (int)n - 1, label,
+		    (double)GET(h->sum_us) / 1e6, families[f].name,
+		    (int)n - 1, label, (unsigned long long)cum);
+	else
+		buf_printf(o, "%s_sum %.6f\n%s_count %llu\n",
+		    families[f].name, (double)GET(h->sum_us) / 1e6,
+		    families[f].name, (unsigned long long)cum);
+}
+
+static void
+histogram(struct buf *o, int f, struct metrics_hist *h)
+{
+	head(o, f);
+	hist_series(o, f, "", h);
+}
+
+/* step_histograms - one series per step of scan.c's table */
+static void
+step_histograms(struct metrics *m, struct buf *o)
+{
+	char label[64];
+	size_t i;
+
+	head(o, FAM_STEP);
+	for (i = 0; i < scan_step_count() && i < METRICS_MAX_STEPS; i++) {
+		snprintf(label, sizeof(label), "step=\"%s\",",
+		    scan_step_name(i));
+		hist_series(o, FAM_STEP, label, &m->step[i]);
+	}
 }
 
 static int
@@ -653,6 +690,7 @@ metrics_render(struct metrics *m, const struct metrics_live *l,
 	render_bayes(m, o);
 	histogram(o, FAM_EVAL, &m->eval);
 	histogram(o, FAM_DNSWAIT, &m->dns_wait);
+	step_histograms(m, o);
 	one(o, FAM_VLOG, GET(m->vlog_written));
 	one(o, FAM_VLOG_DROP, GET(m->vlog_dropped));
 	render_config(m, o);

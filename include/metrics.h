@@ -37,6 +37,7 @@ struct scan;
 #define METRICS_SYM_SLOTS	4096	/* open addressing, power of two */
 #define METRICS_MAX_SYMLEN	128
 #define METRICS_NBUCKETS	14	/* histogram buckets, +Inf included */
+#define METRICS_MAX_STEPS	16	/* SCAN_MAX_STEPS */
 
 enum metrics_auth_method { MA_SPF, MA_DKIM, MA_DMARC, MA_NMETHODS };
 /* RFC 8601 result values (section 2.7), in this order */
@@ -80,6 +81,7 @@ struct metrics {
 						   load (start counts) */
 	atomic_bool last_reload_ok;
 	struct metrics_hist eval, dns_wait;
+	struct metrics_hist step[METRICS_MAX_STEPS];	/* scan.c's table */
 	/* symbols: insert-only table, names never freed before metrics_free */
 	_Atomic(struct metrics_sym *) sym[METRICS_SYM_SLOTS];
 	atomic_uint nsyms;

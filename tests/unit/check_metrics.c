@@ -91,6 +91,13 @@ START_TEST(test_metrics_message_counts_the_verdict)
 	ck_assert_double_eq(value(t, "mailwarden_bayes_skipped_total{reason="
 	    "\"unscored\"}"), 1);
 	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_count"), 2);
+	/* every message runs the message step, only scored mail SPF */
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_count{step="
+	    "\"message\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_count{step="
+	    "\"spf\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_bucket{step="
+	    "\"spf\",le=\"+Inf\"}"), 1);
 	ck_assert_double_eq(value(t, "mailwarden_dns_timeouts_total"), 7);
 	ck_assert_double_eq(value(t, "mailwarden_threads"), 3);
 	ck_assert_double_eq(value(t, "mailwarden_symbol_hits_unlabelled_total"),
