@@ -18,6 +18,13 @@
  */
 #include "config.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ldns/ldns.h>
+#include <libmilter/mfapi.h>
+#include <openssl/crypto.h>
+#include <pcre2.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +63,29 @@ thread_count(void)
 	return n;
 }
 
+/* lib_versions - the libraries the daemon runs with, for build_info */
+static void
+lib_versions(struct metrics_live *l)
+{
+	static char pcre[64], milter[32];
+	unsigned int maj, min, pl;
+
+	if (pcre[0] == '\0' &&
+	    pcre2_config(PCRE2_CONFIG_VERSION, pcre) < 0)
+		snprintf(pcre, sizeof(pcre), "unknown");
+	if (milter[0] == '\0' && smfi_version(&maj, &min, &pl) == MI_SUCCESS)
+		snprintf(milter, sizeof(milter), "%u.%u.%u", maj, min, pl);
+	l->libs[0].name = "openssl";
+	l->libs[0].version = OpenSSL_version(OPENSSL_VERSION);
+	l->libs[1].name = "ldns";
+	l->libs[1].version = ldns_version();
+	l->libs[2].name = "pcre2";
+	l->libs[2].version = pcre;
+	l->libs[3].name = "libmilter";
+	l->libs[3].version = milter;
+	l->nlibs = 4;
+}
+
 /* collect - metrics_collect_fn: gauges and DNS counters at scrape time */
 static void
 collect(struct metrics_live *l, void *arg)
@@ -80,6 +110,7 @@ collect(struct metrics_live *l, void *arg)
 	l->connections = milter_active();
 	l->threads = thread_count();
 	l->version = PACKAGE_VERSION;
+	lib_versions(l);
 }
 
 int

@@ -357,8 +357,10 @@ struct family {
 /* the one table of metric families (doc/metrics.md is printed from it) */
 static const struct family families[] = {
 #define FAM_BUILD 0
-	[FAM_BUILD] = { "mailwarden_build_info", F_GAUGE, "version",
-	  "Always 1; the version of the running daemon" },
+	[FAM_BUILD] = { "mailwarden_build_info", F_GAUGE,
+	  "version, openssl, ldns, pcre2, libmilter",
+	  "Always 1; the version of the running daemon and of the libraries "
+	  "it runs with" },
 #define FAM_START 1
 	[FAM_START] = { "mailwarden_start_time_seconds", F_GAUGE, "",
 	  "When the daemon started (Unix time)" },
@@ -663,9 +665,15 @@ void
 metrics_render(struct metrics *m, const struct metrics_live *l,
     struct buf *o)
 {
+	size_t i;
+
 	head(o, FAM_BUILD);
 	buf_printf(o, "%s{version=\"", families[FAM_BUILD].name);
 	label_value(o, l->version ? l->version : PACKAGE_VERSION);
+	for (i = 0; i < l->nlibs && i < 8; i++) {
+		buf_printf(o, "\",%s=\"", l->libs[i].name);
+		label_value(o, l->libs[i].version);
+	}
 	buf_adds(o, "\"} 1\n");
 	head(o, FAM_START);
 	buf_printf(o, "%s %.3f\n", families[FAM_START].name, m->start_time);

@@ -283,7 +283,8 @@ open_listener(const char *spec, char **unix_path, struct buf *why)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, on = 1;
+	mode_t old_mask = 0;
+	int fd, on = 1, rc;
 
 	if (parse_spec(spec, &ss, &len, why) < 0)
 		return -1;
@@ -297,8 +298,12 @@ open_listener(const char *spec, char **unix_path, struct buf *why)
 	}
 	if (ss.ss_family != AF_UNIX)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, HTTP_MAX_CONNS) < 0) {
+	else
+		old_mask = umask(0117);	/* the socket file: 0660 */
+	rc = bind(fd, (struct sockaddr *)&ss, len);
+	if (ss.ss_family == AF_UNIX)
+		umask(old_mask);
+	if (rc < 0 || listen(fd, HTTP_MAX_CONNS) < 0) {
 		buf_printf(why, "metrics_listen %s: %s", spec, strerror(errno));
 		close(fd);
 		return -1;

@@ -97,6 +97,11 @@ struct metrics_live {
 	uint64_t dns_lookups, dns_hits, dns_queries, dns_timeouts,
 		 dns_servfails;
 	const char *version;
+	struct {			/* build info labels: name (a label
+					   name) and the library's version */
+		const char *name, *version;
+	}	 libs[8];
+	size_t	 nlibs;
 };
 
 /* metrics_new - a zeroed registry, start time now; metrics_free(&m) */

@@ -63,7 +63,9 @@ typedef void metrics_collect_fn(struct metrics_live *, void *arg);
 struct metrics_server;
 /*
  * metrics_server_start - listen on spec and start the thread; NULL with
- * a reason in why.  A unix socket file is removed by metrics_server_stop.
+ * a reason in why.  A unix socket file gets mode 0660 (umask set around
+ * bind(): call it while no other thread creates files) and is removed
+ * by metrics_server_stop.
  */
 struct metrics_server *metrics_server_start(const char *spec,
 	    struct metrics *, metrics_collect_fn *, void *arg, struct buf *why);
