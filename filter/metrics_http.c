@@ -60,6 +60,7 @@ static int
 parse_request_line(const char *p, size_t n, struct http_request *r)
 {
 	size_t i = 0, m, t0, tn;
+	const char *q;
 
 	while (i < n && is_tchar((unsigned char)p[i]))
 		i++;
@@ -77,9 +78,8 @@ parse_request_line(const char *p, size_t n, struct http_request *r)
 	if (n - i - 1 != 8 || memcmp(p + i + 1, "HTTP/1.", 7) != 0 ||
 	    (p[i + 8] != '0' && p[i + 8] != '1'))
 		return -1;
-	m = strcspn(p + t0, "?");	/* the target ends with a space */
-	if (m > tn)
-		m = tn;
+	q = memchr(p + t0, '?', tn);
+	m = q ? (size_t)(q - (p + t0)) : tn;
 	r->path[0] = '\0';
 	if (m < sizeof(r->path)) {
 		memcpy(r->path, p + t0, m);
