@@ -21,7 +21,9 @@ storage directory, scraping the daemon every second:
   nothing;
 - the stats line shows up in the log (stats_interval = 1);
 - with nsd stopped, a new domain's lookups fail: DNS timeouts or
-  SERVFAILs, dns_degraded messages, and `status` reports DNS degraded.
+  SERVFAILs, dns_degraded messages, and `status` reports DNS degraded;
+- SIGTERM stops the daemon with status 0 (under ASan: no leak report)
+  and the endpoint with it.
 """
 
 import json
@@ -324,6 +326,19 @@ def check_dns_down():
     assert r.returncode == 1 and "DNS degraded" in r.stdout, r.stdout
 
 
+def check_clean_exit():
+    rc = milter.stop()
+    assert rc == 0, "exit %s: %s" % (rc, milter.log_text()[-2000:])
+    bad = [ln for ln in milter.log_text().splitlines()
+           if "Sanitizer" in ln or "runtime error" in ln or "panic" in ln]
+    assert not bad, bad
+    try:
+        raw(b"GET /metrics HTTP/1.0\r\n\r\n", timeout=2)
+    except OSError:
+        return
+    raise AssertionError("the endpoint still answers after the daemon stopped")
+
+
 try:
     R.check("promtool check metrics: no problems", check_promtool_before_mail)
     R.check("Prometheus scrapes counts by action and SPF result", check_counts_in_prometheus)
@@ -332,6 +347,7 @@ try:
     R.check("hostile HTTP answered or closed, mail keeps its pace", check_hostile_http)
     R.check("stats line in the log", check_stats_line)
     R.check("DNS server stopped: failures, degraded messages, status 1", check_dns_down)
+    R.check("daemon exits 0 on SIGTERM, endpoint closed, log clean", check_clean_exit)
 finally:
     if prom:
         prom.terminate()
