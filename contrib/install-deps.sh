@@ -9,7 +9,8 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
   python3 clang libclang-rt-14-dev chromium logrotate man-db
   python3-dkim libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
-  debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser"
+  debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser
+  prometheus"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -71,6 +71,7 @@ static int check_dmarc_orgmode(const char *, struct buf *);
 static int check_domain(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
+static int check_metrics_listen(const char *, struct buf *);
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -351,6 +352,12 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_failure_reports_max", CT_UINT, OFF(dmarc_failure_reports_max),
 	  "100", 0, 1000000, NULL, "failure reports spooled per hour at most "
 	  "(per daemon)" },
+	{ "metrics_listen", CT_STR, OFF(metrics_listen), "", NOLIM,
+	  check_metrics_listen, "Prometheus metrics endpoint (GET /metrics), "
+	  "inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH; no authentication, "
+	  "so loopback or a unix socket (empty: off; read at start only)" },
+	{ "stats_interval", CT_UINT, OFF(stats_interval), "300", 0, 86400,
+	  NULL, "seconds between the stats lines the daemon logs (0: none)" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -388,6 +395,15 @@ check_socket(const char *v, struct buf *why)
 badport:
 	buf_adds(why, "bad port number");
 	return -1;
+}
+
+/* check_metrics_listen - empty (off) or a socket as check_socket() */
+static int
+check_metrics_listen(const char *v, struct buf *why)
+{
+	if (*v == '\0')
+		return 0;
+	return check_socket(v, why);
 }
 
 static const char *const level_names[] = { "debug", "info", "warning", "error" };

@@ -510,6 +510,16 @@ copy_out(const struct centry *e, struct dns_answer *out, bool cached)
 	answer_move(out, c);
 }
 
+/* count_failure - a backend answer's failure in the statistics */
+static void
+count_failure(struct dns_resolver *r, enum dns_status st)
+{
+	if (st == DNS_TIMEOUT)
+		r->st.timeouts++;
+	else if (st == DNS_SERVFAIL)
+		r->st.servfails++;
+}
+
 /*
  * run_query - ask the backend for e (lock not held on entry or exit
  * of the backend call).  Returns with the lock held and the answer
@@ -535,6 +545,7 @@ run_query(struct dns_resolver *r, struct centry *e, double deadline,
 	}
 	r->backend->query(r->impl, e->name, e->type, timeout, a);
 	pthread_mutex_lock(&r->lock);
+	count_failure(r, a->status);
 	if (clipped && a->status == DNS_TIMEOUT) {
 		e->state = CE_ABANDONED;
 		pthread_cond_broadcast(&e->cv);
@@ -721,6 +732,7 @@ worker_main(void *arg)
 		r->backend->query(r->impl, e->name, e->type,
 		    r->opts.query_timeout_ms, a);
 		pthread_mutex_lock(&r->lock);
+		count_failure(r, a->status);
 		entry_finish(r, e, a);
 		entry_unref(e);
 	}

@@ -58,6 +58,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "daemon_metrics.h"
 #include "engine.h"
 #include "log.h"
 #include "milter.h"
@@ -111,7 +112,8 @@ usage(FILE *f)
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
-	    "  log      review verdict logs: summary, search, explain, report\n\n"
+	    "  log      review verdict logs: summary, search, explain, report\n"
+	    "  status   a running daemon at a glance (its metrics endpoint)\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -153,6 +155,7 @@ reload(void)
 		log_lines(LOG_LEVEL_ERR,
 		    "reload failed, keeping the running configuration: ",
 		    buf_cstr(&why));
+		daemon_metrics_reload(NULL, NULL);
 		buf_release(&why);
 		return;
 	}
@@ -163,6 +166,7 @@ reload(void)
 			    "configuration: %s", buf_cstr(&why));
 			engine_unref(e);
 			engine_unref(old);
+			daemon_metrics_reload(NULL, NULL);
 			buf_release(&why);
 			return;
 		}
@@ -171,6 +175,7 @@ reload(void)
 	}
 	log_set_level((enum log_level)conf_log_level(e->conf));
 	engine_set_current(e);
+	daemon_metrics_reload(old, e);
 	log_info("configuration reloaded from %s", conf_path);
 	warn_scores(e);
 	engine_unref(e);
@@ -288,7 +293,8 @@ static void *
 signal_thread(void *arg)
 {
 	sigset_t *set = arg;
-	const struct timespec tick = { 0, 50000000 };
+	const struct timespec tick = { 0, 50000000 }, second = { 1, 0 };
+	struct engine *cur;
 	double deadline = 0;
 	int sig;
 
@@ -303,8 +309,13 @@ signal_thread(void *arg)
 				break;
 			}
 			sig = sigtimedwait(set, NULL, &tick);
-		} else
-			sig = sigwaitinfo(set, NULL);
+		} else {
+			/* wakes each second for the stats line */
+			cur = engine_current();
+			daemon_stats_tick((unsigned)cur->conf->stats_interval);
+			engine_unref(cur);
+			sig = sigtimedwait(set, NULL, &second);
+		}
 		if (sig < 0)
 			continue;
 		switch (sig) {
@@ -324,8 +335,7 @@ signal_thread(void *arg)
 				    milter_busy());
 				goto stop;
 			} else {
-				struct engine *cur = engine_current();
-
+				cur = engine_current();
 				deadline = mono_s() +
 				    (double)cur->conf->shutdown_timeout;
 				engine_unref(cur);
@@ -713,6 +723,11 @@ run_milter(int argc, char **argv)
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* after the mask: its thread must not take HUP or TERM */
+	if (daemon_metrics_start(eng->conf, &why) < 0) {
+		log_err("%s", buf_cstr(&why));
+		return 1;
+	}
 	if (pthread_create(&tid, NULL, signal_thread, &sigs) != 0) {
 		log_err("cannot start the signal thread");
 		return 1;
@@ -725,6 +740,7 @@ run_milter(int argc, char **argv)
 	rc = smfi_main();
 	if (!stopping)
 		log_err("smfi_main returned unexpectedly (%d)", rc);
+	daemon_metrics_stop();
 	log_info("stopped");
 	if (pid_written)
 		(void)unlink(eng->conf->pid_file);
@@ -773,6 +789,8 @@ main(int argc, char **argv)
 		return cli_dmarc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "log") == 0)
 		return cli_log(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cli_status(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

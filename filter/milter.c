@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "msg.h"
 #include "scan.h"
@@ -200,6 +201,7 @@ mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		return SMFIS_TEMPFAIL;
 	if (atomic_load(&draining))
 		return refuse_draining(ctx);
+	metrics_connection(metrics_global());
 	if (hostaddr == NULL || netaddr_from_sockaddr(hostaddr, &na) < 0)
 		memset(&na, 0, sizeof(na));
 	msg_set_client_addr(c->msg, &na, hostname);
@@ -387,15 +389,19 @@ quarantine(SMFICTX *ctx, const struct conn *c, const struct verdict *v)
 	buf_release(&t);
 }
 
-static void
+/* log_verdict - verdict log and diagnostic line; vlog_write()'s result,
+ * 1 without a verdict log */
+static int
 log_verdict(const struct conn *c)
 {
 	const struct verdict *v = &c->scan->verdict;
 	struct buf line = BUF_INIT, syms = BUF_INIT;
 	size_t i;
+	int rc = 1;
 
 	scan_log_line(c->scan, &line);
-	vlog_write(milter_get_vlog(), line.data, line.len);
+	if (c->scan->eng->conf->log_file[0])
+		rc = vlog_write(milter_get_vlog(), line.data, line.len);
 	for (i = 0; i < v->nsyms && i < 20; i++)
 		buf_printf(&syms, "%s%s", i ? "," : "", v->syms[i].name);
 	log_info("%s: client=%s action=%s score=%.1f symbols=%s",
@@ -404,6 +410,7 @@ log_verdict(const struct conn *c)
 	    action_name(v->action), v->score, buf_cstr(&syms));
 	buf_release(&line);
 	buf_release(&syms);
+	return rc;
 }
 
 static sfsistat
@@ -419,7 +426,7 @@ mw_eom(SMFICTX *ctx)
 	start_scan(c);
 	scan_end(c->scan);
 	v = &c->scan->verdict;
-	log_verdict(c);
+	metrics_message(metrics_global(), c->scan, log_verdict(c));
 	switch (v->action) {
 	case ACTION_ACCEPT:
 	case ACTION_TAG:
@@ -449,6 +456,8 @@ mw_abort(SMFICTX *ctx)
 	struct conn *c = get_conn(ctx);
 
 	if (c) {
+		if (c->in_txn)
+			metrics_abort(metrics_global());
 		scan_free(&c->scan);
 		msg_reset_transaction(c->msg);
 		txn_end(c);

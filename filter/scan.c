@@ -185,9 +185,15 @@ scan_end(struct scan *s)
 
 	if (s->done)
 		return;
-	for (i = 0; i < NSTEPS; i++)
-		if (steps[i].end && step_runs(s, &steps[i]))
+	for (i = 0; i < NSTEPS; i++) {
+		double ts = now_ms();
+
+		s->step_ms[i] = -1;
+		if (steps[i].end && step_runs(s, &steps[i])) {
 			steps[i].end(s, s->state[i]);
+			s->step_ms[i] = now_ms() - ts;
+		}
+	}
 	final_scores(s);
 	verdict_decide(&s->verdict, s->eng->conf);
 	s->busy_ms += now_ms() - t0;
@@ -265,6 +271,18 @@ scan_mime(struct scan *s)
 		s->mime = mime_parse(s->msg, &lim);
 	}
 	return s->mime;
+}
+
+size_t
+scan_step_count(void)
+{
+	return NSTEPS;
+}
+
+const char *
+scan_step_name(size_t i)
+{
+	return i < NSTEPS ? steps[i].name : NULL;
 }
 
 void

@@ -171,6 +171,10 @@ struct conf {
 	bool	 dmarc_failure_reports;
 	uint64_t dmarc_failure_reports_max;	/* per hour */
 
+	/* metrics endpoint and stats line (metrics.h) */
+	char	*metrics_listen;
+	uint64_t stats_interval;		/* seconds, 0 = off */
+
 	/* derived at parse time */
 	unsigned *key_line;		/* per key (table order): line of
 					   its setting, 0 = default */

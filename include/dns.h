@@ -216,6 +216,8 @@ struct dns_stats {
 	uint64_t prefetches;		/* prefetches started */
 	uint64_t prefetch_dropped;	/* queue full, or resolver stopping */
 	uint64_t evictions;		/* entries pushed out by the size bound */
+	uint64_t timeouts;		/* backend queries that timed out */
+	uint64_t servfails;		/* backend SERVFAIL/REFUSED answers */
 	size_t	 entries;		/* entries cached now */
 };
 

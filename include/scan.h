@@ -51,6 +51,8 @@ struct scan {
 	const struct spf_results *spf;	/* SPF outcome for DMARC (spf.h);
 					   NULL until step_spf has run */
 	void		*state[SCAN_MAX_STEPS];
+	double		 step_ms[SCAN_MAX_STEPS]; /* end-of-message work of
+					   each step; -1: did not run */
 	struct mime_msg	*mime;		/* see scan_mime() */
 };
 
@@ -80,6 +82,10 @@ void	 scan_emit(struct scan *, const char *name, const char *fmt, ...)
  * owned by the scan.  Call it from end hooks, when the body is complete.
  */
 const struct mime_msg *scan_mime(struct scan *);
+
+/* scan_step_count, scan_step_name - the steps in table order */
+size_t	 scan_step_count(void);
+const char *scan_step_name(size_t);
 
 /* scan_log_line - the verdict log line (JSON, no newline) */
 void	 scan_log_line(const struct scan *, struct buf *);

@@ -1,0 +1,182 @@
+/*
+ * daemon_metrics.c - the daemon's side of metrics: registry, endpoint,
+ * scrape-time values, the periodic stats line
+ *
+ * DESCRIPTION
+ *	Part of the program, not the library: it reads milter.c's gauges.
+ *	main.c calls daemon_metrics_start() once the engine is current and
+ *	privileges are dropped (so the endpoint is bound as the service
+ *	user: a port from 1024, or a unix socket in a directory of that
+ *	user), daemon_metrics_reload() after each SIGHUP, and
+ *	daemon_stats_tick() from its signal thread at least once a second.
+ *
+ *	DNS counters live in each engine's resolver.  A reload makes a new
+ *	resolver, so the retiring one's counters are added to a base kept
+ *	here, and the exposed counters never go backwards (lookups that
+ *	messages still in flight make on the old resolver after the swap
+ *	are not counted).
+ */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ldns/ldns.h>
+#include <libmilter/mfapi.h>
+#include <openssl/crypto.h>
+#include <pcre2.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "daemon_metrics.h"
+#include "dns.h"
+#include "engine.h"
+#include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "milter.h"
+
+static struct metrics *registry;
+static struct metrics_server *server;
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dns_stats retired;
+static struct metrics_snap last_snap;
+static double last_snap_at;
+
+/* thread_count - Threads: of /proc/self/status, or -1 */
+static long
+thread_count(void)
+{
+	char line[256];
+	long n = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* lib_versions - the libraries the daemon runs with, for build_info */
+static void
+lib_versions(struct metrics_live *l)
+{
+	static char pcre[64], milter[32];
+	unsigned int maj, min, pl;
+
+	if (pcre[0] == '\0' &&
+	    pcre2_config(PCRE2_CONFIG_VERSION, pcre) < 0)
+		snprintf(pcre, sizeof(pcre), "unknown");
+	if (milter[0] == '\0' && smfi_version(&maj, &min, &pl) == MI_SUCCESS)
+		snprintf(milter, sizeof(milter), "%u.%u.%u", maj, min, pl);
+	l->libs[0].name = "openssl";
+	l->libs[0].version = OpenSSL_version(OPENSSL_VERSION);
+	l->libs[1].name = "ldns";
+	l->libs[1].version = ldns_version();
+	l->libs[2].name = "pcre2";
+	l->libs[2].version = pcre;
+	l->libs[3].name = "libmilter";
+	l->libs[3].version = milter;
+	l->nlibs = 4;
+}
+
+/* collect - metrics_collect_fn: gauges and DNS counters at scrape time */
+static void
+collect(struct metrics_live *l, void *arg)
+{
+	struct engine *e = engine_current();
+	struct dns_stats st;
+
+	(void)arg;
+	memset(&st, 0, sizeof(st));
+	if (e && e->dns)
+		dns_resolver_stats(e->dns, &st);
+	engine_unref(e);
+	pthread_mutex_lock(&retired_lock);
+	l->dns_lookups = st.lookups + retired.lookups;
+	l->dns_hits = st.hits + retired.hits;
+	l->dns_queries = st.queries + retired.queries;
+	l->dns_timeouts = st.timeouts + retired.timeouts;
+	l->dns_servfails = st.servfails + retired.servfails;
+	pthread_mutex_unlock(&retired_lock);
+	l->have_dns = true;
+	l->inflight = milter_busy();
+	l->connections = milter_active();
+	l->threads = thread_count();
+	l->version = PACKAGE_VERSION;
+	lib_versions(l);
+}
+
+int
+daemon_metrics_start(const struct conf *c, struct buf *why)
+{
+	registry = metrics_new();
+	metrics_set_global(registry);
+	metrics_reload(registry, true, clock_wall_s());
+	metrics_snap(registry, &last_snap);
+	last_snap_at = clock_mono_s();
+	if (c->metrics_listen[0] == '\0')
+		return 0;
+	if ((server = metrics_server_start(c->metrics_listen, registry,
+	    collect, NULL, why)) == NULL)
+		return -1;
+	log_info("metrics endpoint on %s", c->metrics_listen);
+	return 0;
+}
+
+void
+daemon_metrics_stop(void)
+{
+	metrics_server_stop(&server);
+}
+
+void
+daemon_metrics_reload(const struct engine *old, const struct engine *cur)
+{
+	struct dns_stats st;
+
+	if (cur == NULL) {
+		metrics_reload(registry, false, clock_wall_s());
+		return;
+	}
+	if (old && old->dns && old->dns != cur->dns) {
+		dns_resolver_stats(old->dns, &st);
+		pthread_mutex_lock(&retired_lock);
+		retired.lookups += st.lookups;
+		retired.hits += st.hits;
+		retired.queries += st.queries;
+		retired.timeouts += st.timeouts;
+		retired.servfails += st.servfails;
+		pthread_mutex_unlock(&retired_lock);
+	}
+	if (old && strcmp(old->conf->metrics_listen,
+	    cur->conf->metrics_listen) != 0)
+		log_warn("metrics_listen changed: the endpoint moves at the "
+		    "next restart (it stays on %s)", old->conf->metrics_listen[0]
+		    ? old->conf->metrics_listen : "nothing");
+	metrics_reload(registry, true, clock_wall_s());
+}
+
+void
+daemon_stats_tick(unsigned interval)
+{
+	struct metrics_snap cur;
+	struct buf line = BUF_INIT;
+	double now = clock_mono_s();
+
+	if (registry == NULL || interval == 0 ||
+	    now - last_snap_at < (double)interval)
+		return;
+	metrics_snap(registry, &cur);
+	metrics_stats_line(&last_snap, &cur, now - last_snap_at, &line);
+	log_info("%s", buf_cstr(&line));
+	last_snap = cur;
+	last_snap_at = now;
+	buf_release(&line);
+}

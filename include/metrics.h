@@ -1,0 +1,161 @@
+/*
+ * metrics.h - the daemon's counters, Prometheus text format, stats line
+ *
+ * DESCRIPTION
+ *	A struct metrics holds every counter of a running daemon as C11
+ *	atomics (relaxed increments: no lock on the hot path).  The milter
+ *	records each finished message once, from its verdict
+ *	(metrics_message(), at end of message); the signal thread records
+ *	reloads; the HTTP responder (metrics_http.h) renders the registry
+ *	with values that are read at scrape time (struct metrics_live:
+ *	messages in flight, DNS cache counters, ...).
+ *
+ *	Every family is a row of one table (metrics.c): name, type, labels,
+ *	help.  The exposition's # HELP / # TYPE lines and the reference
+ *	table of doc/metrics.md (`mailwarden status --list-metrics`) are
+ *	printed from it.
+ *
+ *	Label values form closed sets: actions, RFC 8601 results, and
+ *	symbol names.  A symbol gets a series only when the engine that
+ *	scored the message defines it (symbols_emitted(): a built-in
+ *	symbol, a rule, a DNS list entry), and at most METRICS_MAX_SYMBOLS
+ *	of them; anything else is counted in one overflow counter.  So no
+ *	message can create series.
+ */
+#ifndef MW_METRICS_H
+#define MW_METRICS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct scan;
+
+#define METRICS_MAX_SYMBOLS	2048
+#define METRICS_SYM_SLOTS	4096	/* open addressing, power of two */
+#define METRICS_MAX_SYMLEN	128
+#define METRICS_NBUCKETS	14	/* histogram buckets, +Inf included */
+#define METRICS_MAX_STEPS	16	/* SCAN_MAX_STEPS */
+
+enum metrics_auth_method { MA_SPF, MA_DKIM, MA_DMARC, MA_NMETHODS };
+/* RFC 8601 result values (section 2.7), in this order */
+#define METRICS_NRESULTS	8
+#define METRICS_NDISP		4	/* DMARC dis=: none pass quarantine reject */
+#define METRICS_NACTIONS	4	/* enum action */
+
+enum metrics_bayes {
+	MB_CLASSIFIED, MB_UNTRAINED, MB_UNSCORED, MB_OFF, MB_DEGRADED,
+	MB_LEARNED_SPAM, MB_LEARNED_HAM, MB_N
+};
+
+struct metrics_hist {
+	atomic_uint_fast64_t bucket[METRICS_NBUCKETS];	/* not cumulative */
+	atomic_uint_fast64_t count;
+	atomic_uint_fast64_t sum_us;			/* microseconds */
+};
+
+struct metrics_sym {
+	atomic_uint_fast64_t hits;
+	char	 name[];
+};
+
+struct metrics {
+	double	 start_time;			/* wall clock, seconds */
+	atomic_uint_fast64_t messages[METRICS_NACTIONS][2]; /* [action][scored] */
+	atomic_uint_fast64_t connections;
+	atomic_uint_fast64_t aborts;
+	atomic_uint_fast64_t auth[MA_NMETHODS][METRICS_NRESULTS];
+	atomic_uint_fast64_t dmarc_disp[METRICS_NDISP];
+	atomic_uint_fast64_t dkim_signed;
+	atomic_uint_fast64_t dns_degraded;	/* messages */
+	atomic_uint_fast64_t bayes[MB_N];
+	atomic_bool bayes_healthy;		/* the last store lookup worked */
+	atomic_bool dns_healthy;		/* the last message was not
+						   dns_degraded */
+	atomic_uint_fast64_t vlog_written, vlog_dropped;
+	atomic_uint_fast64_t reloads_ok, reloads_failed;
+	atomic_uint_fast64_t generation;
+	_Atomic double last_reload;		/* wall clock of the last good
+						   load (start counts) */
+	atomic_bool last_reload_ok;
+	struct metrics_hist eval, dns_wait;
+	struct metrics_hist step[METRICS_MAX_STEPS];	/* scan.c's table */
+	/* symbols: insert-only table, names never freed before metrics_free */
+	_Atomic(struct metrics_sym *) sym[METRICS_SYM_SLOTS];
+	atomic_uint nsyms;
+	atomic_uint_fast64_t sym_overflow;	/* hits not given a series */
+};
+
+/* values read when a scrape is answered, not counted on the hot path */
+struct metrics_live {
+	long	 inflight;			/* transactions in progress */
+	long	 connections;			/* MTA connections open */
+	long	 threads;			/* of the process, -1 unknown */
+	bool	 have_dns;
+	uint64_t dns_lookups, dns_hits, dns_queries, dns_timeouts,
+		 dns_servfails;
+	const char *version;
+	struct {			/* build info labels: name (a label
+					   name) and the library's version */
+		const char *name, *version;
+	}	 libs[8];
+	size_t	 nlibs;
+};
+
+/* metrics_new - a zeroed registry, start time now; metrics_free(&m) */
+struct metrics *metrics_new(void);
+void	 metrics_free(struct metrics **);
+/* the daemon's registry (made by main.c; NULL outside the daemon) */
+void	 metrics_set_global(struct metrics *);
+struct metrics *metrics_global(void);
+
+/*
+ * metrics_message - count one finished message from its scan (after
+ * scan_end()): action, scored, auth results (from the verdict's
+ * Authentication-Results pieces), DMARC disposition, symbols, Bayes
+ * outcome, DNS degradation, latency.  vlog_rc is vlog_write()'s return
+ * (0 written, -1 dropped; 1: no verdict log).  m may be NULL.
+ */
+void	 metrics_message(struct metrics *, const struct scan *, int vlog_rc);
+void	 metrics_connection(struct metrics *);
+void	 metrics_abort(struct metrics *);
+/* metrics_reload - a load of the configuration: ok or failed, at now */
+void	 metrics_reload(struct metrics *, bool ok, double now);
+
+/*
+ * metrics_symbol_hit - one hit of name.  A name without a series yet
+ * gets one only if defined(name, arg) says the engine defines it (called
+ * then only, not per hit) and the table has room.
+ */
+void	 metrics_symbol_hit(struct metrics *, const char *name,
+	    bool (*defined)(const char *, const void *), const void *arg);
+/* metrics_hist_observe - one observation of seconds */
+void	 metrics_hist_observe(struct metrics_hist *, double seconds);
+/* metrics_auth_result - index of an RFC 8601 result name, or -1 */
+int	 metrics_auth_result(const char *, size_t);
+
+/* metrics_render - the exposition (text format 0.0.4) into out */
+void	 metrics_render(struct metrics *, const struct metrics_live *,
+	    struct buf *out);
+/* metrics_reference - the table of families as Markdown (doc/metrics.md) */
+void	 metrics_reference(struct buf *out);
+
+/*
+ * Stats line: metrics_snap() copies the main counters; metrics_stats_line()
+ * formats what changed between two copies taken secs apart, as
+ * "stats: 300s messages=N (0.10/s) accept=N tag=N reject=N tempfail=N
+ * unscored=N eval_avg=Nms dns_degraded=N bayes_degraded=N
+ * vlog_dropped=N reloads=N reload_failures=N".
+ */
+struct metrics_snap {
+	uint64_t actions[METRICS_NACTIONS];
+	uint64_t unscored, messages, eval_us, dns_degraded, bayes_degraded,
+		 vlog_dropped, reloads_ok, reloads_failed;
+};
+void	 metrics_snap(struct metrics *, struct metrics_snap *);
+void	 metrics_stats_line(const struct metrics_snap *prev,
+	    const struct metrics_snap *cur, double secs, struct buf *out);
+
+#endif

@@ -1,0 +1,503 @@
+/*
+ * check_metrics.c - counter registry, exposition, stats line, HTTP parser
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "helpers.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "verdict.h"
+
+static const char msg_text[] = "From: a@example.org\r\nTo: b@example.net\r\n"
+    "Subject: hi\r\nMessage-ID: <1@example.org>\r\n\r\nhello\r\n";
+
+/* value - the value of series key in the exposition, -1 if absent */
+static double
+value(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	for (p = text; (p = strstr(p, key)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+static char *
+render(struct metrics *m)
+{
+	struct metrics_live l;
+	struct buf b = BUF_INIT;
+
+	memset(&l, 0, sizeof(l));
+	l.threads = 3;
+	l.dns_timeouts = 7;
+	metrics_render(m, &l, &b);
+	return buf_steal(&b);
+}
+
+/* scan_one - one message from ip through an engine of conf_text */
+static struct scan *
+scan_one(struct engine *e, const char *ip, struct msg **m)
+{
+	return test_scan_text(e, ip, "mail.example.org", "a@example.org",
+	    "b@example.net", msg_text, sizeof(msg_text) - 1, m);
+}
+
+START_TEST(test_metrics_message_counts_the_verdict)
+{
+	struct engine *e = test_engine("trusted_networks = 198.51.100.0/24\n");
+	struct metrics *m = metrics_new();
+	struct msg *msg;
+	struct scan *s;
+	char *t;
+
+	s = scan_one(e, "192.0.2.1", &msg);
+	metrics_message(m, s, 0);
+	scan_free(&s);
+	msg_free(&msg);
+	s = scan_one(e, "198.51.100.7", &msg);	/* trusted: unscored */
+	metrics_message(m, s, -1);
+	scan_free(&s);
+	msg_free(&msg);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_messages_total{action="
+	    "\"accept\",scored=\"yes\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_messages_total{action="
+	    "\"accept\",scored=\"no\"}"), 1);
+	/*
+	 * the empty test zone: no SPF record, no DKIM signature; trusted
+	 * mail is not verified at all
+	 */
+	ck_assert_double_eq(value(t, "mailwarden_spf_results_total{result="
+	    "\"none\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dkim_results_total{result="
+	    "\"none\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_symbol_hits_total{symbol="
+	    "\"DKIM_NONE\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_verdict_log_lines_total"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_verdict_log_dropped_total"),
+	    1);
+	ck_assert_double_eq(value(t, "mailwarden_bayes_skipped_total{reason="
+	    "\"off\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_bayes_skipped_total{reason="
+	    "\"unscored\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_count"), 2);
+	/* every message runs the message step, only scored mail SPF */
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_count{step="
+	    "\"message\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_count{step="
+	    "\"spf\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_step_seconds_bucket{step="
+	    "\"spf\",le=\"+Inf\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dns_timeouts_total"), 7);
+	ck_assert_double_eq(value(t, "mailwarden_threads"), 3);
+	ck_assert_double_eq(value(t, "mailwarden_symbol_hits_unlabelled_total"),
+	    0);
+	free(t);
+	metrics_free(&m);
+	ck_assert_ptr_null(m);
+	engine_unref(e);
+}
+END_TEST
+
+START_TEST(test_metrics_authres_only_known_methods_and_results)
+{
+	struct engine *e = test_engine("");
+	struct metrics *m = metrics_new();
+	struct msg *msg;
+	struct scan *s = scan_one(e, "192.0.2.1", &msg);
+	char *t;
+
+	verdict_add_authres(&s->verdict, "dmarc=fail (p=reject dis=quarantine)"
+	    " header.from=example.org");
+	verdict_add_authres(&s->verdict, "spf=bogus smtp.mailfrom=x");
+	verdict_add_authres(&s->verdict, "arc=pass");
+	verdict_add_authres(&s->verdict, "dmarc=pass (p=none dis=evil)");
+	verdict_add_authres(&s->verdict, "spf=passing");
+	metrics_message(m, s, 1);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_dmarc_results_total{result="
+	    "\"fail\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dmarc_results_total{result="
+	    "\"pass\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dmarc_dispositions_total{"
+	    "disposition=\"quarantine\"}"), 1);
+	/* the scan's own spf=none, nothing for the two made-up values */
+	ck_assert_double_eq(value(t, "mailwarden_spf_results_total{result="
+	    "\"none\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_spf_results_total{result="
+	    "\"pass\"}"), 0);
+	ck_assert_ptr_null(strstr(t, "evil"));
+	ck_assert_ptr_null(strstr(t, "bogus"));
+	/* no verdict log configured: neither written nor dropped */
+	ck_assert_double_eq(value(t, "mailwarden_verdict_log_lines_total"), 0);
+	free(t);
+	scan_free(&s);
+	msg_free(&msg);
+	metrics_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
+static bool
+yes(const char *name, const void *arg)
+{
+	(void)name;
+	(void)arg;
+	return true;
+}
+
+static bool
+only_known(const char *name, const void *arg)
+{
+	(void)arg;
+	return strncmp(name, "KNOWN", 5) == 0;
+}
+
+START_TEST(test_metrics_symbols_are_bounded)
+{
+	struct metrics *m = metrics_new();
+	char name[32], *t;
+	size_t i;
+
+	metrics_symbol_hit(m, "KNOWN_A", only_known, NULL);
+	metrics_symbol_hit(m, "KNOWN_A", only_known, NULL);
+	metrics_symbol_hit(m, "HOSTILE_FROM_MESSAGE", only_known, NULL);
+	for (i = 0; i < METRICS_MAX_SYMBOLS + 10; i++) {
+		snprintf(name, sizeof(name), "KNOWN_%zu", i);
+		metrics_symbol_hit(m, name, only_known, NULL);
+	}
+	ck_assert_uint_eq(atomic_load(&m->nsyms), METRICS_MAX_SYMBOLS);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_symbol_hits_total{symbol="
+	    "\"KNOWN_A\"}"), 2);
+	ck_assert_ptr_null(strstr(t, "HOSTILE"));
+	/* one undefined name + 11 over the cap (KNOWN_A took one place) */
+	ck_assert_double_eq(value(t, "mailwarden_symbol_hits_unlabelled_total"),
+	    12);
+	free(t);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_label_values_are_escaped)
+{
+	struct metrics *m = metrics_new();
+	char *t;
+
+	metrics_symbol_hit(m, "A\"B\\C\nD", yes, NULL);
+	t = render(m);
+	ck_assert_ptr_nonnull(strstr(t, "{symbol=\"A\\\"B\\\\C\\nD\"} 1\n"));
+	free(t);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_histogram_is_cumulative)
+{
+	struct metrics *m = metrics_new();
+	char *t;
+
+	metrics_hist_observe(&m->eval, 0.0005);
+	metrics_hist_observe(&m->eval, 0.003);
+	metrics_hist_observe(&m->eval, 20);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_bucket{"
+	    "le=\"0.001\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_bucket{"
+	    "le=\"0.0025\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_bucket{"
+	    "le=\"0.005\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_bucket{"
+	    "le=\"10\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_bucket{"
+	    "le=\"+Inf\"}"), 3);
+	ck_assert_double_eq(value(t, "mailwarden_evaluation_seconds_count"), 3);
+	ck_assert_double_eq_tol(value(t, "mailwarden_evaluation_seconds_sum"),
+	    20.0035, 1e-5);
+	free(t);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_reload_generation_and_failure)
+{
+	struct metrics *m = metrics_new();
+	char *t;
+
+	metrics_reload(m, true, 100);		/* start */
+	metrics_reload(m, false, 200);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_config_generation"), 1);
+	ck_assert_double_eq(value(t,
+	    "mailwarden_config_last_reload_successful"), 0);
+	ck_assert_double_eq(value(t,
+	    "mailwarden_config_last_reload_success_timestamp_seconds"), 100);
+	ck_assert_double_eq(value(t, "mailwarden_config_reload_failures_total"),
+	    1);
+	free(t);
+	metrics_reload(m, true, 300);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_config_generation"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_config_reloads_total"), 1);
+	ck_assert_double_eq(value(t,
+	    "mailwarden_config_last_reload_successful"), 1);
+	free(t);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_stats_line_shows_the_difference)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_snap a, b;
+	struct buf line = BUF_INIT;
+
+	atomic_store(&m->messages[ACTION_REJECT][1], 5);
+	metrics_snap(m, &a);
+	atomic_fetch_add(&m->messages[ACTION_REJECT][1], 2);
+	atomic_fetch_add(&m->messages[ACTION_ACCEPT][0], 2);
+	atomic_fetch_add(&m->vlog_dropped, 1);
+	atomic_fetch_add(&m->eval.sum_us, 8000);
+	metrics_snap(m, &b);
+	metrics_stats_line(&a, &b, 10, &line);
+	ck_assert_str_eq(buf_cstr(&line), "stats: 10s messages=4 (0.40/s) "
+	    "accept=2 tag=0 reject=2 tempfail=0 unscored=2 eval_avg=2.0ms "
+	    "dns_degraded=0 bayes_degraded=0 vlog_dropped=1 reloads=0 "
+	    "reload_failures=0");
+	buf_release(&line);
+	metrics_free(&m);
+}
+END_TEST
+
+static const struct {
+	const char *name, *req;
+	enum http_parse want;
+	int status;			/* http_route(), when complete */
+} http_cases[] = {
+	{ "get", "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_COMPLETE,
+	  200 },
+	{ "head", "HEAD /metrics HTTP/1.0\r\n\r\n", HTTP_COMPLETE, 200 },
+	{ "query ignored", "GET /metrics?x=1 HTTP/1.1\r\n\r\n", HTTP_COMPLETE,
+	  200 },
+	{ "bare LF", "GET /metrics HTTP/1.1\nA: b\n\n", HTTP_COMPLETE, 200 },
+	{ "post", "POST /metrics HTTP/1.1\r\n\r\n", HTTP_COMPLETE, 405 },
+	{ "other path", "GET / HTTP/1.1\r\n\r\n", HTTP_COMPLETE, 404 },
+	{ "traversal", "GET /../../etc/passwd HTTP/1.1\r\n\r\n", HTTP_COMPLETE,
+	  404 },
+	{ "dot segment", "GET /metrics/../metrics HTTP/1.1\r\n\r\n",
+	  HTTP_COMPLETE, 404 },
+	{ "case", "GET /METRICS HTTP/1.1\r\n\r\n", HTTP_COMPLETE, 404 },
+	{ "incomplete head", "GET /metrics HTTP/1.1\r\nHost: x\r\n",
+	  HTTP_INCOMPLETE, 0 },
+	{ "partial line", "GET /met", HTTP_INCOMPLETE, 0 },
+	{ "absolute form", "GET http://x/metrics HTTP/1.1\r\n\r\n", HTTP_BAD,
+	  0 },
+	{ "http2", "GET /metrics HTTP/2.0\r\n\r\n", HTTP_BAD, 0 },
+	{ "no version", "GET /metrics\r\n\r\n", HTTP_BAD, 0 },
+	{ "two spaces", "GET  /metrics HTTP/1.1\r\n\r\n", HTTP_BAD, 0 },
+	{ "binary", "\x16\x03\x01\x02\x00", HTTP_BAD, 0 },
+	{ "control in target", "GET /me\x01trics HTTP/1.1\r\n\r\n", HTTP_BAD,
+	  0 },
+	{ "empty line first", "\r\n", HTTP_BAD, 0 },
+};
+
+START_TEST(test_http_request_parse)
+{
+	struct http_request r;
+	enum http_parse got = http_request_parse(http_cases[_i].req,
+	    strlen(http_cases[_i].req), &r);
+
+	ck_assert_msg(got == http_cases[_i].want, "%s: got %d, want %d",
+	    http_cases[_i].name, got, http_cases[_i].want);
+	if (got == HTTP_COMPLETE) {
+		ck_assert_msg(http_route(&r) == http_cases[_i].status,
+		    "%s: got status %d, want %d", http_cases[_i].name,
+		    http_route(&r), http_cases[_i].status);
+		ck_assert_uint_eq(r.head_len, strlen(http_cases[_i].req));
+	}
+}
+END_TEST
+
+START_TEST(test_http_long_path_is_not_found)
+{
+	struct http_request r;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_adds(&b, "GET /metrics");
+	for (i = 0; i < 400; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, " HTTP/1.1\r\n\r\n");
+	ck_assert_int_eq(http_request_parse(b.data, b.len, &r), HTTP_COMPLETE);
+	ck_assert_str_eq(r.path, "");
+	ck_assert_int_eq(http_route(&r), 404);
+	buf_release(&b);
+}
+END_TEST
+
+static void
+collect(struct metrics_live *l, void *arg)
+{
+	l->inflight = *(const long *)arg;
+}
+
+/* ask - one request to the server at spec; the whole answer */
+static char *
+ask(const char *spec, const char *req)
+{
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+	int fd = metrics_connect(spec, &why);
+
+	ck_assert_msg(fd >= 0, "%s", buf_cstr(&why));
+	ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL),
+	    (ssize_t)strlen(req));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	buf_release(&why);
+	return buf_steal(&b);
+}
+
+START_TEST(test_http_server_answers_and_refuses)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_server *srv;
+	struct buf why = BUF_INIT, big = BUF_INIT;
+	char dir[256], spec[300], *a;
+	long inflight = 4;
+
+	test_mkdtemp(dir, sizeof(dir), "check_metrics");
+	snprintf(spec, sizeof(spec), "unix:%s/m.sock", dir);
+	srv = metrics_server_start(spec, m, collect, &inflight, &why);
+	ck_assert_msg(srv != NULL, "%s", buf_cstr(&why));
+
+	a = ask(spec, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(strncmp(a, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", a);
+	ck_assert_ptr_nonnull(strstr(a, "Content-Type: text/plain; "
+	    "version=0.0.4"));
+	ck_assert_ptr_nonnull(strstr(a, "\nmailwarden_messages_in_flight 4\n"));
+	free(a);
+	a = ask(spec, "HEAD /metrics HTTP/1.1\r\n\r\n");
+	ck_assert_ptr_null(strstr(a, "mailwarden_messages_total"));
+	ck_assert_ptr_nonnull(strstr(a, "HTTP/1.1 200 OK"));
+	free(a);
+	a = ask(spec, "DELETE /metrics HTTP/1.1\r\n\r\n");
+	ck_assert_ptr_nonnull(strstr(a, "HTTP/1.1 405 "));
+	ck_assert_ptr_nonnull(strstr(a, "Allow: GET, HEAD\r\n"));
+	free(a);
+	a = ask(spec, "GET /etc/passwd HTTP/1.1\r\n\r\n");
+	ck_assert_ptr_nonnull(strstr(a, "HTTP/1.1 404 "));
+	free(a);
+	a = ask(spec, "\x16\x03\x01 hello\r\n\r\n");
+	ck_assert_ptr_nonnull(strstr(a, "HTTP/1.1 400 "));
+	free(a);
+	buf_adds(&big, "GET /metrics HTTP/1.1\r\n");
+	while (big.len < HTTP_MAX_REQUEST + 100)
+		buf_adds(&big, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+	a = ask(spec, buf_cstr(&big));
+	ck_assert_msg(a[0] == '\0' || strstr(a, "HTTP/1.1 431 ") != NULL,
+	    "%s", a);
+	free(a);
+	/* the server still answers after all of that */
+	a = ask(spec, "GET /metrics HTTP/1.0\r\n\r\n");
+	ck_assert_ptr_nonnull(strstr(a, "HTTP/1.1 200 OK"));
+	free(a);
+	metrics_server_stop(&srv);
+	ck_assert_ptr_null(srv);
+	ck_assert_int_ne(access(spec + 5, F_OK), 0);	/* socket removed */
+	buf_release(&big);
+	buf_release(&why);
+	test_rmtree(dir);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_http_server_refuses_a_file_in_the_way)
+{
+	struct metrics *m = metrics_new();
+	struct buf why = BUF_INIT;
+	char dir[256], spec[300];
+	FILE *f;
+
+	test_mkdtemp(dir, sizeof(dir), "check_metrics");
+	snprintf(spec, sizeof(spec), "unix:%s/data", dir);
+	ck_assert_ptr_nonnull(f = fopen(spec + 5, "w"));
+	fputs("keep me\n", f);
+	fclose(f);
+	ck_assert_ptr_null(metrics_server_start(spec, m, collect, NULL, &why));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "not a socket"));
+	ck_assert_int_eq(access(spec + 5, F_OK), 0);	/* left alone */
+	buf_reset(&why);
+	ck_assert_ptr_null(metrics_server_start("tcp:80", m, collect, NULL,
+	    &why));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "expected inet:"));
+	buf_release(&why);
+	test_rmtree(dir);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_reference_lists_every_family)
+{
+	struct metrics *m = metrics_new();
+	struct buf ref = BUF_INIT;
+	char *t = render(m), *line, *save = NULL, name[128];
+
+	metrics_reference(&ref);
+	/* every # TYPE of the exposition has a row in the table */
+	for (line = strtok_r(t, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "# TYPE %127s", name) != 1)
+			continue;
+		ck_assert_msg(strstr(ref.data, name) != NULL, "%s has no row",
+		    name);
+	}
+	free(t);
+	buf_release(&ref);
+	metrics_free(&m);
+}
+END_TEST
+
+static Suite *
+metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("count");
+
+	tcase_add_test(tc, test_metrics_message_counts_the_verdict);
+	tcase_add_test(tc, test_metrics_authres_only_known_methods_and_results);
+	tcase_add_test(tc, test_metrics_symbols_are_bounded);
+	tcase_add_test(tc, test_metrics_label_values_are_escaped);
+	tcase_add_test(tc, test_metrics_histogram_is_cumulative);
+	tcase_add_test(tc, test_metrics_reload_generation_and_failure);
+	tcase_add_test(tc, test_metrics_stats_line_shows_the_difference);
+	tcase_add_test(tc, test_metrics_reference_lists_every_family);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("http");
+	tcase_add_loop_test(tc, test_http_request_parse, 0,
+	    sizeof(http_cases) / sizeof(http_cases[0]));
+	tcase_add_test(tc, test_http_long_path_is_not_found);
+	tcase_add_test(tc, test_http_server_answers_and_refuses);
+	tcase_add_test(tc, test_http_server_refuses_a_file_in_the_way);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(metrics_suite());
+}
