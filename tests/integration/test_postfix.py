@@ -352,7 +352,7 @@ def t_milter_down_default_action():
 
 
 try:
-    for name, fn in [
+    R.run([
             ("privileges dropped, socket owned by the service user", t_privileges_dropped),
             ("normal message delivered with A-R and X-Spam", t_normal_message_gets_headers),
             ("blocklisted client refused 550 5.7.1 with reason",
@@ -375,11 +375,7 @@ try:
             ("SIGHUP with a good config applies it", t_sighup_good_config_applies),
             ("SIGUSR1 reopens the verdict log", t_sigusr1_reopens_log),
             ("milter down: Postfix applies milter_default_action", t_milter_down_default_action),
-    ]:
-        R.check(name, fn)
-        if not milter.alive() and fn is not t_milter_down_default_action:
-            print("milter died:\n" + milter.log_text())
-            break
+    ], milter, stops_milter=t_milter_down_default_action)
 finally:
     pf.stop()
     milter.stop()
