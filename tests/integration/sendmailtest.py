@@ -15,7 +15,7 @@ pointed at the test's milter socket) plus the test's settings: one daemon
 on a loopback port chosen by mwtest.free_port(), queue, pid, status,
 alias, help and host files in the test directory, load-average limits
 off, and mail for example.net handed to a one-line mailer that writes
-each message to mail/new/ where the test reads it.  That mailer rewrites
+each message to NAME/mail/inbox/new/ where the test reads it.  That mailer rewrites
 addresses in the header as Sendmail's smtp mailer does (HdrToSMTP): the
 delivered header is the one Sendmail would relay, which DKIM signatures
 made by the milter must survive (a local mailer's R=EnvToL would cut
@@ -180,7 +180,7 @@ exec {sendmail} -bD -L sm-mta -C {cf}
 
 
 class Sendmail(mwtest.MaildirInbox):
-    """A private Sendmail on loopback delivering example.net to mail/new/.
+    """A private Sendmail on loopback delivering example.net to a Maildir.
 
     mwtest.send() talks to it: Sendmail has no XCLIENT, so the client
     connects from the loopback address the milter is to see.
@@ -199,15 +199,15 @@ class Sendmail(mwtest.MaildirInbox):
         return m.group(1) if m else None
 
     def __init__(self, work, milter_spec, mc_extra="", hosts=None, addr="127.0.0.1",
-                 filter_line=None, sasl_users=None):
+                 filter_line=None, sasl_users=None, name="sendmail"):
         self.work = work
         self.addr = addr
-        self.dir = work.sub("sendmail")
-        self.root = prepare(work.sub("sendmail", "root"))
+        self.dir = work.sub(name)
+        self.root = prepare(work.sub(name, "root"))
         self.binary = os.path.join(self.root, "usr", "libexec", "sendmail", "sendmail")
-        self.queue = work.sub("sendmail", "queue", mode=0o700)
-        self.etc = work.sub("sendmail", "etc")
-        self.mailbase = work.sub("mail", owner="nobody", mode=0o755)
+        self.queue = work.sub(name, "queue", mode=0o700)
+        self.etc = work.sub(name, "etc")
+        self.mailbase = work.sub(name, "mail", owner="nobody", mode=0o755)
         self.maildir = os.path.join(self.mailbase, "inbox")
         os.makedirs(os.path.join(self.maildir, "new"), exist_ok=True)
         os.makedirs(os.path.join(self.maildir, "tmp"), exist_ok=True)

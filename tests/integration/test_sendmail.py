@@ -342,6 +342,70 @@ def t_verdict_log_matches_sendmail_log():
             in milter.log_text()
 
 
+# A second Sendmail and milter: the .mc's macro lists without anything
+# mailwarden reads (only {daemon_name}), and the snippet's filter line
+# with T=R:2s, while this milter's DNS never answers and it waits for it
+# up to 4 s (dns_timeout, one try, for SPF and HELO SPF in parallel).
+OTHER_MACROS = "".join("define(`confMILTER_MACROS_%s', `{daemon_name}')dnl\n" % stage for stage in
+                       ("CONNECT", "HELO", "ENVFROM", "ENVRCPT", "DATA", "EOH", "EOM"))
+silent = None
+slow_milter = None
+sm2 = None
+
+
+def start_second():
+    global silent, slow_milter, sm2
+    silent = dnsserver.SilentServer().start()
+    slow = dict(settings, socket="unix:%s/slow.sock" % run_dir,
+                log_file=os.path.join(logdir, "slow.log"), dns_servers=silent.addr,
+                dns_timeout="4000", dns_retries="0", dns_message_timeout="6000",
+                spf_temperror_action="accept")
+    slow_milter = mwtest.Milter(work, slow, name="slow").start()
+    line = sendmailtest.milter_line(slow["socket"])
+    line, n = re.subn(r"T=S:10s;R:60s;E:5m", "T=S:10s;R:2s;E:5m", line)
+    assert n == 1, line
+    sm2 = sendmailtest.Sendmail(work, slow["socket"], filter_line=line, mc_extra=OTHER_MACROS,
+                                name="sendmail2", sasl_users={"alice": "alice-secret"}).start()
+
+
+def t_macros_are_mailwardens_own():
+    """Sendmail sends what the milter asked for with smfi_setsymlist,
+    whatever Milter.macros.* say: with none of them naming i or
+    {auth_authen}, the queue id (i at end of message) and the AUTH
+    identity (at MAIL FROM) still arrive."""
+    start_second()
+    cf = open(sm2.cf).read()
+    macros = re.findall(r"^O Milter\.macros\.(\w+)=(.*)$", cf, re.M)
+    assert len(macros) == 7 and set(v for k, v in macros) == {"{daemon_name}"}, macros
+    r = mwtest.send(sm2, "alice@example.org", ["bob@example.net"], PLAIN.format(n=20),
+                    client_ip=NONAME, auth=("alice", "alice-secret"))
+    assert r.code == 250 and r.queue_id, r
+    line = mwtest.wait_for(lambda: read_log(slow_milter.settings["log_file"]),
+                           what="slow milter's log")[-1]
+    assert line["queue_id"] == r.queue_id and line["auth"] == "alice", line
+    sm2.wait_delivered(1)
+
+
+def t_reply_timeout_tempfails():
+    """T=R shorter than the milter's wait for DNS: Sendmail gives up on
+    the filter and, with F=T, tempfails the message.  R (each reply),
+    not E, bounds the wait for the verdict: Sendmail checks E only
+    between the packets of the end-of-message answer."""
+    before = len(sm2.delivered())
+    r = mwtest.send(sm2, "carol@example.org", ["bob@example.net"], PLAIN.format(n=21),
+                    client_ip=CLIENT)
+    assert 400 <= r.code < 500, "T=R:2s with F=T must tempfail, got %r" % (r,)
+    log = sm2.log_text()
+    assert re.search(r"Milter \(mailwarden\): timeout", log), log[-3000:]
+    assert "Milter (mailwarden): to error state" in log, log[-3000:]
+    assert len(sm2.delivered()) == before
+    # the milter itself would have accepted it (spf_temperror_action)
+    line = mwtest.wait_for(lambda: [l for l in read_log(slow_milter.settings["log_file"])
+                                    if l["message_id"] == "<lunch-21@example.org>"],
+                           timeout=10, what="slow milter's verdict")[-1]
+    assert line["action"] == "accept" and line["spf"]["result"] == "temperror", line
+
+
 def t_milter_down_sendmail_tempfails():
     """F=T: with the milter gone Sendmail answers 4xx, delivers nothing."""
     rc = milter.stop()
@@ -370,12 +434,19 @@ try:
              t_dkim_signature_survives_date_added_by_sendmail),
             ("SIGHUP under mail flow", t_sighup_under_mail_flow),
             ("verdict log matches Sendmail's log", t_verdict_log_matches_sendmail_log),
+            ("macros: mailwarden's own lists, not Milter.macros.*",
+             t_macros_are_mailwardens_own),
+            ("T=R shorter than the milter's DNS wait: F=T tempfails",
+             t_reply_timeout_tempfails),
             ("milter down: Sendmail F=T tempfails", t_milter_down_sendmail_tempfails),
     ], milter, stops_milter=t_milter_down_sendmail_tempfails)
 finally:
     sm.stop()
     milter.stop()
     ns.stop()
+    for x in (sm2, slow_milter, silent):
+        if x is not None:
+            x.stop()
     if R.failed:
         print("---- milter stderr\n" + milter.log_text()[-5000:])
         print("---- sendmail log\n" + sm.log_text()[-8000:])
