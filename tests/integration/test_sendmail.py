@@ -42,6 +42,7 @@ CLIENT = "127.0.0.10"          # mail.example.org, in example.org's SPF
 NONAME = "127.0.0.77"          # no name in Sendmail's hosts file
 BLOCKED = "127.0.0.66"         # client_list: REJECT
 TRUSTED = "127.0.0.200"        # trusted_networks
+PERCENT = "127.0.0.67"         # client_list: REJECT with a '%' in the text
 
 work = mwtest.Workdir(prefix="mw-sendmail-it-")
 keydir = work.sub("keys", owner="nobody", mode=0o700)   # read again at SIGHUP
@@ -78,13 +79,18 @@ ZONES = {
         @       TXT "v=spf1 ip4:192.0.2.1 -all"
         _dmarc  TXT "v=DMARC1; p=reject"
         ''',
+    "held.example": '''
+        @       TXT "v=spf1 ip4:192.0.2.1 -all"
+        _dmarc  TXT "v=DMARC1; p=quarantine"
+        ''',
 }
 ns = dnsserver.NSD(ZONES).start()
 
 run_dir = work.sub("run", owner="nobody")
 logdir = work.sub("log", owner="nobody")
 vlog = os.path.join(logdir, "verdicts.log")
-work.write("client.list", "%s REJECT Your network is blocked (test)\n" % BLOCKED)
+work.write("client.list", "%s REJECT Your network is blocked (test)\n"
+           "%s REJECT 100%% of your mail is refused (test)\n" % (BLOCKED, PERCENT))
 work.write("sender.list", "@promo.example SCORE 7 promotional sender\n")
 settings = {
     "socket": "unix:%s/mw.sock" % run_dir,
@@ -101,6 +107,7 @@ settings = {
     "trusted_networks": "127.0.0.128/25",
     "trust_authenticated": "yes",
     "spf_temperror_action": "tempfail",
+    "dmarc_quarantine_milter": "yes",
     "dkim_sign_domains": "example.org:rsa:%s example.org:ed:%s" % (
         os.path.join(keydir, "rsa.key"), os.path.join(keydir, "ed.key")),
 }
@@ -116,6 +123,7 @@ except Exception as e:  # noqa: BLE001 - the reason, then a failure
     ns.stop()
     sys.exit(1)
 sent = []          # (SmtpResult, expected action) of every message
+held_qids = set()  # quarantined: accepted, never delivered
 
 PLAIN = """From: Alice <alice@example.org>
 To: Bob <bob@example.net>
@@ -242,6 +250,73 @@ def t_tempfail_text_reaches_client():
     assert [f for f in os.listdir(sm.queue) if f.startswith("qf")] == [], os.listdir(sm.queue)
 
 
+def t_percent_in_reject_text():
+    """smfi_setreply wants '%' doubled; Sendmail shows it single."""
+    r = send(PLAIN.format(n=14), ip=PERCENT, expect="reject")
+    assert r.code == 550 and r.text == "5.7.1 100% of your mail is refused (test)", r
+
+
+def t_dmarc_quarantine_held_by_sendmail():
+    """dmarc_quarantine_milter: smfi_quarantine makes Sendmail accept the
+    message and keep it in its queue, quarantined, undelivered."""
+    data = PLAIN.format(n=15).replace("alice@example.org", "news@held.example")
+    before = len(sm.delivered())
+    r = send(data, sender="news@held.example", expect="tag")
+    assert r.code == 250 and r.queue_id, r
+    held_qids.add(r.queue_id)
+    qf = os.path.join(sm.queue, "qf" + r.queue_id)
+    mwtest.wait_for(lambda: os.path.exists(qf) or
+                    os.path.exists(os.path.join(sm.queue, "hf" + r.queue_id)),
+                    what="the held queue file")
+    held = [f for f in os.listdir(sm.queue) if f.endswith(r.queue_id)]
+    assert "hf" + r.queue_id in held, held      # Sendmail's quarantined queue file
+    with open(os.path.join(sm.queue, "hf" + r.queue_id), "rb") as f:
+        q = [l for l in f.read().split(b"\n") if l.startswith(b"q")]
+    assert q and b"DMARC" in q[0], q
+    assert len(sm.delivered()) == before
+    line = log_line(r.queue_id)
+    assert line["dmarc"]["result"] == "fail" and line["dmarc"]["policy"] == "quarantine", \
+        line["dmarc"]
+    smlog = "\n".join(sm.log_lines(r.queue_id))
+    assert "quarantine" in smlog.lower(), smlog
+
+
+def t_two_messages_one_session():
+    """Sendmail gives each transaction of a session its own queue id; the
+    milter reads it at end of message and starts each message afresh
+    (RSET between them aborts a third)."""
+    import smtplib
+    s = smtplib.SMTP(timeout=60, source_address=(CLIENT, 0))
+    qids = []
+    try:
+        s.connect(sm.addr, sm.port)
+        s.ehlo("client.example.org")
+        before = len(sm.delivered())
+        for n, subject in ((16, "first"), (17, "second")):
+            s.mail("alice@example.org")
+            s.rcpt("bob@example.net")
+            extra = "X-Only-First: yes\n" if n == 16 else ""
+            code, msg = s.data(mwtest.crlf(extra + PLAIN.format(n=n).replace(
+                "Lunch on Thursday?", subject)))
+            assert code == 250, (code, msg)
+            qids.append(sm.queue_id(msg.decode()))
+            sent.append((mwtest.SmtpResult(code, msg.decode(), qids[-1]), "accept"))
+        s.mail("alice@example.org")
+        s.rcpt("bob@example.net")
+        s.rset()
+    finally:
+        s.quit()
+    assert len(set(qids)) == 2 and None not in qids, qids
+    msgs = sm.wait_delivered(before + 2)[-2:]
+    lines = [log_line(q) for q in qids]
+    assert [l["subject"] for l in lines] == ["first", "second"], lines
+    assert [l["message_id"] for l in lines] == ["<lunch-16@example.org>",
+                                                "<lunch-17@example.org>"], lines
+    second = [m for m in msgs if b"Subject: second" in m][0]
+    assert len(header(second, "Authentication-Results")) == 1, second[:800]
+    assert header(second, "X-Only-First") == []
+
+
 def dkimpy_verify(msg_bytes):
     return mwtest.dkimpy_verify(work, RECORDS, msg_bytes)
 
@@ -331,13 +406,15 @@ def t_verdict_log_matches_sendmail_log():
             assert line["action"] == expect, (line["action"], expect, r)
             smlog = "\n".join(sm.log_lines(r.queue_id))
             assert "from=<%s>" % line["mail_from"] in smlog, smlog
-            assert "stat=Sent" in smlog, smlog
+            assert ("stat=Sent" in smlog) == (r.queue_id not in held_qids), smlog
     for line in lines:
         qid = line["queue_id"]
         smlog = "\n".join(sm.log_lines(qid))
         assert "from=<%s>" % line["mail_from"] in smlog, (qid, smlog)
         if line["action"] in ("reject", "tempfail"):
-            assert "Milter: data, reject=%s" % line["reply"] in smlog, smlog
+            # Sendmail logs the text as the milter gave it, '%' doubled
+            reply = line["reply"].replace("%", "%%")
+            assert "Milter: data, reject=%s" % reply in smlog, smlog
         assert "%s: client=%s action=%s" % (qid, line["client"]["ip"], line["action"]) \
             in milter.log_text()
 
@@ -428,6 +505,9 @@ try:
              t_list_reject_text_reaches_client),
             ("DMARC p=reject: refused with mailwarden's text", t_dmarc_reject_text_reaches_client),
             ("SPF temperror: tempfail text reaches the client", t_tempfail_text_reaches_client),
+            ("'%' in a reject text reaches the client single", t_percent_in_reject_text),
+            ("DMARC p=quarantine: held in Sendmail's queue", t_dmarc_quarantine_held_by_sendmail),
+            ("two messages in one session, each its own", t_two_messages_one_session),
             ("DKIM: trusted network signed, verified", t_dkim_signs_trusted_network),
             ("DKIM: SMTP AUTH sender signed, verified", t_dkim_signs_authenticated_sender),
             ("DKIM: signature survives Date added by Sendmail",
