@@ -471,6 +471,7 @@ def t_reply_timeout_tempfails():
     before = len(sm2.delivered())
     r = mwtest.send(sm2, "carol@example.org", ["bob@example.net"], PLAIN.format(n=21),
                     client_ip=CLIENT)
+    print("  Sendmail's reply: %d %s" % (r.code, r.text))
     assert 400 <= r.code < 500, "T=R:2s with F=T must tempfail, got %r" % (r,)
     log = sm2.log_text()
     assert re.search(r"Milter \(mailwarden\): timeout", log), log[-3000:]
@@ -490,6 +491,7 @@ def t_milter_down_sendmail_tempfails():
     before = len(sm.delivered())
     r = mwtest.send(sm, "alice@example.org", ["bob@example.net"], PLAIN.format(n=13),
                     client_ip=CLIENT)
+    print("  Sendmail's reply: %d %s" % (r.code, r.text))
     assert 400 <= r.code < 500, "F=T must tempfail, got %r" % (r,)
     assert len(sm.delivered()) == before
     assert "Milter (mailwarden): to error state" in sm.log_text(), sm.log_text()[-2000:]
