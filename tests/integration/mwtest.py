@@ -429,6 +429,49 @@ def scan_json(conf, msg_path, ip, mail_from, rcpt="b@rcpt.example", helo=None):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def as_milter_saw_it(m, authserv_id, added_by_mta):
+    """Delivered bytes minus what the milter changed (its own fields, the
+    subject tag) and the fields for which added_by_mta(name, value) is
+    true: what the MTA added where the milter did not see it."""
+    head, body = m.split(b"\n\n", 1)
+    fields = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\n" + line
+        else:
+            fields.append(line)
+    out = []
+    for f in fields:
+        name, _, value = f.partition(b":")
+        name = name.decode("latin-1").lower()
+        if name.startswith("x-spam-") or added_by_mta(name, value):
+            continue
+        if name == "authentication-results" and \
+                value.strip().lower().startswith(authserv_id.encode()):
+            continue
+        if name == "subject" and value.startswith(b" [SPAM] "):
+            f = b"Subject: " + value[len(b" [SPAM] "):]
+        out.append(f)
+    return b"\n".join(out) + b"\n\n" + body
+
+
+def assert_scan_matches(milter, line, seen, args):
+    """`mailwarden scan --json` of seen (the message as the milter saw it)
+    with the envelope args prints the milter's verdict log line."""
+    path = os.path.join(milter.work.path, "seen.eml")
+    with open(path, "wb") as f:
+        f.write(seen)
+    out = subprocess.run([MAILWARDEN, "scan", "--json", "-c", milter.conf] + args + [path],
+                         stdout=subprocess.PIPE, check=True).stdout
+    scanned = json.loads(out)
+    line = dict(line)
+    for volatile in ("time", "elapsed_ms", "dns_ms"):
+        line.pop(volatile)
+        scanned.pop(volatile)
+    assert scanned == line, "scan and milter differ:\n%s\n%s" % (
+        json.dumps(scanned, sort_keys=True), json.dumps(line, sort_keys=True))
+
+
 def dkimpy_verify(work, records, msg_bytes):
     """python3-dkim's result ("pass" or "fail") for every DKIM-Signature
     of a message, keys from records ({name: TXT value}), run by the

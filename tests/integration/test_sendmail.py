@@ -18,6 +18,7 @@ Sendmail that cannot be prepared (packages not downloadable, libwrap0
 missing) fails it with the reason.
 """
 
+import json
 import os
 import re
 import shutil
@@ -108,6 +109,7 @@ settings = {
     "trust_authenticated": "yes",
     "spf_temperror_action": "tempfail",
     "dmarc_quarantine_milter": "yes",
+    "max_scan_bytes": "64k",
     "dkim_sign_domains": "example.org:rsa:%s example.org:ed:%s" % (
         os.path.join(keydir, "rsa.key"), os.path.join(keydir, "ed.key")),
 }
@@ -317,6 +319,74 @@ def t_two_messages_one_session():
     assert header(second, "X-Only-First") == []
 
 
+def t_scan_json_matches_milter_line():
+    """The same pipeline: `mailwarden scan --json` of what the milter saw
+    through Sendmail prints the milter's verdict line."""
+    data = PLAIN.format(n=30).replace("Subject: Lunch", "Subject: =?utf-8?q?Caf=C3=A9?= lunch")
+    r, m = deliver_one(data, sender="carol@promo.example", expect="tag")
+    ours = lambda name, value: (   # noqa: E731 - Sendmail's own Received
+        name == "received" and b"by mx.mailwarden.test (8.17" in value)
+    mwtest.assert_scan_matches(
+        milter, log_line(r.queue_id), mwtest.as_milter_saw_it(m, AUTHSERV, ours),
+        ["--ip", CLIENT, "--name", "mail.example.org", "--helo", "client.example.org",
+         "--from", "carol@promo.example", "--rcpt", "bob@example.net",
+         "--queue-id", r.queue_id])
+
+
+def t_bad_header_without_colon():
+    data = ("From: a@example.org\nSubject: no colon follows\nthis line has no colon\n"
+            "X-After: x\n\nbody\n")
+    r, m = deliver_one(data)
+    assert b"this line has no colon" in m
+    assert log_line(r.queue_id)["action"] == "accept"
+
+
+def t_bad_nul_byte_in_header():
+    r = send("From: a@example.org\nSubject: nul \x00 inside\n\nbody\n")
+    print("  Sendmail's reply: %d %s" % (r.code, r.text))
+    assert r.code in (250, 550, 554), r
+    assert milter.alive()
+    if r.code == 250:
+        assert log_line(r.queue_id)["queue_id"] == r.queue_id
+    else:
+        sent.pop()        # refused by Sendmail itself: the milter saw nothing
+
+
+def t_bad_8bit_header():
+    r, m = deliver_one(b"From: a@example.org\nSubject: caf\xe9 \xff\xfe\n\nbody\n")
+    line = log_line(r.queue_id)
+    json.dumps(line)
+    assert "HEADER_8BIT" in [x["name"] for x in line["symbols"]], line["symbols"]
+
+
+def t_bad_big_header():
+    """Sendmail's own limit on the header (MaxHeadersLength, 32 KiB by
+    default) refuses a 2 MB field before the milter decides anything."""
+    data = "From: a@example.org\nX-Huge: " + ("abcdefghij" * 200000) + "\nSubject: big\n\nbody\n"
+    r = send(data)
+    print("  Sendmail's reply: %d %s" % (r.code, r.text))
+    assert milter.alive()
+    if r.code == 250:
+        assert log_line(r.queue_id)["queue_id"] == r.queue_id
+    else:
+        assert r.code == 552 and "Headers too large" in r.text, r
+        sent.pop()
+
+
+def t_bad_message_over_max_scan_bytes():
+    body = "".join("line %06d of a long message body\n" % i for i in range(30000))
+    r, m = deliver_one(PLAIN.format(n=31) + body)
+    assert m.count(b"of a long message body") == 30000, "message not delivered whole"
+    line = log_line(r.queue_id)
+    assert line["truncated"] is True and line["size"] > 900000, line
+    assert "SCAN_TRUNCATED" in [x["name"] for x in line["symbols"]]
+
+
+def t_bad_empty_body():
+    r, m = deliver_one("From: a@example.org\nSubject: empty\n\n")
+    assert log_line(r.queue_id)["action"] == "accept"
+
+
 def dkimpy_verify(msg_bytes):
     return mwtest.dkimpy_verify(work, RECORDS, msg_bytes)
 
@@ -333,7 +403,16 @@ def signed_ok(m):
 
 
 def t_dkim_signs_trusted_network():
-    r, m = deliver_one(PLAIN.format(n=9), ip=TRUSTED)
+    """Sendmail writes address fields anew after the milter (a folded To
+    comes out on one line): the default relaxed header canonicalization
+    is what lets the signature survive that."""
+    data = PLAIN.format(n=9).replace("To: Bob <bob@example.net>\n",
+                                     "To: Bob <bob@example.net>,\n\tCarol <carol@example.net>\n")
+    r, m = deliver_one(data, ip=TRUSTED)
+    assert header(m, "To") == ["Bob <bob@example.net>, Carol <carol@example.net>"], \
+        header(m, "To")
+    assert b"To: Bob <bob@example.net>, Carol <carol@example.net>\n" in m, \
+        "Sendmail no longer refolds To: update doc/operations.md"
     signed_ok(m)
     line = log_line(r.queue_id)
     assert [d["result"] for d in line["dkim"]] == ["signed", "signed"], line["dkim"]
@@ -510,6 +589,13 @@ try:
             ("'%' in a reject text reaches the client single", t_percent_in_reject_text),
             ("DMARC p=quarantine: held in Sendmail's queue", t_dmarc_quarantine_held_by_sendmail),
             ("two messages in one session, each its own", t_two_messages_one_session),
+            ("scan --json prints the milter's log line", t_scan_json_matches_milter_line),
+            ("bad input: header line without colon", t_bad_header_without_colon),
+            ("bad input: NUL byte in a header", t_bad_nul_byte_in_header),
+            ("bad input: 8-bit header bytes", t_bad_8bit_header),
+            ("bad input: 2 MB header", t_bad_big_header),
+            ("bad input: message over max_scan_bytes", t_bad_message_over_max_scan_bytes),
+            ("bad input: empty body", t_bad_empty_body),
             ("DKIM: trusted network signed, verified", t_dkim_signs_trusted_network),
             ("DKIM: SMTP AUTH sender signed, verified", t_dkim_signs_authenticated_sender),
             ("DKIM: signature survives Date added by Sendmail",
