@@ -123,6 +123,7 @@ except Exception as e:  # noqa: BLE001 - the reason, then a failure
     print("FAIL: Sendmail could not be prepared or started: %s" % e)
     milter.stop()
     ns.stop()
+    work.cleanup()
     sys.exit(1)
 sent = []          # (SmtpResult, expected action) of every message
 held_qids = set()  # quarantined: accepted, never delivered
