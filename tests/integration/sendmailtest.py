@@ -345,24 +345,38 @@ R$* < @ discard.example $* > $*	$#discard $: discard
             self.proc = subprocess.Popen(["unshare", "-m", "-u", "sh", "-c", script],
                                          stdin=subprocess.DEVNULL, stdout=self.stderr,
                                          stderr=self.stderr)
+            self._log_from = before
             try:
                 mwtest.wait_for(self._listening, timeout=30, what="sendmail daemon")
                 self.ns = os.readlink("/proc/%d/ns/mnt" % self.proc.pid)
                 return self
-            except RuntimeError:
-                self.stderr.close()
+            except (RuntimeError, TimeoutError):
                 clash = "Address already in use" in self.log_text()[before:]
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+                self.stderr.close()
                 if not clash or attempt == 4:
                     raise
+                # another test took the port after free_port(): a new one
                 self.port = mwtest.free_port(self.addr)
                 self.write_cf()
 
     def _listening(self):
+        """Our Sendmail greets on the port (not someone else listening)."""
         if self.proc.poll() is not None:
             raise RuntimeError("sendmail exited with %d:\n%s\n%s" % (
                 self.proc.returncode, self.stderr_text(), self.log_text()[-3000:]))
+        if "Address already in use" in self.log_text()[self._log_from:]:
+            raise RuntimeError("sendmail: port %d: address already in use" % self.port)
         with contextlib.closing(socket.socket()) as s:
-            return s.connect_ex((self.addr, self.port)) == 0
+            s.settimeout(10)
+            if s.connect_ex((self.addr, self.port)) != 0:
+                return False
+            banner = s.recv(512)
+        if not banner.startswith(b"220 %s ESMTP Sendmail " % HOSTNAME.encode()):
+            raise RuntimeError("port %d answers %r, not our Sendmail" % (self.port, banner))
+        return True
 
     def _namespace_pids(self):
         """Processes in the daemon's mount namespace but the daemon."""
