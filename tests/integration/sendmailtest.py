@@ -412,6 +412,12 @@ R$* < @ example.net $* > $*	$#testbox $@ example.net $: $1 < @ example.net >
         """Sendmail's syslog lines (from the test's /dev/log)."""
         return mwtest.text_of(self.maillog)
 
+    def wait_log(self, pattern, timeout=15):
+        """The log once the regular expression pattern matches in it
+        (Sendmail's lines arrive through syslog, after its replies)."""
+        return mwtest.wait_for(lambda: re.search(pattern, self.log_text()) and self.log_text(),
+                               timeout=timeout, what="Sendmail log line /%s/" % pattern)
+
     def log_lines(self, queue_id):
         """Sendmail's syslog lines for one queue id."""
         return [l for l in self.log_text().splitlines() if (": %s: " % queue_id) in l]
