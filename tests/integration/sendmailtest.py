@@ -16,7 +16,8 @@ on a loopback port chosen by mwtest.free_port(), queue, pid, status,
 alias, help and host files in the test directory, load-average limits
 off, DontBlameSendmail=TrustStickyBit (the test directory is under
 /tmp), and mail for example.net handed to a one-line mailer that writes
-each message to NAME/mail/inbox/new/ where the test reads it.  That
+each message to NAME/mail/inbox/new/ where the test reads it (and mail
+for discard.example to a mailer that throws it away).  That
 mailer rewrites addresses in the header as Sendmail's smtp mailer does
 (HdrToSMTP): the delivered header is the one Sendmail would relay, which
 DKIM signatures made by the milter must survive (a local mailer's
@@ -236,6 +237,7 @@ class Sendmail(mwtest.MaildirInbox):
         self._write(os.path.join(self.dir, "deliver.sh"),
                     'f={d}/tmp/$(date +%s%N).$$\ncat > "$f" && mv "$f" {d}/new/\n'.format(
                         d=self.maildir))
+        self._write(os.path.join(self.dir, "nowhere.sh"), "cat > /dev/null\n")
         self.port = mwtest.free_port(addr)
         self.write_cf()
 
@@ -308,13 +310,16 @@ FEATURE(`accept_unresolvable_domains')dnl
 FEATURE(`accept_unqualified_senders')dnl
 FEATURE(`no_default_msa')dnl
 RELAY_DOMAIN(`example.net')dnl
+RELAY_DOMAIN(`discard.example')dnl
 DAEMON_OPTIONS(`Port={port}, Addr={addr}, Name=MTA')dnl
 {milter}{extra}MAILER(`local')dnl
 MAILER(`smtp')dnl
 MAILER_DEFINITIONS
+Mnowhere,	P=/bin/sh, F=DFMhnm, U=nobody:nogroup, A=sh {d}/nowhere.sh $u
 Mtestbox,	P=/bin/sh, F=DFMhnm, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP/HdrToSMTP, U=nobody:nogroup, A=sh {d}/deliver.sh $u
 LOCAL_RULE_0
 R$* < @ example.net $* > $*	$#testbox $@ example.net $: $1 < @ example.net >
+R$* < @ discard.example $* > $*	$#nowhere $@ discard.example $: $1 < @ discard.example >
 """.format(root=self.root, host=HOSTNAME, queue=self.queue, d=d, etc=self.etc,
            port=self.port, addr=self.addr, milter=self.milter_text, extra=self.mc_extra)
 

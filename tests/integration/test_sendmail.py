@@ -373,6 +373,16 @@ def t_bad_big_header():
         sent.pop()
 
 
+def t_bad_5000_recipients():
+    rcpts = ["user%d@discard.example" % i for i in range(5000)]
+    r = send(PLAIN.format(n=32), rcpts=rcpts)
+    assert r.code == 250 and r.queue_id, r
+    line = log_line(r.queue_id)
+    assert line["rcpt_count"] == 5000, line["rcpt_count"]
+    assert len(line["rcpts"]) == 1000
+    assert "RCPTS_TRUNCATED" in [x["name"] for x in line["symbols"]]
+
+
 def t_bad_message_over_max_scan_bytes():
     body = "".join("line %06d of a long message body\n" % i for i in range(30000))
     r, m = deliver_one(PLAIN.format(n=31) + body)
@@ -595,6 +605,7 @@ try:
             ("bad input: NUL byte in a header", t_bad_nul_byte_in_header),
             ("bad input: 8-bit header bytes", t_bad_8bit_header),
             ("bad input: 2 MB header", t_bad_big_header),
+            ("bad input: 5000 recipients", t_bad_5000_recipients),
             ("bad input: message over max_scan_bytes", t_bad_message_over_max_scan_bytes),
             ("bad input: empty body", t_bad_empty_body),
             ("DKIM: trusted network signed, verified", t_dkim_signs_trusted_network),
