@@ -519,6 +519,7 @@ OTHER_MACROS = "".join("define(`confMILTER_MACROS_%s', `{daemon_name}')dnl\n" % 
 silent = None
 slow_milter = None
 sm2 = None
+drain_stack = []
 
 
 def start_second():
@@ -574,6 +575,48 @@ def t_reply_timeout_tempfails():
     assert line["action"] == "accept" and line["spf"]["result"] == "temperror", line
 
 
+def t_sigterm_drains_under_sendmail():
+    """SIGTERM while four messages are in the milter (its DNS answers
+    after 1.5 s): they get their verdict and are delivered, a new
+    connection is refused with a 4xx, the milter exits 0, and then
+    Sendmail's F=T tempfails."""
+    global drain_stack
+    proxy = dnsserver.DelayProxy(ns.addr, 1500).start()
+    conf = dict(settings, socket="unix:%s/drain.sock" % run_dir,
+                log_file=os.path.join(logdir, "drain.log"), dns_servers=proxy.addr)
+    dm = mwtest.Milter(work, conf, name="drain").start()
+    sm3 = sendmailtest.Sendmail(work, conf["socket"], name="sendmail3",
+                                hosts={CLIENT: "mail.example.org"}).start()
+    drain_stack = [sm3, dm, proxy]
+    results = {}
+
+    def client(k):
+        results[k] = mwtest.send(sm3, "alice@example.org", ["bob@example.net"],
+                                 PLAIN.format(n="drain-%d" % k), client_ip=CLIENT)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    mwtest.wait_for(lambda: len(re.findall(r"milter=mailwarden, action=mail, continue",
+                                           sm3.log_text())) >= 4, what="four messages in flight")
+    dm.signal(signal.SIGTERM)
+    late = mwtest.send(sm3, "alice@example.org", ["bob@example.net"], PLAIN.format(n="late"),
+                       client_ip=CLIENT)
+    for t in threads:
+        t.join()
+    print("  in flight: %s; new during the drain: %d %s" % (
+        sorted(r.code for r in results.values()), late.code, late.text))
+    assert sorted(r.code for r in results.values()) == [250] * 4, results
+    assert 400 <= late.code < 500, late
+    assert dm.stop() == 0, dm.log_text()
+    sm3.wait_delivered(4)
+    lines = read_log(conf["log_file"])
+    assert sorted(l["queue_id"] for l in lines) == sorted(r.queue_id for r in results.values())
+    after = mwtest.send(sm3, "alice@example.org", ["bob@example.net"], PLAIN.format(n="after"),
+                        client_ip=CLIENT)
+    assert after.code == 451 and after.text.startswith("4.3.2"), after
+
+
 def t_milter_down_sendmail_tempfails():
     """F=T: with the milter gone Sendmail answers 4xx, delivers nothing."""
     rc = milter.stop()
@@ -618,13 +661,14 @@ try:
              t_macros_are_mailwardens_own),
             ("T=R shorter than the milter's DNS wait: F=T tempfails",
              t_reply_timeout_tempfails),
+            ("SIGTERM drains the messages in flight", t_sigterm_drains_under_sendmail),
             ("milter down: Sendmail F=T tempfails", t_milter_down_sendmail_tempfails),
     ], milter, stops_milter=t_milter_down_sendmail_tempfails)
 finally:
     sm.stop()
     milter.stop()
     ns.stop()
-    for x in (sm2, slow_milter, silent):
+    for x in [sm2, slow_milter, silent] + drain_stack:
         if x is not None:
             x.stop()
     if R.failed:
