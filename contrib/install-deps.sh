@@ -1,6 +1,10 @@
 #!/bin/sh
 # install-deps.sh - Debian 12 packages to build, test and demo mailwarden.
 # Run as root.  Safe to run again.
+# Sendmail itself is not installed (it conflicts with postfix): the
+# Sendmail tests fetch its packages with apt-get download and unpack
+# them in their own directory; libwrap0 is what its binary needs beside
+# what is here, sasl2-bin makes the tests' SMTP AUTH users.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config autoconf-archive
@@ -10,7 +14,7 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   python3 clang libclang-rt-14-dev chromium logrotate man-db
   python3-dkim libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
   debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser
-  prometheus"
+  prometheus libwrap0 sasl2-bin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -13,7 +13,10 @@
  *	A signer hashes the body as it streams (one canonicaliser and one
  *	SHA-256 for all keys) and at the end builds one DKIM-Signature
  *	per key: h= lists every present instance of the configured fields
- *	and each oversigned field once more (RFC 6376 8.15), t= is the
+ *	and each oversigned field once more (RFC 6376 8.15), except an
+ *	absent Date or Message-ID, which Sendmail adds after the milter
+ *	has seen the header (oversigning those would break the signature
+ *	of every message sent without them), t= is the
  *	scan's clock, x= is t= + expire when configured.  The field value
  *	is produced folded, and exactly that text (b= empty) is hashed, so
  *	simple header canonicalisation holds as long as the MTA writes the
@@ -329,8 +332,21 @@ in_list(char *const *v, size_t n, const char *name)
 }
 
 /*
+ * mta_adds - a field the MTA adds to a message lacking it, possibly
+ * after the milter saw the header: Sendmail's Date and Message-Id
+ * (H?D? and H?M? in sendmail.cf) are never shown to milters.  Postfix
+ * adds them before, so they are present there.
+ */
+static bool
+mta_adds(const char *name)
+{
+	return strcmp(name, "date") == 0 || strcmp(name, "message-id") == 0;
+}
+
+/*
  * signed_names - h= for this message: every present instance of each
- * configured field, plus one more for each oversigned field.
+ * configured field, plus one more for each oversigned field (but not
+ * for an absent one that the MTA adds after signing, see mta_adds()).
  */
 static char **
 signed_names(const struct dkim_signconf *sc, const struct hdr *hdrs,
@@ -347,7 +363,8 @@ signed_names(const struct dkim_signconf *sc, const struct hdr *hdrs,
 		if (!listed && in_list(sc->headers, sc->nheaders, name))
 			continue;	/* counted with the header list */
 		c = count_fields(hdrs, nhdrs, name);
-		if (in_list(sc->oversign, sc->noversign, name))
+		if (in_list(sc->oversign, sc->noversign, name) &&
+		    (c > 0 || !mta_adds(name)))
 			c++;
 		if (c > DKIM_MAX_SIGNED_HEADERS - n)
 			c = DKIM_MAX_SIGNED_HEADERS - n;

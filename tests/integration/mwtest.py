@@ -5,6 +5,7 @@ temporary directory, and is stopped by the test that started it.  Nothing
 touches the system's /etc/postfix instance.
 """
 
+import base64
 import contextlib
 import errno
 import json
@@ -60,6 +61,15 @@ def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):
             return value
         time.sleep(interval)
     raise TimeoutError("timed out waiting for " + what)
+
+
+def text_of(path):
+    """A log file's text ("" while it does not exist)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def crlf(text):
@@ -195,7 +205,27 @@ postlog unix-dgram n - n - 1 postlogd
 """
 
 
-class Postfix:
+class MaildirInbox:
+    """Reading what an MTA delivered to self.maildir (new/ only)."""
+
+    def delivered(self):
+        """Delivered messages as bytes, oldest first."""
+        new = os.path.join(self.maildir, "new")
+        if not os.path.isdir(new):
+            return []
+        names = sorted(os.listdir(new), key=lambda n: os.stat(os.path.join(new, n)).st_mtime_ns)
+        out = []
+        for n in names:
+            with open(os.path.join(new, n), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def wait_delivered(self, count, timeout=30):
+        return wait_for(lambda: len(self.delivered()) >= count and self.delivered(),
+                        timeout=timeout, what="%d delivered message(s)" % count)
+
+
+class Postfix(MaildirInbox):
     """A private Postfix instance delivering example.net to one Maildir."""
 
     def __init__(self, work, milter_spec, extra=None, addr="127.0.0.1"):
@@ -287,27 +317,14 @@ class Postfix:
         self.postfix("stop")
 
     def log_text(self):
-        try:
-            with open(self.maillog, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return text_of(self.maillog)
 
-    def delivered(self):
-        """Delivered messages as bytes, oldest first."""
-        new = os.path.join(self.maildir, "new")
-        if not os.path.isdir(new):
-            return []
-        names = sorted(os.listdir(new), key=lambda n: os.stat(os.path.join(new, n)).st_mtime_ns)
-        out = []
-        for n in names:
-            with open(os.path.join(new, n), "rb") as f:
-                out.append(f.read())
-        return out
+    # the SMTP reply to DATA names the queue id: "2.0.0 Ok: queued as ID"
+    xclient = True
 
-    def wait_delivered(self, count, timeout=30):
-        return wait_for(lambda: len(self.delivered()) >= count and self.delivered(),
-                        timeout=timeout, what="%d delivered message(s)" % count)
+    @staticmethod
+    def queue_id(reply):
+        return reply.split("queued as ")[1].split()[0] if "queued as " in reply else None
 
     def flush_maildir(self):
         new = os.path.join(self.maildir, "new")
@@ -326,18 +343,31 @@ class SmtpResult:
         return "SmtpResult(%r, %r, %r)" % (self.code, self.text, self.queue_id)
 
 
-def send(pf, mail_from, rcpts, data, client_ip=None, client_name=None, helo="client.example.org"):
+def send(pf, mail_from, rcpts, data, client_ip=None, client_name=None, helo="client.example.org",
+         auth=None):
     """One message per connection; returns the reply to DATA (or the
-    first refusal).  XCLIENT presents client_ip/name to Postfix."""
-    s = smtplib.SMTP(pf.addr, pf.port, timeout=60)
+    first refusal).  pf is the MTA (Postfix, or sendmailtest.Sendmail).
+    Postfix is shown client_ip/name with XCLIENT; an MTA without XCLIENT
+    (pf.xclient false) is connected to from client_ip, a loopback
+    address.  auth=(user, password) logs in with AUTH PLAIN first."""
+    source = None if pf.xclient or not client_ip else (client_ip, 0)
+    s = smtplib.SMTP(timeout=60, source_address=source)
     try:
+        code, msg = s.connect(pf.addr, pf.port)
+        if code != 220:
+            return SmtpResult(code, msg.decode("utf-8", "replace"))
         s.ehlo("test.local")
-        if client_ip:
+        if client_ip and pf.xclient:
             args = "ADDR=%s NAME=%s" % (client_ip, client_name or "[UNAVAILABLE]")
             code, msg = s.docmd("XCLIENT", args)
             if code != 220:
                 raise RuntimeError("XCLIENT refused: %d %s" % (code, msg))
         code, msg = s.ehlo(helo)
+        if auth:
+            plain = base64.b64encode(("\0%s\0%s" % auth).encode()).decode()
+            code, msg = s.docmd("AUTH", "PLAIN " + plain)
+            if code != 235:
+                return SmtpResult(code, msg.decode("utf-8", "replace"))
         code, msg = s.mail(mail_from)
         if code != 250:
             return SmtpResult(code, msg.decode("utf-8", "replace"))
@@ -350,10 +380,7 @@ def send(pf, mail_from, rcpts, data, client_ip=None, client_name=None, helo="cli
             return SmtpResult(code, msg.decode("utf-8", "replace"))
         code, msg = s.data(crlf(data))
         text = msg.decode("utf-8", "replace")
-        qid = None
-        if code == 250 and "queued as " in text:
-            qid = text.split("queued as ")[1].split()[0]
-        return SmtpResult(code, text, qid)
+        return SmtpResult(code, text, pf.queue_id(text) if code == 250 else None)
     except smtplib.SMTPServerDisconnected as e:
         return SmtpResult(0, str(e))
     finally:
@@ -402,6 +429,73 @@ def scan_json(conf, msg_path, ip, mail_from, rcpt="b@rcpt.example", helo=None):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def as_milter_saw_it(m, authserv_id, added_by_mta):
+    """Delivered bytes minus what the milter changed (its own fields, the
+    subject tag) and the fields for which added_by_mta(name, value) is
+    true: what the MTA added where the milter did not see it."""
+    head, body = m.split(b"\n\n", 1)
+    fields = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\n" + line
+        else:
+            fields.append(line)
+    out = []
+    for f in fields:
+        name, _, value = f.partition(b":")
+        name = name.decode("latin-1").lower()
+        if name.startswith("x-spam-") or added_by_mta(name, value):
+            continue
+        if name == "authentication-results" and \
+                value.strip().lower().startswith(authserv_id.encode()):
+            continue
+        if name == "subject" and value.startswith(b" [SPAM] "):
+            f = b"Subject: " + value[len(b" [SPAM] "):]
+        out.append(f)
+    return b"\n".join(out) + b"\n\n" + body
+
+
+def assert_scan_matches(milter, line, seen, args):
+    """`mailwarden scan --json` of seen (the message as the milter saw it)
+    with the envelope args prints the milter's verdict log line."""
+    path = os.path.join(milter.work.path, "seen.eml")
+    with open(path, "wb") as f:
+        f.write(seen)
+    out = subprocess.run([MAILWARDEN, "scan", "--json", "-c", milter.conf] + args + [path],
+                         stdout=subprocess.PIPE, check=True).stdout
+    scanned = json.loads(out)
+    line = dict(line)
+    for volatile in ("time", "elapsed_ms", "dns_ms"):
+        line.pop(volatile)
+        scanned.pop(volatile)
+    assert scanned == line, "scan and milter differ:\n%s\n%s" % (
+        json.dumps(scanned, sort_keys=True), json.dumps(line, sort_keys=True))
+
+
+def dkimpy_verify(work, records, msg_bytes):
+    """python3-dkim's result ("pass" or "fail") for every DKIM-Signature
+    of a message, keys from records ({name: TXT value}), run by the
+    system's python3 (where python3-dkim is installed)."""
+    script = (
+        "import sys, dkim\n"
+        "recs = dict(l.rstrip('\\n').split('\\t', 1) for l in open(sys.argv[1]))\n"
+        "m = open(sys.argv[2], 'rb').read().replace(b'\\r\\n', b'\\n')"
+        ".replace(b'\\n', b'\\r\\n')\n"
+        "d = dkim.DKIM(m)\n"
+        "n = len([l for l in m.split(b'\\r\\n\\r\\n')[0].split(b'\\r\\n') "
+        "if l.lower().startswith(b'dkim-signature:')])\n"
+        "f = lambda name, timeout=5: (recs.get(name.decode().rstrip('.')) "
+        "or '').encode() or None\n"
+        "print(' '.join('pass' if d.verify(idx=i, dnsfunc=f) else 'fail' "
+        "for i in range(n)))\n")
+    recs = work.write("records.tsv", "".join("%s\t%s\n" % kv for kv in records.items()))
+    msgf = os.path.join(work.path, "delivered.eml")
+    with open(msgf, "wb") as f:
+        f.write(msg_bytes)
+    return subprocess.run(["/usr/bin/python3", "-c", script, recs, msgf],
+                          stdout=subprocess.PIPE, check=True).stdout.decode().split()
+
+
 def symbols(verdict):
     """The symbols of a verdict log object, by name."""
     return {s["name"]: s for s in verdict["symbols"]}
@@ -426,6 +520,15 @@ class Results:
             self.passed += 1
             print("ok: %s" % name)
         sys.stdout.flush()
+
+    def run(self, checks, milter, stops_milter=None):
+        """check() each (name, fn) in order; stop when the milter died,
+        unless fn is stops_milter, the check that stops it on purpose."""
+        for name, fn in checks:
+            self.check(name, fn)
+            if not milter.alive() and fn is not stops_milter:
+                print("milter died:\n" + milter.log_text())
+                break
 
     def exit(self):
         print("%d passed, %d failed" % (self.passed, self.failed))

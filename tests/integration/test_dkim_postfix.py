@@ -98,26 +98,7 @@ def deliver(data, ip):
 
 
 def dkimpy_verify(msg_bytes):
-    """Results of python3-dkim for every signature of a delivered message."""
-    script = (
-        "import sys, dkim\n"
-        "recs = dict(l.rstrip('\\n').split('\\t', 1) for l in open(sys.argv[1]))\n"
-        "m = open(sys.argv[2], 'rb').read().replace(b'\\r\\n', b'\\n')"
-        ".replace(b'\\n', b'\\r\\n')\n"
-        "d = dkim.DKIM(m)\n"
-        "n = len([l for l in m.split(b'\\r\\n\\r\\n')[0].split(b'\\r\\n') "
-        "if l.lower().startswith(b'dkim-signature:')])\n"
-        "f = lambda name, timeout=5: (recs.get(name.decode().rstrip('.')) "
-        "or '').encode() or None\n"
-        "print(' '.join('pass' if d.verify(idx=i, dnsfunc=f) else 'fail' "
-        "for i in range(n)))\n")
-    recs = work.write("records.tsv", "".join(
-        "%s\t%s\n" % kv for kv in RECORDS.items()))
-    msgf = os.path.join(work.path, "delivered.eml")
-    with open(msgf, "wb") as f:
-        f.write(msg_bytes)
-    return subprocess.run([SYS_PY, "-c", script, recs, msgf],
-                          stdout=subprocess.PIPE, check=True).stdout.decode().split()
+    return mwtest.dkimpy_verify(work, RECORDS, msg_bytes)
 
 
 def ours(m):

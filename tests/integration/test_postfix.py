@@ -173,50 +173,21 @@ def t_log_has_one_line_per_message():
 ADDED_AFTER_MILTER = ("return-path", "delivered-to", "x-original-to")
 
 
-def as_milter_saw_it(m):
-    """Delivered bytes minus what the milter and delivery changed: our
-    own headers, the subject tag, and Postfix's Received header and the
-    delivery headers (a milter on smtpd never sees those)."""
-    head, body = m.split(b"\n\n", 1)
-    fields = []
-    for line in head.split(b"\n"):
-        if line[:1] in (b" ", b"\t") and fields:
-            fields[-1] += b"\n" + line
-        else:
-            fields.append(line)
-    out = []
-    for f in fields:
-        name, _, value = f.partition(b":")
-        name = name.decode("latin-1").lower()
-        if name in ADDED_AFTER_MILTER or name.startswith("x-spam-"):
-            continue
-        if name == "authentication-results" and \
-                value.strip().lower().startswith(AUTHSERV.encode()):
-            continue
-        if name == "received" and b"by mx.mailwarden.test (Postfix)" in value:
-            continue
-        if name == "subject" and value.startswith(b" [SPAM] "):
-            f = b"Subject: " + value[len(b" [SPAM] "):]
-        out.append(f)
-    return b"\n".join(out) + b"\n\n" + body
+def added_after_milter(name, value):
+    """Postfix's Received header and the delivery headers: a milter on
+    smtpd never sees those."""
+    return name in ADDED_AFTER_MILTER or \
+        (name == "received" and b"by mx.mailwarden.test (Postfix)" in value)
 
 
 def t_scan_json_matches_milter_line():
     data = PLAIN.format(n=6).replace("Subject: Lunch", "Subject: =?utf-8?q?Caf=C3=A9?= lunch")
     r, m = deliver_one(data, sender="carol@promo.example", expect="tag")
-    line = last_log_line()
-    path = work.write("seen.eml", as_milter_saw_it(m).decode("utf-8", "surrogateescape"))
-    out = subprocess.run([mwtest.MAILWARDEN, "scan", "--json", "-c", milter.conf,
-                          "--ip", "192.0.2.10", "--name", "mail.example.org",
-                          "--helo", "client.example.org", "--from", "carol@promo.example",
-                          "--rcpt", "bob@example.net", "--queue-id", r.queue_id, path],
-                         stdout=subprocess.PIPE, check=True).stdout
-    scanned = json.loads(out)
-    for volatile in ("time", "elapsed_ms", "dns_ms"):
-        line.pop(volatile)
-        scanned.pop(volatile)
-    assert scanned == line, "scan and milter differ:\n%s\n%s" % (
-        json.dumps(scanned, sort_keys=True), json.dumps(line, sort_keys=True))
+    mwtest.assert_scan_matches(
+        milter, last_log_line(), mwtest.as_milter_saw_it(m, AUTHSERV, added_after_milter),
+        ["--ip", "192.0.2.10", "--name", "mail.example.org", "--helo", "client.example.org",
+         "--from", "carol@promo.example", "--rcpt", "bob@example.net",
+         "--queue-id", r.queue_id])
 
 
 def t_bad_header_without_colon():
@@ -352,7 +323,7 @@ def t_milter_down_default_action():
 
 
 try:
-    for name, fn in [
+    R.run([
             ("privileges dropped, socket owned by the service user", t_privileges_dropped),
             ("normal message delivered with A-R and X-Spam", t_normal_message_gets_headers),
             ("blocklisted client refused 550 5.7.1 with reason",
@@ -375,11 +346,7 @@ try:
             ("SIGHUP with a good config applies it", t_sighup_good_config_applies),
             ("SIGUSR1 reopens the verdict log", t_sigusr1_reopens_log),
             ("milter down: Postfix applies milter_default_action", t_milter_down_default_action),
-    ]:
-        R.check(name, fn)
-        if not milter.alive() and fn is not t_milter_down_default_action:
-            print("milter died:\n" + milter.log_text())
-            break
+    ], milter, stops_milter=t_milter_down_default_action)
 finally:
     pf.stop()
     milter.stop()

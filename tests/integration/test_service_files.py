@@ -15,9 +15,8 @@
 - contrib/sendmail/mailwarden.mc.example builds a sendmail.cf with
   Sendmail's own m4 macros (Debian sendmail-cf; a real Sendmail cannot be
   installed beside Postfix): the filter line names the daemon's default
-  socket, tempfails when the filter is down, waits longer at end of
-  message than dns_message_timeout, and the macros mailwarden reads (i,
-  {auth_authen}) are sent.
+  socket, tempfails when the filter is down, waits longer for a reply
+  (R) and at end of message (E) than dns_message_timeout.
 """
 
 import gzip
@@ -200,13 +199,16 @@ def t_sendmail_snippet():
     assert opts["F"] == "T", "the MTA must tempfail when the filter is down"
     timeouts = dict(t.split(":", 1) for t in opts["T"].split(";"))
     unit = {"s": 1, "m": 60, "h": 3600}
-    end = int(timeouts["E"][:-1]) * unit[timeouts["E"][-1]]
-    assert end * 1000 > int(ref["dns_message_timeout"]), (timeouts, ref["dns_message_timeout"])
+    # R bounds the wait for each reply, the verdict included; E is
+    # checked only between the packets of the end-of-message answer
+    # (test_sendmail.py shows a short R tempfailing a slow verdict)
+    for t in ("R", "E"):
+        secs = int(timeouts[t][:-1]) * unit[timeouts[t][-1]]
+        assert secs * 1000 > int(ref["dns_message_timeout"]), (timeouts, ref)
     assert re.search(r"^O InputMailFilters=mailwarden$", cf, re.M)
-    envfrom = re.search(r"^O Milter\.macros\.envfrom=(.*)$", cf, re.M).group(1)
-    eom = re.search(r"^O Milter\.macros\.eom=(.*)$", cf, re.M).group(1)
-    assert "{auth_authen}" in envfrom, envfrom
-    assert "i" in [m.strip() for m in eom.split(",")], eom
+    # the macros mailwarden reads come from its own smfi_setsymlist
+    # (test_sendmail.py), so the snippet leaves Milter.macros.* alone
+    assert "define(`confMILTER_MACROS" not in snippet, snippet
 
 
 R.check("systemd unit passes systemd-analyze verify", t_unit_verifies)

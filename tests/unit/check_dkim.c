@@ -1130,6 +1130,47 @@ START_TEST(test_dkim_header_injection)
 }
 END_TEST
 
+/*
+ * Sendmail adds Date and Message-ID to a message that has none after
+ * the milter saw its header (Postfix adds them before): a signature
+ * must not oversign those two when they are absent, or the MTA's own
+ * fields break it.  Absent Subject stays oversigned.
+ */
+static const char undated_msg[] =
+    "From: Joe SixPack <joe@example.org>\r\n"
+    "To: Suzie Q <suzie@shopping.example.net>\r\n"
+    "Subject: undated\r\n"
+    "\r\n"
+    "Hi.\r\n";
+
+START_TEST(test_dkim_mta_added_fields_not_oversigned)
+{
+	char *keys = expand_keys("example.org:ed:ED");
+	struct dkim_signconf *over = signconf(keys, "relaxed/relaxed",
+	    "From To Subject Date Message-ID");
+	struct dns_resolver *dns = resolver_for(standard_dns());
+	struct dkim_vopts o = vopts(T0);
+	char *s = sign(over, undated_msg, T0);
+	struct buf mta = BUF_INIT;
+	struct tver tv;
+
+	ck_assert_ptr_null(strstr(s, ":date"));
+	ck_assert_ptr_null(strstr(s, ":message-id"));
+	ck_assert_ptr_nonnull(strstr(s, "h=from:from:to:to:subject:subject;"));
+	/* what Sendmail delivers: its Date and Message-Id on top */
+	buf_printf(&mta, "Date: Mon, 13 Nov 2023 22:13:20 +0000\r\n"
+	    "Message-Id: <202311132213.3ADMDK@mx.example.net>\r\n%s", s);
+	verify(&tv, mta.data, &o, dns, 50);
+	ck_assert_int_eq(tv.r[0].result, DKIM_PASS);
+	tver_free(&tv);
+	free(s);
+	free(keys);
+	buf_release(&mta);
+	dkim_signconf_free(over);
+	dns_resolver_free(dns);
+}
+END_TEST
+
 /* ---- several signatures and hostile input ---- */
 
 START_TEST(test_dkim_signature_cap)
@@ -1675,6 +1716,7 @@ suite(void)
 	tcase_add_test(tc, test_dkim_key_flags);
 	tcase_add_test(tc, test_dkim_body_length_tag);
 	tcase_add_test(tc, test_dkim_header_injection);
+	tcase_add_test(tc, test_dkim_mta_added_fields_not_oversigned);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
