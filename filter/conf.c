@@ -351,6 +351,10 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_failure_reports_max", CT_UINT, OFF(dmarc_failure_reports_max),
 	  "100", 0, 1000000, NULL, "failure reports spooled per hour at most "
 	  "(per daemon)" },
+	{ "scope_dir", CT_STR, OFF(scope_dir), SYSCONFDIR "/mailwarden/scopes.d",
+	  NOLIM, NULL, "policy scopes, one NAME.conf file each, tried in name "
+	  "order, the first that selects a message applies (doc/scopes.md); "
+	  "empty or a missing default directory: none" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -634,7 +638,7 @@ field(struct conf *c, const struct conf_key *k)
 	return (char *)c + k->off;
 }
 
-static void
+void
 strlist_free(struct strlist *l)
 {
 	size_t i;
@@ -897,6 +901,13 @@ next_logical_line(const char **pp, const char *end, struct buf *line,
 	return have;
 }
 
+bool
+conf_next_line(const char **pp, const char *end, struct buf *line,
+    unsigned *lineno, unsigned *startline)
+{
+	return next_logical_line(pp, end, line, lineno, startline);
+}
+
 /* key_suggest_get - str_suggest() over the key table */
 static const char *
 key_suggest_get(size_t i, void *arg)
@@ -1056,6 +1067,17 @@ format_value(const struct conf *c, const struct conf_key *k, struct buf *out)
 	}
 }
 
+int
+conf_value(const struct conf *c, const char *key, struct buf *out)
+{
+	const struct conf_key *k = find_key(key);
+
+	if (k == NULL)
+		return -1;
+	format_value(c, k, out);
+	return 0;
+}
+
 void
 conf_dump(const struct conf *c, struct buf *out)
 {
@@ -1198,6 +1220,60 @@ conf_reference_conf(struct buf *out, const char *path)
 	for (i = 0; i < NKEYS; i++)
 		buf_printf(out, "\n# %s\n#%s = %s\n", conf_keys[i].doc,
 		    conf_keys[i].name, conf_keys[i].def);
+}
+
+struct conf *
+conf_clone(const struct conf *c, const char *path)
+{
+	struct conf *d = xmalloc(sizeof(*d));
+	size_t i, j;
+
+	*d = *c;
+	for (i = 0; i < NKEYS; i++) {
+		void *f = field(d, &conf_keys[i]);
+
+		if (conf_keys[i].type == CT_STR)
+			*(char **)f = xstrdup(*(char **)f);
+		else if (conf_keys[i].type == CT_LIST) {
+			struct strlist *l = f;
+			char **v = l->n ? xcalloc(l->n, sizeof(char *)) : NULL;
+
+			for (j = 0; j < l->n; j++)
+				v[j] = xstrdup(l->v[j]);
+			l->v = v;
+		}
+	}
+	d->path = xstrdup(path);
+	d->key_line = xcalloc(NKEYS, sizeof(*d->key_line));
+	d->trusted = xcalloc(c->ntrusted, sizeof(struct cidr));
+	if (c->ntrusted)
+		memcpy(d->trusted, c->trusted, c->ntrusted * sizeof(struct cidr));
+	return d;
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value, unsigned line,
+    struct buf *why)
+{
+	const struct conf_key *k = find_key(key);
+	struct buf where = BUF_INIT;
+	int rc;
+
+	buf_printf(&where, "%s:%u: %s: ", c->path, line, key);
+	if (k == NULL) {
+		buf_newline(why);
+		buf_printf(why, "%sunknown key", buf_cstr(&where));
+		rc = -1;
+	} else if ((rc = set_value(c, k, value, buf_cstr(&where), why)) == 0)
+		c->key_line[k - conf_keys] = line;
+	buf_release(&where);
+	return rc;
+}
+
+const char *
+conf_suggest_key(const char *key)
+{
+	return str_suggest(key, key_suggest_get, NKEYS, NULL);
 }
 
 unsigned
