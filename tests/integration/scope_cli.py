@@ -7,7 +7,8 @@
 - Errors in scope files are FILE:LINE errors of `config -n`, all of them
   in one run; a scope hidden by an earlier one is reported as
   unreachable.
-- `scan` evaluates under the scope of the recipient and logs it.
+- `scan` evaluates under the scope of the recipient and logs it;
+  `log explain` names the scope.
 
 Everything is written into a temporary directory; nothing is read from
 the host's installation.  Environment (set by `make check`): MAILWARDEN,
@@ -124,9 +125,12 @@ def t_scan_logs_scope(d):
         assert rc == 0, err
         return json.loads(out)
 
-    v = verdict("u@mail.example.org")
+    v = verdict("u@mail.example.org", "--queue-id", "QSCOPE1")
     assert v["scope"] == "30-example-org" and v["action"] == "tag", v
     assert v["thresholds"] == {"tag": 3.0, "reject": 8.0}, v["thresholds"]
+    log = write(os.path.join(d, "v.log"), json.dumps(v) + "\n")
+    rc, out, err = run("log", "explain", "QSCOPE1", log)
+    assert rc == 0 and "Policy scope 30-example-org applied" in out, (rc, out, err)
     v = verdict("u@example.net")
     assert "scope" not in v and v["action"] == "accept", v
     v = verdict("postmaster@example.org")
