@@ -70,6 +70,8 @@ struct conn {
 /* steps without a callback: the MTA need not send them at all */
 #define MW_NOSEND	(SMFIP_NODATA | SMFIP_NOUNKNOWN)
 
+static void mta_text(const char *, bool, struct buf *);
+
 static atomic_int active;
 static atomic_int busy;
 static atomic_bool draining;
@@ -256,42 +258,68 @@ mw_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/*
- * other_scope - would rcpt take another scope than the first recipient
- * of the transaction?  Only asked when the MTA waits for the answer.
- */
-static bool
-other_scope(const struct conn *c, const char *rcpt)
+/* trap - refuse a recipient of a spam-trap scope, log the client */
+static sfsistat
+trap(SMFICTX *ctx, const struct conn *c, const struct scope *sc,
+    const char *rcpt)
 {
-	struct engine *eng;
-	char *r;
-	bool other;
+	struct buf t = BUF_INIT, r = BUF_INIT;
 
-	if (c->msg->nrcpts == 0 || (c->noreply & SMFIP_NR_RCPT))
-		return false;
+	mta_text(sc->trap_text, true, &t);
+	(void)smfi_setreply(ctx, (char *)sc->trap_code, (char *)sc->trap_xcode,
+	    t.data);
+	str_escape(&r, rcpt, strlen(rcpt), 200);
+	log_info("%s: spam trap: client=%s rcpt=%s scope=%s",
+	    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE",
+	    c->msg->client_ip[0] ? c->msg->client_ip : "unknown",
+	    buf_cstr(&r), sc->name);
+	buf_release(&t);
+	buf_release(&r);
+	return SMFIS_REJECT;
+}
+
+/*
+ * rcpt_scope - a recipient of a spam-trap scope is refused; one whose
+ * scope is not the first recipient's is deferred (452 4.5.3).  Only
+ * when the MTA waits for the answer; -1: go on.
+ */
+static sfsistat
+rcpt_scope(SMFICTX *ctx, const struct conn *c, const char *rcpt)
+{
+	struct engine *eng, *mine;
+	sfsistat rc = (sfsistat)-1;
+	char *r;
+
+	if (c->noreply & SMFIP_NR_RCPT)
+		return rc;
 	if ((eng = engine_current()) == NULL || eng->scopes == NULL) {
 		engine_unref(eng);
-		return false;
+		return rc;
 	}
 	r = envelope_strip(rcpt);
-	other = engine_for_scope(eng, c->msg, c->msg->rcpts[0]) !=
-	    engine_for_scope(eng, c->msg, r);
+	mine = engine_for_scope(eng, c->msg, r);
+	if (mine->scope && mine->scope->trap_code[0])
+		rc = trap(ctx, c, mine->scope, r);
+	else if (c->msg->nrcpts > 0 &&
+	    engine_for_scope(eng, c->msg, c->msg->rcpts[0]) != mine) {
+		(void)smfi_setreply(ctx, (char *)"452", (char *)"4.5.3",
+		    (char *)"Recipient has another filter policy than the "
+		    "ones before; send it again in another transaction");
+		rc = SMFIS_TEMPFAIL;
+	}
 	free(r);
 	engine_unref(eng);
-	return other;
+	return rc;
 }
 
 static sfsistat
 mw_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = get_conn(ctx);
+	sfsistat rc;
 
-	if (c && other_scope(c, argv[0])) {
-		(void)smfi_setreply(ctx, (char *)"452", (char *)"4.5.3",
-		    (char *)"Recipient has another filter policy than the "
-		    "ones before; send it again in another transaction");
-		return SMFIS_TEMPFAIL;
-	}
+	if (c && (rc = rcpt_scope(ctx, c, argv[0])) != (sfsistat)-1)
+		return rc;
 	if (c)
 		msg_add_rcpt(c->msg, argv[0]);
 	return proceed(c, SMFIP_NR_RCPT);

@@ -109,6 +109,10 @@ apply_scope(struct scan *s)
 	if (sc == NULL)
 		return;
 	s->verdict.scope = sc->name;
+	if (sc->trap_code[0])	/* the milter refused it at RCPT already */
+		verdict_force_code(&s->verdict, FORCE_LIST_REJECT,
+		    ACTION_REJECT, sc->trap_xcode, "SPAM_TRAP", "%s",
+		    sc->trap_text);
 	if (sc->exempt) {
 		s->verdict.scored = false;
 		s->verdict.untouched = true;

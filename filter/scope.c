@@ -232,10 +232,9 @@ set_flag(bool *f, const char *val, const char *where, struct buf *why)
 	return -1;
 }
 
-/* set_reject_text - printable text, the reply of an outbound reject */
+/* set_text - *dst = val, reply text: 1 to 200 printable ASCII */
 static int
-set_reject_text(struct scope *sc, const char *val, const char *where,
-    struct buf *why)
+set_text(char **dst, const char *val, const char *where, struct buf *why)
 {
 	const char *p;
 
@@ -248,8 +247,53 @@ set_reject_text(struct scope *sc, const char *val, const char *where,
 		    where);
 		return -1;
 	}
-	free(sc->reject_text);
-	sc->reject_text = xstrdup(val);
+	free(*dst);
+	*dst = xstrdup(val);
+	return 0;
+}
+
+/* valid_xcode - RFC 3463 "5.X.Y" of n bytes, 1-3 digits each part */
+static bool
+valid_xcode(const char *p, size_t n)
+{
+	size_t i, digits = 0, dots = 0;
+
+	if (n < 5 || p[0] != '5' || p[1] != '.')
+		return false;
+	for (i = 2; i < n; i++) {
+		if (ch_is_digit((unsigned char)p[i]) && ++digits <= 3)
+			continue;
+		if (p[i] != '.' || digits == 0 || ++dots > 1)
+			return false;
+		digits = 0;
+	}
+	return dots == 1 && digits > 0;
+}
+
+/* set_trap - rcpt_reject = "5XX 5.X.X text" */
+static int
+set_trap(struct scope *sc, const char *val, const char *where,
+    struct buf *why)
+{
+	const char *x = val + 4, *text;
+
+	if (!(val[0] == '5' && ch_is_digit((unsigned char)val[1]) &&
+	    ch_is_digit((unsigned char)val[2]) && val[3] == ' ' &&
+	    (text = strchr(x, ' ')) != NULL &&
+	    valid_xcode(x, (size_t)(text - x)))) {
+		buf_newline(why);
+		buf_printf(why, "%sbad value '%.100s': expected a reply such "
+		    "as '550 5.1.1 text' (5XX, 5.X.X, text)", where, val);
+		return -1;
+	}
+	memcpy(sc->trap_xcode, x, (size_t)(text - x));
+	sc->trap_xcode[text - x] = '\0';
+	while (*text == ' ')
+		text++;
+	if (set_text(&sc->trap_text, text, where, why) < 0)
+		return -1;
+	memcpy(sc->trap_code, val, 3);
+	sc->trap_code[3] = '\0';
 	return 0;
 }
 
@@ -303,7 +347,9 @@ scope_line(struct scope *sc, char *s, unsigned line, bool *scores,
 	else if (strcmp(key, "exempt") == 0)
 		rc = set_flag(&sc->exempt, val, buf_cstr(&where), why);
 	else if (strcmp(key, "reject_text") == 0)
-		rc = set_reject_text(sc, val, buf_cstr(&where), why);
+		rc = set_text(&sc->reject_text, val, buf_cstr(&where), why);
+	else if (strcmp(key, "rcpt_reject") == 0)
+		rc = set_trap(sc, val, buf_cstr(&where), why);
 	else if (is_overridable(key)) {
 		rc = conf_set(sc->conf, key, val, line, why);
 		if (strcmp(key, "symbol_scores") == 0 && rc == 0)
@@ -422,6 +468,7 @@ scope_release(struct scope *sc)
 	strlist_free(&sc->sender_domains);
 	free(sc->clients);
 	free(sc->reject_text);
+	free(sc->trap_text);
 	conf_free(sc->conf);
 	memset(sc, 0, sizeof(*sc));
 }
@@ -455,7 +502,8 @@ load_file(const struct conf *base, const char *dir, const char *file,
 	    buf_cstr(&path), name, base, &sc, why) == 0) {
 		set->v = xreallocarray(set->v, set->n + 1, sizeof(sc));
 		set->v[set->n++] = sc;
-		set->by_rcpt |= sc.rcpts.n || sc.rcpt_domains.n;
+		set->by_rcpt |= sc.rcpts.n || sc.rcpt_domains.n ||
+		    sc.trap_code[0];
 		rc = 0;
 	}
 	free(name);
@@ -799,6 +847,9 @@ scope_dump(const struct scope *sc, struct buf *out)
 	buf_printf(out, "exempt = %s\n", sc->exempt ? "yes" : "no");
 	if (sc->reject_text)
 		buf_printf(out, "reject_text = %s\n", sc->reject_text);
+	if (sc->trap_code[0])
+		buf_printf(out, "rcpt_reject = %s %s %s\n", sc->trap_code,
+		    sc->trap_xcode, sc->trap_text);
 	buf_adds(out, "# effective settings (the scope's, else the main "
 	    "file's)\n");
 	for (i = 0; i < NOVERRIDABLE; i++) {

@@ -23,6 +23,10 @@
  *	                       trust_authenticated): it is scored and
  *	                       still DKIM-signed
  *
+ *	A scope with rcpt_reject = "5XX 5.X.X text" is a spam trap: the
+ *	milter refuses every recipient it takes at RCPT with that reply and
+ *	logs the client.
+ *
  *	A message has one scope.  The recipient selectors make the scope a
  *	property of each recipient; the milter defers (452 4.5.3) a
  *	recipient whose scope differs from the scope of the recipients
@@ -62,6 +66,10 @@ struct scope {
 	/* effects */
 	bool	 exempt;		/* accept, deliver untouched */
 	char	*reject_text;		/* outbound reject reply, or NULL */
+	/* spam trap: every recipient the scope takes is refused at RCPT */
+	char	 trap_code[4];		/* "550", or "" when not a trap */
+	char	 trap_xcode[8];		/* "5.1.1" */
+	char	*trap_text;
 	struct conf *conf;		/* main configuration + overrides */
 	struct engine *eng;		/* built by engine_new() */
 };

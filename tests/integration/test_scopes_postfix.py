@@ -20,6 +20,9 @@ strict.example; scopes (scope_dir) are:
 - Outbound: an SMTP-AUTH sender (XCLIENT LOGIN=) and a trusted network
   are scored by 10-outbound and still DKIM-signed; spam from them is
   refused with the scope's text, which names no rule.
+- A spam trap (05-trap, rcpt_reject): its recipient is refused at RCPT
+  with the scope's reply and the client is logged; the other recipients
+  of the message are delivered.
 - A bad scope file on SIGHUP: the daemon logs FILE:LINE and keeps the
   generation it has.
 """
@@ -50,6 +53,8 @@ vlog = os.path.join(logdir, "verdicts.log")
 work.write("rules/t.cf", "body THREE_POINTS /threepoints/i\nscore THREE_POINTS 3\n"
            "body TEN_POINTS /tenpoints/i\nscore TEN_POINTS 10\n")
 SCOPES = {
+    "05-trap.conf": "recipients = trap@example.net\n"
+                    "rcpt_reject = 550 5.1.1 <trap@example.net>: no such user here\n",
     "10-outbound.conf": "outbound = yes\ntag_score = 9\nreject_score = 9\n"
                         "reject_text = Not sent: our outbound filter took it for spam; "
                         "ask the help desk\n",
@@ -270,6 +275,27 @@ def t_outbound_spam_refused_without_rule_names():
     assert "TEN_POINTS" in [s["name"] for s in v["symbols"]], v["symbols"]
 
 
+def t_spam_trap_refused_at_rcpt():
+    s = smtplib.SMTP(pf.addr, pf.port, timeout=60)
+    try:
+        s.ehlo("test.local")
+        assert s.docmd("XCLIENT", "ADDR=203.0.113.66 NAME=[UNAVAILABLE]")[0] == 220
+        s.ehlo("spammer.example")
+        assert s.mail("a@sender.example")[0] == 250
+        code, text = s.rcpt("trap@example.net")
+        assert code == 550 and b"5.1.1" in text and b"no such user here" in text, \
+            (code, text)
+        assert s.rcpt("bob@example.net")[0] == 250
+        assert s.data(mwtest.crlf(msg("trap1", "hello")))[0] == 250
+    finally:
+        s.quit()
+    v = log_of("trap1")[0]
+    assert v["rcpts"] == ["bob@example.net"] and "scope" not in v, v
+    mwtest.wait_for(lambda: "spam trap: client=203.0.113.66 rcpt=trap@example.net "
+                    "scope=05-trap" in milter.log_text(), timeout=10,
+                    what="the trap line in the daemon log")
+
+
 def t_bad_reload_keeps_generation():
     bad = work.write("scopes.d/40-bad.conf", "recipient_domains = example.net\n"
                      "tag_score = lots\n")
@@ -299,6 +325,8 @@ try:
             t_outbound_trusted_network_scored_and_signed)
     R.check("outbound spam refused with the scope's text, no rule names",
             t_outbound_spam_refused_without_rule_names)
+    R.check("spam trap refused at RCPT, client logged, others delivered",
+            t_spam_trap_refused_at_rcpt)
     R.check("bad scope file on SIGHUP: FILE:LINE logged, old generation kept",
             t_bad_reload_keeps_generation)
 finally:

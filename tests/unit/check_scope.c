@@ -53,6 +53,30 @@ START_TEST(test_scope_parse_selectors_and_overrides)
 }
 END_TEST
 
+START_TEST(test_scope_trap_reply_parsed_and_checked)
+{
+	struct buf why = BUF_INIT;
+	struct scope sc;
+
+	ck_assert_int_eq(parse("recipients = trap@a.example\nrcpt_reject = "
+	    "551 5.1.10 <trap>: gone  away\n", "trap", &sc, &why), 0);
+	ck_assert_str_eq(sc.trap_code, "551");
+	ck_assert_str_eq(sc.trap_xcode, "5.1.10");
+	ck_assert_str_eq(sc.trap_text, "<trap>: gone  away");
+	scope_release(&sc);
+	ck_assert_int_eq(parse("recipients = t@a.example\n"
+	    "rcpt_reject = 450 4.1.1 later\n", "t", &sc, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "x.conf:2: rcpt_reject: bad "));
+	ck_assert_int_eq(parse("recipients = t@a.example\n"
+	    "rcpt_reject = 550 5.1 x\n", "t", &sc, &why), -1);
+	ck_assert_int_eq(parse("recipients = t@a.example\n"
+	    "rcpt_reject = 550 5.1.1\n", "t", &sc, &why), -1);
+	ck_assert_int_eq(parse("recipients = t@a.example\n"
+	    "rcpt_reject = 550 5.1.1 \x01\n", "t", &sc, &why), -1);
+	buf_release(&why);
+}
+END_TEST
+
 START_TEST(test_scope_symbol_scores_add_to_main_file)
 {
 	struct buf why = BUF_INIT;
@@ -446,6 +470,7 @@ scope_suite(void)
 
 	tcase_add_test(tc, test_scope_parse_selectors_and_overrides);
 	tcase_add_test(tc, test_scope_symbol_scores_add_to_main_file);
+	tcase_add_test(tc, test_scope_trap_reply_parsed_and_checked);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_scope_errors_have_file_line_and_all_are_reported);
