@@ -7,6 +7,7 @@
 - Errors in scope files are FILE:LINE errors of `config -n`, all of them
   in one run; a scope hidden by an earlier one is reported as
   unreachable.
+- Run as root, `config -n` finds a scope_dir the service user cannot read.
 - `scan` evaluates under the scope of the recipient and logs it;
   `log explain` names the scope.
 
@@ -114,6 +115,24 @@ def t_errors_file_line(d):
     assert rc == 1 and "mw.conf:" in err and ": scope_dir: " in err, err
 
 
+def t_unreadable_for_user(d):
+    """config -n as root: the daemon's user must be able to read scope_dir
+    (it reloads as that user)."""
+    os.chmod(d, 0o755)
+    sd = os.path.join(d, "private.d")
+    os.mkdir(sd)
+    os.chmod(sd, 0o755)
+    write(os.path.join(sd, "a.conf"), "recipient_domains = a.example\n")
+    conf = main_conf(d, sd)
+    with open(conf, "a") as f:
+        f.write("user = nobody\nlog_file =\n")
+    rc, out, err = run("config", "-n", "-c", conf)
+    assert rc == 0, (rc, out, err)
+    os.chmod(sd, 0o700)
+    rc, out, err = run("config", "-n", "-c", conf)
+    assert rc == 1 and "scope_dir: %s: user nobody cannot read it" % sd in err, (rc, err)
+
+
 def t_scan_logs_scope(d):
     msg = write(os.path.join(d, "m.eml"),
                 "From: a@b.example\nSubject: x\n\nA SCOPEWORD offer.\n")
@@ -150,6 +169,9 @@ try:
     check("config --scope prints selectors and effective keys", t_scope_dump, d)
     check("scope errors: FILE:LINE, all of them, unreachable scopes",
           t_errors_file_line, d)
+    if os.geteuid() == 0:
+        check("config -n as root: the service user must read scope_dir",
+              t_unreadable_for_user, d)
     check("scan evaluates under the recipient's scope and logs it",
           t_scan_logs_scope, d)
 finally:
