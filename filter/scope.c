@@ -19,6 +19,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,6 +157,9 @@ static const struct {
 };
 
 #define NSELECTORS	(sizeof(selectors) / sizeof(selectors[0]))
+
+_Static_assert(NSELECTORS == sizeof(((struct scope *)0)->sel_line) /
+    sizeof(unsigned), "struct scope: one sel_line per selector");
 
 static struct strlist *
 sel_list(struct scope *sc, enum sel_kind k)
@@ -339,9 +344,11 @@ scope_line(struct scope *sc, char *s, unsigned line, bool *scores,
 	for (i = 0; i < NSELECTORS; i++)
 		if (strcmp(key, selectors[i].key) == 0)
 			break;
-	if (i < NSELECTORS)
+	if (i < NSELECTORS) {
 		rc = set_selector(sc, selectors[i].kind, val, buf_cstr(&where),
 		    why);
+		sc->sel_line[i] = line;
+	}
 	else if (strcmp(key, "outbound") == 0)
 		rc = set_flag(&sc->outbound, val, buf_cstr(&where), why);
 	else if (strcmp(key, "exempt") == 0)
@@ -790,24 +797,105 @@ scope_covers(const struct scope *a, const struct scope *b)
 	    clients_cover(a, b);
 }
 
+/* first_cover - the first scope before i that takes all of b's mail */
+static const struct scope *
+first_cover(const struct scope_set *set, size_t i, const struct scope *b)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (scope_covers(&set->v[j], b))
+			return &set->v[j];
+	return NULL;
+}
+
+/* shadowed - one error line: a selector value an earlier scope takes */
+static void
+shadowed(const struct scope *b, const char *key, const char *value,
+    const struct scope *a, struct buf *why)
+{
+	size_t i;
+
+	for (i = 0; i < NSELECTORS; i++)
+		if (strcmp(selectors[i].key, key) == 0)
+			break;
+	buf_newline(why);
+	buf_printf(why, "%s:%u: %s: %s never selects mail for scope %s: "
+	    "scope %s (%s) comes first and takes it", b->path,
+	    i < NSELECTORS ? b->sel_line[i] : 0, key, value, b->name,
+	    a->name, a->path);
+}
+
+static const struct {
+	const char *key;
+	size_t	 off;
+} list_kinds[] = {
+	{ "recipients", offsetof(struct scope, rcpts) },
+	{ "recipient_domains", offsetof(struct scope, rcpt_domains) },
+	{ "auth_users", offsetof(struct scope, auth_users) },
+	{ "sender_domains", offsetof(struct scope, sender_domains) },
+};
+
+/*
+ * check_values - each selector value of scope i on its own: one that an
+ * earlier scope takes entirely is dead configuration (a conflict)
+ */
+static int
+check_values(const struct scope_set *set, size_t i, struct buf *why)
+{
+	const struct scope *b = &set->v[i], *a;
+	char addr[NETADDR_STRLEN + 8];
+	struct scope one;
+	size_t k, v;
+	int rc = 0;
+
+	for (k = 0; k < sizeof(list_kinds) / sizeof(list_kinds[0]); k++) {
+		const struct strlist *l = (const struct strlist *)
+		    ((const char *)b + list_kinds[k].off);
+
+		for (v = 0; v < l->n; v++) {
+			one = *b;
+			if (k < 2)	/* one recipient selector alone */
+				one.rcpts.n = one.rcpt_domains.n = 0;
+			*(struct strlist *)((char *)&one + list_kinds[k].off) =
+			    (struct strlist){ l->v + v, 1 };
+			if ((a = first_cover(set, i, &one)) != NULL) {
+				shadowed(b, list_kinds[k].key, l->v[v], a, why);
+				rc = -1;
+			}
+		}
+	}
+	for (v = 0; v < b->nclients; v++) {
+		one = *b;
+		one.clients = b->clients + v;
+		one.nclients = 1;
+		if ((a = first_cover(set, i, &one)) != NULL) {
+			netaddr_format(&b->clients[v].addr, addr, NETADDR_STRLEN);
+			snprintf(addr + strlen(addr), 8, "/%u", b->clients[v].bits);
+			shadowed(b, "clients", addr, a, why);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 int
 scope_check_reach(const struct scope_set *set, struct buf *why)
 {
-	size_t i, j;
+	const struct scope *a;
+	size_t i;
 	int rc = 0;
 
-	for (i = 1; i < set->n; i++)
-		for (j = 0; j < i; j++) {
-			if (!scope_covers(&set->v[j], &set->v[i]))
-				continue;
+	for (i = 1; i < set->n; i++) {
+		if ((a = first_cover(set, i, &set->v[i])) != NULL) {
 			buf_newline(why);
 			buf_printf(why, "%s: scope %s is unreachable: scope %s "
 			    "(%s) comes first and selects all of its mail",
-			    set->v[i].path, set->v[i].name, set->v[j].name,
-			    set->v[j].path);
+			    set->v[i].path, set->v[i].name, a->name, a->path);
 			rc = -1;
-			break;
-		}
+		} else if (check_values(set, i, why) < 0)
+			rc = -1;
+	}
 	return rc;
 }
 

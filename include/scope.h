@@ -63,6 +63,8 @@ struct scope {
 	struct cidr *clients;
 	size_t	 nclients;
 	bool	 outbound;
+	unsigned sel_line[5];		/* line of each selector key (in the
+					   order of scope.c's table), or 0 */
 	/* effects */
 	bool	 exempt;		/* accept, deliver untouched */
 	char	*reject_text;		/* outbound reject reply, or NULL */

@@ -271,6 +271,18 @@ START_TEST(test_scope_unreachable_scopes_are_errors)
 	    "recipients = abuse@a.example\n", &why), -1);
 	ck_assert_int_eq(reach("auth_users = *\n", "auth_users = bob\n",
 	    &why), -1);
+	/* one value taken by an earlier scope is a conflict, with its line */
+	ck_assert_int_eq(reach("recipient_domains = a.example\n",
+	    "# x\nrecipient_domains = b.example sub.a.example\n", &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "b.conf:2: recipient_domains: "
+	    "sub.a.example never selects mail for scope b: scope a (a.conf)"));
+	ck_assert_ptr_null(strstr(why.data, "b.example never"));
+	ck_assert_int_eq(reach("clients = 10.0.0.0/8\n",
+	    "clients = 192.0.2.0/24 10.2.0.0/16\n", &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "b.conf:1: clients: "
+	    "10.2.0.0/16 never selects"));
+	ck_assert_int_eq(reach("recipients = abuse@\n", "recipients = x@c.example"
+	    "\nrecipient_domains = d.example\n", &why), 0);
 	/* reachable: narrower first, or another kind restricted */
 	ck_assert_int_eq(reach("recipient_domains = x.a.example\n",
 	    "recipient_domains = a.example\n", &why), 0);
