@@ -154,6 +154,12 @@ def t_scan_logs_scope(d):
     assert "scope" not in v and v["action"] == "accept", v
     v = verdict("postmaster@example.org")
     assert v["scope"] == "20-abuse" and not v["scored"], v
+    rc, out, err = run("scan", "-c", conf, "--ip", "192.0.2.9", "--from",
+                       "a@b.example", "--rcpt", "u@example.org", "--rcpt",
+                       "v@example.net", "--rcpt", "w@example.org", msg)
+    assert rc == 0 and "  scope: 30-example-org\n" in out, (out, err)
+    assert ("  deferred: v@example.net (another scope: the milter answers "
+            "452 4.5.3)\n") in out and "deferred: w@" not in out, out
     v = verdict("u@example.net", "--auth", "alice@example.org")
     assert v["scope"] == "10-outbound" and v["scored"], v
     assert [s["name"] for s in v["symbols"]] == ["SCOPEWORD"], v["symbols"]
