@@ -457,7 +457,7 @@ scope_parse(const char *text, size_t len, const char *path, const char *name,
 		    why) < 0)
 			rc = -1;
 	buf_release(&line);
-	if (rc == 0 && scope_finish(sc, base, scores, why) < 0)
+	if (scope_finish(sc, base, scores, why) < 0)
 		rc = -1;
 	if (rc < 0)
 		scope_release(sc);
