@@ -351,7 +351,7 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_failure_reports_max", CT_UINT, OFF(dmarc_failure_reports_max),
 	  "100", 0, 1000000, NULL, "failure reports spooled per hour at most "
 	  "(per daemon)" },
-	{ "scope_dir", CT_STR, OFF(scope_dir), SYSCONFDIR "/mailwarden/scopes.d",
+	{ "scope_dir", CT_STR, OFF(scope_dir), MW_DEFAULT_SCOPE_DIR,
 	  NOLIM, NULL, "policy scopes, one NAME.conf file each, tried in name "
 	  "order, the first that selects a message applies (doc/scopes.md); "
 	  "empty or a missing default directory: none" },

@@ -532,7 +532,7 @@ scope_load(const struct conf *base, struct scope_set *set, struct buf *why)
 	if (dir[0] == '\0')
 		return 0;
 	if (files_list(dir, ".conf", &names, &n) < 0) {
-		if (errno == ENOENT && conf_key_line(base, "scope_dir") == 0)
+		if (errno == ENOENT && strcmp(dir, MW_DEFAULT_SCOPE_DIR) == 0)
 			return 0;	/* the default, nothing installed */
 		buf_newline(why);
 		conf_where(base, "scope_dir", why);

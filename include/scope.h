@@ -93,7 +93,7 @@ int	 scope_parse(const char *text, size_t len, const char *path,
 void	 scope_release(struct scope *);
 /*
  * scope_load - every NAME.conf of base->scope_dir (none when the key is
- * empty, or left at its default and the directory is missing); errors
+ * empty, or is MW_DEFAULT_SCOPE_DIR and the directory is missing); errors
  * of every file, and unreachable scopes, are lines of why.
  */
 int	 scope_load(const struct conf *base, struct scope_set *,
