@@ -10,7 +10,8 @@
  *	same symbol wins) rather than replacing it.
  *
  *	scope_select() is pure: it reads the connection and envelope of a
- *	struct msg and the main configuration's trust settings.
+ *	struct msg and the main configuration's trust settings.  The
+ *	reachability checks of a whole set are in scope_reach.c.
  *
  * SECURITY
  *	Scope files are trusted like the main file; recipients, senders and
@@ -30,6 +31,7 @@
 #include "msg.h"
 #include "punycode.h"
 #include "scope.h"
+#include "scope_int.h"
 #include "str.h"
 
 /* the main configuration keys a scope may set (doc/scopes.md) */
@@ -49,6 +51,7 @@ static const char *const overridable[] = {
 
 #define NOVERRIDABLE	(sizeof(overridable) / sizeof(overridable[0]))
 
+/* is_overridable - may a scope set this main key? */
 static bool
 is_overridable(const char *key)
 {
@@ -161,6 +164,7 @@ static const struct {
 _Static_assert(NSELECTORS == sizeof(((struct scope *)0)->sel_line) /
     sizeof(unsigned), "struct scope: one sel_line per selector");
 
+/* sel_list - the list a selector kind fills (not clients) */
 static struct strlist *
 sel_list(struct scope *sc, enum sel_kind k)
 {
@@ -426,6 +430,17 @@ valid_name(const char *n)
 	return i > 0 && i <= SCOPE_NAME_MAX;
 }
 
+unsigned
+scope_sel_line(const struct scope *sc, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NSELECTORS; i++)
+		if (strcmp(selectors[i].key, key) == 0)
+			return sc->sel_line[i];
+	return 0;
+}
+
 int
 scope_parse(const char *text, size_t len, const char *path, const char *name,
     const struct conf *base, struct scope *sc, struct buf *why)
@@ -568,8 +583,8 @@ domain_covers(const char *a, const char *d)
 	    str_nieq(a, la, d + ld - la, la);
 }
 
-static bool
-domain_in(const struct strlist *l, const char *d)
+bool
+scope_domain_in(const struct strlist *l, const char *d)
 {
 	size_t i;
 
@@ -592,6 +607,7 @@ rcpt_entry_matches(const char *e, const char *r)
 	return str_nieq(e, (size_t)(ea - e), r, (size_t)(ra - r));
 }
 
+/* rcpt_matches - recipient selectors against r (NULL: none) */
 static bool
 rcpt_matches(const struct scope *sc, const char *r)
 {
@@ -606,9 +622,10 @@ rcpt_matches(const struct scope *sc, const char *r)
 		if (rcpt_entry_matches(sc->rcpts.v[i], r))
 			return true;
 	at = strrchr(r, '@');
-	return at != NULL && domain_in(&sc->rcpt_domains, at + 1);
+	return at != NULL && scope_domain_in(&sc->rcpt_domains, at + 1);
 }
 
+/* user_matches - auth_users against the AUTH identity */
 static bool
 user_matches(const struct scope *sc, const char *user)
 {
@@ -625,6 +642,7 @@ user_matches(const struct scope *sc, const char *user)
 	return false;
 }
 
+/* client_matches - clients against the client address */
 static bool
 client_matches(const struct scope *sc, const struct netaddr *na)
 {
@@ -640,6 +658,7 @@ client_matches(const struct scope *sc, const struct netaddr *na)
 	return false;
 }
 
+/* sender_matches - sender_domains against MAIL FROM */
 static bool
 sender_matches(const struct scope *sc, const char *from)
 {
@@ -649,7 +668,7 @@ sender_matches(const struct scope *sc, const char *from)
 		return true;
 	if (from == NULL || (at = strrchr(from, '@')) == NULL)
 		return false;
-	return domain_in(&sc->sender_domains, at + 1);
+	return scope_domain_in(&sc->sender_domains, at + 1);
 }
 
 bool
@@ -691,212 +710,6 @@ scope_find(const struct scope_set *set, const char *name)
 		if (strcmp(set->v[i].name, name) == 0)
 			return &set->v[i];
 	return NULL;
-}
-
-/*
- * Reachability.  Scope b is unreachable when an earlier scope a takes
- * all of its mail: for every selector kind, a does not restrict it or
- * each value of b lies within a value of a.
- */
-
-static bool
-rcpt_covered(const struct scope *a, const char *r)
-{
-	const char *at = strrchr(r, '@');
-	size_t i;
-
-	for (i = 0; i < a->rcpts.n; i++)
-		if (strrchr(a->rcpts.v[i], '@')[1] == '\0' ?
-		    str_nieq(a->rcpts.v[i], (size_t)(strrchr(a->rcpts.v[i],
-		    '@') - a->rcpts.v[i]), r, (size_t)(at - r)) :
-		    str_ieq(a->rcpts.v[i], r))
-			return true;
-	return at[1] != '\0' && domain_in(&a->rcpt_domains, at + 1);
-}
-
-static bool
-rcpts_cover(const struct scope *a, const struct scope *b)
-{
-	size_t i;
-
-	if (a->rcpts.n == 0 && a->rcpt_domains.n == 0)
-		return true;
-	if (b->rcpts.n == 0 && b->rcpt_domains.n == 0)
-		return false;
-	for (i = 0; i < b->rcpts.n; i++)
-		if (!rcpt_covered(a, b->rcpts.v[i]))
-			return false;
-	for (i = 0; i < b->rcpt_domains.n; i++)
-		if (!domain_in(&a->rcpt_domains, b->rcpt_domains.v[i]))
-			return false;
-	return true;
-}
-
-static bool
-domains_cover(const struct strlist *a, const struct strlist *b)
-{
-	size_t i;
-
-	if (a->n == 0)
-		return true;
-	if (b->n == 0)
-		return false;
-	for (i = 0; i < b->n; i++)
-		if (!domain_in(a, b->v[i]))
-			return false;
-	return true;
-}
-
-static bool
-users_cover(const struct strlist *a, const struct strlist *b)
-{
-	size_t i, j;
-
-	if (a->n == 0)
-		return true;
-	if (b->n == 0)
-		return false;
-	for (i = 0; i < b->n; i++) {
-		for (j = 0; j < a->n; j++)
-			if (strcmp(a->v[j], "*") == 0 ||
-			    (strcmp(b->v[i], "*") != 0 &&
-			    str_ieq(a->v[j], b->v[i])))
-				break;
-		if (j == a->n)
-			return false;
-	}
-	return true;
-}
-
-static bool
-clients_cover(const struct scope *a, const struct scope *b)
-{
-	size_t i, j;
-
-	if (a->nclients == 0)
-		return true;
-	if (b->nclients == 0)
-		return false;
-	for (i = 0; i < b->nclients; i++) {
-		for (j = 0; j < a->nclients; j++)
-			if (a->clients[j].bits <= b->clients[i].bits &&
-			    cidr_match(&a->clients[j], &b->clients[i].addr))
-				break;
-		if (j == a->nclients)
-			return false;
-	}
-	return true;
-}
-
-static bool
-scope_covers(const struct scope *a, const struct scope *b)
-{
-	return (!a->outbound || b->outbound) && rcpts_cover(a, b) &&
-	    domains_cover(&a->sender_domains, &b->sender_domains) &&
-	    users_cover(&a->auth_users, &b->auth_users) &&
-	    clients_cover(a, b);
-}
-
-/* first_cover - the first scope before i that takes all of b's mail */
-static const struct scope *
-first_cover(const struct scope_set *set, size_t i, const struct scope *b)
-{
-	size_t j;
-
-	for (j = 0; j < i; j++)
-		if (scope_covers(&set->v[j], b))
-			return &set->v[j];
-	return NULL;
-}
-
-/* shadowed - one error line: a selector value an earlier scope takes */
-static void
-shadowed(const struct scope *b, const char *key, const char *value,
-    const struct scope *a, struct buf *why)
-{
-	size_t i;
-
-	for (i = 0; i < NSELECTORS; i++)
-		if (strcmp(selectors[i].key, key) == 0)
-			break;
-	buf_newline(why);
-	buf_printf(why, "%s:%u: %s: %s never selects mail for scope %s: "
-	    "scope %s (%s) comes first and takes it", b->path,
-	    i < NSELECTORS ? b->sel_line[i] : 0, key, value, b->name,
-	    a->name, a->path);
-}
-
-static const struct {
-	const char *key;
-	size_t	 off;
-} list_kinds[] = {
-	{ "recipients", offsetof(struct scope, rcpts) },
-	{ "recipient_domains", offsetof(struct scope, rcpt_domains) },
-	{ "auth_users", offsetof(struct scope, auth_users) },
-	{ "sender_domains", offsetof(struct scope, sender_domains) },
-};
-
-/*
- * check_values - each selector value of scope i on its own: one that an
- * earlier scope takes entirely is dead configuration (a conflict)
- */
-static int
-check_values(const struct scope_set *set, size_t i, struct buf *why)
-{
-	const struct scope *b = &set->v[i], *a;
-	char addr[NETADDR_STRLEN + 8];
-	struct scope one;
-	size_t k, v;
-	int rc = 0;
-
-	for (k = 0; k < sizeof(list_kinds) / sizeof(list_kinds[0]); k++) {
-		const struct strlist *l = (const struct strlist *)
-		    ((const char *)b + list_kinds[k].off);
-
-		for (v = 0; v < l->n; v++) {
-			one = *b;
-			if (k < 2)	/* one recipient selector alone */
-				one.rcpts.n = one.rcpt_domains.n = 0;
-			*(struct strlist *)((char *)&one + list_kinds[k].off) =
-			    (struct strlist){ l->v + v, 1 };
-			if ((a = first_cover(set, i, &one)) != NULL) {
-				shadowed(b, list_kinds[k].key, l->v[v], a, why);
-				rc = -1;
-			}
-		}
-	}
-	for (v = 0; v < b->nclients; v++) {
-		one = *b;
-		one.clients = b->clients + v;
-		one.nclients = 1;
-		if ((a = first_cover(set, i, &one)) != NULL) {
-			netaddr_format(&b->clients[v].addr, addr, NETADDR_STRLEN);
-			snprintf(addr + strlen(addr), 8, "/%u", b->clients[v].bits);
-			shadowed(b, "clients", addr, a, why);
-			rc = -1;
-		}
-	}
-	return rc;
-}
-
-int
-scope_check_reach(const struct scope_set *set, struct buf *why)
-{
-	const struct scope *a;
-	size_t i;
-	int rc = 0;
-
-	for (i = 1; i < set->n; i++) {
-		if ((a = first_cover(set, i, &set->v[i])) != NULL) {
-			buf_newline(why);
-			buf_printf(why, "%s: scope %s is unreachable: scope %s "
-			    "(%s) comes first and selects all of its mail",
-			    set->v[i].path, set->v[i].name, a->name, a->path);
-			rc = -1;
-		} else if (check_values(set, i, why) < 0)
-			rc = -1;
-	}
-	return rc;
 }
 
 static void
