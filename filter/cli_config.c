@@ -7,7 +7,8 @@
  *	one per line as "FILE:LINE: key: problem", then how many; warnings
  *	(a score for a symbol nothing emits) too.  Exit status: 0 when the
  *	configuration loads (with --strict: and has no warning), 1 if not,
- *	2 on usage errors.
+ *	2 on usage errors.  config --scope NAME prints a policy scope's
+ *	selectors and effective keys (scope.h).
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
+#include "scope.h"
 #include "svcown.h"
 #include "symbols.h"
 
@@ -136,18 +138,41 @@ check_config(const char *path, bool strict)
 	return rc;
 }
 
+/* dump_scope - config --scope NAME */
+static int
+dump_scope(const struct engine *e, const char *name, struct buf *out)
+{
+	const struct scope *sc = scope_find(e->scopes, name);
+	size_t i;
+
+	if (sc == NULL) {
+		fprintf(stderr, "mailwarden: no scope %s in %s", name,
+		    e->conf->scope_dir[0] ? e->conf->scope_dir :
+		    "(scope_dir is empty)");
+		for (i = 0; e->scopes && i < e->scopes->n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "; scopes: ",
+			    e->scopes->v[i].name);
+		fputc('\n', stderr);
+		return 1;
+	}
+	scope_dump(sc, out);
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mailwarden config [-c FILE] [-n [--strict]] "
-	    "[--reference[=man|conf]]\n"
+	    "[--reference[=man|conf]] [--scope NAME]\n"
 	    "  -c FILE      configuration file (default %s)\n"
 	    "  -n           only validate: print every error and warning as\n"
 	    "               FILE:LINE: key: problem; exit 1 on errors\n"
 	    "  --strict     with -n: exit 1 on warnings too\n"
 	    "  --reference  print every key with its default and meaning\n"
 	    "               (a Markdown table; =man: man(7) entries;\n"
-	    "               =conf: a configuration file, all commented out)\n",
+	    "               =conf: a configuration file, all commented out)\n"
+	    "  --scope NAME print the selectors and effective keys of the\n"
+	    "               policy scope NAME (scope_dir/NAME.conf)\n",
 	    MW_DEFAULT_CONF);
 }
 
@@ -159,10 +184,11 @@ cli_config(int argc, char **argv)
 		{ "check", no_argument, NULL, 'n' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "reference", optional_argument, NULL, 'r' },
+		{ "scope", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = NULL;
+	const char *path = NULL, *scope = NULL;
 	bool check_only = false, strict = false;
 	struct engine *e;
 	struct buf out = BUF_INIT;
@@ -174,6 +200,7 @@ cli_config(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'n': check_only = true; break;
 		case 's': strict = true; break;
+		case 'S': scope = optarg; break;
 		case 'r':
 			if (optarg && strcmp(optarg, "man") == 0)
 				conf_reference_man(&out);
@@ -210,9 +237,13 @@ cli_config(int argc, char **argv)
 	/* conf_dump names the file it read */
 	if (path == NULL && access(MW_DEFAULT_CONF, F_OK) < 0)
 		printf("# no file at %s\n", MW_DEFAULT_CONF);
-	conf_dump(e->conf, &out);
+	ch = 0;
+	if (scope)
+		ch = dump_scope(e, scope, &out);
+	else
+		conf_dump(e->conf, &out);
 	fputs(buf_cstr(&out), stdout);
 	buf_release(&out);
 	engine_unref(e);
-	return 0;
+	return ch;
 }

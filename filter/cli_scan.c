@@ -72,6 +72,24 @@ on_body(void *arg, const void *p, size_t n)
 	scan_body(fc->scan, p, n);
 }
 
+/*
+ * print_scope - the policy scope, and the recipients the milter would
+ * have deferred (452 4.5.3) because they take another scope
+ */
+static void
+print_scope(const struct scan *s, const struct msg *m)
+{
+	struct engine *root = s->eng->root ? s->eng->root : s->eng;
+	size_t i;
+
+	if (s->verdict.scope)
+		printf("  scope: %s\n", s->verdict.scope);
+	for (i = 1; i < m->nrcpts; i++)
+		if (engine_for_scope(root, m, m->rcpts[i]) != s->eng)
+			printf("  deferred: %s (another scope: the milter "
+			    "answers 452 4.5.3)\n", m->rcpts[i]);
+}
+
 static void
 print_report(const char *path, const struct scan *s, const struct msg *m)
 {
@@ -93,6 +111,7 @@ print_report(const char *path, const struct scan *s, const struct msg *m)
 	if (v->quarantine)
 		printf("  quarantine: %s\n", v->quarantine_reason ?
 		    v->quarantine_reason : "");
+	print_scope(s, m);
 	verdict_header_edits(v, m, s->eng->conf, &e);
 	for (i = 0; i < e.n; i++) {
 		static const char *const ops[] = { "delete", "change",

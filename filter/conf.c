@@ -358,6 +358,10 @@ static const struct conf_key conf_keys[] = {
 	  "so loopback or a unix socket (empty: off; read at start only)" },
 	{ "stats_interval", CT_UINT, OFF(stats_interval), "300", 0, 86400,
 	  NULL, "seconds between the stats lines the daemon logs (0: none)" },
+	{ "scope_dir", CT_STR, OFF(scope_dir), MW_DEFAULT_SCOPE_DIR,
+	  NOLIM, NULL, "policy scopes, one NAME.conf file each, tried in name "
+	  "order, the first that selects a message applies (doc/scopes.md); "
+	  "empty or a missing default directory: none" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -650,7 +654,7 @@ field(struct conf *c, const struct conf_key *k)
 	return (char *)c + k->off;
 }
 
-static void
+void
 strlist_free(struct strlist *l)
 {
 	size_t i;
@@ -913,6 +917,13 @@ next_logical_line(const char **pp, const char *end, struct buf *line,
 	return have;
 }
 
+bool
+conf_next_line(const char **pp, const char *end, struct buf *line,
+    unsigned *lineno, unsigned *startline)
+{
+	return next_logical_line(pp, end, line, lineno, startline);
+}
+
 /* key_suggest_get - str_suggest() over the key table */
 static const char *
 key_suggest_get(size_t i, void *arg)
@@ -1072,6 +1083,17 @@ format_value(const struct conf *c, const struct conf_key *k, struct buf *out)
 	}
 }
 
+int
+conf_value(const struct conf *c, const char *key, struct buf *out)
+{
+	const struct conf_key *k = find_key(key);
+
+	if (k == NULL)
+		return -1;
+	format_value(c, k, out);
+	return 0;
+}
+
 void
 conf_dump(const struct conf *c, struct buf *out)
 {
@@ -1214,6 +1236,60 @@ conf_reference_conf(struct buf *out, const char *path)
 	for (i = 0; i < NKEYS; i++)
 		buf_printf(out, "\n# %s\n#%s = %s\n", conf_keys[i].doc,
 		    conf_keys[i].name, conf_keys[i].def);
+}
+
+struct conf *
+conf_clone(const struct conf *c, const char *path)
+{
+	struct conf *d = xmalloc(sizeof(*d));
+	size_t i, j;
+
+	*d = *c;
+	for (i = 0; i < NKEYS; i++) {
+		void *f = field(d, &conf_keys[i]);
+
+		if (conf_keys[i].type == CT_STR)
+			*(char **)f = xstrdup(*(char **)f);
+		else if (conf_keys[i].type == CT_LIST) {
+			struct strlist *l = f;
+			char **v = l->n ? xcalloc(l->n, sizeof(char *)) : NULL;
+
+			for (j = 0; j < l->n; j++)
+				v[j] = xstrdup(l->v[j]);
+			l->v = v;
+		}
+	}
+	d->path = xstrdup(path);
+	d->key_line = xcalloc(NKEYS, sizeof(*d->key_line));
+	d->trusted = xcalloc(c->ntrusted, sizeof(struct cidr));
+	if (c->ntrusted)
+		memcpy(d->trusted, c->trusted, c->ntrusted * sizeof(struct cidr));
+	return d;
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value, unsigned line,
+    struct buf *why)
+{
+	const struct conf_key *k = find_key(key);
+	struct buf where = BUF_INIT;
+	int rc;
+
+	buf_printf(&where, "%s:%u: %s: ", c->path, line, key);
+	if (k == NULL) {
+		buf_newline(why);
+		buf_printf(why, "%sunknown key", buf_cstr(&where));
+		rc = -1;
+	} else if ((rc = set_value(c, k, value, buf_cstr(&where), why)) == 0)
+		c->key_line[k - conf_keys] = line;
+	buf_release(&where);
+	return rc;
+}
+
+const char *
+conf_suggest_key(const char *key)
+{
+	return str_suggest(key, key_suggest_get, NKEYS, NULL);
 }
 
 unsigned

@@ -23,17 +23,49 @@
 #include "log.h"
 #include "psl.h"
 #include "rules.h"
+#include "scope.h"
 #include "str.h"
 #include "strmap.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct engine *current;
 
+/* scope_engine_free - a scope's engine: only the parts it owns */
+static void
+scope_engine_free(struct engine *e)
+{
+	int i;
+
+	for (i = 0; i < LIST_NKINDS; i++)
+		if (e->owned & (1u << i))
+			list_free(e->lists[i]);
+	if (e->owned & ENGINE_OWN_PSL)
+		psl_free(e->psl);
+	strmap_free(e->scores, free);
+	pthread_mutex_destroy(&e->bayes_lock);
+	free(e);
+}
+
+static void
+scopes_free(struct scope_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].eng)
+			scope_engine_free(set->v[i].eng);
+	scope_set_release(set);
+	free(set);
+}
+
 static void
 engine_destroy(struct engine *e)
 {
 	int i;
 
+	scopes_free(e->scopes);		/* they borrow from e */
 	bayes_learner_free(e->autolearn);	/* before its store */
 	bayes_store_close(&e->bayes);
 	pthread_mutex_destroy(&e->bayes_lock);
@@ -110,6 +142,25 @@ check_bayes(const struct conf *c, struct buf *reason)
 	return bayes_store_check(c->bayes_store, reason);
 }
 
+/*
+ * scope_bayes - a scope uses its root's store and autolearner; the
+ * pointers are copied under the scope's lock, so a thread that then
+ * reads e->autolearn sees what the root's open wrote
+ */
+static struct bayes_store *
+scope_bayes(struct engine *e, struct buf *why)
+{
+	struct bayes_store *st = engine_bayes(e->root, why);
+
+	pthread_mutex_lock(&e->bayes_lock);
+	if (e->bayes == NULL && st) {
+		e->bayes = st;
+		e->autolearn = e->root->autolearn;
+	}
+	pthread_mutex_unlock(&e->bayes_lock);
+	return st;
+}
+
 struct bayes_store *
 engine_bayes(struct engine *e, struct buf *why)
 {
@@ -123,6 +174,8 @@ engine_bayes(struct engine *e, struct buf *why)
 			buf_adds(why, "no Bayes store configured");
 		return NULL;
 	}
+	if (e->root)
+		return scope_bayes(e, why);
 	pthread_mutex_lock(&e->bayes_lock);
 	if (e->bayes == NULL && (now = mono_s()) >= e->bayes_retry) {
 		if (bayes_store_open_conf(c, NULL, false, &e->bayes,
@@ -321,7 +374,29 @@ dns_key(const struct conf *c)
 	return c->dns_servers.n ? "dns_servers" : "dns_resolv_conf";
 }
 
-/* load_lists - the access lists; every list's errors */
+/* list_path - the file of list kind i */
+static const char *
+list_path(const struct conf *c, int i)
+{
+	switch (i) {
+	case LIST_CLIENT:
+		return c->client_list;
+	case LIST_SENDER:
+		return c->sender_list;
+	case LIST_HELO:
+		return c->helo_list;
+	case LIST_WELCOME_AUTH:
+		return c->welcomelist_auth;
+	case LIST_DKIM_DOMAIN:
+		return c->dkim_allowlist;
+	}
+	return "";
+}
+
+/*
+ * load_lists - the access lists; every list's errors.  A scope's
+ * engine borrows the lists of its root whose file is the same.
+ */
 static int
 load_lists(struct engine *e, struct buf *why)
 {
@@ -333,19 +408,19 @@ load_lists(struct engine *e, struct buf *why)
 		[LIST_DKIM_DOMAIN] = "dkim_allowlist",
 	};
 	const struct conf *c = e->conf;
-	const char *paths[LIST_NKINDS];
+	const char *path;
 	struct buf reason = BUF_INIT;
 	int i, rc = 0;
 
-	paths[LIST_CLIENT] = c->client_list;
-	paths[LIST_SENDER] = c->sender_list;
-	paths[LIST_HELO] = c->helo_list;
-	paths[LIST_WELCOME_AUTH] = c->welcomelist_auth;
-	paths[LIST_DKIM_DOMAIN] = c->dkim_allowlist;
 	for (i = 0; i < LIST_NKINDS; i++) {
-		if (paths[i][0] == '\0')
+		if ((path = list_path(c, i))[0] == '\0')
 			continue;
-		if (list_load((enum list_kind)i, paths[i], &e->lists[i],
+		if (e->root && strcmp(path, list_path(e->root->conf, i)) == 0) {
+			e->lists[i] = e->root->lists[i];
+			continue;
+		}
+		e->owned |= 1u << i;
+		if (list_load((enum list_kind)i, path, &e->lists[i],
 		    &reason) < 0) {
 			key_error(c, keys[i], &reason, why);
 			rc = -1;
@@ -372,6 +447,8 @@ part(const struct conf *c, int rc, const char *key, struct buf *reason,
 		key_error(c, key, reason, why);
 	return rc < 0 ? -1 : 0;
 }
+
+static int load_scopes(struct engine *, struct buf *);
 
 /*
  * load_parts - everything the configuration names, each part tried
@@ -404,8 +481,88 @@ load_parts(struct engine *e, struct buf *why)
 		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
 		    "dmarc_psl_file", &r, why);
 	rc |= part(c, check_bayes(c, &r), "bayes_store", &r, why);
+	rc |= load_scopes(e, why);
 	buf_release(&r);
 	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * need_psl - the PSL is needed: for dmarc_org_domain = psl, and for
+ * lists that take registered domains or align by them
+ */
+static bool
+need_psl(const struct engine *e)
+{
+	const struct conf *c = e->conf;
+
+	return (c->dmarc && str_ieq(c->dmarc_org_domain, "psl")) ||
+	    (e->dnsbl && (e->dnsbl->any_uri || e->dnsbl->any_domain)) ||
+	    e->lists[LIST_WELCOME_AUTH];
+}
+
+/*
+ * scope_engine - the engine of one scope: its own scores and the lists
+ * it names, the rest borrowed from root
+ */
+static int
+scope_engine(struct engine *root, struct scope *sc, struct buf *why)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	struct buf r = BUF_INIT;
+	int rc;
+
+	pthread_mutex_init(&e->bayes_lock, NULL);
+	e->root = root;
+	e->scope = sc;
+	e->conf = sc->conf;
+	e->score_set = root->score_set;
+	e->score_set_auto = root->score_set_auto;
+	e->scores = strmap_new();
+	engine_scores(e);
+	if (root->rules)
+		rules_score_overrides(root->rules, put_score, e);
+	e->dns = root->dns;
+	e->dkim_sign = root->dkim_sign;
+	e->rules = root->rules;
+	e->dnsbl = root->dnsbl;
+	e->psl = root->psl;
+	sc->eng = e;
+	rc = load_lists(e, why);
+	if (e->psl == NULL && need_psl(e)) {
+		e->owned |= ENGINE_OWN_PSL;
+		rc |= part(e->conf, psl_load(e->conf->dmarc_psl_file, &e->psl,
+		    &r), "dmarc_psl_file", &r, why);
+	}
+	buf_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* load_scopes - scope_dir, and an engine for each scope */
+static int
+load_scopes(struct engine *e, struct buf *why)
+{
+	struct scope_set set;
+	size_t i;
+	int rc;
+
+	if ((rc = scope_load(e->conf, &set, why)) < 0 || set.n == 0)
+		return rc;
+	e->scopes = xmalloc(sizeof(set));
+	*e->scopes = set;
+	for (i = 0; i < set.n; i++)
+		rc |= scope_engine(e, &e->scopes->v[i], why);
+	return rc < 0 ? -1 : 0;
+}
+
+struct engine *
+engine_for_scope(struct engine *e, const struct msg *m, const char *rcpt)
+{
+	const struct scope *sc;
+
+	if (e->scopes == NULL)
+		return e;
+	sc = scope_select(e->scopes, e->conf, m, rcpt);
+	return sc ? sc->eng : e;
 }
 
 int
@@ -453,17 +610,20 @@ engine_load(const char *path, struct engine **out, struct buf *why)
 	return rc;
 }
 
+/* a scope's engine lives as long as its root: one count for both */
 struct engine *
 engine_ref(struct engine *e)
 {
 	if (e)
-		atomic_fetch_add(&e->refs, 1);
+		atomic_fetch_add(&(e->root ? e->root : e)->refs, 1);
 	return e;
 }
 
 void
 engine_unref(struct engine *e)
 {
+	if (e && e->root)
+		e = e->root;
 	if (e && atomic_fetch_sub(&e->refs, 1) == 1)
 		engine_destroy(e);
 }

@@ -572,8 +572,15 @@ static void
 explain_why(struct buf *o, const struct logrec *r)
 {
 	const char *forced = lr_jstr(r->o, "forced_by");
+	const char *scope = lr_jstr(r->o, "scope");
 	struct json_object *scored = lr_jget(r->o, "scored");
 
+	if (scope) {
+		buf_adds(o, "  Policy scope ");
+		lr_safes(o, scope, 100);
+		buf_adds(o, " applied: its thresholds and settings (mailwarden "
+		    "config --scope NAME prints them).\n");
+	}
 	if (forced) {
 		buf_adds(o, "  Forced by ");
 		lr_safes(o, forced, 300);
@@ -648,7 +655,7 @@ static const char *const known_top[] = {
 	"rcpt_count", "from", "subject", "message_id", "size", "truncated",
 	"spf", "dkim", "dmarc", "bayes", "symbols", "scored", "unscored_why",
 	"score", "thresholds", "action", "forced_by", "reply", "dns_degraded",
-	"elapsed_ms", "dns_ms", "v", NULL
+	"elapsed_ms", "dns_ms", "v", "scope", NULL
 };
 
 void

@@ -10,6 +10,13 @@
  *	xxfi_close may be the only callback a connection sees (a probe that
  *	connects and leaves), so it accepts a NULL private pointer.
  *
+ *	Policy scopes (scope.h) that select by recipient make RCPT a step
+ *	that needs a reply: a recipient whose scope differs from the first
+ *	recipient's is deferred with 452 4.5.3, so that each message has
+ *	one policy and the client delivers that recipient in a later
+ *	transaction.  The MTA is then not offered SMFIP_NR_RCPT (decided
+ *	per connection, from the generation current at negotiation).
+ *
  *	Draining (SIGTERM, see main.c): milter_drain() makes new
  *	connections and new transactions (MAIL FROM) fail with 421 4.3.2,
  *	while transactions already started run to their verdict.
@@ -40,6 +47,7 @@
 #include "milter.h"
 #include "msg.h"
 #include "scan.h"
+#include "scope.h"
 #include "str.h"
 #include "verdict.h"
 #include "vlog.h"
@@ -62,6 +70,8 @@ struct conn {
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 /* steps without a callback: the MTA need not send them at all */
 #define MW_NOSEND	(SMFIP_NODATA | SMFIP_NOUNKNOWN)
+
+static void mta_text(const char *, bool, struct buf *);
 
 static atomic_int active;
 static atomic_int busy;
@@ -160,6 +170,17 @@ new_conn(SMFICTX *ctx)
 	return c;
 }
 
+/* rcpt_scopes - does the current generation have recipient scopes? */
+static bool
+rcpt_scopes(void)
+{
+	struct engine *eng = engine_current();
+	bool by_rcpt = eng && eng->scopes && eng->scopes->by_rcpt;
+
+	engine_unref(eng);
+	return by_rcpt;
+}
+
 static sfsistat
 mw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -170,6 +191,8 @@ mw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	    SMFIF_SETSYMLIST);
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | MW_NOREPLY | MW_NOSEND);
+	if (rcpt_scopes())
+		*pf1 &= ~(unsigned long)SMFIP_NR_RCPT;
 	*pf2 = *pf3 = 0;
 	if ((c = new_conn(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
@@ -237,11 +260,68 @@ mw_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* trap - refuse a recipient of a spam-trap scope, log the client */
+static sfsistat
+trap(SMFICTX *ctx, const struct conn *c, const struct scope *sc,
+    const char *rcpt)
+{
+	struct buf t = BUF_INIT, r = BUF_INIT;
+
+	mta_text(sc->trap_text, true, &t);
+	(void)smfi_setreply(ctx, (char *)sc->trap_code, (char *)sc->trap_xcode,
+	    t.data);
+	str_escape(&r, rcpt, strlen(rcpt), 200);
+	log_info("%s: spam trap: client=%s rcpt=%s scope=%s",
+	    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE",
+	    c->msg->client_ip[0] ? c->msg->client_ip : "unknown",
+	    buf_cstr(&r), sc->name);
+	buf_release(&t);
+	buf_release(&r);
+	return SMFIS_REJECT;
+}
+
+/*
+ * rcpt_scope - a recipient of a spam-trap scope is refused; one whose
+ * scope is not the first recipient's is deferred (452 4.5.3).  Only
+ * when the MTA waits for the answer; -1: go on.
+ */
+static sfsistat
+rcpt_scope(SMFICTX *ctx, const struct conn *c, const char *rcpt)
+{
+	struct engine *eng, *mine;
+	sfsistat rc = (sfsistat)-1;
+	char *r;
+
+	if (c->noreply & SMFIP_NR_RCPT)
+		return rc;
+	if ((eng = engine_current()) == NULL || eng->scopes == NULL) {
+		engine_unref(eng);
+		return rc;
+	}
+	r = envelope_strip(rcpt);
+	mine = engine_for_scope(eng, c->msg, r);
+	if (mine->scope && mine->scope->trap_code[0])
+		rc = trap(ctx, c, mine->scope, r);
+	else if (c->msg->nrcpts > 0 &&
+	    engine_for_scope(eng, c->msg, c->msg->rcpts[0]) != mine) {
+		(void)smfi_setreply(ctx, (char *)"452", (char *)"4.5.3",
+		    (char *)"Recipient has another filter policy than the "
+		    "ones before; send it again in another transaction");
+		rc = SMFIS_TEMPFAIL;
+	}
+	free(r);
+	engine_unref(eng);
+	return rc;
+}
+
 static sfsistat
 mw_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = get_conn(ctx);
+	sfsistat rc;
 
+	if (c && (rc = rcpt_scope(ctx, c, argv[0])) != (sfsistat)-1)
+		return rc;
 	if (c)
 		msg_add_rcpt(c->msg, argv[0]);
 	return proceed(c, SMFIP_NR_RCPT);
@@ -404,10 +484,11 @@ log_verdict(const struct conn *c)
 		rc = vlog_write(milter_get_vlog(), line.data, line.len);
 	for (i = 0; i < v->nsyms && i < 20; i++)
 		buf_printf(&syms, "%s%s", i ? "," : "", v->syms[i].name);
-	log_info("%s: client=%s action=%s score=%.1f symbols=%s",
+	log_info("%s: client=%s action=%s score=%.1f%s%s symbols=%s",
 	    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE",
 	    c->msg->client_ip[0] ? c->msg->client_ip : "unknown",
-	    action_name(v->action), v->score, buf_cstr(&syms));
+	    action_name(v->action), v->score, v->scope ? " scope=" : "",
+	    v->scope ? v->scope : "", buf_cstr(&syms));
 	buf_release(&line);
 	buf_release(&syms);
 	return rc;

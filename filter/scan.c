@@ -7,7 +7,13 @@
  *	that adds symbols to the verdict, and a destructor.  Steps run in
  *	table order; DMARC comes after SPF and DKIM because it reads their
  *	results.  Steps flagged STEP_SCORED are skipped for trusted
- *	sources (trusted_networks, authenticated senders).
+ *	sources (trusted_networks, authenticated senders) unless an
+ *	outbound scope scores them; an exempt scope runs no step at all.
+ *
+ *	The policy scope (scope.h) is chosen once, at begin, from the
+ *	connection, the envelope and the first recipient (the milter has
+ *	deferred recipients of other scopes); s->eng is then the scope's
+ *	engine, so every step reads the scope's settings.
  */
 #include "config.h"
 
@@ -23,6 +29,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "scan_steps.h"
+#include "scope.h"
 #include "str.h"
 #include "symbols.h"
 #include "strmap.h"
@@ -84,17 +91,67 @@ wallclock(time_t now)
 static bool
 step_runs(const struct scan *s, const struct scan_step *st)
 {
-	return !(st->flags & STEP_SCORED) || !s->trusted;
+	if (s->verdict.untouched)
+		return false;
+	return !(st->flags & STEP_SCORED) || s->verdict.scored;
+}
+
+/*
+ * apply_scope - what the scope changes besides settings: an exempt
+ * scope accepts untouched; an outbound scope scores trusted mail (which
+ * step_dkim still signs, since s->trusted stays) without X-Spam fields
+ */
+static void
+apply_scope(struct scan *s)
+{
+	const struct scope *sc = s->eng->scope;
+
+	if (sc == NULL)
+		return;
+	s->verdict.scope = sc->name;
+	if (sc->trap_code[0])	/* the milter refused it at RCPT already */
+		verdict_force_code(&s->verdict, FORCE_LIST_REJECT,
+		    ACTION_REJECT, sc->trap_xcode, "SPAM_TRAP", "%s",
+		    sc->trap_text);
+	if (sc->exempt) {
+		s->verdict.scored = false;
+		s->verdict.untouched = true;
+		s->verdict.unscored_why = "exempt scope";
+	} else if (sc->outbound && s->trusted) {
+		s->verdict.scored = true;
+		s->verdict.no_spam_fields = true;
+	}
+}
+
+/*
+ * outbound_reply - a local user whose mail an outbound scope refuses
+ * reads what happened, not which rules fired (those are in the log)
+ */
+static void
+outbound_reply(struct scan *s)
+{
+	const struct scope *sc = s->eng->scope;
+	struct verdict *v = &s->verdict;
+
+	if (sc == NULL || !v->no_spam_fields || v->action != ACTION_REJECT)
+		return;
+	free(v->reply_text);
+	v->reply_text = xstrdup(sc->reject_text ? sc->reject_text :
+	    "Message not sent: this site's outbound filter takes it for "
+	    "spam; please contact your postmaster");
+	memcpy(v->smtp_xcode, "5.7.1", 6);
 }
 
 struct scan *
 scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 {
 	struct scan *s = xcalloc(1, sizeof(*s));
-	const struct conf *c = eng->conf;
+	const struct conf *c;
 	double t0 = now_ms();
 	size_t i;
 
+	eng = engine_for_scope(eng, m, m->nrcpts ? m->rcpts[0] : NULL);
+	c = eng->conf;
 	s->eng = engine_ref(eng);
 	s->msg = m;
 	s->now = now;
@@ -109,6 +166,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 		s->verdict.unscored_why = "authenticated sender";
 	}
 	s->verdict.scored = !s->trusted;
+	apply_scope(s);
 	for (i = 0; i < NSTEPS; i++)
 		if (steps[i].begin && step_runs(s, &steps[i]))
 			s->state[i] = steps[i].begin(s);
@@ -196,6 +254,7 @@ scan_end(struct scan *s)
 	}
 	final_scores(s);
 	verdict_decide(&s->verdict, s->eng->conf);
+	outbound_reply(s);
 	s->busy_ms += now_ms() - t0;
 	s->verdict.elapsed_ms = s->busy_ms;
 	pthread_mutex_lock(&s->dns_budget.lock);

@@ -154,6 +154,10 @@ check_as_user(const struct conf *c, struct buf *out)
 	n += try(c, "rules_dir", c->rules_dir, R_OK | X_OK, "read", out);
 	n += try(c, "rules_site_dir", c->rules_site_dir, R_OK | X_OK, "read",
 	    out);
+	if (strcmp(c->scope_dir, MW_DEFAULT_SCOPE_DIR) != 0 ||
+	    access(c->scope_dir, F_OK) == 0)
+		n += try(c, "scope_dir", c->scope_dir, R_OK | X_OK, "read",
+		    out);
 	for (i = 0; i < c->dkim_sign_domains.n; i++) {
 		/* DOMAIN:SELECTOR:PATH */
 		colon = strchr(c->dkim_sign_domains.v[i], ':');

@@ -394,7 +394,8 @@ verdict_header_edits(const struct verdict *v, const struct msg *m,
 
 	e->v = NULL;
 	e->n = 0;
-	if (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL)
+	if (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL ||
+	    v->untouched)
 		return;
 	delete_matching(e, m, "Authentication-Results", id);
 	for (i = 0; i < 3; i++)
@@ -405,7 +406,7 @@ verdict_header_edits(const struct verdict *v, const struct msg *m,
 
 	verdict_authres_value(v, id, &val);
 	edit(e, EDIT_PREPEND, "Authentication-Results", 0, buf_steal(&val));
-	if (!v->scored)
+	if (!v->scored || v->no_spam_fields)
 		return;
 	if (v->action == ACTION_TAG)
 		edit(e, EDIT_ADD, "X-Spam-Flag", 0, xstrdup("YES"));

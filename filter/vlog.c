@@ -130,6 +130,10 @@ vlog_format(const struct msg *m, const struct verdict *v, double when,
 		json_key(out, "unscored_why", 0);
 		json_cstr(out, v->unscored_why);
 	}
+	if (v->scope) {
+		json_key(out, "scope", 0);
+		json_cstr(out, v->scope);
+	}
 	json_key(out, "score", 0);
 	json_num(out, v->score);
 	if (v->score_set >= 0) {

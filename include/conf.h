@@ -37,6 +37,9 @@ struct strlist {
 	size_t	  n;
 };
 
+/* strlist_free - free the items and the array; the list is then empty */
+void	 strlist_free(struct strlist *);
+
 struct conf {
 	char	*path;			/* file it came from, or "(defaults)" */
 
@@ -174,6 +177,8 @@ struct conf {
 	/* metrics endpoint and stats line (metrics.h) */
 	char	*metrics_listen;
 	uint64_t stats_interval;		/* seconds, 0 = off */
+	/* policy scopes (scope.h, doc/scopes.md) */
+	char	*scope_dir;
 
 	/* derived at parse time */
 	unsigned *key_line;		/* per key (table order): line of
@@ -200,6 +205,8 @@ int	 conf_load_all(const char *path, struct conf **out, struct buf *why);
 void	 conf_free(struct conf *);
 /* conf_dump - "key = value" for every key, in table order */
 void	 conf_dump(const struct conf *, struct buf *out);
+/* conf_value - the canonical text of key's value; -1: no such key */
+int	 conf_value(const struct conf *, const char *key, struct buf *out);
 /* conf_reference - the table as documentation (key, default, meaning) */
 void	 conf_reference(struct buf *out);
 /* conf_reference_man - the same as man(7) .TP entries (mailwarden.conf.5) */
@@ -213,6 +220,21 @@ void	 conf_reference_conf(struct buf *out, const char *path);
 unsigned conf_key_line(const struct conf *, const char *key);
 /* conf_where - "PATH:LINE: key: " (or "PATH: key: " for a default) */
 void	 conf_where(const struct conf *, const char *key, struct buf *out);
+/*
+ * conf_clone - a deep copy (a policy scope starts from the main file)
+ * whose origin is path, with no key counted as set there;
+ * conf_set - validate and set one key from line of the origin: errors
+ * are lines of why, each "ORIGIN:LINE: key: reason"; -1 on any;
+ * conf_suggest_key - the known key nearest to a misspelt one, or NULL;
+ * conf_next_line - one logical line of the file syntax (continuation
+ * lines joined, comments dropped); false at the end
+ */
+struct conf *conf_clone(const struct conf *, const char *path);
+int	 conf_set(struct conf *, const char *key, const char *value,
+	    unsigned line, struct buf *why);
+const char *conf_suggest_key(const char *key);
+bool	 conf_next_line(const char **pp, const char *end, struct buf *line,
+	    unsigned *lineno, unsigned *startline);
 /* conf_key_count, conf_key_name - iterate the key table */
 size_t	 conf_key_count(void);
 const char *conf_key_name(size_t);
@@ -238,6 +260,8 @@ int	 conf_syslog_facility(const struct conf *);
 int	 conf_log_level(const struct conf *);	/* enum log_level */
 
 #define MW_DEFAULT_CONF	SYSCONFDIR "/mailwarden/mailwarden.conf"
+/* the default scope_dir, which may be missing (no scopes; scope.h) */
+#define MW_DEFAULT_SCOPE_DIR	SYSCONFDIR "/mailwarden/scopes.d"
 /* -c MW_NO_CONF: run on the built-in defaults, a choice made explicitly */
 #define MW_NO_CONF	"/dev/null"
 

@@ -27,6 +27,7 @@ struct dkim_signconf;
 struct dmarc_opts;
 struct dns_resolver;
 struct dnsbl;
+struct msg;
 struct ruleset;
 struct psl;
 struct strmap;
@@ -49,7 +50,20 @@ struct engine {
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
+
+	/*
+	 * Policy scopes (scope.h).  The main generation owns them; each
+	 * scope has an engine of its own whose conf is the scope's, whose
+	 * symbol scores and overridden lists are its own, and which
+	 * shares every other part and the reference count of its root.
+	 */
+	struct engine *root;		/* NULL for the main generation */
+	struct scope_set *scopes;	/* main generation only, or NULL */
+	const struct scope *scope;	/* the scope this engine applies */
+	unsigned owned;			/* ENGINE_OWN_* parts of a scope */
 };
+
+#define ENGINE_OWN_PSL	(1u << LIST_NKINDS)	/* bits below: lists */
 
 /*
  * engine_new - build from a parsed configuration (takes ownership).
@@ -101,6 +115,13 @@ int	 engine_resolver_open(const struct conf *,
 double	 engine_score(const struct engine *, const char *sym, double def);
 double	 engine_score_in(const struct engine *, const char *sym, double def,
 	    unsigned set);
+
+/*
+ * engine_for_scope - the engine of the scope the message of m takes
+ * for recipient rcpt (scope_select()), or e itself; no new reference
+ */
+struct engine *engine_for_scope(struct engine *, const struct msg *,
+	    const char *rcpt);
 
 /* the generation new messages use; thread-safe */
 void	 engine_set_current(struct engine *);	/* takes a reference */

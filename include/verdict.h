@@ -95,6 +95,10 @@ struct verdict {
 	enum action floor;		/* least action of scored mail when
 					   nothing is forced (TAG: "tag") */
 	char	*floor_symbol;
+	const char *scope;		/* policy scope applied (scope.h), or
+					   NULL for the main configuration */
+	bool	 untouched;		/* exempt scope: no header edits */
+	bool	 no_spam_fields;	/* outbound: no X-Spam-* fields */
 	struct verdict_hdr {		/* fields a check adds (Received-SPF) */
 		char	*name;
 		char	*value;
