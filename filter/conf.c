@@ -71,6 +71,7 @@ static int check_dmarc_orgmode(const char *, struct buf *);
 static int check_domain(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
+int	sample_policy_check(const char *, struct buf *);	/* sample_store.c */
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -351,6 +352,22 @@ static const struct conf_key conf_keys[] = {
 	{ "dmarc_failure_reports_max", CT_UINT, OFF(dmarc_failure_reports_max),
 	  "100", 0, 1000000, NULL, "failure reports spooled per hour at most "
 	  "(per daemon)" },
+	/* sample store for `mailwarden replay` (doc/replay.md) */
+	{ "sample_dir", CT_STR, OFF(sample_dir), "", NOLIM, NULL,
+	  "keep copies of sampled messages (envelope, headers, body up to "
+	  "max_scan_bytes, DNS answers) here for replay; personal data "
+	  "(empty: off)" },
+	{ "sample", CT_STR, OFF(sample), "reject tag 1%", NOLIM,
+	  sample_policy_check, "which messages are sampled: actions kept "
+	  "whole (accept, tag, reject, tempfail) and a share of the others "
+	  "(N%)" },
+	{ "sample_max_size", CT_SIZE, OFF(sample_max_size), "256M", 1024,
+	  1024.0 * 1024 * 1024 * 1024, NULL,
+	  "bytes of samples kept; the oldest go first" },
+	{ "sample_max_count", CT_UINT, OFF(sample_max_count), "10000", 1,
+	  10000000, NULL, "samples kept; the oldest go first" },
+	{ "sample_max_age", CT_UINT, OFF(sample_max_age), "72", 1, 8760, NULL,
+	  "hours a sample is kept" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -111,7 +111,9 @@ usage(FILE *f)
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
-	    "  log      review verdict logs: summary, search, explain, report\n\n"
+	    "  log      review verdict logs: summary, search, explain, report,"
+	    " whatif\n"
+	    "  replay   run stored samples again under a configuration\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -773,6 +775,8 @@ main(int argc, char **argv)
 		return cli_dmarc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "log") == 0)
 		return cli_log(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cli_replay(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "milter.h"
 #include "msg.h"
+#include "sample_store.h"
 #include "scan.h"
 #include "str.h"
 #include "verdict.h"
@@ -420,6 +421,7 @@ mw_eom(SMFICTX *ctx)
 	scan_end(c->scan);
 	v = &c->scan->verdict;
 	log_verdict(c);
+	sample_offer(c->scan);		/* queued: the reply does not wait */
 	switch (v->action) {
 	case ACTION_ACCEPT:
 	case ACTION_TAG:

@@ -352,6 +352,7 @@ add_syms(struct whatif *w, const struct logrec *r, unsigned set,
 			continue;
 		(void)lr_jnum(o, "score", &old);
 		s->name = name;
+		s->added = false;
 		s->new_name = renamed(w->eng->conf, name, lr_jstr(o, "detail"));
 		s->old_score = old;
 		s->new_score = new_score(w, s->new_name, old, set, &s->dropped);

@@ -17,6 +17,8 @@
 #include "config.h"
 
 #include <json-c/json.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +68,9 @@ whatif_free(struct whatif **wp)
 	for (i = 0; i < w->nchg; i++)
 		change_release(&w->chg[i]);
 	free(w->chg);
+	for (i = 0; i < w->nnotes; i++)
+		free(w->notes[i]);
+	free(w->notes);
 	free(w->conf_path);
 	free(w);
 }
@@ -206,6 +211,11 @@ decided_text(const struct logrec *r, const struct whatif_result *res,
 			continue;
 		}
 		buf_adds(&b, b.len ? ", " : "");
+		if (s->added) {
+			buf_printf(&b, "%.128s new %g", s->name, s->new_score);
+			shown++;
+			continue;
+		}
 		buf_printf(&b, "%.128s %g->", s->name, s->old_score);
 		if (s->dropped)
 			buf_adds(&b, "gone");
@@ -258,12 +268,10 @@ keep_change(struct whatif *w, const struct logrec *r,
 	c->new_score = res->new_score;
 }
 
-const struct whatif_result *
-whatif_add(struct whatif *w, const struct logrec *r)
+/* count - the counters of one outcome res of record r */
+static const struct whatif_result *
+count(struct whatif *w, const struct logrec *r, struct whatif_result *res)
 {
-	struct whatif_result *res = &w->res;
-
-	whatif_rescore(w, r, res);
 	w->n++;
 	switch (res->status) {
 	case WHATIF_NO_ACTION:
@@ -287,6 +295,115 @@ whatif_add(struct whatif *w, const struct logrec *r)
 		keep_change(w, r, res);
 	}
 	return res;
+}
+
+const struct whatif_result *
+whatif_add(struct whatif *w, const struct logrec *r)
+{
+	whatif_rescore(w, r, &w->res);
+	return count(w, r, &w->res);
+}
+
+/* sym_score - the score of the symbol called name in a, or false */
+static bool
+sym_score(struct json_object *a, const char *name, double *score)
+{
+	size_t i, n = a ? json_object_array_length(a) : 0;
+	const char *v;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(a, i);
+
+		if ((v = lr_jstr(o, "name")) != NULL && strcmp(v, name) == 0) {
+			*score = 0;
+			(void)lr_jnum(o, "score", score);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* add_sym - one symbol of a replay outcome */
+static void
+add_sym(struct whatif_result *res, const char *name, double old, double now,
+    bool dropped, bool added)
+{
+	struct whatif_sym *s;
+
+	if (res->nsyms >= WHATIF_MAX_SYMS)
+		return;
+	s = &res->syms[res->nsyms++];
+	s->name = s->new_name = name;
+	s->old_score = old;
+	s->new_score = now;
+	s->dropped = dropped;
+	s->added = added;
+	s->changed = dropped || added || old != now;
+	res->ndropped += dropped;
+}
+
+/* replay_syms - old symbols with their new scores, then the new ones */
+static void
+replay_syms(const struct logrec *old, const struct logrec *now,
+    struct whatif_result *res)
+{
+	size_t i, n;
+	double o, v;
+	const char *name;
+
+	n = old->symbols ? json_object_array_length(old->symbols) : 0;
+	for (i = 0; i < n; i++) {
+		if ((name = lr_jstr(json_object_array_get_idx(old->symbols, i),
+		    "name")) == NULL)
+			continue;
+		(void)sym_score(old->symbols, name, &o);
+		if (sym_score(now->symbols, name, &v))
+			add_sym(res, name, o, v, false, false);
+		else
+			add_sym(res, name, o, 0, true, false);
+	}
+	n = now->symbols ? json_object_array_length(now->symbols) : 0;
+	for (i = 0; i < n; i++) {
+		if ((name = lr_jstr(json_object_array_get_idx(now->symbols, i),
+		    "name")) == NULL || sym_score(old->symbols, name, &o))
+			continue;
+		(void)sym_score(now->symbols, name, &v);
+		add_sym(res, name, 0, v, false, true);
+	}
+}
+
+const struct whatif_result *
+whatif_add_replayed(struct whatif *w, const struct logrec *old,
+    const struct logrec *now)
+{
+	struct whatif_result *res = &w->res;
+	const char *f = lr_jstr(now->o, "forced_by");
+
+	memset(res, 0, offsetof(struct whatif_result, syms));
+	res->nsyms = res->ndropped = 0;
+	res->status = WHATIF_RESCORED;
+	res->old_action = old->action;
+	res->new_action = now->action;
+	res->old_score = old->has_score ? old->score : 0;
+	res->new_score = now->has_score ? now->score : 0;
+	res->set = -1;
+	snprintf(res->forced_by, sizeof(res->forced_by), "%s", f ? f : "");
+	if (old->action == LR_OTHER || now->action == LR_OTHER)
+		res->status = WHATIF_NO_ACTION;
+	else
+		replay_syms(old, now, res);
+	return count(w, old, res);
+}
+
+void
+whatif_note(struct whatif *w, const char *line)
+{
+	if (w->nnotes >= 1000) {
+		w->notes_left++;
+		return;
+	}
+	w->notes = xreallocarray(w->notes, w->nnotes + 1, sizeof(char *));
+	w->notes[w->nnotes++] = xstrdup(line);
 }
 
 /* ------------------------------------------------------------------ */
@@ -488,6 +605,19 @@ whatif_text(const struct whatif *w, const struct logread_stats *st,
 	text_totals(w, left_out, out);
 	text_symbols(w, top, out);
 	text_changes(w, out);
+	if (w->nnotes) {
+		size_t i;
+
+		buf_printf(out, "\nNotes %zu\n", w->nnotes);
+		for (i = 0; i < w->nnotes; i++) {
+			buf_adds(out, "  ");
+			lr_safes(out, w->notes[i], 600);
+			buf_addc(out, '\n');
+		}
+		if (w->notes_left)
+			buf_printf(out, "  (%llu more)\n",
+			    (unsigned long long)w->notes_left);
+	}
 	if (st && (st->malformed || st->nerrors)) {
 		buf_addc(out, '\n');
 		lr_input_report(st, out);
@@ -630,6 +760,14 @@ whatif_json(const struct whatif *w, const struct logread_stats *st,
 	json_transitions(w, o);
 	json_symbols(w, top, o);
 	json_changes(w, o);
+	json_key(o, "notes", 0);
+	buf_addc(o, '[');
+	for (size_t i = 0; i < w->nnotes; i++) {
+		if (i)
+			buf_addc(o, ',');
+		json_cstr(o, w->notes[i]);
+	}
+	buf_addc(o, ']');
 	json_u64(o, "malformed", st ? st->malformed : 0);
 	json_u64(o, "input_errors", st ? st->nerrors : 0);
 	buf_adds(o, "}\n");

@@ -28,6 +28,7 @@ int	cli_dns(int argc, char **argv);
 int	cli_spf(int argc, char **argv);
 int	cli_dmarc(int argc, char **argv);
 int	cli_log(int argc, char **argv);
+int	cli_replay(int argc, char **argv);	/* cli_replay.c */
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the

@@ -171,6 +171,13 @@ struct conf {
 	bool	 dmarc_failure_reports;
 	uint64_t dmarc_failure_reports_max;	/* per hour */
 
+	/* sample store (sample_store.h) */
+	char	*sample_dir;
+	char	*sample;		/* "reject tag 1%" */
+	uint64_t sample_max_size;	/* bytes */
+	uint64_t sample_max_count;
+	uint64_t sample_max_age;	/* hours */
+
 	/* derived at parse time */
 	unsigned *key_line;		/* per key (table order): line of
 					   its setting, 0 = default */

@@ -61,6 +61,7 @@ struct whatif_sym {
 	const char *new_name;		/* differs when renamed (static) */
 	double	 old_score, new_score;
 	bool	 dropped;		/* nothing emits it any more */
+	bool	 added;			/* replay: only the new verdict has it */
 	bool	 changed;		/* new score (or name) differs */
 };
 
@@ -96,6 +97,15 @@ void	 whatif_free(struct whatif **);
 /* whatif_add - rescore r and count it; returns its outcome */
 const struct whatif_result *whatif_add(struct whatif *,
 	    const struct logrec *r);
+/*
+ * whatif_add_replayed - count a message run again (replay): old is the
+ * stored verdict, new the verdict of the replay; symbols compared by
+ * name (a symbol only the new verdict has counts as added)
+ */
+const struct whatif_result *whatif_add_replayed(struct whatif *,
+	    const struct logrec *old, const struct logrec *new);
+/* whatif_note - a line for the report's notes (kept up to 1000) */
+void	 whatif_note(struct whatif *, const char *line);
 /* counters */
 uint64_t whatif_messages(const struct whatif *);
 uint64_t whatif_changed(const struct whatif *);

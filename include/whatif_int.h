@@ -54,6 +54,9 @@ struct whatif {
 	size_t	 nchg, capchg, keep;	/* keep 0: all */
 	uint64_t chg_left;		/* changed but not listed */
 	struct whatif_result res;
+	char	**notes;		/* whatif_note() */
+	size_t	 nnotes;
+	uint64_t notes_left;
 };
 
 void	 whatif_kinds_free(struct strmap *);
