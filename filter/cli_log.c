@@ -104,7 +104,8 @@ usage(FILE *f)
 	    "[FILE...]\n"
 	    "       mailwarden log whatif -c NEW.conf [--json] [--limit N] "
 	    "[--top N]\n"
-	    "                             [options] [FILE...]\n\n"
+	    "                             [options] [FILE...]\n"
+	    "       mailwarden log label [-c FILE] QUEUEID spam|ham\n\n"
 	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
 	    "are read in\ntime order); '-' reads standard input.  Without "
 	    "FILE: a log piped in on\nstandard input, else the log_file of "
@@ -710,6 +711,8 @@ cli_log(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "label") == 0)	/* not a log review */
+		return cli_log_label(argc - 1, argv + 1);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			break;

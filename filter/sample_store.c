@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "engine.h"
+#include "files.h"
 #include "log.h"
 #include "msg.h"
 #include "sample.h"
@@ -217,6 +218,16 @@ list(int dfd, DIR *d, size_t *n, time_t now)
 	return v;
 }
 
+/* label_remove - the label of sample name, if any */
+static void
+label_remove(int dfd, const char *name)
+{
+	char *l = xasprintf("%s.label", name);
+
+	(void)unlinkat(dfd, l, 0);
+	free(l);
+}
+
 size_t
 sample_store_expire(const char *dir, uint64_t max_size, uint64_t max_count,
     double max_age, time_t now)
@@ -240,6 +251,7 @@ sample_store_expire(const char *dir, uint64_t max_size, uint64_t max_count,
 			break;
 		if (unlinkat(dirfd(d), v[i].name, 0) == 0)
 			removed++;
+		label_remove(dirfd(d), v[i].name);
 		total -= v[i].size;
 		left--;
 	}
@@ -248,6 +260,91 @@ sample_store_expire(const char *dir, uint64_t max_size, uint64_t max_count,
 	free(v);
 	closedir(d);
 	return removed;
+}
+
+/* qid_part - the queue id as file names carry it (letters, digits) */
+static void
+qid_part(struct buf *b, const char *q)
+{
+	size_t i;
+
+	for (i = 0; q[i] && i < 32; i++)
+		if ((q[i] >= 'A' && q[i] <= 'Z') || (q[i] >= 'a' && q[i] <= 'z')
+		    || (q[i] >= '0' && q[i] <= '9'))
+			buf_addc(b, q[i]);
+}
+
+/* write_label - NAME.label in dir, replacing an earlier label */
+static int
+write_label(const char *dir, const char *name, bool spam, struct buf *why)
+{
+	char *tmp = xasprintf("%s/.tmp-%s.label", dir, name);
+	char *path = xasprintf("%s/%s.label", dir, name);
+	const char *text = spam ? "spam\n" : "ham\n";
+	int fd, rc = -1;
+
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		buf_printf(why, "%s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+	} else
+		rc = 0;
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int
+sample_store_label(const char *dir, const char *qid, bool spam,
+    struct buf *why)
+{
+	struct buf want = BUF_INIT;
+	char **names = NULL;
+	size_t n = 0, i;
+	int count = 0;
+
+	buf_addc(&want, '-');
+	qid_part(&want, qid);
+	buf_addc(&want, '-');
+	if (want.len == 2) {
+		buf_printf(why, "'%s' is not a queue id", qid);
+		buf_release(&want);
+		return -1;
+	}
+	if (files_list(dir, SAMPLE_SUFFIX, &names, &n) < 0) {
+		buf_printf(why, "%s: %s", dir, strerror(errno));
+		buf_release(&want);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (count >= 0 && strstr(names[i], buf_cstr(&want)) != NULL)
+			count = write_label(dir, names[i], spam, why) < 0 ? -1 :
+			    count + 1;
+		free(names[i]);
+	}
+	free(names);
+	buf_release(&want);
+	return count;
+}
+
+int
+sample_label(const char *path)
+{
+	char *l = xasprintf("%s.label", path);
+	char text[8] = "";
+	FILE *f = fopen(l, "r");
+
+	free(l);
+	if (f == NULL)
+		return -1;
+	if (fgets(text, sizeof(text), f) == NULL)
+		text[0] = '\0';
+	fclose(f);
+	return strcmp(text, "spam\n") == 0 ? 1 : strcmp(text, "ham\n") == 0 ?
+	    0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -381,13 +478,9 @@ file_name(const struct scan *s)
 {
 	struct buf b = BUF_INIT;
 	const char *q = s->msg->queue_id ? s->msg->queue_id : "NOQUEUE";
-	size_t i;
 
 	buf_printf(&b, "%lld-", (long long)s->now);
-	for (i = 0; q[i] && i < 32; i++)
-		if ((q[i] >= 'A' && q[i] <= 'Z') || (q[i] >= 'a' && q[i] <= 'z')
-		    || (q[i] >= '0' && q[i] <= '9'))
-			buf_addc(&b, q[i]);
+	qid_part(&b, q);
 	buf_printf(&b, "-%08llx" SAMPLE_SUFFIX,
 	    (unsigned long long)(unit() * 4294967296.0));
 	return buf_steal(&b);

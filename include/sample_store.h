@@ -67,4 +67,18 @@ int	 sample_store_write(const char *dir, const char *name,
 size_t	 sample_store_expire(const char *dir, uint64_t max_size,
 	    uint64_t max_count, double max_age, time_t now);
 
+/*
+ * Labels: feedback on a sample is a file beside it, NAME.mws.label,
+ * holding "spam" or "ham" and a newline (0600); a new label replaces
+ * the old one, and expiry removes it with its sample.
+ *
+ * sample_store_label - label every sample of queue id qid in dir
+ * (names NOW-QID-RANDOM.mws; the queue id as file_name() keeps it);
+ * returns how many, or -1 with a reason
+ */
+int	 sample_store_label(const char *dir, const char *qid, bool spam,
+	    struct buf *why);
+/* sample_label - the label of sample file path: 1 spam, 0 ham, -1 none */
+int	 sample_label(const char *path);
+
 #endif

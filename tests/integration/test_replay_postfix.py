@@ -16,6 +16,9 @@ body that imitates the sample format).  Then nsd is stopped, and:
   carrying its word (and the report names the symbol);
 - replay with a DNS list the store never asked reports every one of its
   lookups as unrecorded and lists none of its symbols (never guessed);
+- `log label` marks every sample spam or ham by queue id, `rules fit
+  SAMPLEDIR` fits scores to them (the one fitting implementation), and
+  `log whatif` with the fitted file reports what it would change;
 - sample_max_count, applied on reload, trims the store oldest first.
 """
 
@@ -192,6 +195,44 @@ def check_unrecorded():
     assert "RBL_RP_NEW" not in json.dumps(doc["symbols"]), doc["symbols"]
 
 
+def mw(*args):
+    return subprocess.run([mwtest.MAILWARDEN, *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=300)
+
+
+def check_label_fit_whatif():
+    labelled = {"spam": 0, "ham": 0}
+    for v in read_log(vlog):
+        lab = "spam" if "replayspam" in (v.get("subject") or "") else "ham"
+        p = mw("log", "label", "-c", milter.conf, v["queue_id"], lab)
+        assert p.returncode == 0, p.stderr
+        labelled[lab] += 1
+    labels = [n for n in os.listdir(store) if n.endswith(".mws.label")]
+    assert len(labels) == N, len(labels)
+    m = stat.S_IMODE(os.stat(os.path.join(store, labels[0])).st_mode)
+    assert m == 0o600, oct(m)
+    p = mw("log", "label", "-c", milter.conf, "NOSUCHQUEUEID", "ham")
+    assert p.returncode == 1 and "no sample" in p.stderr, (p.returncode, p.stderr)
+    fitted_dir = work.sub("fitted")
+    with open(os.path.join(fitted_dir, "50_replay.cf"), "w") as f:
+        f.write(RULES)
+    out = os.path.join(fitted_dir, "99_fitted.cf")
+    p = mw("rules", "fit", "-c", milter.conf, store, "--no-bayes", "-o", out)
+    assert p.returncode == 0, p.stderr
+    text = open(out).read()
+    assert "(%d ham, %d spam labelled samples)" % (labelled["ham"], labelled["spam"]) \
+        in text, text[:600]
+    spam_score = [float(l.split()[2]) for l in text.splitlines()
+                  if l.startswith("score T_RP_SPAM ")]
+    assert spam_score and spam_score[0] > 0, text
+    conf = conf_with("fitted", {"rules_site_dir": fitted_dir})
+    p = mw("log", "whatif", "-c", conf, "--json", vlog)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["messages"] == N and doc["symbols"], doc["symbols"][:3]
+
+
 def check_count_cap():
     milter.write_conf({"sample_max_count": "50"})
     milter.signal(signal.SIGHUP)
@@ -213,6 +254,8 @@ try:
             check_same_config)
     R.check("replay, one score raised: exactly its messages change", check_changed_score)
     R.check("replay, a new DNS list: its lookups reported unrecorded", check_unrecorded)
+    R.check("log label, rules fit SAMPLEDIR, log whatif with the fitted file",
+            check_label_fit_whatif)
     R.check("sample_max_count on reload trims oldest first", check_count_cap)
 finally:
     pf.stop()

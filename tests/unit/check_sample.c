@@ -378,9 +378,21 @@ START_TEST(test_sample_store_permissions_and_expiry)
 	snprintf(path, sizeof(path), "%s/keep.txt", dir);
 	ck_assert((f = fopen(path, "w")) != NULL);
 	fclose(f);
-	/* age 5 h: a goes */
+	/* labels by queue id, replaced by a new label, gone with the sample */
+	put(dir, "1-Q7x-0a.mws", 10, now, 10 * 3600);
+	ck_assert_int_eq(sample_store_label(dir, "Q7x", true, &why), 1);
+	snprintf(path, sizeof(path), "%s/1-Q7x-0a.mws", dir);
+	ck_assert_int_eq(sample_label(path), 1);
+	ck_assert_int_eq(sample_store_label(dir, "Q7x", false, &why), 1);
+	ck_assert_int_eq(sample_label(path), 0);
+	snprintf(path, sizeof(path), "%s/b.mws", dir);
+	ck_assert_int_eq(sample_label(path), -1);
+	ck_assert_int_eq(sample_store_label(dir, "Q7", false, &why), 0);
+	ck_assert_int_eq(sample_store_label(dir, "-/.", false, &why), -1);
+	/* age 5 h: a and the labelled one go, with its label */
 	ck_assert_int_eq(sample_store_expire(dir, 1 << 20, 100, 5 * 3600, now),
-	    1);
+	    2);
+	ck_assert(!exists(dir, "1-Q7x-0a.mws.label"));
 	ck_assert(!exists(dir, "a.mws") && exists(dir, "b.mws"));
 	/* count 2: the oldest of b, c, d goes */
 	ck_assert_int_eq(sample_store_expire(dir, 1 << 20, 2, 1e9, now), 1);
@@ -391,7 +403,6 @@ START_TEST(test_sample_store_permissions_and_expiry)
 	ck_assert_msg(exists(dir, "keep.txt"), "a file not ours was removed");
 	/* an existing sample file is never overwritten */
 	ck_assert_int_eq(sample_store_write(dir, "d.mws", "y", 1, &why), -1);
-	ck_assert(stat(path, &st) == 0);
 	snprintf(path, sizeof(path), "%s/d.mws", dir);
 	ck_assert(stat(path, &st) == 0 && st.st_size == 100);
 	/* a directory open to others is refused */
