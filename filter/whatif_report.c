@@ -256,10 +256,12 @@ keep_change(struct whatif *w, const struct logrec *r,
 		w->chg = xreallocarray(w->chg, w->capchg, sizeof(*w->chg));
 	}
 	c = &w->chg[w->nchg++];
-	c->time = r->time_text ? xstrndup(r->time_text, 40) : NULL;
+	c->time = r->time_text ? xstrndup(r->time_text, strnlen(r->time_text,
+	    40)) : NULL;
 	c->queue_id = dup_or_null(r->queue_id);
 	c->from = dup_or_null(r->from ? r->from : r->mail_from);
-	c->subject = r->subject ? xstrndup(r->subject, 200) : NULL;
+	c->subject = r->subject ? xstrndup(r->subject, strnlen(r->subject,
+	    200)) : NULL;
 	c->decided = decided_text(r, res, w->eng->conf->tag_score,
 	    w->eng->conf->reject_score);
 	c->old_action = res->old_action;
