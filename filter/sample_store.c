@@ -331,6 +331,19 @@ sample_store_label(const char *dir, const char *qid, bool spam,
 }
 
 int
+sample_label_set(const char *path, bool spam, struct buf *why)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path)) :
+	    xstrdup(".");
+	int rc;
+
+	rc = write_label(*dir ? dir : "/", slash ? slash + 1 : path, spam, why);
+	free(dir);
+	return rc;
+}
+
+int
 sample_label(const char *path)
 {
 	char *l = xasprintf("%s.label", path);

@@ -78,6 +78,8 @@ size_t	 sample_store_expire(const char *dir, uint64_t max_size,
  */
 int	 sample_store_label(const char *dir, const char *qid, bool spam,
 	    struct buf *why);
+/* sample_label_set - label the sample file path; 0, or -1 with a reason */
+int	 sample_label_set(const char *path, bool spam, struct buf *why);
 /* sample_label - the label of sample file path: 1 spam, 0 ham, -1 none */
 int	 sample_label(const char *path);
 

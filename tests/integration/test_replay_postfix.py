@@ -23,6 +23,7 @@ body that imitates the sample format).  Then nsd is stopped, and:
 """
 
 import json
+import re
 import os
 import signal
 import stat
@@ -201,6 +202,23 @@ def mw(*args):
                           timeout=300)
 
 
+def check_train_labels():
+    spam = [v["queue_id"] for v in read_log(vlog)
+            if "replayspam" in (v.get("subject") or "")][:3]
+    files = [os.path.join(store, n) for n in samples()
+             if any("-%s-" % q in n for q in spam)]
+    assert len(files) == 3, files
+    bstore = os.path.join(work.path, "bayes")
+    p = mw("train", "-c", milter.conf, "--store", bstore, "--spam", "-q", *files)
+    assert p.returncode == 0, p.stderr
+    for f in files:
+        with open(f + ".label") as lf:
+            assert lf.read() == "spam\n", f
+    p = mw("bayes", "stats", "-c", milter.conf, "--store", bstore)
+    assert p.returncode == 0 and re.search(r"^messages +3 spam, 0 ham", p.stdout, re.M), \
+        p.stdout + p.stderr
+
+
 def check_label_fit_whatif():
     labelled = {"spam": 0, "ham": 0}
     for v in read_log(vlog):
@@ -254,6 +272,8 @@ try:
             check_same_config)
     R.check("replay, one score raised: exactly its messages change", check_changed_score)
     R.check("replay, a new DNS list: its lookups reported unrecorded", check_unrecorded)
+    R.check("train --spam on samples learns them and labels them spam",
+            check_train_labels)
     R.check("log label, rules fit SAMPLEDIR, log whatif with the fitted file",
             check_label_fit_whatif)
     R.check("sample_max_count on reload trims oldest first", check_count_cap)
