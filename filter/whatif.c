@@ -13,6 +13,8 @@
  *	  - a DNS list entry's symbol: the entry's score;
  *	  - a built-in symbol: its default under the new configuration
  *	    (symbols_default: some follow tag_score or an action key);
+ *	    dropped when the new configuration switches its check off
+ *	    (spf, spf_helo, dmarc, an empty bayes_store);
  *	  - LIST_* (local lists): the logged score, kept;
  *	  - anything else nothing in the new configuration emits: dropped.
  *	The score set is conf_score_set_base() of the new configuration;
@@ -76,6 +78,23 @@ bl_entry(const struct dnsbl *bl, const char *name)
 	return NULL;
 }
 
+/*
+ * step_off - is the check that emits built-in symbol si switched off
+ * in c (spf, spf_helo, dmarc, no bayes_store), so it emits nothing?
+ */
+static bool
+step_off(const struct conf *c, const struct symbol_info *si)
+{
+	if (strcmp(si->step, "spf") == 0)
+		return !c->spf || (!c->spf_helo &&
+		    strncmp(si->name, "SPF_HELO_", 9) == 0);
+	if (strcmp(si->step, "dmarc") == 0)
+		return !c->dmarc;
+	if (strcmp(si->step, "bayes") == 0)
+		return c->bayes_store[0] == '\0';
+	return false;
+}
+
 /* classify - where the new configuration takes name's score from */
 static void
 classify(const struct engine *e, const char *name, struct kind *k)
@@ -100,7 +119,8 @@ classify(const struct engine *e, const char *name, struct kind *k)
 		return;
 	}
 	if ((k->si = symbols_builtin(name)) != NULL) {
-		k->kind = strmap_get(e->scores, name) ? K_OVERRIDE : K_BUILTIN;
+		k->kind = step_off(e->conf, k->si) ? K_GONE :
+		    strmap_get(e->scores, name) ? K_OVERRIDE : K_BUILTIN;
 		return;
 	}
 	k->kind = strmap_get(e->scores, name) ? K_OVERRIDE : K_GONE;
