@@ -44,9 +44,7 @@
 #include "files.h"
 #include "logread.h"
 #include "logreview.h"
-#include "msg.h"
 #include "sample.h"
-#include "scan.h"
 #include "str.h"
 #include "whatif.h"
 
