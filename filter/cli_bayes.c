@@ -36,6 +36,8 @@
 #include "conf.h"
 #include "files.h"
 #include "mailbox.h"
+#include "sample.h"
+#include "sample_store.h"
 #include "msg.h"
 #include "str.h"
 #include "svcown.h"
@@ -162,15 +164,70 @@ flush_batch(struct train *t)
 	return rc == BAYES_OK ? 0 : -1;
 }
 
+/*
+ * sample_input - a sample file of the sample store (sample.h): the
+ * message the milter saw, rebuilt; NULL when data is not one (or after
+ * reporting one that does not parse: *bad)
+ */
+static struct msg *
+sample_input(const struct train *t, const char *data, size_t len,
+    const char *label, bool *bad)
+{
+	struct msg_limits lim;
+	struct buf why = BUF_INIT;
+	struct sample *s;
+	struct msg *m = NULL;
+
+	*bad = false;
+	if (len < strlen(SAMPLE_MAGIC) || memcmp(data, SAMPLE_MAGIC,
+	    strlen(SAMPLE_MAGIC)) != 0)
+		return NULL;
+	if (sample_parse(data, len, &s, &why) < 0) {
+		fprintf(stderr, "mailwarden train: %s: %s\n", label,
+		    buf_cstr(&why));
+		*bad = true;
+	} else {
+		msg_limits_from_conf(&lim, t->conf);
+		m = sample_msg(s, &lim);
+		msg_add_body(m, s->body, s->body_len);
+		sample_msg_finish(s, m);
+		sample_free(&s);
+	}
+	buf_release(&why);
+	return m;
+}
+
+/* label_sample - a sample trained: its label for `rules fit` */
+static void
+label_sample(struct train *t, const char *label)
+{
+	struct buf why = BUF_INIT;
+
+	if (t->op == BAYES_OP_LEARN && sample_label_set(label,
+	    t->cls == BAYES_SPAM, &why) < 0)
+		fprintf(stderr, "mailwarden train: %s\n", buf_cstr(&why));
+	buf_release(&why);
+}
+
 static int
 train_msg(const char *data, size_t len, const char *label, void *arg)
 {
 	struct train *t = arg;
 	struct bayes_learn_msg *m = &t->batch[t->nbatch];
-	struct msg *msg = mailbox_msg(t->conf, data, len);
-	size_t i;
+	struct msg *msg;
+	bool bad;
+	size_t i, n = strlen(label);
 
-	(void)label;
+	if (n > 10 && strcmp(label + n - 10, ".mws.label") == 0)
+		return 0;		/* a sample's label, not mail */
+	if ((msg = sample_input(t, data, len, label, &bad)) == NULL && bad) {
+		t->unreadable++;
+		return 0;
+	}
+	if (msg != NULL)
+		label_sample(t, label);
+	else
+		msg = mailbox_msg(t->conf, data, len);
 	bayes_toks_reset(&t->toks);
 	bayes_msg_tokens(t->conf, msg, NULL, &t->toks);
 	memset(m, 0, sizeof(*m));

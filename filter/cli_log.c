@@ -36,11 +36,13 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "engine.h"
 #include "logread.h"
 #include "conf.h"
 #include "logreview.h"
 #include "outfile.h"
 #include "str.h"
+#include "whatif.h"
 
 enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
 	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_ROTATED, OPT_HELP };
@@ -99,7 +101,11 @@ usage(FILE *f)
 	    "       mailwarden log explain [options] QUEUEID|MESSAGE-ID "
 	    "[FILE...]\n"
 	    "       mailwarden log report [--html OUT.html|-] [options] "
-	    "[FILE...]\n\n"
+	    "[FILE...]\n"
+	    "       mailwarden log whatif -c NEW.conf [--json] [--limit N] "
+	    "[--top N]\n"
+	    "                             [options] [FILE...]\n"
+	    "       mailwarden log label [-c FILE] QUEUEID spam|ham\n\n"
 	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
 	    "are read in\ntime order); '-' reads standard input.  Without "
 	    "FILE: a log piped in on\nstandard input, else the log_file of "
@@ -120,15 +126,21 @@ usage(FILE *f)
 	    ".2.gz, ...)\n"
 	    "  --errors N      malformed lines to list (default 10)\n"
 	    "  --top N         rows in top tables (summary 10, report 15)\n"
-	    "  --json          search: print matching lines as JSON lines\n"
-	    "  --limit N       search: stop after N matches\n"
+	    "  --json          search: print matching lines as JSON lines;"
+	    "\n                  whatif: the report as one JSON object\n"
+	    "  --limit N       search: stop after N matches; whatif: changed "
+	    "messages\n                  listed (default all)\n"
 	    "  --html OUT      report: write the HTML page to OUT (default "
 	    "or -: stdout);\n"
 	    "                  an existing OUT is replaced only if it is an "
 	    "earlier report\n"
 	    "  --rejects N     report: latest rejects shown (default 50, "
 	    "max %d)\n"
-	    "  --title TEXT    report: page title\n", LR_REJECTS_MAX);
+	    "  --title TEXT    report: page title\n"
+	    "whatif re-decides each logged message from its logged symbols "
+	    "under the\nscores, thresholds and policy actions of NEW.conf "
+	    "(-c, required) and lists\nwhat would change.\n",
+	    LR_REJECTS_MAX);
 }
 
 /* count_arg - a bounded count option */
@@ -616,6 +628,39 @@ run_report(struct logcmd *c)
 	return rc;
 }
 
+/*
+ * run_whatif - every record re-decided under the configuration of -c
+ * (whatif.h); the report on stdout, text or --json
+ */
+static int
+run_whatif(struct logcmd *c)
+{
+	struct engine *e;
+	struct logread *r;
+	struct whatif *w;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if ((e = cli_load_engine(c->conf)) == NULL)
+		return 2;
+	r = open_logs(c, c->files, c->nfiles);
+	w = whatif_new(e, c->conf, c->limit);
+	while (next_record(c, r, &rec))
+		(void)whatif_add(w, &rec);
+	if (c->json)
+		whatif_json(w, logread_stats(r), left_out(c, r), c->top, &out);
+	else
+		whatif_text(w, logread_stats(r), left_out(c, r), c->top, &out);
+	rc = fwrite(out.data, 1, out.len, stdout) != out.len ||
+	    fflush(stdout) != 0 ? 2 : input_status(r, false);
+	buf_release(&out);
+	whatif_free(&w);
+	logread_free(&r);
+	engine_unref(e);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct logcmd *);
@@ -626,6 +671,7 @@ static const struct {
 	{ "search", run_search, false, false },
 	{ "explain", run_explain, true, false },
 	{ "report", run_report, false, true },
+	{ "whatif", run_whatif, false, false },
 };
 
 /* run - resolve the inputs, check the output, run the subcommand */
@@ -641,6 +687,11 @@ run(struct logcmd *c, size_t cmd, char **args, int nargs)
 		c->id = args[0];
 		args++;
 		nargs--;
+	}
+	if (commands[cmd].run == run_whatif && c->conf == NULL) {
+		fprintf(stderr, "mailwarden log whatif: which configuration? "
+		    "Give -c NEW.conf\n");
+		return 2;
 	}
 	if (resolve_inputs(c, args, nargs) != 0 ||
 	    check_output(c, commands[cmd].report) != 0)
@@ -660,12 +711,14 @@ cli_log(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "label") == 0)	/* not a log review */
+		return cli_log_label(argc - 1, argv + 1);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
 		fprintf(stderr, "mailwarden log: unknown command '%s' "
-		    "(summary, search, explain, report)\n", argv[1]);
+		    "(summary, search, explain, report, whatif)\n", argv[1]);
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));

@@ -72,6 +72,7 @@ static int check_domain(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
 static int check_metrics_listen(const char *, struct buf *);
+int	sample_policy_check(const char *, struct buf *);	/* sample_store.c */
 
 #define OFF(f)	offsetof(struct conf, f)
 #define NOLIM	0, 0
@@ -362,6 +363,22 @@ static const struct conf_key conf_keys[] = {
 	  NOLIM, NULL, "policy scopes, one NAME.conf file each, tried in name "
 	  "order, the first that selects a message applies (doc/scopes.md); "
 	  "empty or a missing default directory: none" },
+	/* sample store for `mailwarden replay` (doc/replay.md) */
+	{ "sample_dir", CT_STR, OFF(sample_dir), "", NOLIM, NULL,
+	  "keep copies of sampled messages (envelope, headers, body up to "
+	  "max_scan_bytes, DNS answers) here for replay; personal data "
+	  "(empty: off)" },
+	{ "sample", CT_STR, OFF(sample), "reject tag 1%", NOLIM,
+	  sample_policy_check, "which messages are sampled: actions kept "
+	  "whole (accept, tag, reject, tempfail) and a share of the others "
+	  "(N%)" },
+	{ "sample_max_size", CT_SIZE, OFF(sample_max_size), "256M", 1024,
+	  1024.0 * 1024 * 1024 * 1024, NULL,
+	  "bytes of samples kept; the oldest go first" },
+	{ "sample_max_count", CT_UINT, OFF(sample_max_count), "10000", 1,
+	  10000000, NULL, "samples kept; the oldest go first" },
+	{ "sample_max_age", CT_UINT, OFF(sample_max_age), "72", 1, 8760, NULL,
+	  "hours a sample is kept" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -667,16 +667,18 @@ dns_lookup_ex(struct dns_resolver *r, const char *name, uint16_t type,
 		a->status = DNS_INVALID_NAME;
 		return a->status;
 	}
+	normalise(name, key);
 	if (deadline > 0 && deadline <= t0) {
 		a->status = DNS_TIMEOUT;
 		budget_charge(b, 0, a->status);
-		return a->status;
+	} else {
+		cached_lookup(r, key, type, deadline, a);
+		budget_charge(b, mono_ms() - t0, a->status);
+		if (r->trace)
+			r->trace(r->trace_arg, key, type, a, mono_ms() - t0);
 	}
-	normalise(name, key);
-	cached_lookup(r, key, type, deadline, a);
-	budget_charge(b, mono_ms() - t0, a->status);
-	if (r->trace)
-		r->trace(r->trace_arg, key, type, a, mono_ms() - t0);
+	if (b && b->record)
+		b->record(b->record_arg, key, type, a);
 	return a->status;
 }
 

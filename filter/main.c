@@ -112,8 +112,10 @@ usage(FILE *f)
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
-	    "  log      review verdict logs: summary, search, explain, report\n"
-	    "  status   a running daemon at a glance (its metrics endpoint)\n\n"
+	    "  log      review verdict logs: summary, search, explain, report,"
+	    " whatif\n"
+	    "  status   a running daemon at a glance (its metrics endpoint)\n"
+	    "  replay   run stored samples again under a configuration\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -791,6 +793,8 @@ main(int argc, char **argv)
 		return cli_log(argc - 1, argv + 1);
 	if (strcmp(argv[1], "status") == 0)
 		return cli_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cli_replay(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -46,6 +46,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "msg.h"
+#include "sample_store.h"
 #include "scan.h"
 #include "scope.h"
 #include "str.h"
@@ -508,6 +509,7 @@ mw_eom(SMFICTX *ctx)
 	scan_end(c->scan);
 	v = &c->scan->verdict;
 	metrics_message(metrics_global(), c->scan, log_verdict(c));
+	sample_offer(c->scan);		/* queued: the reply does not wait */
 	switch (v->action) {
 	case ACTION_ACCEPT:
 	case ACTION_TAG:

@@ -27,6 +27,7 @@
 #include "mime.h"
 #include "msg.h"
 #include "rules.h"
+#include "sample.h"
 #include "scan.h"
 #include "scan_steps.h"
 #include "scope.h"
@@ -158,6 +159,11 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->when = wallclock(now);
 	verdict_init(&s->verdict);
 	dns_budget_init(&s->dns_budget, (double)c->dns_message_timeout);
+	if (c->sample_dir[0]) {		/* every answer, for replay */
+		s->sample_dns = sample_dns_new();
+		s->dns_budget.record = sample_dns_record;
+		s->dns_budget.record_arg = s->sample_dns;
+	}
 	if (conf_is_trusted(c, &m->client_addr)) {
 		s->trusted = true;
 		s->verdict.unscored_why = "trusted network";
@@ -278,6 +284,7 @@ scan_free(struct scan **sp)
 	verdict_release(&s->verdict);
 	mime_free(&s->mime);
 	dns_budget_release(&s->dns_budget);
+	sample_dns_free(&s->sample_dns);
 	engine_unref(s->eng);
 	free(s);
 	*sp = NULL;

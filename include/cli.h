@@ -29,6 +29,8 @@ int	cli_spf(int argc, char **argv);
 int	cli_dmarc(int argc, char **argv);
 int	cli_log(int argc, char **argv);
 int	cli_status(int argc, char **argv);	/* cli_status.c */
+int	cli_replay(int argc, char **argv);	/* cli_replay.c */
+int	cli_log_label(int argc, char **argv);	/* cli_label.c */
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the

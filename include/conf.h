@@ -179,6 +179,12 @@ struct conf {
 	uint64_t stats_interval;		/* seconds, 0 = off */
 	/* policy scopes (scope.h, doc/scopes.md) */
 	char	*scope_dir;
+	/* sample store (sample_store.h) */
+	char	*sample_dir;
+	char	*sample;		/* "reject tag 1%" */
+	uint64_t sample_max_size;	/* bytes */
+	uint64_t sample_max_count;
+	uint64_t sample_max_age;	/* hours */
 
 	/* derived at parse time */
 	unsigned *key_line;		/* per key (table order): line of

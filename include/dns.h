@@ -107,6 +107,16 @@ struct dns_budget {
 	unsigned queries;	/* lookups made (cache hits included) */
 	unsigned failures;	/* temporary failures seen */
 	pthread_mutex_t lock;
+	/*
+	 * record: when set, every answer dns_lookup() hands out under this
+	 * budget (name normalised: lower case, no trailing dot) is passed
+	 * to record(record_arg, ...) before it is returned; the sample
+	 * store keeps them for replay (sample.h).  Called without the
+	 * budget's lock; record must be thread-safe itself.
+	 */
+	void	(*record)(void *arg, const char *name, uint16_t type,
+		    const struct dns_answer *);
+	void	*record_arg;
 };
 
 /*

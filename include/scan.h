@@ -31,6 +31,7 @@ struct dkim_verify;
 struct engine;
 struct mime_msg;
 struct msg;
+struct sample_dns;
 struct spf_results;
 
 #define SCAN_MAX_STEPS	16
@@ -54,6 +55,8 @@ struct scan {
 	double		 step_ms[SCAN_MAX_STEPS]; /* end-of-message work of
 					   each step; -1: did not run */
 	struct mime_msg	*mime;		/* see scan_mime() */
+	struct sample_dns *sample_dns;	/* DNS answers recorded for the
+					   sample store (sample_dir set) */
 };
 
 struct scan *scan_begin(struct engine *, struct msg *);
