@@ -36,6 +36,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
@@ -58,7 +59,7 @@ struct vctx {
 	const struct dkim_signconf *sc;
 	const char *domain;		/* signing domain override */
 	time_t	 now;
-	char	 author[256];
+	struct addr_author author;
 };
 
 static void
@@ -70,9 +71,9 @@ v_eoh(void *arg)
 		c->v = dkim_verify_new(c->o, c->msg->hdrs, c->msg->nhdrs);
 	if (c->sc == NULL)
 		return;
-	if (c->domain == NULL && dkim_author_domain(c->msg, c->author,
-	    sizeof(c->author)))
-		c->domain = c->author;
+	if (c->domain == NULL && addr_author(c->msg, &c->author) ==
+	    ADDR_AUTHOR_OK)
+		c->domain = c->author.domain;
 	if (c->domain)
 		c->sign = dkim_sign_new(c->sc, c->domain, c->now);
 }

@@ -8,6 +8,12 @@
  *	table order; DMARC comes after SPF and DKIM because it reads their
  *	results.  Steps flagged STEP_SCORED are skipped for trusted
  *	sources (trusted_networks, authenticated senders).
+ *
+ *	A step that writes a value into the verdict log declares it in
+ *	its row: the log key and the JSON the key holds when the step did
+ *	not run (a trusted source) or found nothing.  The log writes
+ *	these values in table order; the step fills its own with
+ *	scan_output().  Nothing else in the core names a check.
  */
 #include "config.h"
 
@@ -35,6 +41,8 @@ enum step_flags {
 struct scan_step {
 	const char *name;
 	unsigned flags;
+	const char *log_key;		/* verdict-log key, or NULL */
+	const char *log_none;		/* its value until the step fills it */
 	void	*(*begin)(struct scan *);
 	void	 (*body)(struct scan *, void *, const unsigned char *, size_t);
 	void	 (*end)(struct scan *, void *);
@@ -42,18 +50,23 @@ struct scan_step {
 };
 
 static const struct scan_step steps[] = {
-	{ "message", 0, NULL, NULL, step_message_end, NULL },
-	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
-	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
-	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
-	  step_dkim_free },
-	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
-	{ "welcome", STEP_SCORED, NULL, NULL, step_welcome_end, NULL },
-	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
-	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
-	{ "dnsbl", STEP_SCORED, step_dnsbl_begin, NULL, step_dnsbl_end, NULL },
+	{ "message", 0, NULL, NULL, NULL, NULL, step_message_end, NULL },
+	{ "lists", STEP_SCORED, NULL, NULL, NULL, NULL, step_lists_end, NULL },
+	{ "spf", STEP_SCORED, "spf", "{\"result\":\"none\"}", step_spf_begin,
+	  NULL, step_spf_end, step_spf_free },
+	{ "dkim", 0, "dkim", "[]", step_dkim_begin, step_dkim_body,
+	  step_dkim_end, step_dkim_free },
+	{ "dmarc", STEP_SCORED, "dmarc", "{\"result\":\"none\"}", NULL, NULL,
+	  step_dmarc_end, NULL },
+	{ "welcome", STEP_SCORED, NULL, NULL, NULL, NULL, step_welcome_end,
+	  NULL },
+	{ "mime", STEP_SCORED, NULL, NULL, NULL, NULL, step_mime_end, NULL },
+	{ "rules", STEP_SCORED, NULL, NULL, NULL, NULL, step_rules_end, NULL },
+	{ "dnsbl", STEP_SCORED, NULL, NULL, step_dnsbl_begin, NULL,
+	  step_dnsbl_end, NULL },
 	/* keep bayes last: autolearn weighs every other check's score */
-	{ "bayes", STEP_SCORED, NULL, NULL, step_bayes_end, NULL },
+	{ "bayes", STEP_SCORED, "bayes", "{\"probability\":null}", NULL, NULL,
+	  step_bayes_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))
@@ -81,6 +94,29 @@ wallclock(time_t now)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+scan_verdict_init(struct verdict *v)
+{
+	size_t i;
+
+	verdict_init(v);
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].log_key)
+			verdict_output_declare(v, steps[i].log_key,
+			    steps[i].log_none);
+}
+
+struct buf *
+scan_output(struct scan *s, const char *key)
+{
+	struct buf *b = verdict_output(&s->verdict, key);
+
+	if (b == NULL)		/* a bug: the step's row declares no key */
+		log_panic("scan: no verdict-log key %s in the step table",
+		    key);
+	return b;
+}
+
 static bool
 step_runs(const struct scan *s, const struct scan_step *st)
 {
@@ -99,7 +135,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->msg = m;
 	s->now = now;
 	s->when = wallclock(now);
-	verdict_init(&s->verdict);
+	scan_verdict_init(&s->verdict);
 	dns_budget_init(&s->dns_budget, (double)c->dns_message_timeout);
 	if (conf_is_trusted(c, &m->client_addr)) {
 		s->trusted = true;

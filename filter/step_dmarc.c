@@ -139,7 +139,7 @@ static void
 json_simple(struct scan *s, const char *result, const char *reason,
     const char *header_from)
 {
-	struct buf *j = &s->verdict.j_dmarc;
+	struct buf *j = scan_output(s, "dmarc");
 
 	buf_reset(j);
 	buf_adds(j, "{\"result\":");
@@ -175,52 +175,32 @@ static bool
 check_from(struct scan *s, char *author)
 {
 	const struct conf *c = s->eng->conf;
-	const struct msg *m = s->msg;
-	size_t n = msg_header_count(m, "From");
-	const struct hdr *h;
-	struct addr_list l;
-	enum addr_status st;
+	struct addr_author a;
 
-	if (n == 0) {
-		from_outcome(s, "DMARC_FROM_MISSING",
-		    c->dmarc_from_missing_action, "no From header field");
-		return false;
-	}
-	if (n > 1) {
-		from_outcome(s, "DMARC_FROM_MULTIPLE",
-		    c->dmarc_from_multiple_action, "several From header fields");
-		return false;
-	}
-	h = msg_header(m, "From", 0);
-	st = addr_parse_list(h->value, h->value_len, &l);
-	switch (st) {
-	case ADDR_OK:
+	switch (addr_author(s->msg, &a)) {
+	case ADDR_AUTHOR_OK:
 		break;
-	case ADDR_EMPTY:
+	case ADDR_AUTHOR_MISSING:
 		from_outcome(s, "DMARC_FROM_MISSING",
-		    c->dmarc_from_missing_action, "no address in From");
+		    c->dmarc_from_missing_action, a.why);
 		return false;
-	case ADDR_SYNTAX:
-	case ADDR_BAD_DOMAIN: {
-		char what[160];
-
-		snprintf(what, sizeof(what), "unparseable From (%s%s%s)",
-		    st == ADDR_BAD_DOMAIN ? "bad domain: " : "", l.why, "");
+	case ADDR_AUTHOR_MULTIPLE:
+		from_outcome(s, "DMARC_FROM_MULTIPLE",
+		    c->dmarc_from_multiple_action, a.why);
+		return false;
+	case ADDR_AUTHOR_INVALID:
 		from_outcome(s, "DMARC_FROM_INVALID",
-		    c->dmarc_from_invalid_action, what);
+		    c->dmarc_from_invalid_action, a.why);
 		return false;
-	}
-	}
-	if (addr_distinct_domains(&l) > 1) {
+	case ADDR_AUTHOR_MULTI:
 		from_outcome(s, "DMARC_FROM_MULTI_AUTHOR",
-		    c->dmarc_from_multi_author_action,
-		    "From has addresses in several domains");
+		    c->dmarc_from_multi_author_action, a.why);
 		return false;
 	}
-	if (l.flags & ADDR_F_NONSTANDARD)
+	if (a.flags & ADDR_F_NONSTANDARD)
 		scan_emit(s, "DMARC_FROM_NONSTANDARD", "From parsed "
 		    "with a tolerated syntax deviation");
-	strcpy(author, l.v[0].domain);
+	memcpy(author, a.domain, sizeof(a.domain));
 	return true;
 }
 
@@ -251,7 +231,7 @@ json_outcome(struct scan *s, const char *author, const struct dmarc_outcome *o,
     const struct auth_in *in, const char *disposition,
     const char *override)
 {
-	struct buf *j = &s->verdict.j_dmarc;
+	struct buf *j = scan_output(s, "dmarc");
 
 	buf_reset(j);
 	buf_adds(j, "{\"result\":");

@@ -21,6 +21,16 @@ void	*step_dkim_begin(struct scan *);
 void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
 void	step_dkim_end(struct scan *, void *);
 void	step_dkim_free(void *);
+/*
+ * dkim_scan_results - per-signature results of a scan once the dkim
+ * step has run (DMARC runs after it); 0 when the message was not
+ * verified or carried no signature.  Valid until scan_free().  For
+ * each signature its result and d= domain (lower case, validated),
+ * plus the rest of struct dkim_sigresult (dkim.h).
+ */
+struct dkim_sigresult;
+size_t	dkim_scan_results(const struct scan *,
+	    const struct dkim_sigresult **out);
 /* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
 void	step_bayes_end(struct scan *, void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */
