@@ -111,7 +111,8 @@ usage(FILE *f)
 	    "  dns      look a name up with mailwarden's resolver\n"
 	    "  spf      evaluate SPF for an IP, HELO and sender, with a trace\n"
 	    "  dmarc    DMARC reports (report), read a record (record)\n"
-	    "  log      review verdict logs: summary, search, explain, report\n\n"
+	    "  log      review verdict logs: summary, search, explain, report\n"
+	    "  arc      verify the ARC chain of message files\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -773,6 +774,8 @@ main(int argc, char **argv)
 		return cli_dmarc(argc - 1, argv + 1);
 	if (strcmp(argv[1], "log") == 0)
 		return cli_log(argc - 1, argv + 1);
+	if (strcmp(argv[1], "arc") == 0)
+		return cli_arc(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -56,6 +56,10 @@ static const struct scan_step steps[] = {
 	  NULL, step_spf_end, step_spf_free },
 	{ "dkim", 0, "dkim", "[]", step_dkim_begin, step_dkim_body,
 	  step_dkim_end, step_dkim_free },
+	/* arc after dkim (it shares nothing, but reads alike), before
+	   dmarc, which reads it for arc_trusted_sealers */
+	{ "arc", STEP_SCORED, "arc", "{\"result\":\"none\"}", step_arc_begin,
+	  step_arc_body, step_arc_end, step_arc_free },
 	{ "dmarc", STEP_SCORED, "dmarc", "{\"result\":\"none\"}", NULL, NULL,
 	  step_dmarc_end, NULL },
 	{ "welcome", STEP_SCORED, NULL, NULL, NULL, NULL, step_welcome_end,
@@ -115,6 +119,17 @@ scan_output(struct scan *s, const char *key)
 		log_panic("scan: no verdict-log key %s in the step table",
 		    key);
 	return b;
+}
+
+void *
+scan_state(const struct scan *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSTEPS; i++)
+		if (strcmp(steps[i].name, name) == 0)
+			return s->state[i];
+	return NULL;
 }
 
 static bool

@@ -10,7 +10,11 @@
  *	   Author Domain (RFC 9989 5.3.1).
  *	2. dmarc_evaluate() with the SPF and DKIM outcomes of this scan
  *	   (the two adapters below) and the engine's resolver.
- *	3. Local policy: dmarc_allow_domains, dmarc_never_reject, t=y,
+ *	3. Local policy: a trusted forwarder (arc_trusted_sealers,
+ *	   dmarc_trusted_forwarders: dmarc_forwarder.c) makes the
+ *	   disposition none with override trusted_forwarder, named in the
+ *	   A-R comment, the log and the report record;
+ *	   dmarc_allow_domains, dmarc_never_reject, t=y,
  *	   dmarc_temperror_action; then the disposition: p=reject forces
  *	   550 5.7.1 naming the domain, quarantine adds a score that tags
  *	   (and optionally asks the MTA to quarantine), none only adds
@@ -361,7 +365,7 @@ step_dmarc_end(struct scan *s, void *state)
 	struct dmarc_opts opts;
 	struct dmarc_outcome o;
 	const char *disposition = "none", *reason = NULL, *override = NULL;
-	char comment[160] = "";
+	char comment[600] = "";
 
 	if (!c->dmarc || !check_from(s, author))
 		return;
@@ -418,7 +422,12 @@ step_dmarc_end(struct scan *s, void *state)
 			    "%s", dmarc_policy_name(o.policy),
 			    dmarc_policy_name(o.applied));
 		}
-		if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
+		if (act != DMARC_POLICY_NONE && dmarc_trusted_forwarder(s,
+		    author, comment, sizeof(comment))) {
+			act = DMARC_POLICY_NONE;
+			reason = override = "trusted_forwarder";
+			scan_emit(s, "DMARC_TRUSTED_FORWARDER", "%s", comment);
+		} else if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
 			act = DMARC_POLICY_NONE;
 			reason = override = "local_policy";
 			snprintf(comment, sizeof(comment), "%s is in "
@@ -451,10 +460,13 @@ step_dmarc_end(struct scan *s, void *state)
 			    o.detail, o.policy_tag,
 			    dmarc_policy_name(o.policy));
 		}
-		verdict_add_authres(&s->verdict, "dmarc=fail (p=%s dis=%s) "
+		verdict_add_authres(&s->verdict, "dmarc=fail (p=%s dis=%s%s%s) "
 		    "header.from=%s policy.dmarc=%s",
 		    dmarc_policy_name(o.rec.p_set ? o.rec.p : DMARC_POLICY_NONE),
-		    disposition, author, dmarc_policy_name(o.applied));
+		    disposition, override && strcmp(override,
+		    "trusted_forwarder") == 0 ? "; override=trusted_forwarder: " :
+		    "", override && strcmp(override, "trusted_forwarder") == 0 ?
+		    comment : "", author, dmarc_policy_name(o.applied));
 		break;
 	}
 	}

@@ -170,6 +170,10 @@ struct conf {
 	char	*dmarc_report_sendmail;
 	bool	 dmarc_failure_reports;
 	uint64_t dmarc_failure_reports_max;	/* per hour */
+	bool	 arc_verify;
+	uint64_t arc_max_sets;
+	struct strlist arc_trusted_sealers;
+	struct strlist dmarc_trusted_forwarders;
 
 	/* derived at parse time */
 	unsigned *key_line;		/* per key (table order): line of

@@ -105,6 +105,7 @@ struct dkim_sigresult {
 	enum dkim_result result;
 	char	*reason;		/* one line, never NULL once finished */
 	size_t	 field_index;		/* 0-based among DKIM-Signature fields */
+	unsigned instance;		/* ARC i= (AMS results), else 0 */
 	char	*domain;		/* d= */
 	char	*selector;		/* s= */
 	char	*identity;		/* i= */
