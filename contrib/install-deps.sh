@@ -12,7 +12,7 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   liblmdb-dev libhiredis-dev libyaml-dev zlib1g-dev libidn2-dev
   postfix nsd ldnsutils redis-server publicsuffix libxml2-utils
   python3 clang libclang-rt-14-dev chromium logrotate man-db
-  python3-dkim libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
+  python3-dkim python3-authres libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
   debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser
   prometheus libwrap0 sasl2-bin"
 missing=""

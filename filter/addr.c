@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "msg.h"
 #include "str.h"
 
 enum tok_type {
@@ -489,4 +490,59 @@ addr_distinct_domains(const struct addr_list *l)
 			n++;
 	}
 	return n + (l->total > l->n ? 1 : 0);
+}
+
+/* author_done - the outcome of addr_author() with its reason */
+static enum addr_author_status
+author_done(struct addr_author *out, enum addr_author_status st,
+    const char *why)
+{
+	out->status = st;
+	snprintf(out->why, sizeof(out->why), "%s", why);
+	return st;
+}
+
+enum addr_author_status
+addr_author(const struct msg *m, struct addr_author *out)
+{
+	size_t n = msg_header_count(m, "From");
+	const struct hdr *h;
+	struct addr_list *l;
+	enum addr_author_status st = ADDR_AUTHOR_OK;
+	char what[160];
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || (h = msg_header(m, "From", 0)) == NULL)
+		return author_done(out, ADDR_AUTHOR_MISSING,
+		    "no From header field");
+	if (n > 1)
+		return author_done(out, ADDR_AUTHOR_MULTIPLE,
+		    "several From header fields");
+	l = xmalloc(sizeof(*l));	/* ~8 KiB: not on a milter stack */
+	switch (addr_parse_list(h->value, h->value_len, l)) {
+	case ADDR_OK:
+		out->flags = l->flags;
+		if (addr_distinct_domains(l) > 1)
+			st = author_done(out, ADDR_AUTHOR_MULTI,
+			    "From has addresses in several domains");
+		else
+			memcpy(out->domain, l->v[0].domain,
+			    sizeof(out->domain));
+		break;
+	case ADDR_EMPTY:
+		st = author_done(out, ADDR_AUTHOR_MISSING,
+		    "no address in From");
+		break;
+	case ADDR_SYNTAX:
+		snprintf(what, sizeof(what), "unparseable From (%s)", l->why);
+		st = author_done(out, ADDR_AUTHOR_INVALID, what);
+		break;
+	case ADDR_BAD_DOMAIN:
+		snprintf(what, sizeof(what), "unparseable From (bad domain: "
+		    "%s)", l->why);
+		st = author_done(out, ADDR_AUTHOR_INVALID, what);
+		break;
+	}
+	free(l);
+	return st;
 }

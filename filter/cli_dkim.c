@@ -36,6 +36,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
@@ -58,7 +59,7 @@ struct vctx {
 	const struct dkim_signconf *sc;
 	const char *domain;		/* signing domain override */
 	time_t	 now;
-	char	 author[256];
+	struct addr_author author;
 };
 
 static void
@@ -70,9 +71,9 @@ v_eoh(void *arg)
 		c->v = dkim_verify_new(c->o, c->msg->hdrs, c->msg->nhdrs);
 	if (c->sc == NULL)
 		return;
-	if (c->domain == NULL && dkim_author_domain(c->msg, c->author,
-	    sizeof(c->author)))
-		c->domain = c->author;
+	if (c->domain == NULL && addr_author(c->msg, &c->author) ==
+	    ADDR_AUTHOR_OK)
+		c->domain = c->author.domain;
 	if (c->domain)
 		c->sign = dkim_sign_new(c->sc, c->domain, c->now);
 }
@@ -141,8 +142,9 @@ print_result(size_t i, const struct dkim_sigresult *r)
 
 /* verify_file - 0 pass, 1 no pass, 2 unreadable */
 static int
-verify_file(struct engine *eng, const struct dkim_vopts *o, const char *path)
+verify_file(struct engine *eng, time_t now, const char *path)
 {
+	struct dkim_vopts o;
 	struct buf text = BUF_INIT, why = BUF_INIT;
 	struct msg_limits lim;
 	struct dns_budget budget;
@@ -156,10 +158,11 @@ verify_file(struct engine *eng, const struct dkim_vopts *o, const char *path)
 		buf_release(&why);
 		return 2;
 	}
+	dkim_vopts_from_conf(&o, eng->conf, now);
 	msg_limits_from_conf(&lim, eng->conf);
 	memset(&c, 0, sizeof(c));
 	c.msg = msg_new(&lim);
-	c.o = o;
+	c.o = &o;
 	parse_message(&c, &text);
 	dns_budget_init(&budget, 0);
 	dkim_verify_finish(c.v, eng->dns, &budget);
@@ -187,54 +190,7 @@ verify_file(struct engine *eng, const struct dkim_vopts *o, const char *path)
 static int
 cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "time", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *conf = NULL;
-	struct engine *eng;
-	struct dkim_vopts o;
-	uint64_t t = 0;
-	int ch, i, rc = 0, r;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:t:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': conf = optarg; break;
-		case 't':
-			if (parse_uint(optarg, 1, 253402300799ULL, &t) < 0) {
-				fprintf(stderr, "mailwarden dkim verify: --time "
-				    "wants seconds since 1970\n");
-				return 2;
-			}
-			break;
-		case 'h':
-			printf("usage: mailwarden dkim verify [-c FILE] "
-			    "[--time SECONDS] FILE...\n");
-			return 0;
-		default: return 2;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "usage: mailwarden dkim verify [-c FILE] "
-		    "[--time SECONDS] FILE...\n");
-		return 2;
-	}
-	if ((eng = cli_load_engine(conf)) == NULL)
-		return 2;
-	dkim_vopts_from_conf(&o, eng->conf, t ? (time_t)t : time(NULL));
-	if (eng->dns == NULL)
-		fprintf(stderr, "mailwarden dkim verify: warning: no DNS "
-		    "resolver configured, keys cannot be fetched\n");
-	for (i = optind; i < argc; i++) {
-		r = verify_file(eng, &o, argv[i]);
-		if (r > rc)
-			rc = r;
-	}
-	engine_unref(eng);
-	return rc;
+	return cli_verify_files(argc, argv, "dkim verify", verify_file);
 }
 
 /* write_signed - signature fields, then the original bytes */

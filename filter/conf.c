@@ -21,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "arc.h"
 #include "bayes_store.h"
 #include "buf.h"
 #include "conf.h"
@@ -69,6 +70,7 @@ static int check_dmarc_action(const char *, struct buf *);
 static int check_dmarc_temp_action(const char *, struct buf *);
 static int check_dmarc_orgmode(const char *, struct buf *);
 static int check_domain(const char *, struct buf *);
+static int check_forwarder(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
 static int check_metrics_listen(const char *, struct buf *);
@@ -379,6 +381,18 @@ static const struct conf_key conf_keys[] = {
 	  10000000, NULL, "samples kept; the oldest go first" },
 	{ "sample_max_age", CT_UINT, OFF(sample_max_age), "72", 1, 8760, NULL,
 	  "hours a sample is kept" },
+	{ "arc_verify", CT_BOOL, OFF(arc_verify), "yes", NOLIM, NULL,
+	  "verify ARC chains (RFC 8617) of mail that is scored" },
+	{ "arc_max_sets", CT_UINT, OFF(arc_max_sets), "50", 1, ARC_MAX_SETS,
+	  NULL, "ARC sets a chain may have; more fail it unparsed" },
+	{ "arc_trusted_sealers", CT_LIST, OFF(arc_trusted_sealers), "", NOLIM,
+	  check_domain, "ARC sealer domains (seal d=) whose "
+	  "ARC-Authentication-Results may turn a DMARC failure into "
+	  "disposition none when the chain passes" },
+	{ "dmarc_trusted_forwarders", CT_LIST, OFF(dmarc_trusted_forwarders),
+	  "", NOLIM, check_forwarder, "clients (address, network, or a "
+	  "verified client host name and its subdomains) whose DMARC "
+	  "failures are tagged, not rejected" },
 };
 
 #define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -648,6 +662,20 @@ check_domain(const char *v, struct buf *why)
 		return -1;
 	}
 	return 0;
+}
+
+/* check_forwarder - an address, a network or a host name */
+static int
+check_forwarder(const char *v, struct buf *why)
+{
+	struct cidr c;
+	char out[DOMAIN_MAX + 1];
+
+	if (cidr_parse(v, &c) == 0 ||
+	    domain_to_alabel(v, strlen(v), out, sizeof(out)) == 0)
+		return 0;
+	buf_adds(why, "not an address, a network or a host name");
+	return -1;
 }
 
 /* check_mailbox - local@domain as report mail may be sent from (smtpaddr) */

@@ -82,6 +82,7 @@ struct keyent {
 
 struct dkim_verify {
 	struct dkim_vopts o;
+	enum dkim_sig_kind kind;
 	const struct hdr *hdrs;
 	size_t	 nhdrs;
 	struct vsig *sigs;
@@ -247,7 +248,9 @@ add_signature(struct dkim_verify *v, size_t field)
 	r = memset(&v->res[i], 0, sizeof(*r));
 	vs->field = field;
 	r->field_index = v->seen - 1;
-	rc = dkim_sig_parse(f->value, f->value_len, &vs->sig, &why);
+	rc = dkim_sig_parse_kind(f->value, f->value_len, v->kind, &vs->sig,
+	    &why);
+	r->instance = vs->sig.instance;
 	r->domain = vs->sig.domain ? xstrdup(vs->sig.domain) : NULL;
 	r->selector = vs->sig.selector ? xstrdup(vs->sig.selector) : NULL;
 	r->identity = vs->sig.identity ? xstrdup(vs->sig.identity) : NULL;
@@ -273,24 +276,34 @@ add_signature(struct dkim_verify *v, size_t field)
 }
 
 struct dkim_verify *
-dkim_verify_new(const struct dkim_vopts *o, const struct hdr *hdrs,
-    size_t nhdrs)
+dkim_verify_new_kind(const struct dkim_vopts *o, const struct hdr *hdrs,
+    size_t nhdrs, enum dkim_sig_kind kind)
 {
 	struct dkim_verify *v = xcalloc(1, sizeof(*v));
+	const char *name = kind == DKIM_SIG_AMS ? "ARC-Message-Signature" :
+	    "DKIM-Signature";
 	size_t j;
 
 	v->o = *o;
+	v->kind = kind;
 	v->hdrs = hdrs;
 	v->nhdrs = nhdrs;
 	for (j = 0; j < nhdrs; j++) {
-		if (!str_nieq(hdrs[j].name, hdrs[j].name_len, "DKIM-Signature",
-		    14))
+		if (!str_nieq(hdrs[j].name, hdrs[j].name_len, name,
+		    strlen(name)))
 			continue;
 		v->seen++;
 		if (v->n < o->max_signatures)
 			add_signature(v, j);
 	}
 	return v;
+}
+
+struct dkim_verify *
+dkim_verify_new(const struct dkim_vopts *o, const struct hdr *hdrs,
+    size_t nhdrs)
+{
+	return dkim_verify_new_kind(o, hdrs, nhdrs, DKIM_SIG_DKIM);
 }
 
 void
@@ -399,10 +412,9 @@ identity_domain(const char *id)
 
 /* check_key - the key may be used for this signature (RFC 6376 6.1.2) */
 static int
-check_key(struct dkim_verify *v, size_t i, const struct dkim_key *key,
-    struct buf *why)
+check_key(const struct dkim_verify *v, const struct dkim_sig *sig,
+    const struct dkim_key *key, struct buf *why)
 {
-	const struct dkim_sig *sig = &v->sigs[i].sig;
 	const char *idd;
 
 	if (key->type != dkim_alg_keytype(sig->alg)) {
@@ -467,7 +479,7 @@ verify_one(struct dkim_verify *v, size_t i, struct dns_resolver *dns,
 	}
 	r->key_bits = ke->key.bits;
 	r->testing = ke->key.testing;
-	if (check_key(v, i, &ke->key, &why) < 0) {
+	if (check_key(v, sig, &ke->key, &why) < 0) {
 		set_result(v, i, DKIM_PERMERROR, why.data);
 		goto out;
 	}
@@ -496,6 +508,36 @@ verify_one(struct dkim_verify *v, size_t i, struct dns_resolver *dns,
 	    "good signature, body only partly signed (l=)" : "good signature");
 out:
 	buf_release(&why);
+}
+
+enum dkim_result
+dkim_verify_hash(struct dkim_verify *v, const struct dkim_sig *sig,
+    const unsigned char *hash, size_t hlen, struct dns_resolver *dns,
+    struct dns_budget *budget, unsigned *key_bits, struct buf *why)
+{
+	struct keyent *ke;
+	char *name;
+
+	*key_bits = 0;
+	if (check_time(v, sig, why) < 0)
+		return DKIM_PERMERROR;
+	name = xasprintf("%s._domainkey.%s", sig->selector, sig->domain);
+	ke = get_key(v, name, dns, budget);
+	free(name);
+	if (!ke->ok) {
+		buf_adds(why, ke->why);
+		return ke->err;
+	}
+	*key_bits = ke->key.bits;
+	if (check_key(v, sig, &ke->key, why) < 0)
+		return DKIM_PERMERROR;
+	if (!dkim_crypto_verify(ke->key.pkey, sig->alg, hash, hlen, sig->b,
+	    sig->blen)) {
+		buf_adds(why, "signature did not verify");
+		return DKIM_FAIL;
+	}
+	buf_adds(why, "good signature");
+	return DKIM_PASS;
 }
 
 void

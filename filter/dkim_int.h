@@ -1,5 +1,5 @@
 /*
- * dkim_int.h - private to filter/dkim*.c
+ * dkim_int.h - private to filter/dkim*.c and filter/arc*.c
  *
  * DESCRIPTION
  *	The pieces of the DKIM module and how they fit:
@@ -11,6 +11,10 @@
  *	dkim_crypto.c  OpenSSL EVP: digests, RSA and Ed25519 verify/sign
  *	dkim.c         the verification flow
  *	dkim_sign.c    signing keys and the signing flow
+ *
+ *	ARC (arc.c) reuses all of it: an ARC-Message-Signature is a
+ *	DKIM-Signature under another name with i= an instance, and an
+ *	ARC-Seal is signed and verified with the same keys and crypto.
  */
 #ifndef MW_DKIM_INT_H
 #define MW_DKIM_INT_H
@@ -93,7 +97,27 @@ void	 dkim_b64_encode(const unsigned char *, size_t, struct buf *);
 /* dkim_reason_value - append untrusted text to a reason, made safe */
 void	 dkim_reason_value(struct buf *why, const char *p, size_t n);
 
+/* which field a signature came from: what its tags must and may be */
+enum dkim_sig_kind {
+	DKIM_SIG_DKIM,		/* DKIM-Signature (RFC 6376 3.5) */
+	DKIM_SIG_AMS,		/* ARC-Message-Signature (RFC 8617 4.1.2) */
+	DKIM_SIG_AS		/* ARC-Seal (RFC 8617 4.1.3) */
+};
+
+/* cv= of an ARC-Seal (RFC 8617 4.1.3) */
+enum dkim_arc_cv {
+	DKIM_CV_UNSET,
+	DKIM_CV_NONE,
+	DKIM_CV_PASS,
+	DKIM_CV_FAIL
+};
+
+#define DKIM_ARC_MAX_INSTANCE	50	/* RFC 8617 4.2.1 */
+
 struct dkim_sig {
+	enum dkim_sig_kind kind;
+	unsigned instance;		/* ARC i= (1..50), 0 for DKIM */
+	enum dkim_arc_cv cv;		/* ARC-Seal cv= */
 	enum dkim_alg alg;
 	enum dkim_canon hcanon, bcanon;
 	char	*domain;		/* d=, lower case */
@@ -119,6 +143,12 @@ struct dkim_sig {
  */
 int	 dkim_sig_parse(const char *value, size_t len, struct dkim_sig *,
 	    struct buf *why);
+/*
+ * dkim_sig_parse_kind - the same for an ARC field: AMS without v=, i=
+ * the instance; AS with i=, cv=, no h=, bh= or c= (relaxed headers)
+ */
+int	 dkim_sig_parse_kind(const char *value, size_t len,
+	    enum dkim_sig_kind, struct dkim_sig *, struct buf *why);
 void	 dkim_sig_release(struct dkim_sig *);
 const char *dkim_alg_name(enum dkim_alg);
 enum dkim_hash dkim_alg_hash(enum dkim_alg);
@@ -179,6 +209,25 @@ void	 dkim_canon_header(enum dkim_canon, const char *name, size_t nlen,
 void	 dkim_hash_headers(EVP_MD_CTX *, enum dkim_canon,
 	    const struct hdr *hdrs, size_t nhdrs, char *const *names,
 	    size_t nnames, size_t skip, struct buf *scratch);
+
+/* ---- dkim.c ---- */
+
+/*
+ * dkim_verify_new_kind - dkim_verify_new() over the fields of another
+ * signature kind (DKIM_SIG_AMS: every ARC-Message-Signature, with its
+ * instance in the result); the same body hashing, keys and policy
+ */
+struct dkim_verify *dkim_verify_new_kind(const struct dkim_vopts *,
+	    const struct hdr *hdrs, size_t nhdrs, enum dkim_sig_kind);
+/*
+ * dkim_verify_hash - verify sig (an ARC-Seal) over a header hash the
+ * caller computed, with the key fetched once per message through v
+ * and the same key policy and clock checks as a DKIM-Signature
+ */
+enum dkim_result dkim_verify_hash(struct dkim_verify *v,
+	    const struct dkim_sig *sig, const unsigned char *hash,
+	    size_t hlen, struct dns_resolver *, struct dns_budget *,
+	    unsigned *key_bits, struct buf *why);
 
 /* ---- dkim_key.c ---- */
 

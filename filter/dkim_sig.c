@@ -9,7 +9,10 @@
  *	algorithm; c= simple/relaxed; q= containing dns/txt; i= inside d=;
  *	h= naming From; numeric l=, t=, x= with x >= t.  The first problem
  *	found is the reason the signature is a permerror; other signatures
- *	of the message are not affected.
+ *	of the message are not affected.  dkim_sig_parse_kind() applies
+ *	the same rules to the two signed ARC fields, with the differences
+ *	RFC 8617 4.1.2 and 4.1.3 make (no v=, i= an instance number; the
+ *	seal has cv= and signs no h= list and no body).
  *
  * LIMITS
  *	DKIM_MAX_TAGS tags, DKIM_MAX_SIGNED_HEADERS h= entries,
@@ -442,6 +445,11 @@ parse_hnames(struct dkim_sig *sig, const struct dkim_tag *t, struct buf *why)
 		sig->hnames[sig->nh++] = xstrndup(s, (size_t)(e - s));
 		if (str_nieq(s, (size_t)(e - s), "from", 4))
 			from = true;
+		if (sig->kind == DKIM_SIG_AMS &&
+		    str_nieq(s, (size_t)(e - s), "arc-seal", 8)) {
+			buf_adds(why, "h= names ARC-Seal (RFC 8617 4.1.2)");
+			return -1;
+		}
 		if (colon == NULL)
 			break;
 		p = colon + 1;
@@ -496,24 +504,29 @@ fill_report(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n)
 	}
 }
 
-static const char *const required_tags[] = { "v", "a", "b", "bh", "d", "h",
-	"s" };
+/* required tags by enum dkim_sig_kind (NULL ends a row) */
+static const char *const required_tags[][8] = {
+	{ "v", "a", "b", "bh", "d", "h", "s", NULL },
+	{ "i", "a", "b", "bh", "d", "h", "s", NULL },
+	{ "i", "a", "b", "cv", "d", "s", NULL },
+};
 
 /* check_core - v, required tags, a, c, q, d, s */
 static int
 check_core(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n,
     struct buf *why)
 {
+	const char *const *req = required_tags[sig->kind];
 	const struct dkim_tag *t;
 	size_t i;
 
-	for (i = 0; i < sizeof(required_tags) / sizeof(required_tags[0]); i++)
-		if (dkim_tag_find(tags, n, required_tags[i]) == NULL) {
-			buf_printf(why, "missing required tag %s=",
-			    required_tags[i]);
+	for (i = 0; req[i]; i++)
+		if (dkim_tag_find(tags, n, req[i]) == NULL) {
+			buf_printf(why, "missing required tag %s=", req[i]);
 			return -1;
 		}
-	if (!dkim_tag_is(dkim_tag_find(tags, n, "v"), "1")) {
+	if (sig->kind == DKIM_SIG_DKIM &&
+	    !dkim_tag_is(dkim_tag_find(tags, n, "v"), "1")) {
 		buf_adds(why, "unsupported version v=");
 		t = dkim_tag_find(tags, n, "v");
 		dkim_reason_value(why, t->value, t->value_len);
@@ -525,7 +538,9 @@ check_core(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n,
 		dkim_reason_value(why, t->value, t->value_len);
 		return -1;
 	}
-	if ((t = dkim_tag_find(tags, n, "c")) &&
+	if (sig->kind == DKIM_SIG_AS)
+		sig->hcanon = DKIM_CANON_RELAXED;	/* RFC 8617 5.1.1 */
+	else if ((t = dkim_tag_find(tags, n, "c")) &&
 	    dkim_canon_parse(t->value, t->value_len, &sig->hcanon,
 	    &sig->bcanon) < 0) {
 		buf_adds(why, "unsupported canonicalization ");
@@ -629,28 +644,46 @@ check_numbers(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n,
 	return 0;
 }
 
-int
-dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
+/* check_arc - i= the instance, and the seal's cv= and forbidden tags */
+static int
+check_arc(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n,
     struct buf *why)
 {
-	struct dkim_tag tags[DKIM_MAX_TAGS];
-	const struct dkim_tag *t;
-	size_t n;
+	static const char *const cvs[] = { "none", "pass", "fail" };
+	const struct dkim_tag *t = dkim_tag_find(tags, n, "i");
+	uint64_t inst;
+	size_t k;
 
-	memset(sig, 0, sizeof(*sig));
-	if (dkim_taglist_parse(value, len, tags, DKIM_MAX_TAGS, &n, why) < 0)
+	if (parse_decimal(t, 2, &inst) < 0 || inst < 1 ||
+	    inst > DKIM_ARC_MAX_INSTANCE) {
+		buf_adds(why, "i= is not an instance 1..50");
 		return -1;
-	fill_report(sig, tags, n);
-	if (check_core(sig, tags, n, why) < 0)
+	}
+	sig->instance = (unsigned)inst;
+	if (sig->kind != DKIM_SIG_AS)
+		return 0;
+	t = dkim_tag_find(tags, n, "cv");
+	for (k = 0; k < 3; k++)
+		if (dkim_tag_is(t, cvs[k]))
+			sig->cv = (enum dkim_arc_cv)(DKIM_CV_NONE + k);
+	if (sig->cv == DKIM_CV_UNSET) {
+		buf_adds(why, "cv= is not none, pass or fail");
 		return -1;
-	if (parse_hnames(sig, dkim_tag_find(tags, n, "h"), why) < 0)
+	}
+	if (dkim_tag_find(tags, n, "h") || dkim_tag_find(tags, n, "bh")) {
+		buf_adds(why, "ARC-Seal with h= or bh= (RFC 8617 4.1.3)");
 		return -1;
-	t = dkim_tag_find(tags, n, "b");
-	sig->b = xmalloc(DKIM_MAX_SIG_BYTES);
-	if (b64_tag(t, "b", sig->b, DKIM_MAX_SIG_BYTES, &sig->blen, why) < 0)
-		return -1;
-	sig->b_start = t->raw_start;
-	sig->b_end = t->raw_end;
+	}
+	return 0;
+}
+
+/* parse_body_tags - bh= and i= of a DKIM-Signature or an AMS */
+static int
+parse_body_tags(struct dkim_sig *sig, const struct dkim_tag *tags, size_t n,
+    struct buf *why)
+{
+	const struct dkim_tag *t;
+
 	if (b64_tag(dkim_tag_find(tags, n, "bh"), "bh", sig->bh,
 	    sizeof(sig->bh), &sig->bhlen, why) < 0)
 		return -1;
@@ -658,10 +691,48 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
 		buf_adds(why, "bh= has the wrong length for the algorithm");
 		return -1;
 	}
-	if ((t = dkim_tag_find(tags, n, "i")) &&
+	if (sig->kind == DKIM_SIG_DKIM && (t = dkim_tag_find(tags, n, "i")) &&
 	    check_identity(sig, t, why) < 0)
 		return -1;
+	return 0;
+}
+
+int
+dkim_sig_parse_kind(const char *value, size_t len, enum dkim_sig_kind kind,
+    struct dkim_sig *sig, struct buf *why)
+{
+	struct dkim_tag tags[DKIM_MAX_TAGS];
+	const struct dkim_tag *t;
+	size_t n;
+
+	memset(sig, 0, sizeof(*sig));
+	sig->kind = kind;
+	if (dkim_taglist_parse(value, len, tags, DKIM_MAX_TAGS, &n, why) < 0)
+		return -1;
+	fill_report(sig, tags, n);
+	if (check_core(sig, tags, n, why) < 0)
+		return -1;
+	if (kind != DKIM_SIG_DKIM && check_arc(sig, tags, n, why) < 0)
+		return -1;
+	if (kind != DKIM_SIG_AS &&
+	    parse_hnames(sig, dkim_tag_find(tags, n, "h"), why) < 0)
+		return -1;
+	t = dkim_tag_find(tags, n, "b");
+	sig->b = xmalloc(DKIM_MAX_SIG_BYTES);
+	if (b64_tag(t, "b", sig->b, DKIM_MAX_SIG_BYTES, &sig->blen, why) < 0)
+		return -1;
+	sig->b_start = t->raw_start;
+	sig->b_end = t->raw_end;
+	if (kind != DKIM_SIG_AS && parse_body_tags(sig, tags, n, why) < 0)
+		return -1;
 	return check_numbers(sig, tags, n, why);
+}
+
+int
+dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
+    struct buf *why)
+{
+	return dkim_sig_parse_kind(value, len, DKIM_SIG_DKIM, sig, why);
 }
 
 void

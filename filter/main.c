@@ -115,7 +115,8 @@ usage(FILE *f)
 	    "  log      review verdict logs: summary, search, explain, report,"
 	    " whatif\n"
 	    "  status   a running daemon at a glance (its metrics endpoint)\n"
-	    "  replay   run stored samples again under a configuration\n\n"
+	    "  replay   run stored samples again under a configuration\n"
+	    "  arc      verify the ARC chain of message files\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -795,6 +796,8 @@ main(int argc, char **argv)
 		return cli_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "replay") == 0)
 		return cli_replay(argc - 1, argv + 1);
+	if (strcmp(argv[1], "arc") == 0)
+		return cli_arc(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -242,12 +242,18 @@ count_authres(struct metrics *m, const struct verdict *v)
 /*
  * count_bayes - from the step's JSON (step_bayes.c): the prefixes it
  * writes, and "autolearn" as a key (inside JSON strings every quote is
- * escaped, so a token cannot fake it).  Empty: Bayes did not run.
+ * escaped, so a token cannot fake it).  The step's "none" value
+ * ({"probability":null}) or no value: Bayes did not run.
  */
 static void
 count_bayes(struct metrics *m, const struct scan *s)
 {
-	const char *j = buf_cstr(&s->verdict.j_bayes);
+	const char *j = "";
+	size_t i;
+
+	for (i = 0; i < s->verdict.noutputs; i++)
+		if (strcmp(s->verdict.outputs[i].key, "bayes") == 0)
+			j = buf_cstr(&s->verdict.outputs[i].json);
 
 	if (s->bayes_classified)
 		INC(m->bayes[MB_CLASSIFIED]);

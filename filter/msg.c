@@ -64,7 +64,7 @@ msg_reset_transaction(struct msg *m)
 	}
 	free(m->hdrs);
 	m->hdrs = NULL;
-	m->nhdrs = 0;
+	m->nhdrs = m->hdrs_cap = 0;
 	m->hdr_bytes = 0;
 	buf_release(&m->body);
 	m->body_size = 0;
@@ -235,7 +235,11 @@ msg_add_header(struct msg *m, const char *name, size_t name_len,
 	note_bytes(m, name, name_len);
 	note_bytes(m, value, value_len);
 	normalise_eol(&v, value, value_len);
-	m->hdrs = xreallocarray(m->hdrs, m->nhdrs + 1, sizeof(struct hdr));
+	if (m->nhdrs == m->hdrs_cap) {	/* doubling: linear in headers */
+		m->hdrs_cap = m->hdrs_cap ? 2 * m->hdrs_cap : 16;
+		m->hdrs = xreallocarray(m->hdrs, m->hdrs_cap,
+		    sizeof(struct hdr));
+	}
 	h = &m->hdrs[m->nhdrs++];
 	h->name = xstrndup(name, name_len);
 	h->name_len = name_len;

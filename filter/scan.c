@@ -14,6 +14,12 @@
  *	connection, the envelope and the first recipient (the milter has
  *	deferred recipients of other scopes); s->eng is then the scope's
  *	engine, so every step reads the scope's settings.
+ *
+ *	A step that writes a value into the verdict log declares it in
+ *	its row: the log key and the JSON the key holds when the step did
+ *	not run (a trusted source) or found nothing.  The log writes
+ *	these values in table order; the step fills its own with
+ *	scan_output().  Nothing else in the core names a check.
  */
 #include "config.h"
 
@@ -43,6 +49,8 @@ enum step_flags {
 struct scan_step {
 	const char *name;
 	unsigned flags;
+	const char *log_key;		/* verdict-log key, or NULL */
+	const char *log_none;		/* its value until the step fills it */
 	void	*(*begin)(struct scan *);
 	void	 (*body)(struct scan *, void *, const unsigned char *, size_t);
 	void	 (*end)(struct scan *, void *);
@@ -50,18 +58,27 @@ struct scan_step {
 };
 
 static const struct scan_step steps[] = {
-	{ "message", 0, NULL, NULL, step_message_end, NULL },
-	{ "lists", STEP_SCORED, NULL, NULL, step_lists_end, NULL },
-	{ "spf", STEP_SCORED, step_spf_begin, NULL, step_spf_end, step_spf_free },
-	{ "dkim", 0, step_dkim_begin, step_dkim_body, step_dkim_end,
-	  step_dkim_free },
-	{ "dmarc", STEP_SCORED, NULL, NULL, step_dmarc_end, NULL },
-	{ "welcome", STEP_SCORED, NULL, NULL, step_welcome_end, NULL },
-	{ "mime", STEP_SCORED, NULL, NULL, step_mime_end, NULL },
-	{ "rules", STEP_SCORED, NULL, NULL, step_rules_end, NULL },
-	{ "dnsbl", STEP_SCORED, step_dnsbl_begin, NULL, step_dnsbl_end, NULL },
+	{ "message", 0, NULL, NULL, NULL, NULL, step_message_end, NULL },
+	{ "lists", STEP_SCORED, NULL, NULL, NULL, NULL, step_lists_end, NULL },
+	{ "spf", STEP_SCORED, "spf", "{\"result\":\"none\"}", step_spf_begin,
+	  NULL, step_spf_end, step_spf_free },
+	{ "dkim", 0, "dkim", "[]", step_dkim_begin, step_dkim_body,
+	  step_dkim_end, step_dkim_free },
+	/* arc after dkim (it shares nothing, but reads alike), before
+	   dmarc, which reads it for arc_trusted_sealers */
+	{ "arc", STEP_SCORED, "arc", "{\"result\":\"none\"}", step_arc_begin,
+	  step_arc_body, step_arc_end, step_arc_free },
+	{ "dmarc", STEP_SCORED, "dmarc", "{\"result\":\"none\"}", NULL, NULL,
+	  step_dmarc_end, NULL },
+	{ "welcome", STEP_SCORED, NULL, NULL, NULL, NULL, step_welcome_end,
+	  NULL },
+	{ "mime", STEP_SCORED, NULL, NULL, NULL, NULL, step_mime_end, NULL },
+	{ "rules", STEP_SCORED, NULL, NULL, NULL, NULL, step_rules_end, NULL },
+	{ "dnsbl", STEP_SCORED, NULL, NULL, step_dnsbl_begin, NULL,
+	  step_dnsbl_end, NULL },
 	/* keep bayes last: autolearn weighs every other check's score */
-	{ "bayes", STEP_SCORED, NULL, NULL, step_bayes_end, NULL },
+	{ "bayes", STEP_SCORED, "bayes", "{\"probability\":null}", NULL, NULL,
+	  step_bayes_end, NULL },
 };
 
 #define NSTEPS	(sizeof(steps) / sizeof(steps[0]))
@@ -87,6 +104,40 @@ wallclock(time_t now)
 	if (ts.tv_sec != now)
 		return (double)now;
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+scan_verdict_init(struct verdict *v)
+{
+	size_t i;
+
+	verdict_init(v);
+	for (i = 0; i < NSTEPS; i++)
+		if (steps[i].log_key)
+			verdict_output_declare(v, steps[i].log_key,
+			    steps[i].log_none);
+}
+
+struct buf *
+scan_output(struct scan *s, const char *key)
+{
+	struct buf *b = verdict_output(&s->verdict, key);
+
+	if (b == NULL)		/* a bug: the step's row declares no key */
+		log_panic("scan: no verdict-log key %s in the step table",
+		    key);
+	return b;
+}
+
+void *
+scan_state(const struct scan *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSTEPS; i++)
+		if (strcmp(steps[i].name, name) == 0)
+			return s->state[i];
+	return NULL;
 }
 
 static bool
@@ -157,7 +208,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->msg = m;
 	s->now = now;
 	s->when = wallclock(now);
-	verdict_init(&s->verdict);
+	scan_verdict_init(&s->verdict);
 	dns_budget_init(&s->dns_budget, (double)c->dns_message_timeout);
 	if (c->sample_dir[0]) {		/* every answer, for replay */
 		s->sample_dns = sample_dns_new();

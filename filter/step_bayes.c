@@ -208,7 +208,7 @@ step_bayes_end(struct scan *s, void *state)
 	const struct engine *e = s->eng;
 	const struct conf *c = e->conf;
 	struct bayes_store *store;
-	struct buf *j = &s->verdict.j_bayes, why = BUF_INIT;
+	struct buf *j = scan_output(s, "bayes"), why = BUF_INIT;
 	struct bayes_toks t;
 	struct bayes_counts *counts = NULL;
 	struct bayes_totals tot;

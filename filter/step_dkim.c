@@ -56,29 +56,20 @@
 struct dkim_state {
 	struct dkim_verify *verify;
 	struct dkim_sign *sign;
-	char	 author[256];		/* "" when there is none */
+	char	 author[DOMAIN_MAX + 1];	/* "" when there is none */
 	const char *unsigned_why;	/* trusted mail we will not sign */
 };
 
-bool
-dkim_author_domain(const struct msg *m, char *out, size_t outsz)
+/* author_domain - the author domain into out (size DOMAIN_MAX + 1) */
+static bool
+author_domain(const struct msg *m, char *out)
 {
-	const struct hdr *h;
-	struct addr_list *l;
-	bool ok = false;
+	struct addr_author a;
 
-	if (msg_header_count(m, "From") != 1 ||
-	    (h = msg_header(m, "From", 0)) == NULL)
+	if (addr_author(m, &a) != ADDR_AUTHOR_OK)
 		return false;
-	l = xmalloc(sizeof(*l));	/* ~8 KiB: not on a milter stack */
-	if (addr_parse_list(h->value, h->value_len, l) == ADDR_OK &&
-	    l->n > 0 && addr_distinct_domains(l) == 1 &&
-	    strlen(l->v[0].domain) < outsz) {
-		memcpy(out, l->v[0].domain, strlen(l->v[0].domain) + 1);
-		ok = true;
-	}
-	free(l);
-	return ok;
+	memcpy(out, a.domain, sizeof(a.domain));
+	return true;
 }
 
 void
@@ -100,7 +91,7 @@ step_dkim_begin(struct scan *s)
 	struct dkim_state *st = xcalloc(1, sizeof(*st));
 	struct dkim_vopts o;
 
-	if (!dkim_author_domain(s->msg, st->author, sizeof(st->author)))
+	if (!author_domain(s->msg, st->author))
 		st->author[0] = '\0';
 	if (s->trusted) {
 		if (s->eng->dkim_sign == NULL)
@@ -336,7 +327,7 @@ finish_verify(struct scan *s, struct dkim_state *st)
 {
 	const struct dkim_sigresult *r;
 	struct tally t;
-	struct buf *j = &s->verdict.j_dkim;
+	struct buf *j = scan_output(s, "dkim");
 	size_t i, n, seen;
 
 	dkim_verify_finish(st->verify, s->eng->dns, &s->dns_budget);
@@ -380,7 +371,7 @@ static void
 finish_sign(struct scan *s, struct dkim_state *st)
 {
 	struct dkim_signed *sigs;
-	struct buf why = BUF_INIT, *j = &s->verdict.j_dkim;
+	struct buf why = BUF_INIT, *j = scan_output(s, "dkim");
 	size_t i, n;
 
 	n = dkim_sign_finish(st->sign, s->msg->hdrs, s->msg->nhdrs, &sigs,

@@ -10,7 +10,11 @@
  *	   Author Domain (RFC 9989 5.3.1).
  *	2. dmarc_evaluate() with the SPF and DKIM outcomes of this scan
  *	   (the two adapters below) and the engine's resolver.
- *	3. Local policy: dmarc_allow_domains, dmarc_never_reject, t=y,
+ *	3. Local policy: a trusted forwarder (arc_trusted_sealers,
+ *	   dmarc_trusted_forwarders: dmarc_forwarder.c) makes the
+ *	   disposition none with override trusted_forwarder, named in the
+ *	   A-R comment, the log and the report record;
+ *	   dmarc_allow_domains, dmarc_never_reject, t=y,
  *	   dmarc_temperror_action; then the disposition: p=reject forces
  *	   550 5.7.1 naming the domain, quarantine adds a score that tags
  *	   (and optionally asks the MTA to quarantine), none only adds
@@ -139,7 +143,7 @@ static void
 json_simple(struct scan *s, const char *result, const char *reason,
     const char *header_from)
 {
-	struct buf *j = &s->verdict.j_dmarc;
+	struct buf *j = scan_output(s, "dmarc");
 
 	buf_reset(j);
 	buf_adds(j, "{\"result\":");
@@ -175,52 +179,32 @@ static bool
 check_from(struct scan *s, char *author)
 {
 	const struct conf *c = s->eng->conf;
-	const struct msg *m = s->msg;
-	size_t n = msg_header_count(m, "From");
-	const struct hdr *h;
-	struct addr_list l;
-	enum addr_status st;
+	struct addr_author a;
 
-	if (n == 0) {
-		from_outcome(s, "DMARC_FROM_MISSING",
-		    c->dmarc_from_missing_action, "no From header field");
-		return false;
-	}
-	if (n > 1) {
-		from_outcome(s, "DMARC_FROM_MULTIPLE",
-		    c->dmarc_from_multiple_action, "several From header fields");
-		return false;
-	}
-	h = msg_header(m, "From", 0);
-	st = addr_parse_list(h->value, h->value_len, &l);
-	switch (st) {
-	case ADDR_OK:
+	switch (addr_author(s->msg, &a)) {
+	case ADDR_AUTHOR_OK:
 		break;
-	case ADDR_EMPTY:
+	case ADDR_AUTHOR_MISSING:
 		from_outcome(s, "DMARC_FROM_MISSING",
-		    c->dmarc_from_missing_action, "no address in From");
+		    c->dmarc_from_missing_action, a.why);
 		return false;
-	case ADDR_SYNTAX:
-	case ADDR_BAD_DOMAIN: {
-		char what[160];
-
-		snprintf(what, sizeof(what), "unparseable From (%s%s%s)",
-		    st == ADDR_BAD_DOMAIN ? "bad domain: " : "", l.why, "");
+	case ADDR_AUTHOR_MULTIPLE:
+		from_outcome(s, "DMARC_FROM_MULTIPLE",
+		    c->dmarc_from_multiple_action, a.why);
+		return false;
+	case ADDR_AUTHOR_INVALID:
 		from_outcome(s, "DMARC_FROM_INVALID",
-		    c->dmarc_from_invalid_action, what);
+		    c->dmarc_from_invalid_action, a.why);
 		return false;
-	}
-	}
-	if (addr_distinct_domains(&l) > 1) {
+	case ADDR_AUTHOR_MULTI:
 		from_outcome(s, "DMARC_FROM_MULTI_AUTHOR",
-		    c->dmarc_from_multi_author_action,
-		    "From has addresses in several domains");
+		    c->dmarc_from_multi_author_action, a.why);
 		return false;
 	}
-	if (l.flags & ADDR_F_NONSTANDARD)
+	if (a.flags & ADDR_F_NONSTANDARD)
 		scan_emit(s, "DMARC_FROM_NONSTANDARD", "From parsed "
 		    "with a tolerated syntax deviation");
-	strcpy(author, l.v[0].domain);
+	memcpy(author, a.domain, sizeof(a.domain));
 	return true;
 }
 
@@ -251,7 +235,7 @@ json_outcome(struct scan *s, const char *author, const struct dmarc_outcome *o,
     const struct auth_in *in, const char *disposition,
     const char *override)
 {
-	struct buf *j = &s->verdict.j_dmarc;
+	struct buf *j = scan_output(s, "dmarc");
 
 	buf_reset(j);
 	buf_adds(j, "{\"result\":");
@@ -381,7 +365,7 @@ step_dmarc_end(struct scan *s, void *state)
 	struct dmarc_opts opts;
 	struct dmarc_outcome o;
 	const char *disposition = "none", *reason = NULL, *override = NULL;
-	char comment[160] = "";
+	char comment[600] = "";
 
 	if (!c->dmarc || !check_from(s, author))
 		return;
@@ -438,7 +422,12 @@ step_dmarc_end(struct scan *s, void *state)
 			    "%s", dmarc_policy_name(o.policy),
 			    dmarc_policy_name(o.applied));
 		}
-		if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
+		if (act != DMARC_POLICY_NONE && dmarc_trusted_forwarder(s,
+		    author, comment, sizeof(comment))) {
+			act = DMARC_POLICY_NONE;
+			reason = override = "trusted_forwarder";
+			scan_emit(s, "DMARC_TRUSTED_FORWARDER", "%s", comment);
+		} else if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
 			act = DMARC_POLICY_NONE;
 			reason = override = "local_policy";
 			snprintf(comment, sizeof(comment), "%s is in "
@@ -471,10 +460,13 @@ step_dmarc_end(struct scan *s, void *state)
 			    o.detail, o.policy_tag,
 			    dmarc_policy_name(o.policy));
 		}
-		verdict_add_authres(&s->verdict, "dmarc=fail (p=%s dis=%s) "
+		verdict_add_authres(&s->verdict, "dmarc=fail (p=%s dis=%s%s%s) "
 		    "header.from=%s policy.dmarc=%s",
 		    dmarc_policy_name(o.rec.p_set ? o.rec.p : DMARC_POLICY_NONE),
-		    disposition, author, dmarc_policy_name(o.applied));
+		    disposition, override && strcmp(override,
+		    "trusted_forwarder") == 0 ? "; override=trusted_forwarder: " :
+		    "", override && strcmp(override, "trusted_forwarder") == 0 ?
+		    comment : "", author, dmarc_policy_name(o.applied));
 		break;
 	}
 	}

@@ -187,7 +187,7 @@ json_outcome(struct buf *j, const struct spf_outcome *o)
 static void
 log_json(struct scan *s, const struct spf_results *r)
 {
-	struct buf *j = &s->verdict.j_spf;
+	struct buf *j = scan_output(s, "spf");
 
 	buf_reset(j);
 	json_outcome(j, &r->mailfrom);
@@ -278,8 +278,8 @@ step_spf_end(struct scan *s, void *state)
 	lim.max_void = (unsigned)c->spf_max_void_lookups;
 	if (m->client_addr.family == 0) {
 		/* nothing to check against (scan without --ip) */
-		buf_reset(&s->verdict.j_spf);
-		buf_adds(&s->verdict.j_spf, "{\"result\":\"none\",\"problem\":"
+		buf_reset(scan_output(s, "spf"));
+		buf_adds(scan_output(s, "spf"), "{\"result\":\"none\",\"problem\":"
 		    "\"no client address\"}");
 		return;
 	}

@@ -144,6 +144,16 @@ static const struct symbol_info table[] = {
 	FIXED("DMARC_ALLOWLISTED", 0.0, "dmarc", "DMARC failed, the domain is "
 	    "in dmarc_allow_domains"),
 	FIXED("DMARC_QUERY_LIMIT", 0.0, "dmarc", "dmarc_max_queries reached"),
+	FIXED("ARC_PASS", 0.0, "arc", "the ARC chain verified (cv=pass)"),
+	FIXED("ARC_FAIL", 0.1, "arc", "an ARC signature or seal did not "
+	    "verify, or a sealer recorded cv=fail"),
+	FIXED("ARC_NONE", 0.0, "arc", "no ARC sets"),
+	FIXED("ARC_INVALID", 0.5, "arc", "the ARC sets are malformed: missing, "
+	    "duplicate or out-of-range instances, wrong cv= sequence, too many "
+	    "sets"),
+	FIXED("DMARC_TRUSTED_FORWARDER", 0.0, "dmarc", "DMARC failed, but a "
+	    "trusted ARC sealer or a dmarc_trusted_forwarders client vouches "
+	    "for the message: disposition none"),
 	FIXED("DMARC_FROM_NONSTANDARD", 0.5, "dmarc", "From parsed with a "
 	    "tolerated syntax deviation"),
 	FROM("DMARC_FROM_MISSING", from_missing, "dmarc_from_missing_action",

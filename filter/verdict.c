@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "hdr.h"
+#include "log.h"
 #include "msg.h"
 #include "str.h"
 #include "verdict.h"
@@ -34,10 +35,31 @@ verdict_init(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 	v->scored = true;
 	v->score_set = -1;
-	buf_adds(&v->j_spf, "{\"result\":\"none\"}");
-	buf_adds(&v->j_dkim, "[]");
-	buf_adds(&v->j_dmarc, "{\"result\":\"none\"}");
-	buf_adds(&v->j_bayes, "{\"probability\":null}");
+}
+
+void
+verdict_output_declare(struct verdict *v, const char *key,
+    const char *none_json)
+{
+	struct verdict_output *o;
+
+	if (v->noutputs == VERDICT_MAX_OUTPUTS)	/* a bug, not input */
+		log_panic("verdict: raise VERDICT_MAX_OUTPUTS for %s", key);
+	o = &v->outputs[v->noutputs++];
+	o->key = key;
+	buf_init(&o->json);
+	buf_adds(&o->json, none_json);
+}
+
+struct buf *
+verdict_output(struct verdict *v, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < v->noutputs; i++)
+		if (strcmp(v->outputs[i].key, key) == 0)
+			return &v->outputs[i].json;
+	return NULL;
 }
 
 void
@@ -63,10 +85,8 @@ verdict_release(struct verdict *v)
 	}
 	free(v->xhdrs);
 	free(v->quarantine_reason);
-	buf_release(&v->j_spf);
-	buf_release(&v->j_dkim);
-	buf_release(&v->j_dmarc);
-	buf_release(&v->j_bayes);
+	for (i = 0; i < v->noutputs; i++)
+		buf_release(&v->outputs[i].json);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -100,14 +100,10 @@ vlog_format(const struct msg *m, const struct verdict *v, double when,
 	buf_printf(out, "%zu", msg_size(m));
 	json_key(out, "truncated", 0);
 	buf_adds(out, (m->flags & MSG_F_BODY_TRUNCATED) ? "true" : "false");
-	json_key(out, "spf", 0);
-	buf_add(out, v->j_spf.data, v->j_spf.len);
-	json_key(out, "dkim", 0);
-	buf_add(out, v->j_dkim.data, v->j_dkim.len);
-	json_key(out, "dmarc", 0);
-	buf_add(out, v->j_dmarc.data, v->j_dmarc.len);
-	json_key(out, "bayes", 0);
-	buf_add(out, v->j_bayes.data, v->j_bayes.len);
+	for (i = 0; i < v->noutputs; i++) {
+		json_key(out, v->outputs[i].key, 0);
+		buf_add(out, v->outputs[i].json.data, v->outputs[i].json.len);
+	}
 	json_key(out, "symbols", 0);
 	buf_addc(out, '[');
 	for (i = 0; i < v->nsyms; i++) {

@@ -70,4 +70,34 @@ const char *addr_status_name(enum addr_status);
 /* addr_distinct_domains - number of different domains in the list */
 size_t	 addr_distinct_domains(const struct addr_list *);
 
+struct msg;
+
+/*
+ * The Author Domain of a message (RFC 9989 5.3.1): the one domain of
+ * the addresses of its single From field.  Every check that needs an
+ * author (DKIM author signatures and signing keys, DMARC, ARC trusted
+ * sealers) asks addr_author(), so they cannot disagree.  A field with
+ * several addresses in one domain has that author; zero fields, several
+ * fields, no address, a field that does not parse and addresses in
+ * several domains have none, each for its own reason.
+ */
+enum addr_author_status {
+	ADDR_AUTHOR_OK,
+	ADDR_AUTHOR_MISSING,	/* no From field, or no address in it */
+	ADDR_AUTHOR_MULTIPLE,	/* several From fields */
+	ADDR_AUTHOR_INVALID,	/* not an address list, or a bad domain */
+	ADDR_AUTHOR_MULTI	/* addresses in several domains */
+};
+
+struct addr_author {
+	enum addr_author_status status;
+	char	 domain[DOMAIN_MAX + 1];	/* A-label, lower case; "" */
+	unsigned flags;				/* ADDR_F_* of the field */
+	char	 why[160];			/* unless OK: what is wrong */
+};
+
+/* addr_author - the author of m into out (see above) */
+enum addr_author_status addr_author(const struct msg *m,
+	    struct addr_author *out);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 struct engine;
 struct buf;
@@ -31,6 +32,7 @@ int	cli_log(int argc, char **argv);
 int	cli_status(int argc, char **argv);	/* cli_status.c */
 int	cli_replay(int argc, char **argv);	/* cli_replay.c */
 int	cli_log_label(int argc, char **argv);	/* cli_label.c */
+int	cli_arc(int argc, char **argv);	/* cli_arc.c */
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the
@@ -40,6 +42,13 @@ struct engine *cli_load_engine(const char *path);
 /* cli_load_conf - the same for the configuration alone */
 struct conf;
 struct conf *cli_load_conf(const char *path);
+/*
+ * cli_verify_files - "CMD [-c FILE] [--time SECONDS] FILE...": load the
+ * engine, call verify() for each file as at --time (or now); the worst
+ * status returned (0 pass, 1 no pass, 2 error), 2 on usage errors
+ */
+int	 cli_verify_files(int argc, char **argv, const char *cmd,
+	    int (*verify)(struct engine *, time_t now, const char *path));
 /* cli_print_lines - each line of text (a why buffer) as "PREFIXline" */
 void	 cli_print_lines(FILE *, const char *prefix, const char *text);
 

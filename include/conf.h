@@ -173,6 +173,10 @@ struct conf {
 	char	*dmarc_report_sendmail;
 	bool	 dmarc_failure_reports;
 	uint64_t dmarc_failure_reports_max;	/* per hour */
+	bool	 arc_verify;
+	uint64_t arc_max_sets;
+	struct strlist arc_trusted_sealers;
+	struct strlist dmarc_trusted_forwarders;
 
 	/* metrics endpoint and stats line (metrics.h) */
 	char	*metrics_listen;

@@ -22,11 +22,10 @@
  *	streams and dkim_sign_finish() returns one DKIM-Signature field
  *	value per key (rsa-sha256 and/or ed25519-sha256: dual signing).
  *
- * RESULTS FOR OTHER CHECKS
- *	dkim_scan_results() hands DMARC (and anyone else) the per-signature
- *	results of a scan: for each signature its result and d= domain
- *	(lower case, validated), plus the rest of struct dkim_sigresult.
- *	The array lives until scan_free().
+ *	The scan pipeline's use of this module (step_dkim.c, and
+ *	dkim_scan_results() for the checks after it) is declared in
+ *	scan_steps.h; nothing here knows struct scan, so the layers can
+ *	serve another signature scheme (ARC, DKIM2) as they are.
  *
  * POLICY (RFC 8301)
  *	rsa-sha1 signatures are never valid: they are reported as
@@ -61,7 +60,6 @@ struct dns_budget;
 struct dns_resolver;
 struct hdr;
 struct msg;
-struct scan;
 struct strlist;
 
 #define DKIM_MAX_KEY_BITS	8192	/* larger RSA keys are refused */
@@ -107,6 +105,7 @@ struct dkim_sigresult {
 	enum dkim_result result;
 	char	*reason;		/* one line, never NULL once finished */
 	size_t	 field_index;		/* 0-based among DKIM-Signature fields */
+	unsigned instance;		/* ARC i= (AMS results), else 0 */
 	char	*domain;		/* d= */
 	char	*selector;		/* s= */
 	char	*identity;		/* i= */
@@ -151,23 +150,6 @@ void	 dkim_verify_free(struct dkim_verify **);
 /* dkim_vopts_from_conf - the options the configuration asks for */
 void	 dkim_vopts_from_conf(struct dkim_vopts *, const struct conf *,
 	    time_t now);
-
-/*
- * dkim_author_domain - the author domain (A-label, lower case) of the
- * single From field, parsed with addr.h, into out; false when there is
- * no single author domain (no From, several From fields, addresses in
- * several domains, a field that does not parse).  Used for
- * DKIM_VALID_AUTHOR and to pick signing keys.
- */
-bool	 dkim_author_domain(const struct msg *, char *out, size_t outsz);
-
-/*
- * dkim_scan_results - per-signature results of a scan once the dkim
- * step has run (DMARC runs after it); 0 when the message was not
- * verified or carried no signature.  Valid until scan_free().
- */
-size_t	 dkim_scan_results(const struct scan *,
-	    const struct dkim_sigresult **out);
 
 /* ---------------------------------------------------------------- */
 /* Signing                                                          */

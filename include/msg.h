@@ -81,6 +81,7 @@ struct msg {
 	/* content */
 	struct hdr *hdrs;
 	size_t	 nhdrs;
+	size_t	 hdrs_cap;	/* allocated slots of hdrs */
 	size_t	 hdr_bytes;		/* wire bytes of all header fields seen */
 	struct buf body;		/* first max_body bytes */
 	size_t	 body_size;		/* all body bytes seen */

@@ -89,6 +89,18 @@ const struct mime_msg *scan_mime(struct scan *);
 /* scan_step_count, scan_step_name - the steps in table order */
 size_t	 scan_step_count(void);
 const char *scan_step_name(size_t);
+/*
+ * scan_verdict_init - verdict_init() plus the verdict-log value of
+ * every step that declares one (its key and "none" value), in the
+ * order of the step table: what a scan starts from, and what a test
+ * of the log format needs.
+ */
+void	 scan_verdict_init(struct verdict *);
+/*
+ * scan_output - the verdict-log value a step declared under key, for
+ * the step to replace (buf_reset, then write one JSON value)
+ */
+struct buf *scan_output(struct scan *, const char *key);
 
 /* scan_log_line - the verdict log line (JSON, no newline) */
 void	 scan_log_line(const struct scan *, struct buf *);

@@ -8,6 +8,7 @@
 #ifndef MW_SCAN_STEPS_H
 #define MW_SCAN_STEPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct scan;
@@ -21,6 +22,43 @@ void	*step_dkim_begin(struct scan *);
 void	step_dkim_body(struct scan *, void *, const unsigned char *, size_t);
 void	step_dkim_end(struct scan *, void *);
 void	step_dkim_free(void *);
+/*
+ * dkim_scan_results - per-signature results of a scan once the dkim
+ * step has run (DMARC runs after it); 0 when the message was not
+ * verified or carried no signature.  Valid until scan_free().  For
+ * each signature its result and d= domain (lower case, validated),
+ * plus the rest of struct dkim_sigresult (dkim.h).
+ */
+struct dkim_sigresult;
+size_t	dkim_scan_results(const struct scan *,
+	    const struct dkim_sigresult **out);
+/* step_arc.c: verify the ARC chain (RFC 8617); no sealing */
+void	*step_arc_begin(struct scan *);
+void	step_arc_body(struct scan *, void *, const unsigned char *, size_t);
+void	step_arc_end(struct scan *, void *);
+void	step_arc_free(void *);
+/*
+ * arc_scan_result - the chain result once the arc step has run (DMARC
+ * runs after it); NULL when ARC was not verified.  Valid until
+ * scan_free().
+ */
+struct arc_result;
+const struct arc_result *arc_scan_result(const struct scan *);
+/*
+ * dmarc_trusted_forwarder - (dmarc_forwarder.c) did a failing message
+ * come through a forwarder the configuration trusts: a trusted ARC
+ * sealer of a passing chain that saw DMARC (or aligned SPF/DKIM) pass
+ * for author, or a dmarc_trusted_forwarders client?  comment (size n)
+ * then names it.
+ */
+bool	dmarc_trusted_forwarder(const struct scan *, const char *author,
+	    char *comment, size_t n);
+/*
+ * scan_state - the per-message state of the step called name (NULL
+ * when it has none or did not run): how a step reads another's outcome
+ * without a slot in struct scan
+ */
+void	*scan_state(const struct scan *, const char *name);
 /* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
 void	step_bayes_end(struct scan *, void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */

@@ -10,8 +10,11 @@
  *	SMTP reply for reject and tempfail.
  *
  *	Each auth check also leaves its Authentication-Results pieces
- *	(verdict_add_authres) and a JSON value for the verdict log (the
- *	j_* buffers); until a check has run, its JSON says "none".
+ *	(verdict_add_authres) and a JSON value for the verdict log: the
+ *	outputs.  The verdict knows no check by name: scan.c declares one
+ *	output per step that logs (its key and its "none" value, which
+ *	stays until the step has run), and vlog_format() writes them in
+ *	declaration order.
  *
  *	verdict_header_edits() lists the header changes the MTA must make:
  *	delete Authentication-Results that claim our authserv-id (RFC 8601
@@ -46,6 +49,8 @@ enum force_prio {
 	FORCE_LIST_REJECT = 100		/* local blocklist REJECT */
 };
 
+#define VERDICT_MAX_OUTPUTS	16	/* per-step log values */
+
 struct symbol {
 	char	*name;
 	double	 score;
@@ -73,7 +78,11 @@ struct verdict {
 	char	**authres;		/* "spf=pass smtp.mailfrom=a.example" */
 	size_t	 nauthres;
 
-	struct buf j_spf, j_dkim, j_dmarc, j_bayes;
+	struct verdict_output {		/* verdict_output_declare() */
+		const char *key;	/* static: "spf", "dkim", ... */
+		struct buf json;	/* the value, a JSON text */
+	}	 outputs[VERDICT_MAX_OUTPUTS];
+	size_t	 noutputs;
 
 	/*
 	 * quarantine: the message is accepted (or tagged) but the MTA is
@@ -126,6 +135,16 @@ struct hdr_edits {
 };
 
 const char *action_name(enum action);
+
+/*
+ * verdict_output_declare - a verdict-log value under key (a static
+ * string), holding none_json until the step replaces it;
+ * verdict_output - its buffer, for the step to fill (NULL if key was
+ * never declared).
+ */
+void	verdict_output_declare(struct verdict *, const char *key,
+	    const char *none_json);
+struct buf *verdict_output(struct verdict *, const char *key);
 
 void	verdict_init(struct verdict *);
 void	verdict_release(struct verdict *);

@@ -35,34 +35,9 @@
 #include "msg.h"
 #include "msgparse.h"
 
+#include "bench_msg.h"
+
 static double secs = 1.0;
-
-/* now_s - CPU time of this thread: the machine is shared, wall time lies */
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct pm {
-	struct msg *m;
-	struct buf body;
-};
-
-static void
-p_eoh(void *arg)
-{
-	(void)arg;
-}
-
-static void
-p_body(void *arg, const void *p, size_t n)
-{
-	buf_add(&((struct pm *)arg)->body, p, n);
-}
 
 static void
 parse(struct pm *pm, const char *text, size_t len)

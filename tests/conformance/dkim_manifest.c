@@ -33,6 +33,7 @@
 #include "msg.h"
 #include "msgparse.h"
 #include "scan.h"
+#include "scan_steps.h"
 
 #define NOW	1767225600	/* 2026-01-01T00:00:00Z */
 

@@ -17,41 +17,11 @@
 #include "buf.h"
 #include "dkim_int.h"
 #include "dns.h"
+#include "fuzz_keys.h"
 #include "msg.h"
 #include "msgparse.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-static const char ed_key[] = "v=DKIM1; k=ed25519; "
-    "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
-static const char rsa_key[] = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4"
-    "GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JY"
-    "i0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5"
-    "QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
-
-static void
-query(void *impl, const char *name, uint16_t type, double t,
-    struct dns_answer *out)
-{
-	const char *txt = name[0] == 'e' ? ed_key : name[0] == 'r' ? rsa_key :
-	    "v=DKIM1; p=!!";
-
-	(void)impl;
-	(void)t;
-	if (name[0] == 't' || name[0] == 'n' || type != DNS_T_TXT) {
-		out->status = name[0] == 't' ? DNS_TIMEOUT : DNS_NXDOMAIN;
-		return;
-	}
-	out->rrs = calloc(1, sizeof(*out->rrs));
-	out->n = 1;
-	out->rrs[0].type = DNS_T_TXT;
-	out->rrs[0].txt = strdup(txt);
-	out->rrs[0].txt_len = strlen(txt);
-	out->rrs[0].txt_nstrings = 1;
-	out->status = DNS_OK;
-}
-
-static const struct dns_backend backend = { "fuzz", query, NULL };
 
 struct ctx {
 	struct msg *m;
@@ -78,7 +48,7 @@ body(void *arg, const void *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct dns_resolver *dns;
+	struct dns_resolver *dns = fuzz_keys_resolver();
 	struct msg_limits lim = { 1 << 20, 1 << 20, 1000, 10 };
 	struct ctx c;
 	struct msgparse_cb cb = { eoh, body, &c };
@@ -86,8 +56,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dkim_sigresult *r;
 	size_t i, n;
 
-	if (dns == NULL)
-		dns = dns_resolver_new(&backend, NULL);
 	memset(&c, 0, sizeof(c));
 	c.o.max_signatures = 50;
 	c.o.min_key_bits = 1024;

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "helpers.h"
+#include "msg.h"
 #include "punycode.h"
 
 static const struct {
@@ -259,6 +260,54 @@ START_TEST(test_addr_subdomain_on_label_boundary)
 }
 END_TEST
 
+/* one author parser for DKIM, DMARC and ARC: each outcome of addr_author */
+static const struct {
+	const char *name;
+	const char *from1, *from2;	/* NULL: no such field */
+	enum addr_author_status want;
+	const char *domain;		/* when OK */
+} authors[] = {
+	{ "no From", NULL, NULL, ADDR_AUTHOR_MISSING, NULL },
+	{ "empty group", " undisclosed:;", NULL, ADDR_AUTHOR_MISSING, NULL },
+	{ "two fields", " a@example.org", " b@example.org",
+	  ADDR_AUTHOR_MULTIPLE, NULL },
+	{ "syntax", " a@@example.org", NULL, ADDR_AUTHOR_INVALID, NULL },
+	{ "bad domain", " a@[192.0.2.1]", NULL, ADDR_AUTHOR_INVALID, NULL },
+	{ "two domains", " a@example.org, b@example.net", NULL,
+	  ADDR_AUTHOR_MULTI, NULL },
+	{ "one domain twice", " a@Example.ORG, b@example.org", NULL,
+	  ADDR_AUTHOR_OK, "example.org" },
+	{ "IDN", " x@b\xc3\xbc" "cher.example", NULL, ADDR_AUTHOR_OK,
+	  "xn--bcher-kva.example" },
+};
+
+START_TEST(test_addr_author_outcomes)
+{
+	static const struct msg_limits lim = { 1000, 100000, 100, 10 };
+	struct msg *m = msg_new(&lim);
+	struct addr_author a;
+	enum addr_author_status st;
+
+	if (authors[_i].from1)
+		msg_add_header(m, "From", 4, authors[_i].from1,
+		    strlen(authors[_i].from1));
+	if (authors[_i].from2)
+		msg_add_header(m, "From", 4, authors[_i].from2,
+		    strlen(authors[_i].from2));
+	st = addr_author(m, &a);
+	ck_assert_msg(st == authors[_i].want && a.status == st,
+	    "%s: got %d, want %d", authors[_i].name, st, authors[_i].want);
+	if (st == ADDR_AUTHOR_OK)
+		ck_assert_str_eq(a.domain, authors[_i].domain);
+	else {
+		ck_assert_str_eq(a.domain, "");
+		ck_assert_msg(a.why[0] != '\0', "%s: no reason",
+		    authors[_i].name);
+	}
+	msg_free(&m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -272,6 +321,8 @@ main(void)
 	tcase_add_test(tc, test_addr_many_addresses_counted_past_the_cap);
 	tcase_add_test(tc, test_addr_same_domain_twice_is_one_domain);
 	tcase_add_test(tc, test_addr_long_field_is_linear);
+	tcase_add_loop_test(tc, test_addr_author_outcomes, 0,
+	    sizeof(authors) / sizeof(authors[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("domains");
 	tcase_add_loop_test(tc, test_addr_domain_to_alabel, 0,

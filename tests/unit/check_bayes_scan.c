@@ -111,9 +111,9 @@ train_all(struct engine *e)
 static struct json_object *
 bayes_json(struct scan *s)
 {
-	struct json_object *j = json_tokener_parse(s->verdict.j_bayes.data);
+	struct json_object *j = json_tokener_parse(verdict_output(&s->verdict, "bayes")->data);
 
-	ck_assert_msg(j != NULL, "not JSON: %s", s->verdict.j_bayes.data);
+	ck_assert_msg(j != NULL, "not JSON: %s", verdict_output(&s->verdict, "bayes")->data);
 	return j;
 }
 
@@ -196,9 +196,9 @@ START_TEST(test_bayes_scan_no_evidence_is_unsure_and_neutral)
 	    "saxophone\r\n", &m);
 	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict, "BAYES_40"));
 	ck_assert(verdict_symbol(&s->verdict, "BAYES_40")->score == 0);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"probability\":0.500000,"));
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"nclues\":0,"));
 	scan_free(&s);
 	msg_free(&m);
@@ -354,7 +354,7 @@ START_TEST(test_bayes_scan_off_without_store)
 	struct scan *s = scan_text(e, spams[0], &m);
 
 	ck_assert_ptr_null(engine_bayes(e, NULL));
-	ck_assert_str_eq(s->verdict.j_bayes.data, "{\"probability\":null}");
+	ck_assert_str_eq(verdict_output(&s->verdict, "bayes")->data, "{\"probability\":null}");
 	scan_free(&s);
 	msg_free(&m);
 	engine_unref(e);
@@ -401,7 +401,7 @@ START_TEST(test_bayes_scan_redis_down_degrades_within_timeout)
 	t0 = mono_s();
 	s = scan_text(e, spams[1], &m);
 	ck_assert(mono_s() - t0 < 0.1);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"degraded\":true"));
 	scan_free(&s);
 	msg_free(&m);
@@ -454,7 +454,7 @@ START_TEST(test_bayes_scan_autolearns_clear_spam_once)
 	e = bayes_engine(conf.data);
 	train_all(e);
 	s = scan_from(e, "spammer@bad.example", a, &m);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"autolearn\":\"spam\""));
 	scan_free(&s);
 	msg_free(&m);
@@ -470,7 +470,7 @@ START_TEST(test_bayes_scan_autolearns_clear_spam_once)
 
 	/* a third one exceeds the hourly allowance of 2 */
 	s = scan_from(e, "spammer@bad.example", b, &m);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "hourly autolearn allowance used"));
 	scan_free(&s);
 	msg_free(&m);
@@ -491,7 +491,7 @@ START_TEST(test_bayes_scan_autolearn_guards)
 	train_all(e);
 	/* score 0, but nothing authenticated the sender: not ham */
 	s = scan_text(e, hams[0], &m);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"autolearn\":\"no\",\"autolearn_why\":\"ham score but sender "
 	    "not authenticated\""));
 	scan_free(&s);
@@ -500,7 +500,7 @@ START_TEST(test_bayes_scan_autolearn_guards)
 	/* autolearn off by default: no autolearn key at all */
 	e2 = bayes_engine("");
 	s = scan_text(e2, hams[0], &m);
-	ck_assert_ptr_null(strstr(s->verdict.j_bayes.data, "autolearn"));
+	ck_assert_ptr_null(strstr(verdict_output(&s->verdict, "bayes")->data, "autolearn"));
 	ck_assert_ptr_null(e2->autolearn);
 	scan_free(&s);
 	msg_free(&m);
@@ -520,7 +520,7 @@ START_TEST(test_bayes_scan_store_opened_on_first_use)
 	ck_assert_int_ne(access(dir.data, F_OK), 0);
 	s = scan_text(e, spams[0], &m);
 	ck_assert_int_eq(access(dir.data, F_OK), 0);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"skipped\":\"untrained\""));
 	scan_free(&s);
 	msg_free(&m);
@@ -578,9 +578,9 @@ START_TEST(test_bayes_scan_unopenable_store_degrades)
 	fprintf(f, "%0*d", 8192, 0);
 	fclose(f);
 	s = scan_text(e, spams[0], &m);
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "\"degraded\":true"));
-	ck_assert_ptr_nonnull(strstr(s->verdict.j_bayes.data,
+	ck_assert_ptr_nonnull(strstr(verdict_output(&s->verdict, "bayes")->data,
 	    "cannot be opened"));
 	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
 	scan_free(&s);

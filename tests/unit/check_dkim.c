@@ -27,6 +27,7 @@
 #include "files.h"
 #include "helpers.h"
 #include "msgparse.h"
+#include "scan_steps.h"
 #include "strmap.h"
 
 #define T0	1700000000	/* the clock of most tests */
@@ -1434,9 +1435,9 @@ START_TEST(test_dkim_scan_symbols_authres_and_log)
 	ck_assert_msg(strstr(ar.data, "dkim=pass (ed25519 key) "
 	    "header.d=example.org header.i=@example.org header.s=ed "
 	    "header.a=ed25519-sha256 header.b=") != NULL, "%s", ar.data);
-	ck_assert(strstr(s->verdict.j_dkim.data, "\"result\":\"pass\"") != NULL);
-	ck_assert(strstr(s->verdict.j_dkim.data, "\"selector\":\"ed\"") != NULL);
-	ck_assert(strstr(s->verdict.j_dkim.data, "\"key_bits\":256") != NULL);
+	ck_assert(strstr(verdict_output(&s->verdict, "dkim")->data, "\"result\":\"pass\"") != NULL);
+	ck_assert(strstr(verdict_output(&s->verdict, "dkim")->data, "\"selector\":\"ed\"") != NULL);
+	ck_assert(strstr(verdict_output(&s->verdict, "dkim")->data, "\"key_bits\":256") != NULL);
 	/* what DMARC reads */
 	ck_assert_uint_eq(dkim_scan_results(s, &r), 1);
 	ck_assert_int_eq(r[0].result, DKIM_PASS);
@@ -1544,7 +1545,7 @@ START_TEST(test_dkim_scan_signs_trusted_mail)
 	    "x@example.net", plain_msg, sizeof(plain_msg) - 1, &m);
 	ck_assert_uint_eq(s->verdict.nxhdrs, 2);
 	ck_assert(verdict_symbol(&s->verdict, "DKIM_SIGNED") != NULL);
-	ck_assert(strstr(s->verdict.j_dkim.data, "\"result\":\"signed\""));
+	ck_assert(strstr(verdict_output(&s->verdict, "dkim")->data, "\"result\":\"signed\""));
 	verdict_header_edits(&s->verdict, m, e->conf, &ed);
 	for (i = 0; i < ed.n; i++) {
 		if (ed.v[i].op != EDIT_PREPEND ||

@@ -163,7 +163,7 @@ START_TEST(test_dmarc_step_log_object)
 	struct msg *m;
 	struct scan *s = test_scan_text(e, "192.0.2.10", "h", "b@s.example",
 	    "r@example.net", text, sizeof(text) - 1, &m);
-	const char *j = buf_cstr(&s->verdict.j_dmarc);
+	const char *j = buf_cstr(verdict_output(&s->verdict, "dmarc"));
 
 	ck_assert_ptr_nonnull(strstr(j, "\"result\":\"fail\""));
 	ck_assert_ptr_nonnull(strstr(j, "\"policy\":\"reject\""));

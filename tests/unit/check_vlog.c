@@ -15,6 +15,7 @@
 #include "files.h"
 #include "helpers.h"
 #include "msg.h"
+#include "scan.h"
 #include "str.h"
 #include "verdict.h"
 #include "vlog.h"
@@ -46,7 +47,7 @@ START_TEST(test_vlog_line_matches_golden)
 	struct verdict v;
 	struct buf line = BUF_INIT, want = BUF_INIT, why = BUF_INIT;
 
-	verdict_init(&v);
+	scan_verdict_init(&v);
 	verdict_add(&v, "LIST_SENDER_BLOCK", 6.5, "sender matches example.org");
 	verdict_decide(&v, c);
 	vlog_format(m, &v, 1795000000.25, &line);
@@ -82,7 +83,7 @@ START_TEST(test_vlog_hostile_bytes_stay_valid_json)
 	msg_add_rcpt(m, "<\x01\x7f@example.org>");
 	msg_add_header(m, "From", 4, " \xff\xfe\"}\x00 <x@y>", 12);
 	msg_add_header(m, "Subject", 7, " \xed\xa0\x80 surrogate", 14);
-	verdict_init(&v);
+	scan_verdict_init(&v);
 	verdict_add(&v, "X", 1, "detail with \"quotes\" and \n newline");
 	verdict_decide(&v, c);
 	vlog_format(m, &v, 1795000000, &line);
