@@ -71,7 +71,9 @@ static const char css[] =
 	"th{background:#eef1f4;white-space:nowrap}"
 	"td.n{text-align:right}"
 	"td.n,td.t,td.id,td.act{white-space:nowrap;overflow-wrap:normal}"
-	"td.subj{min-width:12em}td.sym,td.ev{min-width:8em}"
+	"td.subj,td.sym,td.ev,td.addr{overflow-wrap:anywhere}"
+	"td.subj{min-width:12em}td.sym,td.ev,td.addr{min-width:8em}"
+	".meta,h3{overflow-wrap:anywhere}"
 	"td small{color:#57606a}nav{color:#57606a}"
 	".scroll{overflow-x:auto;max-width:100%}"
 	"table.small{width:auto}"
@@ -454,7 +456,8 @@ auth_table(struct buf *o, const struct lr_summary *s)
 {
 	size_t a, j;
 
-	buf_adds(o, "<table id=\"auth-rates\"><tr><th>result</th>");
+	buf_adds(o, "<div class=\"scroll\"><table id=\"auth-rates\"><tr>"
+	    "<th>result</th>");
 	for (j = 0; j < LR_NCHECKS; j++)
 		buf_printf(o, "<th>%s</th>", lr_check_name(j));
 	buf_adds(o, "</tr>\n");
@@ -468,7 +471,7 @@ auth_table(struct buf *o, const struct lr_summary *s)
 			    lr_pct(s->auth[j][a], s->n));
 		buf_adds(o, "</tr>\n");
 	}
-	buf_adds(o, "</table>\n");
+	buf_adds(o, "</table></div>\n");
 }
 
 static void
