@@ -556,26 +556,66 @@ approx_note(const struct topk *t, struct topk_entry **v, size_t n,
 	    (unsigned long long)maxerr);
 }
 
+/* zero_score - an informational symbol: scored 0 whenever it hit */
+static bool
+zero_score(const struct topk_entry *e)
+{
+	return e->last == 0 && e->sum == 0;
+}
+
+static void
+text_symbol_rows(const struct lr_summary *s, struct topk_entry **v, size_t n,
+    size_t top, bool zero, struct buf *o)
+{
+	size_t i, shown = 0;
+
+	for (i = 0; i < n && shown < top; i++) {
+		struct buf name = BUF_INIT;
+
+		if (zero_score(v[i]) != zero)
+			continue;
+		shown++;
+		lr_safes(&name, v[i]->key, 60);
+		if (zero)
+			buf_printf(o, "  %-32s %10llu %7.1f%%\n", buf_cstr(&name),
+			    (unsigned long long)v[i]->count,
+			    pct(v[i]->count, s->n));
+		else
+			buf_printf(o, "  %-32s %8.2f %10llu %7.1f%% %7.1f%% "
+			    "%8llu\n", buf_cstr(&name), v[i]->last,
+			    (unsigned long long)v[i]->count,
+			    pct(v[i]->aux[0], s->action[LR_TAG]),
+			    pct(v[i]->aux[1], s->action[LR_REJECT]),
+			    (unsigned long long)v[i]->aux[2]);
+		buf_release(&name);
+	}
+}
+
+/*
+ * text_symbols - symbols with a score: hits, share of all tagged and
+ * rejected mail they appear in, how often they alone decided; then the
+ * zero-score ones apart
+ */
 static void
 text_symbols(const struct lr_summary *s, size_t top, struct buf *o)
 {
 	struct topk_entry **v;
-	size_t n, i;
+	size_t n, i, nz = 0;
 
 	v = topk_sorted(s->symbols, &n);
-	buf_printf(o, "\nTop symbols (%zu of %zu)\n", n < top ? n : top, n);
-	if (n)
-		buf_printf(o, "  %-32s %10s %8s %8s %8s\n", "symbol", "hits",
-		    "tagged", "rejected", "score");
-	for (i = 0; i < n && i < top; i++) {
-		struct buf name = BUF_INIT;
-
-		lr_safes(&name, v[i]->key, 60);
-		buf_printf(o, "  %-32s %10llu %7.1f%% %7.1f%% %8.2f\n",
-		    buf_cstr(&name), (unsigned long long)v[i]->count,
-		    pct(v[i]->aux[0], v[i]->count - v[i]->err),
-		    pct(v[i]->aux[1], v[i]->count - v[i]->err), v[i]->last);
-		buf_release(&name);
+	for (i = 0; i < n; i++)
+		nz += !zero_score(v[i]);
+	buf_printf(o, "\nTop symbols with a score (%zu of %zu)\n",
+	    nz < top ? nz : top, nz);
+	if (nz)
+		buf_printf(o, "  %-32s %8s %10s %8s %8s %8s\n", "symbol",
+		    "score", "hits", "%tagged", "%reject", "decided");
+	text_symbol_rows(s, v, n, top, false, o);
+	if (n > nz) {
+		buf_printf(o, "\nInformational symbols, score 0 (%zu of %zu)"
+		    "\n  %-32s %10s %8s\n", n - nz < top ? n - nz : top, n - nz,
+		    "symbol", "hits", "of msgs");
+		text_symbol_rows(s, v, n, top, true, o);
 	}
 	approx_note(s->symbols, v, n < top ? n : top, o);
 	free(v);

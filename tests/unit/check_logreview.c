@@ -1328,6 +1328,27 @@ START_TEST(test_summary_fp_candidates_bounded)
 }
 END_TEST
 
+START_TEST(test_summary_text_keeps_zero_score_symbols_apart)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("review.log", 0, &r);
+	struct buf out = BUF_INIT;
+	const char *scored, *zero, *arc;
+
+	lr_summary_text(s, logread_stats(r), 0, 10, &out);
+	scored = strstr(out.data, "Top symbols with a score (10 of 12)");
+	zero = strstr(out.data, "Informational symbols, score 0 (1 of 1)");
+	arc = strstr(out.data, "ARC_NONE");
+	ck_assert(scored && zero && arc);
+	ck_assert_ptr_eq(arc, strstr(zero, "ARC_NONE"));	/* only there */
+	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                             "
+	    "12.00          2     0.0%    66.7%        2"));
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
 static const struct {
 	const char *name;
 	struct fval f[3];
@@ -1605,6 +1626,7 @@ logreview_suite(void)
 	tcase_add_test(tc, test_judge_networks_and_words);
 	tcase_add_test(tc, test_summary_review_lists_and_sources);
 	tcase_add_test(tc, test_summary_fp_candidates_bounded);
+	tcase_add_test(tc, test_summary_text_keeps_zero_score_symbols_apart);
 	tcase_add_loop_test(tc, test_filter_review_criteria, 0,
 	    sizeof(review_filter_cases) / sizeof(review_filter_cases[0]));
 	tcase_add_loop_test(tc, test_filter_review_bad_values, 0,
