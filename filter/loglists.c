@@ -211,17 +211,21 @@ lr_correspondent(const struct lr_summary *s, const char *addr)
 	    topk_get(s->correspondents, a) != NULL;
 }
 
-/* history - evidence from the log as a whole: From domain, sender */
+/*
+ * history - evidence from the log as a whole: the From domain mostly
+ * accepted, the envelope sender or From address a known correspondent
+ */
 static int
-history(const struct lr_summary *s, const struct lr_item *j, unsigned *why)
+history(const struct lr_summary *s, const char *from_domain,
+    const char *sender, const char *from, unsigned *why)
 {
 	int p = 0;
 
-	if (lr_domain_wanted(s, j->from_domain)) {
+	if (lr_domain_wanted(s, from_domain)) {
 		*why |= LR_EV_DOMAIN;
 		p += 2;
 	}
-	if (lr_correspondent(s, j->sender) || lr_correspondent(s, j->from)) {
+	if (lr_correspondent(s, sender) || lr_correspondent(s, from)) {
 		*why |= LR_EV_KNOWN;
 		p += 3;
 	}
@@ -306,10 +310,8 @@ lr_fp_offer(struct lr_summary *s, const struct logrec *r)
 	probe.seq = s->seq;
 	probe.margin = r->has_score && lr_threshold(r, &thr) ? r->score - thr :
 	    0;
-	probe.from_domain = lr_domain(r->from, dom, sizeof(dom)) ? dom : NULL;
-	probe.sender = (char *)(uintptr_t)r->mail_from;
-	probe.from = (char *)(uintptr_t)r->from;
-	p += history(s, &probe, &probe.why);
+	p += history(s, lr_domain(r->from, dom, sizeof(dom)) ? dom : NULL,
+	    r->mail_from, r->from, &probe.why);
 	/* 5 more points can come from the whole log's history */
 	if (p + 5 < LR_FP_MIN)
 		return;
@@ -346,7 +348,8 @@ lr_fp_rank(const struct lr_summary *s, struct lr_fp **out)
 	for (i = 0; i < s->fps.n; i++) {
 		const struct lr_item *j = &s->fps.v[i];
 		unsigned why = j->why & ~(unsigned)(LR_EV_DOMAIN | LR_EV_KNOWN);
-		int p = j->points + history(s, j, &why);
+		int p = j->points + history(s, j->from_domain, j->sender,
+		    j->from, &why);
 
 		if (p < LR_FP_MIN)
 			continue;

@@ -14,9 +14,15 @@
  *	criteria must all match.
  *
  *	struct lr_summary aggregates records in fixed memory: counters,
- *	fixed-bin histograms, Space-Saving top-k tables (topk.h), a time
- *	series whose bucket width doubles as the period grows, and a ring
- *	of the latest rejects with their explain text.
+ *	fixed-bin histograms, Space-Saving top-k tables (topk.h) of
+ *	symbols and sources, a time series whose bucket width doubles as
+ *	the period grows, and the review lists (loglists.c): rings of the
+ *	latest rejects and tags and a bounded set of likely false
+ *	positives, each message with its explain text.
+ *
+ *	logjudge.c says what decided a verdict and weighs the evidence
+ *	that a message was wanted; the lists, the symbol statistics and
+ *	the search filters share those definitions.
  * SECURITY
  *	All text in a record is attacker-influenced.  lr_safe() makes it
  *	safe for a terminal (no control characters, no bidi overrides);
