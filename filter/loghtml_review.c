@@ -166,8 +166,11 @@ list_open(struct buf *o, enum list_kind k)
 static void
 list_search(struct buf *o, enum list_kind k)
 {
-	buf_printf(o, "<p class=\"meta\">The same mail from the command line: "
-	    "<code>mailwarden log search %s</code>.</p>\n", lists[k].search);
+	buf_printf(o, "<p class=\"meta\">%s from the command line: "
+	    "<code>mailwarden log search %s</code>%s.</p>\n", k == L_FP ?
+	    "Close to this list" : "The same mail", lists[k].search,
+	    k == L_FP ? " (the ranking also weighs the From domain's history "
+	    "and known correspondents)" : "");
 }
 
 static void
