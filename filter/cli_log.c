@@ -44,7 +44,7 @@
 
 enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
 	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_ROTATED, OPT_HELP, OPT_COMPARE,
-	OPT_OWN };
+	OPT_OWN, OPT_COMPARE_LOG };
 
 /* the filter options, shared by every subcommand */
 static const struct {
@@ -103,6 +103,8 @@ struct logcmd {
 	double	 compare;		/* report --compare: seconds, 0 none */
 	char	**own;			/* report --own-domain, lower-cased */
 	size_t	 nown;
+	char	**cmp_files;		/* report --compare-log, borrowed */
+	size_t	 ncmp;
 };
 
 static void
@@ -151,6 +153,9 @@ usage(FILE *f)
 	    "period and say\n                  what changed (the period is "
 	    "--since..--until, default the\n                  last AGE before "
 	    "--until or now)\n"
+	    "  --compare-log FILE  report: compare with the records of FILE "
+	    "(repeat), such\n                  as yesterday's rotated log, "
+	    "instead of --compare\n"
 	    "  --own-domain D  report: a domain of the site, for its DMARC "
 	    "table (repeat;\n                  default: the recipient "
 	    "domains)\n", LR_REJECTS_MAX);
@@ -195,7 +200,7 @@ compare_arg(const char *v, double *out)
 static int
 parse_args(struct logcmd *c, int argc, char **argv)
 {
-	struct option opts[NFILTER_OPTS + 14];
+	struct option opts[NFILTER_OPTS + 15];
 	struct buf why = BUF_INIT;
 	size_t i, k = 0;
 	int ch, rc = 0;
@@ -223,6 +228,8 @@ parse_args(struct logcmd *c, int argc, char **argv)
 	    OPT_COMPARE };
 	opts[k++] = (struct option){ "own-domain", required_argument, NULL,
 	    OPT_OWN };
+	opts[k++] = (struct option){ "compare-log", required_argument, NULL,
+	    OPT_COMPARE_LOG };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
 
 	optind = 1;
@@ -262,6 +269,12 @@ parse_args(struct logcmd *c, int argc, char **argv)
 		case OPT_COMPARE:
 			rc = compare_arg(optarg, &c->compare) ? 2 : 0;
 			break;
+		case OPT_COMPARE_LOG:
+			c->cmp_files = xreallocarray(c->cmp_files, c->ncmp + 1,
+			    sizeof(*c->cmp_files));
+			c->cmp_files[c->ncmp++] = optarg;
+			outfile_add_path(&c->ids, optarg);
+			break;
 		case OPT_OWN:
 			c->own = xreallocarray(c->own, c->nown + 1,
 			    sizeof(*c->own));
@@ -272,6 +285,11 @@ parse_args(struct logcmd *c, int argc, char **argv)
 		case OPT_HELP: usage(stdout); rc = -1; break;
 		default: usage(stderr); rc = 2; break;
 		}
+	}
+	if (rc == 0 && c->compare > 0 && c->ncmp) {
+		fprintf(stderr, "mailwarden log: --compare and --compare-log "
+		    "exclude each other\n");
+		rc = 2;
 	}
 	buf_release(&why);
 	return rc;
@@ -659,6 +677,31 @@ compare_window(struct logcmd *c)
 	return since;
 }
 
+/*
+ * compare_logs - the --compare-log records into prev, with the filters
+ * but not the time range (they cover another period); 2 if one of them
+ * could not be read
+ */
+static int
+compare_logs(struct logcmd *c, struct lr_summary *prev)
+{
+	struct lr_filter f = c->filter;	/* shallow: not released */
+	struct logread *r = logread_open(c->cmp_files, c->ncmp, c->errors);
+	const struct logline *l;
+	struct logrec rec;
+	int rc;
+
+	f.has_since = f.has_until = false;
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (lr_filter_match(&f, &rec))
+			lr_summary_add(prev, &rec);
+	}
+	rc = input_status(r, true);
+	logread_free(&r);
+	return rc;
+}
+
 static int
 run_report(struct logcmd *c)
 {
@@ -669,11 +712,14 @@ run_report(struct logcmd *c)
 	struct buf out = BUF_INIT;
 	double since = 0;
 	char *inputs;
-	int rc;
+	int rc, crc = 0;
 
 	if (c->compare > 0) {
 		since = compare_window(c);
 		prev = lr_summary_new(0);
+	} else if (c->ncmp) {
+		prev = lr_summary_new(0);
+		crc = compare_logs(c, prev);
 	}
 	r = open_logs(c, c->files, c->nfiles);
 	s = lr_summary_new(c->rejects ? c->rejects : 50);
@@ -701,6 +747,7 @@ run_report(struct logcmd *c)
 	buf_release(&out);
 	lr_summary_free(&s);
 	lr_summary_free(&prev);
+	rc = rc ? rc : crc;
 	logread_free(&r);
 	return rc;
 }
@@ -773,5 +820,6 @@ cli_log(int argc, char **argv)
 	for (i = 0; i < c.nown; i++)
 		free(c.own[i]);
 	free(c.own);
+	free(c.cmp_files);
 	return rc < 0 ? 0 : rc;
 }

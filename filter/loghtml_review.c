@@ -443,9 +443,14 @@ changes(struct buf *o, const struct lr_summary *s,
 
 	if (p == NULL)
 		return;
-	buf_printf(o, "<section id=\"changes\"><h2>Since the period before"
-	    "</h2>\n<p class=\"meta\">This report's period against the %g "
-	    "hours before it.</p>\n", hours);
+	buf_adds(o, "<section id=\"changes\"><h2>Since the period before"
+	    "</h2>\n<p class=\"meta\">");
+	if (hours > 0)
+		buf_printf(o, "This report's period against the %g hours before "
+		    "it.</p>\n", hours);
+	else
+		buf_adds(o, "This report's logs against the ones given with "
+		    "<code>--compare-log</code>.</p>\n");
 	buf_printf(o, "<div class=\"scroll\"><table id=\"change-table\"><tr>"
 	    "<th></th><th>before</th><th>now</th><th>change</th></tr>\n"
 	    "<tr><td>messages</td><td class=\"n\">%llu</td>"

@@ -387,7 +387,7 @@ struct lr_html_opts {
 	char	**own_domains;		/* NULL: the recipient domains */
 	size_t	 nown;
 	const struct lr_summary *prev;	/* --compare: the period before */
-	double	 compare_secs;
+	double	 compare_secs;		/* its length; 0: --compare-log */
 };
 
 /*

@@ -317,6 +317,21 @@ def test_review_cli():
           "<td>messages</td><td class=\"n\">6</td><td class=\"n\">6</td>" in out, out[-3000:])
     check("report --own-domain", "partner.<wbr>example</td><td class=\"n\">1</td>" in out,
           out[-3000:])
+    rc, out, err = run("report", "--compare-log", d("mixed.log"), d("review.log"))
+    check("report --compare-log: against another log set",
+          rc == 0 and "--compare-log</code>" in out and
+          "<td>messages</td><td class=\"n\">8</td><td class=\"n\">12</td>" in out and
+          "ARC_NONE <span class=\"new\">new</span>" in out, err)
+    rc, out, err = run("report", "--compare", "1d", "--compare-log", d("mixed.log"),
+                       d("review.log"))
+    check("--compare and --compare-log exclude each other", rc == 2 and "exclude" in err, err)
+    with tempfile.TemporaryDirectory(prefix="mw-cmp-") as tmp:
+        log = os.path.join(tmp, "old.log")
+        shutil.copy(d("mixed.log"), log)
+        before = open(log, "rb").read()
+        rc, out, err = run("report", "--html", log, "--compare-log", log, d("review.log"))
+        check("a --compare-log file is never the output",
+              rc == 2 and open(log, "rb").read() == before, err)
 
 
 def rusage_run(args):
