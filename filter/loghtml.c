@@ -50,7 +50,7 @@ static const char css[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
 	"sans-serif;margin:0;background:#f6f7f9;color:#1f2328}"
 	"header,section,footer,nav{max-width:1000px;margin:0 auto;"
-	"padding:8px 20px}section.wide{max-width:1400px}"
+	"padding:8px 20px}.wide{max-width:1400px}"
 	"header{padding-top:20px}h1{font-size:24px;margin:0 0 4px}"
 	"h2{font-size:18px;margin:22px 0 8px}"
 	".meta{color:#57606a;margin:0}"

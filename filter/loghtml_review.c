@@ -481,7 +481,7 @@ void
 lr_html_review(struct buf *o, const struct lr_summary *s,
     const struct lr_html_opts *opt, size_t top)
 {
-	buf_adds(o, "<nav><a href=\"#fps\">likely false "
+	buf_adds(o, "<nav class=\"wide\"><a href=\"#fps\">likely false "
 	    "positives</a> &middot; <a href=\"#tags\">tagged</a> &middot; "
 	    "<a href=\"#rejects\">rejected</a> &middot; ");
 	if (opt->prev)
