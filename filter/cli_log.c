@@ -45,7 +45,8 @@
 #include "whatif.h"
 
 enum { OPT_FILTER = 256, OPT_TOP = 512, OPT_ERRORS, OPT_JSON, OPT_LIMIT,
-	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_ROTATED, OPT_HELP };
+	OPT_HTML, OPT_REJECTS, OPT_TITLE, OPT_ROTATED, OPT_HELP, OPT_COMPARE,
+	OPT_OWN, OPT_COMPARE_LOG };
 
 /* the filter options, shared by every subcommand */
 static const struct {
@@ -65,6 +66,20 @@ static const struct {
 	{ "message-id", LR_F_MESSAGE_ID, "ID", "Message-ID, <> optional" },
 	{ "score-min", LR_F_SCORE_MIN, "X", "score at least X" },
 	{ "score-max", LR_F_SCORE_MAX, "X", "score at most X" },
+	{ "subject", LR_F_SUBJECT, "TEXT", "Subject contains TEXT (decoded, "
+	    "any case)" },
+	{ "from", LR_F_FROM, "ADDR|DOM", "From: address or domain" },
+	{ "mail-from", LR_F_MAIL_FROM, "ADDR|DOM|<>", "envelope sender" },
+	{ "no-symbol", LR_F_NO_SYMBOL, "GLOB", "no symbol that hit matches" },
+	{ "decided-by", LR_F_DECIDED_BY, "GLOB", "a symbol that forced the "
+	    "action or alone crossed its threshold" },
+	{ "spf", LR_F_SPF, "R[,R]", "SPF result: pass, fail, softfail, "
+	    "neutral, none, temperror, permerror, absent" },
+	{ "dkim", LR_F_DKIM, "R[,R]", "DKIM result (pass if any signature "
+	    "passed)" },
+	{ "dmarc", LR_F_DMARC, "R[,R]", "DMARC result" },
+	{ "bayes-min", LR_F_BAYES_MIN, "P", "Bayes probability at least P" },
+	{ "bayes-max", LR_F_BAYES_MAX, "P", "Bayes probability at most P" },
 };
 #define NFILTER_OPTS	(sizeof(filter_opts) / sizeof(filter_opts[0]))
 
@@ -87,6 +102,11 @@ struct logcmd {
 	uint64_t left_out;
 	double	 now;
 	const struct lr_filter *idfilter;	/* explain: the message asked */
+	double	 compare;		/* report --compare: seconds, 0 none */
+	char	**own;			/* report --own-domain, lower-cased */
+	size_t	 nown;
+	char	**cmp_files;		/* report --compare-log, borrowed */
+	size_t	 ncmp;
 };
 
 static void
@@ -134,9 +154,19 @@ usage(FILE *f)
 	    "or -: stdout);\n"
 	    "                  an existing OUT is replaced only if it is an "
 	    "earlier report\n"
-	    "  --rejects N     report: latest rejects shown (default 50, "
-	    "max %d)\n"
+	    "  --rejects N     report: rows per review list (rejects, tags,"
+	    " likely false\n                  positives; default 50, max %d)\n"
 	    "  --title TEXT    report: page title\n"
+	    "  --compare AGE   report: also read the AGE before the report's "
+	    "period and say\n                  what changed (the period is "
+	    "--since..--until, default the\n                  last AGE before "
+	    "--until or now)\n"
+	    "  --compare-log FILE  report: compare with the records of FILE "
+	    "(repeat), such\n                  as yesterday's rotated log, "
+	    "instead of --compare\n"
+	    "  --own-domain D  report: a domain of the site, for its DMARC "
+	    "table (repeat;\n                  default: the recipient "
+	    "domains)\n"
 	    "whatif re-decides each logged message from its logged symbols "
 	    "under the\nscores, thresholds and policy actions of NEW.conf "
 	    "(-c, required) and lists\nwhat would change.\n",
@@ -158,6 +188,23 @@ count_arg(const char *name, const char *v, uint64_t max, size_t *out)
 	return 0;
 }
 
+/* compare_arg - an age such as 24h or 7d, as seconds */
+static int
+compare_arg(const char *v, double *out)
+{
+	const double base = 4e9;
+	double t;
+
+	if (strpbrk(v, "-:T") != NULL || logtime_arg(v, base, &t) < 0 ||
+	    !(base - t > 0) || base - t > 400 * 86400.0) {
+		fprintf(stderr, "mailwarden log: --compare: '%s' is not an "
+		    "age such as 24h, 7d or 1w (at most 400 days)\n", v);
+		return -1;
+	}
+	*out = base - t;
+	return 0;
+}
+
 /*
  * parse_args - options of every subcommand; 0, or 2 for bad usage.
  * The operands are left in argv[optind..argc).
@@ -165,7 +212,7 @@ count_arg(const char *name, const char *v, uint64_t max, size_t *out)
 static int
 parse_args(struct logcmd *c, int argc, char **argv)
 {
-	struct option opts[NFILTER_OPTS + 12];
+	struct option opts[NFILTER_OPTS + 15];
 	struct buf why = BUF_INIT;
 	size_t i, k = 0;
 	int ch, rc = 0;
@@ -189,6 +236,12 @@ parse_args(struct logcmd *c, int argc, char **argv)
 	opts[k++] = (struct option){ "rotated", no_argument, NULL,
 	    OPT_ROTATED };
 	opts[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	opts[k++] = (struct option){ "compare", required_argument, NULL,
+	    OPT_COMPARE };
+	opts[k++] = (struct option){ "own-domain", required_argument, NULL,
+	    OPT_OWN };
+	opts[k++] = (struct option){ "compare-log", required_argument, NULL,
+	    OPT_COMPARE_LOG };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
 
 	optind = 1;
@@ -225,10 +278,30 @@ parse_args(struct logcmd *c, int argc, char **argv)
 		case OPT_TITLE: c->title = optarg; break;
 		case 'c': c->conf = optarg; break;
 		case OPT_ROTATED: c->rotated = true; break;
+		case OPT_COMPARE:
+			rc = compare_arg(optarg, &c->compare) ? 2 : 0;
+			break;
+		case OPT_COMPARE_LOG:
+			c->cmp_files = xreallocarray(c->cmp_files, c->ncmp + 1,
+			    sizeof(*c->cmp_files));
+			c->cmp_files[c->ncmp++] = optarg;
+			outfile_add_path(&c->ids, optarg);
+			break;
+		case OPT_OWN:
+			c->own = xreallocarray(c->own, c->nown + 1,
+			    sizeof(*c->own));
+			c->own[c->nown] = xstrdup(optarg);
+			str_lower(c->own[c->nown++]);
+			break;
 		case 'h':
 		case OPT_HELP: usage(stdout); rc = -1; break;
 		default: usage(stderr); rc = 2; break;
 		}
+	}
+	if (rc == 0 && c->compare > 0 && c->ncmp) {
+		fprintf(stderr, "mailwarden log: --compare and --compare-log "
+		    "exclude each other\n");
+		rc = 2;
 	}
 	buf_release(&why);
 	return rc;
@@ -442,6 +515,9 @@ search_row(struct buf *o, const struct logrec *rec)
 	col(o, rec->client_ip, 15);
 	col(o, rec->mail_from ? (*rec->mail_from ? rec->mail_from : "<>") :
 	    NULL, 28);
+	buf_reset(&t);
+	lr_subject(rec, 400, &t);
+	col(o, rec->subject ? buf_cstr(&t) : NULL, 32);
 	n = rec->symbols ? json_object_array_length(rec->symbols) : 0;
 	for (i = 0; i < n && i < 4; i++) {
 		const char *name = lr_jstr(json_object_array_get_idx(
@@ -467,9 +543,9 @@ run_search(struct logcmd *c)
 	int rc;
 
 	if (!c->json)
-		fprintf(stdout, "%-19s %-12s %-8s %7s %-15s %-28s %s\n", "TIME",
-		    "QUEUE-ID", "ACTION", "SCORE", "CLIENT", "SENDER",
-		    "SYMBOLS");
+		fprintf(stdout, "%-19s %-12s %-8s %7s %-15s %-28s %-32s %s\n",
+		    "TIME", "QUEUE-ID", "ACTION", "SCORE", "CLIENT", "SENDER",
+		    "SUBJECT", "SYMBOLS");
 	while ((c->limit == 0 || matched < c->limit) &&
 	    next_record(c, r, &rec)) {
 		matched++;
@@ -593,21 +669,75 @@ inputs_line(const struct logcmd *c)
 	return buf_steal(&b);
 }
 
+/*
+ * compare_window - with --compare: the report's period is [since,
+ * until) (until: --until or now; since: --since or until - AGE); the
+ * filter is widened to the AGE before since, whose records go to the
+ * comparison summary.  Returns since.
+ */
+static double
+compare_window(struct logcmd *c)
+{
+	double until = c->filter.has_until ? c->filter.until : c->now;
+	double since = c->filter.has_since ? c->filter.since :
+	    until - c->compare;
+
+	c->filter.has_until = true;
+	c->filter.until = until;
+	c->filter.has_since = true;
+	c->filter.since = since - c->compare;
+	return since;
+}
+
+/*
+ * compare_logs - the --compare-log records into prev, with the filters
+ * but not the time range (they cover another period); 2 if one of them
+ * could not be read
+ */
+static int
+compare_logs(struct logcmd *c, struct lr_summary *prev)
+{
+	struct lr_filter f = c->filter;	/* shallow: not released */
+	struct logread *r = logread_open(c->cmp_files, c->ncmp, c->errors);
+	const struct logline *l;
+	struct logrec rec;
+	int rc;
+
+	f.has_since = f.has_until = false;
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (lr_filter_match(&f, &rec))
+			lr_summary_add(prev, &rec);
+	}
+	rc = input_status(r, true);
+	logread_free(&r);
+	return rc;
+}
+
 static int
 run_report(struct logcmd *c)
 {
 	struct lr_html_opts ho;
 	struct logread *r;
-	struct lr_summary *s;
+	struct lr_summary *s, *prev = NULL;
 	struct logrec rec;
 	struct buf out = BUF_INIT;
+	double since = 0;
 	char *inputs;
-	int rc;
+	int rc, crc = 0;
 
+	if (c->compare > 0) {
+		since = compare_window(c);
+		prev = lr_summary_new(0);
+	} else if (c->ncmp) {
+		prev = lr_summary_new(0);
+		crc = compare_logs(c, prev);
+	}
 	r = open_logs(c, c->files, c->nfiles);
 	s = lr_summary_new(c->rejects ? c->rejects : 50);
 	while (next_record(c, r, &rec))
-		lr_summary_add(s, &rec);
+		lr_summary_add(prev && rec.has_time && rec.time < since ? prev :
+		    s, &rec);
 	inputs = inputs_line(c);
 	memset(&ho, 0, sizeof(ho));
 	ho.title = c->title;
@@ -615,6 +745,10 @@ run_report(struct logcmd *c)
 	ho.generated = c->now;
 	ho.left_out = left_out(c, r);
 	ho.inputs = inputs;
+	ho.own_domains = c->own;
+	ho.nown = c->nown;
+	ho.prev = prev;
+	ho.compare_secs = c->compare;
 	lr_html_report(s, logread_stats(r), &ho, &out);
 	rc = write_report(c, &out) < 0 ? 2 : input_status(r, false);
 	if (logread_stats(r)->malformed)
@@ -624,6 +758,8 @@ run_report(struct logcmd *c)
 	free(inputs);
 	buf_release(&out);
 	lr_summary_free(&s);
+	lr_summary_free(&prev);
+	rc = rc ? rc : crc;
 	logread_free(&r);
 	return rc;
 }
@@ -734,5 +870,9 @@ cli_log(int argc, char **argv)
 		free(c.files[n]);
 	free(c.files);
 	outfile_ids_release(&c.ids);
+	for (i = 0; i < c.nown; i++)
+		free(c.own[i]);
+	free(c.own);
+	free(c.cmp_files);
 	return rc < 0 ? 0 : rc;
 }

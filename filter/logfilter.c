@@ -7,7 +7,11 @@
  *	and domains compare case-insensitively; a value without '@' is a
  *	domain and also matches its subdomains.  Symbols are fnmatch(3)
  *	patterns ("DKIM_*"), case-insensitive.  A record without the
- *	field a criterion looks at does not match it.
+ *	field a criterion looks at does not match it, except --no-symbol,
+ *	which a record without symbols passes.  Subjects are compared
+ *	after RFC 2047 decoding, as a substring, ASCII letters in any
+ *	case.  "Decided by" is lr_decisive(): the symbol forced the action
+ *	or alone lifted the score across the threshold of its action.
  */
 #include "config.h"
 
@@ -25,6 +29,8 @@
 #include "str.h"
 
 #define DOMAIN_MAX	256
+
+static bool find_icase(const char *, size_t, const char *);
 
 void
 lr_filter_init(struct lr_filter *f)
@@ -52,6 +58,11 @@ lr_filter_release(struct lr_filter *f)
 	strs_release(&f->rcpts);
 	strs_release(&f->qids);
 	strs_release(&f->msgids);
+	strs_release(&f->subjects);
+	strs_release(&f->froms);
+	strs_release(&f->mail_froms);
+	strs_release(&f->no_symbols);
+	strs_release(&f->deciders);
 	free(f->nets);
 	lr_filter_init(f);
 }
@@ -161,6 +172,63 @@ add_time(const char *v, double now, double *out, bool *has, struct buf *why)
 	return 0;
 }
 
+/* add_auth - results of one check: "pass", "fail,softfail" */
+static int
+add_auth(unsigned *set, const char *v, struct buf *why)
+{
+	char *copy = xstrdup(v), *tok, *save = NULL;
+	enum lr_auth a;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		a = str_ieq(tok, "absent") ? LR_AUTH_ABSENT :
+		    lr_auth_parse(tok);
+		if (a == LR_AUTH_OTHER && !str_ieq(tok, "other")) {
+			buf_printf(why, "unknown result '%s' (pass, fail, "
+			    "softfail, neutral, none, temperror, permerror, "
+			    "policy, other, absent)", tok);
+			rc = -1;
+			break;
+		}
+		*set |= 1u << a;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+add_mail_from(struct lr_filter *f, const char *v, struct buf *why)
+{
+	if (strcmp(v, "<>") == 0) {
+		strs_add(&f->mail_froms, v, 2);
+		return 0;
+	}
+	return add_addr(&f->mail_froms, v, why);
+}
+
+static int
+add_prob(const char *v, double *out, bool *has, struct buf *why)
+{
+	if (parse_double(v, 0, 1, out) < 0) {
+		buf_printf(why, "'%s' is not a probability from 0 to 1", v);
+		return -1;
+	}
+	*has = true;
+	return 0;
+}
+
+static int
+add_text(struct lr_strs *s, const char *v, struct buf *why)
+{
+	if (*v == '\0' || strlen(v) > 998) {
+		buf_adds(why, "empty or overlong text");
+		return -1;
+	}
+	strs_add(s, v, strlen(v));
+	return 0;
+}
+
 int
 lr_filter_add(struct lr_filter *f, enum lr_fkey k, const char *v, double now,
     struct buf *why)
@@ -168,6 +236,26 @@ lr_filter_add(struct lr_filter *f, enum lr_fkey k, const char *v, double now,
 	size_t n;
 
 	switch (k) {
+	case LR_F_SUBJECT:
+		return add_text(&f->subjects, v, why);
+	case LR_F_FROM:
+		return add_addr(&f->froms, v, why);
+	case LR_F_MAIL_FROM:
+		return add_mail_from(f, v, why);
+	case LR_F_NO_SYMBOL:
+		return add_text(&f->no_symbols, v, why);
+	case LR_F_DECIDED_BY:
+		return add_text(&f->deciders, v, why);
+	case LR_F_SPF:
+		return add_auth(&f->auth[LR_SPF], v, why);
+	case LR_F_DKIM:
+		return add_auth(&f->auth[LR_DKIM], v, why);
+	case LR_F_DMARC:
+		return add_auth(&f->auth[LR_DMARC], v, why);
+	case LR_F_BAYES_MIN:
+		return add_prob(v, &f->bayes_min, &f->has_bayes_min, why);
+	case LR_F_BAYES_MAX:
+		return add_prob(v, &f->bayes_max, &f->has_bayes_max, why);
 	case LR_F_ACTION:
 		return add_action(f, v, why);
 	case LR_F_SYMBOL:
@@ -204,7 +292,11 @@ lr_filter_any(const struct lr_filter *f)
 {
 	return f->actions || f->symbols.n || f->senders.n || f->rcpts.n ||
 	    f->qids.n || f->msgids.n || f->nnets || f->has_score_min ||
-	    f->has_score_max || f->has_since || f->has_until;
+	    f->has_score_max || f->has_since || f->has_until ||
+	    f->subjects.n || f->froms.n || f->mail_froms.n ||
+	    f->no_symbols.n || f->deciders.n || f->auth[LR_SPF] ||
+	    f->auth[LR_DKIM] || f->auth[LR_DMARC] || f->has_bayes_min ||
+	    f->has_bayes_max;
 }
 
 /* domain_within - d equals want or is a subdomain of it */
@@ -251,25 +343,102 @@ addr_match(const char *addr, const struct lr_strs *want)
 	return false;
 }
 
+/* glob_in - name matches one of the patterns */
 static bool
-symbols_match(const struct lr_filter *f, const struct logrec *r)
+glob_in(const char *name, const struct lr_strs *pat)
 {
-	size_t i, j, n;
+	size_t j;
 
+	for (j = 0; j < pat->n; j++)
+		if (fnmatch(pat->v[j], name, FNM_CASEFOLD) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * symbols_match - a symbol that hit matches one of the patterns (and,
+ * with decided, alone decided the action)
+ */
+static bool
+symbols_match(const struct lr_strs *pat, const struct logrec *r,
+    bool decided)
+{
+	size_t i, n;
+	double sc;
+
+	if (decided && r->forced_by && glob_in(r->forced_by, pat) &&
+	    lr_decisive(r, r->forced_by, 0))
+		return true;
 	if (r->symbols == NULL)
 		return false;
 	n = json_object_array_length(r->symbols);
 	for (i = 0; i < n; i++) {
-		const char *name = lr_jstr(json_object_array_get_idx(
-		    r->symbols, i), "name");
+		struct json_object *o = json_object_array_get_idx(r->symbols,
+		    i);
+		const char *name = lr_jstr(o, "name");
 
-		if (name == NULL)
+		if (name == NULL || !glob_in(name, pat))
 			continue;
-		for (j = 0; j < f->symbols.n; j++)
-			if (fnmatch(f->symbols.v[j], name, FNM_CASEFOLD) == 0)
-				return true;
+		if (!decided)
+			return true;
+		if (!lr_jnum(o, "score", &sc))
+			sc = 0;
+		if (lr_decisive(r, name, sc))
+			return true;
 	}
 	return false;
+}
+
+static bool
+subject_match(const struct lr_filter *f, const struct logrec *r)
+{
+	struct buf b = BUF_INIT;
+	bool hit = false;
+	size_t i;
+
+	if (r->subject == NULL)
+		return false;
+	lr_subject(r, 4096, &b);
+	for (i = 0; i < f->subjects.n && !hit; i++)
+		hit = find_icase(b.data ? b.data : "", b.len, f->subjects.v[i]);
+	buf_release(&b);
+	return hit;
+}
+
+static bool
+mail_from_match(const struct lr_filter *f, const struct logrec *r)
+{
+	size_t i;
+
+	if (r->mail_from == NULL)
+		return false;
+	for (i = 0; i < f->mail_froms.n; i++)
+		if (strcmp(f->mail_froms.v[i], "<>") == 0 &&
+		    *r->mail_from == '\0')
+			return true;
+	return addr_match(r->mail_from, &f->mail_froms);
+}
+
+static bool
+auth_match(const struct lr_filter *f, const struct logrec *r)
+{
+	size_t j;
+
+	for (j = 0; j < LR_NCHECKS; j++)
+		if (f->auth[j] && !(f->auth[j] & (1u << r->auth[j])))
+			return false;
+	return true;
+}
+
+static bool
+bayes_match(const struct lr_filter *f, const struct logrec *r)
+{
+	if (!f->has_bayes_min && !f->has_bayes_max)
+		return true;
+	if (!r->has_bayes)
+		return false;
+	return !(f->has_bayes_min && r->bayes < f->bayes_min) &&
+	    !(f->has_bayes_max && r->bayes > f->bayes_max);
 }
 
 static bool
@@ -453,7 +622,9 @@ lr_filter_may_match(const struct lr_filter *f, const char *line, size_t n)
 	    may_hold(line, n, &f->msgids, false) &&
 	    may_hold(line, n, &f->senders, false) &&
 	    may_hold(line, n, &f->rcpts, false) &&
-	    may_hold(line, n, &f->symbols, true);
+	    may_hold(line, n, &f->symbols, true) &&
+	    may_hold(line, n, &f->deciders, true) &&
+	    may_hold(line, n, &f->froms, false);
 }
 
 bool
@@ -480,7 +651,19 @@ lr_filter_match(const struct lr_filter *f, const struct logrec *r)
 		return false;
 	if (f->rcpts.n && !rcpts_match(f, r))
 		return false;
-	if (f->symbols.n && !symbols_match(f, r))
+	if (f->symbols.n && !symbols_match(&f->symbols, r, false))
+		return false;
+	if (f->no_symbols.n && symbols_match(&f->no_symbols, r, false))
+		return false;
+	if (f->deciders.n && !symbols_match(&f->deciders, r, true))
+		return false;
+	if (f->froms.n && !addr_match(r->from, &f->froms))
+		return false;
+	if (f->mail_froms.n && !mail_from_match(f, r))
+		return false;
+	if (!auth_match(f, r) || !bayes_match(f, r))
+		return false;
+	if (f->subjects.n && !subject_match(f, r))
 		return false;
 	return true;
 }

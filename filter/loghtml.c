@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "logread.h"
 #include "logreview.h"
+#include "logreview_int.h"
 #include "str.h"
 #include "topk.h"
 
@@ -48,7 +49,8 @@ static const char *const check_color[LR_NCHECKS] = {
 static const char css[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
 	"sans-serif;margin:0;background:#f6f7f9;color:#1f2328}"
-	"header,section,footer{max-width:1000px;margin:0 auto;padding:8px 20px}"
+	"header,section,footer,nav{max-width:1000px;margin:0 auto;"
+	"padding:8px 20px}.wide{max-width:1400px}"
 	"header{padding-top:20px}h1{font-size:24px;margin:0 0 4px}"
 	"h2{font-size:18px;margin:22px 0 8px}"
 	".meta{color:#57606a;margin:0}"
@@ -65,9 +67,21 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%;background:#fff;"
 	"font-size:13px}"
 	"th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;"
-	"vertical-align:top;word-break:break-all}"
-	"th{background:#eef1f4}td.n{text-align:right;white-space:nowrap}"
-	"td.t{white-space:nowrap;word-break:normal}"
+	"vertical-align:top;overflow-wrap:break-word}"
+	"th{background:#eef1f4;white-space:nowrap}"
+	"td.n{text-align:right}"
+	"td.n,td.t,td.id,td.act{white-space:nowrap;overflow-wrap:normal}"
+	"td.subj,td.sym,td.ev,td.addr{overflow-wrap:anywhere}"
+	"td.subj{min-width:12em}td.sym,td.ev,td.addr{min-width:8em}"
+	".meta,h3{overflow-wrap:anywhere}"
+	"td small{color:#57606a}nav{color:#57606a}"
+	".scroll{overflow-x:auto;max-width:100%}"
+	"table.small{width:auto}"
+	"td.act-reject{color:#b3261e}td.act-tag{color:#8a6100}"
+	".new{background:#fff3c4;border-radius:3px;padding:0 4px;"
+	"font-size:11px}"
+	"details.more summary{cursor:pointer;margin:6px 0;color:#0b57d0}"
+	"code{font-size:12px;background:#eef1f4;padding:0 3px}"
 	".legend span{display:inline-block;margin-right:14px}"
 	".legend i{display:inline-block;width:11px;height:11px;"
 	"margin-right:4px;vertical-align:-1px}"
@@ -77,9 +91,9 @@ static const char css[] =
 	"pre{white-space:pre-wrap;word-break:break-all;font-size:12px;margin:0}"
 	".empty{color:#57606a;font-style:italic}";
 
-/* html_cut - lr_html() of at most max bytes of s, cut on a character */
-static void
-html_cut(struct buf *o, const char *s, size_t max)
+/* lr_html_cut - lr_html() of at most max bytes of s, cut on a character */
+void
+lr_html_cut(struct buf *o, const char *s, size_t max)
 {
 	size_t n;
 
@@ -96,9 +110,9 @@ html_cut(struct buf *o, const char *s, size_t max)
 	buf_adds(o, "\xe2\x80\xa6");
 }
 
-/* fmt_time - t as strftime(fmt) in UTC; "?" when out of range */
-static void
-fmt_time(struct buf *o, double t, const char *fmt)
+/* lr_html_time - t as strftime(fmt) in UTC; "?" when out of range */
+void
+lr_html_time(struct buf *o, double t, const char *fmt)
 {
 	struct tm tm;
 	time_t tt;
@@ -117,8 +131,8 @@ fmt_time(struct buf *o, double t, const char *fmt)
 	buf_adds(o, s);
 }
 
-static double
-pct(uint64_t a, uint64_t b)
+double
+lr_pct(uint64_t a, uint64_t b)
 {
 	return b ? 100.0 * (double)a / (double)b : 0.0;
 }
@@ -214,7 +228,7 @@ x_labels(struct buf *o, const struct lr_series *s, size_t n, double bw)
 		    SVG_H - PAD_B + 4);
 		buf_printf(o, "<text x=\"%.1f\" y=\"%.1f\">", x + 2,
 		    SVG_H - PAD_B + 16);
-		fmt_time(o, lr_series_start(s, i), time_label_fmt(s));
+		lr_html_time(o, lr_series_start(s, i), time_label_fmt(s));
 		buf_adds(o, "</text>");
 	}
 	buf_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
@@ -251,7 +265,7 @@ chart_hourly(struct buf *o, const struct lr_summary *s)
 		y = PAD_T + ph;
 		x = PAD_L + bw * (double)i;
 		buf_adds(o, "<g><title>");
-		fmt_time(o, lr_series_start(se, i), "%Y-%m-%d %H:00");
+		lr_html_time(o, lr_series_start(se, i), "%Y-%m-%d %H:00");
 		buf_printf(o, ": %llu messages", (unsigned long long)se->b[i].n);
 		for (a = 0; a < LR_NACTIONS; a++)
 			if (se->b[i].action[a])
@@ -426,7 +440,7 @@ pass_path(struct buf *o, const struct lr_series *se, size_t n, size_t j,
 			continue;
 		}
 		x = PAD_L + bw * ((double)i + 0.5);
-		y = PAD_T + ph - ph * pct(se->b[i].pass[j], se->b[i].seen[j]) /
+		y = PAD_T + ph - ph * lr_pct(se->b[i].pass[j], se->b[i].seen[j]) /
 		    100.0;
 		buf_printf(o, "%c%.2f %.2f ", pen ? 'L' : 'M', x, y);
 		/* a lone point still shows as a dot */
@@ -442,7 +456,8 @@ auth_table(struct buf *o, const struct lr_summary *s)
 {
 	size_t a, j;
 
-	buf_adds(o, "<table id=\"auth-rates\"><tr><th>result</th>");
+	buf_adds(o, "<div class=\"scroll\"><table id=\"auth-rates\"><tr>"
+	    "<th>result</th>");
 	for (j = 0; j < LR_NCHECKS; j++)
 		buf_printf(o, "<th>%s</th>", lr_check_name(j));
 	buf_adds(o, "</tr>\n");
@@ -453,10 +468,10 @@ auth_table(struct buf *o, const struct lr_summary *s)
 		for (j = 0; j < LR_NCHECKS; j++)
 			buf_printf(o, "<td class=\"n\">%llu (%.1f%%)</td>",
 			    (unsigned long long)s->auth[j][a],
-			    pct(s->auth[j][a], s->n));
+			    lr_pct(s->auth[j][a], s->n));
 		buf_adds(o, "</tr>\n");
 	}
-	buf_adds(o, "</table>\n");
+	buf_adds(o, "</table></div>\n");
 }
 
 static void
@@ -511,7 +526,7 @@ svg_hbars(struct buf *o, const char *id, const char *title,
 		y = PAD_T + rowh * (double)i;
 		buf_printf(o, "<g class=\"row\"><text x=\"%.1f\" y=\"%.1f\" "
 		    "text-anchor=\"end\">", lab - 8, y + 14);
-		html_cut(o, rows[i].label, 48);
+		lr_html_cut(o, rows[i].label, 48);
 		buf_adds(o, "</text>");
 		x = lab;
 		w = max ? pw * (double)rows[i].total / (double)max : 0;
@@ -552,40 +567,114 @@ hbar_rows(struct topk_entry **v, size_t n, bool parts)
 	return rows;
 }
 
+/* symbol_table - per scored symbol: hits, shares, decided alone */
 static void
-symbol_table(struct buf *o, struct topk_entry **v, size_t n)
+symbol_table(struct buf *o, const struct lr_summary *s,
+    struct topk_entry **v, size_t n)
 {
 	size_t i;
 
-	buf_adds(o, "<table id=\"symbol-table\"><tr><th>symbol</th><th>hits"
-	    "</th><th>ended tagged</th><th>ended rejected</th><th>score</th>"
-	    "</tr>\n");
+	buf_adds(o, "<div class=\"scroll\"><table id=\"symbol-table\"><tr>"
+	    "<th>symbol</th><th>score</th><th>hits</th><th title=\"share of "
+	    "all tagged messages that carry the symbol\">in tagged</th>"
+	    "<th title=\"share of all rejected messages that carry the "
+	    "symbol\">in rejected</th><th title=\"messages it alone moved "
+	    "across the tag or reject threshold, or whose action it forced"
+	    "\">decided alone</th></tr>\n");
 	for (i = 0; i < n; i++) {
 		uint64_t exact = v[i]->count - v[i]->err;
 
-		buf_adds(o, "<tr><td>");
-		html_cut(o, v[i]->key, 120);
-		buf_printf(o, "</td><td class=\"n\">%llu%s</td><td class=\"n\">"
-		    "%.1f%%</td><td class=\"n\">%.1f%%</td><td class=\"n\">"
-		    "%.2f</td></tr>\n", (unsigned long long)v[i]->count,
-		    v[i]->err ? " (approx.)" : "", pct(v[i]->aux[0], exact),
-		    pct(v[i]->aux[1], exact), v[i]->last);
+		buf_adds(o, "<tr><td class=\"sym\">");
+		lr_html_cut(o, v[i]->key, 120);
+		buf_printf(o, "</td><td class=\"n\">%.2f</td><td class=\"n\">"
+		    "%llu%s</td><td class=\"n\">%.1f%%</td><td class=\"n\">"
+		    "%.1f%%</td><td class=\"n\">%llu (%.1f%%)</td></tr>\n",
+		    v[i]->last, (unsigned long long)v[i]->count,
+		    v[i]->err ? " (approx.)" : "",
+		    lr_pct(v[i]->aux[0], s->action[LR_TAG]),
+		    lr_pct(v[i]->aux[1], s->action[LR_REJECT]),
+		    (unsigned long long)v[i]->aux[2], lr_pct(v[i]->aux[2],
+		    exact));
 	}
-	buf_adds(o, "</table>\n");
+	buf_adds(o, "</table></div>\n");
+}
+
+/* zero_table - informational symbols: hits and share of messages */
+static void
+zero_table(struct buf *o, const struct lr_summary *s, struct topk_entry **v,
+    size_t n, size_t total)
+{
+	size_t i;
+
+	buf_printf(o, "<h3>Informational symbols (score 0): %zu</h3>\n",
+	    total);
+	if (n == 0) {
+		buf_adds(o, "<p class=\"empty\">None.</p>\n");
+		return;
+	}
+	buf_adds(o, "<div class=\"scroll\"><table id=\"zero-symbol-table\" "
+	    "class=\"small\"><tr><th>symbol</th><th>hits</th><th>of "
+	    "messages</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		buf_adds(o, "<tr><td class=\"sym\">");
+		lr_html_cut(o, v[i]->key, 120);
+		buf_printf(o, "</td><td class=\"n\">%llu</td><td class=\"n\">"
+		    "%.1f%%</td></tr>\n", (unsigned long long)v[i]->count,
+		    lr_pct(v[i]->count, s->n));
+	}
+	buf_adds(o, "</table></div>\n");
 }
 
 /*
- * chart_top - horizontal bars of a top table (symbols: with their
- * rejected and tagged shares, a legend and a table)
+ * chart_symbols - symbols with a score (bars split into rejected,
+ * tagged, other, and a table), then the zero-score ones apart: they
+ * explain nothing about a verdict
  */
 static void
-chart_top(struct buf *o, const char *id, const char *title,
-    const struct topk *t, size_t top, bool symbols)
+chart_symbols(struct buf *o, const struct lr_summary *s, size_t top)
 {
 	static const char *const colors[] = { "#d93025", "#f2b705" };
 	static const char *const names[] = { "rejected", "tagged", "other" };
 	static const char *const lcolors[] = { "#d93025", "#f2b705",
 	    "#b0b7bf" };
+	struct topk_entry **v, **nz, **zero;
+	struct hbar *rows;
+	size_t n, i, nn = 0, nzero = 0;
+
+	v = topk_sorted(s->symbols, &n);
+	nz = xcalloc(n ? n : 1, sizeof(*nz));
+	zero = xcalloc(n ? n : 1, sizeof(*zero));
+	for (i = 0; i < n; i++) {
+		if (v[i]->last != 0 || v[i]->sum != 0)
+			nz[nn++] = v[i];
+		else
+			zero[nzero++] = v[i];
+	}
+	buf_printf(o, "<section id=\"symbols\"><h2>Symbol statistics</h2>\n"
+	    "<p class=\"meta\">%zu symbols with a score, by hits; the "
+	    "shares are of all tagged and all rejected messages.</p>\n", nn);
+	if (nn == 0)
+		buf_adds(o, "<p class=\"empty\">No symbols.</p>\n");
+	else {
+		rows = hbar_rows(nz, nn < top ? nn : top, true);
+		svg_hbars(o, "chart-symbols", "Top symbols by hits", rows,
+		    nn < top ? nn : top, colors);
+		legend(o, names, lcolors, 3);
+		symbol_table(o, s, nz, nn < top ? nn : top);
+		free(rows);
+	}
+	zero_table(o, s, zero, nzero < top ? nzero : top, nzero);
+	buf_adds(o, "</section>\n");
+	free(nz);
+	free(zero);
+	free(v);
+}
+
+/* chart_top - horizontal bars of a top table */
+static void
+chart_top(struct buf *o, const char *id, const char *title,
+    const struct topk *t, size_t top)
+{
 	struct topk_entry **v;
 	struct hbar *rows;
 	size_t n;
@@ -593,28 +682,14 @@ chart_top(struct buf *o, const char *id, const char *title,
 	v = topk_sorted(t, &n);
 	n = n < top ? n : top;
 	if (n == 0) {
-		buf_printf(o, "<p class=\"empty\">No %s.</p>\n", symbols ?
-		    "symbols" : "rejects");
+		buf_adds(o, "<p class=\"empty\">No rejects.</p>\n");
 		free(v);
 		return;
 	}
-	rows = hbar_rows(v, n, symbols);
-	svg_hbars(o, id, title, rows, n, symbols ? colors : NULL);
-	if (symbols) {
-		legend(o, names, lcolors, 3);
-		symbol_table(o, v, n);
-	}
+	rows = hbar_rows(v, n, false);
+	svg_hbars(o, id, title, rows, n, NULL);
 	free(rows);
 	free(v);
-}
-
-static void
-chart_symbols(struct buf *o, const struct lr_summary *s, size_t top)
-{
-	buf_adds(o, "<section id=\"symbols\"><h2>Top symbols</h2>\n");
-	chart_top(o, "chart-symbols", "Top symbols by hits", s->symbols, top,
-	    true);
-	buf_adds(o, "</section>\n");
 }
 
 static void
@@ -623,71 +698,10 @@ chart_sources(struct buf *o, const struct lr_summary *s, size_t top)
 	buf_adds(o, "<section id=\"sources\"><h2>Top rejected sources</h2>\n"
 	    "<h3>Client IP addresses</h3>\n");
 	chart_top(o, "chart-reject-ips", "Client IP addresses", s->reject_ips,
-	    top, false);
+	    top);
 	buf_adds(o, "<h3>Sender domains (MAIL FROM)</h3>\n");
 	chart_top(o, "chart-reject-domains", "Sender domains (MAIL FROM)",
-	    s->reject_domains, top, false);
-	buf_adds(o, "</section>\n");
-}
-
-static void
-rejects_table(struct buf *o, const struct lr_summary *s)
-{
-	const struct lr_reject *j;
-	size_t i;
-
-	buf_printf(o, "<section id=\"rejects\"><h2>Latest rejects</h2>\n");
-	if (s->rej_n == 0) {
-		buf_adds(o, "<p class=\"empty\">No rejects.</p></section>\n");
-		return;
-	}
-	buf_printf(o, "<p class=\"meta\">The %zu most recent of %llu rejects, "
-	    "newest first; a queue id opens its explanation.</p>\n", s->rej_n,
-	    (unsigned long long)s->action[LR_REJECT]);
-	buf_adds(o, "<table id=\"reject-table\"><tr><th>time (UTC)</th>"
-	    "<th>queue id</th><th>client</th><th>sender</th><th>score</th>"
-	    "<th>symbols</th></tr>\n");
-	for (i = 0; (j = lr_reject_at(s, i)) != NULL; i++) {
-		buf_adds(o, "<tr><td class=\"t\">");
-		if (j->has_time)
-			fmt_time(o, j->time, "%Y-%m-%d %H:%M:%S");
-		buf_printf(o, "</td><td><a href=\"#explain-%zu\">", i + 1);
-		if (*j->queue_id)
-			html_cut(o, j->queue_id, 64);
-		else
-			buf_adds(o, "(none)");
-		buf_adds(o, "</a></td><td>");
-		html_cut(o, j->client, 64);
-		buf_adds(o, "</td><td>");
-		html_cut(o, j->sender, 120);
-		buf_adds(o, "</td><td class=\"n\">");
-		if (j->has_score)
-			buf_printf(o, "%.2f", j->score);
-		buf_adds(o, "</td><td>");
-		html_cut(o, j->symbols, 300);
-		buf_adds(o, "</td></tr>\n");
-	}
-	buf_adds(o, "</table></section>\n");
-}
-
-static void
-explanations(struct buf *o, const struct lr_summary *s)
-{
-	const struct lr_reject *j;
-	size_t i;
-
-	if (s->rej_n == 0)
-		return;
-	buf_adds(o, "<section id=\"explain\"><h2>Explanations</h2>\n");
-	for (i = 0; (j = lr_reject_at(s, i)) != NULL; i++) {
-		buf_printf(o, "<article id=\"explain-%zu\"><h3>Reject %zu: ",
-		    i + 1, i + 1);
-		html_cut(o, *j->queue_id ? j->queue_id : "(no queue id)", 64);
-		buf_adds(o, "</h3><pre>");
-		lr_htmls(o, j->explain);
-		buf_adds(o, "</pre><p><a href=\"#rejects\">Back to the latest "
-		    "rejects</a></p></article>\n");
-	}
+	    s->reject_domains, top);
 	buf_adds(o, "</section>\n");
 }
 
@@ -709,7 +723,7 @@ cards(struct buf *o, const struct lr_summary *s,
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)s->n);
 	card(o, "messages", "messages", v);
 	for (a = 0; a < LR_OTHER; a++) {
-		snprintf(v, sizeof(v), "%.1f%%", pct(s->action[a], s->n));
+		snprintf(v, sizeof(v), "%.1f%%", lr_pct(s->action[a], s->n));
 		card(o, lr_action_name(a), lr_action_name(a), v);
 	}
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)s->dns_degraded);
@@ -758,9 +772,9 @@ page_header(struct buf *o, const struct lr_summary *s,
 	lr_htmls(o, title);
 	buf_adds(o, "</h1><p class=\"meta\">");
 	if (s->has_period) {
-		fmt_time(o, s->first, "%Y-%m-%d %H:%M:%S");
+		lr_html_time(o, s->first, "%Y-%m-%d %H:%M:%S");
 		buf_adds(o, " to ");
-		fmt_time(o, s->last, "%Y-%m-%d %H:%M:%S");
+		lr_html_time(o, s->last, "%Y-%m-%d %H:%M:%S");
 		buf_adds(o, " UTC &middot; ");
 	}
 	buf_printf(o, "%llu messages from %zu input(s), %llu lines, %llu "
@@ -770,10 +784,10 @@ page_header(struct buf *o, const struct lr_summary *s,
 	    (unsigned long long)opt->left_out);
 	if (opt->inputs) {
 		buf_adds(o, " &middot; ");
-		html_cut(o, opt->inputs, 400);
+		lr_html_cut(o, opt->inputs, 400);
 	}
 	buf_adds(o, " &middot; generated ");
-	fmt_time(o, opt->generated, "%Y-%m-%d %H:%M:%S UTC");
+	lr_html_time(o, opt->generated, "%Y-%m-%d %H:%M:%S UTC");
 	buf_adds(o, "</p></header>\n");
 }
 
@@ -788,10 +802,10 @@ lr_html_report(const struct lr_summary *s, const struct logread_stats *st,
 	chart_hourly(o, s);
 	chart_scores(o, s);
 	chart_auth(o, s);
+	lr_html_review(o, s, opt, top);
 	chart_symbols(o, s, top);
 	chart_sources(o, s, top);
-	rejects_table(o, s);
-	explanations(o, s);
+	lr_html_review_explain(o, s);
 	input_section(o, st);
 	buf_adds(o, "<footer><p class=\"meta\">mailwarden " PACKAGE_VERSION
 	    " &middot; counts of symbols and sources are exact unless marked "

@@ -172,6 +172,18 @@ dkim_result(struct json_object *d)
 	return best;
 }
 
+/* aligned - DMARC alignment of one identifier: 1, 0, -1 unknown */
+static int
+aligned(struct json_object *dmarc, const char *id)
+{
+	struct json_object *v = lr_jget(lr_jget(lr_jget(dmarc, "alignment"),
+	    id), "aligned");
+
+	if (v == NULL || !json_object_is_type(v, json_type_boolean))
+		return -1;
+	return json_object_get_boolean(v) ? 1 : 0;
+}
+
 void
 logrec_from(struct logrec *r, const struct logline *l)
 {
@@ -214,6 +226,12 @@ logrec_from(struct logrec *r, const struct logline *l)
 	r->symbols = v && json_object_is_type(v, json_type_array) ? v : NULL;
 	v = lr_jget(o, "rcpts");
 	r->rcpts = v && json_object_is_type(v, json_type_array) ? v : NULL;
+	r->auth_user = lr_jstr(o, "auth");
+	r->forced_by = lr_jstr(o, "forced_by");
+	r->has_bayes = lr_jnum(lr_jget(o, "bayes"), "probability", &r->bayes) &&
+	    r->bayes >= 0 && r->bayes <= 1;
+	r->dkim_aligned = aligned(lr_jget(o, "dmarc"), "dkim");
+	r->spf_aligned = aligned(lr_jget(o, "dmarc"), "spf");
 }
 
 bool
@@ -342,7 +360,11 @@ lr_html(struct buf *out, const char *s, size_t n)
 			continue;
 		}
 		k = c >= 0x80 ? utf8_next(p + i, n - i, &cp) : -1;
-		if (k > 0 && cp >= 0xA0) {
+		if (k > 0 && is_bidi(cp)) {
+			/* shown, not obeyed: text cannot reorder the page */
+			buf_printf(out, "\\u{%04x}", (unsigned)cp);
+			i += (size_t)k;
+		} else if (k > 0 && cp >= 0xA0) {
 			buf_add(out, p + i, (size_t)k);
 			i += (size_t)k;
 		} else {

@@ -15,7 +15,7 @@
  *	    while the number of distinct keys fits;
  *	  - per-period counts: LR_SERIES_N buckets whose width (hours,
  *	    a power of two) doubles when the period no longer fits;
- *	  - the latest rejects: a ring of rej_cap records with their
+ *	  - the latest rejects and tags: rings (loglists.c) with their
  *	    explain text, each capped at LR_EXPLAIN_MAX bytes.
  */
 #include "config.h"
@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "logread.h"
 #include "logreview.h"
+#include "logreview_int.h"
 #include "str.h"
 #include "topk.h"
 
@@ -40,29 +41,23 @@ lr_summary_new(size_t keep_rejects)
 	s->symbols = topk_new(LR_TOP_SYMBOLS);
 	s->reject_ips = topk_new(LR_TOP_SOURCES);
 	s->reject_domains = topk_new(LR_TOP_SOURCES);
-	s->rej_cap = keep_rejects < LR_REJECTS_MAX ? keep_rejects :
-	    LR_REJECTS_MAX;
-	if (s->rej_cap)
-		s->rejects = xcalloc(s->rej_cap, sizeof(*s->rejects));
+	s->nets = topk_new(LR_TOP_SOURCES);
+	s->env_domains = topk_new(LR_TOP_SOURCES);
+	s->from_domains = topk_new(LR_TOP_SOURCES);
+	s->rcpt_domains = topk_new(LR_TOP_SOURCES);
+	s->correspondents = topk_new(LR_TOP_CORRESPONDENTS);
+	if (keep_rejects > LR_REJECTS_MAX)
+		keep_rejects = LR_REJECTS_MAX;
+	lr_list_init(&s->rejects, keep_rejects);
+	lr_list_init(&s->tags, keep_rejects);
+	lr_list_init(&s->fps, keep_rejects * LR_FP_KEEP);
 	return s;
-}
-
-static void
-reject_clear(struct lr_reject *j)
-{
-	free(j->queue_id);
-	free(j->client);
-	free(j->sender);
-	free(j->symbols);
-	free(j->explain);
-	memset(j, 0, sizeof(*j));
 }
 
 void
 lr_summary_free(struct lr_summary **sp)
 {
 	struct lr_summary *s = *sp;
-	size_t i;
 
 	if (s == NULL)
 		return;
@@ -70,9 +65,14 @@ lr_summary_free(struct lr_summary **sp)
 	topk_free(&s->symbols);
 	topk_free(&s->reject_ips);
 	topk_free(&s->reject_domains);
-	for (i = 0; i < s->rej_cap; i++)
-		reject_clear(&s->rejects[i]);
-	free(s->rejects);
+	topk_free(&s->nets);
+	topk_free(&s->env_domains);
+	topk_free(&s->from_domains);
+	topk_free(&s->rcpt_domains);
+	topk_free(&s->correspondents);
+	lr_list_release(&s->rejects);
+	lr_list_release(&s->tags);
+	lr_list_release(&s->fps);
 	free(s);
 }
 
@@ -219,9 +219,8 @@ sym_cmp(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-/* symbols_line - "NAME(+6.5) NAME2(-1)" for the highest scores */
-static char *
-symbols_line(const struct logrec *r, size_t max)
+char *
+lr_symbols_line(const struct logrec *r, size_t max)
 {
 	struct json_object *v[64];
 	struct buf b = BUF_INIT;
@@ -248,43 +247,10 @@ symbols_line(const struct logrec *r, size_t max)
 	return buf_steal(&b);
 }
 
-/* keep_reject - remember a reject in the ring, oldest out */
-static void
-keep_reject(struct lr_summary *s, const struct logrec *r)
-{
-	struct lr_reject *j;
-	struct buf e = BUF_INIT;
-
-	if (s->rej_cap == 0)
-		return;
-	j = &s->rejects[s->rej_next];
-	reject_clear(j);
-	s->rej_next = (s->rej_next + 1) % s->rej_cap;
-	if (s->rej_n < s->rej_cap)
-		s->rej_n++;
-	j->time = r->time;
-	j->has_time = r->has_time;
-	j->has_score = r->has_score;
-	j->score = r->score;
-	j->queue_id = xstrdup(r->queue_id ? r->queue_id : "");
-	j->client = xstrdup(r->client_ip ? r->client_ip : "");
-	j->sender = xstrdup(r->mail_from ? (*r->mail_from ? r->mail_from :
-	    "<>") : "");
-	j->symbols = symbols_line(r, 6);
-	lr_explain(r, &e);
-	if (e.len > LR_EXPLAIN_MAX) {
-		buf_truncate(&e, LR_EXPLAIN_MAX);
-		buf_adds(&e, "\n[explanation cut at 32 KiB]\n");
-	}
-	j->explain = buf_steal(&e);
-}
-
 const struct lr_reject *
 lr_reject_at(const struct lr_summary *s, size_t i)
 {
-	if (i >= s->rej_n)
-		return NULL;
-	return &s->rejects[(s->rej_next + s->rej_cap - 1 - i) % s->rej_cap];
+	return lr_list_at(&s->rejects, i);
 }
 
 static void
@@ -307,10 +273,70 @@ count_symbols(struct lr_summary *s, const struct logrec *r)
 			e->aux[0]++;
 		else if (r->action == LR_REJECT)
 			e->aux[1]++;
-		if (lr_jnum(sym, "score", &sc)) {
+		if (!lr_jnum(sym, "score", &sc))
+			sc = 0;
+		else {
 			e->sum += sc;
 			e->last = sc;
 		}
+		if (lr_decisive(r, name, sc))
+			e->aux[2]++;
+	}
+}
+
+/* count_source - one message from a source: action and DMARC result */
+static void
+count_source(struct topk *t, const char *key, const struct logrec *r)
+{
+	struct topk_entry *e = topk_add(t, key);
+
+	if (r->action == LR_REJECT)
+		e->aux[LR_SRC_REJECT]++;
+	else if (r->action == LR_TAG)
+		e->aux[LR_SRC_TAG]++;
+	else if (r->action == LR_ACCEPT)
+		e->aux[LR_SRC_ACCEPT]++;
+	if (r->auth[LR_DMARC] == LR_AUTH_PASS)
+		e->aux[LR_SRC_DMARC_PASS]++;
+	else if (r->auth[LR_DMARC] == LR_AUTH_FAIL)
+		e->aux[LR_SRC_DMARC_FAIL]++;
+	else
+		e->aux[LR_SRC_DMARC_NONE]++;
+}
+
+/*
+ * count_sources - networks, envelope and From domains, recipient
+ * domains; the recipients of authenticated (outbound) mail become known
+ * correspondents
+ */
+static void
+count_sources(struct lr_summary *s, const struct logrec *r)
+{
+	char key[520];
+	size_t i, n;
+
+	if (lr_net(r->client_ip, key, sizeof(key)))
+		count_source(s->nets, key, r);
+	if (r->mail_from && *r->mail_from == '\0')
+		count_source(s->env_domains, "(null sender <>)", r);
+	else if (lr_domain(r->mail_from, key, sizeof(key)))
+		count_source(s->env_domains, key, r);
+	if (lr_domain(r->from, key, sizeof(key)))
+		count_source(s->from_domains, key, r);
+	n = r->rcpts ? json_object_array_length(r->rcpts) : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(r->rcpts, i);
+		const char *a;
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		a = json_object_get_string(v);
+		if (r->auth_user && *r->auth_user &&
+		    lr_bare_addr(a, key, sizeof(key)))
+			topk_add(s->correspondents, key);
+		else if (!(r->auth_user && *r->auth_user) &&
+		    lr_domain(a, key, sizeof(key)))
+			topk_add(s->rcpt_domains, key);
 	}
 }
 
@@ -326,7 +352,7 @@ count_reject(struct lr_summary *s, const struct logrec *r)
 		topk_add(s->reject_domains, dom);
 	else
 		topk_add(s->reject_domains, "(unknown)");
-	keep_reject(s, r);
+	lr_list_push(&s->rejects, r, s->seq);
 }
 
 void
@@ -369,9 +395,14 @@ lr_summary_add(struct lr_summary *s, const struct logrec *r)
 		s->has_period = true;
 		series_add(&s->series, r);
 	}
+	s->seq++;
 	count_symbols(s, r);
+	count_sources(s, r);
 	if (r->action == LR_REJECT)
 		count_reject(s, r);
+	else if (r->action == LR_TAG)
+		lr_list_push(&s->tags, r, s->seq);
+	lr_fp_offer(s, r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -525,26 +556,66 @@ approx_note(const struct topk *t, struct topk_entry **v, size_t n,
 	    (unsigned long long)maxerr);
 }
 
+/* zero_score - an informational symbol: scored 0 whenever it hit */
+static bool
+zero_score(const struct topk_entry *e)
+{
+	return e->last == 0 && e->sum == 0;
+}
+
+static void
+text_symbol_rows(const struct lr_summary *s, struct topk_entry **v, size_t n,
+    size_t top, bool zero, struct buf *o)
+{
+	size_t i, shown = 0;
+
+	for (i = 0; i < n && shown < top; i++) {
+		struct buf name = BUF_INIT;
+
+		if (zero_score(v[i]) != zero)
+			continue;
+		shown++;
+		lr_safes(&name, v[i]->key, 60);
+		if (zero)
+			buf_printf(o, "  %-32s %10llu %7.1f%%\n", buf_cstr(&name),
+			    (unsigned long long)v[i]->count,
+			    pct(v[i]->count, s->n));
+		else
+			buf_printf(o, "  %-32s %8.2f %10llu %7.1f%% %7.1f%% "
+			    "%8llu\n", buf_cstr(&name), v[i]->last,
+			    (unsigned long long)v[i]->count,
+			    pct(v[i]->aux[0], s->action[LR_TAG]),
+			    pct(v[i]->aux[1], s->action[LR_REJECT]),
+			    (unsigned long long)v[i]->aux[2]);
+		buf_release(&name);
+	}
+}
+
+/*
+ * text_symbols - symbols with a score: hits, share of all tagged and
+ * rejected mail they appear in, how often they alone decided; then the
+ * zero-score ones apart
+ */
 static void
 text_symbols(const struct lr_summary *s, size_t top, struct buf *o)
 {
 	struct topk_entry **v;
-	size_t n, i;
+	size_t n, i, nz = 0;
 
 	v = topk_sorted(s->symbols, &n);
-	buf_printf(o, "\nTop symbols (%zu of %zu)\n", n < top ? n : top, n);
-	if (n)
-		buf_printf(o, "  %-32s %10s %8s %8s %8s\n", "symbol", "hits",
-		    "tagged", "rejected", "score");
-	for (i = 0; i < n && i < top; i++) {
-		struct buf name = BUF_INIT;
-
-		lr_safes(&name, v[i]->key, 60);
-		buf_printf(o, "  %-32s %10llu %7.1f%% %7.1f%% %8.2f\n",
-		    buf_cstr(&name), (unsigned long long)v[i]->count,
-		    pct(v[i]->aux[0], v[i]->count - v[i]->err),
-		    pct(v[i]->aux[1], v[i]->count - v[i]->err), v[i]->last);
-		buf_release(&name);
+	for (i = 0; i < n; i++)
+		nz += !zero_score(v[i]);
+	buf_printf(o, "\nTop symbols with a score (%zu of %zu)\n",
+	    nz < top ? nz : top, nz);
+	if (nz)
+		buf_printf(o, "  %-32s %8s %10s %8s %8s %8s\n", "symbol",
+		    "score", "hits", "%tagged", "%reject", "decided");
+	text_symbol_rows(s, v, n, top, false, o);
+	if (n > nz) {
+		buf_printf(o, "\nInformational symbols, score 0 (%zu of %zu)"
+		    "\n  %-32s %10s %8s\n", n - nz < top ? n - nz : top, n - nz,
+		    "symbol", "hits", "of msgs");
+		text_symbol_rows(s, v, n, top, true, o);
 	}
 	approx_note(s->symbols, v, n < top ? n : top, o);
 	free(v);

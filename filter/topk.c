@@ -221,6 +221,16 @@ topk_add(struct topk *t, const char *key)
 	return &s->e;
 }
 
+const struct topk_entry *
+topk_get(const struct topk *t, const char *key)
+{
+	char *k = cut_key(key);
+	size_t pos = find(t, k, hash(k));
+
+	free(k);
+	return t->table[pos] == EMPTY ? NULL : &t->slots[t->table[pos]].e;
+}
+
 static int
 cmp_entry(const void *a, const void *b)
 {

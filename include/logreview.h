@@ -14,9 +14,15 @@
  *	criteria must all match.
  *
  *	struct lr_summary aggregates records in fixed memory: counters,
- *	fixed-bin histograms, Space-Saving top-k tables (topk.h), a time
- *	series whose bucket width doubles as the period grows, and a ring
- *	of the latest rejects with their explain text.
+ *	fixed-bin histograms, Space-Saving top-k tables (topk.h) of
+ *	symbols and sources, a time series whose bucket width doubles as
+ *	the period grows, and the review lists (loglists.c): rings of the
+ *	latest rejects and tags and a bounded set of likely false
+ *	positives, each message with its explain text.
+ *
+ *	logjudge.c says what decided a verdict and weighs the evidence
+ *	that a message was wanted; the lists, the symbol statistics and
+ *	the search filters share those definitions.
  * SECURITY
  *	All text in a record is attacker-influenced.  lr_safe() makes it
  *	safe for a terminal (no control characters, no bidi overrides);
@@ -86,9 +92,59 @@ struct logrec {
 	enum lr_auth auth[LR_NCHECKS];
 	struct json_object *symbols;	/* the "symbols" array, or NULL */
 	struct json_object *rcpts;	/* the "rcpts" array, or NULL */
+	const char *auth_user;		/* SMTP AUTH user: outbound mail */
+	const char *forced_by;		/* symbol that forced the action */
+	double	 bayes;			/* spam probability 0..1 */
+	bool	 has_bayes;
+	int	 dkim_aligned, spf_aligned;	/* DMARC: 1, 0, -1 unknown */
 };
 
 void	 logrec_from(struct logrec *, const struct logline *);
+
+/*
+ * lr_subject - the Subject for display: RFC 2047 words decoded, text
+ * outside them taken as UTF-8 (or windows-1252), at most max bytes of
+ * the logged value looked at.  Not yet made safe: pass it through
+ * lr_safe() or lr_html().
+ */
+void	 lr_subject(const struct logrec *, size_t max, struct buf *out);
+/* lr_threshold - the threshold of the record's tag/reject action */
+bool	 lr_threshold(const struct logrec *, double *out);
+/*
+ * lr_decisive - did the symbol (scored sc) alone move the message
+ * across the threshold of its action?  True when it forced the action,
+ * or when sc > 0 and the score without it is below that threshold.
+ */
+bool	 lr_decisive(const struct logrec *, const char *name, double sc);
+/*
+ * lr_deciders - the symbols that decided a tag or reject: the one that
+ * forced it, else the fewest highest-scored positive symbols that lift
+ * the rest of the score to the threshold ("A(+6) B(+4)"); nothing for
+ * other actions or records without thresholds.
+ */
+void	 lr_deciders(const struct logrec *, size_t max, struct buf *out);
+
+/*
+ * Evidence that a tagged or rejected message was wanted (a likely
+ * false positive).  lr_evidence() scores what the record itself shows;
+ * the report adds what the whole log shows (LR_EV_DOMAIN, LR_EV_KNOWN).
+ */
+enum {
+	LR_EV_DMARC	= 1 << 0,	/* DMARC pass:               +3 */
+	LR_EV_DKIM	= 1 << 1,	/* aligned DKIM pass:        +2 */
+	LR_EV_SPF	= 1 << 2,	/* aligned SPF pass:         +1 */
+	LR_EV_BAYES	= 1 << 3,	/* Bayes <= 0.1 (+2), <= 0.3 (+1) */
+	LR_EV_DOMAIN	= 1 << 4,	/* From domain mostly accepted: +2 */
+	LR_EV_KNOWN	= 1 << 5,	/* a known correspondent:    +3 */
+	LR_EV_SPAMMY	= 1 << 6,	/* Bayes >= 0.9:             -2 */
+	LR_EV_NBITS	= 7
+};
+#define LR_FP_MIN	3		/* points to be listed */
+int	 lr_evidence(const struct logrec *, unsigned *why);
+/* lr_evidence_words - "DMARC pass, Bayes 0.02, ..." for the bits */
+void	 lr_evidence_words(unsigned why, double bayes, struct buf *out);
+/* lr_net - "203.0.113.0/24" or "2001:db8:1::/48"; false if not an IP */
+bool	 lr_net(const char *ip, char *out, size_t n);
 
 /* lr_jstr - o[key] if it is a string, else NULL */
 const char *lr_jstr(struct json_object *o, const char *key);
@@ -118,7 +174,7 @@ void	 lr_safes(struct buf *, const char *s, size_t max);
 /*
  * lr_html - append s[0..n) as HTML text or attribute value: & < > " '
  * as entities, controls other than \n and \t and ill-formed UTF-8 as
- * U+FFFD.
+ * U+FFFD, bidi controls (overrides, isolates, marks) shown as \u{HHHH}.
  */
 void	 lr_html(struct buf *, const char *s, size_t n);
 void	 lr_htmls(struct buf *, const char *s);
@@ -136,7 +192,17 @@ enum lr_fkey {
 	LR_F_SCORE_MIN,
 	LR_F_SCORE_MAX,
 	LR_F_SINCE,
-	LR_F_UNTIL
+	LR_F_UNTIL,
+	LR_F_SUBJECT,		/* substring of the decoded Subject, any case */
+	LR_F_FROM,		/* From: address or domain */
+	LR_F_MAIL_FROM,		/* MAIL FROM address or domain, <> = null */
+	LR_F_NO_SYMBOL,		/* glob: no symbol that hit matches */
+	LR_F_DECIDED_BY,	/* glob: lr_decisive() symbol */
+	LR_F_SPF,		/* result[,result] */
+	LR_F_DKIM,
+	LR_F_DMARC,
+	LR_F_BAYES_MIN,
+	LR_F_BAYES_MAX
 };
 
 struct lr_strs {
@@ -147,10 +213,13 @@ struct lr_strs {
 struct lr_filter {
 	unsigned actions;		/* 1 << enum lr_action; 0 = any */
 	struct lr_strs symbols, senders, rcpts, qids, msgids;
+	struct lr_strs subjects, froms, mail_froms, no_symbols, deciders;
+	unsigned auth[LR_NCHECKS];	/* 1 << enum lr_auth; 0 = any */
 	struct cidr *nets;
 	size_t	 nnets;
-	double	 score_min, score_max, since, until;
+	double	 score_min, score_max, since, until, bayes_min, bayes_max;
 	bool	 has_score_min, has_score_max, has_since, has_until;
+	bool	 has_bayes_min, has_bayes_max;
 };
 
 void	 lr_filter_init(struct lr_filter *);
@@ -182,8 +251,12 @@ bool	 lr_filter_any(const struct lr_filter *);
 #define LR_SERIES_N	192		/* time series buckets */
 #define LR_TOP_SYMBOLS	4096		/* Space-Saving counters */
 #define LR_TOP_SOURCES	2048
+#define LR_TOP_CORRESPONDENTS 8192	/* addresses local users wrote to */
 #define LR_EXPLAIN_MAX	(32 * 1024)	/* explain text kept per reject */
 #define LR_REJECTS_MAX	1000
+#define LR_FP_KEEP	4		/* FP candidates kept per row shown */
+#define LR_RCPTS_SHOWN	3		/* recipients named per row */
+#define LR_SUBJECT_MAX	300		/* Subject bytes shown */
 
 struct lr_bucket {
 	uint64_t n;
@@ -200,12 +273,28 @@ struct lr_series {
 	struct lr_bucket b[LR_SERIES_N];
 };
 
-struct lr_reject {
+/* one message kept for a review list, with its explain text */
+struct lr_item {
 	double	 time;
 	bool	 has_time;
 	bool	 has_score;
 	double	 score;
-	char	*queue_id, *client, *sender, *symbols, *explain;
+	double	 margin;		/* score - threshold (0: unknown) */
+	double	 bayes;
+	enum lr_action action;
+	int	 points;		/* lr_evidence() */
+	unsigned why;			/* LR_EV_* */
+	uint64_t seq;			/* order of arrival */
+	char	*queue_id, *client, *sender, *from, *from_domain, *subject;
+	char	*rcpts, *symbols, *deciders, *explain;
+};
+#define lr_reject lr_item
+
+/* a ring (latest n, newest last) or, for candidates, a bounded set */
+struct lr_list {
+	struct lr_item *v;
+	size_t	 cap, n, next;
+	uint64_t total;			/* items offered */
 };
 
 struct lr_summary {
@@ -222,12 +311,24 @@ struct lr_summary {
 	double	 lat_sum, lat_max, dns_sum;
 	double	 first, last;			/* period covered */
 	bool	 has_period;
-	struct topk *symbols;	/* aux[0] tagged, aux[1] rejected, last score */
+	/* symbols: aux[0] tagged, aux[1] rejected, aux[2] decided alone */
+	struct topk *symbols;
 	struct topk *reject_ips, *reject_domains;
+	/*
+	 * sources: aux[LR_SRC_*] counts per network (/24, /48), envelope
+	 * domain, From domain; recipient domains; addresses that received
+	 * authenticated (outbound) mail: the known correspondents
+	 */
+	struct topk *nets, *env_domains, *from_domains, *rcpt_domains;
+	struct topk *correspondents;
 	struct lr_series series;
-	struct lr_reject *rejects;		/* ring, oldest at rej_next */
-	size_t	 rej_cap, rej_n, rej_next;
+	/* rings of the latest rejects and tags; FP candidates */
+	struct lr_list rejects, tags, fps;
+	uint64_t seq;
 };
+
+enum { LR_SRC_REJECT, LR_SRC_TAG, LR_SRC_DMARC_PASS, LR_SRC_DMARC_FAIL,
+	LR_SRC_DMARC_NONE, LR_SRC_ACCEPT };
 
 /* lr_summary_new - keep_rejects latest rejects with explain text */
 struct lr_summary *lr_summary_new(size_t keep_rejects);
@@ -243,6 +344,26 @@ size_t	 lr_series_used(const struct lr_series *);
 bool	 lr_auth_shown(const struct lr_summary *, enum lr_auth);
 /* lr_reject_at - i-th latest reject, 0 = newest */
 const struct lr_reject *lr_reject_at(const struct lr_summary *, size_t i);
+/* lr_tag_at - i-th latest tagged message, 0 = newest */
+const struct lr_item *lr_tag_at(const struct lr_summary *, size_t i);
+/*
+ * lr_fp_rank - the likely false positives, best first: the candidates
+ * scored again with what the whole log shows (From domain mostly
+ * accepted, sender a known correspondent), those with at least
+ * LR_FP_MIN points, by points (desc), then by how little the score
+ * passed its threshold.  Returns the count; *out is a new array (the
+ * caller frees it) pointing into the summary.
+ */
+struct lr_fp {
+	const struct lr_item *item;
+	int	 points;
+	unsigned why;
+};
+size_t	 lr_fp_rank(const struct lr_summary *, struct lr_fp **out);
+/* lr_domain_wanted - From domain with >= 5 messages, >= 80% accepted */
+bool	 lr_domain_wanted(const struct lr_summary *, const char *domain);
+/* lr_correspondent - addr received mail from an authenticated user */
+bool	 lr_correspondent(const struct lr_summary *, const char *addr);
 
 /*
  * lr_summary_text - the summary as text; extra counts records that
@@ -263,6 +384,10 @@ struct lr_html_opts {
 	double	 generated;		/* epoch seconds shown in the page */
 	uint64_t left_out;		/* records outside range/filters */
 	const char *inputs;		/* e.g. "v.log v.log.1.gz" */
+	char	**own_domains;		/* NULL: the recipient domains */
+	size_t	 nown;
+	const struct lr_summary *prev;	/* --compare: the period before */
+	double	 compare_secs;		/* its length; 0: --compare-log */
 };
 
 /*

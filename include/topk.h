@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define TOPK_MAX_KEY	200
-#define TOPK_NAUX	2
+#define TOPK_NAUX	6
 
 struct topk_entry {
 	char	*key;
@@ -40,6 +40,8 @@ struct topk *topk_new(size_t cap);
 void	 topk_free(struct topk **);
 /* topk_add - count key once; returns its entry (valid until next add) */
 struct topk_entry *topk_add(struct topk *, const char *key);
+/* topk_get - the entry of key, or NULL when it holds no counter */
+const struct topk_entry *topk_get(const struct topk *, const char *key);
 /* topk_sorted - entries by count (desc), then key; caller frees array */
 struct topk_entry **topk_sorted(const struct topk *, size_t *n);
 size_t	 topk_distinct(const struct topk *);	/* counters in use */

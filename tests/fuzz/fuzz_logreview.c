@@ -10,7 +10,10 @@
  *	broken:
  *	  - the raw-text prefilter never rules out a record that matches;
  *	  - explain output holds no control byte but newline;
- *	  - the HTML report holds no <script, whatever the log says.
+ *	  - the HTML report holds no <script and no bidi control, whatever
+ *	    the log says.
+ *	The records also feed a second summary as the period before
+ *	(--compare), and the review lists (tags, likely false positives).
  *	The first line is also fed to the time parsers.
  */
 #include "config.h"
@@ -41,6 +44,13 @@ static const struct {
 	{ LR_F_IP, "2001:db8::/32" },
 	{ LR_F_ACTION, "reject" },
 	{ LR_F_SCORE_MIN, "5" },
+	{ LR_F_SUBJECT, "rechnung" },
+	{ LR_F_FROM, "partner.example" },
+	{ LR_F_MAIL_FROM, "<>" },
+	{ LR_F_NO_SYMBOL, "ARC_*" },
+	{ LR_F_DECIDED_BY, "RBL_ZEN" },
+	{ LR_F_DMARC, "pass,absent" },
+	{ LR_F_BAYES_MAX, "0.3" },
 };
 #define NFILTERS	(sizeof(filters) / sizeof(filters[0]))
 
@@ -77,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lr_filter f[NFILTERS];
 	struct logread *r;
-	struct lr_summary *s;
+	struct lr_summary *s, *prev;
 	const struct logline *l;
 	struct logrec rec;
 	struct lr_html_opts ho;
@@ -93,8 +103,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r = logread_open_mem((const char *)data, size, "fuzz", 4);
 	s = lr_summary_new(3);
+	prev = lr_summary_new(0);
 	while (logread_next(r, &l)) {
 		logrec_from(&rec, l);
+		if (rec.has_time && ((int64_t)rec.time & 1))
+			lr_summary_add(prev, &rec);
 		for (i = 0; i < NFILTERS; i++)
 			if (lr_filter_match(&f[i], &rec) &&
 			    !lr_filter_may_match(&f[i], l->text, l->len))
@@ -106,12 +119,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lr_summary_text(s, logread_stats(r), 0, 5, &e);
 	buf_reset(&e);
 	memset(&ho, 0, sizeof(ho));
+	ho.prev = prev;
+	ho.compare_secs = 3600;
 	lr_html_report(s, logread_stats(r), &ho, &e);
-	if (strcasestr(buf_cstr(&e), "<script") != NULL)
+	if (strcasestr(buf_cstr(&e), "<script") != NULL ||
+	    strstr(buf_cstr(&e), "\xe2\x80\xae") != NULL ||
+	    strstr(buf_cstr(&e), "\xe2\x81\xa7") != NULL)
 		abort();
 	for (i = 0; i < NFILTERS; i++)
 		lr_filter_release(&f[i]);
 	lr_summary_free(&s);
+	lr_summary_free(&prev);
 	logread_free(&r);
 	buf_release(&e);
 	buf_release(&why);

@@ -289,6 +289,94 @@ def test_configured_log():
         os.close(slave)
 
 
+def test_review_cli():
+    """The morning review from the command line (issue 22)."""
+    rc, out, err = run("search", "--json", "--action", "tag", "--dmarc", "pass",
+                       "--bayes-max", "0.3", d("review.log"))
+    check("search: tagged mail that passed DMARC with a low Bayes",
+          rc == 0 and qids_of_json_lines(out) == ["F1", "F3"], out + err)
+    rc, out, err = run("search", "--json", "--subject", "RECHNUNG", d("review.log"))
+    check("search --subject on the decoded Subject", qids_of_json_lines(out) == ["F1"], out)
+    rc, out, err = run("search", "--json", "--decided-by", "RBL_*", "--mail-from", "<>",
+                       d("review.log"))
+    check("search --decided-by with --mail-from <>", qids_of_json_lines(out) == ["J2"], out)
+    rc, out, err = run("search", "--json", "--no-symbol", "ARC_NONE", "--from",
+                       "partner.example", d("review.log"))
+    check("search --no-symbol and --from", rc == 1 and out == "", out)
+    rc, out, err = run("search", "--subject", "gnp", d("review.log"))
+    check("search table shows the Subject, terminal-safe",
+          rc == 0 and "<script>alert(1)</script> \\u{202" in out and "\u202e" not in out, out)
+    rc, out, err = run("search", "--dmarc", "passed", d("review.log"))
+    check("search --dmarc with a wrong word: exit 2, names the words",
+          rc == 2 and "--dmarc" in err and "permerror" in err, err)
+    rc, out, err = run("report", "--compare", "yesterday", d("review.log"))
+    check("report --compare needs an age", rc == 2 and "--compare" in err, err)
+    rc, out, err = run("report", "--compare", "2h", "--until", "2026-11-18T11:00:00Z",
+                       "--own-domain", "Partner.Example", d("review.log"))
+    check("report --compare: the period before", rc == 0 and 'id="changes"' in out and
+          "<td>messages</td><td class=\"n\">6</td><td class=\"n\">6</td>" in out, out[-3000:])
+    check("report --own-domain", "partner.<wbr>example</td><td class=\"n\">1</td>" in out,
+          out[-3000:])
+    rc, out, err = run("report", "--compare-log", d("mixed.log"), d("review.log"))
+    check("report --compare-log: against another log set",
+          rc == 0 and "--compare-log</code>" in out and
+          "<td>messages</td><td class=\"n\">8</td><td class=\"n\">12</td>" in out and
+          "ARC_NONE <span class=\"new\">new</span>" in out, err)
+    rc, out, err = run("report", "--compare", "1d", "--compare-log", d("mixed.log"),
+                       d("review.log"))
+    check("--compare and --compare-log exclude each other", rc == 2 and "exclude" in err, err)
+    with tempfile.TemporaryDirectory(prefix="mw-cmp-") as tmp:
+        log = os.path.join(tmp, "old.log")
+        shutil.copy(d("mixed.log"), log)
+        before = open(log, "rb").read()
+        rc, out, err = run("report", "--html", log, "--compare-log", log, d("review.log"))
+        check("a --compare-log file is never the output",
+              rc == 2 and open(log, "rb").read() == before, err)
+
+
+def rusage_run(args):
+    """Run mailwarden; (exit status, user CPU seconds, peak RSS in KiB)."""
+    p = subprocess.Popen([MW, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, ru.ru_utime, ru.ru_maxrss
+
+
+def test_large_report():
+    """The review lists must not make the report slow or big on a large
+    log: CPU time compared with `summary` (JSON parsing dominates both),
+    memory and page size bounded whatever the log's length."""
+    gen = os.path.join(os.environ.get("TOP_SRCDIR", "."), "contrib", "tools", "gen-vlog.py")
+    with tempfile.TemporaryDirectory(prefix="mw-large-") as tmp:
+        log = os.path.join(tmp, "v.log")
+        with open(log, "w") as f:
+            subprocess.run([sys.executable, gen, "--lines", "30000", "--days", "2"],
+                           stdout=f, check=True, timeout=300)
+        page = os.path.join(tmp, "r.html")
+        rc_s, cpu_s, rss_s = rusage_run(["log", "summary", log])
+        rc_r, cpu_r, rss_r = rusage_run(["log", "report", "--html", page, "--compare", "24h",
+                                         "--until", "2026-11-12T00:00:00Z", log])
+        size_r = os.path.getsize(page) if os.path.exists(page) else 0
+        rc_m, cpu_m, rss_m = rusage_run(["log", "report", "--html", page, "--rejects", "1000",
+                                         log])
+        size_m = os.path.getsize(page) if os.path.exists(page) else 0
+        print("     30,000 lines: summary %.2f s %d KiB; report --compare %.2f s %d KiB "
+              "%d bytes; report --rejects 1000 %.2f s %d KiB %d bytes" % (
+                  cpu_s, rss_s, cpu_r, rss_r, size_r, cpu_m, rss_m, size_m))
+        check("large log: all three ran", rc_s == rc_r == rc_m == 0, (rc_s, rc_r, rc_m))
+        check("large log: report --compare costs at most 1.5x summary's CPU",
+              cpu_r <= 1.5 * cpu_s + 0.3, (cpu_r, cpu_s))
+        check("large log: report with 1000-row lists at most 2x summary's CPU",
+              cpu_m <= 2 * cpu_s + 0.5, (cpu_m, cpu_s))
+        # against summary's own peak, so that a sanitizer build's shadow
+        # memory does not count: the lists may add at most 48 MiB
+        check("large log: memory bounded (summary's + < 48 MiB)",
+              max(rss_r, rss_m) < rss_s + 48 * 1024, (rss_s, rss_r, rss_m))
+        check("large log: page sizes bounded (default < 2 MiB, 1000 rows < 16 MiB)",
+              0 < size_r < 2 << 20 and 0 < size_m < 16 << 20, (size_r, size_m))
+
+
 def test_extra_log():
     extra = os.environ.get("LOG_CLI_EXTRA")
     if not extra:
@@ -309,7 +397,7 @@ def main():
         return 77
     for t in (test_summary, test_search, test_explain, test_inputs, test_usage,
               test_report, test_report_never_overwrites, test_configured_log,
-              test_extra_log):
+              test_review_cli, test_large_report, test_extra_log):
         t()
     return exit_status()
 

@@ -9,8 +9,16 @@ Chromium then
     be blank, and the chart colours (accepted green, rejected red, the
     auth line colours) must be on it;
   - dumps the DOM after parsing: the charts, threshold markers, the
-    rejects table and each link's explain anchor must exist, and the
-    hostile "<script>" strings must be text, never elements.
+    review lists (likely false positives, tags, rejects) and each link's
+    explain anchor must exist, and the hostile Subject and From values
+    (script, markup, event handlers, RTL overrides, very long strings)
+    must be text, never elements or bidi controls;
+  - lays the page out at 1280 px and at 390 px (a phone), screenshots
+    both, and measures it with a script injected into a copy of the page
+    whose Content-Security-Policy is removed, so that any hostile script
+    that escaped escaping would run and be caught: queue ids, times,
+    numbers and headers must not wrap, no text may overflow its cell, the
+    page itself must not scroll sideways (wide tables scroll in their box).
 Chromium runs with a fresh profile, no network features, no sandbox (we
 are root in CI).  Exit 77 (skip) when chromium is not installed.
 
@@ -19,8 +27,11 @@ Environment (set by `make check`): MAILWARDEN, TOP_SRCDIR.  By hand:
 KEEP_REPORT=DIR keeps the page and screenshot there.
 """
 
+import html
 import html.parser
+import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -44,13 +55,14 @@ def find_chromium():
     return None
 
 
-def chromium(binary, tmp, url, *extra):
+def chromium(binary, tmp, url, *extra, width=None, height=None):
+    width, height = width or WIDTH, height or HEIGHT
     profile = tempfile.mkdtemp(prefix="profile-", dir=tmp)
     args = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync",
             "--disable-default-apps", "--disable-extensions", "--hide-scrollbars",
-            "--user-data-dir=" + profile, "--window-size=%d,%d" % (WIDTH, HEIGHT),
+            "--user-data-dir=" + profile, "--window-size=%d,%d" % (width, height),
             *extra, url]
     return subprocess.run(args, capture_output=True, timeout=180, cwd=tmp)
 
@@ -138,7 +150,8 @@ def build_report(tmp):
                        check=True, timeout=120)
     out = os.path.join(tmp, "report.html")
     inputs = [log] + [os.path.join(DATA, n) for n in
-                      ("mixed.log", "hostile.log", "malformed.log", "rot-v.log.2.gz")]
+                      ("mixed.log", "hostile.log", "malformed.log", "rot-v.log.2.gz",
+                       "review.log", "hostile-review.log")]
     p = subprocess.run([MW, "log", "report", "--html", out, "--rejects", "30", *inputs],
                        capture_output=True, timeout=120)
     check("report exits 0", p.returncode == 0, p.stderr)
@@ -196,7 +209,17 @@ def test_dom(binary, tmp, page):
                                        for c in ("SPF", "DKIM", "DMARC")))
     check("rejects table", len(dom.find("table", id="reject-table")) == 1)
     links = [a["href"] for a in dom.find("a") if a.get("href", "").startswith("#explain-")]
-    check("30 latest rejects link to explanations", len(links) == 30, len(links))
+    rejects = [h for h in links if h[len("#explain-"):].isdigit()]
+    check("30 latest rejects link to explanations", len(rejects) == 30, len(rejects))
+    for kind, table in (("tag", "tag-table"), ("fp", "fp-table")):
+        check("list #" + table, len(dom.find("table", id=table)) == 1)
+        check("30 %s rows link to explanations" % kind,
+              len([h for h in links if h.startswith("#explain-%s-" % kind)]) == 30)
+    check("longer lists fold into <details>", len(dom.find("details")) >= 3,
+          len(dom.find("details")))
+    for table in ("symbol-table", "zero-symbol-table", "net-table", "env-domain-table",
+                  "from-domain-table", "own-domain-table"):
+        check("table #" + table, len(dom.find("table", id=table)) == 1)
     missing = [h for h in links if not dom.find("article", id=h[1:])]
     check("every explain link has its anchor", not missing, missing)
     check("no link leaves the page",
@@ -205,6 +228,113 @@ def test_dom(binary, tmp, page):
     check("hostile subject shown as text", "<script>alert('subject')</script>" in text)
     check("hostile reply shown as text", "550 5.7.1 <script>alert('reply')</script>" in text)
     check("malformed lines listed", "malformed.log:13: raw control" in text)
+    check("hostile review Subject shown as text",
+          "<script>window.__pwned=1</script><img src=x" in dom_all_text(dom_text))
+    check("no element carries an event handler",
+          not [a for _, a in dom.elements if any(k.startswith("on") for k in a)])
+    check("no style element from the log", len(dom.find("style")) == 1)
+    check("no bidi override reaches the page",
+          not any(c in dom_text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
+                                         "\u2068\u2069"))
+    check("the override is shown as \\u{202e}", "\\u{202e}gnp.exe" in dom_text)
+
+
+def dom_all_text(dom_text):
+    class Text(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts = []
+
+        def handle_data(self, data):
+            self.parts.append(data)
+    t = Text()
+    t.feed(dom_text)
+    return "".join(t.parts)
+
+
+# Injected into a copy of the page without its CSP: measures the layout the
+# way a reader sees it and reports as JSON in <pre id="layout-result">.
+LAYOUT_JS = r"""
+(function () {
+  function lines(el) {
+    var r = document.createRange(), tops = {}, rs, i;
+    r.selectNodeContents(el);
+    rs = r.getClientRects();
+    for (i = 0; i < rs.length; i++)
+      if (rs[i].width > 0) tops[Math.round(rs[i].top)] = 1;
+    return Object.keys(tops).length;
+  }
+  var out = {wrapped: [], overflow: [], rows: {}, checked: 0};
+  document.querySelectorAll("td.id, td.n, td.act, th").forEach(function (el) {
+    out.checked++;
+    if (lines(el) > 1) out.wrapped.push(el.className + ":" + el.textContent.slice(0, 40));
+  });
+  document.querySelectorAll("td.t").forEach(function (el) {
+    if (lines(el) > 2) out.wrapped.push("time:" + el.textContent);
+  });
+  document.querySelectorAll("td, th").forEach(function (el) {
+    if (el.getClientRects().length && el.scrollWidth > el.clientWidth + 1)
+      out.overflow.push(el.className + ":" + el.textContent.slice(0, 40));
+  });
+  out.page_overflow = document.body.scrollWidth - WIDTH;
+  ["fp-table", "tag-table", "reject-table"].forEach(function (id) {
+    var t = document.getElementById(id);
+    out.rows[id] = t ? t.rows.length - 1 : -1;
+  });
+  out.pwned = window.__pwned || 0;
+  out.title = document.title;
+  var pre = document.createElement("pre");
+  pre.id = "layout-result";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+"""
+
+
+def test_layout(binary, tmp, page, width):
+    # Headless Chromium lays out at least 500 px wide whatever the window:
+    # a narrower page is the root element set to that width (the page
+    # has no media queries, so this is what a phone's viewport gives).
+    src = open(page, encoding="utf-8").read()
+    if width < 500:
+        src = src.replace("</head>", "<style>html{width:%dpx}</style></head>" % width, 1)
+    sized = os.path.join(tmp, "sized-%d.html" % width)
+    with open(sized, "w", encoding="utf-8") as f:
+        f.write(src)
+    csp = src.index('<meta http-equiv="Content-Security-Policy"')
+    src = src[:csp] + src[src.index(">", csp) + 1:]
+    probe = os.path.join(tmp, "probe-%d.html" % width)
+    with open(probe, "w", encoding="utf-8") as f:
+        f.write(src.replace("</body>", "<script>var WIDTH = %d;" % width + LAYOUT_JS +
+                            "</script></body>"))
+    shot = os.path.join(tmp, "shot-%d.png" % width)
+    p = chromium(binary, tmp, "file://" + sized, "--screenshot=" + shot, width=width,
+                 height=1600)
+    check("%d px: screenshot" % width, p.returncode == 0 and os.path.exists(shot))
+    if os.path.exists(shot):
+        w, h, rows = png_pixels(shot)
+        ink = sum(1 for row in rows for px in row
+                  if not near(px, (0xf6, 0xf7, 0xf9), 6) and not near(px, (255, 255, 255), 6))
+        check("%d px: screenshot is not blank" % width, ink >= 0.03 * w * h, ink)
+    p = chromium(binary, tmp, "file://" + probe, "--dump-dom", "--virtual-time-budget=3000",
+                 width=width, height=1600)
+    text = p.stdout.decode("utf-8", "replace")
+    m = re.search(r'<pre id="layout-result">(.*?)</pre>', text, re.S)
+    check("%d px: layout measured" % width, m is not None, p.stderr[-800:])
+    if m is None:
+        return
+    r = json.loads(html.unescape(m.group(1)))
+    print("     %d px: %d cells checked, rows %s, page overflow %d px" % (
+        width, r["checked"], r["rows"], r["page_overflow"]))
+    check("%d px: hostile scripts did not run" % width,
+          r["pwned"] == 0 and r["title"] == "mailwarden verdict report", r)
+    check("%d px: no queue id, time, number or header wraps" % width,
+          r["checked"] > 500 and not r["wrapped"], r["wrapped"][:10])
+    check("%d px: no text overflows its cell" % width, not r["overflow"], r["overflow"][:10])
+    check("%d px: the page does not scroll sideways" % width, r["page_overflow"] <= 0,
+          r["page_overflow"])
+    check("%d px: the lists show their first 20 rows" % width,
+          all(r["rows"][t] == 20 for t in ("fp-table", "tag-table", "reject-table")), r["rows"])
 
 
 def main():
@@ -220,10 +350,12 @@ def main():
         if os.path.exists(page):
             test_screenshot(binary, tmp, page)
             test_dom(binary, tmp, page)
+            for width in (1280, 390):
+                test_layout(binary, tmp, page, width)
         keep = os.environ.get("KEEP_REPORT")
         if keep:
             os.makedirs(keep, exist_ok=True)
-            for n in ("report.html", "shot.png"):
+            for n in ("report.html", "shot.png", "shot-1280.png", "shot-390.png"):
                 if os.path.exists(os.path.join(tmp, n)):
                     shutil.copy(os.path.join(tmp, n), keep)
     return exit_status()

@@ -398,9 +398,12 @@ static const struct {
 /* 2026-11-19T12:30:00Z: "24h" means since 2026-11-18T12:30:00Z */
 #define FILTER_NOW	1795091400.0
 
-START_TEST(test_filter_selects_records)
+/* filter_run - the queue ids of a file's records that pass f[0..3) */
+static void
+filter_run(const char *file, const char *name, const struct fval *fv,
+    const char *want)
 {
-	char *files[] = { lr_path("mixed.log") };
+	char *files[] = { lr_path(file) };
 	struct logread *r = logread_open(files, 1, 10);
 	const struct logline *l;
 	struct lr_filter f;
@@ -409,10 +412,9 @@ START_TEST(test_filter_selects_records)
 	size_t i;
 
 	lr_filter_init(&f);
-	for (i = 0; i < 3 && filter_cases[_i].f[i].value; i++)
-		ck_assert_msg(lr_filter_add(&f, filter_cases[_i].f[i].key,
-		    filter_cases[_i].f[i].value, FILTER_NOW, &why) == 0,
-		    "%s: %s", filter_cases[_i].name, buf_cstr(&why));
+	for (i = 0; i < 3 && fv[i].value; i++)
+		ck_assert_msg(lr_filter_add(&f, fv[i].key, fv[i].value,
+		    FILTER_NOW, &why) == 0, "%s: %s", name, buf_cstr(&why));
 	ck_assert(lr_filter_any(&f));
 	while (logread_next(r, &l)) {
 		logrec_from(&rec, l);
@@ -420,19 +422,23 @@ START_TEST(test_filter_selects_records)
 			continue;
 		/* the prefilter must never rule out a match */
 		ck_assert_msg(lr_filter_may_match(&f, l->text, l->len),
-		    "%s: prefilter dropped %s", filter_cases[_i].name,
-		    rec.queue_id);
+		    "%s: prefilter dropped %s", name, rec.queue_id);
 		if (got.len)
 			buf_addc(&got, ',');
 		buf_adds(&got, rec.queue_id);
 	}
-	ck_assert_msg(strcmp(buf_cstr(&got), filter_cases[_i].want) == 0,
-	    "%s: got '%s', want '%s'", filter_cases[_i].name, buf_cstr(&got),
-	    filter_cases[_i].want);
+	ck_assert_msg(strcmp(buf_cstr(&got), want) == 0,
+	    "%s: got '%s', want '%s'", name, buf_cstr(&got), want);
 	lr_filter_release(&f);
 	logread_free(&r);
 	buf_release(&got);
 	buf_release(&why);
+}
+
+START_TEST(test_filter_selects_records)
+{
+	filter_run("mixed.log", filter_cases[_i].name, filter_cases[_i].f,
+	    filter_cases[_i].want);
 }
 END_TEST
 
@@ -676,7 +682,7 @@ START_TEST(test_summary_counts_mixed_log)
 	ck_assert_uint_eq(entry(s->reject_domains, "spam.example")->count, 2);
 
 	/* newest reject first, with its story */
-	ck_assert_uint_eq(s->rej_n, 3);
+	ck_assert_uint_eq(s->rejects.n, 3);
 	ck_assert_str_eq(lr_reject_at(s, 0)->queue_id, "Q8");
 	ck_assert_str_eq(lr_reject_at(s, 2)->queue_id, "Q3");
 	ck_assert_ptr_null(lr_reject_at(s, 3));
@@ -694,7 +700,7 @@ START_TEST(test_summary_reject_ring_keeps_latest)
 	struct logread *r;
 	struct lr_summary *s = summarize("mixed.log", 2, &r);
 
-	ck_assert_uint_eq(s->rej_n, 2);
+	ck_assert_uint_eq(s->rejects.n, 2);
 	ck_assert_str_eq(lr_reject_at(s, 0)->queue_id, "Q8");
 	ck_assert_str_eq(lr_reject_at(s, 1)->queue_id, "Q4");
 	lr_summary_free(&s);
@@ -982,9 +988,13 @@ START_TEST(test_html_has_charts_and_linked_explanations)
 		ck_assert_msg(strstr(html, want) != NULL, "no target %s", want);
 		links++;
 	}
-	/* 7 rejects (4 hostile, 3 mixed), each linked and its way back */
-	ck_assert_uint_eq(links, 14);
+	/* 7 rejects (4 hostile, 3 mixed) and 1 tag (Q2), each linked and
+	 * its way back; Q2 again as a likely FP (DMARC pass: 3 points);
+	 * 5 in the navigation */
+	ck_assert_uint_eq(links, 2 * 7 + 2 * 1 + 2 * 1 + 5);
+	ck_assert_ptr_nonnull(strstr(html, "href=\"#explain-fp-1\">Q2<"));
 	ck_assert_ptr_nonnull(strstr(html, "id=\"explain-7\""));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"explain-tag-1\""));
 	ck_assert_ptr_null(strstr(html, "id=\"explain-8\""));
 	free(html);
 }
@@ -1106,6 +1116,447 @@ START_TEST(test_outfile_replaces_only_its_own_earlier_output)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* the morning review (issue 22): tests/data/logreview/review.log      */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *qid;
+	const char *deciders;
+	const char *decisive;		/* symbols lr_decisive() says yes to */
+	int	 points;		/* lr_evidence() */
+	unsigned why;
+	const char *subject;		/* lr_subject() */
+} judge_cases[] = {
+	{ "P1", "", "", 3, LR_EV_DMARC, "hello" },
+	{ "F1", "BIG_RULE(+4.5) HTML_ONLY(+1)", "HTML_ONLY,BIG_RULE", 5,
+	    LR_EV_DMARC | LR_EV_BAYES, "Rechnung M\xc3\xa4rz" },
+	{ "F2", "PROMO(+3) SPF_SOFTFAIL(+1.5) BAYES_50(+0.8)",
+	    "SPF_SOFTFAIL,BAYES_50,PROMO", 0, 0, "Deals!!! <b>today</b>" },
+	{ "F3", "LOCAL_X(+6)", "LOCAL_X", 4, LR_EV_DMARC | LR_EV_BAYES,
+	    "Statement" },
+	{ "J1", "DMARC_REJECT (forced)", "DMARC_REJECT", -2, LR_EV_SPAMMY,
+	    "Your account" },
+	{ "J2", "RBL_ZEN(+12) BAYES_99(+6)", "RBL_ZEN,BAYES_99", -2,
+	    LR_EV_SPAMMY, "hi" },
+	{ "J3", "RBL_ZEN(+12) SPF_FAIL(+4)", "RBL_ZEN,SPF_FAIL", 0, 0,
+	    "<script>alert(1)</script> \xe2\x80\xaegnp.exe" },
+};
+
+START_TEST(test_judge_deciders_evidence_subject)
+{
+	char *files[] = { lr_path("review.log") };
+	struct logread *r = logread_open(files, 1, 10);
+	const struct logline *l;
+	struct logrec rec;
+	struct buf b = BUF_INIT, d = BUF_INIT;
+	unsigned why;
+	size_t i, n;
+	bool seen = false;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (strcmp(rec.queue_id, judge_cases[_i].qid) != 0)
+			continue;
+		seen = true;
+		buf_reset(&b);
+		lr_deciders(&rec, 6, &b);
+		ck_assert_str_eq(buf_cstr(&b), judge_cases[_i].deciders);
+		n = json_object_array_length(rec.symbols);
+		for (i = 0; i < n; i++) {
+			struct json_object *o = json_object_array_get_idx(
+			    rec.symbols, i);
+			double sc = 0;
+
+			(void)lr_jnum(o, "score", &sc);
+			if (!lr_decisive(&rec, lr_jstr(o, "name"), sc))
+				continue;
+			if (d.len)
+				buf_addc(&d, ',');
+			buf_adds(&d, lr_jstr(o, "name"));
+		}
+		ck_assert_str_eq(buf_cstr(&d), judge_cases[_i].decisive);
+		ck_assert_int_eq(lr_evidence(&rec, &why),
+		    judge_cases[_i].points);
+		ck_assert_uint_eq(why, judge_cases[_i].why);
+		buf_reset(&b);
+		lr_subject(&rec, LR_SUBJECT_MAX, &b);
+		ck_assert_str_eq(buf_cstr(&b), judge_cases[_i].subject);
+	}
+	ck_assert(seen);
+	logread_free(&r);
+	buf_release(&b);
+	buf_release(&d);
+}
+END_TEST
+
+START_TEST(test_judge_networks_and_words)
+{
+	static const struct { const char *ip, *net; } nets[] = {
+		{ "203.0.113.77", "203.0.113.0/24" },
+		{ "2001:db8:1:2::5", "2001:db8:1::/48" },
+		{ "::ffff:198.51.100.7", "198.51.100.0/24" },
+		{ "[2001:db8:abcd:12::1]", "2001:db8:abcd::/48" },
+	};
+	struct buf b = BUF_INIT;
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		ck_assert_msg(lr_net(nets[i].ip, out, sizeof(out)), "%s",
+		    nets[i].ip);
+		ck_assert_str_eq(out, nets[i].net);
+	}
+	ck_assert(!lr_net("not-an-ip", out, sizeof(out)));
+	ck_assert(!lr_net(NULL, out, sizeof(out)));
+	lr_evidence_words(LR_EV_DMARC | LR_EV_BAYES | LR_EV_KNOWN, 0.04, &b);
+	ck_assert_str_eq(buf_cstr(&b), "DMARC pass, Bayes 0.04, known "
+	    "correspondent");
+	buf_reset(&b);
+	lr_evidence_words(LR_EV_SPAMMY, 0.97, &b);
+	ck_assert_str_eq(buf_cstr(&b), "but Bayes 0.97");
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_summary_review_lists_and_sources)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("review.log", 50, &r);
+	const struct topk_entry *e;
+	struct lr_fp *fp;
+	size_t n;
+
+	/* tags ring, newest first, with what a row shows */
+	ck_assert_uint_eq(s->tags.n, 3);
+	ck_assert_str_eq(lr_tag_at(s, 0)->queue_id, "F3");
+	ck_assert_str_eq(lr_tag_at(s, 2)->queue_id, "F1");
+	ck_assert_ptr_null(lr_tag_at(s, 3));
+	ck_assert_str_eq(lr_tag_at(s, 2)->subject, "Rechnung M\xc3\xa4rz");
+	ck_assert_str_eq(lr_tag_at(s, 2)->rcpts, "bob@site.example, "
+	    "carol@site.example, dave@site.example +1 more");
+	ck_assert_str_eq(lr_tag_at(s, 2)->from_domain, "partner.example");
+	ck_assert_str_eq(lr_reject_at(s, 1)->sender, "<>");
+	ck_assert_str_eq(lr_reject_at(s, 2)->deciders,
+	    "DMARC_REJECT (forced)");
+	ck_assert_ptr_nonnull(strstr(lr_tag_at(s, 2)->explain, "BIG_RULE"));
+
+	/* F1: 3 DMARC + 2 Bayes + 2 domain (5 of 6 accepted) + 3 known */
+	ck_assert(lr_domain_wanted(s, "partner.example"));
+	ck_assert(!lr_domain_wanted(s, "bank.example"));	/* 1 message */
+	ck_assert(lr_correspondent(s, "Friend <FRIEND@partner.example>"));
+	ck_assert(!lr_correspondent(s, "news@partner.example"));
+	n = lr_fp_rank(s, &fp);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(fp[0].item->queue_id, "F1");
+	ck_assert_int_eq(fp[0].points, 10);
+	ck_assert_uint_eq(fp[0].why, LR_EV_DMARC | LR_EV_BAYES |
+	    LR_EV_DOMAIN | LR_EV_KNOWN);
+	ck_assert_str_eq(fp[1].item->queue_id, "F3");
+	ck_assert_int_eq(fp[1].points, 4);
+	free(fp);
+
+	/* symbols: decided alone, zero score kept apart by its score */
+	e = entry(s->symbols, "RBL_ZEN");
+	ck_assert_uint_eq(e->aux[2], 2);
+	e = entry(s->symbols, "HTML_ONLY");
+	ck_assert_uint_eq(e->count, 2);
+	ck_assert_uint_eq(e->aux[2], 1);	/* F1 yes, J2 no */
+	e = entry(s->symbols, "ARC_NONE");
+	ck_assert_uint_eq(e->count, 6);
+	ck_assert(e->last == 0 && e->sum == 0);
+
+	/* sources */
+	e = entry(s->nets, "203.0.113.0/24");
+	ck_assert_uint_eq(e->count, 2);
+	ck_assert_uint_eq(e->aux[LR_SRC_REJECT], 2);
+	ck_assert_uint_eq(entry(s->nets, "2001:db8:1::/48")->count, 1);
+	e = entry(s->from_domains, "partner.example");
+	ck_assert_uint_eq(e->count, 6);
+	ck_assert_uint_eq(e->aux[LR_SRC_ACCEPT], 5);
+	ck_assert_uint_eq(e->aux[LR_SRC_TAG], 1);
+	ck_assert_uint_eq(e->aux[LR_SRC_DMARC_PASS], 6);
+	ck_assert_uint_eq(entry(s->env_domains, "(null sender <>)")->count,
+	    1);
+	/* outbound mail's recipients are correspondents, not our domains */
+	ck_assert_uint_eq(entry(s->rcpt_domains, "site.example")->count, 14);
+	ck_assert_ptr_null(topk_get(s->rcpt_domains, "partner.example"));
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
+START_TEST(test_summary_fp_candidates_bounded)
+{
+	struct buf log = BUF_INIT;
+	struct logread *r;
+	struct lr_summary *s = lr_summary_new(2);	/* 8 candidates */
+	const struct logline *l;
+	struct logrec rec;
+	struct lr_fp *fp;
+	size_t i, n;
+
+	/* 100 tags; every 10th passed DMARC with a low Bayes, margin i */
+	for (i = 0; i < 100; i++)
+		buf_printf(&log, "{\"time\":\"2026-11-18T10:%02zu:00Z\","
+		    "\"queue_id\":\"T%zu\",\"action\":\"tag\",\"score\":%zu,"
+		    "\"thresholds\":{\"tag\":5,\"reject\":500},"
+		    "\"dmarc\":{\"result\":\"%s\"},\"bayes\":{\"probability\":"
+		    "%s}}\n", i % 60, i, 5 + i, i % 10 ? "fail" : "pass",
+		    i % 10 ? "0.5" : "0.05");
+	r = logread_open_mem(log.data, log.len, "mem", 0);
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		lr_summary_add(s, &rec);
+	}
+	ck_assert_uint_eq(s->fps.n, 8);
+	n = lr_fp_rank(s, &fp);
+	/* the ten with 5 points; the heap kept the 8 closest to 5 */
+	ck_assert_uint_eq(n, 8);
+	for (i = 0; i < n; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "T%zu", i * 10);
+		ck_assert_str_eq(fp[i].item->queue_id, want);
+		ck_assert_int_eq(fp[i].points, 5);
+	}
+	free(fp);
+	lr_summary_free(&s);
+	logread_free(&r);
+	buf_release(&log);
+}
+END_TEST
+
+START_TEST(test_summary_text_keeps_zero_score_symbols_apart)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("review.log", 0, &r);
+	struct buf out = BUF_INIT;
+	const char *scored, *zero, *arc;
+
+	lr_summary_text(s, logread_stats(r), 0, 10, &out);
+	scored = strstr(out.data, "Top symbols with a score (10 of 12)");
+	zero = strstr(out.data, "Informational symbols, score 0 (1 of 1)");
+	arc = strstr(out.data, "ARC_NONE");
+	ck_assert(scored && zero && arc);
+	ck_assert_ptr_eq(arc, strstr(zero, "ARC_NONE"));	/* only there */
+	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                             "
+	    "12.00          2     0.0%    66.7%        2"));
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	struct fval f[3];
+	const char *want;
+} review_filter_cases[] = {
+	{ "subject decoded, any case", { { LR_F_SUBJECT,
+	    "rechnung m\xc3\xa4rz" } }, "F1" },
+	{ "subject behind a bidi override", { { LR_F_SUBJECT, "GNP.exe" } },
+	    "J3" },
+	{ "From: only", { { LR_F_FROM, "partner.example" } },
+	    "P1,P2,P3,P4,P5,F1" },
+	{ "From: address", { { LR_F_FROM, "service@PAYPA1.example" } },
+	    "J1" },
+	{ "envelope only", { { LR_F_MAIL_FROM, "spam.example" } }, "J1,J3" },
+	{ "null sender", { { LR_F_MAIL_FROM, "<>" } }, "J2" },
+	{ "symbol absent", { { LR_F_ACTION, "tag" },
+	    { LR_F_NO_SYMBOL, "bayes_*" } }, "F1,F3" },
+	{ "decided by", { { LR_F_DECIDED_BY, "HTML_ONLY" } }, "F1" },
+	{ "decided by, forced", { { LR_F_DECIDED_BY, "DMARC_REJECT" } },
+	    "J1" },
+	{ "decided by glob", { { LR_F_DECIDED_BY, "rbl_*" } }, "J2,J3" },
+	{ "tagged with DMARC pass", { { LR_F_ACTION, "tag" },
+	    { LR_F_DMARC, "pass" } }, "F1,F3" },
+	{ "DMARC results", { { LR_F_ACTION, "reject" },
+	    { LR_F_DMARC, "fail,none" } }, "J1,J2,J3" },
+	{ "SPF result", { { LR_F_SPF, "softfail" } }, "F2" },
+	{ "DKIM pass, low Bayes", { { LR_F_DKIM, "pass" },
+	    { LR_F_BAYES_MAX, "0.1" } }, "F1" },
+	{ "Bayes range", { { LR_F_BAYES_MIN, "0.2" },
+	    { LR_F_BAYES_MAX, "0.6" } }, "F2,F3" },
+	{ "Bayes high", { { LR_F_BAYES_MIN, "0.9" } }, "J1,J2" },
+	{ "absent result", { { LR_F_DKIM, "absent" } }, "" },
+};
+
+START_TEST(test_filter_review_criteria)
+{
+	filter_run("review.log", review_filter_cases[_i].name,
+	    review_filter_cases[_i].f, review_filter_cases[_i].want);
+}
+END_TEST
+
+static const struct {
+	enum lr_fkey key;
+	const char *value;
+} bad_review_filters[] = {
+	{ LR_F_DMARC, "passed" }, { LR_F_SPF, "pass,nope" },
+	{ LR_F_BAYES_MIN, "1.5" }, { LR_F_BAYES_MAX, "-0.1" },
+	{ LR_F_BAYES_MAX, "x" }, { LR_F_SUBJECT, "" },
+	{ LR_F_MAIL_FROM, "" },
+};
+
+START_TEST(test_filter_review_bad_values)
+{
+	struct lr_filter f;
+	struct buf why = BUF_INIT;
+
+	lr_filter_init(&f);
+	ck_assert_int_eq(lr_filter_add(&f, bad_review_filters[_i].key,
+	    bad_review_filters[_i].value, 0, &why), -1);
+	ck_assert_uint_gt(why.len, 0);
+	lr_filter_release(&f);
+	buf_release(&why);
+}
+END_TEST
+
+/* review_report - the page for review.log (+ prev, own domains) */
+static char *
+review_report(const struct lr_summary *prev, char **own, size_t nown)
+{
+	char *files[] = { lr_path("review.log") };
+	struct logread *r;
+	struct lr_summary *s = summarize("review.log", 50, &r);
+	struct lr_html_opts o;
+	struct buf out = BUF_INIT;
+
+	(void)files;
+	memset(&o, 0, sizeof(o));
+	o.generated = 1795000000;
+	o.prev = prev;
+	o.compare_secs = 86400;
+	o.own_domains = own;
+	o.nown = nown;
+	lr_html_report(s, logread_stats(r), &o, &out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	return buf_steal(&out);
+}
+
+/* section - the text of the element that has id="id", up to the next
+ * <section (a static copy) */
+static const char *
+section(const char *html, const char *id)
+{
+	static char buf[65536];
+	char want[64];
+	const char *p, *q;
+
+	snprintf(want, sizeof(want), "id=\"%s\"", id);
+	p = strstr(html, want);
+	ck_assert_msg(p != NULL, "no %s", want);
+	q = strstr(p + 1, "<section");
+	if (q == NULL)
+		q = p + strlen(p);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(q - p), p);
+	return buf;
+}
+
+START_TEST(test_html_review_lists_sources_symbols)
+{
+	char *own[] = { "partner.example", "nowhere.example" };
+	char *html = review_report(NULL, own, 2);
+	const char *fps, *sym;
+
+	/* likely false positives: F1 then F3, F2 not at all */
+	fps = section(html, "fps");
+	ck_assert_ptr_nonnull(strstr(fps, "id=\"fp-table\""));
+	ck_assert_ptr_nonnull(strstr(fps, "href=\"#explain-fp-1\">F1<"));
+	ck_assert_ptr_nonnull(strstr(fps, "href=\"#explain-fp-2\">F3<"));
+	ck_assert_ptr_null(strstr(fps, ">F2<"));
+	ck_assert_ptr_nonnull(strstr(fps, "+10: DMARC pass, Bayes 0.02, "
+	    "From domain mostly accepted, known correspondent"));
+	ck_assert_ptr_nonnull(strstr(fps, "Rechnung M\xc3\xa4rz"));
+	ck_assert_ptr_nonnull(strstr(fps, "BIG_RULE(+4.5) HTML_ONLY(+1)"));
+	/* tags and rejects, linked to their explanations */
+	ck_assert_ptr_nonnull(strstr(section(html, "tags"),
+	    "href=\"#explain-tag-1\">F3<"));
+	ck_assert_ptr_nonnull(strstr(section(html, "tags"),
+	    "Deals!!! &lt;b&gt;today&lt;/b&gt;"));
+	ck_assert_ptr_nonnull(strstr(section(html, "rejects"),
+	    "href=\"#explain-1\">J3<"));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"explain-tag-3\""));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"explain-fp-2\""));
+	ck_assert_ptr_null(strstr(html, "id=\"explain-fp-3\""));
+	/* the hostile Subject: escaped, the override shown not obeyed */
+	ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;alert(1)&lt;/script"
+	    "&gt; \\u{202e}gnp.exe"));
+	ck_assert_ptr_null(strstr(html, "\xe2\x80\xae"));
+	ck_assert_ptr_null(strcasestr(html, "<script"));
+	/* symbols: the scored table has no zero-score row, a table of its
+	 * own has them, "decided alone" counted */
+	sym = section(html, "symbols");
+	ck_assert_ptr_nonnull(strstr(sym, "id=\"zero-symbol-table\""));
+	ck_assert_ptr_null(strstr(strstr(sym, "id=\"symbol-table\""),
+	    "ARC_NONE</td><td class=\"n\">0.00"));
+	ck_assert_ptr_nonnull(strstr(strstr(sym, "id=\"zero-symbol-table\""),
+	    "ARC_NONE"));
+	ck_assert_ptr_nonnull(strstr(sym, "RBL_ZEN</td><td class=\"n\">12.00"
+	    "</td><td class=\"n\">2</td><td class=\"n\">0.0%</td>"
+	    "<td class=\"n\">66.7%</td><td class=\"n\">2 (100.0%)</td>"));
+	/* sources: networks, domains, own domains with their DMARC */
+	ck_assert_ptr_nonnull(strstr(section(html, "networks"),
+	    "203.<wbr>0.<wbr>113.<wbr>0/24</td><td class=\"n\">2</td>"
+	    "<td class=\"n\">2</td>"));
+	ck_assert_ptr_nonnull(strstr(section(html, "domains"),
+	    "partner.<wbr>example</td><td class=\"n\">6</td><td class=\"n\">"
+	    "6</td><td class=\"n\">0</td><td class=\"n\">0</td><td class=\"n\">"
+	    "100.0%"));
+	ck_assert_ptr_nonnull(strstr(section(html, "domains"),
+	    "nowhere.<wbr>example</td><td class=\"n\">0</td>"));
+	ck_assert_ptr_null(strstr(html, "id=\"changes\""));
+	free(html);
+}
+END_TEST
+
+START_TEST(test_html_compare_says_what_changed)
+{
+	struct lr_summary *prev = lr_summary_new(0);
+	struct buf log = BUF_INIT;
+	struct logread *r;
+	const struct logline *l;
+	struct logrec rec;
+	const char *ch;
+	char *html;
+	size_t i;
+
+	/* the day before: 20 accepted from one network, no RBL_ZEN */
+	for (i = 0; i < 20; i++)
+		buf_printf(&log, "{\"time\":\"2026-11-17T10:%02zu:00Z\","
+		    "\"queue_id\":\"Y%zu\",\"action\":\"accept\",\"score\":0,"
+		    "\"client\":{\"ip\":\"192.0.2.9\"},\"symbols\":[{\"name\":"
+		    "\"HTML_ONLY\",\"score\":1}]}\n", i, i);
+	r = logread_open_mem(log.data, log.len, "mem", 0);
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		lr_summary_add(prev, &rec);
+	}
+	html = review_report(prev, NULL, 0);
+	ch = section(html, "changes");
+	ck_assert_ptr_nonnull(strstr(ch, "<td>messages</td><td class=\"n\">20"
+	    "</td><td class=\"n\">12</td><td class=\"n\">-40.0%"));
+	ck_assert_ptr_nonnull(strstr(ch, "<td>reject</td><td class=\"n\">0 "
+	    "(0.0%)</td><td class=\"n\">3 (25.0%)</td><td class=\"n\">+25.0 "
+	    "points"));
+	/* ARC_NONE: 6 hits from none; HTML_ONLY fell: not listed */
+	ck_assert_ptr_nonnull(strstr(ch, "ARC_NONE <span class=\"new\">new"));
+	ck_assert_ptr_null(strstr(ch, "HTML_ONLY"));
+	/* a network not seen the day before is marked */
+	ck_assert_ptr_nonnull(strstr(section(html, "networks"),
+	    "203.<wbr>0.<wbr>113.<wbr>0/24 <span class=\"new\">new</span>"));
+	ck_assert_ptr_null(strstr(section(html, "networks"),
+	    "192.<wbr>0.<wbr>2.<wbr>0/24 <span"));
+	free(html);
+	lr_summary_free(&prev);
+	logread_free(&r);
+	buf_release(&log);
+}
+END_TEST
+
 static Suite *
 logreview_suite(void)
 {
@@ -1167,6 +1618,21 @@ logreview_suite(void)
 	tcase_add_test(tc, test_html_has_charts_and_linked_explanations);
 	tcase_add_test(tc, test_html_empty_log_still_renders);
 	tcase_add_test(tc, test_outfile_replaces_only_its_own_earlier_output);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("review");
+	tcase_add_loop_test(tc, test_judge_deciders_evidence_subject, 0,
+	    sizeof(judge_cases) / sizeof(judge_cases[0]));
+	tcase_add_test(tc, test_judge_networks_and_words);
+	tcase_add_test(tc, test_summary_review_lists_and_sources);
+	tcase_add_test(tc, test_summary_fp_candidates_bounded);
+	tcase_add_test(tc, test_summary_text_keeps_zero_score_symbols_apart);
+	tcase_add_loop_test(tc, test_filter_review_criteria, 0,
+	    sizeof(review_filter_cases) / sizeof(review_filter_cases[0]));
+	tcase_add_loop_test(tc, test_filter_review_bad_values, 0,
+	    sizeof(bad_review_filters) / sizeof(bad_review_filters[0]));
+	tcase_add_test(tc, test_html_review_lists_sources_symbols);
+	tcase_add_test(tc, test_html_compare_says_what_changed);
 	suite_add_tcase(s, tc);
 	return s;
 }
