@@ -162,7 +162,7 @@ def t_scan_logs_scope(d):
             "452 4.5.3)\n") in out and "deferred: w@" not in out, out
     v = verdict("u@example.net", "--auth", "alice@example.org")
     assert v["scope"] == "10-outbound" and v["scored"], v
-    assert [s["name"] for s in v["symbols"]] == ["SCOPEWORD"], v["symbols"]
+    assert [s["name"] for s in v["symbols"]] == ["ARC_NONE", "SCOPEWORD"], v["symbols"]
 
 
 d = tempfile.mkdtemp(prefix="mw-scope-cli-")

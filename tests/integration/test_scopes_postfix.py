@@ -247,7 +247,7 @@ def t_outbound_login_scored_and_signed():
     v = log_of("o1")[0]
     assert v["auth"] == "alice@example.org", v
     assert v["scope"] == "10-outbound" and v["scored"] is True, v
-    assert sorted(s["name"] for s in v["symbols"]) == ["DKIM_SIGNED", "THREE_POINTS"], \
+    assert sorted(s["name"] for s in v["symbols"]) == ["ARC_NONE", "DKIM_SIGNED", "THREE_POINTS"], \
         v["symbols"]
     assert [d["result"] for d in v["dkim"]] == ["signed"], v["dkim"]
 

@@ -228,6 +228,41 @@ START_TEST(test_whatif_rule_scores_follow_the_score_set)
 }
 END_TEST
 
+/* auto: the no-Bayes columns for unclassified and unsure (BAYES_40)
+ * mail, as the scan picks them */
+START_TEST(test_whatif_auto_set_follows_the_bayes_band)
+{
+	static const struct {
+		const char *bayes;
+		int	 set;
+	} cases[] = {
+		{ "{\"probability\":null}", 0 },
+		{ "{\"probability\":0.500000,\"band\":\"BAYES_40\"}", 0 },
+		{ "{\"probability\":0.950000,\"band\":\"BAYES_95\"}", 2 },
+		{ "{\"probability\":0.100000,\"band\":\"BAYES_05\"}", 2 },
+	};
+	struct whatif_result *res = xcalloc(1, sizeof(*res));
+	char dir[4096], *conf, *line, *extra;
+	size_t i;
+
+	test_mkdtemp(dir, sizeof(dir), "whatif");
+	write_rules(dir, "body T_RULE /xyzzy/\nscore T_RULE 1 2 3 4\n");
+	conf = xasprintf("rules_dir = %s\nbayes_store = %s/db\n", dir, dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		extra = xasprintf("\"bayes\":%s", cases[i].bayes);
+		line = rec("Q", "192.0.2.1", S("T_RULE", 9.0), 9, "tag", extra);
+		decide_one(conf, line, res);
+		ck_assert_msg(res->set == cases[i].set, "%s: set %d, want %d",
+		    cases[i].bayes, res->set, cases[i].set);
+		free(extra);
+		free(line);
+	}
+	free(conf);
+	test_rmtree(dir);
+	free(res);
+}
+END_TEST
+
 /* a synthetic log with known outcomes, through the aggregate */
 static const char *
 synthetic_log(void)
@@ -421,6 +456,7 @@ whatif_suite(void)
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_whatif_unscored_trusted_still_is_derivable);
 	tcase_add_test(tc, test_whatif_rule_scores_follow_the_score_set);
+	tcase_add_test(tc, test_whatif_auto_set_follows_the_bayes_band);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("aggregate");
 	tcase_add_test(tc, test_whatif_aggregate_counts_known_outcomes);
