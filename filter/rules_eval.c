@@ -197,8 +197,12 @@ add_para(struct inputs *in, const char *p, size_t n, size_t *offs,
 {
 	struct buf *b = &in->bodybuf;
 	size_t start = b->len, i;
+	char *o;
 	bool sp = false;
 
+	/* the paragraph never grows: room for it and its newline at once */
+	buf_reserve(b, n + 1);
+	o = b->data + b->len;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
@@ -209,11 +213,13 @@ add_para(struct inputs *in, const char *p, size_t n, size_t *offs,
 			sp = true;
 			continue;
 		}
-		if (sp && b->len > start)
-			buf_addc(b, ' ');
+		if (sp && o > b->data + start)
+			*o++ = ' ';
 		sp = false;
-		buf_addc(b, (char)c);
+		*o++ = (char)c;
 	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 	if (b->len == start)
 		return;
 	buf_addc(b, '\n');
@@ -250,7 +256,8 @@ build_body(struct inputs *in)
 	/* worst case: one paragraph per two bytes, plus the Subject */
 	for (i = 0; i < mm->nparts; i++)
 		cap += mm->parts[i].text.len / 2 + 2;
-	offs = xcalloc(2 * (cap + 1), sizeof(*offs));
+	/* not zeroed: add_para() writes offs[0..noffs), nothing reads further */
+	offs = xmalloc(2 * (cap + 1) * sizeof(*offs));
 	if ((subj = mime_header(mm, "Subject", 0)) != NULL) {
 		add_para(in, subj, strlen(subj), offs, &noffs);
 		in->subject_first = noffs > 0;
