@@ -173,6 +173,8 @@ struct inputs {
 
 	struct buf fullbuf;
 	bool	 full_built;
+
+	struct saeval_in *ei;		/* the evals' memo, or NULL */
 };
 
 static void
@@ -647,6 +649,25 @@ mime_values(const struct mime_msg *mm, const struct hsrc *h, struct buf *out,
 }
 
 /* header_value - the input of header source k; NULL if absent */
+/*
+ * relays_value - X-Spam-Relays-Untrusted: from the relay list the eval:
+ * tests parse anyway (memoised), so Received fields are parsed once
+ */
+static void
+relays_value(struct inputs *in, struct buf *out)
+{
+	const struct relay *v;
+	size_t i, n;
+
+	if (in->ei == NULL) {
+		relays_untrusted(in->m, in->mm, out);
+		return;
+	}
+	v = saeval_relays(in->ei, &n);
+	for (i = 0; i < n; i++)
+		relay_format(&v[i], out);
+}
+
 static const struct buf *
 header_value(struct inputs *in, size_t k)
 {
@@ -666,7 +687,7 @@ header_value(struct inputs *in, size_t k)
 			add_value(out, buf_cstr(&ef), h->mods, &any);
 		buf_release(&ef);
 	} else if (h->special == HSP_RELAYS_UNTRUSTED) {
-		relays_untrusted(in->m, mm, out);
+		relays_value(in, out);
 		any = true;
 	} else if (h->special == HSP_RELAYS_TRUSTED) {
 		any = true;		/* present, empty */
@@ -1034,10 +1055,11 @@ rules_eval_env(const struct ruleset *rs, const struct msg *m,
 	c.done = xcalloc(rs->nrules, sizeof(*c.done));
 	c.samples = xcalloc(rs->nrules, sizeof(*c.samples));
 	inputs_init(&in, rs, m, mm);
+	eval_in_init(&ei, rs, m, mm, env);
+	in.ei = &ei;
 	run_headers(&c, &in);
 	for (t = RULE_BODY; t <= RULE_FULL; t++)
 		run_type(&c, &in, (enum rule_type)t, flags);
-	eval_in_init(&ei, rs, m, mm, env);
 	run_evals(&c, &ei);
 	saeval_memo_release(&ei.memo);
 	run_metas(&c);
