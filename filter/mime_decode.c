@@ -223,14 +223,20 @@ static const uint16_t cp1252_hi[32] = {
 static void
 put_cp1252(const unsigned char *p, size_t len, struct buf *out)
 {
-	size_t i;
+	size_t i, run;
 
 	buf_reserve(out, len + len / 2);
 	for (i = 0; i < len; i++) {
+		/* ASCII other than NUL, most of any text: copied by runs */
+		for (run = i; run < len && p[run] < 0x80 && p[run] != 0; run++)
+			;
+		if (run > i) {
+			buf_add(out, p + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		if (p[i] == 0)
 			buf_addc(out, ' ');
-		else if (p[i] < 0x80)
-			buf_addc(out, (char)p[i]);
 		else if (p[i] < 0xa0)
 			mime_utf8_put(out, cp1252_hi[p[i] - 0x80] ?
 			    cp1252_hi[p[i] - 0x80] : p[i]);

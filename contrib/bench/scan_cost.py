@@ -5,6 +5,8 @@ and whether a change kept every verdict.
     scan_cost.py cost     [common options] FILE|DIR...
     scan_cost.py verdicts [common options] --save OUT FILE|DIR...
     scan_cost.py verdicts [common options] --compare BASELINE FILE|DIR...
+    scan_cost.py slope    [common options] [--conf-b CONF] [--sizes KB,...]
+                          [--dkim-key PEM --domain D --selector S] CORPUSDIR
 
 common options: --mailwarden BIN (default ./mailwarden), -c CONF,
     --ip ADDR, --helo NAME, --from ADDR (passed to scan as they are).
@@ -25,9 +27,19 @@ before, and every message whose line differs is listed (exit status 1).
 The verdict line holds the action, the score, every symbol and the Bayes
 clues, so "identical" means identical scoring, not only the same action.
 
+slope: the cost against message size.  From the messages in CORPUSDIR
+(bodies of real mail) it builds, for each size (default 1, 4, 16, 64, 256
+and 1024 KB), four text messages (plain text made of corpus bodies) and
+four attachment messages (a short text and a base64 attachment of random
+bytes), DKIM-signed when --dkim-key is given (relaxed/relaxed; the zone
+of -c must publish the key for DKIM to pass), and prints the
+instructions per message and per KB for -c and, with --conf-b, a second
+configuration (auth-only next to the full pipeline), as a Markdown table.
+
 Run by hand from a built tree; never part of make check.
 """
 import argparse
+import base64
 import json
 import os
 import subprocess
@@ -175,9 +187,112 @@ def cmd_cost(a, files):
     return 0
 
 
+def corpus_bodies(d):
+    """Bodies (after the first empty line) of the messages in d."""
+    out = []
+    for f in sorted(os.listdir(d)):
+        with open(os.path.join(d, f), "rb") as fh:
+            raw = fh.read().replace(b"\r\n", b"\n")
+        i = raw.find(b"\n\n")
+        if i > 0:
+            out.append(raw[i + 2:])
+    if not out:
+        sys.exit("scan_cost: no messages in %s" % d)
+    return out
+
+
+def make_message(kind, size, n, bodies, a, rnd):
+    """One message of about size bytes: text or attachment."""
+    hdr = ("From: Sender %d <sender%d@%s>\nTo: rcpt@example.org\n"
+           "Subject: size test %s %d\nDate: Mon, 07 Dec 2026 05:00:00 +0000\n"
+           "Message-ID: <slope.%s.%d.%d@%s>\nMIME-Version: 1.0\n"
+           % (n, n, a.domain, kind, size, kind, size, n, a.domain))
+    if kind == "text":
+        body = b""
+        k = rnd.randrange(len(bodies))
+        while len(body) < size:
+            body += bodies[k % len(bodies)] + b"\n"
+            k += 1
+        msg = hdr.encode() + b"Content-Type: text/plain; charset=us-ascii\n\n" + \
+            body[:size]
+    else:
+        text = bodies[rnd.randrange(len(bodies))][:2000]
+        blob = bytes(rnd.getrandbits(8) for _ in range(max(size * 3 // 4, 1)))
+        b64 = base64.encodebytes(blob)
+        msg = (hdr + "Content-Type: multipart/mixed; boundary=\"b1\"\n\n"
+               "--b1\nContent-Type: text/plain; charset=us-ascii\n\n"
+               ).encode() + text + \
+            (b"\n--b1\nContent-Type: application/pdf; name=\"a.pdf\"\n"
+             b"Content-Transfer-Encoding: base64\n\n") + b64 + b"--b1--\n"
+    msg = msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if a.dkim_key:
+        import dkim
+        with open(a.dkim_key, "rb") as f:
+            key = f.read()
+        sig = dkim.sign(msg, a.selector.encode(), a.domain.encode(), key,
+                        canonicalize=(b"relaxed", b"relaxed"),
+                        include_headers=[b"from", b"to", b"subject", b"date",
+                                         b"message-id"])
+        msg = sig + msg
+    return msg
+
+
+def cmd_slope(a, dirs):
+    import random
+    if len(dirs) != 1 or not os.path.isdir(dirs[0]):
+        sys.exit("scan_cost: slope takes one corpus directory")
+    bodies = corpus_bodies(dirs[0])
+    sizes = [int(x) for x in a.sizes.split(",")]
+    confs = [("-c", a.conf)] + ([("--conf-b", a.conf_b)] if a.conf_b else [])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rnd = random.Random(1)
+        warm = os.path.join(tmp, "warm.eml")
+        with open(warm, "wb") as f:
+            f.write(make_message("text", 2048, 0, bodies, a, rnd))
+        base = {}
+        for _, conf in confs:
+            a.conf = conf
+            base[conf] = instructions(a, [warm])
+        for kind in ("text", "attachment"):
+            for kb in sizes:
+                files = []
+                for n in range(4):
+                    p = os.path.join(tmp, "%s-%d-%d.eml" % (kind, kb, n))
+                    with open(p, "wb") as f:
+                        f.write(make_message(kind, kb * 1024, n + 1, bodies,
+                                             a, rnd))
+                    files.append(p)
+                nbytes = sum(os.path.getsize(p) for p in files)
+                cells = []
+                for _, conf in confs:
+                    a.conf = conf
+                    tot = instructions(a, [warm] + files) - base[conf]
+                    cells.append((tot / len(files) / 1e6,
+                                  tot / (nbytes / 1024)))
+                rows.append((kind, kb, nbytes / len(files) / 1024, cells))
+                log_row(rows[-1])
+        a.conf = confs[0][1]
+    print()
+    print("| kind | size KB | " + " | ".join(
+        "%s M instr/msg | %s K instr/KB" % (c[1], c[1]) for c in confs) + " |")
+    print("| --- | ---: | " + " | ".join("---: | ---:" for _ in confs) + " |")
+    for kind, kb, real, cells in rows:
+        print("| %s | %.1f | %s |" % (kind, real, " | ".join(
+            "%.3f | %.1f" % (m, k / 1e3) for m, k in cells)))
+    return 0
+
+
+def log_row(r):
+    kind, kb, real, cells = r
+    print("%s %.1f KB: %s" % (kind, real, ", ".join(
+        "%.3f M/msg %.1f K/KB" % (m, k / 1e3) for m, k in cells)),
+        file=sys.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=("cost", "verdicts"))
+    ap.add_argument("mode", choices=("cost", "verdicts", "slope"))
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--mailwarden", default="./mailwarden")
     ap.add_argument("-c", dest="conf")
@@ -187,7 +302,14 @@ def main():
     ap.add_argument("--save")
     ap.add_argument("--compare")
     ap.add_argument("--profile")
+    ap.add_argument("--conf-b")
+    ap.add_argument("--sizes", default="1,4,16,64,256,1024")
+    ap.add_argument("--dkim-key")
+    ap.add_argument("--domain", default="bench.example")
+    ap.add_argument("--selector", default="bench2048")
     a = ap.parse_args()
+    if a.mode == "slope":
+        return cmd_slope(a, a.paths)
     files = files_of(a.paths)
     if a.mode == "cost":
         return cmd_cost(a, files)
