@@ -391,6 +391,20 @@ words(struct wordctx *w, const char *s, size_t n)
 			if (wn + 4 < sizeof(word) - 4)
 				put_utf8(word, &wn, c);
 			nchars++;
+			/*
+			 * ASCII letters and digits that follow, the bulk of
+			 * most words: what the general step below does for
+			 * them, without the decoder and the class tests.
+			 */
+			while (i < n && (unsigned char)s[i] < 0x80 &&
+			    ch_is_alnum((unsigned char)s[i])) {
+				c = (unsigned char)s[i++];
+				if (ch_is_digit((int)c))
+					ndigits++;
+				if (wn + 4 < sizeof(word) - 4)
+					word[wn++] = (char)c;
+				nchars++;
+			}
 			if (i >= n)
 				break;
 			j = i;

@@ -23,6 +23,15 @@
  *	the LRU list and count against cache_size; entries in flight are
  *	never evicted.
  *
+ *	Locks: the table is split into shards by the hash of (name, type),
+ *	each with its own lock, hash table, LRU list and statistics, so
+ *	that warm lookups on several threads do not queue on one lock.  A
+ *	cache of DNS_SHARD_MIN * DNS_SHARDS entries or more has DNS_SHARDS
+ *	shards of cache_size / DNS_SHARDS entries each (LRU per shard); a
+ *	smaller one has one shard, an exact LRU of cache_size.  r->lock
+ *	guards only the prefetch queue and the pool.  Order: a shard's lock
+ *	may be held when taking r->lock, never the other way round.
+ *
  * LIMITS
  *	cache_size entries (conf dns_cache_size); TTLs capped at max_ttl;
  *	negative answers only with an SOA-derived TTL (RFC 2308 5);
@@ -36,6 +45,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,20 +77,33 @@ struct centry {
 	pthread_cond_t cv;
 };
 
+#define DNS_SHARDS	16	/* shards of a large cache (power of two) */
+#define DNS_SHARD_MIN	64	/* entries per shard below which: one shard */
+
+/* a part of the cache with its own lock (see Locks above) */
+struct shard {
+	pthread_mutex_t lock;
+	struct centry **buckets;
+	size_t	 nbuckets;		/* power of two */
+	struct centry *lru_head, *lru_tail;
+	size_t	 nlru;
+	size_t	 cap;			/* entries this shard may keep */
+	struct dns_stats st;
+	char	 pad[64];		/* no two locks in one cache line */
+};
+
 struct dns_resolver {
 	const struct dns_backend *backend;
 	void	*impl;
 	struct dns_opts opts;
 
-	pthread_mutex_t lock;
 	pthread_condattr_t cvattr;
-	struct centry **buckets;
-	size_t	 nbuckets;		/* power of two */
-	struct centry *lru_head, *lru_tail;
-	size_t	 nlru;
-	struct dns_stats st;
+	struct shard *shards;
+	unsigned nshards;		/* power of two */
 
-	/* prefetch pool */
+	/* prefetch pool (r->lock) */
+	pthread_mutex_t lock;
+	atomic_bool started;		/* start_workers() ran */
 	pthread_cond_t qcv;
 	struct centry **queue;		/* ring of prefetch_queue slots */
 	size_t	 qhead, qlen;
@@ -245,7 +268,9 @@ dns_resolver_new_opts(const struct dns_backend *be, void *impl,
     const struct dns_opts *o)
 {
 	struct dns_resolver *r = xcalloc(1, sizeof(*r));
+	struct shard *sh;
 	size_t want;
+	unsigned i;
 
 	r->backend = be;
 	r->impl = impl;
@@ -261,10 +286,19 @@ dns_resolver_new_opts(const struct dns_backend *be, void *impl,
 	pthread_condattr_init(&r->cvattr);
 	pthread_condattr_setclock(&r->cvattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->qcv, &r->cvattr);
-	want = r->opts.cache_size < 32 ? 64 : r->opts.cache_size * 2;
-	for (r->nbuckets = 64; r->nbuckets < want && r->nbuckets < (1u << 22);)
-		r->nbuckets <<= 1;
-	r->buckets = xcalloc(r->nbuckets, sizeof(*r->buckets));
+	r->nshards = r->opts.cache_size >= DNS_SHARD_MIN * DNS_SHARDS ?
+	    DNS_SHARDS : 1;
+	r->shards = xcalloc(r->nshards, sizeof(*r->shards));
+	for (i = 0; i < r->nshards; i++) {
+		sh = &r->shards[i];
+		pthread_mutex_init(&sh->lock, NULL);
+		sh->cap = r->opts.cache_size / r->nshards;
+		want = sh->cap < 32 ? 64 : sh->cap * 2;
+		for (sh->nbuckets = 64; sh->nbuckets < want &&
+		    sh->nbuckets < (1u << 22);)
+			sh->nbuckets <<= 1;
+		sh->buckets = xcalloc(sh->nbuckets, sizeof(*sh->buckets));
+	}
 	r->queue = xcalloc(r->opts.prefetch_queue, sizeof(*r->queue));
 	r->refs = 1;
 	return r;
@@ -355,9 +389,15 @@ hash_key(const char *name, uint16_t type)
 	return h;
 }
 
+/* shard_of - the shard of a hash; the bits above the buckets' choose */
+static struct shard *
+shard_of(struct dns_resolver *r, uint32_t h)
+{
+	return &r->shards[(h >> 24) & (r->nshards - 1)];
+}
+
 static struct centry *
-table_find(struct dns_resolver *r, const char *name, uint16_t type,
-    uint32_t h)
+table_find(struct shard *r, const char *name, uint16_t type, uint32_t h)
 {
 	struct centry *e;
 
@@ -368,8 +408,8 @@ table_find(struct dns_resolver *r, const char *name, uint16_t type,
 }
 
 static struct centry *
-entry_new(struct dns_resolver *r, const char *name, uint16_t type, uint32_t h,
-    enum cstate st)
+entry_new(struct dns_resolver *res, struct shard *r, const char *name,
+    uint16_t type, uint32_t h, enum cstate st)
 {
 	struct centry *e = xcalloc(1, sizeof(*e));
 	struct centry **b = &r->buckets[h & (r->nbuckets - 1)];
@@ -380,7 +420,7 @@ entry_new(struct dns_resolver *r, const char *name, uint16_t type, uint32_t h,
 	e->state = st;
 	e->refs = 1;		/* the table's */
 	e->in_table = true;
-	pthread_cond_init(&e->cv, &r->cvattr);
+	pthread_cond_init(&e->cv, &res->cvattr);
 	e->hnext = *b;
 	*b = e;
 	return e;
@@ -398,7 +438,7 @@ entry_unref(struct centry *e)
 }
 
 static void
-lru_unlink(struct dns_resolver *r, struct centry *e)
+lru_unlink(struct shard *r, struct centry *e)
 {
 	if (!e->in_lru)
 		return;
@@ -416,7 +456,7 @@ lru_unlink(struct dns_resolver *r, struct centry *e)
 }
 
 static void
-lru_push(struct dns_resolver *r, struct centry *e)
+lru_push(struct shard *r, struct centry *e)
 {
 	e->prev = NULL;
 	e->next = r->lru_head;
@@ -431,7 +471,7 @@ lru_push(struct dns_resolver *r, struct centry *e)
 
 /* table_remove - take e out of the table (and LRU); drops its reference */
 static void
-table_remove(struct dns_resolver *r, struct centry *e)
+table_remove(struct shard *r, struct centry *e)
 {
 	struct centry **pp;
 
@@ -474,9 +514,10 @@ cache_ttl(const struct dns_resolver *r, const struct dns_answer *a)
 	return ttl < r->opts.max_ttl ? ttl : r->opts.max_ttl;
 }
 
-/* entry_finish - store the backend's answer; wake waiters (lock held) */
+/* entry_finish - store the backend's answer; wake waiters (sh locked) */
 static void
-entry_finish(struct dns_resolver *r, struct centry *e, struct dns_answer *a)
+entry_finish(struct dns_resolver *r, struct shard *sh, struct centry *e,
+    struct dns_answer *a)
 {
 	uint32_t ttl = cache_ttl(r, a);
 
@@ -486,14 +527,14 @@ entry_finish(struct dns_resolver *r, struct centry *e, struct dns_answer *a)
 	pthread_cond_broadcast(&e->cv);
 	if (!e->in_table)
 		return;
-	if (ttl == 0 || r->opts.cache_size == 0) {
-		table_remove(r, e);
+	if (ttl == 0 || sh->cap == 0) {
+		table_remove(sh, e);
 		return;
 	}
-	lru_push(r, e);
-	while (r->nlru > r->opts.cache_size) {
-		r->st.evictions++;
-		table_remove(r, r->lru_tail);
+	lru_push(sh, e);
+	while (sh->nlru > sh->cap) {
+		sh->st.evictions++;
+		table_remove(sh, sh->lru_tail);
 	}
 }
 
@@ -510,32 +551,32 @@ copy_out(const struct centry *e, struct dns_answer *out, bool cached)
 	answer_move(out, c);
 }
 
-/* count_failure - a backend answer's failure in the statistics */
+/* count_failure - a backend answer's failure in the shard's statistics */
 static void
-count_failure(struct dns_resolver *r, enum dns_status st)
+count_failure(struct shard *sh, enum dns_status st)
 {
 	if (st == DNS_TIMEOUT)
-		r->st.timeouts++;
+		sh->st.timeouts++;
 	else if (st == DNS_SERVFAIL)
-		r->st.servfails++;
+		sh->st.servfails++;
 }
 
 /*
- * run_query - ask the backend for e (lock not held on entry or exit
- * of the backend call).  Returns with the lock held and the answer
- * copied to out.  A timeout that the caller's deadline caused
- * abandons the entry so other waiters try again.
+ * run_query - ask the backend for e (sh's lock held on entry and exit,
+ * not during the backend call).  Returns with the answer copied to
+ * out.  A timeout that the caller's deadline caused abandons the entry
+ * so other waiters try again.
  */
 static void
-run_query(struct dns_resolver *r, struct centry *e, double deadline,
-    struct dns_answer *out)
+run_query(struct dns_resolver *r, struct shard *sh, struct centry *e,
+    double deadline, struct dns_answer *out)
 {
 	struct dns_answer *a = xcalloc(1, sizeof(*a));
 	double timeout = r->opts.query_timeout_ms, left;
 	bool clipped = false;
 
-	r->st.queries++;
-	pthread_mutex_unlock(&r->lock);
+	sh->st.queries++;
+	pthread_mutex_unlock(&sh->lock);
 	if (deadline > 0) {
 		left = deadline - mono_ms();
 		if (left < timeout) {
@@ -544,22 +585,22 @@ run_query(struct dns_resolver *r, struct centry *e, double deadline,
 		}
 	}
 	r->backend->query(r->impl, e->name, e->type, timeout, a);
-	pthread_mutex_lock(&r->lock);
-	count_failure(r, a->status);
+	pthread_mutex_lock(&sh->lock);
+	count_failure(sh, a->status);
 	if (clipped && a->status == DNS_TIMEOUT) {
 		e->state = CE_ABANDONED;
 		pthread_cond_broadcast(&e->cv);
-		table_remove(r, e);
+		table_remove(sh, e);
 		answer_move(out, a);
 		return;
 	}
-	entry_finish(r, e, a);
+	entry_finish(r, sh, e, a);
 	copy_out(e, out, false);
 }
 
 /* wait_entry - wait for e to finish; false if the deadline came first */
 static bool
-wait_entry(struct dns_resolver *r, struct centry *e, double deadline)
+wait_entry(struct shard *r, struct centry *e, double deadline)
 {
 	struct timespec ts;
 	double ms;
@@ -589,26 +630,27 @@ cached_lookup(struct dns_resolver *r, const char *key, uint16_t type,
     double deadline, struct dns_answer *out)
 {
 	uint32_t h = hash_key(key, type);
+	struct shard *sh = shard_of(r, h);
 	struct centry *e;
 
-	pthread_mutex_lock(&r->lock);
-	r->st.lookups++;
+	pthread_mutex_lock(&sh->lock);
+	sh->st.lookups++;
 	for (;;) {
-		e = table_find(r, key, type, h);
+		e = table_find(sh, key, type, h);
 		if (e && e->state == CE_DONE) {
 			if (e->expires > mono_ms()) {
-				r->st.hits++;
-				lru_unlink(r, e);
-				lru_push(r, e);
+				sh->st.hits++;
+				lru_unlink(sh, e);
+				lru_push(sh, e);
 				copy_out(e, out, true);
-				pthread_mutex_unlock(&r->lock);
+				pthread_mutex_unlock(&sh->lock);
 				return;
 			}
-			table_remove(r, e);
+			table_remove(sh, e);
 			e = NULL;
 		}
 		if (e == NULL) {
-			e = entry_new(r, key, type, h, CE_RUNNING);
+			e = entry_new(r, sh, key, type, h, CE_RUNNING);
 			break;
 		}
 		if (e->state == CE_QUEUED) {
@@ -618,25 +660,25 @@ cached_lookup(struct dns_resolver *r, const char *key, uint16_t type,
 		}
 		/* CE_RUNNING (an abandoned entry is never in the table) */
 		e->refs++;
-		r->st.shared++;
-		if (!wait_entry(r, e, deadline)) {
+		sh->st.shared++;
+		if (!wait_entry(sh, e, deadline)) {
 			entry_unref(e);
-			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&sh->lock);
 			out->status = DNS_TIMEOUT;
 			return;
 		}
 		if (e->state == CE_DONE) {
 			copy_out(e, out, true);
 			entry_unref(e);
-			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&sh->lock);
 			return;
 		}
 		entry_unref(e);		/* abandoned: try again */
 	}
 	e->refs++;
-	run_query(r, e, deadline, out);
+	run_query(r, sh, e, deadline, out);
 	entry_unref(e);
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&sh->lock);
 }
 
 /* normalise - lower-case copy without the trailing dot into key */
@@ -710,6 +752,7 @@ static void *
 worker_main(void *arg)
 {
 	struct dns_resolver *r = arg;
+	struct shard *sh;
 	struct centry *e;
 	struct dns_answer *a;
 	bool last;
@@ -723,20 +766,27 @@ worker_main(void *arg)
 		e = r->queue[r->qhead];
 		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
 		r->qlen--;
+		pthread_mutex_unlock(&r->lock);
+		sh = shard_of(r, e->hash);	/* hash never changes */
+		pthread_mutex_lock(&sh->lock);
 		if (e->state != CE_QUEUED) {	/* a lookup took it over */
 			entry_unref(e);
+			pthread_mutex_unlock(&sh->lock);
+			pthread_mutex_lock(&r->lock);
 			continue;
 		}
 		e->state = CE_RUNNING;
-		r->st.queries++;
-		pthread_mutex_unlock(&r->lock);
+		sh->st.queries++;
+		pthread_mutex_unlock(&sh->lock);
 		a = xcalloc(1, sizeof(*a));
 		r->backend->query(r->impl, e->name, e->type,
 		    r->opts.query_timeout_ms, a);
-		pthread_mutex_lock(&r->lock);
-		count_failure(r, a->status);
-		entry_finish(r, e, a);
+		pthread_mutex_lock(&sh->lock);
+		count_failure(sh, a->status);
+		entry_finish(r, sh, e, a);
 		entry_unref(e);
+		pthread_mutex_unlock(&sh->lock);
+		pthread_mutex_lock(&r->lock);
 	}
 	last = --r->refs == 0;
 	pthread_mutex_unlock(&r->lock);
@@ -769,6 +819,7 @@ void
 dns_prefetch(struct dns_resolver *r, const char *name, uint16_t type)
 {
 	char key[DNS_MAX_NAME + 2];
+	struct shard *sh;
 	struct centry *e;
 	uint32_t h;
 
@@ -777,29 +828,37 @@ dns_prefetch(struct dns_resolver *r, const char *name, uint16_t type)
 		return;
 	normalise(name, key);
 	h = hash_key(key, type);
-	pthread_mutex_lock(&r->lock);
-	if (r->workers == NULL && !r->stopping)
-		start_workers(r);
-	e = table_find(r, key, type, h);
+	sh = shard_of(r, h);
+	if (!atomic_load(&r->started)) {
+		pthread_mutex_lock(&r->lock);
+		if (r->workers == NULL && !r->stopping)
+			start_workers(r);
+		atomic_store(&r->started, true);
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_lock(&sh->lock);
+	e = table_find(sh, key, type, h);
 	if (e && e->state == CE_DONE && e->expires <= mono_ms()) {
-		table_remove(r, e);
+		table_remove(sh, e);
 		e = NULL;
 	}
 	if (e == NULL) {
+		pthread_mutex_lock(&r->lock);	/* shard, then queue */
 		if (r->nworkers == 0 || r->stopping ||
 		    r->qlen >= r->opts.prefetch_queue) {
-			r->st.prefetch_dropped++;
+			sh->st.prefetch_dropped++;
 		} else {
-			e = entry_new(r, key, type, h, CE_QUEUED);
+			e = entry_new(r, sh, key, type, h, CE_QUEUED);
 			e->refs++;	/* the queue's */
 			r->queue[(r->qhead + r->qlen) %
 			    r->opts.prefetch_queue] = e;
 			r->qlen++;
-			r->st.prefetches++;
+			sh->st.prefetches++;
 			pthread_cond_signal(&r->qcv);
 		}
+		pthread_mutex_unlock(&r->lock);
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&sh->lock);
 }
 
 /* ---- statistics, flushing, teardown ---- */
@@ -807,19 +866,40 @@ dns_prefetch(struct dns_resolver *r, const char *name, uint16_t type)
 void
 dns_resolver_stats(struct dns_resolver *r, struct dns_stats *st)
 {
-	pthread_mutex_lock(&r->lock);
-	*st = r->st;
-	st->entries = r->nlru;
-	pthread_mutex_unlock(&r->lock);
+	struct shard *sh;
+	unsigned i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < r->nshards; i++) {
+		sh = &r->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		st->lookups += sh->st.lookups;
+		st->hits += sh->st.hits;
+		st->shared += sh->st.shared;
+		st->queries += sh->st.queries;
+		st->prefetches += sh->st.prefetches;
+		st->prefetch_dropped += sh->st.prefetch_dropped;
+		st->evictions += sh->st.evictions;
+		st->timeouts += sh->st.timeouts;
+		st->servfails += sh->st.servfails;
+		st->entries += sh->nlru;
+		pthread_mutex_unlock(&sh->lock);
+	}
 }
 
 void
 dns_resolver_flush(struct dns_resolver *r)
 {
-	pthread_mutex_lock(&r->lock);
-	while (r->lru_tail)
-		table_remove(r, r->lru_tail);
-	pthread_mutex_unlock(&r->lock);
+	struct shard *sh;
+	unsigned i;
+
+	for (i = 0; i < r->nshards; i++) {
+		sh = &r->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		while (sh->lru_tail)
+			table_remove(sh, sh->lru_tail);
+		pthread_mutex_unlock(&sh->lock);
+	}
 }
 
 /* resolver_destroy - free everything; no thread uses r any more */
@@ -827,18 +907,25 @@ static void
 resolver_destroy(struct dns_resolver *r)
 {
 	struct centry *e;
+	struct shard *sh;
 	size_t b;
+	unsigned i;
 
 	for (; r->qlen > 0; r->qlen--) {
 		entry_unref(r->queue[r->qhead]);
 		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
 	}
-	for (b = 0; b < r->nbuckets; b++)
-		while ((e = r->buckets[b]) != NULL)
-			table_remove(r, e);
+	for (i = 0; i < r->nshards; i++) {
+		sh = &r->shards[i];
+		for (b = 0; b < sh->nbuckets; b++)
+			while ((e = sh->buckets[b]) != NULL)
+				table_remove(sh, e);
+		free(sh->buckets);
+		pthread_mutex_destroy(&sh->lock);
+	}
+	free(r->shards);
 	free(r->workers);
 	free(r->queue);
-	free(r->buckets);
 	pthread_cond_destroy(&r->qcv);
 	pthread_condattr_destroy(&r->cvattr);
 	pthread_mutex_destroy(&r->lock);

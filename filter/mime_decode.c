@@ -136,12 +136,26 @@ mime_b64_decode(const char *in, size_t len, struct buf *out)
 	return flags;
 }
 
+/*
+ * mime_b64_size - what b64_run() would count, without its bit
+ * accumulator: each run of base64 characters between pads gives
+ * floor(6 * chars / 8) bytes ('=' drops the bits left over).
+ */
 size_t
 mime_b64_size(const char *in, size_t len)
 {
-	unsigned flags = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, chars = 0, total = 0;
 
-	return b64_run(in, len, NULL, &flags);
+	for (i = 0; i < len; i++) {
+		if (b64_val[p[i]] >= 0)
+			chars++;
+		else if (p[i] == '=') {
+			total += chars * 6 / 8;
+			chars = 0;
+		}
+	}
+	return total + chars * 6 / 8;
 }
 
 /* ------------------------------------------------------------------ */
@@ -209,14 +223,20 @@ static const uint16_t cp1252_hi[32] = {
 static void
 put_cp1252(const unsigned char *p, size_t len, struct buf *out)
 {
-	size_t i;
+	size_t i, run;
 
 	buf_reserve(out, len + len / 2);
 	for (i = 0; i < len; i++) {
+		/* ASCII other than NUL, most of any text: copied by runs */
+		for (run = i; run < len && p[run] < 0x80 && p[run] != 0; run++)
+			;
+		if (run > i) {
+			buf_add(out, p + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		if (p[i] == 0)
 			buf_addc(out, ' ');
-		else if (p[i] < 0x80)
-			buf_addc(out, (char)p[i]);
 		else if (p[i] < 0xa0)
 			mime_utf8_put(out, cp1252_hi[p[i] - 0x80] ?
 			    cp1252_hi[p[i] - 0x80] : p[i]);

@@ -76,19 +76,24 @@ flush_stage(struct msgparse *p)
 static void
 body_bytes(struct msgparse *p, const char *s, size_t n)
 {
-	size_t i, start = 0;
+	size_t i = 0, start = 0;
+	const char *nl;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\n' && (i > 0 ? s[i - 1] : p->last) != '\r') {
+	/*
+	 * Line ends found with memchr; the stage only grows where a bare
+	 * LF becomes CRLF (it is below BODY_STAGE on entry), so that is
+	 * where it may need flushing.
+	 */
+	while (i < n && (nl = memchr(s + i, '\n', n - i)) != NULL) {
+		i = (size_t)(nl - s);
+		if ((i > 0 ? s[i - 1] : p->last) != '\r') {
 			buf_add(&p->stage, s + start, i - start);
 			buf_add(&p->stage, "\r\n", 2);
 			start = i + 1;
+			if (p->stage.len >= BODY_STAGE)
+				flush_stage(p);
 		}
-		if (p->stage.len >= BODY_STAGE) {
-			buf_add(&p->stage, s + start, i + 1 - start);
-			start = i + 1;
-			flush_stage(p);
-		}
+		i++;
 	}
 	buf_add(&p->stage, s + start, n - start);
 	if (n)

@@ -39,6 +39,8 @@ struct ac {
 	uint32_t *out_start;		/* into out_lits */
 	uint32_t *out_n;
 	int32_t	*dict;			/* next state with output, or -1 */
+	int32_t	*first;			/* the state if it has output, else
+					   dict: where a scan's report starts */
 	uint32_t *out_lits;
 	bool	 built;
 };
@@ -67,6 +69,7 @@ ac_free(struct ac *a)
 	free(a->out_start);
 	free(a->out_n);
 	free(a->dict);
+	free(a->first);
 	free(a->out_lits);
 	free(a);
 }
@@ -201,6 +204,9 @@ ac_build(struct ac *a)
 				    a->delta[fail[s] * a->ncls + c];
 		}
 	}
+	a->first = xcalloc(a->nstates, sizeof(*a->first));
+	for (s = 0; s < a->nstates; s++)
+		a->first[s] = a->out_n[s] ? (int32_t)s : a->dict[s];
 	free(queue);
 	free(fail);
 	free(fill);
@@ -213,6 +219,8 @@ ac_scan(const struct ac *a, const unsigned char *p, size_t n, uint32_t *stamps,
     uint32_t gen, void (*fn)(void *, size_t), void *arg)
 {
 	const uint32_t *delta = a->delta;
+	const int32_t *first = a->first;
+	const uint8_t *cls = a->cls;
 	const size_t ncls = a->ncls;
 	uint32_t s = 0, k;
 	int32_t t;
@@ -221,8 +229,8 @@ ac_scan(const struct ac *a, const unsigned char *p, size_t n, uint32_t *stamps,
 	if (a->nlits == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		s = delta[s * ncls + a->cls[p[i]]];
-		t = a->out_n[s] ? (int32_t)s : a->dict[s];
+		s = delta[s * ncls + cls[p[i]]];
+		t = first[s];		/* one load per byte, -1 mostly */
 		for (; t >= 0 && stamps[t] != gen; t = a->dict[t]) {
 			stamps[t] = gen;
 			for (k = 0; k < a->out_n[t]; k++)

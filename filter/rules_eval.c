@@ -173,6 +173,8 @@ struct inputs {
 
 	struct buf fullbuf;
 	bool	 full_built;
+
+	struct saeval_in *ei;		/* the evals' memo, or NULL */
 };
 
 static void
@@ -197,8 +199,12 @@ add_para(struct inputs *in, const char *p, size_t n, size_t *offs,
 {
 	struct buf *b = &in->bodybuf;
 	size_t start = b->len, i;
+	char *o;
 	bool sp = false;
 
+	/* the paragraph never grows: room for it and its newline at once */
+	buf_reserve(b, n + 1);
+	o = b->data + b->len;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
@@ -209,11 +215,13 @@ add_para(struct inputs *in, const char *p, size_t n, size_t *offs,
 			sp = true;
 			continue;
 		}
-		if (sp && b->len > start)
-			buf_addc(b, ' ');
+		if (sp && o > b->data + start)
+			*o++ = ' ';
 		sp = false;
-		buf_addc(b, (char)c);
+		*o++ = (char)c;
 	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 	if (b->len == start)
 		return;
 	buf_addc(b, '\n');
@@ -250,7 +258,8 @@ build_body(struct inputs *in)
 	/* worst case: one paragraph per two bytes, plus the Subject */
 	for (i = 0; i < mm->nparts; i++)
 		cap += mm->parts[i].text.len / 2 + 2;
-	offs = xcalloc(2 * (cap + 1), sizeof(*offs));
+	/* not zeroed: add_para() writes offs[0..noffs), nothing reads further */
+	offs = xmalloc(2 * (cap + 1) * sizeof(*offs));
 	if ((subj = mime_header(mm, "Subject", 0)) != NULL) {
 		add_para(in, subj, strlen(subj), offs, &noffs);
 		in->subject_first = noffs > 0;
@@ -640,6 +649,25 @@ mime_values(const struct mime_msg *mm, const struct hsrc *h, struct buf *out,
 }
 
 /* header_value - the input of header source k; NULL if absent */
+/*
+ * relays_value - X-Spam-Relays-Untrusted: from the relay list the eval:
+ * tests parse anyway (memoised), so Received fields are parsed once
+ */
+static void
+relays_value(struct inputs *in, struct buf *out)
+{
+	const struct relay *v;
+	size_t i, n;
+
+	if (in->ei == NULL) {
+		relays_untrusted(in->m, in->mm, out);
+		return;
+	}
+	v = saeval_relays(in->ei, &n);
+	for (i = 0; i < n; i++)
+		relay_format(&v[i], out);
+}
+
 static const struct buf *
 header_value(struct inputs *in, size_t k)
 {
@@ -659,7 +687,7 @@ header_value(struct inputs *in, size_t k)
 			add_value(out, buf_cstr(&ef), h->mods, &any);
 		buf_release(&ef);
 	} else if (h->special == HSP_RELAYS_UNTRUSTED) {
-		relays_untrusted(in->m, mm, out);
+		relays_value(in, out);
 		any = true;
 	} else if (h->special == HSP_RELAYS_TRUSTED) {
 		any = true;		/* present, empty */
@@ -1027,10 +1055,11 @@ rules_eval_env(const struct ruleset *rs, const struct msg *m,
 	c.done = xcalloc(rs->nrules, sizeof(*c.done));
 	c.samples = xcalloc(rs->nrules, sizeof(*c.samples));
 	inputs_init(&in, rs, m, mm);
+	eval_in_init(&ei, rs, m, mm, env);
+	in.ei = &ei;
 	run_headers(&c, &in);
 	for (t = RULE_BODY; t <= RULE_FULL; t++)
 		run_type(&c, &in, (enum rule_type)t, flags);
-	eval_in_init(&ei, rs, m, mm, env);
 	run_evals(&c, &ei);
 	saeval_memo_release(&ei.memo);
 	run_metas(&c);

@@ -610,7 +610,8 @@ days_from_civil(int64_t y, int m, int d)
 bool
 sae_parse_date(const char *s, int64_t *out)
 {
-	struct dword *v = xcalloc(DATE_WORDS, sizeof(*v));
+	/* not zeroed: date_words() fills v[0..n), nothing reads further */
+	struct dword *v = xmalloc(DATE_WORDS * sizeof(*v));
 	size_t n = date_words(s, v);
 	int dd = 0, mon = 0, yyyy = 0, hh = 0, mi = 0, ss = 0, maxd;
 	long off;

@@ -715,17 +715,17 @@ stress_thread(void *arg)
 	return NULL;
 }
 
-START_TEST(test_dns_cache_survives_concurrent_churn)
+/* churn - six stress threads on r, seeds from seed0; every answer right */
+static void
+churn(struct dns_resolver *r, unsigned seed0)
 {
-	struct dns_resolver *r = zone_resolver(8, 2);
 	struct stress s[6];
 	pthread_t t[6];
-	struct dns_stats st;
 	int i;
 
 	for (i = 0; i < 6; i++) {
 		s[i].r = r;
-		s[i].seed = (unsigned)i + 1;
+		s[i].seed = (unsigned)i + seed0;
 		s[i].bad = 0;
 		pthread_create(&t[i], NULL, stress_thread, &s[i]);
 	}
@@ -733,9 +733,67 @@ START_TEST(test_dns_cache_survives_concurrent_churn)
 		pthread_join(t[i], NULL);
 		ck_assert_int_eq(s[i].bad, 0);
 	}
+}
+
+START_TEST(test_dns_cache_survives_concurrent_churn)
+{
+	struct dns_resolver *r = zone_resolver(8, 2);
+	struct dns_stats st;
+
+	churn(r, 1);
 	dns_resolver_stats(r, &st);
 	ck_assert(st.entries <= 8);
 	ck_assert(st.evictions > 0);
+	dns_resolver_free(r);
+}
+END_TEST
+
+/*
+ * A cache of 1024 entries or more is split into shards with a lock
+ * each: the bound still holds over all of them and the statistics are
+ * the sums of the shards'.
+ */
+START_TEST(test_dns_sharded_cache_bounded_and_counted)
+{
+	struct dns_resolver *r = zone_resolver(1024, 0);
+	struct dns_answer *a;
+	struct dns_stats st;
+	char name[64];
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "h%d.wild.example.com", i);
+		dns_lookup(r, name, DNS_T_TXT, NULL, &a);
+		ck_assert_int_eq(a->status, DNS_OK);
+		ck_assert(!a->from_cache);
+		dns_answer_free(a);
+	}
+	dns_lookup(r, name, DNS_T_TXT, NULL, &a);	/* the last one: kept */
+	ck_assert(a->from_cache);
+	dns_answer_free(a);
+	dns_resolver_stats(r, &st);
+	ck_assert_uint_eq(st.lookups, 3001);
+	ck_assert_uint_eq(st.hits, 1);
+	ck_assert_uint_eq(st.queries, 3000);
+	ck_assert_uint_le(st.entries, 1024);
+	ck_assert_uint_gt(st.entries, 900);
+	ck_assert_uint_eq(st.evictions, 3000 - st.entries);
+	dns_resolver_flush(r);
+	dns_resolver_stats(r, &st);
+	ck_assert_uint_eq(st.entries, 0);
+	dns_resolver_free(r);
+}
+END_TEST
+
+START_TEST(test_dns_sharded_cache_survives_concurrent_churn)
+{
+	struct dns_resolver *r = zone_resolver(2048, 2);
+	struct dns_stats st;
+
+	churn(r, 11);
+	dns_resolver_stats(r, &st);
+	ck_assert_uint_eq(st.lookups, 6 * 2000);
+	ck_assert(st.hits > 6 * 2000 / 2);
 	dns_resolver_free(r);
 }
 END_TEST
@@ -1066,6 +1124,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_dns_trace_sees_every_lookup);
 	tcase_add_test(tc, test_dns_cache_is_bounded_lru);
 	tcase_add_test(tc, test_dns_cache_size_zero_caches_nothing);
+	tcase_add_test(tc, test_dns_sharded_cache_bounded_and_counted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");
@@ -1078,6 +1137,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_dns_prefetch_overlaps_and_is_shared);
 	tcase_add_test(tc, test_dns_prefetch_without_threads_does_nothing);
 	tcase_add_test(tc, test_dns_free_with_prefetches_in_flight);
+	tcase_add_test(tc, test_dns_sharded_cache_survives_concurrent_churn);
 	tcase_add_test(tc, test_dns_free_does_not_wait_for_prefetches);
 	tcase_add_test(tc, test_dns_cache_survives_concurrent_churn);
 	suite_add_tcase(s, tc);
