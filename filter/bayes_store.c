@@ -128,6 +128,13 @@ bayes_store_stats(struct bayes_store *s, struct bayes_stats *st,
 }
 
 int
+bayes_store_usage(struct bayes_store *s, uint64_t *map, uint64_t *used)
+{
+	*map = *used = 0;
+	return s->ops->usage ? s->ops->usage(s, map, used) : -1;
+}
+
+int
 bayes_store_iter(struct bayes_store *s,
     int (*fn)(const struct bayes_rec *, void *), void *arg, struct buf *why)
 {

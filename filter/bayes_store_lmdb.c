@@ -520,6 +520,23 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	return rc ? fail(why, rc, "read token") : BAYES_OK;
 }
 
+/* lmdb_usage - map size and pages up to the last one used: O(1) */
+static int
+lmdb_usage(struct bayes_store *bs, uint64_t *map, uint64_t *used)
+{
+	struct lenv *e = ((struct lmdb_store *)bs)->e;
+	MDB_envinfo info;
+	MDB_stat ms;
+
+	pthread_rwlock_rdlock(&e->resize);
+	mdb_env_stat(e->env, &ms);
+	mdb_env_info(e->env, &info);
+	pthread_rwlock_unlock(&e->resize);
+	*map = (uint64_t)info.me_mapsize;
+	*used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	return 0;
+}
+
 static int
 lmdb_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
 {
@@ -527,14 +544,12 @@ lmdb_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_stat ms;
-	MDB_envinfo info;
 	MDB_val k, v;
 	struct bayes_counts c;
+	uint64_t map;
 	int rc;
 
-	mdb_env_stat(e->env, &ms);
-	mdb_env_info(e->env, &info);
-	st->bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	(void)lmdb_usage(bs, &map, &st->bytes);
 	if (!e->have_dbs)
 		return BAYES_OK;
 	if ((rc = txn_begin(e, MDB_RDONLY, &txn)) != 0)
@@ -1035,5 +1050,6 @@ static const struct bayes_store_ops lmdb_ops = {
 	lmdb_iter,
 	lmdb_put,
 	lmdb_prune,
-	lmdb_close
+	lmdb_close,
+	lmdb_usage
 };

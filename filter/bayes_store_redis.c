@@ -27,6 +27,8 @@
  *	costs a thread at most one timeout.  The idle connections are
  *	dropped then, and an idle connection the server has closed (a
  *	restart) is never handed out: a Redis that is back is used at once.
+ *	Each failure and each connection made again after one (or after a
+ *	stale idle one) is counted for the metrics endpoint (metrics_redis).
  *
  * SECURITY
  *	Replies are untrusted: types are checked and numbers parsed with
@@ -50,6 +52,7 @@
 #include "bayes_store_int.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 
 #define POOL_MAX	16		/* idle connections kept */
@@ -71,6 +74,8 @@ struct redis_store {
 	size_t	 nidle;
 	double	 down_until;	/* CLOCK_MONOTONIC seconds */
 	char	 down_why[160];
+	bool	 lost;		/* a connection failed or went stale since
+				   the last one made (metrics: reconnects) */
 };
 
 static const char learn_script[] =
@@ -186,8 +191,10 @@ mark_down(struct redis_store *s, const char *fmt, const char *detail)
 	redisContext *old[POOL_MAX];
 	size_t i, n;
 
+	metrics_redis(metrics_global(), MR_ERROR);
 	pthread_mutex_lock(&s->lock);
 	s->down_until = mono_now() + s->retry_s;
+	s->lost = true;
 	snprintf(s->down_why, sizeof(s->down_why), fmt, detail);
 	n = s->nidle;
 	memcpy(old, s->idle, n * sizeof(old[0]));
@@ -271,6 +278,7 @@ conn_get(struct redis_store *s, struct buf *why)
 		c = s->idle[--s->nidle];
 		if (!conn_alive(c)) {
 			stale[nstale++] = c;
+			s->lost = true;
 			c = NULL;
 		}
 	}
@@ -279,8 +287,15 @@ conn_get(struct redis_store *s, struct buf *why)
 		redisFree(stale[--nstale]);
 	if (c)
 		return c;
-	if ((c = connect_new(s, why)) == NULL)
+	if ((c = connect_new(s, why)) == NULL) {
 		mark_down(s, "%s", buf_cstr(why));
+		return NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->lost)
+		metrics_redis(metrics_global(), MR_RECONNECT);
+	s->lost = false;
+	pthread_mutex_unlock(&s->lock);
 	return c;
 }
 
@@ -304,6 +319,14 @@ conn_put(struct redis_store *s, redisContext *c, bool broken)
 	pthread_mutex_unlock(&s->lock);
 	if (c)
 		redisFree(c);
+}
+
+/* conn_fail - a call failed on c (why says how): drop it, mark down */
+static void
+conn_fail(struct redis_store *s, redisContext *c, const struct buf *why)
+{
+	redisFree(c);
+	mark_down(s, "%s", buf_cstr(why));
 }
 
 /* get_reply - next pipelined reply; NULL on I/O failure (why set) */
@@ -487,8 +510,7 @@ redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	conn_put(s, c, false);
 	return BAYES_OK;
 broken:
-	conn_put(s, c, true);
-	mark_down(s, "%s", buf_cstr(why));
+	conn_fail(s, c, why);
 	return BAYES_ETEMP;
 }
 
@@ -598,8 +620,7 @@ redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
 	conn_put(s, c, false);
 	return rc;
 broken:
-	conn_put(s, c, true);
-	mark_down(s, "%s", buf_cstr(why));
+	conn_fail(s, c, why);
 	return BAYES_ETEMP;
 }
 
@@ -883,8 +904,7 @@ redis_put(struct bayes_store *bs, const struct bayes_rec *recs, size_t n,
 	}
 	for (i = 0; i < sent; i++) {
 		if ((r = get_reply(c, why)) == NULL) {
-			conn_put(s, c, true);
-			mark_down(s, "%s", buf_cstr(why));
+			conn_fail(s, c, why);
 			return BAYES_ETEMP;
 		}
 		if (r->type == REDIS_REPLY_ERROR && rc == BAYES_OK) {
@@ -947,7 +967,8 @@ static const struct bayes_store_ops redis_ops = {
 	redis_iter,
 	redis_put,
 	redis_prune,
-	redis_close
+	redis_close,
+	NULL			/* no map: bayes_store_usage() is -1 */
 };
 
 int

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bayes_store.h"
 #include "buf.h"
 #include "clock.h"
 #include "daemon_metrics.h"
@@ -86,6 +87,16 @@ lib_versions(struct metrics_live *l)
 	l->nlibs = 4;
 }
 
+/* lmdb_usage - the engine's Bayes map, if it is an LMDB store now open */
+static void
+lmdb_usage(struct engine *e, struct metrics_live *l)
+{
+	pthread_mutex_lock(&e->bayes_lock);
+	l->have_lmdb = e->bayes && bayes_store_usage(e->bayes,
+	    &l->lmdb_map_bytes, &l->lmdb_used_bytes) == 0;
+	pthread_mutex_unlock(&e->bayes_lock);
+}
+
 /* collect - metrics_collect_fn: gauges and DNS counters at scrape time */
 static void
 collect(struct metrics_live *l, void *arg)
@@ -97,6 +108,8 @@ collect(struct metrics_live *l, void *arg)
 	memset(&st, 0, sizeof(st));
 	if (e && e->dns)
 		dns_resolver_stats(e->dns, &st);
+	if (e)
+		lmdb_usage(e, l);
 	engine_unref(e);
 	pthread_mutex_lock(&retired_lock);
 	l->dns_lookups = st.lookups + retired.lookups;
@@ -116,8 +129,12 @@ collect(struct metrics_live *l, void *arg)
 int
 daemon_metrics_start(const struct conf *c, struct buf *why)
 {
+	struct engine *e = engine_current();
+
 	registry = metrics_new();
 	metrics_set_global(registry);
+	metrics_engine(registry, e);
+	engine_unref(e);
 	metrics_reload(registry, true, clock_wall_s());
 	metrics_snap(registry, &last_snap);
 	last_snap_at = clock_mono_s();
@@ -160,6 +177,7 @@ daemon_metrics_reload(const struct engine *old, const struct engine *cur)
 		log_warn("metrics_listen changed: the endpoint moves at the "
 		    "next restart (it stays on %s)", old->conf->metrics_listen[0]
 		    ? old->conf->metrics_listen : "nothing");
+	metrics_engine(registry, cur);
 	metrics_reload(registry, true, clock_wall_s());
 }
 

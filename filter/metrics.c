@@ -9,6 +9,13 @@
  *	Results pieces, symbols, the Bayes JSON, times), so the checks
  *	themselves know nothing of metrics.
  *
+ *	What the verdict does not show is counted where it happens, through
+ *	metrics_global(): lookups per DNS list zone (step_dnsbl.c), Redis
+ *	failures and reconnects (bayes_store_redis.c), DMARC failure reports
+ *	spooled or dropped (step_dmarc.c).  Zones get series in a bounded
+ *	table like symbols; metrics_engine() gives the configured ones
+ *	theirs at start and reload, so rates work from the first lookup.
+ *
  *	The families are the rows of families[] below; the exposition and
  *	the reference table in doc/metrics.md both come from it.
  *
@@ -20,7 +27,8 @@
  *	go to one overflow counter.  Label values are escaped anyway.
  *
  * SEE ALSO
- *	metrics_http.c (the responder), doc/metrics.md
+ *	metrics_http.c (the responder), daemon_metrics.c (values read at
+ *	scrape time: DNS counters, the LMDB map), doc/metrics.md
  */
 #include "config.h"
 
@@ -30,6 +38,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "dnsbl.h"
 #include "engine.h"
 #include "metrics.h"
 #include "scan.h"
@@ -79,6 +88,8 @@ metrics_free(struct metrics **mp)
 		return;
 	for (i = 0; i < METRICS_SYM_SLOTS; i++)
 		free(atomic_load(&m->sym[i]));
+	for (i = 0; i < METRICS_ZONE_SLOTS; i++)
+		free(atomic_load(&m->zone[i]));
 	free(m);
 	*mp = NULL;
 }
@@ -118,14 +129,14 @@ sym_hash(const char *s)
 	return h;
 }
 
-/* sym_new - a table entry for name, or NULL when the table is full */
-static struct metrics_sym *
-sym_new(struct metrics *m, const char *name, size_t len)
+/* named_new - a table entry for name, or NULL when n reached max */
+static struct metrics_named *
+named_new(atomic_uint *n, unsigned max, const char *name, size_t len)
 {
-	struct metrics_sym *e;
+	struct metrics_named *e;
 
-	if (atomic_fetch_add(&m->nsyms, 1) >= METRICS_MAX_SYMBOLS) {
-		atomic_fetch_sub(&m->nsyms, 1);
+	if (atomic_fetch_add(n, 1) >= max) {
+		atomic_fetch_sub(n, 1);
 		return NULL;
 	}
 	e = xcalloc(1, sizeof(*e) + len + 1);
@@ -133,48 +144,121 @@ sym_new(struct metrics *m, const char *name, size_t len)
 	return e;
 }
 
+/*
+ * named_get - the entry of name in an insert-only table of nslots (a
+ * power of two) holding at most max entries (count n), added if
+ * defined(name, arg) says so; NULL: no series for it
+ */
+static struct metrics_named *
+named_get(_Atomic(struct metrics_named *) *slot, size_t nslots,
+    atomic_uint *count, unsigned max, const char *name,
+    bool (*defined)(const char *, const void *), const void *arg)
+{
+	size_t len = strlen(name), i, n;
+	struct metrics_named *e, *mine = NULL, *found = NULL;
+
+	if (len == 0 || len > METRICS_MAX_SYMLEN)
+		return NULL;
+	i = sym_hash(name) & (nslots - 1);
+	for (n = 0; n < nslots; n++, i = (i + 1) & (nslots - 1)) {
+		e = atomic_load_explicit(&slot[i], memory_order_acquire);
+		if (e == NULL) {
+			if (mine == NULL && (!defined(name, arg) ||
+			    (mine = named_new(count, max, name, len)) == NULL))
+				return NULL;
+			if (atomic_compare_exchange_strong(&slot[i], &e, mine))
+				return mine;
+			/* another thread took the slot: e is its entry */
+		}
+		if (strcmp(e->name, name) == 0) {
+			found = e;
+			break;
+		}
+	}
+	if (mine) {			/* lost a race for this name, or full */
+		free(mine);
+		atomic_fetch_sub(count, 1);
+	}
+	return found;
+}
+
 void
 metrics_symbol_hit(struct metrics *m, const char *name,
     bool (*defined)(const char *, const void *), const void *arg)
 {
-	size_t len = strlen(name), i, n;
-	struct metrics_sym *e, *mine = NULL;
+	struct metrics_named *e = named_get(m->sym, METRICS_SYM_SLOTS,
+	    &m->nsyms, METRICS_MAX_SYMBOLS, name, defined, arg);
 
-	if (len == 0 || len > METRICS_MAX_SYMLEN) {
+	if (e)
+		INC(e->v[0]);
+	else
 		INC(m->sym_overflow);
+}
+
+/* any_zone - zones come from the configuration only (the callers') */
+static bool
+any_zone(const char *name, const void *arg)
+{
+	(void)name;
+	(void)arg;
+	return true;
+}
+
+/* zone_entry - the entry of zone of list key, made if new; or NULL */
+static struct metrics_named *
+zone_entry(struct metrics *m, const char *key, const char *zone)
+{
+	char name[METRICS_MAX_SYMLEN + 1];
+
+	if ((size_t)snprintf(name, sizeof(name), "%s %s", key, zone) >=
+	    sizeof(name))
+		return NULL;
+	return named_get(m->zone, METRICS_ZONE_SLOTS, &m->nzones,
+	    METRICS_MAX_ZONES, name, any_zone, NULL);
+}
+
+void
+metrics_dnsbl(struct metrics *m, const char *key, const char *zone,
+    enum metrics_dnsbl_outcome o)
+{
+	struct metrics_named *e;
+
+	if (m == NULL)
+		return;
+	if ((e = zone_entry(m, key, zone)) == NULL) {
+		INC(m->zone_overflow);
 		return;
 	}
-	i = sym_hash(name) & (METRICS_SYM_SLOTS - 1);
-	for (n = 0; n < METRICS_SYM_SLOTS; n++, i = (i + 1) &
-	    (METRICS_SYM_SLOTS - 1)) {
-		e = atomic_load_explicit(&m->sym[i], memory_order_acquire);
-		if (e == NULL) {
-			if (mine == NULL && !defined(name, arg))
-				break;
-			if (mine == NULL && (mine = sym_new(m, name, len)) ==
-			    NULL)
-				break;
-			if (atomic_compare_exchange_strong(&m->sym[i], &e,
-			    mine)) {
-				INC(mine->hits);
-				return;
-			}
-			/* another thread took the slot: e is its entry */
-		}
-		if (strcmp(e->name, name) == 0) {
-			if (mine) {		/* lost a race for this name */
-				free(mine);
-				atomic_fetch_sub(&m->nsyms, 1);
-			}
-			INC(e->hits);
-			return;
-		}
-	}
-	if (mine) {
-		free(mine);
-		atomic_fetch_sub(&m->nsyms, 1);
-	}
-	INC(m->sym_overflow);
+	INC(e->v[0]);
+	if (o == MD_LISTED || o == MD_FAILED)
+		INC(e->v[o]);
+}
+
+void
+metrics_engine(struct metrics *m, const struct engine *e)
+{
+	const struct dnsbl *d = e ? e->dnsbl : NULL;
+	size_t i;
+
+	if (m == NULL || d == NULL)
+		return;
+	for (i = 0; i < d->nzones; i++)
+		(void)zone_entry(m, dnsbl_zone_key(&d->zones[i]),
+		    d->zones[i].zone);
+}
+
+void
+metrics_redis(struct metrics *m, enum metrics_redis what)
+{
+	if (m && (unsigned)what < MR_N)
+		INC(m->redis[what]);
+}
+
+void
+metrics_failure_report(struct metrics *m, enum metrics_failrep what)
+{
+	if (m && (unsigned)what < MF_N)
+		INC(m->failrep[what]);
 }
 
 int
@@ -482,6 +566,48 @@ static const struct family families[] = {
 	[FAM_STEP] = { "mailwarden_step_seconds", F_HISTOGRAM, "step",
 	  "Time each step spent on a message at end of message (steps that "
 	  "did not run, e.g. for trusted mail, are not observed)" },
+#define FAM_DNSBL_LOOKUPS 37
+	[FAM_DNSBL_LOOKUPS] = { "mailwarden_dnsbl_lookups_total", F_COUNTER,
+	  "list, zone", "Lookups in a DNS list zone; list is the "
+	  "configuration key (dnsbl, dnswl, uribl, dbl), zone a zone it "
+	  "names (the configuration's zones only)" },
+#define FAM_DNSBL_LISTED 38
+	[FAM_DNSBL_LISTED] = { "mailwarden_dnsbl_listed_total", F_COUNTER,
+	  "list, zone", "Lookups a zone answered with a listing that "
+	  "matched one of its entries" },
+#define FAM_DNSBL_FAILED 39
+	[FAM_DNSBL_FAILED] = { "mailwarden_dnsbl_failures_total", F_COUNTER,
+	  "list, zone", "Lookups that failed: timeout, SERVFAIL, or an "
+	  "answer that is an error code (DNSBL_DEGRADED, DNSBL_ERROR)" },
+#define FAM_DNSBL_OVER 40
+	[FAM_DNSBL_OVER] = { "mailwarden_dnsbl_lookups_unlabelled_total",
+	  F_COUNTER, "", "DNS list lookups not given a series (more than "
+	  "256 zones configured since start)" },
+#define FAM_REDIS_ERR 41
+	[FAM_REDIS_ERR] = { "mailwarden_bayes_redis_errors_total", F_COUNTER,
+	  "", "Calls to Redis that failed (connect, timeout, broken reply); "
+	  "each starts a bayes_redis_retry window whose calls fail at once, "
+	  "uncounted" },
+#define FAM_REDIS_RECON 42
+	[FAM_REDIS_RECON] = { "mailwarden_bayes_redis_reconnects_total",
+	  F_COUNTER, "", "Connections made to Redis again after a failure or "
+	  "after the server closed idle ones (a restart)" },
+#define FAM_LMDB_MAP 43
+	[FAM_LMDB_MAP] = { "mailwarden_bayes_lmdb_map_size_bytes", F_GAUGE, "",
+	  "Map size of the LMDB Bayes store (it doubles when full); absent "
+	  "for Redis or before the store is opened" },
+#define FAM_LMDB_USED 44
+	[FAM_LMDB_USED] = { "mailwarden_bayes_lmdb_used_bytes", F_GAUGE, "",
+	  "Bytes of the LMDB Bayes store's map in use (pages up to the last "
+	  "one written)" },
+#define FAM_FAILREP 45
+	[FAM_FAILREP] = { "mailwarden_dmarc_failure_reports_spooled_total",
+	  F_COUNTER, "", "DMARC failure reports written to the spool" },
+#define FAM_FAILREP_DROP 46
+	[FAM_FAILREP_DROP] = { "mailwarden_dmarc_failure_reports_dropped_total",
+	  F_COUNTER, "reason", "DMARC failure reports not spooled: "
+	  "rate_limit (dmarc_failure_reports_max per hour reached), "
+	  "write_error (the spool could not be written)" },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -588,30 +714,71 @@ step_histograms(struct metrics *m, struct buf *o)
 static int
 sym_cmp(const void *a, const void *b)
 {
-	const struct metrics_sym *x = *(const struct metrics_sym *const *)a;
-	const struct metrics_sym *y = *(const struct metrics_sym *const *)b;
+	const struct metrics_named *x =
+	    *(const struct metrics_named *const *)a;
+	const struct metrics_named *y =
+	    *(const struct metrics_named *const *)b;
 
 	return strcmp(x->name, y->name);
+}
+
+/* named_sorted - the entries of a table into v (max), by name; count */
+static size_t
+named_sorted(_Atomic(struct metrics_named *) *slot, size_t nslots,
+    struct metrics_named **v, size_t max)
+{
+	struct metrics_named *e;
+	size_t i, n = 0;
+
+	for (i = 0; i < nslots && n < max; i++)
+		if ((e = atomic_load_explicit(&slot[i],
+		    memory_order_acquire)) != NULL)
+			v[n++] = e;
+	qsort(v, n, sizeof(v[0]), sym_cmp);
+	return n;
 }
 
 static void
 symbols(struct metrics *m, struct buf *o)
 {
-	struct metrics_sym *v[METRICS_MAX_SYMBOLS], *e;
-	size_t i, n = 0;
+	struct metrics_named *v[METRICS_MAX_SYMBOLS];
+	size_t i, n = named_sorted(m->sym, METRICS_SYM_SLOTS, v,
+	    METRICS_MAX_SYMBOLS);
 
-	for (i = 0; i < METRICS_SYM_SLOTS && n < METRICS_MAX_SYMBOLS; i++)
-		if ((e = atomic_load_explicit(&m->sym[i],
-		    memory_order_acquire)) != NULL)
-			v[n++] = e;
-	qsort(v, n, sizeof(v[0]), sym_cmp);
 	head(o, FAM_SYMS);
 	for (i = 0; i < n; i++) {
 		buf_printf(o, "%s{symbol=\"", families[FAM_SYMS].name);
 		label_value(o, v[i]->name);
-		buf_printf(o, "\"} %llu\n", (unsigned long long)GET(v[i]->hits));
+		buf_printf(o, "\"} %llu\n", (unsigned long long)GET(v[i]->v[0]));
 	}
 	one(o, FAM_SYMOVER, GET(m->sym_overflow));
+}
+
+/* zones - lookups, listings, failures per DNS list zone ("KEY ZONE") */
+static void
+zones(struct metrics *m, struct buf *o)
+{
+	static const int fam[] = { FAM_DNSBL_LOOKUPS, FAM_DNSBL_LISTED,
+	    FAM_DNSBL_FAILED };
+	struct metrics_named *v[METRICS_MAX_ZONES];
+	size_t i, k, n = named_sorted(m->zone, METRICS_ZONE_SLOTS, v,
+	    METRICS_MAX_ZONES);
+	const char *sp;
+
+	for (k = 0; k < 3; k++) {
+		head(o, fam[k]);
+		for (i = 0; i < n; i++) {
+			if ((sp = strchr(v[i]->name, ' ')) == NULL)
+				continue;
+			buf_printf(o, "%s{list=\"%.*s\",zone=\"",
+			    families[fam[k]].name, (int)(sp - v[i]->name),
+			    v[i]->name);
+			label_value(o, sp + 1);
+			buf_printf(o, "\"} %llu\n",
+			    (unsigned long long)GET(v[i]->v[k]));
+		}
+	}
+	one(o, FAM_DNSBL_OVER, GET(m->zone_overflow));
 }
 
 static void
@@ -653,6 +820,28 @@ render_bayes(struct metrics *m, struct buf *o)
 	one(o, FAM_BAYES_HEALTHY, atomic_load(&m->bayes_healthy));
 	labelled(o, FAM_BAYES_LEARN, "class", cls,
 	    &m->bayes[MB_LEARNED_SPAM], 2);
+}
+
+static void
+render_redis_lmdb(struct metrics *m, const struct metrics_live *l,
+    struct buf *o)
+{
+	one(o, FAM_REDIS_ERR, GET(m->redis[MR_ERROR]));
+	one(o, FAM_REDIS_RECON, GET(m->redis[MR_RECONNECT]));
+	if (!l->have_lmdb)
+		return;
+	one(o, FAM_LMDB_MAP, l->lmdb_map_bytes);
+	one(o, FAM_LMDB_USED, l->lmdb_used_bytes);
+}
+
+static void
+render_failure_reports(struct metrics *m, struct buf *o)
+{
+	static const char *const why[] = { "rate_limit", "write_error" };
+
+	one(o, FAM_FAILREP, GET(m->failrep[MF_SPOOLED]));
+	labelled(o, FAM_FAILREP_DROP, "reason", why, &m->failrep[MF_CAPPED],
+	    2);
 }
 
 static void
@@ -700,8 +889,11 @@ metrics_render(struct metrics *m, const struct metrics_live *l,
 	labelled(o, FAM_DISP, "disposition", disp_name, m->dmarc_disp,
 	    METRICS_NDISP);
 	one(o, FAM_SIGNED, GET(m->dkim_signed));
+	render_failure_reports(m, o);
 	render_dns(l, m, o);
+	zones(m, o);
 	render_bayes(m, o);
+	render_redis_lmdb(m, l, o);
 	histogram(o, FAM_EVAL, &m->eval);
 	histogram(o, FAM_DNSWAIT, &m->dns_wait);
 	step_histograms(m, o);

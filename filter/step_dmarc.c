@@ -39,6 +39,7 @@
 #include "engine.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "punycode.h"
 #include "dmarc_failure.h"
@@ -348,8 +349,11 @@ failure_report(struct scan *s, const char *author,
 	f.disposition = disposition;
 	f.reporter = buf_cstr(&from);
 	f.hostname = c->hostname;
-	if (dmarc_failure_spool(c->dmarc_report_dir, &f, &why) < 0)
+	if (dmarc_failure_spool(c->dmarc_report_dir, &f, &why) < 0) {
 		log_warn("dmarc failure report: %s", buf_cstr(&why));
+		metrics_failure_report(metrics_global(), MF_WRITE_ERROR);
+	} else
+		metrics_failure_report(metrics_global(), MF_SPOOLED);
 	buf_release(&ar);
 	buf_release(&from);
 	buf_release(&why);
@@ -481,8 +485,11 @@ step_dmarc_end(struct scan *s, void *state)
 		    comment[0] ? comment : NULL);
 	if (c->dmarc_failure_reports && c->dmarc_report_dir[0] &&
 	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL) &&
-	    dmarc_failure_wanted(&o, in.spf, in.dkim, in.ndkim) &&
-	    dmarc_failure_admit(c->dmarc_failure_reports_max, s->now))
-		failure_report(s, author, &o, &in, disposition);
+	    dmarc_failure_wanted(&o, in.spf, in.dkim, in.ndkim)) {
+		if (dmarc_failure_admit(c->dmarc_failure_reports_max, s->now))
+			failure_report(s, author, &o, &in, disposition);
+		else
+			metrics_failure_report(metrics_global(), MF_CAPPED);
+	}
 	dmarc_outcome_release(&o);
 }

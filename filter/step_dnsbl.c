@@ -12,7 +12,9 @@
  *	Listings become the configured symbols (dnsbl.h).  Temporary
  *	failures and error answers never do: they set dns_degraded and are
  *	named in DNSBL_DEGRADED or DNSBL_ERROR (score 0), so a timeout is
- *	visible in the verdict log and not a silent miss.
+ *	visible in the verdict log and not a silent miss.  Each lookup's
+ *	outcome (not listed, listed, failed) is counted per zone for the
+ *	metrics endpoint (metrics_dnsbl()).
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include "dnsbl.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "msg.h"
 #include "psl.h"
@@ -104,9 +107,9 @@ note(struct buf *b, const char *fmt, const char *zone, const char *what)
 /*
  * answer - map one lookup's answer for subject (IP or domain); idents,
  * for a dbl zone, the identities the subject stands for: only entries
- * about one of them count
+ * about one of them count.  What the zone said, for the metrics.
  */
-static void
+static enum metrics_dnsbl_outcome
 answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
     unsigned idents, const struct dns_answer *a, struct outcome *o)
 {
@@ -116,11 +119,11 @@ answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
 	size_t i, k;
 
 	if (a->status == DNS_NXDOMAIN || a->status == DNS_NODATA)
-		return;
+		return MD_NOT_LISTED;
 	if (a->status != DNS_OK) {
 		note(&o->degraded, "%s: %s", z->zone,
 		    dns_status_name(a->status));
-		return;
+		return MD_FAILED;
 	}
 	for (i = 0; i < a->n; i++) {
 		if (a->rrs[i].type != DNS_T_A)
@@ -133,8 +136,7 @@ answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
 			log_warn("dnsbl %s: answer %s for %s means the query "
 			    "failed (refused or rewritten); ignored", z->zone,
 			    shown, subject);
-			matched = 0;
-			break;
+			return MD_FAILED;
 		}
 	}
 	for (k = 0; k < z->n && k < 64; k++) {
@@ -152,6 +154,7 @@ answer(struct scan *s, const struct dnsbl_zone *z, const char *subject,
 			    ACTION_REJECT, e->symbol, "%s is listed in %s",
 			    subject, z->zone);
 	}
+	return matched ? MD_LISTED : MD_NOT_LISTED;
 }
 
 static void
@@ -161,7 +164,8 @@ lookup(struct scan *s, const struct dnsbl_zone *z, const char *name,
 	struct dns_answer *a;
 
 	(void)dns_lookup(s->eng->dns, name, DNS_T_A, &s->dns_budget, &a);
-	answer(s, z, subject, idents, a, o);
+	metrics_dnsbl(metrics_global(), dnsbl_zone_key(z), z->zone,
+	    answer(s, z, subject, idents, a, o));
 	dns_answer_free(a);
 }
 

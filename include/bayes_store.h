@@ -150,6 +150,8 @@ struct bayes_store_ops {
 	int	(*prune)(struct bayes_store *, time_t before, uint32_t max_total,
 		    uint64_t *removed, struct buf *why);
 	void	(*close)(struct bayes_store *);
+	/* usage - map size and bytes in use, O(1); NULL: not known */
+	int	(*usage)(struct bayes_store *, uint64_t *map, uint64_t *used);
 };
 
 struct bayes_store {
@@ -184,6 +186,13 @@ int	 bayes_store_learn(struct bayes_store *, struct bayes_learn_msg *,
 	    size_t n, time_t now, struct buf *why);
 int	 bayes_store_stats(struct bayes_store *, struct bayes_stats *,
 	    struct buf *why);
+/*
+ * bayes_store_usage - the LMDB map's size and the bytes in use (up to
+ * its last page), read without a scan (for metrics at scrape time); -1
+ * for a backend without a map (Redis)
+ */
+int	 bayes_store_usage(struct bayes_store *, uint64_t *map_bytes,
+	    uint64_t *used_bytes);
 /* bayes_store_iter - totals first, then every token, then digests */
 int	 bayes_store_iter(struct bayes_store *,
 	    int (*fn)(const struct bayes_rec *, void *), void *arg,

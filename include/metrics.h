@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 struct buf;
+struct engine;
 struct scan;
 
 #define METRICS_MAX_SYMBOLS	2048
@@ -56,10 +57,22 @@ struct metrics_hist {
 	atomic_uint_fast64_t sum_us;			/* microseconds */
 };
 
-struct metrics_sym {
-	atomic_uint_fast64_t hits;
+/* an entry of a named table: symbols (v[0] hits), DNS list zones
+ * (v[0] lookups, v[1] listed, v[2] failed) */
+struct metrics_named {
+	atomic_uint_fast64_t v[3];
 	char	 name[];
 };
+
+#define METRICS_MAX_ZONES	256	/* DNS list zones given series */
+#define METRICS_ZONE_SLOTS	512
+
+/* what one DNS list lookup found (metrics_dnsbl) */
+enum metrics_dnsbl_outcome { MD_NOT_LISTED, MD_LISTED, MD_FAILED };
+/* Redis store events (metrics_redis) */
+enum metrics_redis { MR_ERROR, MR_RECONNECT, MR_N };
+/* DMARC failure reports (metrics_failure_report) */
+enum metrics_failrep { MF_SPOOLED, MF_CAPPED, MF_WRITE_ERROR, MF_N };
 
 struct metrics {
 	double	 start_time;			/* wall clock, seconds */
@@ -83,9 +96,15 @@ struct metrics {
 	struct metrics_hist eval, dns_wait;
 	struct metrics_hist step[METRICS_MAX_STEPS];	/* scan.c's table */
 	/* symbols: insert-only table, names never freed before metrics_free */
-	_Atomic(struct metrics_sym *) sym[METRICS_SYM_SLOTS];
+	_Atomic(struct metrics_named *) sym[METRICS_SYM_SLOTS];
 	atomic_uint nsyms;
 	atomic_uint_fast64_t sym_overflow;	/* hits not given a series */
+	/* DNS list zones, named "KEY ZONE" (dnsbl zen.spamhaus.org) */
+	_Atomic(struct metrics_named *) zone[METRICS_ZONE_SLOTS];
+	atomic_uint nzones;
+	atomic_uint_fast64_t zone_overflow;	/* lookups without a series */
+	atomic_uint_fast64_t redis[MR_N];
+	atomic_uint_fast64_t failrep[MF_N];
 };
 
 /* values read when a scrape is answered, not counted on the hot path */
@@ -96,6 +115,8 @@ struct metrics_live {
 	bool	 have_dns;
 	uint64_t dns_lookups, dns_hits, dns_queries, dns_timeouts,
 		 dns_servfails;
+	bool	 have_lmdb;			/* the Bayes store is LMDB */
+	uint64_t lmdb_map_bytes, lmdb_used_bytes;
 	const char *version;
 	struct {			/* build info labels: name (a label
 					   name) and the library's version */
@@ -121,6 +142,24 @@ struct metrics *metrics_global(void);
 void	 metrics_message(struct metrics *, const struct scan *, int vlog_rc);
 void	 metrics_connection(struct metrics *);
 void	 metrics_abort(struct metrics *);
+/*
+ * Hooks for what the verdict does not show, called where it happens
+ * with metrics_global() (NULL outside the daemon: then no-ops).
+ * metrics_dnsbl - one lookup in zone of list key ("dnsbl", "dnswl",
+ * "uribl", "dbl"; the configuration's zones only, at most
+ * METRICS_MAX_ZONES get series): MD_NOT_LISTED, MD_LISTED (an entry
+ * matched), MD_FAILED (a timeout, SERVFAIL or error answer).
+ * metrics_redis - a Redis failure that starts a retry window, or a
+ * connection made again after one.
+ * metrics_failure_report - a DMARC failure report spooled or dropped.
+ */
+void	 metrics_dnsbl(struct metrics *, const char *key, const char *zone,
+	    enum metrics_dnsbl_outcome);
+void	 metrics_redis(struct metrics *, enum metrics_redis);
+/* metrics_engine - give the engine's DNS list zones their series (at 0)
+ * before their first lookup; at start and after each reload */
+void	 metrics_engine(struct metrics *, const struct engine *);
+void	 metrics_failure_report(struct metrics *, enum metrics_failrep);
 /* metrics_reload - a load of the configuration: ok or failed, at now */
 void	 metrics_reload(struct metrics *, bool ok, double now);
 

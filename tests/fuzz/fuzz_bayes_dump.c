@@ -68,7 +68,7 @@ rs_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
 }
 
 static const struct bayes_store_ops rs_ops = {
-	"records", NULL, NULL, NULL, rs_iter, rs_put, NULL, NULL
+	"records", NULL, NULL, NULL, rs_iter, rs_put, NULL, NULL, NULL
 };
 
 /* load - text into s (empty first); the loader's status */

@@ -8,6 +8,8 @@ storage directory, scraping the daemon every second:
 
 - `promtool check metrics` accepts the endpoint's output (no lint
   problems), before and after mail;
+- lookups and listings of a configured DNS list zone are counted, and
+  the LMDB Bayes store's map size and use are read at scrape time;
 - the counters Prometheus stores match the mail sent: by action (one
   SPF fail rejected, two SPF passes accepted) and by SPF result; the
   alert rules of contrib/prometheus load, and every query of the Grafana
@@ -56,6 +58,10 @@ ZONES = {
 @       TXT   "v=spf1 ip4:192.0.2.0/24 -all"
 late    TXT   "v=spf1 ip4:192.0.2.0/24 -all"
 """,
+    # 192.0.2.7 is listed (a score too small to change an action)
+    "bl.test": """
+7.2.0.192  A  127.0.0.2
+""",
 }
 MSG = """From: Alice <alice@{dom}>
 To: Bob <bob@example.net>
@@ -84,6 +90,10 @@ SETTINGS = {
     "spf_fail_action": "reject",
     "spf_temperror_action": "accept",
     "dmarc": "no",
+    "dnsbl": "bl.test/127.0.0.2=RBL_METRICS_TEST:0.1",
+    # an empty LMDB store (Bayes untrained): its map gauges at scrape time
+    "bayes_store": work.sub("bayes", owner="postfix"),
+    "bayes_map_size": "16M",
     "metrics_listen": ENDPOINT,
     "stats_interval": "1",
 }
@@ -241,6 +251,15 @@ def check_counts_in_prometheus():
     wait_query('mailwarden_symbol_hits_total{symbol="SPF_FAIL"}', 1)
     wait_query("mailwarden_evaluation_seconds_count", 3)
     wait_query("mailwarden_verdict_log_lines_total", 3)
+    # the configured zone's lookups and listings (192.0.2.7 twice)
+    wait_query('mailwarden_dnsbl_lookups_total{list="dnsbl",zone="bl.test"}', 3)
+    wait_query('mailwarden_dnsbl_listed_total{list="dnsbl",zone="bl.test"}', 2)
+    wait_query('mailwarden_dnsbl_failures_total{list="dnsbl",zone="bl.test"}', 0)
+    wait_query("mailwarden_dmarc_failure_reports_spooled_total", 0)
+    wait_query("mailwarden_bayes_redis_errors_total", 0)
+    wait_query("mailwarden_bayes_lmdb_map_size_bytes", 16 * 1024 * 1024)
+    used = query("mailwarden_bayes_lmdb_used_bytes")
+    assert used and 0 < used < 16 * 1024 * 1024, used
     # every query of the Grafana dashboard is valid PromQL with data here
     with open(os.path.join(mwtest.SRCDIR, "contrib", "prometheus", "grafana-dashboard.json")) as f:
         dash = json.load(f)

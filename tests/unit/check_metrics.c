@@ -9,10 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bayes_store.h"
 #include "buf.h"
+#include "fakedns.h"
 #include "helpers.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "redis_server.h"
 #include "verdict.h"
 
 static const char msg_text[] = "From: a@example.org\r\nTo: b@example.net\r\n"
@@ -449,6 +452,291 @@ START_TEST(test_http_server_refuses_a_file_in_the_way)
 }
 END_TEST
 
+/* ---- hooks of the checks: DNS lists, Redis, LMDB, failure reports ---- */
+
+/* write_file - text into dir/name; the path into path */
+static void
+write_file(const char *dir, const char *name, const char *text, char *path,
+    size_t cap)
+{
+	FILE *f;
+
+	snprintf(path, cap, "%s/%s", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* zone file: 192.0.2.9 listed in zen, an error answer from bad */
+static const char bl_zone[] =
+    "$ORIGIN zen.example.\n@ SOA ns hostmaster 1 3600 600 86400 60\n"
+    "9.2.0.192 A 127.0.0.2\n"
+    "$ORIGIN bad.example.\n@ SOA ns hostmaster 1 3600 600 86400 60\n"
+    "9.2.0.192 A 10.0.0.1\n"
+    "10.2.0.192 A 10.0.0.1\n";
+
+START_TEST(test_metrics_dnsbl_counts_lookups_by_zone)
+{
+	struct metrics *m = metrics_new();
+	char dir[256], path[512], *t;
+	struct buf conf = BUF_INIT;
+	struct engine *e;
+	struct msg *msg;
+	struct scan *s;
+	const char *ips[] = { "192.0.2.9", "192.0.2.10", "192.0.2.11" };
+	size_t i;
+
+	test_mkdtemp(dir, sizeof(dir), "mw-metrics");
+	write_file(dir, "bl.zone", bl_zone, path, sizeof(path));
+	buf_printf(&conf, "dns_zone_files = %s\nrules_dir =\n"
+	    "rules_site_dir =\nspf = no\ndmarc = no\n"
+	    "dnsbl = zen.example/127.0.0.2=RBL_ZEN:1 bad.example/*=RBL_BAD:1 "
+	    "quiet.example/*=RBL_QUIET:1\n"
+	    "dnswl = wl.example/127.0.*.*=RCVD_IN_WL:-1\n", path);
+	e = test_engine(conf.data);
+	/* the configuration's zones have series before any lookup */
+	metrics_engine(m, e);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_total{list="
+	    "\"dnswl\",zone=\"wl.example\"}"), 0);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_listed_total{list="
+	    "\"dnsbl\",zone=\"quiet.example\"}"), 0);
+	free(t);
+	metrics_set_global(m);
+	for (i = 0; i < 3; i++) {
+		s = test_scan_text(e, ips[i], "mail.example.org",
+		    "a@example.org", "b@example.net", msg_text,
+		    sizeof(msg_text) - 1, &msg);
+		scan_free(&s);
+		msg_free(&msg);
+	}
+	metrics_set_global(NULL);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_total{list="
+	    "\"dnsbl\",zone=\"zen.example\"}"), 3);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_listed_total{list="
+	    "\"dnsbl\",zone=\"zen.example\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_failures_total{list="
+	    "\"dnsbl\",zone=\"zen.example\"}"), 0);
+	/* an answer outside 127/8 is an error, never a listing */
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_listed_total{list="
+	    "\"dnsbl\",zone=\"bad.example\"}"), 0);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_failures_total{list="
+	    "\"dnsbl\",zone=\"bad.example\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_total{list="
+	    "\"dnswl\",zone=\"wl.example\"}"), 3);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_unlabelled_total"),
+	    0);
+	free(t);
+	engine_unref(e);
+	buf_release(&conf);
+	test_rmtree(dir);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_dnsbl_zones_are_bounded)
+{
+	struct metrics *m = metrics_new();
+	char zone[64], *t;
+	size_t i;
+
+	for (i = 0; i < METRICS_MAX_ZONES + 5; i++) {
+		snprintf(zone, sizeof(zone), "z%zu.example", i);
+		metrics_dnsbl(m, "uribl", zone, MD_LISTED);
+	}
+	metrics_dnsbl(m, "uribl", "z0.example", MD_FAILED);
+	metrics_dnsbl(NULL, "uribl", "z0.example", MD_FAILED);	/* no-op */
+	ck_assert_uint_eq(atomic_load(&m->nzones), METRICS_MAX_ZONES);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_total{list="
+	    "\"uribl\",zone=\"z0.example\"}"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_listed_total{list="
+	    "\"uribl\",zone=\"z0.example\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_failures_total{list="
+	    "\"uribl\",zone=\"z0.example\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dnsbl_lookups_unlabelled_total"),
+	    5);
+	free(t);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_redis_errors_and_reconnects)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct metrics *m = metrics_new();
+	struct redis_server rs;
+	struct bayes_store *st;
+	struct bayes_counts c[3];
+	struct bayes_totals tot;
+	struct buf why = BUF_INIT;
+	static const uint64_t h[] = { 1, 2, 3 };
+	uint64_t map, used;
+	char url[64], *t;
+
+	if (redis_server_start(&rs) < 0) {
+		fprintf(stderr, "redis-server not installed: skipped\n");
+		metrics_free(&m);
+		return;
+	}
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", rs.port);
+	o.timeout_ms = 300;
+	o.retry_s = 0;
+	ck_assert_int_eq(bayes_store_open(url, &o, &st, &why), BAYES_OK);
+	metrics_set_global(m);
+	/* the first connection is no reconnect */
+	ck_assert_int_eq(bayes_store_lookup(st, h, 3, c, &tot, &why),
+	    BAYES_OK);
+	ck_assert_uint_eq(m->redis[MR_RECONNECT] + m->redis[MR_ERROR], 0);
+	redis_server_kill(&rs);
+	ck_assert_int_eq(bayes_store_lookup(st, h, 3, c, &tot, &why),
+	    BAYES_ETEMP);
+	ck_assert_int_eq(bayes_store_lookup(st, h, 3, c, &tot, &why),
+	    BAYES_ETEMP);
+	ck_assert_int_eq(redis_server_restart(&rs), 0);
+	ck_assert_int_eq(bayes_store_lookup(st, h, 3, c, &tot, &why),
+	    BAYES_OK);
+	ck_assert_int_eq(bayes_store_lookup(st, h, 3, c, &tot, &why),
+	    BAYES_OK);
+	metrics_set_global(NULL);
+	t = render(m);
+	/* one failure per failed call, one reconnect when it came back */
+	ck_assert_double_eq(value(t, "mailwarden_bayes_redis_errors_total"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_bayes_redis_reconnects_total"),
+	    1);
+	/* Redis has no map: no LMDB gauges */
+	ck_assert_int_eq(bayes_store_usage(st, &map, &used), -1);
+	ck_assert_ptr_null(strstr(t, "mailwarden_bayes_lmdb_map_size_bytes "));
+	free(t);
+	bayes_store_close(&st);
+	redis_server_stop(&rs);
+	buf_release(&why);
+	metrics_free(&m);
+}
+END_TEST
+
+START_TEST(test_metrics_lmdb_map_size_and_use)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+	struct metrics *m = metrics_new();
+	struct bayes_store *st;
+	struct bayes_learn_msg lm;
+	struct buf why = BUF_INIT, b = BUF_INIT;
+	struct metrics_live l;
+	uint64_t h[500], map, used0, used1;
+	char dir[256], path[512];
+	size_t i;
+
+	test_mkdtemp(dir, sizeof(dir), "mw-metrics");
+	snprintf(path, sizeof(path), "%s/bayes", dir);
+	o.map_size = 1 << 24;
+	ck_assert_msg(bayes_store_open(path, &o, &st, &why) == BAYES_OK,
+	    "open: %s", buf_cstr(&why));
+	ck_assert_int_eq(bayes_store_usage(st, &map, &used0), 0);
+	ck_assert_uint_eq(map, 1 << 24);
+	ck_assert(used0 > 0 && used0 < map);
+	for (i = 0; i < 500; i++)
+		h[i] = i * 7919 + 1;
+	memset(&lm, 0, sizeof(lm));
+	lm.digest[0] = 1;
+	lm.cls = BAYES_SPAM;
+	lm.op = BAYES_OP_LEARN;
+	lm.hashes = h;
+	lm.nhashes = 500;
+	ck_assert_int_eq(bayes_store_learn(st, &lm, 1, 1000, &why), BAYES_OK);
+	ck_assert_int_eq(bayes_store_usage(st, &map, &used1), 0);
+	ck_assert_msg(used1 > used0, "%llu -> %llu bytes",
+	    (unsigned long long)used0, (unsigned long long)used1);
+	/* the scrape shows what the collector read */
+	memset(&l, 0, sizeof(l));
+	l.threads = -1;
+	l.have_lmdb = true;
+	l.lmdb_map_bytes = map;
+	l.lmdb_used_bytes = used1;
+	metrics_render(m, &l, &b);
+	ck_assert_double_eq(value(b.data, "mailwarden_bayes_lmdb_map_size_bytes"),
+	    16777216);
+	ck_assert_double_eq(value(b.data, "mailwarden_bayes_lmdb_used_bytes"),
+	    (double)used1);
+	buf_release(&b);
+	bayes_store_close(&st);
+	test_rmtree(dir);
+	buf_release(&why);
+	metrics_free(&m);
+}
+END_TEST
+
+/* ruf_scan - one DMARC-failing message of ruf.example through e */
+static void
+ruf_scan(struct engine *e)
+{
+	static const char text[] = "From: a@ruf.example\r\nSubject: x\r\n"
+	    "\r\nbody\r\n";
+	struct msg *msg;
+	struct scan *s = test_scan_text(e, "192.0.2.10", "h.example",
+	    "bounce@sender.example", "user@rcpt.example", text,
+	    sizeof(text) - 1, &msg);
+
+	scan_free(&s);
+	msg_free(&msg);
+}
+
+/* ruf_engine - DMARC failure reports into dir, at most max an hour */
+static struct engine *
+ruf_engine(const char *dir, unsigned max, struct fakedns *f)
+{
+	struct buf conf = BUF_INIT;
+	struct engine *e;
+
+	buf_printf(&conf, "dmarc_report_dir = %s\ndmarc_failure_reports = yes\n"
+	    "dmarc_report_email = dmarc@receiver.example\n"
+	    "dmarc_failure_reports_max = %u\n", dir, max);
+	e = test_engine(conf.data);
+	dns_resolver_free(e->dns);
+	e->dns = fakedns_resolver(f);
+	buf_release(&conf);
+	return e;
+}
+
+START_TEST(test_metrics_dmarc_failure_reports)
+{
+	struct metrics *m = metrics_new();
+	struct fakedns *f = fakedns_new();
+	char dir[256], bad[256], path[512], *t;
+	struct engine *e;
+
+	fakedns_txt(f, "_dmarc.ruf.example", "v=DMARC1; p=reject; "
+	    "ruf=mailto:fail@ruf.example");
+	test_mkdtemp(dir, sizeof(dir), "mw-metrics");
+	test_mkdtemp(bad, sizeof(bad), "mw-metrics");
+	/* a file where the spool directory should be: writes fail */
+	write_file(bad, "failures", "", path, sizeof(path));
+	metrics_set_global(m);
+	e = ruf_engine(dir, 2, f);
+	ruf_scan(e);
+	ruf_scan(e);
+	ruf_scan(e);		/* over the cap of 2 an hour */
+	engine_unref(e);
+	e = ruf_engine(bad, 100, f);
+	ruf_scan(e);
+	engine_unref(e);
+	metrics_set_global(NULL);
+	t = render(m);
+	ck_assert_double_eq(value(t,
+	    "mailwarden_dmarc_failure_reports_spooled_total"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_dmarc_failure_reports_dropped_"
+	    "total{reason=\"rate_limit\"}"), 1);
+	ck_assert_double_eq(value(t, "mailwarden_dmarc_failure_reports_dropped_"
+	    "total{reason=\"write_error\"}"), 1);
+	free(t);
+	fakedns_free(f);
+	test_rmtree(dir);
+	test_rmtree(bad);
+	metrics_free(&m);
+}
+END_TEST
+
 START_TEST(test_metrics_reference_lists_every_family)
 {
 	struct metrics *m = metrics_new();
@@ -484,6 +772,14 @@ metrics_suite(void)
 	tcase_add_test(tc, test_metrics_reload_generation_and_failure);
 	tcase_add_test(tc, test_metrics_stats_line_shows_the_difference);
 	tcase_add_test(tc, test_metrics_reference_lists_every_family);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hooks");
+	tcase_add_test(tc, test_metrics_dnsbl_counts_lookups_by_zone);
+	tcase_add_test(tc, test_metrics_dnsbl_zones_are_bounded);
+	tcase_add_test(tc, test_metrics_redis_errors_and_reconnects);
+	tcase_add_test(tc, test_metrics_lmdb_map_size_and_use);
+	tcase_add_test(tc, test_metrics_dmarc_failure_reports);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http");
 	tcase_add_loop_test(tc, test_http_request_parse, 0,
