@@ -235,7 +235,7 @@ START_TEST(test_whatif_auto_set_follows_the_bayes_band)
 	static const struct {
 		const char *bayes;
 		int	 set;
-	} cases[] = {
+	} bands[] = {
 		{ "{\"probability\":null}", 0 },
 		{ "{\"probability\":0.500000,\"band\":\"BAYES_40\"}", 0 },
 		{ "{\"probability\":0.950000,\"band\":\"BAYES_95\"}", 2 },
@@ -248,12 +248,12 @@ START_TEST(test_whatif_auto_set_follows_the_bayes_band)
 	test_mkdtemp(dir, sizeof(dir), "whatif");
 	write_rules(dir, "body T_RULE /xyzzy/\nscore T_RULE 1 2 3 4\n");
 	conf = xasprintf("rules_dir = %s\nbayes_store = %s/db\n", dir, dir);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		extra = xasprintf("\"bayes\":%s", cases[i].bayes);
+	for (i = 0; i < sizeof(bands) / sizeof(bands[0]); i++) {
+		extra = xasprintf("\"bayes\":%s", bands[i].bayes);
 		line = rec("Q", "192.0.2.1", S("T_RULE", 9.0), 9, "tag", extra);
 		decide_one(conf, line, res);
-		ck_assert_msg(res->set == cases[i].set, "%s: set %d, want %d",
-		    cases[i].bayes, res->set, cases[i].set);
+		ck_assert_msg(res->set == bands[i].set, "%s: set %d, want %d",
+		    bands[i].bayes, res->set, bands[i].set);
 		free(extra);
 		free(line);
 	}
