@@ -78,6 +78,9 @@ static const struct {
 	{ "dkim", LR_F_DKIM, "R[,R]", "DKIM result (pass if any signature "
 	    "passed)" },
 	{ "dmarc", LR_F_DMARC, "R[,R]", "DMARC result" },
+	{ "arc", LR_F_ARC, "R[,R]", "ARC chain result: pass, fail, none" },
+	{ "override", LR_F_OVERRIDE, "WHY", "DMARC policy overridden: "
+	    "trusted_forwarder, local_policy" },
 	{ "bayes-min", LR_F_BAYES_MIN, "P", "Bayes probability at least P" },
 	{ "bayes-max", LR_F_BAYES_MAX, "P", "Bayes probability at most P" },
 };

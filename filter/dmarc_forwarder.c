@@ -18,6 +18,9 @@
  *	   passes its forward-confirmed name) or an SPF-verified HELO name
  *	   is a listed name or below it.
  *
+ *	Both lists are parsed once, when the engine loads (forwarders.c);
+ *	here they are only compared.
+ *
  *	The caller (step_dmarc.c) turns a yes into disposition none with
  *	override trusted_forwarder, and comment into the AR comment, the
  *	verdict log and the aggregate-report record.
@@ -28,31 +31,13 @@
 #include <string.h>
 
 #include "arc.h"
-#include "conf.h"
 #include "engine.h"
+#include "forwarders.h"
 #include "msg.h"
-#include "netaddr.h"
 #include "punycode.h"
 #include "scan.h"
 #include "scan_steps.h"
 #include "spf.h"
-
-/* sealer_trusted - d is a listed sealer domain or below one */
-static bool
-sealer_trusted(const struct conf *c, const char *d)
-{
-	char e[DOMAIN_MAX + 1];
-	size_t i;
-
-	for (i = 0; *d && i < c->arc_trusted_sealers.n; i++) {
-		const char *v = c->arc_trusted_sealers.v[i];
-
-		if (domain_to_alabel(v, strlen(v), e, sizeof(e)) == 0 &&
-		    domain_is_subdomain(d, e))
-			return true;
-	}
-	return false;
-}
 
 /* by_arc - a trusted sealer of a passing chain vouches for the author */
 static bool
@@ -67,7 +52,8 @@ by_arc(const struct scan *s, const char *author, char *comment, size_t n)
 	for (i = r->nsets; i >= 1; i--) {
 		const struct arc_set *a = &r->sets[i - 1];
 
-		if (!sealer_trusted(s->eng->conf, a->domain) || a->aar == NULL ||
+		if (!forwarders_sealer(s->eng->forwarders, a->domain) ||
+		    a->aar == NULL ||
 		    !arc_aar_says_pass(a->aar, author, what, sizeof(what)))
 			continue;
 		snprintf(comment, n, "trusted ARC sealer %s (i=%u) saw %s",
@@ -77,53 +63,28 @@ by_arc(const struct scan *s, const char *author, char *comment, size_t n)
 	return false;
 }
 
-/* name_listed - name (a host name) is a listed name or below one */
-static bool
-name_listed(const struct conf *c, const char *name, const char **entry)
-{
-	char h[DOMAIN_MAX + 1], e[DOMAIN_MAX + 1];
-	size_t i;
-
-	if (name == NULL || *name == '\0' || *name == '[' ||
-	    domain_to_alabel(name, strlen(name), h, sizeof(h)) < 0)
-		return false;
-	for (i = 0; i < c->dmarc_trusted_forwarders.n; i++) {
-		const char *v = c->dmarc_trusted_forwarders.v[i];
-
-		if (domain_to_alabel(v, strlen(v), e, sizeof(e)) == 0 &&
-		    domain_is_subdomain(h, e)) {
-			*entry = v;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* by_client - the client is a listed forwarder */
 static bool
 by_client(const struct scan *s, char *comment, size_t n)
 {
-	const struct conf *c = s->eng->conf;
+	const struct forwarders *f = s->eng->forwarders;
 	const struct msg *m = s->msg;
 	const char *entry;
-	struct cidr net;
-	size_t i;
 
-	for (i = 0; m->client_ip[0] && i < c->dmarc_trusted_forwarders.n; i++)
-		if (cidr_parse(c->dmarc_trusted_forwarders.v[i], &net) == 0 &&
-		    cidr_match(&net, &m->client_addr)) {
-			snprintf(comment, n, "client %s is in "
-			    "dmarc_trusted_forwarders (%s)", m->client_ip,
-			    c->dmarc_trusted_forwarders.v[i]);
-			return true;
-		}
-	if (name_listed(c, m->client_name, &entry)) {
+	if (m->client_ip[0] &&
+	    (entry = forwarders_net(f, &m->client_addr)) != NULL) {
+		snprintf(comment, n, "client %s is in dmarc_trusted_forwarders "
+		    "(%s)", m->client_ip, entry);
+		return true;
+	}
+	if ((entry = forwarders_name(f, m->client_name)) != NULL) {
 		snprintf(comment, n, "client %s is in dmarc_trusted_forwarders "
 		    "(%s)", m->client_name, entry);
 		return true;
 	}
 	if (s->spf && s->spf->helo_checked &&
-	    s->spf->helo.result == SPF_PASS && name_listed(c, m->helo, &entry)) {
+	    s->spf->helo.result == SPF_PASS &&
+	    (entry = forwarders_name(f, m->helo)) != NULL) {
 		snprintf(comment, n, "SPF-verified HELO %s is in "
 		    "dmarc_trusted_forwarders (%s)", m->helo, entry);
 		return true;

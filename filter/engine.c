@@ -20,6 +20,7 @@
 #include "dnsbl.h"
 #include "engine.h"
 #include "files.h"
+#include "forwarders.h"
 #include "log.h"
 #include "psl.h"
 #include "rules.h"
@@ -77,6 +78,7 @@ engine_destroy(struct engine *e)
 	dns_resolver_free(e->dns);
 	dkim_signconf_free(e->dkim_sign);
 	psl_free(e->psl);
+	forwarders_free(e->forwarders);
 	conf_free(e->conf);
 	free(e);
 }
@@ -526,6 +528,7 @@ scope_engine(struct engine *root, struct scope *sc, struct buf *why)
 	e->rules = root->rules;
 	e->dnsbl = root->dnsbl;
 	e->psl = root->psl;
+	e->forwarders = root->forwarders;	/* not keys a scope sets */
 	sc->eng = e;
 	rc = load_lists(e, why);
 	if (e->psl == NULL && need_psl(e)) {
@@ -581,6 +584,7 @@ engine_new(struct conf *c, struct engine **out, struct buf *why)
 	e->score_set_auto = conf_score_set(c) < 0;
 	e->scores = strmap_new();
 	engine_scores(e);
+	e->forwarders = forwarders_new(c);
 	if (load_parts(e, why) < 0) {
 		engine_destroy(e);
 		*out = NULL;

@@ -106,6 +106,12 @@ static const struct meaning meanings[] = {
 	    "check" },
 	{ LR_DMARC, LR_AUTH_PERMERROR, "the DMARC record is broken or "
 	    "From: is unusable" },
+	{ LR_ARC, LR_AUTH_PASS, "every seal and the newest message "
+	    "signature verified" },
+	{ LR_ARC, LR_AUTH_FAIL, "a seal or the newest message signature did "
+	    "not verify, the sets are malformed, or a seal says the chain "
+	    "had already failed" },
+	{ LR_ARC, LR_AUTH_NONE, "no ARC fields, or ARC was not verified" },
 };
 
 static const char *
@@ -399,18 +405,21 @@ explain_envelope(struct buf *o, const struct logrec *r)
 
 static const char *const skip_result_domain[] = { "result", "domain", NULL };
 
-/* explain_check - SPF or DMARC: a sentence, then every other member */
-static void
+/*
+ * explain_check - SPF, DMARC, ARC: a sentence, then every member not
+ * in skip; false if the record has no object for the check
+ */
+static bool
 explain_check(struct buf *o, const struct logrec *r, enum lr_check c,
-    const char *key)
+    const char *const *skip)
 {
-	struct json_object *obj = lr_jget(r->o, key);
+	struct json_object *obj = lr_jget(r->o, lr_check_key(c));
 	const char *dom = lr_jstr(obj, "domain");
 
 	buf_printf(o, "\n%s\n", lr_check_name(c));
 	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
 		buf_adds(o, "  Not in the log record.\n");
-		return;
+		return false;
 	}
 	buf_adds(o, "  Result: ");
 	put_result(o, c, lr_jstr(obj, "result"));
@@ -419,7 +428,80 @@ explain_check(struct buf *o, const struct logrec *r, enum lr_check c,
 		lr_safes(o, dom, 300);
 	}
 	buf_addc(o, '\n');
-	put_fields(o, obj, skip_result_domain, 2, 0);
+	put_fields(o, obj, skip, 2, 0);
+	return true;
+}
+
+/* explain_dmarc - the DMARC check, and an override in words */
+static void
+explain_dmarc(struct buf *o, const struct logrec *r)
+{
+	static const char *const skip[] = { "result", "domain", "override",
+	    NULL };
+
+	if (!explain_check(o, r, LR_DMARC, skip) || !r->dmarc_override)
+		return;
+	buf_adds(o, "  Override: ");
+	lr_safes(o, r->dmarc_override, 100);
+	if (str_ieq(r->dmarc_override, "trusted_forwarder"))
+		buf_adds(o, " (a forwarder or ARC sealer the configuration "
+		    "trusts vouched for the message: the policy was not "
+		    "applied)");
+	else if (str_ieq(r->dmarc_override, "local_policy"))
+		buf_adds(o, " (dmarc_allow_domains or dmarc_never_reject "
+		    "overrode the domain's policy)");
+	buf_addc(o, '\n');
+}
+
+/* put_sealer - one ARC set: instance, sealer, cv= and its results */
+static void
+put_sealer(struct buf *o, struct json_object *a)
+{
+	double i;
+
+	if (!json_object_is_type(a, json_type_object)) {
+		buf_adds(o, "  (not a set)\n");
+		return;
+	}
+	if (lr_jnum(a, "i", &i))
+		buf_printf(o, "  Set i=%.0f: sealed by ", i);
+	else
+		buf_adds(o, "  Set (no instance): sealed by ");
+	put_str(o, lr_jstr(a, "domain"), "(no domain)");
+	buf_adds(o, " (s=");
+	put_str(o, lr_jstr(a, "selector"), "-");
+	buf_adds(o, "), cv=");
+	put_str(o, lr_jstr(a, "cv"), "-");
+	buf_adds(o, "\n    Seal: ");
+	put_str(o, lr_jstr(a, "as"), "not checked");
+	buf_adds(o, ", message signature: ");
+	put_str(o, lr_jstr(a, "ams"), "not checked");
+	buf_addc(o, '\n');
+}
+
+/* explain_arc - the chain result, oldest-pass, then each set newest first */
+static void
+explain_arc(struct buf *o, const struct logrec *r)
+{
+	static const char *const skip[] = { "result", "oldest_pass",
+	    "sealers", NULL };
+	size_t i, n;
+
+	if (!explain_check(o, r, LR_ARC, skip))
+		return;
+	if (r->arc_oldest_pass == 0)
+		buf_adds(o, "  Oldest pass: 0 (every message signature "
+		    "verified: no intermediary changed the message after "
+		    "sealing)\n");
+	else if (r->arc_oldest_pass > 0)
+		buf_printf(o, "  Oldest pass: %d (the message signatures "
+		    "from instance %d on verified: the message changed after "
+		    "instance %d signed it)\n", r->arc_oldest_pass,
+		    r->arc_oldest_pass, r->arc_oldest_pass - 1);
+	n = r->arc_sealers ? json_object_array_length(r->arc_sealers) : 0;
+	for (i = n; i > 0 && n - i < EXPLAIN_MAX_ITEMS; i--)
+		put_sealer(o, json_object_array_get_idx(r->arc_sealers,
+		    i - 1));
 }
 
 static void
@@ -655,7 +737,7 @@ static const char *const known_top[] = {
 	"rcpt_count", "from", "subject", "message_id", "size", "truncated",
 	"spf", "dkim", "dmarc", "bayes", "symbols", "scored", "unscored_why",
 	"score", "thresholds", "action", "forced_by", "reply", "dns_degraded",
-	"elapsed_ms", "dns_ms", "v", "scope", NULL
+	"elapsed_ms", "dns_ms", "v", "scope", "arc", NULL
 };
 
 void
@@ -675,9 +757,10 @@ lr_explain(const struct logrec *r, struct buf *o)
 	lr_safes(o, r->file, 300);
 	buf_printf(o, " line %llu)\n", (unsigned long long)r->lineno);
 	explain_envelope(o, r);
-	explain_check(o, r, LR_SPF, "spf");
+	explain_check(o, r, LR_SPF, skip_result_domain);
 	explain_dkim(o, r);
-	explain_check(o, r, LR_DMARC, "dmarc");
+	explain_arc(o, r);
+	explain_dmarc(o, r);
 	explain_bayes(o, r);
 	explain_rules(o, r);
 	explain_decision(o, r);

@@ -63,6 +63,7 @@ lr_filter_release(struct lr_filter *f)
 	strs_release(&f->mail_froms);
 	strs_release(&f->no_symbols);
 	strs_release(&f->deciders);
+	strs_release(&f->overrides);
 	free(f->nets);
 	lr_filter_init(f);
 }
@@ -252,6 +253,10 @@ lr_filter_add(struct lr_filter *f, enum lr_fkey k, const char *v, double now,
 		return add_auth(&f->auth[LR_DKIM], v, why);
 	case LR_F_DMARC:
 		return add_auth(&f->auth[LR_DMARC], v, why);
+	case LR_F_ARC:
+		return add_auth(&f->auth[LR_ARC], v, why);
+	case LR_F_OVERRIDE:
+		return add_text(&f->overrides, v, why);
 	case LR_F_BAYES_MIN:
 		return add_prob(v, &f->bayes_min, &f->has_bayes_min, why);
 	case LR_F_BAYES_MAX:
@@ -287,6 +292,18 @@ lr_filter_add(struct lr_filter *f, enum lr_fkey k, const char *v, double now,
 	return -1;
 }
 
+/* auth_any - a criterion on some check's result */
+static bool
+auth_any(const struct lr_filter *f)
+{
+	size_t j;
+
+	for (j = 0; j < LR_NCHECKS; j++)
+		if (f->auth[j])
+			return true;
+	return false;
+}
+
 bool
 lr_filter_any(const struct lr_filter *f)
 {
@@ -294,9 +311,8 @@ lr_filter_any(const struct lr_filter *f)
 	    f->qids.n || f->msgids.n || f->nnets || f->has_score_min ||
 	    f->has_score_max || f->has_since || f->has_until ||
 	    f->subjects.n || f->froms.n || f->mail_froms.n ||
-	    f->no_symbols.n || f->deciders.n || f->auth[LR_SPF] ||
-	    f->auth[LR_DKIM] || f->auth[LR_DMARC] || f->has_bayes_min ||
-	    f->has_bayes_max;
+	    f->no_symbols.n || f->deciders.n || auth_any(f) ||
+	    f->overrides.n || f->has_bayes_min || f->has_bayes_max;
 }
 
 /* domain_within - d equals want or is a subdomain of it */
@@ -662,6 +678,8 @@ lr_filter_match(const struct lr_filter *f, const struct logrec *r)
 	if (f->mail_froms.n && !mail_from_match(f, r))
 		return false;
 	if (!auth_match(f, r) || !bayes_match(f, r))
+		return false;
+	if (f->overrides.n && !str_in(r->dmarc_override, &f->overrides, true))
 		return false;
 	if (f->subjects.n && !subject_match(f, r))
 		return false;

@@ -43,7 +43,7 @@ static const char *const action_color[LR_NACTIONS] = {
 	"#4caf50", "#f2b705", "#d93025", "#7e57c2", "#9e9e9e"
 };
 static const char *const check_color[LR_NCHECKS] = {
-	"#1e88e5", "#43a047", "#e53935"
+	"#1e88e5", "#43a047", "#e53935", "#8e24aa"
 };
 
 static const char css[] =
@@ -488,7 +488,7 @@ chart_auth(struct buf *o, const struct lr_summary *s)
 		buf_adds(o, "<p class=\"empty\">No records with a time.</p>\n");
 	else {
 		bw = (SVG_W - PAD_L - PAD_R) / (double)n;
-		svg_open(o, "chart-auth", "SPF, DKIM and DMARC pass rates",
+		svg_open(o, "chart-auth", "SPF, DKIM, DMARC and ARC pass rates",
 		    SVG_H);
 		y_grid(o, 100, SVG_H, "%");
 		for (j = 0; j < LR_NCHECKS; j++)

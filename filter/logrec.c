@@ -6,7 +6,9 @@
  *	only if present with the expected type.  The DKIM value of a
  *	message summarises its signatures: pass if any passed, else the
  *	most telling failure (fail, temperror, permerror, policy, neutral,
- *	softfail, other); an empty list is none.
+ *	softfail, other); an empty list is none.  The checks are one
+ *	table (name, log key, reader): a new check is one row there and
+ *	one in enum lr_check, and search, summary and report follow.
  * SECURITY
  *	Strings may hold NUL (\u0000), control characters, bidi controls
  *	or markup.  They are borrowed from json-c and only reach output
@@ -27,8 +29,6 @@ static const char *const action_names[LR_NACTIONS] = {
 	"accept", "tag", "reject", "tempfail", "other"
 };
 
-static const char *const check_names[LR_NCHECKS] = { "SPF", "DKIM", "DMARC" };
-
 static const char *const auth_names[LR_NAUTH] = {
 	"pass", "fail", "softfail", "neutral", "none", "temperror",
 	"permerror", "policy", "other", "absent"
@@ -38,12 +38,6 @@ const char *
 lr_action_name(enum lr_action a)
 {
 	return (unsigned)a < LR_NACTIONS ? action_names[a] : "other";
-}
-
-const char *
-lr_check_name(enum lr_check c)
-{
-	return (unsigned)c < LR_NCHECKS ? check_names[c] : "?";
 }
 
 const char *
@@ -172,6 +166,48 @@ dkim_result(struct json_object *d)
 	return best;
 }
 
+/* one_result - the "result" of a check logged as one object */
+static enum lr_auth
+one_result(struct json_object *o)
+{
+	return lr_auth_parse(lr_jstr(o, "result"));
+}
+
+/* the checks: display name, verdict log key, how to read the result */
+static const struct check_row {
+	const char *name, *key;
+	enum lr_auth (*read)(struct json_object *);
+} checks[LR_NCHECKS] = {
+	[LR_SPF] = { "SPF", "spf", one_result },
+	[LR_DKIM] = { "DKIM", "dkim", dkim_result },
+	[LR_DMARC] = { "DMARC", "dmarc", one_result },
+	[LR_ARC] = { "ARC", "arc", one_result },
+};
+
+const char *
+lr_check_name(enum lr_check c)
+{
+	return (unsigned)c < LR_NCHECKS ? checks[c].name : "?";
+}
+
+const char *
+lr_check_key(enum lr_check c)
+{
+	return (unsigned)c < LR_NCHECKS ? checks[c].key : "?";
+}
+
+/* oldest_pass - the ARC chain's oldest-pass instance, -1 if none */
+static int
+oldest_pass(struct json_object *arc)
+{
+	double d;
+
+	if (!lr_jnum(arc, "oldest_pass", &d) || d < 0 || d > 50 ||
+	    d != floor(d))
+		return -1;
+	return (int)d;
+}
+
 /* aligned - DMARC alignment of one identifier: 1, 0, -1 unknown */
 static int
 aligned(struct json_object *dmarc, const char *id)
@@ -188,6 +224,7 @@ void
 logrec_from(struct logrec *r, const struct logline *l)
 {
 	struct json_object *o = l->obj, *client, *thr, *v;
+	size_t j;
 
 	memset(r, 0, sizeof(*r));
 	r->o = o;
@@ -218,10 +255,8 @@ logrec_from(struct logrec *r, const struct logline *l)
 	    r->elapsed_ms >= 0;
 	r->has_dns_ms = lr_jnum(o, "dns_ms", &r->dns_ms) && r->dns_ms >= 0;
 	r->dns_degraded = jbool(o, "dns_degraded");
-	r->auth[LR_SPF] = lr_auth_parse(lr_jstr(lr_jget(o, "spf"), "result"));
-	r->auth[LR_DKIM] = dkim_result(lr_jget(o, "dkim"));
-	r->auth[LR_DMARC] = lr_auth_parse(lr_jstr(lr_jget(o, "dmarc"),
-	    "result"));
+	for (j = 0; j < LR_NCHECKS; j++)
+		r->auth[j] = checks[j].read(lr_jget(o, checks[j].key));
 	v = lr_jget(o, "symbols");
 	r->symbols = v && json_object_is_type(v, json_type_array) ? v : NULL;
 	v = lr_jget(o, "rcpts");
@@ -232,6 +267,12 @@ logrec_from(struct logrec *r, const struct logline *l)
 	    r->bayes >= 0 && r->bayes <= 1;
 	r->dkim_aligned = aligned(lr_jget(o, "dmarc"), "dkim");
 	r->spf_aligned = aligned(lr_jget(o, "dmarc"), "spf");
+	r->dmarc_override = lr_jstr(lr_jget(o, "dmarc"), "override");
+	r->arc_oldest_pass = r->auth[LR_ARC] == LR_AUTH_PASS ?
+	    oldest_pass(lr_jget(o, "arc")) : -1;
+	v = lr_jget(lr_jget(o, "arc"), "sealers");
+	r->arc_sealers = v && json_object_is_type(v, json_type_array) ? v :
+	    NULL;
 }
 
 bool

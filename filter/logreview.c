@@ -376,6 +376,9 @@ lr_summary_add(struct lr_summary *s, const struct logrec *r)
 	}
 	if (r->dns_degraded)
 		s->dns_degraded++;
+	if (r->dmarc_override && str_ieq(r->dmarc_override,
+	    "trusted_forwarder"))
+		s->forwarded++;
 	if (r->has_elapsed) {
 		s->lat_n++;
 		s->lat_sum += r->elapsed_ms;
@@ -537,6 +540,10 @@ text_auth(const struct lr_summary *s, struct buf *o)
 		buf_addc(o, '\n');
 	}
 	buf_adds(o, "  (DKIM per message: pass if any signature passed)\n");
+	if (s->forwarded)
+		buf_printf(o, "  %llu DMARC failure(s) let through from a trusted "
+		    "forwarder (log search --override trusted_forwarder)\n",
+		    (unsigned long long)s->forwarded);
 }
 
 /* approx_note - say when a top table is an estimate */

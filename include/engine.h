@@ -27,6 +27,7 @@ struct dkim_signconf;
 struct dmarc_opts;
 struct dns_resolver;
 struct dnsbl;
+struct forwarders;
 struct msg;
 struct ruleset;
 struct psl;
@@ -50,6 +51,8 @@ struct engine {
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
+	struct forwarders *forwarders;	/* dmarc_trusted_forwarders and
+					   arc_trusted_sealers, parsed */
 
 	/*
 	 * Policy scopes (scope.h).  The main generation owns them; each

@@ -52,7 +52,8 @@ enum lr_action {
 	LR_NACTIONS
 };
 
-enum lr_check { LR_SPF, LR_DKIM, LR_DMARC, LR_NCHECKS };
+/* the authentication checks a record's result table has (logrec.c) */
+enum lr_check { LR_SPF, LR_DKIM, LR_DMARC, LR_ARC, LR_NCHECKS };
 
 enum lr_auth {
 	LR_AUTH_PASS,
@@ -70,6 +71,8 @@ enum lr_auth {
 
 const char *lr_action_name(enum lr_action);
 const char *lr_check_name(enum lr_check);
+/* lr_check_key - the check's verdict log key: "spf", "dkim", ... */
+const char *lr_check_key(enum lr_check);
 const char *lr_auth_name(enum lr_auth);
 /* lr_action_parse - "accept", "tag", "reject", "tempfail"; -1 if not */
 int	 lr_action_parse(const char *);
@@ -97,6 +100,9 @@ struct logrec {
 	double	 bayes;			/* spam probability 0..1 */
 	bool	 has_bayes;
 	int	 dkim_aligned, spf_aligned;	/* DMARC: 1, 0, -1 unknown */
+	const char *dmarc_override;	/* "trusted_forwarder", or NULL */
+	int	 arc_oldest_pass;	/* ARC pass: oldest-pass, else -1 */
+	struct json_object *arc_sealers; /* ARC "sealers" array, or NULL */
 };
 
 void	 logrec_from(struct logrec *, const struct logline *);
@@ -202,7 +208,9 @@ enum lr_fkey {
 	LR_F_DKIM,
 	LR_F_DMARC,
 	LR_F_BAYES_MIN,
-	LR_F_BAYES_MAX
+	LR_F_BAYES_MAX,
+	LR_F_ARC,		/* result[,result] */
+	LR_F_OVERRIDE		/* DMARC override: trusted_forwarder, ... */
 };
 
 struct lr_strs {
@@ -214,6 +222,7 @@ struct lr_filter {
 	unsigned actions;		/* 1 << enum lr_action; 0 = any */
 	struct lr_strs symbols, senders, rcpts, qids, msgids;
 	struct lr_strs subjects, froms, mail_froms, no_symbols, deciders;
+	struct lr_strs overrides;
 	unsigned auth[LR_NCHECKS];	/* 1 << enum lr_auth; 0 = any */
 	struct cidr *nets;
 	size_t	 nnets;
@@ -306,6 +315,7 @@ struct lr_summary {
 	double	 tag, reject;			/* latest thresholds seen */
 	bool	 has_thresholds;
 	uint64_t dns_degraded;
+	uint64_t forwarded;			/* override trusted_forwarder */
 	uint64_t lat_bins[LR_LAT_BINS];
 	uint64_t lat_n, dns_n;
 	double	 lat_sum, lat_max, dns_sum;

@@ -377,6 +377,46 @@ def test_large_report():
               0 < size_r < 2 << 20 and 0 < size_m < 16 << 20, (size_r, size_m))
 
 
+def test_arc():
+    """ARC in the review commands: its own explain section, search and summary."""
+    rc, out, err = run("explain", "A1", d("arc.log"))
+    arc = out.split("\nARC\n")[1].split("\n\n")[0] if "\nARC\n" in out else ""
+    check("explain: ARC has its own section with the chain result",
+          rc == 0 and arc.startswith("  Result: pass (every seal") and
+          "Oldest pass: 2 (" in arc, out)
+    check("explain: the sealers newest first",
+          arc.find("Set i=2: sealed by fwd.example (s=s2), cv=pass") <
+          arc.find("Set i=1: sealed by lists.example.org (s=s1), cv=none") and
+          "Set i=1" in arc and "Seal: pass, message signature: fail" in arc, arc)
+    check("explain: ARC is not left under Other fields",
+          "Other fields" not in out and "Sealers" not in out, out)
+    check("explain: the DMARC override in words",
+          "Override: trusted_forwarder (a forwarder or ARC sealer" in out, out)
+    rc, out, err = run("explain", "A4", d("arc.log"))
+    check("explain: a record from before ARC says so",
+          rc == 0 and "\nARC\n  Not in the log record.\n" in out, out)
+    for arg, want in (("pass", ["A1"]), ("fail,none", ["A2", "A3"]),
+                      ("absent", ["A4"])):
+        rc, out, err = run("search", "--json", "--arc", arg, d("arc.log"))
+        check("search --arc " + arg, qids_of_json_lines(out) == want, out + err)
+    rc, out, err = run("search", "--json", "--override", "trusted_forwarder",
+                       "--dmarc", "fail", d("arc.log"))
+    check("search --override trusted_forwarder", qids_of_json_lines(out) == ["A1"],
+          out + err)
+    rc, out, err = run("search", "--arc", "sealed", d("arc.log"))
+    check("search --arc with a wrong word: exit 2", rc == 2 and "--arc" in err, err)
+    rc, out, err = run("summary", d("arc.log"))
+    rows = out.split("Authentication results")[1].splitlines() if rc == 0 else []
+    check("summary: an ARC column in the result rates",
+          rows[1].split() == ["result", "SPF", "DKIM", "DMARC", "ARC"] and
+          rows[2].split()[-2:] == ["1", "25.0%"], out)
+    check("summary: trusted-forwarder overrides counted",
+          "1 DMARC failure(s) let through from a trusted forwarder" in out, out)
+    rc, out, err = run("report", d("arc.log"))
+    check("report: ARC in the pass-rate table",
+          rc == 0 and "<th>DMARC</th><th>ARC</th>" in out, err)
+
+
 def test_extra_log():
     extra = os.environ.get("LOG_CLI_EXTRA")
     if not extra:
@@ -397,7 +437,7 @@ def main():
         return 77
     for t in (test_summary, test_search, test_explain, test_inputs, test_usage,
               test_report, test_report_never_overwrites, test_configured_log,
-              test_review_cli, test_large_report, test_extra_log):
+              test_review_cli, test_arc, test_large_report, test_extra_log):
         t()
     return exit_status()
 

@@ -21,6 +21,7 @@
 #include "dmarc_report.h"
 #include "fakedns.h"
 #include "files.h"
+#include "forwarders.h"
 #include "helpers.h"
 #include "msgparse.h"
 #include "scan_steps.h"
@@ -396,6 +397,70 @@ START_TEST(test_arc_step_and_trusted_forwarders)
 }
 END_TEST
 
+/* the lists are parsed when the engine loads, matched in their order */
+START_TEST(test_forwarders_parsed_at_load)
+{
+	struct engine *e = test_engine("dmarc_trusted_forwarders = "
+	    "198.51.100.0/24 192.0.2.0/24 relay.example B\xc3\xbc" "cher.example\n"
+	    "arc_trusted_sealers = lists1.example\n");
+	const struct forwarders *f = e->forwarders;
+	struct netaddr a;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->nnets, 2);
+	ck_assert_uint_eq(f->nsealers, 1);
+	ck_assert_int_eq(netaddr_parse("192.0.2.10", &a), 0);
+	ck_assert_str_eq(forwarders_net(f, &a), "192.0.2.0/24");
+	ck_assert_int_eq(netaddr_parse("203.0.113.1", &a), 0);
+	ck_assert_ptr_null(forwarders_net(f, &a));
+	ck_assert_str_eq(forwarders_name(f, "MX.Relay.example"),
+	    "relay.example");
+	ck_assert_str_eq(forwarders_name(f, "xn--bcher-kva.example"),
+	    "B\xc3\xbc" "cher.example");
+	ck_assert_ptr_null(forwarders_name(f, "notrelay.example"));
+	ck_assert_ptr_null(forwarders_name(f, "[192.0.2.10]"));
+	ck_assert_ptr_null(forwarders_name(f, ""));
+	ck_assert_ptr_null(forwarders_name(f, NULL));
+	ck_assert(forwarders_sealer(f, "lists1.example"));
+	ck_assert(forwarders_sealer(f, "a.lists1.example"));
+	ck_assert(!forwarders_sealer(f, "xlists1.example"));
+	ck_assert(!forwarders_sealer(f, ""));
+	engine_unref(e);
+}
+END_TEST
+
+/*
+ * a message is judged by what the engine parsed: with the configured
+ * list emptied after loading, the forwarder still counts
+ */
+START_TEST(test_forwarders_not_parsed_per_message)
+{
+	struct fakedns *fd = keys();
+	struct engine *e = test_engine("dmarc_trusted_forwarders = "
+	    "192.0.2.0/24\n");
+	size_t n = e->conf->dmarc_trusted_forwarders.n;
+	struct buf text = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+
+	dns_resolver_free(e->dns);
+	e->dns = fakedns_resolver(fd);
+	fixture(&text);
+	e->conf->dmarc_trusted_forwarders.n = 0;
+	s = test_scan_text(e, "192.0.2.10", "mx.fwd2.example",
+	    "bounce@fwd2.example", "b@example.net", text.data, text.len, &m);
+	e->conf->dmarc_trusted_forwarders.n = n;
+	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict,
+	    "DMARC_TRUSTED_FORWARDER"));
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&text);
+	engine_unref(e);
+	fakedns_free(fd);
+}
+END_TEST
+
 /* the aggregate report records the override with the sealer named */
 START_TEST(test_arc_override_in_aggregate_report)
 {
@@ -474,6 +539,8 @@ main(void)
 	tcase_add_loop_test(tc, test_arc_step_and_trusted_forwarders, 0,
 	    sizeof(steps) / sizeof(steps[0]));
 	tcase_add_test(tc, test_arc_override_in_aggregate_report);
+	tcase_add_test(tc, test_forwarders_parsed_at_load);
+	tcase_add_test(tc, test_forwarders_not_parsed_per_message);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -393,6 +393,9 @@ static const struct {
 	{ "criteria combine", { { LR_F_ACTION, "reject" },
 	    { LR_F_IP, "203.0.113.7" }, { LR_F_SYMBOL, "LOCAL_*" } }, "Q4" },
 	{ "nothing matches", { { LR_F_QUEUE_ID, "nope" } }, "" },
+	{ "arc pass", { { LR_F_ARC, "pass" } }, "Q7" },
+	{ "arc absent and accepted", { { LR_F_ARC, "absent" },
+	    { LR_F_ACTION, "accept" } }, "Q1,Q6" },
 };
 
 /* 2026-11-19T12:30:00Z: "24h" means since 2026-11-18T12:30:00Z */
@@ -643,6 +646,7 @@ START_TEST(test_summary_counts_mixed_log)
 		{ 2, 1, 1, 0, 3, 1, 0, 0, 0, 0 },
 		{ 3, 1, 0, 0, 3, 1, 0, 0, 0, 0 },
 		{ 3, 1, 0, 0, 3, 1, 0, 0, 0, 0 },
+		{ 1, 0, 0, 0, 0, 0, 0, 0, 0, 7 },	/* ARC: Q7 only */
 	};
 	const struct topk_entry *e;
 	size_t j, a;
@@ -692,6 +696,45 @@ START_TEST(test_summary_counts_mixed_log)
 	    "RBL_ZEN(+8) DMARC_REJECT(+6) BAYES_99(+6)");
 	lr_summary_free(&s);
 	logread_free(&r);
+}
+END_TEST
+
+/* the ARC object: result, oldest-pass, sealers; the DMARC override */
+START_TEST(test_summary_reads_arc_and_overrides)
+{
+	struct logread *r;
+	struct lr_summary *s = summarize("arc.log", 10, &r);
+	char *files[] = { lr_path("arc.log") };
+	struct logread *rd = logread_open(files, 1, 10);
+	const struct logline *l;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+
+	ck_assert_uint_eq(s->n, 4);
+	ck_assert_uint_eq(s->auth[LR_ARC][LR_AUTH_PASS], 1);
+	ck_assert_uint_eq(s->auth[LR_ARC][LR_AUTH_FAIL], 1);
+	ck_assert_uint_eq(s->auth[LR_ARC][LR_AUTH_NONE], 1);
+	ck_assert_uint_eq(s->auth[LR_ARC][LR_AUTH_ABSENT], 1);
+	ck_assert_uint_eq(s->forwarded, 1);
+	ck_assert_str_eq(lr_check_name(LR_ARC), "ARC");
+	ck_assert_str_eq(lr_check_key(LR_ARC), "arc");
+	lr_summary_text(s, logread_stats(r), 0, 10, &out);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "1 DMARC failure(s) let "
+	    "through from a trusted forwarder"));
+	ck_assert(logread_next(rd, &l));
+	logrec_from(&rec, l);
+	ck_assert_int_eq(rec.arc_oldest_pass, 2);
+	ck_assert_uint_eq(json_object_array_length(rec.arc_sealers), 2);
+	ck_assert_str_eq(rec.dmarc_override, "trusted_forwarder");
+	ck_assert(logread_next(rd, &l));
+	logrec_from(&rec, l);
+	ck_assert_int_eq(rec.auth[LR_ARC], LR_AUTH_FAIL);
+	ck_assert_int_eq(rec.arc_oldest_pass, -1);
+	ck_assert_ptr_null(rec.dmarc_override);
+	buf_release(&out);
+	lr_summary_free(&s);
+	logread_free(&r);
+	logread_free(&rd);
 }
 END_TEST
 
@@ -846,7 +889,20 @@ static const struct {
 	{ "mixed.log", "Q7", {
 	    "Future key: 1, 2, 3", "Model: v2", "\"meeting\" 0.010",
 	    "\"agenda\" 0.030", "Description: ARC chain validated",
-	    "Other fields", "ARC:", "Domain: relay.example.org" } },
+	    "\nARC\n  Result: pass (every seal", "Instance (i=): 1",
+	    "Domain: relay.example.org" } },
+	{ "arc.log", "A1", {
+	    "\nARC\n  Result: pass (every seal and the newest message",
+	    "Oldest pass: 2 (the message signatures from instance 2 on",
+	    "Set i=2: sealed by fwd.example (s=s2), cv=pass\n"
+	    "    Seal: pass, message signature: pass\n"
+	    "  Set i=1: sealed by lists.example.org (s=s1), cv=none\n",
+	    "Override: trusted_forwarder (a forwarder or ARC sealer" } },
+	{ "arc.log", "A2", {
+	    "\nARC\n  Result: fail (a seal or the newest message signature",
+	    "Reason: ARC-Message-Signature i=1: body hash did not verify",
+	    "Set i=1: sealed by lists.example.org" } },
+	{ "arc.log", "A4", { "\nARC\n  Not in the log record.\n" } },
 	{ "hostile.log", "H1", {
 	    "\\x1b[31mRED", "\\u{202e}gnp.exe", "nul:\\x00:end",
 	    "X&Y\\u{2028}Z" } },
@@ -1601,6 +1657,7 @@ logreview_suite(void)
 	tc = tcase_create("summary");
 	tcase_add_test(tc, test_summary_counts_mixed_log);
 	tcase_add_test(tc, test_summary_reject_ring_keeps_latest);
+	tcase_add_test(tc, test_summary_reads_arc_and_overrides);
 	tcase_add_test(tc, test_summary_tolerates_missing_and_mistyped_fields);
 	tcase_add_test(tc, test_summary_p95_within_two_percent);
 	tcase_add_test(tc, test_summary_series_widens_and_keeps_counts);
