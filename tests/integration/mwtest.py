@@ -106,6 +106,20 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def shipped_rules(work):
+    """A copy of the source tree's rules/ in the test's directory: the
+    daemon reads rules again on SIGHUP after dropping privileges, and
+    the source tree need not be readable by its user (a checkout under
+    a private directory)."""
+    dest = os.path.join(work.path, "shipped-rules")
+    shutil.copytree(os.path.join(SRCDIR, "rules"), dest)
+    for root, dirs, files in os.walk(dest):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    return dest
+
+
 class Milter:
     """mailwarden milter -f with a config file written by the test."""
 
@@ -119,7 +133,11 @@ class Milter:
         self.write_conf()
 
     def write_conf(self, extra=None):
-        s = dict(self.settings)
+        # no default path of the installation: a test's daemon reads only
+        # what the test gives it (a scope_dir under the configured prefix
+        # may be unreadable once the daemon runs as its user)
+        s = {"scope_dir": ""}
+        s.update(self.settings)
         if extra:
             s.update(extra)
         with open(self.conf, "w") as f:

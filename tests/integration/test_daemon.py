@@ -37,6 +37,7 @@ conf = work.write("d.conf", "\n".join([
     "pid_file = %s/mw.pid" % run,
     "log_file =",
     "dns_zone_files =",
+    "rules_dir =", "rules_site_dir =", "scope_dir =",
 ]) + "\n")
 pidfile = os.path.join(run, "mw.pid")
 
@@ -143,6 +144,7 @@ def t_unix_socket_owner_and_mode():
         "pid_file = %s/u.pid" % run,
         "log_file =",
         "dns_zone_files =",
+        "rules_dir =", "rules_site_dir =", "scope_dir =",
     ]) + "\n")
 
     def connect():

@@ -82,7 +82,7 @@ SETTINGS = {
     "user": "postfix",
     "log_file": os.path.join(logdir, "verdicts.log"),
     "pid_file": "",
-    "rules_dir": os.path.join(mwtest.SRCDIR, "rules"),
+    "rules_dir": mwtest.shipped_rules(work),
     "dns_servers": ns.addr,
     "dns_timeout": "300",
     "dns_retries": "0",

@@ -59,7 +59,7 @@ vlog = os.path.join(log_dir, "verdicts.log")
 conf = work.write("mw.conf", "\n".join([
     "socket = unix:%s/mw.sock" % run_dir, "user = %s" % USER, "pid_file =",
     "log_file = %s" % vlog, "bayes_store = %s" % store, "bayes_min_spam = 5",
-    "bayes_min_ham = 5", "dmarc = no", "spf = no", "rules_dir =", "rules_site_dir =",
+    "bayes_min_ham = 5", "dmarc = no", "spf = no", "rules_dir =", "rules_site_dir =", "scope_dir =",
     "trusted_networks = 192.0.2.0/25", "trust_authenticated = no",
     "authserv_id = mx.mailwarden.test",
     "dkim_sign_domains = example.org:own:%s" % key, ""]))
@@ -157,7 +157,7 @@ def t_daemon_as_root_makes_its_dirs_the_users():
     c = work.write("fresh.conf", "\n".join([
         "socket = unix:%s/run/mw.sock" % base, "user = %s" % USER, "pid_file =",
         "log_file = %s/log/verdicts.log" % base, "dmarc_report_dir = %s/dmarc" % base,
-        "rules_dir =", "rules_site_dir =", "dmarc = no", "spf = no", ""]))
+        "rules_dir =", "rules_site_dir =", "scope_dir =", "dmarc = no", "spf = no", ""]))
     proc = subprocess.Popen([MW, "milter", "-f", "-c", c], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True)
     made = ("run/mw.sock", "log", "dmarc", "log/verdicts.log")

@@ -93,7 +93,7 @@ SETTINGS = {
     "authserv_id": "mx.mailwarden.test",
     "log_file": vlog,
     "pid_file": "",
-    "rules_dir": os.path.join(mwtest.SRCDIR, "rules"),
+    "rules_dir": mwtest.shipped_rules(work),
     "rules_site_dir": site,
     "dns_servers": ns.addr,
     "dns_timeout": "1000",
