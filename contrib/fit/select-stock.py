@@ -376,8 +376,8 @@ def write(out, a, stock, need, chosen, tags, hits, nspam, nham):
             for k, line in attrs:
                 f.write(line.strip() + "\n")
             if n in chosen and not any(k == "describe" for k, _ in attrs):
-                f.write("describe %s SpamAssassin's %s (the stock rules "
-                        "describe it not)\n" % (n, n))
+                f.write("describe %s SpamAssassin's %s (no description in "
+                        "the stock rules)\n" % (n, n))
             if n.startswith("__"):
                 continue
             if n in chosen and hits[n][2] == 0:
