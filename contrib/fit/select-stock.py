@@ -146,12 +146,13 @@ class Stock:
         expr = strip_comment(raw).split(None, 2)[2]
         return [t for t in IDENT.findall(expr) if t in self.defs and t != name]
 
-    def closure(self, name):
-        """name and every stock rule it needs, transitively."""
-        seen, todo = set(), [name]
+    def closure(self, names, stop=()):
+        """names and every stock rule they need, transitively; a name
+        in stop (defined elsewhere) is neither taken nor followed."""
+        seen, todo = set(), list(names)
         while todo:
             n = todo.pop()
-            if n not in seen and n in self.defs:
+            if n not in seen and n not in stop and n in self.defs:
                 seen.add(n)
                 todo.extend(self.deps(n))
         return seen
@@ -160,7 +161,7 @@ class Stock:
         """Whether name needs a DKIM, SPF, ARC or DMARC result or a
         network test: `rules stats` runs none of those, the pipeline
         does, so its count would not be the rule's hits in a scan."""
-        for n in self.closure(name):
+        for n in self.closure([name]):
             raw = self.defs[n][2]
             if AUTH_EVAL.search(raw) or any(
                     k == "tflags" and re.search(r"\bnet\b", line)
@@ -300,13 +301,7 @@ def main():
             sr, hr = 100.0 * s / nspam, 100.0 * h / nham
             if sr >= a.min_spam and hr <= a.max_ham and sr >= a.min_ratio * hr:
                 chosen.append(name)
-        need, todo = set(), list(chosen)
-        while todo:
-            n = todo.pop()
-            if n in need or n in have:
-                continue
-            need.add(n)
-            todo.extend(stock.deps(n))
+        need = stock.closure(chosen, stop=have)
         tags = set()
         for n in need:
             tags |= stock.tags_of(n)
