@@ -164,6 +164,29 @@ static const struct {
 _Static_assert(NSELECTORS == sizeof(((struct scope *)0)->sel_line) /
     sizeof(unsigned), "struct scope: one sel_line per selector");
 
+/* the keys only a scope file has, for "did you mean" */
+static const char *const scope_only_keys[] = {
+	"recipients", "recipient_domains", "auth_users", "clients",
+	"sender_domains", "outbound", "exempt", "reject_text", "rcpt_reject",
+};
+
+static const char *
+scope_key_get(size_t i, void *arg)
+{
+	(void)arg;
+	return scope_only_keys[i];
+}
+
+/* suggest_key - the scope key, else the main key, closest to key */
+static const char *
+suggest_key(const char *key)
+{
+	const char *near = str_suggest(key, scope_key_get,
+	    sizeof(scope_only_keys) / sizeof(scope_only_keys[0]), NULL);
+
+	return near ? near : conf_suggest_key(key);
+}
+
 /* sel_list - the list a selector kind fills (not clients) */
 static struct strlist *
 sel_list(struct scope *sc, enum sel_kind k)
@@ -373,7 +396,7 @@ scope_line(struct scope *sc, char *s, unsigned line, bool *scores,
 			    "SCOPES, lists the keys that are)");
 		else {
 			buf_adds(why, "unknown key");
-			if ((near = conf_suggest_key(key)) != NULL)
+			if ((near = suggest_key(key)) != NULL)
 				buf_printf(why, "; did you mean %s?", near);
 		}
 		rc = -1;

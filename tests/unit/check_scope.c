@@ -106,7 +106,8 @@ START_TEST(test_scope_errors_have_file_line_and_all_are_reported)
 	ck_assert_int_eq(parse("recipient_domains = ok.example bad..example\n"
 	    "tag_score = lots\nrules_dir = /x\ntag_scor = 3\n"
 	    "clients = 300.1.1.1\nexempt = maybe\nno equals sign\n"
-	    "recipients = @x.example\n", "bad", &sc, &why), -1);
+	    "recipients = @x.example\nrecipient_domain = y.example\n", "bad",
+	    &sc, &why), -1);
 	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:1: "
 	    "recipient_domains: bad value 'bad..example'"));
 	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:2: tag_score: "
@@ -119,6 +120,9 @@ START_TEST(test_scope_errors_have_file_line_and_all_are_reported)
 	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:6: exempt: "));
 	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:7: expected "));
 	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:8: recipients: "));
+	/* a selector misspelt: the scope's own keys are suggested too */
+	ck_assert_ptr_nonnull(strstr(why.data, "s.d/x.conf:9: "
+	    "recipient_domain: unknown key; did you mean recipient_domains?"));
 	ck_assert_ptr_null(sc.name);		/* released on error */
 	buf_release(&why);
 }
