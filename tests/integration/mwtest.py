@@ -525,12 +525,14 @@ class Results:
     def __init__(self):
         self.failed = 0
         self.passed = 0
+        self.failures = []	# (name, one-line reason), repeated by exit()
 
     def check(self, name, fn):
         try:
             fn()
         except Exception as e:  # noqa: BLE001 - report any failure
             self.failed += 1
+            self.failures.append((name, ("%s: %s" % (type(e).__name__, e))[:300]))
             print("FAIL: %s: %s: %s" % (name, type(e).__name__, e))
             import traceback
             traceback.print_exc(file=sys.stdout)
@@ -549,5 +551,10 @@ class Results:
                 break
 
     def exit(self):
+        # the failures once more at the very end: a test prints the MTA's
+        # and the milter's logs after its checks, and CI shows only the
+        # end of a log
+        for name, why in self.failures:
+            print("FAILED: %s: %s" % (name, why.replace("\n", " | ")))
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed else 0)
