@@ -63,6 +63,9 @@ struct pstate {
 	struct strmap *unsupported;	/* rule names not loaded */
 	struct strmap *missing_fn;	/* rule name -> eval function that
 					   no family provides */
+	struct strmap *skipped;		/* rule names defined only in a
+					   block not read (ifplugin of a
+					   plugin not provided) */
 	int	 depth;			/* include level */
 	size_t	 rules_cap;
 	/* replace_tags (SpamAssassin's ReplaceTags plugin) */
@@ -1270,12 +1273,18 @@ note_skipped_eval(struct lctx *lc, const char *dir, const char *s)
 {
 	char name[MAX_NAME + 64], func[MAX_NAME + 1];
 	size_t n = 0;
+	bool is_meta = strcmp(dir, "meta") == 0;
 
 	if (strcmp(dir, "header") != 0 && strcmp(dir, "body") != 0 &&
 	    strcmp(dir, "rawbody") != 0 && strcmp(dir, "uri") != 0 &&
-	    strcmp(dir, "full") != 0)
+	    strcmp(dir, "full") != 0 && strcmp(dir, "mimeheader") != 0 &&
+	    !is_meta)
 		return;
 	if (!word(&s, name, sizeof(name)) || !name_ok(name))
+		return;
+	/* a meta elsewhere that names it reads it as not hit */
+	(void)strmap_put(lc->ps->skipped, name, (void *)1);
+	if (is_meta)
 		return;
 	s = skip_ws(s);
 	if (strncmp(s, "eval:", 5) != 0)
@@ -1574,13 +1583,39 @@ resolve_metas(struct pstate *ps)
 				t->rule = (size_t)(uintptr_t)idx - 1;
 				continue;
 			}
-			diag_at(ps, RULES_DIAG_WARNING, r->file, r->line,
-			    "meta %s disabled: %s rule %s", r->name,
-			    strmap_get(ps->unsupported, t->name) ?
-			    "depends on the unsupported" :
-			    "depends on the undefined", t->name);
-			r->disabled = true;
-			break;
+			if (strmap_get(ps->unsupported, t->name)) {
+				/* a test that exists but does not run here:
+				   counting it as not hit would change the
+				   meta's meaning */
+				diag_at(ps, RULES_DIAG_WARNING, r->file,
+				    r->line, "meta %s disabled: depends on "
+				    "the unsupported rule %s", r->name,
+				    t->name);
+				r->disabled = true;
+				break;
+			}
+			/*
+			 * Not defined at all: SpamAssassin reads such a name
+			 * as 0 (not hit) and runs the meta, and so does this.
+			 * A name defined only in a block for a plugin not
+			 * provided (mostly network tests, which a local run
+			 * of SpamAssassin does not hit either) is a known
+			 * gap; any other name is probably a typo.
+			 */
+			if (strmap_get(ps->skipped, t->name))
+				diag_at(ps, RULES_DIAG_UNSUPPORTED, r->file,
+				    r->line, "meta %s: rule %s is defined only "
+				    "in a block skipped here; it counts as not "
+				    "hit", r->name, t->name);
+			else
+				diag_at(ps, RULES_DIAG_WARNING, r->file,
+				    r->line, "meta %s depends on the undefined "
+				    "rule %s, which counts as not hit",
+				    r->name, t->name);
+			free(t->name);
+			t->name = NULL;
+			t->op = MOP_NUM;
+			t->num = 0;
 		}
 	}
 	/* a meta over a disabled rule is disabled too */
@@ -1932,6 +1967,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	ps.attrs = strmap_new();
 	ps.unsupported = strmap_new();
 	ps.missing_fn = strmap_new();
+	ps.skipped = strmap_new();
 	for (i = 0; i < 4; i++)
 		ps.rtags[i] = strmap_new();
 	ps.rrules = strmap_new();
@@ -1948,6 +1984,7 @@ run(const char *const *paths, size_t npaths, const char *text, size_t len,
 	strmap_free(ps.attrs, attrs_free);
 	strmap_free(ps.unsupported, NULL);
 	strmap_free(ps.missing_fn, free);
+	strmap_free(ps.skipped, NULL);
 	for (i = 0; i < 4; i++)
 		strmap_free(ps.rtags[i], free);
 	strmap_free(ps.rrules, where_free);

@@ -187,7 +187,11 @@ static const struct {
 	{ "meta over eval", "header E eval:x()\nbody B /b/\nmeta M B && E\n",
 	  RULES_DIAG_WARNING, 3, "depends on the unsupported rule E" },
 	{ "meta over nothing", "meta M NOPE\n", RULES_DIAG_WARNING, 1,
-	  "depends on the undefined rule NOPE" },
+	  "depends on the undefined rule NOPE, which counts as not hit" },
+	{ "meta over a skipped block", "ifplugin Mail::SpamAssassin::Plugin::"
+	  "DNSEval\nheader __W eval:check_rbl('w', 'wl.example.')\nendif\n"
+	  "body A /a/\nmeta M A && !__W\n", RULES_DIAG_UNSUPPORTED, 5,
+	  "rule __W is defined only in a block skipped here" },
 	{ "redefinition", "body X /a/\nbody X /b/\n", RULES_DIAG_WARNING, 2,
 	  "redefined" },
 	{ "unknown tflag", "body X /a/\ntflags X sparkly\n",
@@ -674,6 +678,29 @@ START_TEST(test_rules_meta_chain_evaluates_in_dependency_order)
 }
 END_TEST
 
+START_TEST(test_rules_meta_undefined_operand_counts_as_not_hit)
+{
+	/* as SpamAssassin reads it: the meta runs, the missing name is 0;
+	   an operand that exists but cannot run still disables the meta */
+	struct ruleset *rs = set_from(
+	    "ifplugin Mail::SpamAssassin::Plugin::DNSEval\n"
+	    "header __WL eval:check_rbl('wl', 'wl.example.')\nendif\n"
+	    "body A /alpha/\nmeta NOT_LISTED A && !__WL\n"
+	    "meta LISTED A && __WL\nmeta TYPO A && !__NO_SUCH_RULE\n"
+	    "header E eval:no_such_function()\nmeta OVER_EVAL A && !E\n");
+	struct tmsg t;
+
+	tmsg_init(&t, "Subject: x\r\n\r\nalpha\r\n");
+	ck_assert_uint_eq(count(rs, &t, "NOT_LISTED", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "LISTED", 0), 0);
+	ck_assert_uint_eq(count(rs, &t, "TYPO", 0), 1);
+	ck_assert(rules_find(rs, "OVER_EVAL") == NULL ||
+	    !rule_enabled(rules_find(rs, "OVER_EVAL")));
+	tmsg_release(&t);
+	rules_free(rs);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* limits                                                              */
 /* ------------------------------------------------------------------ */
@@ -1097,6 +1124,7 @@ rules_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
+	tcase_add_test(tc, test_rules_meta_undefined_operand_counts_as_not_hit);
 	tcase_add_loop_test(tc, test_rules_match_semantics_per_type, 0,
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
