@@ -16,9 +16,14 @@ train split is read, so the test split stays a check.
    --min-spam % of train spam and at most --max-ham % of train ham, and
    its spam rate is at least --min-ratio times its ham rate.  Rules that
    need the network, Bayes or a plugin mailwarden does not provide never
-   load, so they are never chosen; nor are rules that need a DKIM, SPF,
-   ARC or DMARC result (`rules stats` runs no authentication step, so it
-   cannot count them as the pipeline would).
+   load, so they are never chosen; nor are rules that hit when a DKIM,
+   SPF, ARC or DMARC result passes (`rules stats` runs no authentication
+   step, so it cannot count them as the pipeline would).  A rule that
+   only needs such a result not to pass (`!DKIM_VALID`) may be chosen:
+   without the network none passes, so its ham count is an upper bound.
+   Rules the chosen metas name that SpamAssassin defines only in blocks
+   for plugins mailwarden does not provide (network tests) are written
+   as `meta NAME 0`: never hit, as in a local SpamAssassin run.
 3. The chosen rules are copied verbatim from the stock files (definition,
    describe, tflags, replace_rules), with every rule and ReplaceTags tag
    they need, in the stock files' order, into --out (default
@@ -138,6 +143,20 @@ class Stock:
                     if vals and re.match(r"-?[0-9.]+$", vals[0]):
                         self.score[name] = " ".join(vals)
 
+    def missing(self, names):
+        """Names the metas among names refer to that no read block of
+        the stock files defines (rules in blocks for plugins mailwarden
+        does not provide, mostly network tests): mailwarden, like
+        SpamAssassin, reads them as not hit."""
+        out = set()
+        for name in names:
+            order, kind, raw, _ = self.defs[name]
+            if kind == "meta":
+                expr = strip_comment(raw).split(None, 2)[2]
+                out |= {t for t in IDENT.findall(expr)
+                        if t not in self.defs and t != "local_tests_only"}
+        return out
+
     def deps(self, name):
         """The stock rules name's meta expression refers to."""
         order, kind, raw, _ = self.defs[name]
@@ -157,15 +176,44 @@ class Stock:
                 todo.extend(self.deps(n))
         return seen
 
-    def auth_dependent(self, name):
-        """Whether name needs a DKIM, SPF, ARC or DMARC result or a
-        network test: `rules stats` runs none of those, the pipeline
-        does, so its count would not be the rule's hits in a scan."""
-        for n in self.closure([name]):
-            raw = self.defs[n][2]
-            if AUTH_EVAL.search(raw) or any(
-                    k == "tflags" and re.search(r"\bnet\b", line)
-                    for k, line in self.attrs.get(n, [])):
+    def auth_leaf(self, name):
+        """Whether name itself is a DKIM, SPF, ARC, DMARC or network test
+        (a meta flagged net is judged by what its expression uses)."""
+        return bool(AUTH_EVAL.search(self.defs[name][2]) or (
+            self.defs[name][1] != "meta" and any(
+                k == "tflags" and re.search(r"\bnet\b", line)
+                for k, line in self.attrs.get(name, []))))
+
+    def auth_dependent(self, name, positive=True, seen=None):
+        """Whether name can hit because a DKIM, SPF, ARC, DMARC or network
+        test passes (that test used without a negation, counting nested
+        negations).  `rules stats` runs none of those, so it counts such a
+        test as never hit, while the pipeline with real DNS does hit it:
+        its count would not be the rule's hits in a scan.  A rule that
+        only needs such a test NOT to hit (`!DKIM_VALID`, `!SPF_PASS`)
+        is counted at its most (every test fails without the network),
+        so its ham count here is an upper bound of the real one."""
+        if self.auth_leaf(name):
+            # only a passing result is missing without the network; the
+            # others (SPF none, DKIM "dependable", DMARC missing) hold
+            # offline as they would online, or not, whatever the sign
+            m = re.search(r"eval:(\w+)", self.defs[name][2])
+            return positive or not (m and re.search(
+                r"pass|valid|signed|check_rbl", m.group(1)))
+        seen = set() if seen is None else seen
+        if (name, positive) in seen:
+            return False
+        seen.add((name, positive))
+        order, kind, raw, _ = self.defs[name]
+        if kind != "meta":
+            return False
+        expr = strip_comment(raw).split(None, 2)[2]
+        for m in IDENT.finditer(expr):
+            t = m.group(0)
+            if t not in self.defs or t == name:
+                continue
+            neg = expr[:m.start()].rstrip().endswith("!")
+            if self.auth_dependent(t, positive != neg, seen):
                 return True
         return False
 
@@ -385,6 +433,16 @@ def write(out, a, stock, need, chosen, tags, hits, nspam, nham):
                 f.write("score %s 0 # only for the metas that use it\n" % n)
             elif n in stock.score:
                 f.write("score %s %s\n" % (n, stock.score[n]))
+        missing = sorted(stock.missing(need) - set(stock.defs))
+        if missing:
+            f.write("\n# Named by the metas above, defined by SpamAssassin only in blocks\n"
+                    "# for plugins mailwarden does not provide (network tests, which a\n"
+                    "# local SpamAssassin run does not hit either): never hit here.\n")
+        for n in missing:
+            f.write("meta %s 0\n" % n)
+            if not n.startswith("__"):
+                f.write("describe %s SpamAssassin's %s, not run here: never hits\n"
+                        "score %s 0\n" % (n, n, n))
     os.rename(out + ".tmp", out)
 
 
