@@ -215,7 +215,9 @@ START_TEST(test_saeval_missing_report)
 			seen |= 2;
 		} else if (strcmp(m->func, "no_such_c") == 0) {
 			ck_assert_uint_eq(m->rules, 1);		/* skipped block */
-			ck_assert_uint_eq(m->metas, 1);		/* M3 */
+			/* M3 runs: a name defined only in a skipped block
+			   counts as not hit, as in SpamAssassin */
+			ck_assert_uint_eq(m->metas, 0);
 			seen |= 4;
 		}
 	}
