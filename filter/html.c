@@ -117,6 +117,7 @@ struct html_ctx {
 	size_t	 depth;
 	uint32_t open[NTAGS];	/* open elements by tag id */
 	int	 pending;	/* 0 none, 1 space, 2 line, 3 paragraph */
+	int	 nlines;	/* br and div tags since the last visible text */
 	int	 hpending;	/* same, for the invisible text */
 	bool	 in_anchor;
 	bool	 anchor_ws;	/* white space since the last anchor char */
@@ -300,6 +301,8 @@ put(struct html_ctx *c, const char *s, size_t n)
 				buf_add(t, "\n\n", 2);
 		}
 		*pend = 0;
+		if (!hidden)
+			c->nlines = 0;
 		buf_addc(t, (char)ch);
 		if ((ch & 0xc0) != 0x80) {
 			if (hidden) {
@@ -823,7 +826,13 @@ breaks(struct html_ctx *c, uint16_t id)
 
 	if (props & TP_PARA)
 		brk(c, 3);
-	else if ((props & TP_LINE) || strcmp(tags[id].name, "br") == 0)
+	else if (strcmp(tags[id].name, "br") == 0 ||
+	    strcmp(tags[id].name, "div") == 0)
+		/* each br, and each div start or end, is a line end, as
+		   SpamAssassin renders them: two with no visible text
+		   between leave an empty line, which ends a paragraph */
+		brk(c, ++c->nlines >= 2 ? 3 : 2);
+	else if (props & TP_LINE)
 		brk(c, 2);
 	else if (props & TP_CELL)
 		brk(c, 1);

@@ -283,7 +283,11 @@ static const struct {
 	{ "comment skipped", "a<!-- <p>x</p> -->b", "ab", "", "" },
 	{ "unclosed comment runs to end", "a<!-- x", "a", "", "" },
 	{ "display none", "a<div style=\"color:red; DISPLAY : none\">x "
-	  "<b>y</b></div>b", "a\nb", "x y", "" },
+	  "<b>y</b></div>b", "a\n\nb", "x y", "" },
+	/* SpamAssassin's rendering: each br and each div start or end is
+	   a line end; two with no visible text between, an empty line */
+	{ "br br is a paragraph", "a<br>\n<br>b<br>c", "a\n\nb\nc", "", "" },
+	{ "div after div", "<div>a</div><div>b</div>", "a\n\nb", "", "" },
 	{ "visibility hidden", "<span style='visibility:hidden'>x</span>v",
 	  "v", "x", "" },
 	{ "hidden attribute", "<p hidden>x</p>v", "v", "x", "" },
