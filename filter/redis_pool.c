@@ -346,3 +346,23 @@ redis_pool_shown(const struct redis_pool *s)
 	    s->host, s->port, s->db);
 	return buf_steal(&shown);
 }
+
+int
+store_spec_valid(const char *spec, struct buf *why)
+{
+	struct redis_pool p;
+
+	if (str_has_iprefix(spec, "redis://")) {
+		/* a pool only parses the URL until it is used */
+		if (redis_pool_init(&p, spec, 1000, 0, "", why) < 0)
+			return -1;
+		redis_pool_release(&p);
+		return 0;
+	}
+	if (spec[0] != '/') {
+		buf_adds(why, "expected an absolute directory or redis://HOST"
+		    "[:PORT][/DB]");
+		return -1;
+	}
+	return 0;
+}

@@ -82,4 +82,10 @@ uint64_t redis_reply_uint(const redisReply *, uint64_t max);
 /* redis_elem - element i of an array reply, or NULL */
 const redisReply *redis_elem(const redisReply *, size_t i);
 
+/*
+ * store_spec_valid - the spec of a store that is a directory (LMDB) or
+ * a Redis server, syntax only: an absolute path or a well-formed URL
+ */
+int	 store_spec_valid(const char *spec, struct buf *why);
+
 #endif
