@@ -271,6 +271,11 @@ struct run {
 	const char *ratelimit;		/* the log's words */
 	const char *greylist;
 	struct buf limit;		/* the item that was over */
+	/* the counters a message that is taken adds to */
+	char	*add_keys[4 * RATELIMIT_MAX_ITEMS];
+	uint64_t add[4 * RATELIMIT_MAX_ITEMS];
+	unsigned ttl[4 * RATELIMIT_MAX_ITEMS];
+	size_t	 nadd;
 };
 
 /* store_failed - a store call did not complete: degrade, say it once
@@ -374,8 +379,7 @@ ratelimits(struct scan *s, struct run *r)
 	struct counter ctr[4 * RATELIMIT_MAX_ITEMS];
 	char (*keys)[PSTORE_KEY_MAX + 1], dom[256];
 	const char *kp[NKEYS_MAX];
-	uint64_t vals[NKEYS_MAX], add[NKEYS_MAX];
-	unsigned ttl[NKEYS_MAX];
+	uint64_t vals[NKEYS_MAX];
 	struct buf ids[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
 	size_t nsub = 0, nctr = 0, nkeys = 0, i, first;
 	uint64_t nrcpts = m->nrcpts_seen ? m->nrcpts_seen : 1;
@@ -465,24 +469,32 @@ ratelimits(struct scan *s, struct run *r)
 		deferred = true;
 		goto done;
 	}
-	/* within every limit: count the message in the current windows */
+	/* within every limit: counted in the current windows by
+	   count_message() unless greylisting defers it */
 	for (i = 0; i < nctr; i++) {
-		kp[i] = keys[first + 2 * i];
-		add[i] = ctr[i].add;
-		ttl[i] = 2 * ctr[i].it.window;
+		r->add_keys[i] = xstrdup(keys[first + 2 * i]);
+		r->add[i] = ctr[i].add;
+		r->ttl[i] = 2 * ctr[i].it.window;
 	}
-	if (pstore_add(r->st, kp, nctr, add, ttl, r->now, &r->why) !=
-	    PSTORE_OK) {
-		store_failed(r);
-		r->ratelimit = "degraded";
-	} else
-		r->ratelimit = "ok";
+	r->nadd = nctr;
+	r->ratelimit = "ok";
 done:
 	free(keys);
 out:
 	for (i = 0; i < 3; i++)
 		buf_release(&ids[i]);
 	return deferred;
+}
+
+/* count_message - the counts of a message that is taken */
+static void
+count_message(struct run *r)
+{
+	if (r->nadd && pstore_add(r->st, (const char *const *)r->add_keys,
+	    r->nadd, r->add, r->ttl, r->now, &r->why) != PSTORE_OK) {
+		store_failed(r);
+		r->ratelimit = "degraded";
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -652,9 +664,11 @@ policy_end(struct scan *s)
 		if ((r.st = engine_pstore(s->eng, &r.why)) == NULL) {
 			store_failed(&r);
 			r.ratelimit = r.greylist = "degraded";
-		} else if (!ratelimits(s, &r))
-			(void)greylist(s, &r);
+		} else if (!ratelimits(s, &r) && !greylist(s, &r))
+			count_message(&r);
 	}
+	while (r.nadd > 0)
+		free(r.add_keys[--r.nadd]);
 	verdict_output_declare(v, "policy", "{}");
 	j = verdict_output(v, "policy");
 	buf_reset(j);

@@ -574,6 +574,30 @@ START_TEST(test_greylist_first_try_then_retry)
 }
 END_TEST
 
+/* a greylisted try is not counted against a rate limit */
+START_TEST(test_greylisted_try_not_counted)
+{
+	struct engine *e = policy_engine("greylist = yes\ngreylist_delay = 60\n"
+	    "ratelimit_client = 1/1h\n");
+	struct buf p = BUF_INIT;
+	char sym[64];
+	time_t t0 = 1800000000 - 1800000000 % 3600;
+
+	ck_assert_int_eq(live_scan(e, "192.0.2.20", NULL, "s@example.org",
+	    "r@example.net", NULL, t0, &p, sym, sizeof(sym)), ACTION_TEMPFAIL);
+	ck_assert_str_eq(sym, "MW_GREYLIST");
+	ck_assert_int_eq(live_scan(e, "192.0.2.20", NULL, "s@example.org",
+	    "r@example.net", NULL, t0 + 60, &p, sym, sizeof(sym)),
+	    ACTION_ACCEPT);
+	ck_assert_int_eq(live_scan(e, "192.0.2.20", NULL, "s@example.org",
+	    "r@example.net", NULL, t0 + 61, &p, sym, sizeof(sym)),
+	    ACTION_TEMPFAIL);
+	ck_assert_str_eq(sym, "MW_RATELIMIT_CLIENT");
+	buf_release(&p);
+	engine_unref(e);
+}
+END_TEST
+
 /* scan (not live) never counts; without the keys, no "policy" value */
 START_TEST(test_not_live_and_off)
 {
@@ -654,6 +678,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_user_limit_trips_and_recovers);
 	tcase_add_test(tc, test_rcpt_limit_and_block);
 	tcase_add_test(tc, test_greylist_first_try_then_retry);
+	tcase_add_test(tc, test_greylisted_try_not_counted);
 	tcase_add_test(tc, test_not_live_and_off);
 	tcase_add_test(tc, test_store_down_degrades);
 	suite_add_tcase(s, tc);
