@@ -89,29 +89,6 @@ show_trap(const char *key, uint64_t v, time_t exp, void *arg)
 	return 0;
 }
 
-/* one counter key, parsed: r:K:T:W:B:ID */
-struct ctr {
-	char	 kind, type;
-	uint32_t window;
-	uint64_t bucket;
-	const char *id;
-};
-
-static int
-parse_ctr(const char *key, struct ctr *c)
-{
-	unsigned long long w, b;
-	int n = 0;
-
-	if (sscanf(key, "r:%c:%c:%llu:%llu:%n", &c->kind, &c->type, &w, &b,
-	    &n) != 4 || n == 0 || w == 0 || w > UINT32_MAX)
-		return -1;
-	c->window = (uint32_t)w;
-	c->bucket = b;
-	c->id = key + n;
-	return 0;
-}
-
 struct counters {
 	struct buf out;		/* lines, sorted at the end */
 	time_t	 now;
@@ -124,14 +101,14 @@ static int
 show_counter(const char *key, uint64_t v, time_t exp, void *arg)
 {
 	struct counters *x = arg;
-	struct ctr c;
+	struct policy_ctr_key c;
 	char prev[PSTORE_KEY_MAX + 1];
 	const char *kp = prev;
 	uint64_t pv = 0;
 	struct buf why = BUF_INIT;
 
 	(void)exp;
-	if (parse_ctr(key, &c) < 0 ||
+	if (policy_counter_key(key, &c) < 0 ||
 	    c.bucket != (uint64_t)x->now / c.window)
 		return 0;
 	snprintf(prev, sizeof(prev), "r:%c:%c:%u:%llu:%s", c.kind, c.type,
@@ -187,11 +164,11 @@ static int
 collect_ctr(const char *key, uint64_t v, time_t exp, void *arg)
 {
 	struct collect *x = arg;
-	struct ctr c;
+	struct policy_ctr_key c;
 
 	(void)v;
 	(void)exp;
-	if (parse_ctr(key, &c) == 0 && strcmp(c.id, x->id) == 0 &&
+	if (policy_counter_key(key, &c) == 0 && strcmp(c.id, x->id) == 0 &&
 	    (c.kind == x->kind || (x->kind == 'u' && c.kind == 'b'))) {
 		x->keys = xreallocarray(x->keys, x->n + 1, sizeof(char *));
 		x->keys[x->n++] = xstrdup(key);

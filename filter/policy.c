@@ -224,6 +224,42 @@ policy_id(const char *s, struct buf *out)
 	sha256_hex(s, n, 16, out);
 }
 
+int
+policy_counter_key(const char *key, struct policy_ctr_key *c)
+{
+	const char *p;
+	char num[24];
+	uint64_t w, b;
+	size_t n;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	if (strncmp(key, "r:", 2) != 0 || strchr("ucsb", key[2]) == NULL ||
+	    key[2] == '\0' || key[3] != ':' || (key[4] != 'm' &&
+	    key[4] != 'r') || key[5] != ':')
+		return -1;
+	c->kind = key[2];
+	c->type = key[4];
+	p = key + 6;
+	for (i = 0; i < 2; i++) {	/* window, bucket */
+		n = strspn(p, "0123456789");
+		if (n == 0 || n >= sizeof(num) || p[n] != ':')
+			return -1;
+		memcpy(num, p, n);
+		num[n] = '\0';
+		if (parse_uint(num, i ? 0 : 1, i ? UINT64_MAX : 366 * 86400,
+		    i ? &b : &w) < 0)
+			return -1;
+		p += n + 1;
+	}
+	if (*p == '\0')
+		return -1;
+	c->window = (uint32_t)w;
+	c->bucket = b;
+	c->id = p;
+	return 0;
+}
+
 /* client_net - "192.0.2.0/24" or "2001:db8::/64"; false without one */
 static bool
 client_net(const struct msg *m, struct buf *out)

@@ -112,6 +112,20 @@ void	 policy_end(struct scan *);
 /* policy_trap_record - count a spam-trap hit of the client of m */
 void	 policy_trap_record(struct engine *, const struct msg *);
 
+/* a counter key, parsed: r:K:T:W:B:ID */
+struct policy_ctr_key {
+	char	 kind, type;
+	uint32_t window;
+	uint64_t bucket;
+	const char *id;			/* into the key */
+};
+
+/*
+ * policy_counter_key - parse a counter key read back from the store
+ * (which another host may have written): 0, or -1 if it is not one
+ */
+int	 policy_counter_key(const char *key, struct policy_ctr_key *);
+
 /* policy_id - the ID part of a key for s (see STORE KEYS) */
 void	 policy_id(const char *s, struct buf *out);
 
