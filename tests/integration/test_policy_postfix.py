@@ -23,12 +23,14 @@ share one redis-server on loopback (policy_store = redis://...):
   message is delivered after the MTA's own retry.
 - A spam-trap recipient (rcpt_reject scope) records its client in
   Redis; `ratelimit show traps` lists it.
-- Redis killed: mail is accepted, the verdict log says degraded.
+- Redis killed, then frozen (SIGSTOP): mail is accepted, the verdict
+  log says degraded; once Redis answers again the checks are back.
 
 Needs root, postfix and redis-server; exits 77 (skip) otherwise.
 """
 
 import os
+import signal
 import smtplib
 import subprocess
 import sys
@@ -268,8 +270,13 @@ def t_greylist_mta_retries():
     frm = "relay@grey.example"
     r = send(pf_c, frm, ["bob@example.net"], msg("m1", frm))
     assert r.code == 250, r
-    mwtest.wait_for(lambda: delivered(pf1, "m1"), timeout=60,
-                    what="the relayed message after its retry")
+    try:
+        mwtest.wait_for(lambda: delivered(pf1, "m1"), timeout=60,
+                        what="the relayed message after its retry")
+    except TimeoutError:
+        raise AssertionError("not delivered: %r\n%s" % (
+            [(v.get("action"), v.get("policy")) for v in read_log(vlog1)
+             if v.get("message_id") == "<m1@example.org>"], pf_c.log_text()[-3000:]))
     got = [policy(v)["greylist"] for v in log_of(vlog1, "m1", 2)]
     assert got[0] == "new" and got[-1] == "passed", got
     assert "451 4.7.1" in pf_c.log_text(), pf_c.log_text()[-2000:]
@@ -307,6 +314,35 @@ def t_redis_down_degrades():
         redis.restart()
 
 
+def t_redis_frozen_degrades():
+    """Frozen: connections are accepted, nothing is answered."""
+    time.sleep(1.5)                     # past policy_redis_retry
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        code, text = send_login(pf2, "frank", "f1", ip="198.51.100.98",
+                                frm="frank@four.example")
+        assert code == 250, (code, text)
+        v = log_of(vlog2, "f1")[0]
+        assert v["action"] == "accept" and policy(v).get("degraded") is True, v
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    time.sleep(1.5)
+    code, text = send_login(pf2, "frank", "f2", ip="198.51.100.97",
+                            frm="frank@four.example")
+    assert code == 250, (code, text)
+    assert policy(log_of(vlog2, "f2")[0]) == {"ratelimit": "ok", "greylist": "trusted"}, \
+        log_of(vlog2, "f2")[0]
+
+
+def t_clean_exit():
+    for m in (milter1, milter2):
+        rc = m.stop()
+        assert rc == 0, "exit %s: %s" % (rc, m.log_text()[-2000:])
+        bad = [ln for ln in m.log_text().splitlines()
+               if "Sanitizer" in ln or "runtime error" in ln or "panic" in ln]
+        assert not bad, bad
+
+
 try:
     R.check("user limit: 451 4.7.1 with its text, shared by both MX, cleared by "
             "ratelimit clear", t_user_limit_trips_and_is_cleared)
@@ -320,6 +356,9 @@ try:
             t_greylist_mta_retries)
     R.check("spam-trap client recorded in the shared store", t_trap_client_recorded)
     R.check("Redis killed: accepted, verdict log says degraded", t_redis_down_degrades)
+    R.check("Redis frozen: accepted, degraded; used again once thawed",
+            t_redis_frozen_degrades)
+    R.check("both daemons stop cleanly (no sanitizer report)", t_clean_exit)
 finally:
     pf_c.stop()
     pf1.stop()
