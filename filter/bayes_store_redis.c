@@ -684,6 +684,7 @@ bayes_store_redis_open(const char *url, const struct bayes_store_opts *o,
 		free(s);
 		return BAYES_EPERM;
 	}
+	s->pool.metrics = true;	/* mailwarden_bayes_redis_* */
 	s->prefix = xstrdup(o->prefix ? o->prefix : "mwb:");
 	s->base.spec = redis_pool_shown(&s->pool);
 	*out = &s->base;

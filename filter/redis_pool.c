@@ -108,7 +108,8 @@ mark_down(struct redis_pool *s, const char *fmt, const char *detail)
 	redisContext *old[REDIS_POOL_MAX];
 	size_t i, n;
 
-	metrics_redis(metrics_global(), MR_ERROR);
+	if (s->metrics)
+		metrics_redis(metrics_global(), MR_ERROR);
 	pthread_mutex_lock(&s->lock);
 	s->down_until = mono_now() + s->retry_s;
 	s->lost = true;
@@ -209,7 +210,7 @@ redis_pool_get(struct redis_pool *s, struct buf *why)
 		return NULL;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (s->lost)
+	if (s->lost && s->metrics)
 		metrics_redis(metrics_global(), MR_RECONNECT);
 	s->lost = false;
 	pthread_mutex_unlock(&s->lock);

@@ -14,7 +14,8 @@
  *	the timeout, so an outage costs a thread at most one timeout.  The
  *	idle connections are dropped then, and an idle connection the
  *	server has closed (a restart) is never handed out.  Failures and
- *	reconnections are counted for the metrics endpoint (metrics_redis).
+ *	reconnections of a pool with metrics set (the Bayes store's) are
+ *	counted for the metrics endpoint (metrics_redis).
  *
  * SECURITY
  *	Replies are untrusted: redis_reply_uint() and redis_elem() check
@@ -44,6 +45,7 @@ struct redis_pool {
 	struct timeval tv;
 	unsigned retry_s;
 	const char *timeout_key;	/* named when a command times out */
+	bool	 metrics;		/* count failures (metrics_redis) */
 
 	pthread_mutex_t lock;
 	redisContext *idle[REDIS_POOL_MAX];

@@ -25,6 +25,8 @@ share one redis-server on loopback (policy_store = redis://...):
   Redis; `ratelimit show traps` lists it.
 - Redis killed, then frozen (SIGSTOP): mail is accepted, the verdict
   log says degraded; once Redis answers again the checks are back.
+- The metrics endpoint counts the deferrals and the degraded messages,
+  and not the policy store's Redis errors as the Bayes store's.
 
 Needs root, postfix and redis-server; exits 77 (skip) otherwise.
 """
@@ -35,6 +37,7 @@ import smtplib
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bayestest  # noqa: E402
@@ -82,6 +85,7 @@ def host(name):
         "ratelimit_sender_domain": "4/1h",
         "greylist": "yes",
         "greylist_delay": str(GREY_DELAY),
+        "metrics_listen": "inet:%d@127.0.0.1" % mwtest.free_port(),
     }, name=name).start()
     pwork = mwtest.Workdir(prefix="mw-policy-it-%s-" % name)
     pf = mwtest.Postfix(pwork, milter.postfix_spec()).start()
@@ -334,6 +338,24 @@ def t_redis_frozen_degrades():
         log_of(vlog2, "f2")[0]
 
 
+def t_metrics_count_deferrals():
+    spec = milter1.settings["metrics_listen"]
+    port = int(spec.split(":", 1)[1].split("@")[0])
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                  timeout=10).read().decode()
+
+    def val(series):
+        for ln in text.splitlines():
+            if ln.startswith(series + " "):
+                return float(ln.split()[1])
+        raise AssertionError("no %s in %s" % (series, text[-3000:]))
+    assert val('mailwarden_policy_deferred_total{reason="ratelimit"}') >= 3
+    assert val('mailwarden_policy_deferred_total{reason="greylist"}') >= 3
+    assert val("mailwarden_policy_degraded_total") >= 1
+    # the policy store's Redis is not the Bayes store's: not counted there
+    assert val("mailwarden_bayes_redis_errors_total") == 0
+
+
 def t_clean_exit():
     for m in (milter1, milter2):
         rc = m.stop()
@@ -358,6 +380,7 @@ try:
     R.check("Redis killed: accepted, verdict log says degraded", t_redis_down_degrades)
     R.check("Redis frozen: accepted, degraded; used again once thawed",
             t_redis_frozen_degrades)
+    R.check("metrics count deferrals and degraded messages", t_metrics_count_deferrals)
     R.check("both daemons stop cleanly (no sanitizer report)", t_clean_exit)
 finally:
     pf_c.stop()
