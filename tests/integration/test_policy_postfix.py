@@ -36,7 +36,6 @@ import signal
 import smtplib
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -357,14 +356,8 @@ def t_redis_outages_under_load():
             yield loadtest.Msg(MSG.format(mid="load%d" % n, frm=frm), mail_from=frm,
                                client_ip="198.18.%d.%d" % (n // 250 % 250, n % 250 + 1),
                                tag=str(n))
-    load = loadtest.Load(pf1, 8)
-    t = threading.Thread(target=load.run, args=(stream(),), daemon=True)
-    t.start()
-    marks = {}
-
-    def phase(name, seconds):
-        marks[name] = time.monotonic()
-        time.sleep(seconds)
+    run = loadtest.Phases(pf1, stream(), 8)
+    phase, marks, load = run.phase, run.marks, run.load
     phase("healthy", 2)
     redis.kill()
     phase("killed", 3)
@@ -376,8 +369,7 @@ def t_redis_outages_under_load():
     finally:
         os.kill(redis.proc.pid, signal.SIGCONT)
     phase("thawed", 3)
-    load.stop.set()
-    t.join(120)
+    run.finish()
     acct = loadtest.account(loadtest.Mailbox(pf1, remove=False), load.results)
     print("  " + acct.summary())
     assert not acct.lost, acct.lost[:3]
