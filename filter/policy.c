@@ -652,9 +652,11 @@ greylist(struct scan *s, struct run *r)
 			failed = pstore_set(r->st, keys[i], (uint64_t)r->now,
 			    (unsigned)c->greylist_expire, r->now, &r->why) !=
 			    PSTORE_OK;
-		} else if (v != 1 && (time_t)v + (time_t)c->greylist_delay >
-		    r->now)
-			early++;		/* retried too soon */
+		} else if (v != 1 && (v > (uint64_t)r->now ||
+		    (uint64_t)r->now - v < c->greylist_delay))
+			early++;		/* retried too soon (or a first
+						   try in the future: another
+						   host's clock, or garbage) */
 		else {				/* passes, or passed before */
 			if (v != 1)
 				passed++;

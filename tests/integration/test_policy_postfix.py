@@ -16,7 +16,8 @@ share one redis-server on loopback (policy_store = redis://...):
   makes the next message go through.
 - A client limit trips and recovers by itself once its window has
   slid past.
-- A sender domain's limit counts the messages both MX hosts took.
+- A sender domain's limit counts the messages both MX hosts took;
+  `ratelimit clear sender_domain` resets it.
 - Greylisting: a first try is answered 451 4.7.1, a retry before
   greylist_delay too, the retry after it is delivered; and with a
   third Postfix relaying into the first (an MTA as the client), the
@@ -250,6 +251,13 @@ def t_sender_domain_counted_across_hosts():
     assert code == 451 and "sender domain" in text, (code, text)
     v = log_of(vlog2, u)[0]
     assert "MW_RATELIMIT_SENDER_DOMAIN" in names(v), v
+    cleared = mw("ratelimit", "clear", "-c", milter2.conf, "sender_domain",
+                 "Shared.Example")
+    assert cleared.returncode == 0 and "1 counter(s) removed" in cleared.stdout, \
+        cleared.stdout
+    u = next(users)
+    code, text = send_login(pf1, u, u, ip="198.51.100.41", frm="news@shared.example")
+    assert code == 250, (code, text)
 
 
 def t_greylist_first_try_then_retry():
