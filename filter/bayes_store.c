@@ -14,6 +14,7 @@
 
 #include "bayes_store.h"
 #include "buf.h"
+#include "redis_pool.h"
 #include "str.h"
 
 bool
@@ -44,21 +45,7 @@ bayes_store_open(const char *spec, const struct bayes_store_opts *o,
 int
 bayes_store_spec_valid(const char *spec, struct buf *why)
 {
-	struct bayes_store *s;
-
-	if (bayes_store_is_redis(spec)) {
-		/* opening a Redis store only parses the URL */
-		if (bayes_store_open(spec, NULL, &s, why) != BAYES_OK)
-			return -1;
-		bayes_store_close(&s);
-		return 0;
-	}
-	if (spec[0] != '/') {
-		buf_adds(why, "expected an absolute directory or redis://HOST"
-		    "[:PORT][/DB]");
-		return -1;
-	}
-	return 0;
+	return store_spec_valid(spec, why);
 }
 
 int

@@ -19,8 +19,9 @@
  *	script, so the digest check and the count changes are atomic even
  *	when several hosts learn at once; a batch pipelines its EVALs.
  *
- *	Connections come from a small pool shared by the milter threads;
- *	each has a connect and a command timeout (bayes_redis_timeout).
+ *	Connections come from a small pool shared by the milter threads
+ *	(redis_pool.c); each has a connect and a command timeout
+ *	(bayes_redis_timeout).
  *	After any connection or protocol failure the store is considered
  *	down for bayes_redis_retry seconds: calls fail at once with
  *	BAYES_ETEMP instead of each waiting for the timeout, so an outage
@@ -40,42 +41,24 @@
 
 #include <hiredis/hiredis.h>
 
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "bayes_store.h"
 #include "bayes_store_int.h"
 #include "buf.h"
 #include "log.h"
-#include "metrics.h"
+#include "redis_pool.h"
 #include "str.h"
 
-#define POOL_MAX	16		/* idle connections kept */
 #define ITER_COUNT	1000		/* SCAN COUNT hint */
 #define PIPE_MAX	1000		/* commands per pipelined burst */
 
 struct redis_store {
 	struct bayes_store base;
-	char	*host;
-	int	 port;
-	unsigned db;
-	char	*password;
+	struct redis_pool pool;
 	char	*prefix;
-	struct timeval tv;
-	unsigned retry_s;
-
-	pthread_mutex_t lock;
-	redisContext *idle[POOL_MAX];
-	size_t	 nidle;
-	double	 down_until;	/* CLOCK_MONOTONIC seconds */
-	char	 down_why[160];
-	bool	 lost;		/* a connection failed or went stale since
-				   the last one made (metrics: reconnects) */
 };
 
 static const char learn_script[] =
@@ -108,281 +91,6 @@ static const char learn_script[] =
 "if oldc then return 'relearned' end\n"
 "return 'new'\n";
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---------------------------------------------------------------- */
-/* URL */
-
-static int
-parse_url(struct redis_store *s, const char *url, struct buf *why)
-{
-	const char *p = url + strlen("redis://"), *at, *hend, *slash;
-	char num[16];
-	uint64_t v;
-	size_t n;
-
-	s->port = 6379;
-	slash = strchr(p, '/');
-	at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-
-		/* redis://:PASS@ or redis://USER:PASS@ (user ignored) */
-		if (colon == NULL)
-			colon = p - 1;
-		s->password = xstrndup(colon + 1, (size_t)(at - colon - 1));
-		p = at + 1;
-	}
-	if (*p == '[') {
-		hend = strchr(p, ']');
-		if (hend == NULL)
-			goto bad;
-		s->host = xstrndup(p + 1, (size_t)(hend - p - 1));
-		hend++;
-	} else {
-		hend = p + strcspn(p, ":/");
-		s->host = xstrndup(p, (size_t)(hend - p));
-	}
-	if (s->host[0] == '\0')
-		goto bad;
-	if (*hend == ':') {
-		n = strcspn(hend + 1, "/");
-		if (n == 0 || n >= sizeof(num))
-			goto bad;
-		memcpy(num, hend + 1, n);
-		num[n] = '\0';
-		if (parse_uint(num, 1, 65535, &v) < 0)
-			goto bad;
-		s->port = (int)v;
-		hend += 1 + n;
-	}
-	if (*hend == '/' && hend[1] != '\0') {
-		if (parse_uint(hend + 1, 0, 1000000, &v) < 0)
-			goto bad;
-		s->db = (unsigned)v;
-	} else if (*hend != '\0' && strcmp(hend, "/") != 0)
-		goto bad;
-	return 0;
-bad:
-	buf_printf(why, "bad Redis URL (want redis://[:PASSWORD@]HOST"
-	    "[:PORT][/DB])");
-	return -1;
-}
-
-/* ---------------------------------------------------------------- */
-/* connections */
-
-/*
- * mark_down - Redis failed: no new attempt for retry_s seconds, and the
- * idle connections go too (they lead to the same failed server; kept,
- * each would fail on its turn, one retry window after the other, long
- * after Redis is back).
- */
-static void
-mark_down(struct redis_store *s, const char *fmt, const char *detail)
-{
-	redisContext *old[POOL_MAX];
-	size_t i, n;
-
-	metrics_redis(metrics_global(), MR_ERROR);
-	pthread_mutex_lock(&s->lock);
-	s->down_until = mono_now() + s->retry_s;
-	s->lost = true;
-	snprintf(s->down_why, sizeof(s->down_why), fmt, detail);
-	n = s->nidle;
-	memcpy(old, s->idle, n * sizeof(old[0]));
-	s->nidle = 0;
-	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < n; i++)
-		redisFree(old[i]);
-}
-
-/*
- * conn_alive - an idle connection has nothing to read: if its socket is
- * readable or hung up, the server closed it (restart, idle timeout) or
- * broke the protocol, and it must not be used.
- */
-static bool
-conn_alive(redisContext *c)
-{
-	struct pollfd p;
-
-	p.fd = c->fd;
-	p.events = POLLIN;
-	p.revents = 0;
-	return poll(&p, 1, 0) == 0;
-}
-
-static int
-check_status(redisReply *r, const char *what, struct buf *why)
-{
-	int ok = r && r->type != REDIS_REPLY_ERROR;
-
-	if (!ok)
-		buf_printf(why, "Redis %s: %.100s", what,
-		    r && r->str ? r->str : "no reply");
-	freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
-static redisContext *
-connect_new(struct redis_store *s, struct buf *why)
-{
-	redisContext *c = redisConnectWithTimeout(s->host, s->port, s->tv);
-
-	if (c == NULL || c->err) {
-		buf_printf(why, "Redis %s:%d: %.100s", s->host, s->port,
-		    c ? c->errstr : "out of memory");
-		goto fail;
-	}
-	if (redisSetTimeout(c, s->tv) != REDIS_OK) {
-		buf_printf(why, "Redis: cannot set timeout: %.100s", c->errstr);
-		goto fail;
-	}
-	if (s->password && check_status(redisCommand(c, "AUTH %s",
-	    s->password), "AUTH", why) < 0)
-		goto fail;
-	if (s->db && check_status(redisCommand(c, "SELECT %u", s->db),
-	    "SELECT", why) < 0)
-		goto fail;
-	return c;
-fail:
-	if (c)
-		redisFree(c);
-	return NULL;
-}
-
-/* conn_get - a connection, or NULL (why says why) while Redis is down */
-static redisContext *
-conn_get(struct redis_store *s, struct buf *why)
-{
-	redisContext *c = NULL, *stale[POOL_MAX];
-	size_t nstale = 0;
-	double now = mono_now();
-
-	pthread_mutex_lock(&s->lock);
-	if (now < s->down_until) {
-		buf_printf(why, "Redis unavailable (%s); retrying in %.0fs",
-		    s->down_why, s->down_until - now + 0.5);
-		pthread_mutex_unlock(&s->lock);
-		return NULL;
-	}
-	while (s->nidle && c == NULL) {
-		c = s->idle[--s->nidle];
-		if (!conn_alive(c)) {
-			stale[nstale++] = c;
-			s->lost = true;
-			c = NULL;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	while (nstale > 0)
-		redisFree(stale[--nstale]);
-	if (c)
-		return c;
-	if ((c = connect_new(s, why)) == NULL) {
-		mark_down(s, "%s", buf_cstr(why));
-		return NULL;
-	}
-	pthread_mutex_lock(&s->lock);
-	if (s->lost)
-		metrics_redis(metrics_global(), MR_RECONNECT);
-	s->lost = false;
-	pthread_mutex_unlock(&s->lock);
-	return c;
-}
-
-/* conn_put - return a healthy connection; a broken one is dropped */
-static void
-conn_put(struct redis_store *s, redisContext *c, bool broken)
-{
-	if (c == NULL)
-		return;
-	if (broken || c->err) {
-		if (c->err)
-			mark_down(s, "%s", c->errstr);
-		redisFree(c);
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
-	if (s->nidle < POOL_MAX) {
-		s->idle[s->nidle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (c)
-		redisFree(c);
-}
-
-/* conn_fail - a call failed on c (why says how): drop it, mark down */
-static void
-conn_fail(struct redis_store *s, redisContext *c, const struct buf *why)
-{
-	redisFree(c);
-	mark_down(s, "%s", buf_cstr(why));
-}
-
-/* get_reply - next pipelined reply; NULL on I/O failure (why set) */
-static redisReply *
-get_reply(redisContext *c, struct buf *why)
-{
-	void *r = NULL;
-
-	if (redisGetReply(c, &r) != REDIS_OK || r == NULL) {
-		/* hiredis reports a read timeout as EAGAIN's text */
-		if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
-		    errno == EWOULDBLOCK))
-			buf_adds(why, "Redis: no answer within "
-			    "bayes_redis_timeout");
-		else
-			buf_printf(why, "Redis: %.100s", c->err ? c->errstr :
-			    "no reply");
-		return NULL;
-	}
-	return r;
-}
-
-/* ---------------------------------------------------------------- */
-/* reply parsing */
-
-static uint64_t
-reply_uint(const redisReply *r, uint64_t max)
-{
-	char tmp[24];
-	uint64_t v;
-
-	if (r == NULL)
-		return 0;
-	if (r->type == REDIS_REPLY_INTEGER)
-		return r->integer < 0 ? 0 : (uint64_t)r->integer > max ? max :
-		    (uint64_t)r->integer;
-	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
-	    (size_t)r->len >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, r->str, (size_t)r->len);
-	tmp[r->len] = '\0';
-	if (tmp[0] == '-')
-		return 0;
-	if (parse_uint(tmp, 0, UINT64_MAX, &v) < 0)
-		return 0;
-	return v > max ? max : v;
-}
-
-static const redisReply *
-elem(const redisReply *r, size_t i)
-{
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-		return NULL;
-	return r->element[i];
-}
-
 /* make_key - PREFIX, kind, bytes: the Redis key; its length (0: too long) */
 static size_t
 make_key(const struct redis_store *s, char kind, const void *b, size_t n,
@@ -401,35 +109,35 @@ make_key(const struct redis_store *s, char kind, const void *b, size_t n,
 void
 bayes_redis_counts(const redisReply *r, struct bayes_counts *c)
 {
-	c->spam = (uint32_t)reply_uint(elem(r, 0), UINT32_MAX);
-	c->ham = (uint32_t)reply_uint(elem(r, 1), UINT32_MAX);
-	c->seen = (uint32_t)reply_uint(elem(r, 2), UINT32_MAX);
+	c->spam = (uint32_t)redis_reply_uint(redis_elem(r, 0), UINT32_MAX);
+	c->ham = (uint32_t)redis_reply_uint(redis_elem(r, 1), UINT32_MAX);
+	c->seen = (uint32_t)redis_reply_uint(redis_elem(r, 2), UINT32_MAX);
 }
 
 void
 bayes_redis_totals(const redisReply *r, struct bayes_totals *tot)
 {
-	tot->nspam = reply_uint(elem(r, 0), UINT64_MAX);
-	tot->nham = reply_uint(elem(r, 1), UINT64_MAX);
+	tot->nspam = redis_reply_uint(redis_elem(r, 0), UINT64_MAX);
+	tot->nham = redis_reply_uint(redis_elem(r, 1), UINT64_MAX);
 }
 
 void
 bayes_redis_meta(const redisReply *r, struct bayes_stats *st)
 {
 	bayes_redis_totals(r, &st->tot);
-	st->created = (time_t)reply_uint(elem(r, 2), UINT32_MAX);
-	st->last_learn = (time_t)reply_uint(elem(r, 3), UINT32_MAX);
-	st->format = (unsigned)reply_uint(elem(r, 4), 1000);
-	st->tokenizer = (unsigned)reply_uint(elem(r, 5), 1000);
+	st->created = (time_t)redis_reply_uint(redis_elem(r, 2), UINT32_MAX);
+	st->last_learn = (time_t)redis_reply_uint(redis_elem(r, 3), UINT32_MAX);
+	st->format = (unsigned)redis_reply_uint(redis_elem(r, 4), 1000);
+	st->tokenizer = (unsigned)redis_reply_uint(redis_elem(r, 5), 1000);
 }
 
 int
 bayes_redis_scan_page(const redisReply *r, char *cursor, size_t cursz,
     const redisReply **keys)
 {
-	const redisReply *cur = elem(r, 0);
+	const redisReply *cur = redis_elem(r, 0);
 
-	*keys = elem(r, 1);
+	*keys = redis_elem(r, 1);
 	if (cur == NULL || cur->type != REDIS_REPLY_STRING || cur->len == 0 ||
 	    (size_t)cur->len >= cursz || *keys == NULL ||
 	    (*keys)->type != REDIS_REPLY_ARRAY)
@@ -485,11 +193,11 @@ redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 
 	memset(out, 0, n * sizeof(*out));
 	memset(tot, 0, sizeof(*tot));
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	kl = make_key(s, 'm', "eta", 3, key, sizeof(key));
 	redisAppendCommand(c, "HMGET %b nspam nham", key, kl);
-	if ((r = get_reply(c, why)) == NULL)
+	if ((r = redis_pool_reply(&s->pool, c, why)) == NULL)
 		goto broken;
 	bayes_redis_totals(r, tot);
 	freeReplyObject(r);
@@ -501,16 +209,16 @@ redis_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 			redisAppendCommand(c, "HMGET %b s h t", key, kl);
 		}
 		for (i = 0; i < burst; i++) {
-			if ((r = get_reply(c, why)) == NULL)
+			if ((r = redis_pool_reply(&s->pool, c, why)) == NULL)
 				goto broken;
 			bayes_redis_counts(r, &out[done + i]);
 			freeReplyObject(r);
 		}
 	}
-	conn_put(s, c, false);
+	redis_pool_put(&s->pool, c, false);
 	return BAYES_OK;
 broken:
-	conn_fail(s, c, why);
+	redis_pool_fail(&s->pool, c, why);
 	return BAYES_ETEMP;
 }
 
@@ -587,7 +295,7 @@ redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
 	size_t i, done, burst, tplen, kl;
 	int rc = BAYES_OK;
 
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	snprintf(nowstr, sizeof(nowstr), "%lld", (long long)now);
 	tplen = make_key(s, 't', "", 0, tp, sizeof(tp));
@@ -596,7 +304,7 @@ redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
 		for (i = 0; i < burst; i++)
 			append_learn(s, c, &m[done + i], nowstr, tp, tplen);
 		for (i = 0; i < burst; i++) {
-			if ((r = get_reply(c, why)) == NULL)
+			if ((r = redis_pool_reply(&s->pool, c, why)) == NULL)
 				goto broken;
 			if (r->type == REDIS_REPLY_ERROR) {
 				if (rc == BAYES_OK)
@@ -613,14 +321,14 @@ redis_learn(struct bayes_store *bs, struct bayes_learn_msg *m, size_t n,
 	    BAYES_TOKENIZER_VERSION, BAYES_STORE_FORMAT);
 	redisAppendCommand(c, "HSETNX %b created %s", meta, kl, nowstr);
 	for (i = 0; i < 2; i++) {
-		if ((r = get_reply(c, why)) == NULL)
+		if ((r = redis_pool_reply(&s->pool, c, why)) == NULL)
 			goto broken;
 		freeReplyObject(r);
 	}
-	conn_put(s, c, false);
+	redis_pool_put(&s->pool, c, false);
 	return rc;
 broken:
-	conn_fail(s, c, why);
+	redis_pool_fail(&s->pool, c, why);
 	return BAYES_ETEMP;
 }
 
@@ -710,7 +418,7 @@ token_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
 	for (i = 0; i < keys->elements; i++) {
 		const redisReply *k = keys->element[i];
 
-		if ((r = get_reply(c, x->why)) == NULL)
+		if ((r = redis_pool_reply(&s->pool, c, x->why)) == NULL)
 			return BAYES_ETEMP;
 		bayes_redis_counts(r, &rec.counts);
 		freeReplyObject(r);
@@ -735,7 +443,7 @@ token_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
 			stop = x->fn(&rec, x->arg);
 	}
 	for (i = 0; i < ndel; i++) {
-		if ((r = get_reply(c, x->why)) == NULL)
+		if ((r = redis_pool_reply(&s->pool, c, x->why)) == NULL)
 			return BAYES_ETEMP;
 		if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
 			(*x->removed)++;
@@ -760,7 +468,7 @@ digest_batch(struct redis_store *s, redisContext *c, const redisReply *keys,
 	for (i = 0; i < keys->elements; i++) {
 		const redisReply *k = keys->element[i];
 
-		if ((r = get_reply(c, x->why)) == NULL)
+		if ((r = redis_pool_reply(&s->pool, c, x->why)) == NULL)
 			return BAYES_ETEMP;
 		if (x->st)
 			x->st->ndigests++;
@@ -799,7 +507,7 @@ redis_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
 	const char *m;
 	int rc;
 
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	memset(&x, 0, sizeof(x));
 	x.why = why;
@@ -807,7 +515,7 @@ redis_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
 	if ((rc = read_meta(s, c, st, why)) != BAYES_OK ||
 	    (rc = scan_keys(s, c, 't', token_batch, &x, why)) != BAYES_OK ||
 	    (rc = scan_keys(s, c, 'd', digest_batch, &x, why)) != BAYES_OK) {
-		conn_put(s, c, rc == BAYES_ETEMP);
+		redis_pool_put(&s->pool, c, rc == BAYES_ETEMP);
 		return rc;
 	}
 	/* the server's memory: shared with whatever else it holds */
@@ -816,7 +524,7 @@ redis_stats(struct bayes_store *bs, struct bayes_stats *st, struct buf *why)
 	    (m = strstr(r->str, "used_memory:")) != NULL)
 		st->bytes = strtoull(m + strlen("used_memory:"), NULL, 10);
 	freeReplyObject(r);
-	conn_put(s, c, false);
+	redis_pool_put(&s->pool, c, false);
 	return BAYES_OK;
 }
 
@@ -831,7 +539,7 @@ redis_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
 	redisContext *c;
 	int rc;
 
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	memset(&st, 0, sizeof(st));
 	memset(&rec, 0, sizeof(rec));
@@ -851,7 +559,7 @@ redis_iter(struct bayes_store *bs, int (*fn)(const struct bayes_rec *, void *),
 	if ((rc = scan_keys(s, c, 't', token_batch, &x, why)) == BAYES_OK)
 		rc = scan_keys(s, c, 'd', digest_batch, &x, why);
 out:
-	conn_put(s, c, rc == BAYES_ETEMP);
+	redis_pool_put(&s->pool, c, rc == BAYES_ETEMP);
 	return rc;
 }
 
@@ -867,7 +575,7 @@ redis_put(struct bayes_store *bs, const struct bayes_rec *recs, size_t n,
 	size_t i, kl, sent = 0;
 	int rc = BAYES_OK;
 
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	for (i = 0; i < n; i++) {
 		const struct bayes_rec *x = &recs[i];
@@ -903,8 +611,8 @@ redis_put(struct bayes_store *bs, const struct bayes_rec *recs, size_t n,
 		}
 	}
 	for (i = 0; i < sent; i++) {
-		if ((r = get_reply(c, why)) == NULL) {
-			conn_fail(s, c, why);
+		if ((r = redis_pool_reply(&s->pool, c, why)) == NULL) {
+			redis_pool_fail(&s->pool, c, why);
 			return BAYES_ETEMP;
 		}
 		if (r->type == REDIS_REPLY_ERROR && rc == BAYES_OK) {
@@ -913,7 +621,7 @@ redis_put(struct bayes_store *bs, const struct bayes_rec *recs, size_t n,
 		}
 		freeReplyObject(r);
 	}
-	conn_put(s, c, false);
+	redis_pool_put(&s->pool, c, false);
 	return rc;
 }
 
@@ -928,7 +636,7 @@ redis_prune(struct bayes_store *bs, time_t before, uint32_t max_total,
 
 	if (before <= 0)
 		return BAYES_OK;
-	if ((c = conn_get(s, why)) == NULL)
+	if ((c = redis_pool_get(&s->pool, why)) == NULL)
 		return BAYES_ETEMP;
 	memset(&x, 0, sizeof(x));
 	x.why = why;
@@ -936,7 +644,7 @@ redis_prune(struct bayes_store *bs, time_t before, uint32_t max_total,
 	x.max_total = max_total;
 	x.removed = removed;
 	rc = scan_keys(s, c, 't', token_batch, &x, why);
-	conn_put(s, c, rc == BAYES_ETEMP);
+	redis_pool_put(&s->pool, c, rc == BAYES_ETEMP);
 	return rc;
 }
 
@@ -944,16 +652,8 @@ static void
 redis_close(struct bayes_store *bs)
 {
 	struct redis_store *s = (struct redis_store *)bs;
-	size_t i;
 
-	for (i = 0; i < s->nidle; i++)
-		redisFree(s->idle[i]);
-	pthread_mutex_destroy(&s->lock);
-	free(s->host);
-	if (s->password) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
+	redis_pool_release(&s->pool);
 	free(s->prefix);
 	free(s->base.spec);
 	free(s);
@@ -975,22 +675,18 @@ int
 bayes_store_redis_open(const char *url, const struct bayes_store_opts *o,
     struct bayes_store **out, struct buf *why)
 {
-	struct redis_store *s = xcalloc(1, sizeof(*s));
-	struct buf shown = BUF_INIT;
+	struct redis_store *s;
 
+	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &redis_ops;
-	pthread_mutex_init(&s->lock, NULL);
-	s->prefix = xstrdup(o->prefix ? o->prefix : "mwb:");
-	s->tv.tv_sec = o->timeout_ms / 1000;
-	s->tv.tv_usec = (suseconds_t)(o->timeout_ms % 1000) * 1000;
-	s->retry_s = o->retry_s;
-	if (parse_url(s, url, why) < 0) {
-		redis_close(&s->base);
+	if (redis_pool_init(&s->pool, url, o->timeout_ms, o->retry_s,
+	    "bayes_redis_timeout", why) < 0) {
+		free(s);
 		return BAYES_EPERM;
 	}
-	buf_printf(&shown, "redis://%s%s:%d/%u", s->password ? ":***@" : "",
-	    s->host, s->port, s->db);
-	s->base.spec = buf_steal(&shown);
+	s->pool.metrics = true;	/* mailwarden_bayes_redis_* */
+	s->prefix = xstrdup(o->prefix ? o->prefix : "mwb:");
+	s->base.spec = redis_pool_shown(&s->pool);
 	*out = &s->base;
 	return BAYES_OK;
 }

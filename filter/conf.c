@@ -30,6 +30,8 @@
 #include "dnsbl.h"
 #include "files.h"
 #include "log.h"
+#include "policy.h"
+#include "pstore.h"
 #include "punycode.h"
 #include "smtpaddr.h"
 #include "str.h"
@@ -74,6 +76,7 @@ static int check_forwarder(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
 static int check_metrics_listen(const char *, struct buf *);
+static int check_policy_store(const char *, struct buf *);
 int	sample_policy_check(const char *, struct buf *);	/* sample_store.c */
 
 #define OFF(f)	offsetof(struct conf, f)
@@ -389,6 +392,57 @@ static const struct conf_key conf_keys[] = {
 	  check_domain, "ARC sealer domains (seal d=) whose "
 	  "ARC-Authentication-Results may turn a DMARC failure into "
 	  "disposition none when the chain passes" },
+	{ "policy_store", CT_STR, OFF(policy_store), "", NOLIM,
+	  check_policy_store, "state of rate limits, greylisting and "
+	  "spam-trap clients: a directory (LMDB, one host) or "
+	  "redis://HOST:PORT/DB (shared by several hosts); empty: off" },
+	{ "policy_redis_timeout", CT_UINT, OFF(policy_redis_timeout), "200",
+	  10, 60000, NULL, "policy store Redis connect and command timeout, "
+	  "milliseconds" },
+	{ "policy_redis_retry", CT_UINT, OFF(policy_redis_retry), "5", 0,
+	  3600, NULL, "seconds rate limits and greylisting are skipped after "
+	  "a Redis failure" },
+	{ "policy_redis_prefix", CT_STR, OFF(policy_redis_prefix), "mwp:",
+	  NOLIM, check_redis_prefix, "prefix of every Redis key of the "
+	  "policy store" },
+	{ "ratelimit_user", CT_LIST, OFF(ratelimit_user), "", NOLIM,
+	  ratelimit_check_item, "limits per SMTP AUTH user: COUNT/WINDOW "
+	  "messages or rcpt:COUNT/WINDOW recipients, WINDOW a number with s, "
+	  "m, h or d (100/1h 1000/1d); over one: 451 4.7.1" },
+	{ "ratelimit_client", CT_LIST, OFF(ratelimit_client), "", NOLIM,
+	  ratelimit_check_item, "limits per client address, as "
+	  "ratelimit_user" },
+	{ "ratelimit_sender_domain", CT_LIST, OFF(ratelimit_sender_domain),
+	  "", NOLIM, ratelimit_check_item, "limits per MAIL FROM domain, as "
+	  "ratelimit_user" },
+	{ "ratelimit_user_block", CT_LIST, OFF(ratelimit_user_block), "",
+	  NOLIM, ratelimit_check_item, "hard limits per SMTP AUTH user: over "
+	  "one, the user's mail is deferred until `mailwarden ratelimit "
+	  "clear` (as ratelimit_user)" },
+	{ "greylist", CT_BOOL, OFF(greylist), "no", NOLIM, NULL,
+	  "greylist scored mail whose score is from greylist_score to below "
+	  "tag_score (needs policy_store)" },
+	{ "greylist_score", CT_DOUBLE, OFF(greylist_score), "-1000", -1000,
+	  1000, NULL, "lowest score greylisted (-1000: all mail below "
+	  "tag_score)" },
+	{ "greylist_delay", CT_UINT, OFF(greylist_delay), "300", 0, 86400,
+	  NULL, "seconds before a retry of a new (client network, sender, "
+	  "recipient) triplet is accepted" },
+	{ "greylist_expire", CT_UINT, OFF(greylist_expire), "86400", 60,
+	  30 * 86400, NULL, "seconds a first try waits for its retry before "
+	  "it is forgotten" },
+	{ "greylist_pass_expire", CT_UINT, OFF(greylist_pass_expire),
+	  "3024000", 3600, 366 * 86400, NULL, "seconds a triplet that passed "
+	  "is remembered after its last message" },
+	{ "greylist_allow_domains", CT_LIST, OFF(greylist_allow_domains), "",
+	  NOLIM, check_domain, "domains (and subdomains) whose mail with a "
+	  "valid DKIM signature is not greylisted" },
+	{ "greylist_allow_after", CT_UINT, OFF(greylist_allow_after), "5", 0,
+	  1000000, NULL, "triplets a client network must have passed to be "
+	  "no longer greylisted (0: always greylist)" },
+	{ "trap_expire", CT_UINT, OFF(trap_expire), "604800", 60, 366 * 86400,
+	  NULL, "seconds a client that wrote to a spam trap (rcpt_reject "
+	  "scope) stays recorded in policy_store" },
 	{ "dmarc_trusted_forwarders", CT_LIST, OFF(dmarc_trusted_forwarders),
 	  "", NOLIM, check_forwarder, "clients (address, network, or a "
 	  "verified client host name and its subdomains) whose DMARC "
@@ -430,6 +484,13 @@ check_socket(const char *v, struct buf *why)
 badport:
 	buf_adds(why, "bad port number");
 	return -1;
+}
+
+/* check_policy_store - empty, an absolute directory or a Redis URL */
+static int
+check_policy_store(const char *v, struct buf *why)
+{
+	return pstore_spec_valid(v, why);
 }
 
 /* check_metrics_listen - empty (off) or a socket as check_socket() */
@@ -889,6 +950,8 @@ finish(struct conf *c, struct buf *why)
 	if (gethostname(c->hostname, sizeof(c->hostname) - 1) < 0 ||
 	    c->hostname[0] == '\0')
 		strcpy(c->hostname, "localhost");
+	if (policy_check_conf(c, why) < 0)
+		return -1;
 	if (c->tag_score > c->reject_score) {
 		buf_newline(why);
 		conf_where(c, "tag_score", why);

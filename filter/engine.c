@@ -23,6 +23,7 @@
 #include "forwarders.h"
 #include "log.h"
 #include "psl.h"
+#include "pstore.h"
 #include "rules.h"
 #include "scope.h"
 #include "str.h"
@@ -69,6 +70,7 @@ engine_destroy(struct engine *e)
 	scopes_free(e->scopes);		/* they borrow from e */
 	bayes_learner_free(e->autolearn);	/* before its store */
 	bayes_store_close(&e->bayes);
+	pstore_close(&e->pstore);
 	pthread_mutex_destroy(&e->bayes_lock);
 	for (i = 0; i < LIST_NKINDS; i++)
 		list_free(e->lists[i]);
@@ -163,6 +165,17 @@ scope_bayes(struct engine *e, struct buf *why)
 	return st;
 }
 
+/* opened - a lazily opened store, or NULL and why it is not there */
+static void *
+opened(void *st, struct buf *reason, struct buf *why)
+{
+	if (st == NULL && why)
+		buf_printf(why, "store cannot be opened: %s", reason->len ?
+		    buf_cstr(reason) : "see the log (retried every 10 s)");
+	buf_release(reason);
+	return st;
+}
+
 struct bayes_store *
 engine_bayes(struct engine *e, struct buf *why)
 {
@@ -190,11 +203,39 @@ engine_bayes(struct engine *e, struct buf *why)
 	}
 	st = e->bayes;
 	pthread_mutex_unlock(&e->bayes_lock);
-	if (st == NULL && why)
-		buf_printf(why, "store cannot be opened: %s", reason.len ?
-		    buf_cstr(&reason) : "see the log (retried every 10 s)");
-	buf_release(&reason);
-	return st;
+	return opened(st, &reason, why);
+}
+
+struct pstore *
+engine_pstore(struct engine *e, struct buf *why)
+{
+	const struct conf *c;
+	struct pstore_opts o = PSTORE_OPTS_DEFAULT;
+	struct pstore *st;
+	struct buf reason = BUF_INIT;
+	double now;
+
+	if (e->root)
+		e = e->root;
+	c = e->conf;
+	if (c->policy_store[0] == '\0') {
+		if (why)
+			buf_adds(why, "no policy_store configured");
+		return NULL;
+	}
+	o.timeout_ms = (unsigned)c->policy_redis_timeout;
+	o.retry_s = (unsigned)c->policy_redis_retry;
+	o.prefix = c->policy_redis_prefix;
+	pthread_mutex_lock(&e->bayes_lock);
+	if (e->pstore == NULL && (now = mono_s()) >= e->pstore_retry &&
+	    pstore_open(c->policy_store, &o, &e->pstore, &reason) !=
+	    PSTORE_OK) {
+		e->pstore_retry = now + BAYES_RETRY_S;
+		log_err("policy_store: %s", buf_cstr(&reason));
+	}
+	st = e->pstore;
+	pthread_mutex_unlock(&e->bayes_lock);
+	return opened(st, &reason, why);
 }
 
 /* put_score - a rule file's score for a built-in symbol; the main

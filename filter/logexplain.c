@@ -649,6 +649,43 @@ explain_rules(struct buf *o, const struct logrec *r)
 		buf_printf(o, "  %+8.2f  total of the rule scores\n", sum);
 }
 
+/* explain_policy - rate limits and greylisting (policy.h), if logged */
+static void
+explain_policy(struct buf *o, const struct logrec *r)
+{
+	struct json_object *p = lr_jget(r->o, "policy"), *deg;
+	const char *rl, *gl, *limit;
+
+	if (p == NULL || !json_object_is_type(p, json_type_object))
+		return;
+	rl = lr_jstr(p, "ratelimit");
+	gl = lr_jstr(p, "greylist");
+	limit = lr_jstr(p, "limit");
+	if (rl && strcmp(rl, "over") == 0) {
+		buf_adds(o, "  Over a rate limit");
+		if (limit) {
+			buf_adds(o, " (");
+			lr_safes(o, limit, 200);
+			buf_addc(o, ')');
+		}
+		buf_adds(o, ": deferred with 451 4.7.1 and not counted.\n");
+	} else if (rl && strcmp(rl, "blocked") == 0)
+		buf_adds(o, "  The user is blocked by a hard rate limit until "
+		    "mailwarden ratelimit clear user NAME.\n");
+	if (gl && strcmp(gl, "new") == 0)
+		buf_adds(o, "  Greylisted: a first try of its (client network, "
+		    "sender, recipient); a retry after greylist_delay is "
+		    "accepted.\n");
+	else if (gl && strcmp(gl, "early") == 0)
+		buf_adds(o, "  Greylisted: retried before greylist_delay had "
+		    "passed.\n");
+	deg = lr_jget(p, "degraded");
+	if (deg && json_object_is_type(deg, json_type_boolean) &&
+	    json_object_get_boolean(deg))
+		buf_adds(o, "  The policy store failed: rate limits and "
+		    "greylisting were skipped for this message.\n");
+}
+
 /* explain_why - why this action, from score, thresholds and forcing */
 static void
 explain_why(struct buf *o, const struct logrec *r)
@@ -685,6 +722,7 @@ explain_why(struct buf *o, const struct logrec *r)
 			buf_printf(o, "  %.2f is below the tag threshold "
 			    "%.2f.\n", r->score, r->tag);
 	}
+	explain_policy(o, r);
 	if (r->action == LR_TEMPFAIL && !forced)
 		buf_adds(o, "  Tempfail: a check could not complete; the "
 		    "sender is asked to retry later.\n");
@@ -737,7 +775,7 @@ static const char *const known_top[] = {
 	"rcpt_count", "from", "subject", "message_id", "size", "truncated",
 	"spf", "dkim", "dmarc", "bayes", "symbols", "scored", "unscored_why",
 	"score", "thresholds", "action", "forced_by", "reply", "dns_degraded",
-	"elapsed_ms", "dns_ms", "v", "scope", "arc", NULL
+	"elapsed_ms", "dns_ms", "v", "scope", "arc", "policy", NULL
 };
 
 void

@@ -117,7 +117,8 @@ usage(FILE *f)
 	    " whatif\n"
 	    "  status   a running daemon at a glance (its metrics endpoint)\n"
 	    "  replay   run stored samples again under a configuration\n"
-	    "  arc      verify the ARC chain of message files\n\n"
+	    "  arc      verify the ARC chain of message files\n"
+	    "  ratelimit  rate limits and spam-trap clients: show, clear\n\n"
 	    "'mailwarden COMMAND --help' describes each command.\n");
 }
 
@@ -808,6 +809,8 @@ main(int argc, char **argv)
 		return cli_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "arc") == 0)
 		return cli_arc(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ratelimit") == 0)
+		return cli_ratelimit(argc - 1, argv + 1);
 	fprintf(stderr, "mailwarden: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -329,6 +329,32 @@ count_authres(struct metrics *m, const struct verdict *v)
  * escaped, so a token cannot fake it).  The step's "none" value
  * ({"probability":null}) or no value: Bayes did not run.
  */
+/*
+ * count_policy - from the "policy" verdict-log value (policy.c): a
+ * deferral by a rate limit, a block or greylisting; a failed store
+ */
+static void
+count_policy(struct metrics *m, const struct scan *s)
+{
+	const char *j = NULL;
+	size_t i;
+
+	for (i = 0; i < s->verdict.noutputs && j == NULL; i++)
+		if (strcmp(s->verdict.outputs[i].key, "policy") == 0)
+			j = buf_cstr(&s->verdict.outputs[i].json);
+	if (j == NULL)
+		return;
+	if (strstr(j, "\"ratelimit\":\"over\""))
+		INC(m->policy[MP_RATELIMIT]);
+	else if (strstr(j, "\"ratelimit\":\"blocked\""))
+		INC(m->policy[MP_BLOCKED]);
+	else if (strstr(j, "\"greylist\":\"new\"") ||
+	    strstr(j, "\"greylist\":\"early\""))
+		INC(m->policy[MP_GREYLIST]);
+	if (strstr(j, "\"degraded\":true"))
+		INC(m->policy[MP_DEGRADED]);
+}
+
 static void
 count_bayes(struct metrics *m, const struct scan *s)
 {
@@ -389,6 +415,7 @@ metrics_message(struct metrics *m, const struct scan *s, int vlog_rc)
 			INC(m->dkim_signed);
 	}
 	count_bayes(m, s);
+	count_policy(m, s);
 	if (v->dns_degraded)
 		INC(m->dns_degraded);
 	if (v->dns_ms > 0 || v->dns_degraded)
@@ -608,6 +635,14 @@ static const struct family families[] = {
 	  F_COUNTER, "reason", "DMARC failure reports not spooled: "
 	  "rate_limit (dmarc_failure_reports_max per hour reached), "
 	  "write_error (the spool could not be written)" },
+#define FAM_POLICY_DEFER 47
+	[FAM_POLICY_DEFER] = { "mailwarden_policy_deferred_total", F_COUNTER,
+	  "reason", "Messages answered 451 4.7.1 by a rate limit (ratelimit), "
+	  "a blocked user (blocked) or greylisting (greylist)" },
+#define FAM_POLICY_DEG 48
+	[FAM_POLICY_DEG] = { "mailwarden_policy_degraded_total", F_COUNTER, "",
+	  "Messages whose rate limits or greylisting were skipped because "
+	  "the policy store failed (Redis down or slow, LMDB error)" },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -823,6 +858,17 @@ render_bayes(struct metrics *m, struct buf *o)
 }
 
 static void
+render_policy(struct metrics *m, struct buf *o)
+{
+	static const char *const why[] = { "ratelimit", "blocked",
+	    "greylist" };
+
+	labelled(o, FAM_POLICY_DEFER, "reason", why,
+	    &m->policy[MP_RATELIMIT], 3);
+	one(o, FAM_POLICY_DEG, GET(m->policy[MP_DEGRADED]));
+}
+
+static void
 render_redis_lmdb(struct metrics *m, const struct metrics_live *l,
     struct buf *o)
 {
@@ -894,6 +940,7 @@ metrics_render(struct metrics *m, const struct metrics_live *l,
 	zones(m, o);
 	render_bayes(m, o);
 	render_redis_lmdb(m, l, o);
+	render_policy(m, o);
 	histogram(o, FAM_EVAL, &m->eval);
 	histogram(o, FAM_DNSWAIT, &m->dns_wait);
 	step_histograms(m, o);

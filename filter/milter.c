@@ -46,6 +46,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "msg.h"
+#include "policy.h"
 #include "sample_store.h"
 #include "scan.h"
 #include "scope.h"
@@ -276,6 +277,7 @@ trap(SMFICTX *ctx, const struct conn *c, const struct scope *sc,
 	    c->msg->queue_id ? c->msg->queue_id : "NOQUEUE",
 	    c->msg->client_ip[0] ? c->msg->client_ip : "unknown",
 	    buf_cstr(&r), sc->name);
+	policy_trap_record(sc->eng, c->msg);
 	buf_release(&t);
 	buf_release(&r);
 	return SMFIS_REJECT;
@@ -354,6 +356,7 @@ start_scan(struct conn *c)
 		return;
 	eng = engine_current();
 	c->scan = scan_begin(eng, c->msg);
+	c->scan->live = true;		/* rate limits, greylisting */
 	engine_unref(eng);
 }
 

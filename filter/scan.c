@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mime.h"
 #include "msg.h"
+#include "policy.h"
 #include "rules.h"
 #include "sample.h"
 #include "scan.h"
@@ -312,6 +313,7 @@ scan_end(struct scan *s)
 	final_scores(s);
 	verdict_decide(&s->verdict, s->eng->conf);
 	outbound_reply(s);
+	policy_end(s);
 	s->busy_ms += now_ms() - t0;
 	s->verdict.elapsed_ms = s->busy_ms;
 	pthread_mutex_lock(&s->dns_budget.lock);

@@ -47,6 +47,8 @@ static const char *const overridable[] = {
 	"symbol_scores",
 	"client_list", "sender_list", "helo_list", "welcomelist_auth",
 	"dkim_allowlist",
+	"ratelimit_user", "ratelimit_client", "ratelimit_sender_domain",
+	"ratelimit_user_block", "greylist", "greylist_score",
 };
 
 #define NOVERRIDABLE	(sizeof(overridable) / sizeof(overridable[0]))

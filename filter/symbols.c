@@ -245,6 +245,18 @@ static const struct symbol_info table[] = {
 	    "Content-Transfer-Encoding"),
 	FIXED("MIME_PART_HEADERS_CAP", 0.5, "mime", "a MIME part header "
 	    "section over its cap"),
+	/* rate limits and greylisting, policy.c (milter only) */
+	FIXED("MW_RATELIMIT_USER", 0.0, "policy", "over a ratelimit_user "
+	    "limit: deferred (451 4.7.1)"),
+	FIXED("MW_RATELIMIT_CLIENT", 0.0, "policy", "over a ratelimit_client "
+	    "limit: deferred (451 4.7.1)"),
+	FIXED("MW_RATELIMIT_SENDER_DOMAIN", 0.0, "policy", "over a "
+	    "ratelimit_sender_domain limit: deferred (451 4.7.1)"),
+	FIXED("MW_RATELIMIT_BLOCKED", 0.0, "policy", "user blocked by "
+	    "ratelimit_user_block until cleared: deferred (451 4.7.1)"),
+	FIXED("MW_GREYLIST", 0.0, "policy", "first try of a (client network, "
+	    "sender, recipient) triplet, or a retry before greylist_delay: "
+	    "deferred (451 4.7.1)"),
 	/* rules, step_rules.c */
 	FIXED("RULES_REGEX_LIMIT", 0.0, "rules", "a rule's regex stopped by "
 	    "rules_match_limit; the rule was skipped"),

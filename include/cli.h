@@ -33,6 +33,7 @@ int	cli_status(int argc, char **argv);	/* cli_status.c */
 int	cli_replay(int argc, char **argv);	/* cli_replay.c */
 int	cli_log_label(int argc, char **argv);	/* cli_label.c */
 int	cli_arc(int argc, char **argv);	/* cli_arc.c */
+int	cli_ratelimit(int argc, char **argv);	/* cli_ratelimit.c */
 
 /*
  * cli_load_engine - the engine for a command: path from -c, else the

@@ -183,6 +183,23 @@ struct conf {
 	uint64_t stats_interval;		/* seconds, 0 = off */
 	/* policy scopes (scope.h, doc/scopes.md) */
 	char	*scope_dir;
+	/* policy state: rate limits, greylisting, trap clients (policy.h) */
+	char	*policy_store;		/* "": off */
+	uint64_t policy_redis_timeout;	/* ms */
+	uint64_t policy_redis_retry;	/* s */
+	char	*policy_redis_prefix;
+	struct strlist ratelimit_user;	/* "100/1h", "rcpt:500/1d" */
+	struct strlist ratelimit_client;
+	struct strlist ratelimit_sender_domain;
+	struct strlist ratelimit_user_block;
+	bool	 greylist;
+	double	 greylist_score;
+	uint64_t greylist_delay;	/* s */
+	uint64_t greylist_expire;	/* s */
+	uint64_t greylist_pass_expire;	/* s */
+	struct strlist greylist_allow_domains;
+	uint64_t greylist_allow_after;	/* passes; 0: never */
+	uint64_t trap_expire;		/* s */
 	/* sample store (sample_store.h) */
 	char	*sample_dir;
 	char	*sample;		/* "reject tag 1%" */

@@ -31,6 +31,7 @@ struct forwarders;
 struct msg;
 struct ruleset;
 struct psl;
+struct pstore;
 struct strmap;
 
 struct engine {
@@ -48,6 +49,10 @@ struct engine {
 	struct bayes_learner *autolearn; /* with the store, if configured */
 	pthread_mutex_t bayes_lock;
 	double	 bayes_retry;		/* no new open attempt before (mono s) */
+	/* policy state store (pstore.h): opened on first use, see
+	   engine_pstore(); under bayes_lock, the lock of lazy stores */
+	struct pstore *pstore;
+	double	 pstore_retry;		/* no new open attempt before (mono s) */
 	struct ruleset *rules;		/* compiled rule files (may be NULL) */
 	struct dnsbl *dnsbl;		/* blocklist zones (may be NULL) */
 	struct psl *psl;		/* dmarc_org_domain = psl only */
@@ -92,6 +97,13 @@ void	 engine_unref(struct engine *);
  */
 struct bayes_store *engine_bayes(struct engine *, struct buf *why);
 
+/*
+ * engine_pstore - the policy store (policy_store), opened on the first
+ * call like engine_bayes(), and the root's for a scope; NULL with a
+ * reason when none is configured or it cannot be opened now (retried
+ * at most every 10 seconds).  Thread-safe.
+ */
+struct pstore *engine_pstore(struct engine *, struct buf *why);
 /* engine_dmarc_opts - DMARC discovery settings (dmarc_org_domain etc.) */
 void	 engine_dmarc_opts(const struct engine *, struct dmarc_opts *);
 /*

@@ -69,6 +69,9 @@ struct metrics_named {
 
 /* what one DNS list lookup found (metrics_dnsbl) */
 enum metrics_dnsbl_outcome { MD_NOT_LISTED, MD_LISTED, MD_FAILED };
+/* rate limits and greylisting (policy.h): deferrals, store failures */
+enum metrics_policy { MP_RATELIMIT, MP_BLOCKED, MP_GREYLIST, MP_DEGRADED,
+	MP_N };
 /* Redis store events (metrics_redis) */
 enum metrics_redis { MR_ERROR, MR_RECONNECT, MR_N };
 /* DMARC failure reports (metrics_failure_report) */
@@ -84,6 +87,7 @@ struct metrics {
 	atomic_uint_fast64_t dkim_signed;
 	atomic_uint_fast64_t dns_degraded;	/* messages */
 	atomic_uint_fast64_t bayes[MB_N];
+	atomic_uint_fast64_t policy[MP_N];
 	atomic_bool bayes_healthy;		/* the last store lookup worked */
 	atomic_bool dns_healthy;		/* the last message was not
 						   dns_degraded */

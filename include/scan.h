@@ -46,6 +46,8 @@ struct scan {
 	bool		 bayes_classified; /* Bayes gave a probability */
 	bool		 bayes_unsure;	/* ... in the unsure band (BAYES_40) */
 	bool		 done;
+	bool		 live;		/* the milter's: policy.h may count
+					   and defer (never `scan`, replay) */
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
 	struct dkim_verify *dkim;	/* DKIM results: dkim_scan_results() */

@@ -46,7 +46,9 @@ enum force_prio {
 	FORCE_TEMPFAIL = 40,		/* a check could not complete */
 	FORCE_POLICY_REJECT = 50,	/* e.g. DMARC p=reject */
 	FORCE_ALLOW = 90,		/* local allowlist */
-	FORCE_LIST_REJECT = 100		/* local blocklist REJECT */
+	FORCE_LIST_REJECT = 100,	/* local blocklist REJECT */
+	FORCE_DEFER = 110		/* rate limit, greylisting (policy.h):
+					   set after the decision */
 };
 
 #define VERDICT_MAX_OUTPUTS	16	/* per-step log values */

@@ -177,6 +177,30 @@ class Load:
         return list(self.results)
 
 
+class Phases:
+    """A Load running in a thread while the test changes the world in
+    named phases: phase(name, seconds) marks when each began (marks, by
+    time.monotonic()), finish() stops the senders and returns the
+    outcomes."""
+
+    def __init__(self, pf, messages, concurrency=8):
+        self.load = Load(pf, concurrency)
+        self.marks = {}
+        self._thread = threading.Thread(target=self.load.run, args=(messages,),
+                                        daemon=True)
+        self._thread.start()
+
+    def phase(self, name, seconds):
+        self.marks[name] = time.monotonic()
+        time.sleep(seconds)
+
+    def finish(self, timeout=120):
+        self.load.stop.set()
+        self._thread.join(timeout)
+        self.marks["end"] = time.monotonic()
+        return self.load.results
+
+
 class Mailbox:
     """The Maildir of a mwtest.Postfix, read incrementally by test id."""
 

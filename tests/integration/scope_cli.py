@@ -62,7 +62,8 @@ def main_conf(d, scope_dir, extra=""):
 
 
 def t_example_validates(d):
-    conf = main_conf(d, EXAMPLE)
+    # the examples set rate limits and greylisting: a policy store
+    conf = main_conf(d, EXAMPLE, "policy_store = %s/pstore\n" % d)
     rc, out, err = run("config", "-n", "-c", conf)
     assert rc == 0 and "configuration OK" in out, (rc, out, err)
     names = sorted(f[:-5] for f in os.listdir(EXAMPLE) if f.endswith(".conf"))

@@ -25,8 +25,6 @@ Needs root, postfix and redis-server; exits 77 (skip) otherwise.
 import os
 import signal
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bayestest  # noqa: E402
@@ -93,15 +91,8 @@ def stream():
 
 def t_redis_outages_under_load():
     train()
-    load = loadtest.Load(pf, 16)
-    t = threading.Thread(target=load.run, args=(stream(),), daemon=True)
-    t.start()
-    marks = {}
-
-    def phase(name, seconds):
-        marks[name] = time.monotonic()
-        time.sleep(seconds)
-
+    run = loadtest.Phases(pf, stream(), 16)
+    phase, marks = run.phase, run.marks
     phase("healthy", 3)
     redis.kill()                        # connections refused
     phase("killed", 4)
@@ -112,9 +103,8 @@ def t_redis_outages_under_load():
     phase("frozen", 4)
     os.kill(redis.proc.pid, signal.SIGCONT)
     phase("thawed", RETRY_S + 4)
-    load.stop.set()
-    t.join(120)
-    marks["end"] = time.monotonic()
+    run.finish()
+    load = run.load
     mbox = loadtest.Mailbox(pf)
     acct = loadtest.account(mbox, load.results)
     slowest = max(o.seconds for o in load.results)

@@ -937,6 +937,44 @@ START_TEST(test_explain_output_is_terminal_safe)
 }
 END_TEST
 
+/* rate limits and greylisting (policy.h) are told in the decision */
+START_TEST(test_explain_policy)
+{
+	static const char *lines =
+	    "{\"queue_id\":\"P1\",\"action\":\"tempfail\",\"forced_by\":"
+	    "\"MW_RATELIMIT_USER\",\"policy\":{\"ratelimit\":\"over\","
+	    "\"limit\":\"user 3 messages per 1h\",\"greylist\":\"skipped\"}}\n"
+	    "{\"queue_id\":\"P2\",\"action\":\"tempfail\",\"policy\":"
+	    "{\"ratelimit\":\"ok\",\"greylist\":\"new\"}}\n"
+	    "{\"queue_id\":\"P3\",\"action\":\"accept\",\"policy\":"
+	    "{\"ratelimit\":\"degraded\",\"greylist\":\"degraded\","
+	    "\"degraded\":true}}\n";
+	static const char *want[] = {
+	    "Over a rate limit (user 3 messages per 1h): deferred",
+	    "Greylisted: a first try",
+	    "The policy store failed",
+	};
+	struct logread *r = logread_open_mem(lines, strlen(lines), "m", 1);
+	const struct logline *l;
+	struct logrec rec;
+	struct buf out = BUF_INIT;
+	size_t i = 0;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		buf_reset(&out);
+		lr_explain(&rec, &out);
+		ck_assert_msg(strstr(out.data, want[i]) != NULL, "%s", out.data);
+		ck_assert_msg(strstr(out.data, "Other fields") == NULL, "%s",
+		    out.data);
+		i++;
+	}
+	ck_assert_uint_eq(i, 3);
+	logread_free(&r);
+	buf_release(&out);
+}
+END_TEST
+
 START_TEST(test_explain_survives_missing_fields)
 {
 	static const char *lines =
@@ -1668,6 +1706,7 @@ logreview_suite(void)
 	    sizeof(explain_cases) / sizeof(explain_cases[0]));
 	tcase_add_loop_test(tc, test_explain_output_is_terminal_safe, 0, 2);
 	tcase_add_test(tc, test_explain_survives_missing_fields);
+	tcase_add_test(tc, test_explain_policy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("html");
