@@ -829,6 +829,39 @@ d_include(struct lctx *lc, const char *s)
 	buf_release(&full);
 }
 
+/*
+ * can_value - SpamAssassin's "if can(Mail::SpamAssassin::...)" with the
+ * parentheses already gone: whether this rule engine has the feature.
+ * Conf features of the rule language itself that hold here, and a
+ * plugin's has_FUNCTION when mailwarden provides the eval FUNCTION;
+ * anything else (configuration options, welcomelist renames, capture
+ * rules, DNS features) does not.
+ */
+static bool
+can_value(const char *s)
+{
+	static const char *const conf_features[] = {
+		/* the engine has no bug 6558: its rawbody rules are plain
+		   regexes, as these blocks need */
+		"Mail::SpamAssassin::Conf::feature_bug6558_free",
+		/* Perl 5.10 regex syntax: PCRE2 has it */
+		"Mail::SpamAssassin::Conf::perl_min_version_5010000",
+	};
+	static const char plugin[] = "Mail::SpamAssassin::Plugin::";
+	const char *fn;
+	size_t i;
+
+	for (i = 0; i < sizeof(conf_features) / sizeof(conf_features[0]); i++)
+		if (strcmp(s, conf_features[i]) == 0)
+			return true;
+	if (strncmp(s, plugin, sizeof(plugin) - 1) != 0)
+		return false;
+	fn = strstr(s + sizeof(plugin) - 1, "::has_");
+	if (fn == NULL || strchr(fn + 6, ':') != NULL)
+		return false;
+	return saeval_lookup(fn + 6) != NULL;
+}
+
 /* if_value - the SpamAssassin "if" expressions a rule file may use */
 static bool
 if_value(struct lctx *lc, const char *s, bool *known)
@@ -849,9 +882,10 @@ if_value(struct lctx *lc, const char *s, bool *known)
 		neg = !neg;
 		s++;
 	}
-	if (strncmp(s, "can", 3) == 0 || strncmp(s, "plugin", 6) == 0 ||
-	    strncmp(s, "has", 3) == 0)
-		return neg;		/* no SpamAssassin features here */
+	if (strncmp(s, "can", 3) == 0)
+		return can_value(s + 3) != neg;
+	if (strncmp(s, "plugin", 6) == 0 || strncmp(s, "has", 3) == 0)
+		return neg;		/* no SpamAssassin plugins here */
 	if (strncmp(s, "version", 7) == 0 &&
 	    sscanf(s + 7, "%2[<>=!]%lf", op, &v) == 2) {
 		/* the rule language level provided: SpamAssassin 4.0 */
@@ -933,6 +967,10 @@ d_cond(struct lctx *lc, const char *dir, const char *s)
 		if (!known && active)
 			diag(lc, RULES_DIAG_UNSUPPORTED, "if %s: condition not "
 			    "understood; block skipped", skip_ws(s));
+		else if (!v && active && strstr(s, "can("))
+			/* a SpamAssassin feature test: say which way it went */
+			diag(lc, RULES_DIAG_UNSUPPORTED, "if %s: false here; "
+			    "block skipped", skip_ws(s));
 	}
 	c = &lc->conds[lc->nconds++];
 	c->parent = active;

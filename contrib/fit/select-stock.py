@@ -109,7 +109,8 @@ class Stock:
                 word, rest = parts[0], (parts[1].strip() if len(parts) > 1 else "")
                 active = not conds or conds[-1][1]
                 if word in ("if", "ifplugin"):
-                    if word == "ifplugin":
+                    if word == "ifplugin" or "can(" in rest:
+                        # as mailwarden read it (its unsupported notes)
                         v = (os.path.basename(path), no) not in skipped
                     else:
                         v = if_value(rest)
@@ -261,11 +262,12 @@ def listing(mw, conf, paths):
 
 
 def skipped_blocks(mw, conf, stock):
-    """(file, line) of each ifplugin block mailwarden skips."""
+    """(file, line) of each ifplugin block, and each if can() block,
+    that mailwarden skips."""
     r = run([mw, "rules", "check", "-c", conf, stock])
     out = set()
     for line in (r.stdout + r.stderr).splitlines():
-        m = re.match(r"(.*?):(\d+): unsupported: ifplugin ", line)
+        m = re.match(r"(.*?):(\d+): unsupported: if(?:plugin |.*can\()", line)
         if m:
             out.add((os.path.basename(m.group(1)), int(m.group(2))))
     return out

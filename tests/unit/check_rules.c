@@ -678,6 +678,52 @@ START_TEST(test_rules_meta_chain_evaluates_in_dependency_order)
 }
 END_TEST
 
+START_TEST(test_rules_if_can_features)
+{
+	/* the features this engine has, the evals it provides; not the
+	   rest, and a block a false can() skips is noted */
+	static const char text[] =
+	    "if can(Mail::SpamAssassin::Conf::feature_bug6558_free)\n"
+	    "body A /a/\nendif\n"
+	    "if !can(Mail::SpamAssassin::Conf::feature_bug6558_free)\n"
+	    "body NOT_A /a/\nendif\n"
+	    "if (can(Mail::SpamAssassin::Conf::perl_min_version_5010000))\n"
+	    "body B /b/\nendif\n"
+	    "if can(Mail::SpamAssassin::Plugin::MIMEEval::"
+	    "has_check_for_ascii_text_illegal)\nbody C /c/\nendif\n"
+	    "if can(Mail::SpamAssassin::Plugin::BodyEval::has_check_no_such)\n"
+	    "body D /d/\nendif\n"
+	    "if can(Mail::SpamAssassin::Conf::feature_capture_rules)\n"
+	    "body E /e/\nelse\nbody F /f/\nendif\n";
+	struct rules_report rep;
+	struct ruleset *rs;
+	struct buf all = BUF_INIT;
+	size_t i;
+
+	ck_assert_int_eq(rules_parse_text(text, sizeof(text) - 1, "t.cf",
+	    NULL, &rs, &rep), 0);
+	ck_assert_ptr_nonnull(rules_find(rs, "A"));
+	ck_assert_ptr_null(rules_find(rs, "NOT_A"));
+	ck_assert_ptr_nonnull(rules_find(rs, "B"));
+	ck_assert_ptr_nonnull(rules_find(rs, "C"));
+	ck_assert_ptr_null(rules_find(rs, "D"));
+	ck_assert_ptr_null(rules_find(rs, "E"));
+	ck_assert_ptr_nonnull(rules_find(rs, "F"));
+	for (i = 0; i < rep.n; i++) {
+		rules_diag_format(&rep.v[i], &all);
+		buf_addc(&all, '\n');
+	}
+	ck_assert_msg(strstr(buf_cstr(&all), "t.cf:16: unsupported: if "
+	    "can(Mail::SpamAssassin::Conf::feature_capture_rules): false "
+	    "here; block skipped") != NULL, "%s", buf_cstr(&all));
+	ck_assert_msg(strstr(buf_cstr(&all), "t.cf:13:") != NULL, "%s",
+	    buf_cstr(&all));
+	rules_free(rs);
+	rules_report_release(&rep);
+	buf_release(&all);
+}
+END_TEST
+
 START_TEST(test_rules_meta_undefined_operand_counts_as_not_hit)
 {
 	/* as SpamAssassin reads it: the meta runs, the missing name is 0;
@@ -1125,6 +1171,7 @@ rules_suite(void)
 
 	tc = tcase_create("match");
 	tcase_add_test(tc, test_rules_meta_undefined_operand_counts_as_not_hit);
+	tcase_add_test(tc, test_rules_if_can_features);
 	tcase_add_loop_test(tc, test_rules_match_semantics_per_type, 0,
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
