@@ -593,8 +593,11 @@ load_scopes(struct engine *e, struct buf *why)
 		return rc;
 	e->scopes = xmalloc(sizeof(set));
 	*e->scopes = set;
-	for (i = 0; i < set.n; i++)
+	for (i = 0; i < set.n; i++) {
 		rc |= scope_engine(e, &e->scopes->v[i], why);
+		if (e->scopes->v[i].trap_code[0])
+			e->traps = true;
+	}
 	return rc < 0 ? -1 : 0;
 }
 

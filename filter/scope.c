@@ -49,6 +49,7 @@ static const char *const overridable[] = {
 	"dkim_allowlist",
 	"ratelimit_user", "ratelimit_client", "ratelimit_sender_domain",
 	"ratelimit_user_block", "greylist", "greylist_score",
+	"trap_client_action",
 };
 
 #define NOVERRIDABLE	(sizeof(overridable) / sizeof(overridable[0]))

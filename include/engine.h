@@ -68,6 +68,8 @@ struct engine {
 	struct engine *root;		/* NULL for the main generation */
 	struct scope_set *scopes;	/* main generation only, or NULL */
 	const struct scope *scope;	/* the scope this engine applies */
+	bool	 traps;			/* main generation: a scope is a spam
+					   trap (rcpt_reject), policy.h */
 	unsigned owned;			/* ENGINE_OWN_* parts of a scope */
 };
 
