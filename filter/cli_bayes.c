@@ -263,7 +263,8 @@ static void
 train_usage(FILE *f)
 {
 	fprintf(f, "usage: mailwarden train [-c FILE] [--store SPEC] "
-	    "--spam|--ham [--forget] [-q] PATH...\n"
+	    "[--scope NAME]\n"
+	    "           --spam|--ham [--forget] [-q] PATH...\n"
 	    "Learns every message in the files, mbox files, Maildirs and "
 	    "folders given.\nLearning a message again changes nothing; "
 	    "learning it as the other class\nmoves it; --forget takes it "
@@ -293,6 +294,7 @@ cli_train(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 'S' },
+		{ "scope", required_argument, NULL, 'P' },
 		{ "spam", no_argument, NULL, 's' },
 		{ "ham", no_argument, NULL, 'H' },
 		{ "forget", no_argument, NULL, 'f' },
@@ -300,7 +302,7 @@ cli_train(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *conf = NULL, *spec = NULL;
+	const char *conf = NULL, *spec = NULL, *scope = NULL;
 	struct mailbox_cb cb = { train_msg, train_err, NULL };
 	struct conf *c;
 	struct train *t;
@@ -313,6 +315,7 @@ cli_train(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'S': spec = optarg; break;
+		case 'P': scope = optarg; break;
 		case 's': cls = BAYES_SPAM; break;
 		case 'H': cls = BAYES_HAM; break;
 		case 'f': t->op = BAYES_OP_FORGET; break;
@@ -326,7 +329,7 @@ cli_train(int argc, char **argv)
 		free(t);
 		return 2;
 	}
-	if ((c = cli_load_conf(conf)) == NULL) {
+	if ((c = cli_load_scope_conf(conf, scope)) == NULL) {
 		free(t);
 		return 1;
 	}
@@ -367,6 +370,7 @@ cli_train(int argc, char **argv)
 struct bayes_cmd {
 	const char *conf;
 	const char *spec;
+	const char *scope;	/* --scope: its conf, its Bayes store */
 	bool	 force;
 	bool	 verbose;
 	bool	 json;
@@ -593,7 +597,9 @@ static void
 bayes_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mailwarden bayes COMMAND [-c FILE] [--store SPEC] ...\n"
+	    "usage: mailwarden bayes COMMAND [-c FILE] [--store SPEC] "
+	    "[--scope NAME] ...\n"
+	    "  (--scope: the Bayes store of that policy scope)\n"
 	    "  stats                   counts, size and ages of the store\n"
 	    "  dump                    the store as text on stdout\n"
 	    "  load [--force] FILE|-   a dump into an empty store (--force: "
@@ -613,6 +619,7 @@ cli_bayes(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 'S' },
+		{ "scope", required_argument, NULL, 'P' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "days", required_argument, NULL, 'd' },
@@ -642,6 +649,7 @@ cli_bayes(int argc, char **argv)
 		switch (ch) {
 		case 'c': o.conf = optarg; break;
 		case 'S': o.spec = optarg; break;
+		case 'P': o.scope = optarg; break;
 		case 'F': o.force = true; break;
 		case 'v': o.verbose = true; break;
 		case 'd':
@@ -664,7 +672,7 @@ cli_bayes(int argc, char **argv)
 		bayes_usage(stderr);
 		return 2;
 	}
-	if ((c = cli_load_conf(o.conf)) == NULL)
+	if ((c = cli_load_scope_conf(o.conf, o.scope)) == NULL)
 		return 1;
 	if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(c, &o);

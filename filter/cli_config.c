@@ -87,6 +87,34 @@ cli_load_conf(const char *path)
 	return c;
 }
 
+struct conf *
+cli_load_scope_conf(const char *path, const char *scope)
+{
+	struct conf *c = cli_load_conf(path), *sc = NULL;
+	struct scope_set set;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	if (c == NULL || scope == NULL)
+		return c;
+	if (scope_load(c, &set, &why) < 0)
+		cli_print_lines(stderr, "mailwarden: ", buf_cstr(&why));
+	else {
+		for (i = 0; i < set.n && sc == NULL; i++)
+			if (strcmp(set.v[i].name, scope) == 0) {
+				sc = set.v[i].conf;
+				set.v[i].conf = NULL;
+			}
+		if (sc == NULL)
+			fprintf(stderr, "mailwarden: no scope %s in scope_dir "
+			    "'%s'\n", scope, c->scope_dir);
+		scope_set_release(&set);
+	}
+	conf_free(c);
+	buf_release(&why);
+	return sc;
+}
+
 /* count_lines - messages in a why buffer */
 static size_t
 count_lines(const struct buf *b)

@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "netaddr.h"
 #include "policy.h"
 #include "pstore.h"
 #include "str.h"
@@ -184,6 +185,7 @@ clear(struct pstore *st, const char *what, const char *name)
 	size_t i, removed = 0;
 	bool found, block = false;
 	char low[256];
+	struct netaddr na;
 	int rc = PSTORE_OK;
 
 	memset(&x, 0, sizeof(x));
@@ -201,6 +203,11 @@ clear(struct pstore *st, const char *what, const char *name)
 	else {
 		usage(stderr);
 		return 2;
+	}
+	if ((x.kind == 'c' || x.kind == 't') && netaddr_parse(name, &na) == 0) {
+		/* the form the milter records (msg.c): 2001:DB8:0::1 too */
+		netaddr_format(&na, low, sizeof(low));
+		name = low;
 	}
 	policy_id(name, &id);
 	x.id = buf_cstr(&id);

@@ -6,14 +6,16 @@
  *	    Reads the metrics endpoint (metrics_listen of the configuration,
  *	    or -e SPEC) and prints uptime, configuration generation and the
  *	    last reload, messages by action with rates, latency percentiles
- *	    (from the histograms), DNS and Bayes health, verdict-log drops.
+ *	    (from the histograms), DNS, Bayes and policy store health,
+ *	    verdict-log drops.
  *	    With -w, reads twice SECONDS apart and shows what happened in
  *	    between as well (e.g. -w 60: the last minute).
  *	mailwarden status --list-metrics
  *	    The reference table of every metric (Markdown; doc/metrics.md).
  *
  *	Exit status: 0 healthy; 1 degraded (the last reload failed, the
- *	last Bayes lookup failed, the last message using DNS was
+ *	last Bayes lookup or policy store call failed, the last message
+ *	using DNS was
  *	dns_degraded, or verdict-log lines were dropped during -w);
  *	2 the daemon cannot be reached, metrics_listen is empty, or usage.
  *
@@ -167,6 +169,31 @@ sum(const struct scrape *s, const char *name)
 	return t;
 }
 
+/*
+ * get_labelled - the value of the first series of family name that has
+ * a label, and that label's value in label (at most cap - 1 bytes);
+ * NAN if there is none
+ */
+static double
+get_labelled(const struct scrape *s, const char *name, char *label,
+    size_t cap)
+{
+	size_t i, n = strlen(name), len;
+	const char *v;
+
+	for (i = 0; i < s->n; i++) {
+		if (strncmp(s->v[i].key, name, n) != 0 ||
+		    s->v[i].key[n] != '{' ||
+		    (v = strstr(s->v[i].key + n, "=\"")) == NULL)
+			continue;
+		v += 2;
+		len = strcspn(v, "\"");
+		snprintf(label, cap, "%.*s", (int)len, v);
+		return s->v[i].v;
+	}
+	return NAN;
+}
+
 /* delta - cur - prev of one series (prev may be NULL: cur) */
 static double
 delta(const struct scrape *cur, const struct scrape *prev, const char *key)
@@ -283,6 +310,28 @@ print_uptime(const struct scrape *s)
 	    "ok" : "FAILED", get(s, "mailwarden_config_reload_failures_total"));
 }
 
+/* print_policy - the policy store's line, if the daemon has one */
+static void
+print_policy(const struct scrape *s)
+{
+	char backend[16];
+	double ok = get_labelled(s, "mailwarden_policy_store_healthy",
+	    backend, sizeof(backend));
+
+	if (isnan(ok))
+		return;
+	printf("%-14s %s, deferred %.0f (rate limit %.0f, blocked %.0f, "
+	    "greylisted %.0f), trap clients %.0f, degraded %.0f: %s\n",
+	    "policy store", backend,
+	    sum(s, "mailwarden_policy_deferred_total"),
+	    get(s, "mailwarden_policy_deferred_total{reason=\"ratelimit\"}"),
+	    get(s, "mailwarden_policy_deferred_total{reason=\"blocked\"}"),
+	    get(s, "mailwarden_policy_deferred_total{reason=\"greylist\"}"),
+	    get(s, "mailwarden_policy_trap_client_total"),
+	    get(s, "mailwarden_policy_degraded_total"),
+	    ok == 1 ? "healthy" : "DEGRADED");
+}
+
 static void
 print_health(const struct scrape *s)
 {
@@ -303,6 +352,7 @@ print_health(const struct scrape *s)
 	    get(s, "mailwarden_bayes_degraded_total"),
 	    sum(s, "mailwarden_bayes_autolearned_total"),
 	    get(s, "mailwarden_bayes_healthy") == 1 ? "healthy" : "DEGRADED");
+	print_policy(s);
 	printf("%-14s %.0f lines, %.0f dropped\n", "verdict log",
 	    get(s, "mailwarden_verdict_log_lines_total"),
 	    get(s, "mailwarden_verdict_log_dropped_total"));
@@ -317,6 +367,7 @@ static int
 verdict(const struct scrape *cur, const struct scrape *prev)
 {
 	struct buf why = BUF_INIT;
+	char backend[16];
 	int rc;
 
 	if (get(cur, "mailwarden_config_last_reload_successful") != 1)
@@ -325,6 +376,9 @@ verdict(const struct scrape *cur, const struct scrape *prev)
 		buf_adds(&why, ", Bayes store failing");
 	if (get(cur, "mailwarden_dns_healthy") != 1)
 		buf_adds(&why, ", DNS degraded");
+	if (get_labelled(cur, "mailwarden_policy_store_healthy", backend,
+	    sizeof(backend)) == 0)
+		buf_adds(&why, ", policy store failing");
 	if (prev && delta(cur, prev, "mailwarden_verdict_log_dropped_total") >
 	    0)
 		buf_adds(&why, ", verdict log lines dropped");

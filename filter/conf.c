@@ -66,6 +66,7 @@ static int check_bayes_store(const char *, struct buf *);
 static int check_redis_prefix(const char *, struct buf *);
 static int check_dns_server(const char *, struct buf *);
 static int check_fail_action(const char *, struct buf *);
+static int check_trap_action(const char *, struct buf *);
 static int check_temp_action(const char *, struct buf *);
 static int check_symbol_score(const char *, struct buf *);
 static int check_dmarc_action(const char *, struct buf *);
@@ -443,6 +444,10 @@ static const struct conf_key conf_keys[] = {
 	{ "trap_expire", CT_UINT, OFF(trap_expire), "604800", 60, 366 * 86400,
 	  NULL, "seconds a client that wrote to a spam trap (rcpt_reject "
 	  "scope) stays recorded in policy_store" },
+	{ "trap_client_action", CT_STR, OFF(trap_client_action), "score",
+	  NOLIM, check_trap_action, "mail from a client recorded by a spam "
+	  "trap (MW_TRAP_CLIENT): score (the symbol's score only), tempfail "
+	  "(451 4.7.1) or reject (550 5.7.1)" },
 	{ "dmarc_trusted_forwarders", CT_LIST, OFF(dmarc_trusted_forwarders),
 	  "", NOLIM, check_forwarder, "clients (address, network, or a "
 	  "verified client host name and its subdomains) whose DMARC "
@@ -651,6 +656,16 @@ check_temp_action(const char *v, struct buf *why)
 	if (str_ieq(v, "tempfail") || str_ieq(v, "accept"))
 		return 0;
 	buf_adds(why, "expected tempfail or accept");
+	return -1;
+}
+
+static int
+check_trap_action(const char *v, struct buf *why)
+{
+	if (str_ieq(v, "score") || str_ieq(v, "tempfail") ||
+	    str_ieq(v, "reject"))
+		return 0;
+	buf_adds(why, "expected score, tempfail or reject");
 	return -1;
 }
 

@@ -43,6 +43,10 @@ scope_engine_free(struct engine *e)
 			list_free(e->lists[i]);
 	if (e->owned & ENGINE_OWN_PSL)
 		psl_free(e->psl);
+	if (e->bayes_own) {
+		bayes_learner_free(e->autolearn);	/* before its store */
+		bayes_store_close(&e->bayes);
+	}
 	strmap_free(e->scores, free);
 	pthread_mutex_destroy(&e->bayes_lock);
 	free(e);
@@ -146,25 +150,6 @@ check_bayes(const struct conf *c, struct buf *reason)
 	return bayes_store_check(c->bayes_store, reason);
 }
 
-/*
- * scope_bayes - a scope uses its root's store and autolearner; the
- * pointers are copied under the scope's lock, so a thread that then
- * reads e->autolearn sees what the root's open wrote
- */
-static struct bayes_store *
-scope_bayes(struct engine *e, struct buf *why)
-{
-	struct bayes_store *st = engine_bayes(e->root, why);
-
-	pthread_mutex_lock(&e->bayes_lock);
-	if (e->bayes == NULL && st) {
-		e->bayes = st;
-		e->autolearn = e->root->autolearn;
-	}
-	pthread_mutex_unlock(&e->bayes_lock);
-	return st;
-}
-
 /* opened - a lazily opened store, or NULL and why it is not there */
 static void *
 opened(void *st, struct buf *reason, struct buf *why)
@@ -176,34 +161,102 @@ opened(void *st, struct buf *reason, struct buf *why)
 	return st;
 }
 
-struct bayes_store *
-engine_bayes(struct engine *e, struct buf *why)
+/* same_bayes - do two configurations name one Bayes store? */
+static bool
+same_bayes(const struct conf *a, const struct conf *b)
+{
+	return strcmp(a->bayes_store, b->bayes_store) == 0 &&
+	    (!str_has_iprefix(a->bayes_store, "redis://") ||
+	    strcmp(a->bayes_redis_prefix, b->bayes_redis_prefix) == 0);
+}
+
+/*
+ * bayes_owner - the engine that opens the Bayes store of scope engine
+ * e: its root when the scope names the root's store (bayes_store and,
+ * for Redis, bayes_redis_prefix), else the first scope that names the
+ * same one, so that a generation has one open store per distinct spec
+ */
+static struct engine *
+bayes_owner(struct engine *e)
+{
+	const struct scope_set *set = e->root->scopes;
+	size_t i;
+
+	if (same_bayes(e->conf, e->root->conf))
+		return e->root;
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].eng && same_bayes(e->conf, set->v[i].eng->conf))
+			return set->v[i].eng;
+	return e;
+}
+
+/* open_bayes - open e's store (and autolearner) unless it is open or
+ * failed less than BAYES_RETRY_S ago; the store or NULL */
+static struct bayes_store *
+open_bayes(struct engine *e, struct buf *reason)
 {
 	const struct conf *c = e->conf;
 	struct bayes_store *st;
-	struct buf reason = BUF_INIT;
 	double now;
 
-	if (c->bayes_store[0] == '\0') {
+	pthread_mutex_lock(&e->bayes_lock);
+	if (e->bayes == NULL && (now = mono_s()) >= e->bayes_retry) {
+		if (bayes_store_open_conf(c, NULL, false, &e->bayes,
+		    reason) != BAYES_OK) {
+			e->bayes_retry = now + BAYES_RETRY_S;
+			log_err("bayes_store%s%s: %s", e->scope ? " of scope " :
+			    "", e->scope ? e->scope->name : "",
+			    buf_cstr(reason));
+		} else {
+			e->bayes_own = e->root != NULL;	/* a scope's */
+			if (c->bayes_autolearn)
+				e->autolearn = bayes_learner_new(e->bayes,
+				    (unsigned)c->bayes_autolearn_rate);
+		}
+	}
+	st = e->bayes;
+	pthread_mutex_unlock(&e->bayes_lock);
+	return st;
+}
+
+/*
+ * scope_bayes - a scope uses the store and autolearner of its Bayes
+ * owner (bayes_owner()), or opens its own; borrowed pointers are copied
+ * under the scope's lock, so a thread that then reads e->autolearn sees
+ * what the owner's open wrote
+ */
+static struct bayes_store *
+scope_bayes(struct engine *e, struct buf *reason, struct buf *why)
+{
+	struct engine *owner = bayes_owner(e);
+	struct bayes_store *st;
+
+	if (owner == e)
+		return opened(open_bayes(e, reason), reason, why);
+	buf_release(reason);
+	st = engine_bayes(owner, why);
+	pthread_mutex_lock(&e->bayes_lock);
+	if (e->bayes == NULL && st) {
+		e->bayes = st;
+		e->autolearn = owner->autolearn;
+	}
+	pthread_mutex_unlock(&e->bayes_lock);
+	return st;
+}
+
+struct bayes_store *
+engine_bayes(struct engine *e, struct buf *why)
+{
+	struct buf reason = BUF_INIT;
+
+	if (e->conf->bayes_store[0] == '\0') {
 		if (why)
 			buf_adds(why, "no Bayes store configured");
 		return NULL;
 	}
 	if (e->root)
-		return scope_bayes(e, why);
-	pthread_mutex_lock(&e->bayes_lock);
-	if (e->bayes == NULL && (now = mono_s()) >= e->bayes_retry) {
-		if (bayes_store_open_conf(c, NULL, false, &e->bayes,
-		    &reason) != BAYES_OK) {
-			e->bayes_retry = now + BAYES_RETRY_S;
-			log_err("bayes_store: %s", buf_cstr(&reason));
-		} else if (c->bayes_autolearn)
-			e->autolearn = bayes_learner_new(e->bayes,
-			    (unsigned)c->bayes_autolearn_rate);
-	}
-	st = e->bayes;
-	pthread_mutex_unlock(&e->bayes_lock);
-	return opened(st, &reason, why);
+		return scope_bayes(e, &reason, why);
+	return opened(open_bayes(e, &reason), &reason, why);
 }
 
 struct pstore *
@@ -593,8 +646,11 @@ load_scopes(struct engine *e, struct buf *why)
 		return rc;
 	e->scopes = xmalloc(sizeof(set));
 	*e->scopes = set;
-	for (i = 0; i < set.n; i++)
+	for (i = 0; i < set.n; i++) {
 		rc |= scope_engine(e, &e->scopes->v[i], why);
+		if (e->scopes->v[i].trap_code[0])
+			e->traps = true;
+	}
 	return rc < 0 ? -1 : 0;
 }
 

@@ -649,15 +649,22 @@ explain_rules(struct buf *o, const struct logrec *r)
 		buf_printf(o, "  %+8.2f  total of the rule scores\n", sum);
 }
 
-/* explain_policy - rate limits and greylisting (policy.h), if logged */
+/* explain_policy - rate limits, greylisting and spam-trap clients
+ * (policy.h), if logged */
 static void
 explain_policy(struct buf *o, const struct logrec *r)
 {
 	struct json_object *p = lr_jget(r->o, "policy"), *deg;
-	const char *rl, *gl, *limit;
+	const char *rl, *gl, *limit, *trap;
 
 	if (p == NULL || !json_object_is_type(p, json_type_object))
 		return;
+	trap = lr_jstr(p, "trap_client");
+	if (trap && strcmp(trap, "listed") == 0)
+		buf_adds(o, "  The client wrote to a spam trap within "
+		    "trap_expire (MW_TRAP_CLIENT; trap_client_action says "
+		    "whether it was also deferred or rejected); mailwarden "
+		    "ratelimit clear trap IP forgets it.\n");
 	rl = lr_jstr(p, "ratelimit");
 	gl = lr_jstr(p, "greylist");
 	limit = lr_jstr(p, "limit");
@@ -682,8 +689,9 @@ explain_policy(struct buf *o, const struct logrec *r)
 	deg = lr_jget(p, "degraded");
 	if (deg && json_object_is_type(deg, json_type_boolean) &&
 	    json_object_get_boolean(deg))
-		buf_adds(o, "  The policy store failed: rate limits and "
-		    "greylisting were skipped for this message.\n");
+		buf_adds(o, "  The policy store failed: rate limits, "
+		    "greylisting and the spam-trap client check were skipped "
+		    "for this message.\n");
 }
 
 /* explain_why - why this action, from score, thresholds and forcing */

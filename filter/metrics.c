@@ -41,6 +41,7 @@
 #include "dnsbl.h"
 #include "engine.h"
 #include "metrics.h"
+#include "pstore.h"
 #include "scan.h"
 #include "symbols.h"
 #include "verdict.h"
@@ -73,6 +74,7 @@ metrics_new(void)
 
 	m->start_time = clock_wall_s();
 	atomic_store(&m->bayes_healthy, true);
+	atomic_store(&m->policy_healthy, true);
 	atomic_store(&m->dns_healthy, true);
 	atomic_store(&m->last_reload_ok, true);
 	return m;
@@ -238,9 +240,14 @@ void
 metrics_engine(struct metrics *m, const struct engine *e)
 {
 	const struct dnsbl *d = e ? e->dnsbl : NULL;
+	const char *ps = e ? e->conf->policy_store : "";
 	size_t i;
 
-	if (m == NULL || d == NULL)
+	if (m == NULL)
+		return;
+	atomic_store(&m->policy_backend, ps[0] == '\0' ? 0 :
+	    pstore_is_redis(ps) ? 2 : 1);
+	if (d == NULL)
 		return;
 	for (i = 0; i < d->nzones; i++)
 		(void)zone_entry(m, dnsbl_zone_key(&d->zones[i]),
@@ -353,6 +360,10 @@ count_policy(struct metrics *m, const struct scan *s)
 		INC(m->policy[MP_GREYLIST]);
 	if (strstr(j, "\"degraded\":true"))
 		INC(m->policy[MP_DEGRADED]);
+	if (s->trap_client && strcmp(s->trap_client, "listed") == 0)
+		INC(m->policy[MP_TRAP]);
+	if (s->pstore_state)
+		atomic_store(&m->policy_healthy, s->pstore_state > 0);
 }
 
 static void
@@ -641,8 +652,16 @@ static const struct family families[] = {
 	  "a blocked user (blocked) or greylisting (greylist)" },
 #define FAM_POLICY_DEG 48
 	[FAM_POLICY_DEG] = { "mailwarden_policy_degraded_total", F_COUNTER, "",
-	  "Messages whose rate limits or greylisting were skipped because "
-	  "the policy store failed (Redis down or slow, LMDB error)" },
+	  "Messages whose rate limits, greylisting or spam-trap client check "
+	  "were skipped because the policy store failed (Redis down or slow, "
+	  "LMDB error)" },
+#define FAM_POLICY_TRAP 49
+	[FAM_POLICY_TRAP] = { "mailwarden_policy_trap_client_total", F_COUNTER,
+	  "", "Messages from a client a spam trap recorded (MW_TRAP_CLIENT)" },
+#define FAM_POLICY_HEALTHY 50
+	[FAM_POLICY_HEALTHY] = { "mailwarden_policy_store_healthy", F_GAUGE,
+	  "backend", "1 if the last call to the policy store worked, 0 if it "
+	  "failed; backend lmdb or redis; absent without policy_store" },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -862,10 +881,18 @@ render_policy(struct metrics *m, struct buf *o)
 {
 	static const char *const why[] = { "ratelimit", "blocked",
 	    "greylist" };
+	int backend;
 
 	labelled(o, FAM_POLICY_DEFER, "reason", why,
 	    &m->policy[MP_RATELIMIT], 3);
 	one(o, FAM_POLICY_DEG, GET(m->policy[MP_DEGRADED]));
+	one(o, FAM_POLICY_TRAP, GET(m->policy[MP_TRAP]));
+	if ((backend = atomic_load(&m->policy_backend)) != 0) {
+		head(o, FAM_POLICY_HEALTHY);
+		buf_printf(o, "%s{backend=\"%s\"} %d\n",
+		    families[FAM_POLICY_HEALTHY].name, backend == 2 ? "redis" :
+		    "lmdb", atomic_load(&m->policy_healthy) ? 1 : 0);
+	}
 }
 
 static void

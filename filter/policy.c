@@ -303,6 +303,7 @@ struct run {
 	struct pstore *st;
 	time_t	 now;
 	bool	 degraded;
+	bool	 touched;		/* a store call worked */
 	struct buf why;			/* of a store failure */
 	const char *ratelimit;		/* the log's words */
 	const char *greylist;
@@ -314,19 +315,25 @@ struct run {
 	size_t	 nadd;
 };
 
-/* store_failed - a store call did not complete: degrade, say it once
- * a minute in the diagnostic log */
+/* warn_failed - a store failure, said at most once a minute */
 static void
-store_failed(struct run *r)
+warn_failed(time_t now, const struct buf *why)
 {
 	static _Atomic time_t last_warn;
 	time_t last = atomic_load(&last_warn);
 
+	if (now - last >= 60 &&
+	    atomic_compare_exchange_strong(&last_warn, &last, now))
+		log_warn("policy store: %s; its checks skipped for now",
+		    buf_cstr(why));
+}
+
+/* store_failed - a store call did not complete: degrade, say so */
+static void
+store_failed(struct run *r)
+{
 	r->degraded = true;
-	if (r->now - last >= 60 &&
-	    atomic_compare_exchange_strong(&last_warn, &last, r->now))
-		log_warn("policy store: %s; rate limits and greylisting "
-		    "skipped", buf_cstr(&r->why));
+	warn_failed(r->now, &r->why);
 }
 
 /* defer - 451 4.7.1 with text, symbol sym; the message is not taken */
@@ -466,6 +473,7 @@ ratelimits(struct scan *s, struct run *r)
 		r->ratelimit = "degraded";
 		goto done;
 	}
+	r->touched = true;
 	if (block && vals[0]) {
 		r->ratelimit = "blocked";
 		defer(s, "MW_RATELIMIT_BLOCKED", "This user may not send mail "
@@ -640,6 +648,7 @@ greylist(struct scan *s, struct run *r)
 		failed = true;
 		goto out;
 	}
+	r->touched = true;
 	if (c->greylist_allow_after && vals[0] >= c->greylist_allow_after) {
 		r->greylist = "client passed before";
 		goto out;
@@ -685,6 +694,61 @@ out:
 }
 
 /* ---------------------------------------------------------------- */
+/* spam-trap clients */
+
+/* trap_key - "t:" and the ID of the client address */
+static void
+trap_key(const char *ip, struct buf *key)
+{
+	buf_adds(key, "t:");
+	policy_id(ip, key);
+}
+
+void
+step_trap_end(struct scan *s, void *state)
+{
+	const struct engine *root = s->eng->root ? s->eng->root : s->eng;
+	const struct conf *c = s->eng->conf;
+	const struct msg *m = s->msg;
+	struct buf why = BUF_INIT, key = BUF_INIT;
+	struct pstore *st;
+	uint64_t hits = 0;
+	const char *kp;
+
+	(void)state;
+	if (!s->live || !root->traps || root->conf->policy_store[0] == '\0' ||
+	    m->client_ip[0] == '\0')
+		return;
+	trap_key(m->client_ip, &key);
+	kp = buf_cstr(&key);
+	if ((st = engine_pstore(s->eng, &why)) == NULL ||
+	    pstore_get(st, &kp, 1, s->now, &hits, &why) != PSTORE_OK) {
+		s->trap_client = "degraded";
+		s->pstore_state = -1;
+		warn_failed(s->now, &why);
+	} else if (hits == 0) {
+		s->trap_client = "no";
+		s->pstore_state = 1;
+	} else {
+		s->pstore_state = 1;
+		s->trap_client = "listed";
+		scan_emit(s, "MW_TRAP_CLIENT", "%llu spam-trap hit(s)",
+		    (unsigned long long)hits);
+		if (str_ieq(c->trap_client_action, "tempfail"))
+			verdict_force_code(&s->verdict, FORCE_POLICY_REJECT,
+			    ACTION_TEMPFAIL, "4.7.1", "MW_TRAP_CLIENT", "this "
+			    "client sent mail to a spam trap");
+		else if (str_ieq(c->trap_client_action, "reject"))
+			verdict_force_code(&s->verdict, FORCE_POLICY_REJECT,
+			    ACTION_REJECT, "5.7.1", "MW_TRAP_CLIENT", "Mail from "
+			    "this client is refused: it sent mail to a spam "
+			    "trap");
+	}
+	buf_release(&why);
+	buf_release(&key);
+}
+
+/* ---------------------------------------------------------------- */
 
 void
 policy_end(struct scan *s)
@@ -692,13 +756,20 @@ policy_end(struct scan *s)
 	struct verdict *v = &s->verdict;
 	struct run r;
 	struct buf *j;
+	bool wanted;
 
-	if (!s->live || v->untouched || !policy_wanted(s->eng->conf))
+	if (!s->live || v->untouched)
+		return;
+	wanted = policy_wanted(s->eng->conf);
+	if (!wanted && s->trap_client == NULL)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.now = s->now;
 	r.ratelimit = r.greylist = "skipped";
-	if (v->action == ACTION_ACCEPT || v->action == ACTION_TAG) {
+	if (!wanted) {
+		r.ratelimit = "none";
+		r.greylist = "off";
+	} else if (v->action == ACTION_ACCEPT || v->action == ACTION_TAG) {
 		if ((r.st = engine_pstore(s->eng, &r.why)) == NULL) {
 			store_failed(&r);
 			r.ratelimit = r.greylist = "degraded";
@@ -719,11 +790,21 @@ policy_end(struct scan *s)
 	}
 	json_key(j, "greylist", 0);
 	json_cstr(j, r.greylist);
+	if (s->trap_client) {
+		json_key(j, "trap_client", 0);
+		json_cstr(j, s->trap_client);
+		if (strcmp(s->trap_client, "degraded") == 0)
+			r.degraded = true;
+	}
 	if (r.degraded) {
 		json_key(j, "degraded", 0);
 		buf_adds(j, "true");
 	}
 	buf_addc(j, '}');
+	if (r.degraded)
+		s->pstore_state = -1;
+	else if (r.touched)
+		s->pstore_state = 1;
 	buf_release(&r.why);
 	buf_release(&r.limit);
 }
@@ -732,7 +813,7 @@ void
 policy_trap_record(struct engine *eng, const struct msg *m)
 {
 	const struct conf *c = (eng->root ? eng->root : eng)->conf;
-	struct buf why = BUF_INIT, id = BUF_INIT, key = BUF_INIT;
+	struct buf why = BUF_INIT, key = BUF_INIT;
 	struct pstore *st;
 	uint64_t one = 1;
 	unsigned ttl = (unsigned)c->trap_expire;
@@ -741,8 +822,7 @@ policy_trap_record(struct engine *eng, const struct msg *m)
 	if (c->policy_store[0] == '\0' || m->client_ip[0] == '\0')
 		return;
 	if ((st = engine_pstore(eng, &why)) != NULL) {
-		policy_id(m->client_ip, &id);
-		buf_printf(&key, "t:%s", buf_cstr(&id));
+		trap_key(m->client_ip, &key);
 		kp = buf_cstr(&key);
 		if (pstore_add(st, &kp, 1, &one, &ttl, time(NULL), &why) !=
 		    PSTORE_OK)
@@ -752,6 +832,5 @@ policy_trap_record(struct engine *eng, const struct msg *m)
 		log_warn("policy store: spam-trap client %s not recorded: %s",
 		    m->client_ip, buf_cstr(&why));
 	buf_release(&why);
-	buf_release(&id);
 	buf_release(&key);
 }

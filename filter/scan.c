@@ -77,6 +77,8 @@ static const struct scan_step steps[] = {
 	{ "rules", STEP_SCORED, NULL, NULL, NULL, NULL, step_rules_end, NULL },
 	{ "dnsbl", STEP_SCORED, NULL, NULL, step_dnsbl_begin, NULL,
 	  step_dnsbl_end, NULL },
+	/* a client a spam trap recorded (policy.c; the milter's scans) */
+	{ "trap", STEP_SCORED, NULL, NULL, NULL, NULL, step_trap_end, NULL },
 	/* keep bayes last: autolearn weighs every other check's score */
 	{ "bayes", STEP_SCORED, "bayes", "{\"probability\":null}", NULL, NULL,
 	  step_bayes_end, NULL },

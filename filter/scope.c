@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "files.h"
 #include "msg.h"
+#include "pstore.h"
 #include "punycode.h"
 #include "scope.h"
 #include "scope_int.h"
@@ -49,6 +50,7 @@ static const char *const overridable[] = {
 	"dkim_allowlist",
 	"ratelimit_user", "ratelimit_client", "ratelimit_sender_domain",
 	"ratelimit_user_block", "greylist", "greylist_score",
+	"trap_client_action", "bayes_store", "bayes_redis_prefix",
 };
 
 #define NOVERRIDABLE	(sizeof(overridable) / sizeof(overridable[0]))
@@ -429,6 +431,14 @@ scope_finish(struct scope *sc, const struct conf *base, bool scores,
 		buf_printf(why, "%s: scope %s has no selector (recipients, "
 		    "recipient_domains, auth_users, clients, sender_domains "
 		    "or outbound)", sc->path, sc->name);
+		rc = -1;
+	}
+	if (conf_key_line(sc->conf, "bayes_store") &&
+	    sc->conf->bayes_store[0] && !pstore_is_redis(sc->conf->bayes_store) &&
+	    strcmp(sc->conf->bayes_store, sc->conf->policy_store) == 0) {
+		buf_newline(why);
+		conf_where(sc->conf, "bayes_store", why);
+		buf_adds(why, "must not be the directory of policy_store");
 		rc = -1;
 	}
 	if (sc->conf->tag_score > sc->conf->reject_score) {

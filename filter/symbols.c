@@ -257,6 +257,9 @@ static const struct symbol_info table[] = {
 	FIXED("MW_GREYLIST", 0.0, "policy", "first try of a (client network, "
 	    "sender, recipient) triplet, or a retry before greylist_delay: "
 	    "deferred (451 4.7.1)"),
+	FIXED("MW_TRAP_CLIENT", 3.0, "policy", "the client wrote to a spam "
+	    "trap (rcpt_reject scope) within trap_expire; trap_client_action "
+	    "may also defer or reject"),
 	/* rules, step_rules.c */
 	FIXED("RULES_REGEX_LIMIT", 0.0, "rules", "a rule's regex stopped by "
 	    "rules_match_limit; the rule was skipped"),

@@ -44,6 +44,11 @@ struct engine *cli_load_engine(const char *path);
 struct conf;
 struct conf *cli_load_conf(const char *path);
 /*
+ * cli_load_scope_conf - cli_load_conf(), or with scope non-NULL the
+ * effective configuration of that policy scope (its Bayes store)
+ */
+struct conf *cli_load_scope_conf(const char *path, const char *scope);
+/*
  * cli_verify_files - "CMD [-c FILE] [--time SECONDS] FILE...": load the
  * engine, call verify() for each file as at --time (or now); the worst
  * status returned (0 pass, 1 no pass, 2 error), 2 on usage errors

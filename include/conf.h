@@ -200,6 +200,7 @@ struct conf {
 	struct strlist greylist_allow_domains;
 	uint64_t greylist_allow_after;	/* passes; 0: never */
 	uint64_t trap_expire;		/* s */
+	char	*trap_client_action;	/* score, tempfail, reject */
 	/* sample store (sample_store.h) */
 	char	*sample_dir;
 	char	*sample;		/* "reject tag 1%" */

@@ -49,6 +49,9 @@ struct engine {
 	struct bayes_learner *autolearn; /* with the store, if configured */
 	pthread_mutex_t bayes_lock;
 	double	 bayes_retry;		/* no new open attempt before (mono s) */
+	bool	 bayes_own;		/* a scope that opened a store of its
+					   own (bayes_store, or Redis
+					   bayes_redis_prefix, of its own) */
 	/* policy state store (pstore.h): opened on first use, see
 	   engine_pstore(); under bayes_lock, the lock of lazy stores */
 	struct pstore *pstore;
@@ -68,6 +71,8 @@ struct engine {
 	struct engine *root;		/* NULL for the main generation */
 	struct scope_set *scopes;	/* main generation only, or NULL */
 	const struct scope *scope;	/* the scope this engine applies */
+	bool	 traps;			/* main generation: a scope is a spam
+					   trap (rcpt_reject), policy.h */
 	unsigned owned;			/* ENGINE_OWN_* parts of a scope */
 };
 
@@ -93,7 +98,10 @@ void	 engine_unref(struct engine *);
  * daemon opens it after it has forked and dropped privileges: LMDB must
  * not be used across fork, and its files belong to the service user);
  * NULL with a reason when Bayes is off or the store cannot be opened
- * now (retried at most every 10 seconds).  Thread-safe.
+ * now (retried at most every 10 seconds).  Thread-safe.  A scope that
+ * sets bayes_store (or, on Redis, bayes_redis_prefix) has a store of
+ * its own, shared with the scopes that name the same; the others use
+ * the root's.
  */
 struct bayes_store *engine_bayes(struct engine *, struct buf *why);
 

@@ -69,9 +69,10 @@ struct metrics_named {
 
 /* what one DNS list lookup found (metrics_dnsbl) */
 enum metrics_dnsbl_outcome { MD_NOT_LISTED, MD_LISTED, MD_FAILED };
-/* rate limits and greylisting (policy.h): deferrals, store failures */
+/* rate limits, greylisting, spam-trap clients (policy.h): deferrals,
+ * store failures, messages of recorded trap clients */
 enum metrics_policy { MP_RATELIMIT, MP_BLOCKED, MP_GREYLIST, MP_DEGRADED,
-	MP_N };
+	MP_TRAP, MP_N };
 /* Redis store events (metrics_redis) */
 enum metrics_redis { MR_ERROR, MR_RECONNECT, MR_N };
 /* DMARC failure reports (metrics_failure_report) */
@@ -89,6 +90,10 @@ struct metrics {
 	atomic_uint_fast64_t bayes[MB_N];
 	atomic_uint_fast64_t policy[MP_N];
 	atomic_bool bayes_healthy;		/* the last store lookup worked */
+	atomic_bool policy_healthy;		/* the last policy store call
+						   worked */
+	atomic_int policy_backend;		/* of the current generation:
+						   0 none, 1 LMDB, 2 Redis */
 	atomic_bool dns_healthy;		/* the last message was not
 						   dns_degraded */
 	atomic_uint_fast64_t vlog_written, vlog_dropped;

@@ -48,6 +48,11 @@ struct scan {
 	bool		 done;
 	bool		 live;		/* the milter's: policy.h may count
 					   and defer (never `scan`, replay) */
+	const char	*trap_client;	/* policy.c: the spam-trap client
+					   check, "listed", "no", "degraded";
+					   NULL when it did not run */
+	signed char	 pstore_state;	/* policy.c: 1 the policy store
+					   answered, -1 it failed, 0 unused */
 	double		 busy_ms;	/* time spent inside scan_* calls */
 	struct dns_budget dns_budget;	/* per-message DNS deadline and time */
 	struct dkim_verify *dkim;	/* DKIM results: dkim_scan_results() */

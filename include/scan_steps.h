@@ -59,6 +59,8 @@ bool	dmarc_trusted_forwarder(const struct scan *, const char *author,
  * without a slot in struct scan
  */
 void	*scan_state(const struct scan *, const char *name);
+/* policy.c: a client recorded by a spam trap (live scans only) */
+void	step_trap_end(struct scan *, void *);
 /* step_bayes.c: naive-Bayes band symbol, verdict JSON, autolearn */
 void	step_bayes_end(struct scan *, void *);
 /* step_spf.c: SPF for MAIL FROM and HELO (RFC 7208) */

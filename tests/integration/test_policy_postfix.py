@@ -23,11 +23,15 @@ share one redis-server on loopback (policy_store = redis://...):
   third Postfix relaying into the first (an MTA as the client), the
   message is delivered after the MTA's own retry.
 - A spam-trap recipient (rcpt_reject scope) records its client in
-  Redis; `ratelimit show traps` lists it.
+  Redis; `ratelimit show traps` lists it.  That client's later mail
+  gets MW_TRAP_CLIENT (score only in the main configuration; rejected
+  550 5.7.1 to a scope with trap_client_action = reject, on both MX
+  hosts) until `ratelimit clear trap IP` forgets it.
 - Redis killed, then frozen (SIGSTOP): mail is accepted, the verdict
   log says degraded; once Redis answers again the checks are back.
-- The metrics endpoint counts the deferrals and the degraded messages,
-  and not the policy store's Redis errors as the Bayes store's.
+- The metrics endpoint counts the deferrals, the degraded messages and
+  the trap clients' messages, and not the policy store's Redis errors
+  as the Bayes store's; `mailwarden status` has the policy store line.
 
 Needs root, postfix and redis-server; exits 77 (skip) otherwise.
 """
@@ -58,6 +62,8 @@ work = mwtest.Workdir(prefix="mw-policy-it-")
 scopes = work.sub("scopes.d")
 work.write("scopes.d/05-trap.conf", "recipients = trap@example.net\n"
            "rcpt_reject = 550 5.1.1 <trap@example.net>: no such user here\n")
+work.write("scopes.d/10-strict.conf", "recipients = strict@example.net\n"
+           "trap_client_action = reject\n")
 
 
 def host(name):
@@ -314,6 +320,34 @@ def t_trap_client_recorded():
         shown.stdout, shown.stdout
 
 
+def t_trap_client_counted_then_cleared():
+    ip, frm = "203.0.113.66", "a@sender.example"
+    # main configuration: the symbol's score only (greylisting may defer)
+    r = send(pf1, frm, ["bob@example.net"], msg("tc1", frm), client_ip=ip)
+    assert r.code == 250 or (r.code == 451 and "Greylisted" in r.text), r
+    v = log_of(vlog1, "tc1")[0]
+    assert "MW_TRAP_CLIENT" in names(v), v
+    assert policy(v)["trap_client"] == "listed", policy(v)
+    # a scope with trap_client_action = reject, on either MX
+    for pf, vlog, mid in ((pf1, vlog1, "tc2"), (pf2, vlog2, "tc3")):
+        r = send(pf, frm, ["strict@example.net"], msg(mid, frm), client_ip=ip)
+        assert r.code == 550 and "5.7.1" in r.text and "spam trap" in r.text, r
+        v = log_of(vlog, mid)[0]
+        assert v["action"] == "reject" and "MW_TRAP_CLIENT" in names(v), v
+    # another client is not concerned
+    r = send(pf1, frm, ["strict@example.net"], msg("tc4", frm),
+             client_ip="203.0.113.67")
+    assert r.code != 550, r
+    assert policy(log_of(vlog1, "tc4")[0])["trap_client"] == "no"
+    cleared = mw("ratelimit", "clear", "-c", milter1.conf, "trap", ip)
+    assert cleared.returncode == 0 and "removed" in cleared.stdout, cleared.stdout
+    r = send(pf2, frm, ["strict@example.net"], msg("tc5", frm), client_ip=ip)
+    assert r.code != 550, r
+    v = log_of(vlog2, "tc5")[0]
+    assert "MW_TRAP_CLIENT" not in names(v) and policy(v)["trap_client"] == "no", v
+    assert mw("ratelimit", "clear", "-c", milter1.conf, "trap", ip).returncode == 1
+
+
 def t_redis_down_degrades():
     redis.kill()
     try:
@@ -421,6 +455,12 @@ def t_metrics_count_deferrals():
     assert val("mailwarden_policy_degraded_total") >= 1
     # the policy store's Redis is not the Bayes store's: not counted there
     assert val("mailwarden_bayes_redis_errors_total") == 0
+    assert val("mailwarden_policy_trap_client_total") >= 2
+    assert val('mailwarden_policy_store_healthy{backend="redis"}') in (0, 1)
+    st = mw("status", "-c", milter1.conf)
+    assert st.returncode in (0, 1), st.stdout
+    assert "policy store   redis, deferred " in st.stdout and \
+        "trap clients " in st.stdout, st.stdout
 
 
 def t_clean_exit():
@@ -444,6 +484,9 @@ try:
     R.check("greylisting: an MTA client's own retry is delivered",
             t_greylist_mta_retries)
     R.check("spam-trap client recorded in the shared store", t_trap_client_recorded)
+    R.check("a recorded trap client's mail: MW_TRAP_CLIENT, rejected by a scope's "
+            "trap_client_action, forgotten by ratelimit clear trap",
+            t_trap_client_counted_then_cleared)
     R.check("Redis killed: accepted, verdict log says degraded", t_redis_down_degrades)
     R.check("Redis frozen: accepted, degraded; used again once thawed",
             t_redis_frozen_degrades)

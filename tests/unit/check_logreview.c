@@ -937,7 +937,8 @@ START_TEST(test_explain_output_is_terminal_safe)
 }
 END_TEST
 
-/* rate limits and greylisting (policy.h) are told in the decision */
+/* rate limits, greylisting and spam-trap clients (policy.h) are told
+ * in the decision */
 START_TEST(test_explain_policy)
 {
 	static const char *lines =
@@ -948,11 +949,15 @@ START_TEST(test_explain_policy)
 	    "{\"ratelimit\":\"ok\",\"greylist\":\"new\"}}\n"
 	    "{\"queue_id\":\"P3\",\"action\":\"accept\",\"policy\":"
 	    "{\"ratelimit\":\"degraded\",\"greylist\":\"degraded\","
-	    "\"degraded\":true}}\n";
+	    "\"degraded\":true}}\n"
+	    "{\"queue_id\":\"P4\",\"action\":\"reject\",\"forced_by\":"
+	    "\"MW_TRAP_CLIENT\",\"policy\":{\"ratelimit\":\"skipped\","
+	    "\"greylist\":\"skipped\",\"trap_client\":\"listed\"}}\n";
 	static const char *want[] = {
 	    "Over a rate limit (user 3 messages per 1h): deferred",
 	    "Greylisted: a first try",
 	    "The policy store failed",
+	    "The client wrote to a spam trap within trap_expire",
 	};
 	struct logread *r = logread_open_mem(lines, strlen(lines), "m", 1);
 	const struct logline *l;
@@ -969,7 +974,7 @@ START_TEST(test_explain_policy)
 		    out.data);
 		i++;
 	}
-	ck_assert_uint_eq(i, 3);
+	ck_assert_uint_eq(i, 4);
 	logread_free(&r);
 	buf_release(&out);
 }

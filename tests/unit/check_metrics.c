@@ -699,6 +699,53 @@ ruf_engine(const char *dir, unsigned max, struct fakedns *f)
 	return e;
 }
 
+/*
+ * the policy store: a health gauge labelled with the backend, present
+ * only when one is configured; trap clients' messages counted
+ */
+START_TEST(test_metrics_policy_store_health_and_traps)
+{
+	struct engine *e = test_engine("policy_store = redis://127.0.0.1:1\n");
+	struct engine *none = test_engine("");
+	struct metrics *m = metrics_new();
+	struct msg *msg;
+	struct scan *s;
+	char *t;
+
+	metrics_engine(m, e);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_policy_store_healthy{backend="
+	    "\"redis\"}"), 1);
+	free(t);
+	s = scan_one(e, "192.0.2.1", &msg);
+	verdict_output_declare(&s->verdict, "policy", "{\"trap_client\":"
+	    "\"degraded\",\"degraded\":true}");
+	s->trap_client = "degraded";
+	s->pstore_state = -1;
+	metrics_message(m, s, 0);
+	s->trap_client = "listed";
+	s->pstore_state = 1;
+	metrics_message(m, s, 0);
+	s->pstore_state = -1;
+	metrics_message(m, s, 0);
+	scan_free(&s);
+	msg_free(&msg);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_policy_store_healthy{backend="
+	    "\"redis\"}"), 0);
+	ck_assert_double_eq(value(t, "mailwarden_policy_trap_client_total"), 2);
+	ck_assert_double_eq(value(t, "mailwarden_policy_degraded_total"), 3);
+	free(t);
+	metrics_engine(m, none);		/* a reload without a store */
+	t = render(m);
+	ck_assert_ptr_null(strstr(t, "mailwarden_policy_store_healthy{"));
+	free(t);
+	metrics_free(&m);
+	engine_unref(e);
+	engine_unref(none);
+}
+END_TEST
+
 START_TEST(test_metrics_dmarc_failure_reports)
 {
 	struct metrics *m = metrics_new();
@@ -779,6 +826,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_metrics_redis_errors_and_reconnects);
 	tcase_add_test(tc, test_metrics_lmdb_map_size_and_use);
 	tcase_add_test(tc, test_metrics_dmarc_failure_reports);
+	tcase_add_test(tc, test_metrics_policy_store_health_and_traps);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -327,6 +328,7 @@ START_TEST(test_conf_checks)
 	    "bayes_store = /tmp/x\n";
 	static const char ok[] = "policy_store = /tmp/x\n"
 	    "ratelimit_user = 100/1h rcpt:1000/1d\n";
+	static const char badtrap[] = "trap_client_action = drop\n";
 
 	ck_assert_int_eq(conf_parse(nostore, strlen(nostore), "t.conf", &c,
 	    &why), -1);
@@ -341,8 +343,15 @@ START_TEST(test_conf_checks)
 	    -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "bayes_store"));
 	buf_reset(&why);
+	ck_assert_int_eq(conf_parse(badtrap, strlen(badtrap), "t.conf", &c,
+	    &why), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&why), "t.conf:1: "
+	    "trap_client_action: bad value 'drop': expected score, "
+	    "tempfail or reject"));
+	buf_reset(&why);
 	ck_assert_int_eq(conf_parse(ok, strlen(ok), "t.conf", &c, &why), 0);
 	ck_assert(policy_wanted(c));
+	ck_assert_str_eq(c->trap_client_action, "score");
 	conf_free(c);
 	buf_release(&why);
 }
@@ -372,17 +381,24 @@ END_TEST
 /* live scans */
 
 static struct engine *
-policy_engine(const char *extra)
+policy_engine_scopes(const char *scope_dir, const char *extra)
 {
 	struct buf t = BUF_INIT;
 	struct engine *e;
 
-	buf_printf(&t, "rules_dir =\nrules_site_dir =\nscope_dir =\n"
+	buf_printf(&t, "rules_dir =\nrules_site_dir =\nscope_dir = %s\n"
 	    "log_file =\ntag_score = 100\nreject_score = 200\n"
-	    "trust_authenticated = yes\npolicy_store = %s\n%s", spec, extra);
+	    "trust_authenticated = yes\npolicy_store = %s\n%s", scope_dir,
+	    spec, extra);
 	e = test_engine(buf_cstr(&t));
 	buf_release(&t);
 	return e;
+}
+
+static struct engine *
+policy_engine(const char *extra)
+{
+	return policy_engine_scopes("", extra);
 }
 
 /* live_scan - one live scan at now; its action (and the JSON policy) */
@@ -630,6 +646,127 @@ START_TEST(test_not_live_and_off)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* spam-trap clients */
+
+/*
+ * trap_engine - a spam-trap scope (trap@example.net), a scope that
+ * rejects trap clients (strict@) and one that defers them (slow@)
+ */
+static struct engine *
+trap_engine(const char *extra)
+{
+	static const char *const files[][2] = {
+		{ "05-trap.conf", "recipients = trap@example.net\n"
+		  "rcpt_reject = 550 5.1.1 no such user\n" },
+		{ "10-strict.conf", "recipients = strict@example.net\n"
+		  "trap_client_action = reject\n" },
+		{ "20-slow.conf", "recipients = slow@example.net\n"
+		  "trap_client_action = tempfail\n" },
+	};
+	struct buf dir = BUF_INIT, p = BUF_INIT;
+	struct engine *e;
+	FILE *f;
+	size_t i;
+
+	buf_printf(&dir, "%s/scopes", tmpdir);
+	ck_assert_int_eq(mkdir(buf_cstr(&dir), 0755), 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", buf_cstr(&dir), files[i][0]);
+		ck_assert_ptr_nonnull(f = fopen(buf_cstr(&p), "w"));
+		fputs(files[i][1], f);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	e = policy_engine_scopes(buf_cstr(&dir), extra);
+	ck_assert(e->traps);
+	buf_release(&dir);
+	buf_release(&p);
+	return e;
+}
+
+/* record_trap - what the milter does for a RCPT to a trap */
+static void
+record_trap(struct engine *e, const char *ip)
+{
+	struct msg_limits lim;
+	struct msg *m;
+
+	msg_limits_from_conf(&lim, e->conf);
+	m = msg_new(&lim);
+	msg_set_client(m, ip, "client.example");
+	policy_trap_record(e, m);
+	msg_free(&m);
+}
+
+START_TEST(test_trap_client_scored_deferred_rejected)
+{
+	struct engine *e = trap_engine("");
+	struct buf p = BUF_INIT;
+	struct pstore *st;
+	struct msg *m;
+	struct scan *s;
+	char sym[64];
+	time_t now = time(NULL);
+	bool found;
+	static const char text[] = "From: a@example.org\r\nSubject: x\r\n"
+	    "\r\nhi\r\n";
+
+	/* not recorded: one read, nothing found */
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "x@example.net", NULL, now, &p, sym, sizeof(sym)), ACTION_ACCEPT);
+	ck_assert_str_eq(sym, "");
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&p), "\"trap_client\":\"no\""));
+	ck_assert_ptr_null(strstr(buf_cstr(&p), "degraded"));
+	record_trap(e, "192.0.2.66");
+	/* recorded: the symbol's score (default action score) */
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "x@example.net", NULL, now, &p, sym, sizeof(sym)), ACTION_ACCEPT);
+	ck_assert_str_eq(sym, "MW_TRAP_CLIENT");
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&p),
+	    "\"trap_client\":\"listed\""));
+	/* a scope's trap_client_action: reject, tempfail */
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "strict@example.net", NULL, now, &p, sym, sizeof(sym)),
+	    ACTION_REJECT);
+	ck_assert_str_eq(sym, "MW_TRAP_CLIENT");
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "slow@example.net", NULL, now, &p, sym, sizeof(sym)),
+	    ACTION_TEMPFAIL);
+	/* another client, and the same one trusted (authenticated) */
+	ck_assert_int_eq(live_scan(e, "192.0.2.67", NULL, "a@example.org",
+	    "strict@example.net", NULL, now, &p, sym, sizeof(sym)),
+	    ACTION_ACCEPT);
+	ck_assert_str_eq(sym, "");
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", "alice", "a@example.org",
+	    "strict@example.net", NULL, now, &p, sym, sizeof(sym)),
+	    ACTION_ACCEPT);
+	ck_assert_str_eq(sym, "");
+	/* `mailwarden scan` (not live) does not read the store */
+	s = test_scan_text(e, "192.0.2.66", "h.example", "a@example.org",
+	    "strict@example.net", text, sizeof(text) - 1, &m);
+	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	ck_assert_ptr_null(verdict_symbol(&s->verdict, "MW_TRAP_CLIENT"));
+	scan_free(&s);
+	msg_free(&m);
+	/* the record lasts trap_expire (7 days) */
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "strict@example.net", NULL, now + 7 * 86400 + 10, &p, sym,
+	    sizeof(sym)), ACTION_ACCEPT);
+	/* removed (ratelimit clear trap IP): no longer counted */
+	st = engine_pstore(e, &p);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(pstore_del(st, "t:192.0.2.66", &found, &p),
+	    PSTORE_OK);
+	ck_assert(found);
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "strict@example.net", NULL, now, &p, sym, sizeof(sym)),
+	    ACTION_ACCEPT);
+	buf_release(&p);
+	engine_unref(e);
+}
+END_TEST
+
 /* a store that cannot be reached: accepted, and the log says degraded */
 START_TEST(test_store_down_degrades)
 {
@@ -648,6 +785,15 @@ START_TEST(test_store_down_degrades)
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&p), "\"degraded\":true"));
 	ck_assert_int_eq(live_scan(e, "192.0.2.1", NULL, "a@example.org",
 	    "b@example.net", NULL, time(NULL), &p, NULL, 0), ACTION_ACCEPT);
+	engine_unref(e);
+	/* the spam-trap client check: skipped too, even to reject */
+	buf_adds(&conf, "trap_client_action = reject\n");
+	e = trap_engine(buf_cstr(&conf));
+	ck_assert_int_eq(live_scan(e, "192.0.2.66", NULL, "a@example.org",
+	    "x@example.net", NULL, time(NULL), &p, NULL, 0), ACTION_ACCEPT);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&p),
+	    "\"trap_client\":\"degraded\""));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&p), "\"degraded\":true"));
 	buf_release(&conf);
 	buf_release(&p);
 	engine_unref(e);
@@ -681,6 +827,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_greylisted_try_not_counted);
 	tcase_add_test(tc, test_not_live_and_off);
 	tcase_add_test(tc, test_store_down_degrades);
+	tcase_add_test(tc, test_trap_client_scored_deferred_rejected);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -238,6 +238,106 @@ START_TEST(test_scope_select_table)
 }
 END_TEST
 
+/*
+ * bayes_engine - Bayes stores per scope: a.example and b.example name
+ * one LMDB directory of their own, c.example keeps the main one,
+ * off.example turns Bayes off
+ */
+static struct engine *
+bayes_engine(const char *dir)
+{
+	static const char *const files[][2] = {
+		{ "10-a", "recipient_domains = a.example\nbayes_store = %s/a\n" },
+		{ "20-b", "recipient_domains = b.example\nbayes_store = %s/a\n" },
+		{ "30-c", "recipient_domains = c.example\n%.0s" },
+		{ "40-off", "recipient_domains = off.example\nbayes_store =\n"
+		  "%.0s" },
+	};
+	struct buf p = BUF_INIT, t = BUF_INIT;
+	struct engine *e;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s.conf", dir, files[i][0]);
+		ck_assert_ptr_nonnull(f = fopen(buf_cstr(&p), "w"));
+		fprintf(f, files[i][1], dir);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	buf_printf(&t, "scope_dir = %s\nbayes_store = %s/main\n", dir, dir);
+	e = test_engine(buf_cstr(&t));
+	buf_release(&t);
+	buf_release(&p);
+	return e;
+}
+
+/* the engine of the scope a recipient selects */
+static struct engine *
+for_rcpt(struct engine *e, const char *rcpt)
+{
+	struct msg_limits lim;
+	struct msg *m;
+	struct engine *se;
+
+	msg_limits_from_conf(&lim, e->conf);
+	m = msg_new(&lim);
+	msg_set_client(m, "192.0.2.1", "c.example");
+	se = engine_for_scope(e, m, rcpt);
+	msg_free(&m);
+	ck_assert_ptr_ne(se, e);
+	return se;
+}
+
+START_TEST(test_scope_bayes_store_per_spec)
+{
+	char dir[128];
+	struct engine *e, *again;
+	struct bayes_store *main_st, *a;
+	struct buf p = BUF_INIT, t = BUF_INIT, why = BUF_INIT;
+	struct conf *c;
+	FILE *f;
+
+	test_mkdtemp(dir, sizeof(dir), "mw-scope");
+	e = bayes_engine(dir);
+	ck_assert_ptr_nonnull(main_st = engine_bayes(e, NULL));
+	ck_assert_ptr_nonnull(a = engine_bayes(for_rcpt(e, "x@a.example"),
+	    NULL));
+	ck_assert_ptr_ne(a, main_st);
+	ck_assert(for_rcpt(e, "x@a.example")->bayes_own);
+	/* one open store per distinct spec: b borrows a's */
+	ck_assert_ptr_eq(engine_bayes(for_rcpt(e, "x@b.example"), NULL), a);
+	ck_assert(!for_rcpt(e, "x@b.example")->bayes_own);
+	ck_assert_ptr_eq(engine_bayes(for_rcpt(e, "x@c.example"), NULL),
+	    main_st);
+	ck_assert_ptr_null(engine_bayes(for_rcpt(e, "x@off.example"), NULL));
+	/* a reload while the old generation is in use: both open it */
+	again = bayes_engine(dir);
+	ck_assert_ptr_nonnull(engine_bayes(for_rcpt(again, "x@b.example"),
+	    NULL));
+	engine_unref(e);
+	ck_assert_ptr_nonnull(engine_bayes(for_rcpt(again, "x@a.example"),
+	    NULL));
+	engine_unref(again);
+	/* a scope's store must not be the policy store's directory */
+	buf_printf(&p, "%s/50-bad.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(buf_cstr(&p), "w"));
+	fprintf(f, "recipient_domains = bad.example\nbayes_store = %s/pol\n",
+	    dir);
+	ck_assert_int_eq(fclose(f), 0);
+	buf_printf(&t, "scope_dir = %s\npolicy_store = %s/pol\n", dir, dir);
+	ck_assert_int_eq(conf_parse(t.data, t.len, "mw.conf", &c, &why), 0);
+	ck_assert_int_eq(engine_new(c, &e, &why), -1);
+	ck_assert_msg(strstr(buf_cstr(&why), "50-bad.conf:2: bayes_store: "
+	    "must not be the directory of policy_store") != NULL, "got %s",
+	    buf_cstr(&why));
+	buf_release(&p);
+	buf_release(&t);
+	buf_release(&why);
+	test_rmtree(dir);
+}
+END_TEST
+
 static int
 reach(const char *a, const char *b, struct buf *why)
 {
@@ -502,6 +602,7 @@ scope_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_scope_scan_thresholds_exempt_outbound);
 	tcase_add_test(tc, test_scope_outbound_reject_hides_rules);
+	tcase_add_test(tc, test_scope_bayes_store_per_spec);
 	suite_add_tcase(s, tc);
 	return s;
 }
