@@ -135,6 +135,14 @@ def messages(phase, policy, lo=0, hi=N):
     return out
 
 
+def postfix_milter_lines(n=20):
+    """Postfix's last warnings about the milter: a reply that is not the
+    milter's own (milter_default_action) says there why."""
+    lines = [ln for ln in mwtest.text_of(pf.maillog).splitlines()
+             if "milter" in ln.lower() or "warning" in ln or "fatal" in ln]
+    return "---- Postfix log, milter lines:\n" + "\n".join(lines[-n:])
+
+
 def check_phase(phase, policy, outcomes, m, expect_degraded=True):
     acct = loadtest.account(mbox, outcomes)
     print("  %s/%s: %s; slowest reply %.2fs" % (
@@ -148,7 +156,7 @@ def check_phase(phase, policy, outcomes, m, expect_degraded=True):
             # the milter's own reply, not Postfix's milter_default_action
             assert o.code == 451 and o.result.text.startswith("4.4.3 ") and "SPF" in o.result.text, o.result
         else:
-            assert o.code == 250, o.result
+            assert o.code == 250, "%r\n%s" % (o.result, postfix_milter_lines())
     if policy == "accept":
         for o in acct.delivered:
             ar = header(mbox.ids[o.msg.id] + b"\n", "Authentication-Results")
