@@ -111,8 +111,15 @@ main(int argc, char **argv)
 			spec = argv[i];
 		else
 			n = (unsigned)atoi(argv[i]);
-	if (n < SENDERS || mkdtemp(dir) == NULL)
+	if (n < SENDERS) {
+		fprintf(stderr, "usage: bench_policy [MESSAGES >= %d] "
+		    "[redis://HOST:PORT]\n", SENDERS);
+		return 2;
+	}
+	if (mkdtemp(dir) == NULL) {
+		perror("bench_policy: mkdtemp");
 		return 1;
+	}
 	snprintf(store, sizeof(store), "%s/pstore", dir);
 	off = engine(spec, false);
 	on = engine(spec, true);

@@ -351,6 +351,30 @@ class Postfix(MaildirInbox):
                 os.unlink(os.path.join(new, n))
 
 
+class RelayPostfix(Postfix):
+    """A Postfix without a milter that relays domains (space-separated)
+    to the Postfix target: the client side of a real delivery.  Deferred
+    mail is retried within a second or two."""
+
+    def __init__(self, work, target, domains):
+        super().__init__(work, "", extra={
+            "myhostname": "relay.mailwarden.test",
+            "virtual_mailbox_domains": "",
+            "relay_domains": domains,
+            "relayhost": "[%s]:%d" % (target.addr, target.port),
+            "smtp_dns_support_level": "disabled",
+            "smtpd_milters": "",
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+        })
+
+    def _write_master(self):
+        super()._write_master()
+        with open(os.path.join(self.dir, "master.cf"), "a") as f:
+            f.write("smtp unix - - n - - smtp\nrelay unix - - n - - smtp\n")
+
+
 class SmtpResult:
     def __init__(self, code, text, queue_id=None):
         self.code = code

@@ -108,29 +108,7 @@ milter2, pf2, pwork2, vlog2 = host("mx2")
 
 # Postfix C: no milter, relays example.net to mx1 and retries quickly
 work_c = mwtest.Workdir(prefix="mw-policy-it-c-")
-pf_c = mwtest.Postfix(work_c, "", extra={
-    "myhostname": "relay.mailwarden.test",
-    "virtual_mailbox_domains": "",
-    "relay_domains": "example.net",
-    "relayhost": "[%s]:%d" % (pf1.addr, pf1.port),
-    "smtp_dns_support_level": "disabled",
-    "smtpd_milters": "",
-    "queue_run_delay": "1s",
-    "minimal_backoff_time": "1s",
-    "maximal_backoff_time": "2s",
-})
-_write_master = pf_c._write_master
-
-
-def _master_with_smtp():
-    _write_master()
-    with open(os.path.join(pf_c.dir, "master.cf"), "a") as f:
-        f.write("smtp unix - - n - - smtp\nrelay unix - - n - - smtp\n")
-
-
-pf_c._write_master = _master_with_smtp
-_master_with_smtp()
-pf_c.start()
+pf_c = mwtest.RelayPostfix(work_c, pf1, "example.net").start()
 R = mwtest.Results()
 
 MSG = """From: {frm}

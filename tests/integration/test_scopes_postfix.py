@@ -95,29 +95,7 @@ pf = mwtest.Postfix(work, milter.postfix_spec(), extra={
 
 # Postfix A: no milter, relays both domains to B, retries quickly
 work_a = mwtest.Workdir(prefix="mw-scope-it-a-")
-pf_a = mwtest.Postfix(work_a, "", extra={
-    "myhostname": "relay.mailwarden.test",
-    "virtual_mailbox_domains": "",
-    "relay_domains": "example.net strict.example",
-    "relayhost": "[%s]:%d" % (pf.addr, pf.port),
-    "smtp_dns_support_level": "disabled",
-    "smtpd_milters": "",
-    "queue_run_delay": "1s",
-    "minimal_backoff_time": "1s",
-    "maximal_backoff_time": "2s",
-})
-_write_master = pf_a._write_master
-
-
-def _master_with_smtp():
-    _write_master()
-    with open(os.path.join(pf_a.dir, "master.cf"), "a") as f:
-        f.write("smtp unix - - n - - smtp\nrelay unix - - n - - smtp\n")
-
-
-pf_a._write_master = _master_with_smtp
-_master_with_smtp()
-pf_a.start()
+pf_a = mwtest.RelayPostfix(work_a, pf, "example.net strict.example").start()
 R = mwtest.Results()
 
 MSG = """From: Alice <alice@example.org>
