@@ -14,6 +14,7 @@
 
 #include "bayes_store.h"
 #include "buf.h"
+#include "files.h"
 #include "redis_pool.h"
 #include "str.h"
 
@@ -51,33 +52,11 @@ bayes_store_spec_valid(const char *spec, struct buf *why)
 int
 bayes_store_check(const char *spec, struct buf *why)
 {
-	struct stat st;
-	char *parent, *slash;
-	int rc = 0;
-
 	if (bayes_store_spec_valid(spec, why) < 0)
 		return -1;
 	if (bayes_store_is_redis(spec))
 		return 0;
-	if (stat(spec, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		buf_printf(why, "%s: not a directory", spec);
-		return -1;
-	}
-	parent = xstrdup(spec);
-	slash = strrchr(parent, '/');
-	if (slash == parent)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		buf_printf(why, "%s: no such directory to create the store in",
-		    parent);
-		rc = -1;
-	}
-	free(parent);
-	return rc;
+	return files_dir_creatable(spec, why);
 }
 
 void

@@ -577,6 +577,9 @@ load_parts(struct engine *e, struct buf *why)
 		rc |= part(c, psl_load(c->dmarc_psl_file, &e->psl, &r),
 		    "dmarc_psl_file", &r, why);
 	rc |= part(c, check_bayes(c, &r), "bayes_store", &r, why);
+	if (c->policy_store[0])
+		rc |= part(c, pstore_check(c->policy_store, &r),
+		    "policy_store", &r, why);
 	rc |= load_scopes(e, why);
 	buf_release(&r);
 	return rc < 0 ? -1 : 0;

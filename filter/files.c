@@ -156,3 +156,33 @@ files_list(const char *dir, const char *suffix, char ***names, size_t *n)
 		qsort(*names, *n, sizeof(**names), cmp_names);
 	return 0;
 }
+
+int
+files_dir_creatable(const char *path, struct buf *why)
+{
+	struct stat st;
+	char *parent, *slash;
+	int rc = 0;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		buf_printf(why, "%s: not a directory", path);
+		return -1;
+	}
+	parent = xstrdup(path);
+	slash = strrchr(parent, '/');
+	if (slash == NULL)
+		strcpy(parent, ".");
+	else if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		buf_printf(why, "%s: no such directory to create the store in",
+		    parent);
+		rc = -1;
+	}
+	free(parent);
+	return rc;
+}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "files.h"
 #include "pstore.h"
 #include "redis_pool.h"
 #include "str.h"
@@ -39,6 +40,14 @@ int
 pstore_spec_valid(const char *spec, struct buf *why)
 {
 	return *spec == '\0' ? 0 : store_spec_valid(spec, why);
+}
+
+int
+pstore_check(const char *spec, struct buf *why)
+{
+	if (pstore_spec_valid(spec, why) < 0)
+		return -1;
+	return pstore_is_redis(spec) ? 0 : files_dir_creatable(spec, why);
 }
 
 int

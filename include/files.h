@@ -38,5 +38,11 @@ void	files_secret_owner(uid_t uid);
  */
 int	files_list(const char *dir, const char *suffix, char ***names,
 	    size_t *n);
+/*
+ * files_dir_creatable - path is a directory, or one can be made there (its
+ * parent directory exists); else -1 with why.  For a store a daemon will
+ * create on first use: checked at load time, nothing made.
+ */
+int	files_dir_creatable(const char *path, struct buf *why);
 
 #endif

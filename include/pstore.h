@@ -88,6 +88,9 @@ struct pstore {
 bool	 pstore_is_redis(const char *spec);
 /* pstore_spec_valid - syntax only: a Redis URL or an absolute path */
 int	 pstore_spec_valid(const char *spec, struct buf *why);
+/* pstore_check - the spec's syntax, and an LMDB directory that is there
+   or can be made (nothing opened or created) */
+int	 pstore_check(const char *spec, struct buf *why);
 /*
  * pstore_open - the store spec names, shared with the other users of
  * the same spec in this process (o may be NULL: defaults)

@@ -357,6 +357,48 @@ START_TEST(test_conf_checks)
 }
 END_TEST
 
+/* a store that cannot be made is an error at load (config -n), with the
+   key's file:line, not a daemon that runs degraded for good */
+START_TEST(test_store_dir_checked_at_load)
+{
+	char dir[256], conf[300];
+	struct buf text = BUF_INIT, why = BUF_INIT, want = BUF_INIT;
+	struct engine *e;
+	FILE *f;
+
+	test_mkdtemp(dir, sizeof(dir), "check_policy_load");
+	snprintf(conf, sizeof(conf), "%s/mw.conf", dir);
+	buf_printf(&text, "rules_dir =\nrules_site_dir =\nscope_dir =\n"
+	    "log_file =\npolicy_store = %s/no/pstore\n", dir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fputs(buf_cstr(&text), f);
+	fclose(f);
+	ck_assert_int_eq(engine_load(conf, &e, &why), -1);
+	ck_assert_ptr_null(e);
+	buf_printf(&want, "%s:5: policy_store: %s/no: no such directory to "
+	    "create the store in", conf, dir);
+	ck_assert_msg(strstr(buf_cstr(&why), buf_cstr(&want)) != NULL, "%s",
+	    buf_cstr(&why));
+	/* its parent there: fine, and nothing is made before first use */
+	buf_reset(&text);
+	buf_printf(&text, "rules_dir =\nrules_site_dir =\nscope_dir =\n"
+	    "log_file =\npolicy_store = %s/pstore\n", dir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fputs(buf_cstr(&text), f);
+	fclose(f);
+	buf_reset(&why);
+	ck_assert_msg(engine_load(conf, &e, &why) == 0, "%s", buf_cstr(&why));
+	buf_reset(&text);
+	buf_printf(&text, "%s/pstore", dir);
+	ck_assert_int_ne(access(buf_cstr(&text), F_OK), 0);
+	engine_unref(e);
+	test_rmtree(dir);
+	buf_release(&text);
+	buf_release(&why);
+	buf_release(&want);
+}
+END_TEST
+
 START_TEST(test_policy_id)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
@@ -820,6 +862,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_item_parse);
 	tcase_add_test(tc, test_sliding_estimate);
 	tcase_add_test(tc, test_conf_checks);
+	tcase_add_test(tc, test_store_dir_checked_at_load);
 	tcase_add_test(tc, test_policy_id);
 	tcase_add_test(tc, test_user_limit_trips_and_recovers);
 	tcase_add_test(tc, test_rcpt_limit_and_block);
