@@ -628,6 +628,10 @@ scope_engine(struct engine *root, struct scope *sc, struct buf *why)
 	e->forwarders = root->forwarders;	/* not keys a scope sets */
 	sc->eng = e;
 	rc = load_lists(e, why);
+	/* a store of its own: checked as the main one is (that one was) */
+	if (strcmp(e->conf->bayes_store, root->conf->bayes_store) != 0)
+		rc |= part(e->conf, check_bayes(e->conf, &r), "bayes_store",
+		    &r, why);
 	if (e->psl == NULL && need_psl(e)) {
 		e->owned |= ENGINE_OWN_PSL;
 		rc |= part(e->conf, psl_load(e->conf->dmarc_psl_file, &e->psl,

@@ -331,6 +331,21 @@ START_TEST(test_scope_bayes_store_per_spec)
 	ck_assert_msg(strstr(buf_cstr(&why), "50-bad.conf:2: bayes_store: "
 	    "must not be the directory of policy_store") != NULL, "got %s",
 	    buf_cstr(&why));
+	/* nor in a directory that is not there, checked as the main one */
+	buf_reset(&p);
+	buf_reset(&t);
+	buf_reset(&why);
+	buf_printf(&p, "%s/50-bad.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(buf_cstr(&p), "w"));
+	fprintf(f, "recipient_domains = bad.example\nbayes_store = "
+	    "%s/none/b\n", dir);
+	ck_assert_int_eq(fclose(f), 0);
+	buf_printf(&t, "scope_dir = %s\n", dir);
+	ck_assert_int_eq(conf_parse(t.data, t.len, "mw.conf", &c, &why), 0);
+	ck_assert_int_eq(engine_new(c, &e, &why), -1);
+	ck_assert_msg(strstr(buf_cstr(&why), "50-bad.conf:2: bayes_store: ") !=
+	    NULL && strstr(buf_cstr(&why), "/none: no such directory") != NULL,
+	    "got %s", buf_cstr(&why));
 	buf_release(&p);
 	buf_release(&t);
 	buf_release(&why);
