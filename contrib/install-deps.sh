@@ -4,7 +4,9 @@
 # Sendmail itself is not installed (it conflicts with postfix): the
 # Sendmail tests fetch its packages with apt-get download and unpack
 # them in their own directory; libwrap0 is what its binary needs beside
-# what is here, sasl2-bin makes the tests' SMTP AUTH users.
+# what is here, sasl2-bin makes the tests' SMTP AUTH users and
+# libsasl2-modules holds the PLAIN/LOGIN mechanisms Sendmail offers them
+# (only a Recommends of libsasl2-2, so not there on a minimal system).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config autoconf-archive
@@ -14,7 +16,7 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   python3 clang libclang-rt-14-dev chromium logrotate man-db
   python3-dkim python3-authres libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
   debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser
-  prometheus libwrap0 sasl2-bin"
+  prometheus libwrap0 sasl2-bin libsasl2-modules"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
