@@ -154,7 +154,7 @@ check_config(const char *path, bool strict)
 		engine_unref(e);
 		return 1;
 	}
-	if ((nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why)) > 0) {
+	if ((nwarn = symbols_lint_engine(e, &why)) > 0) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
 		printf("%s: configuration OK, %zu warning(s)\n", e->conf->path,
 		    nwarn);

@@ -116,6 +116,28 @@ def test_unemitted_scores_warn(d):
     expect(rc == 1, "config -n --strict fails on warnings", out + err)
 
 
+def test_scope_scores_warn(d):
+    """A score a policy scope file gives to a symbol nothing emits is a
+    warning at the scope file's FILE:LINE, as in the main file."""
+    sd = os.path.join(d, "scopes")
+    os.mkdir(sd)
+    scope = write(sd, "10-a.conf", "recipient_domains = a.example\n"
+                  "symbol_scores = MW_SUBJ_ALL_CAPS=3\n  SPF_FAILL=5\n")
+    write(sd, "20-b.conf", "recipient_domains = b.example\ntag_score = 4\n")
+    conf = scored_setup(d, "scope_dir = %s\n" % sd)
+    with open(os.path.join(d, "rules", "local.cf"), "w") as f:
+        f.write(RULES.replace("score MW_SUBJ_ALL_CAPZ 3\n", ""))
+    rc, out, err = run("config", "-n", "-c", conf)
+    want = ("%s:2: warning: symbol_scores: SPF_FAILL: no rule or check emits this symbol, "
+            "the score does nothing; did you mean SPF_FAIL?" % scope)
+    expect(rc == 0 and err.splitlines() == [want] and
+           out == conf + ": configuration OK, 1 warning(s)\n",
+           "config -n warns about the scope's score once, at the scope file", out + err)
+    rc, out, err = run("config", "-n", "--strict", "-c", conf)
+    expect(rc == 1 and want in err.splitlines(), "config -n --strict fails on a scope's warning",
+           out + err)
+
+
 def test_strict_passes_clean_config(d):
     conf = scored_setup(d)
     with open(os.path.join(d, "rules", "local.cf"), "w") as f:
@@ -237,7 +259,7 @@ def test_every_emitted_symbol_is_listed(d):
                for x in json.loads(out)), "defaults documented", out[:2000])
 
 
-TESTS = (test_zone_files_honoured, test_unemitted_scores_warn,
+TESTS = (test_zone_files_honoured, test_unemitted_scores_warn, test_scope_scores_warn,
          test_strict_passes_clean_config, test_every_error_with_locations,
          test_referenced_files_each_reported,
          test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed)
