@@ -4,10 +4,13 @@
  * DESCRIPTION
  *	config -n loads everything the daemon would (the file, lists, rule
  *	directories, keys, zone files) and prints every error of the run,
- *	one per line as "FILE:LINE: key: problem", then how many; warnings
- *	(a score for a symbol nothing emits) too.  Exit status: 0 when the
- *	configuration loads (with --strict: and has no warning), 1 if not,
- *	2 on usage errors.  config --scope NAME prints a policy scope's
+ *	one per line as "FILE:LINE: key: problem", then how many; run as
+ *	root, what the service user cannot open (also when the engine did
+ *	not load, if the file parsed); warnings (a score for a symbol
+ *	nothing emits, in the file, a rule file or a scope file) too.  Exit
+ *	status: 0 when the configuration loads and the user can open what
+ *	it names (with --strict: and there is no warning), 1 if not, 2 on
+ *	usage errors.  config --scope NAME prints a policy scope's
  *	selectors and effective keys (scope.h).
  */
 #include "config.h"
@@ -127,43 +130,70 @@ count_lines(const struct buf *b)
 }
 
 /*
- * check_config - config -n: every error, then a count; exit 1 on
- * errors (or, with --strict, on warnings too)
+ * parsed_conf - config -n, after the engine failed to load: the file
+ * itself, when it parses without an error (its errors are printed
+ * already), for the checks that need no engine; else NULL
+ */
+static struct conf *
+parsed_conf(const char *path)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c = NULL;
+
+	if ((path = conf_path(path)) == NULL)
+		c = conf_defaults();
+	else if (conf_load(path, &c, &why) < 0)
+		c = NULL;
+	buf_release(&why);
+	return c;
+}
+
+/*
+ * check_config - config -n: everything one run can report: every load
+ * error, then a count; the service user's access to the files the
+ * configuration names (whenever the file itself parsed); the warnings
+ * (when the engine loaded).  Exit 1 on errors or access problems (or,
+ * with --strict, on warnings too).
  */
 static int
 check_config(const char *path, bool strict)
 {
 	struct buf why = BUF_INIT;
 	struct engine *e = load_engine(path, &why);
-	size_t nwarn;
-	int rc = 0, nerr;
+	struct conf *parsed = NULL;
+	const struct conf *c;
+	size_t nwarn = 0;
+	int nown = 0;
 
 	if (e == NULL) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
 		fprintf(stderr, "%s: %zu error(s)\n", conf_path(path) ?
 		    conf_path(path) : "(defaults)", count_lines(&why));
-		buf_release(&why);
-		return 1;
+		parsed = parsed_conf(path);
 	}
+	c = e ? e->conf : parsed;
+	buf_reset(&why);
 	/* run as root: can the daemon's user open what the file names? */
-	if ((nerr = svcown_check(e->conf, &why)) != 0) {
+	if (c && (nown = svcown_check(c, &why)) != 0) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
-		fprintf(stderr, "%s: %d problem(s) for user %s\n",
-		    e->conf->path, nerr < 0 ? 1 : nerr, e->conf->user);
-		buf_release(&why);
-		engine_unref(e);
-		return 1;
+		fprintf(stderr, "%s: %d problem(s) for user %s\n", c->path,
+		    nown < 0 ? 1 : nown, c->user);
 	}
-	if ((nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why)) > 0) {
+	buf_reset(&why);
+	if (e && (nwarn = symbols_lint_engine(e, &why)) > 0)
 		cli_print_lines(stderr, "", buf_cstr(&why));
-		printf("%s: configuration OK, %zu warning(s)\n", e->conf->path,
+	if (e && nown == 0 && nwarn)
+		printf("%s: configuration OK, %zu warning(s)\n", c->path,
 		    nwarn);
-		rc = strict ? 1 : 0;
-	} else
-		printf("%s: configuration OK\n", e->conf->path);
+	else if (e && nown == 0)
+		printf("%s: configuration OK\n", c->path);
+	else if (nwarn)
+		fprintf(stderr, "%s: %zu warning(s)\n", c->path, nwarn);
 	buf_release(&why);
-	engine_unref(e);
-	return rc;
+	conf_free(parsed);
+	if (e)
+		engine_unref(e);
+	return e == NULL || nown != 0 || (strict && nwarn) ? 1 : 0;
 }
 
 /* dump_scope - config --scope NAME */

@@ -5,13 +5,13 @@
  *	Every subcommand streams the given verdict logs (plain or gzip,
  *	"-" for stdin) through logread in time order, keeps the records
  *	that pass the time range and filters, and feeds them to its
- *	consumer.  Without a file: a log piped in on stdin, else the
- *	log_file of the configuration (-c, the default file, or built-in);
- *	--rotated adds each log's rotated siblings.  A terminal on stdin
- *	is refused, not waited on.  Malformed lines never stop a review:
- *	they are counted and listed (file:line: reason), on stdout in
- *	summary and report, on stderr for search and explain, whose stdout
- *	is data.
+ *	consumer.  Without a file: the log_file of the configuration (-c,
+ *	the default file, or built-in), whatever stdin is (a log piped in
+ *	is read only as "-"); --rotated adds each log's rotated siblings.
+ *	A terminal on stdin is refused, not waited on.  Malformed lines
+ *	never stop a review: they are counted and listed (file:line:
+ *	reason), on stdout in summary and report, on stderr for search and
+ *	explain, whose stdout is data.
  *
  *	No output lands on an input: standard output, and the report's
  *	--html file, are compared with every input by device and inode
@@ -130,9 +130,9 @@ usage(FILE *f)
 	    "                             [options] [FILE...]\n"
 	    "       mailwarden log label [-c FILE] QUEUEID spam|ham\n\n"
 	    "FILE is a verdict log, plain or gzip-compressed (rotated logs "
-	    "are read in\ntime order); '-' reads standard input.  Without "
-	    "FILE: a log piped in on\nstandard input, else the log_file of "
-	    "the configuration (-c FILE, default\n%s).\n\n"
+	    "are read in\ntime order); '-' reads standard input (a log "
+	    "piped in).  Without FILE:\nthe log_file of the configuration "
+	    "(-c FILE, default\n%s),\nwhatever standard input is.\n\n"
 	    "filters (repeat an option to accept any of its values):\n",
 	    MW_DEFAULT_CONF);
 	for (i = 0; i < NFILTER_OPTS; i++)
@@ -356,8 +356,8 @@ configured_log(const struct logcmd *c)
 	else if (cf && access(cf->log_file, R_OK) < 0)
 		fprintf(stderr, "mailwarden log %s: %s (log_file of %s): %s;"
 		    " name a verdict log FILE, give -c CONFIG, or pipe a log "
-		    "in\n", c->name, cf->log_file, path ? path :
-		    "the built-in defaults", strerror(errno));
+		    "in and give - as FILE\n", c->name, cf->log_file,
+		    path ? path : "the built-in defaults", strerror(errno));
 	else if (cf)
 		log = xstrdup(cf->log_file);
 	if (cf)
@@ -391,7 +391,7 @@ resolve_inputs(struct logcmd *c, char **args, int nargs)
 			fprintf(stderr, "mailwarden log %s: standard input is "
 			    "a terminal, not a verdict log: name a log FILE, "
 			    "give -c CONFIG to read its log_file, or pipe a "
-			    "log in\n", c->name);
+			    "log in to -\n", c->name);
 			return 2;
 		}
 	return 0;

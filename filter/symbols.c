@@ -23,7 +23,9 @@
 #include "buf.h"
 #include "conf.h"
 #include "dnsbl.h"
+#include "engine.h"
 #include "rules.h"
+#include "scope.h"
 #include "str.h"
 #include "symbols.h"
 
@@ -414,16 +416,19 @@ by_place(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
-size_t
-symbols_lint(const struct conf *c, const struct ruleset *rs,
+/*
+ * lint_items - a warning for each symbol_scores item of c from index
+ * first on whose name nothing emits, at c's file and line of the key
+ */
+static size_t
+lint_items(const struct conf *c, size_t first, const struct ruleset *rs,
     const struct dnsbl *bl, struct buf *out)
 {
-	struct lint_ctx l = { rs, bl, NULL, 0 };
 	char name[128];
 	double d;
 	size_t i, n = 0;
 
-	for (i = 0; c && i < c->symbol_scores.n; i++) {
+	for (i = first; i < c->symbol_scores.n; i++) {
 		if (conf_symbol_score(c->symbol_scores.v[i], name,
 		    sizeof(name), &d) < 0 || symbols_emitted(rs, bl, name))
 			continue;
@@ -433,6 +438,27 @@ symbols_lint(const struct conf *c, const struct ruleset *rs,
 		orphan(rs, bl, name, out);
 		n++;
 	}
+	return n;
+}
+
+size_t
+symbols_lint_scope(const struct conf *sc, const struct conf *base,
+    const struct ruleset *rs, const struct dnsbl *bl, struct buf *out)
+{
+	/* a scope that sets the key holds the main file's items, then its
+	 * own (scope.c, merge_scores); one that does not, the main's only */
+	if (conf_key_line(sc, "symbol_scores") == 0)
+		return 0;
+	return lint_items(sc, base->symbol_scores.n, rs, bl, out);
+}
+
+size_t
+symbols_lint(const struct conf *c, const struct ruleset *rs,
+    const struct dnsbl *bl, struct buf *out)
+{
+	struct lint_ctx l = { rs, bl, NULL, 0 };
+	size_t i, n = c ? lint_items(c, 0, rs, bl, out) : 0;
+
 	if (rs)
 		rules_score_overrides(rs, lint_rule_score, &l);
 	if (l.n)
@@ -445,4 +471,15 @@ symbols_lint(const struct conf *c, const struct ruleset *rs,
 	}
 	free(l.v);
 	return n + l.n;
+}
+
+size_t
+symbols_lint_engine(const struct engine *e, struct buf *out)
+{
+	size_t i, n = symbols_lint(e->conf, e->rules, e->dnsbl, out);
+
+	for (i = 0; e->scopes && i < e->scopes->n; i++)
+		n += symbols_lint_scope(e->scopes->v[i].conf, e->conf, e->rules,
+		    e->dnsbl, out);
+	return n;
 }

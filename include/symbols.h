@@ -24,6 +24,7 @@
 struct buf;
 struct conf;
 struct dnsbl;
+struct engine;
 struct ruleset;
 
 struct symbol_info {
@@ -61,5 +62,17 @@ const char *symbols_suggest(const struct ruleset *, const struct dnsbl *,
  */
 size_t	 symbols_lint(const struct conf *, const struct ruleset *,
 	    const struct dnsbl *, struct buf *out);
+/*
+ * symbols_lint_scope - the same for the symbol_scores items a policy
+ * scope's file adds (scope.h: its conf is base's plus them), as
+ * "SCOPEFILE:LINE: warning: symbol_scores: NAME: ..."
+ */
+size_t	 symbols_lint_scope(const struct conf *scope, const struct conf *base,
+	    const struct ruleset *, const struct dnsbl *, struct buf *out);
+/*
+ * symbols_lint_engine - symbols_lint() of an engine's configuration and
+ * rules, then symbols_lint_scope() of each of its policy scopes
+ */
+size_t	 symbols_lint_engine(const struct engine *, struct buf *out);
 
 #endif

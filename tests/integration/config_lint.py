@@ -11,6 +11,7 @@ Environment (set by `make check`): MAILWARDEN, TOP_SRCDIR.  By hand:
 
 import json
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -116,6 +117,28 @@ def test_unemitted_scores_warn(d):
     expect(rc == 1, "config -n --strict fails on warnings", out + err)
 
 
+def test_scope_scores_warn(d):
+    """A score a policy scope file gives to a symbol nothing emits is a
+    warning at the scope file's FILE:LINE, as in the main file."""
+    sd = os.path.join(d, "scopes")
+    os.mkdir(sd)
+    scope = write(sd, "10-a.conf", "recipient_domains = a.example\n"
+                  "symbol_scores = MW_SUBJ_ALL_CAPS=3\n  SPF_FAILL=5\n")
+    write(sd, "20-b.conf", "recipient_domains = b.example\ntag_score = 4\n")
+    conf = scored_setup(d, "scope_dir = %s\n" % sd)
+    with open(os.path.join(d, "rules", "local.cf"), "w") as f:
+        f.write(RULES.replace("score MW_SUBJ_ALL_CAPZ 3\n", ""))
+    rc, out, err = run("config", "-n", "-c", conf)
+    want = ("%s:2: warning: symbol_scores: SPF_FAILL: no rule or check emits this symbol, "
+            "the score does nothing; did you mean SPF_FAIL?" % scope)
+    expect(rc == 0 and err.splitlines() == [want] and
+           out == conf + ": configuration OK, 1 warning(s)\n",
+           "config -n warns about the scope's score once, at the scope file", out + err)
+    rc, out, err = run("config", "-n", "--strict", "-c", conf)
+    expect(rc == 1 and want in err.splitlines(), "config -n --strict fails on a scope's warning",
+           out + err)
+
+
 def test_strict_passes_clean_config(d):
     conf = scored_setup(d)
     with open(os.path.join(d, "rules", "local.cf"), "w") as f:
@@ -160,7 +183,7 @@ def test_referenced_files_each_reported(d):
     cf = write(rules, "a.cf", "header X_A Subject =~ /(/\nbody X_B /ok/\nscore X_B abc\n")
     conf = write(d, "c.conf", "rules_dir =\nrules_site_dir = %s\n"
                  "dkim_sign_domains = example.org:s1:%s/k1.pem example.net:s2:%s/k2.pem\n"
-                 "dns_zone_files = %s/none.zone\n" % (rules, d, d, d))
+                 "dns_zone_files = %s/none.zone\nuser =\n" % (rules, d, d, d))
     rc, out, err = run("config", "-n", "-c", conf)
     want = [
         "%s:3: dkim_sign_domains: %s/k1.pem: cannot open: No such file or directory" % (conf, d),
@@ -174,6 +197,53 @@ def test_referenced_files_each_reported(d):
     ]
     expect(rc == 1 and err.splitlines() == want, "config -n: every referenced file's error",
            "got:\n" + err + "\nwant:\n" + "\n".join(want))
+
+
+def test_load_error_and_access_problem(d):
+    """One run reports both an error of the engine's load and, run as root,
+    a file the service user cannot read (issue 14: no phases)."""
+    if os.geteuid() != 0:
+        print("  (not root: the service user's access is not checked; skipped)")
+        return
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        print("  (no user nobody; skipped)")
+        return
+    for p in (os.path.dirname(d), d):
+        os.chmod(p, 0o755)
+    helo = write(d, "helo.list", "ok.example OK\nbad.example FROB\n")
+    os.chmod(helo, 0o644)
+    private = write(d, "client.list", "192.0.2.1 OK\n")
+    os.chmod(private, 0o600)
+    conf = write(d, "c.conf", "rules_dir =\nrules_site_dir =\n"
+                 "dns_servers = 127.0.0.1:9\nlog_file =\n"
+                 "helo_list = %s\nclient_list = %s\nsymbol_scores = SPF_FAILL=5\n"
+                 "user = nobody\n" % (helo, private))
+    os.chmod(conf, 0o644)
+    rc, out, err = run("config", "-n", "-c", conf)
+    want = [
+        "%s:5: helo_list: %s:2: unknown action 'FROB' (expected REJECT, OK or SCORE)"
+        % (conf, helo),
+        "%s: 1 error(s)" % conf,
+        "%s:6: client_list: %s: user nobody cannot read it: Permission denied"
+        % (conf, private),
+        "%s: 1 problem(s) for user nobody" % conf,
+    ]
+    expect(rc == 1 and out == "" and err.splitlines() == want,
+           "config -n reports the load error and the access problem",
+           "got:\n" + out + err + "\nwant:\n" + "\n".join(want))
+    # the engine loads: the access problem, then the warning all the same
+    write(d, "helo.list", "ok.example OK\n")
+    warn = ("%s:7: warning: symbol_scores: SPF_FAILL: no rule or check emits this symbol, "
+            "the score does nothing; did you mean SPF_FAIL?" % conf)
+    rc, out, err = run("config", "-n", "-c", conf)
+    expect(rc == 1 and out == "" and err.splitlines() == want[2:] + [warn, "%s: 1 warning(s)" % conf],
+           "config -n reports the access problem and the warning", out + err)
+    os.chmod(private, 0o644)
+    rc, out, err = run("config", "-n", "-c", conf)
+    expect(rc == 0 and err.splitlines() == [warn] and "configuration OK, 1 warning(s)" in out,
+           "readable: the warning alone", out + err)
 
 
 def test_symbols_lists_scores_and_sources(d):
@@ -237,9 +307,9 @@ def test_every_emitted_symbol_is_listed(d):
                for x in json.loads(out)), "defaults documented", out[:2000])
 
 
-TESTS = (test_zone_files_honoured, test_unemitted_scores_warn,
+TESTS = (test_zone_files_honoured, test_unemitted_scores_warn, test_scope_scores_warn,
          test_strict_passes_clean_config, test_every_error_with_locations,
-         test_referenced_files_each_reported,
+         test_referenced_files_each_reported, test_load_error_and_access_problem,
          test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed)
 
 
