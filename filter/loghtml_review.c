@@ -313,31 +313,37 @@ own_domains(struct buf *o, const struct lr_summary *s,
 	buf_adds(o, "<h3 id=\"own-domains\">DMARC results for the site's own "
 	    "domains (as From)</h3>\n<p class=\"meta\">What the DMARC "
 	    "aggregate reports about these domains will say: mail that "
-	    "claimed to be from them.  ");
+	    "claimed to be from them.  The rates count inbound mail; the "
+	    "site's own outbound mail (authenticated, or unscored: trusted "
+	    "network, exempt scope) is counted apart and not checked.  ");
 	buf_adds(o, opt->nown ? "Domains given with <code>--own-domain"
 	    "</code>.</p>\n" : "Domains: the recipient domains of the log "
 	    "(set them with <code>--own-domain</code>).</p>\n");
 	n = own_list(s, opt, &d, top);
 	buf_adds(o, "<div class=\"scroll\"><table id=\"own-domain-table\"><tr>"
 	    "<th>domain</th><th>messages</th><th>pass</th><th>fail</th>"
-	    "<th>none or other</th><th>pass rate</th></tr>\n");
+	    "<th>none or other</th><th>outbound, not checked</th>"
+	    "<th>pass rate</th></tr>\n");
 	for (i = 0; i < n; i++) {
-		uint64_t z[TOPK_NAUX] = { 0 }, cnt = 0;
+		uint64_t z[TOPK_NAUX] = { 0 }, cnt = 0, out = 0;
 		const uint64_t *a = z;
 
 		if ((e = topk_get(s->from_domains, d[i])) != NULL) {
 			a = e->aux;
 			cnt = e->count - e->err;
 		}
+		if ((e = topk_get(s->out_domains, d[i])) != NULL)
+			out = e->count;
 		buf_adds(o, "<tr><td class=\"addr\">");
 		addr_html(o, d[i], 120);
 		buf_printf(o, "</td><td class=\"n\">%llu</td><td class=\"n\">"
 		    "%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu"
-		    "</td><td class=\"n\">%.1f%%</td></tr>\n",
-		    (unsigned long long)cnt,
+		    "</td><td class=\"n\">%llu</td><td class=\"n\">%.1f%%</td>"
+		    "</tr>\n", (unsigned long long)cnt,
 		    (unsigned long long)a[LR_SRC_DMARC_PASS],
 		    (unsigned long long)a[LR_SRC_DMARC_FAIL],
 		    (unsigned long long)a[LR_SRC_DMARC_NONE],
+		    (unsigned long long)out,
 		    lr_pct(a[LR_SRC_DMARC_PASS], cnt));
 	}
 	buf_adds(o, "</table></div>\n");
@@ -358,7 +364,7 @@ sources(struct buf *o, const struct lr_summary *s,
 	    "<h3>Envelope sender domains (MAIL FROM)</h3>\n");
 	source_table(o, "env-domain-table", "domain", s, s->env_domains, top,
 	    p, p ? p->env_domains : NULL);
-	buf_adds(o, "<h3>From domains</h3>\n");
+	buf_adds(o, "<h3>From domains (inbound)</h3>\n");
 	source_table(o, "from-domain-table", "domain", s, s->from_domains, top,
 	    p, p ? p->from_domains : NULL);
 	own_domains(o, s, opt, top);

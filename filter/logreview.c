@@ -44,6 +44,7 @@ lr_summary_new(size_t keep_rejects)
 	s->nets = topk_new(LR_TOP_SOURCES);
 	s->env_domains = topk_new(LR_TOP_SOURCES);
 	s->from_domains = topk_new(LR_TOP_SOURCES);
+	s->out_domains = topk_new(LR_TOP_SOURCES);
 	s->rcpt_domains = topk_new(LR_TOP_SOURCES);
 	s->correspondents = topk_new(LR_TOP_CORRESPONDENTS);
 	if (keep_rejects > LR_REJECTS_MAX)
@@ -68,6 +69,7 @@ lr_summary_free(struct lr_summary **sp)
 	topk_free(&s->nets);
 	topk_free(&s->env_domains);
 	topk_free(&s->from_domains);
+	topk_free(&s->out_domains);
 	topk_free(&s->rcpt_domains);
 	topk_free(&s->correspondents);
 	lr_list_release(&s->rejects);
@@ -305,9 +307,9 @@ count_source(struct topk *t, const char *key, const struct logrec *r)
 }
 
 /*
- * count_sources - networks, envelope and From domains, recipient
- * domains; the recipients of authenticated (outbound) mail become known
- * correspondents
+ * count_sources - networks, envelope and From domains (inbound and
+ * outbound apart), recipient domains; the recipients of authenticated
+ * (outbound) mail become known correspondents
  */
 static void
 count_sources(struct lr_summary *s, const struct logrec *r)
@@ -321,8 +323,13 @@ count_sources(struct lr_summary *s, const struct logrec *r)
 		count_source(s->env_domains, "(null sender <>)", r);
 	else if (lr_domain(r->mail_from, key, sizeof(key)))
 		count_source(s->env_domains, key, r);
+	/*
+	 * the site's own outbound mail says nothing of how wanted mail
+	 * claiming its From domain is, nor what DMARC reports will say
+	 */
 	if (lr_domain(r->from, key, sizeof(key)))
-		count_source(s->from_domains, key, r);
+		count_source(lr_outbound(r) ? s->out_domains :
+		    s->from_domains, key, r);
 	n = r->rcpts ? json_object_array_length(r->rcpts) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(r->rcpts, i);
