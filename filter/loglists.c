@@ -319,13 +319,18 @@ lr_fp_offer(struct lr_summary *s, const struct logrec *r)
 	if (p + ((why & LR_EV_FORGED) ? 0 : 5) < LR_FP_MIN)
 		return;
 	if (l->n == l->cap && !better(p, &probe, provisional(&l->v[0]),
-	    &l->v[0]))
+	    &l->v[0])) {
+		if (p >= LR_FP_MIN)
+			l->dropped++;
 		return;
+	}
 	if (l->n < l->cap) {
 		lr_item_fill(&l->v[l->n], r, s->seq);
 		l->v[l->n].why |= probe.why & (LR_EV_DOMAIN | LR_EV_KNOWN);
 		heap_up(l, l->n++);
 	} else {
+		if (provisional(&l->v[0]) >= LR_FP_MIN)
+			l->dropped++;
 		lr_item_fill(&l->v[0], r, s->seq);
 		l->v[0].why |= probe.why & (LR_EV_DOMAIN | LR_EV_KNOWN);
 		heap_down(l, 0);

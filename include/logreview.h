@@ -314,6 +314,9 @@ struct lr_list {
 	struct lr_item *v;
 	size_t	 cap, n, next;
 	uint64_t total;			/* items offered */
+	uint64_t dropped;		/* candidates with LR_FP_MIN points
+					   when offered, not kept or pushed
+					   out by better ones */
 };
 
 struct lr_summary {
@@ -411,6 +414,18 @@ struct lr_html_opts {
 	size_t	 nown;
 	const struct lr_summary *prev;	/* --compare: the period before */
 	double	 compare_secs;		/* its length; 0: --compare-log */
+	/*
+	 * the report's own selection, for the `log search` under each list:
+	 * its filter arguments ("--rcpt", "x.example", ...; the time range
+	 * as absolute times; no --action), the actions it selected (1 <<
+	 * enum lr_action, 0 = any) and its input files.  None: the lists'
+	 * own criteria and no file.
+	 */
+	char	*const *search_args;
+	size_t	 nsearch_args;
+	unsigned actions;
+	char	*const *files;
+	size_t	 nfiles;
 };
 
 /*

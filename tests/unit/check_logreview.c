@@ -1395,6 +1395,8 @@ START_TEST(test_summary_review_lists_and_sources)
 }
 END_TEST
 
+static const char *section(const char *html, const char *id);
+
 START_TEST(test_summary_fp_candidates_bounded)
 {
 	struct buf log = BUF_INIT;
@@ -1403,6 +1405,9 @@ START_TEST(test_summary_fp_candidates_bounded)
 	const struct logline *l;
 	struct logrec rec;
 	struct lr_fp *fp;
+	struct lr_html_opts o;
+	struct buf page = BUF_INIT;
+	char *until[] = { "--until", "1970-01-01T00:00:00Z" };
 	size_t i, n;
 
 	/* 100 tags; every 10th passed DMARC with a low Bayes, margin i */
@@ -1430,6 +1435,20 @@ START_TEST(test_summary_fp_candidates_bounded)
 		ck_assert_int_eq(fp[i].points, 5);
 	}
 	free(fp);
+	/* T80 and T90 came when the heap was full of better ones */
+	ck_assert_uint_eq(s->fps.dropped, 2);
+	/* the page shows --rejects (2) of them and counts the rest */
+	memset(&o, 0, sizeof(o));
+	o.search_args = until;
+	o.nsearch_args = 2;
+	lr_html_report(s, logread_stats(r), &o, &page);
+	ck_assert_ptr_nonnull(strstr(section(buf_cstr(&page), "fps"),
+	    "8 more candidates beyond the 2 shown: 6 ranked below them, 2 "
+	    "that had 3 points or more when they arrived but were not kept"));
+	ck_assert_ptr_nonnull(strstr(section(buf_cstr(&page), "tags"),
+	    "98 more: <code>mailwarden log search --action tag --until "
+	    "1970-01-01T00:00:00Z</code> lists all 100."));
+	buf_release(&page);
 	lr_summary_free(&s);
 	logread_free(&r);
 	buf_release(&log);
