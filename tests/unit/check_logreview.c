@@ -1373,7 +1373,9 @@ START_TEST(test_summary_review_lists_and_sources)
 	ck_assert_uint_eq(e->aux[2], 1);	/* F1 yes, J2 no */
 	e = entry(s->symbols, "ARC_NONE");
 	ck_assert_uint_eq(e->count, 6);
-	ck_assert(e->last == 0 && e->sum == 0);
+	ck_assert(e->last == 0 && e->sum == 0 && e->lo == 0 && e->hi == 0);
+	e = entry(s->symbols, "HTML_ONLY");
+	ck_assert(e->lo == 1 && e->hi == 2);
 
 	/* sources */
 	e = entry(s->nets, "203.0.113.0/24");
@@ -1468,8 +1470,11 @@ START_TEST(test_summary_text_keeps_zero_score_symbols_apart)
 	arc = strstr(out.data, "ARC_NONE");
 	ck_assert(scored && zero && arc);
 	ck_assert_ptr_eq(arc, strstr(zero, "ARC_NONE"));	/* only there */
-	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                             "
+	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                                 "
 	    "12.00          2     0.0%    66.7%        2"));
+	/* HTML_ONLY scored 1 in F1, 2 in J2: the range, not the last */
+	ck_assert_ptr_nonnull(strstr(scored, "HTML_ONLY                          "
+	    "1.00..2.00          2"));
 	buf_release(&out);
 	lr_summary_free(&s);
 	logread_free(&r);
@@ -1622,6 +1627,8 @@ START_TEST(test_html_review_lists_sources_symbols)
 	    "ARC_NONE</td><td class=\"n\">0.00"));
 	ck_assert_ptr_nonnull(strstr(strstr(sym, "id=\"zero-symbol-table\""),
 	    "ARC_NONE"));
+	ck_assert_ptr_nonnull(strstr(sym, "HTML_ONLY</td><td class=\"n\">"
+	    "1.00..2.00</td>"));
 	ck_assert_ptr_nonnull(strstr(sym, "RBL_ZEN</td><td class=\"n\">12.00"
 	    "</td><td class=\"n\">2</td><td class=\"n\">0.0%</td>"
 	    "<td class=\"n\">66.7%</td><td class=\"n\">2 (100.0%)</td>"));
