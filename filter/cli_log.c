@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,9 @@ struct logcmd {
 	size_t	 nown;
 	char	**cmp_files;		/* report --compare-log, borrowed */
 	size_t	 ncmp;
+	char	**sargs;		/* report: filter options for the
+					   searches it prints, owned */
+	size_t	 nsargs;
 };
 
 static void
@@ -208,6 +212,44 @@ compare_arg(const char *v, double *out)
 	return 0;
 }
 
+/* search_arg - one more word (pre + s) for the report's searches */
+static void
+search_arg(struct logcmd *c, const char *pre, const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, pre);
+	buf_adds(&b, s);
+	c->sargs = xreallocarray(c->sargs, c->nsargs + 1, sizeof(*c->sargs));
+	c->sargs[c->nsargs++] = buf_steal(&b);
+}
+
+/* search_time - --since or --until T, T as an absolute RFC 3339 time */
+static void
+search_time(struct logcmd *c, const char *opt, double t)
+{
+	struct buf b = BUF_INIT;
+	double sec = floor(t);
+	long usec = lround((t - sec) * 1e6);
+	time_t tt;
+	struct tm tm;
+
+	if (usec >= 1000000) {
+		sec += 1;
+		usec = 0;
+	}
+	tt = (time_t)sec;
+	gmtime_r(&tt, &tm);
+	buf_printf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (usec)
+		buf_printf(&b, ".%06ld", usec);
+	buf_addc(&b, 'Z');
+	search_arg(c, "", opt);
+	search_arg(c, "", buf_cstr(&b));
+	buf_release(&b);
+}
+
 /*
  * parse_args - options of every subcommand; 0, or 2 for bad usage.
  * The operands are left in argv[optind..argc).
@@ -251,6 +293,14 @@ parse_args(struct logcmd *c, int argc, char **argv)
 	while (rc == 0 && (ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (ch >= OPT_FILTER && ch < OPT_FILTER + (int)NFILTER_OPTS) {
 			i = (size_t)(ch - OPT_FILTER);
+			/* the time range goes in as resolved; the lists
+			 * narrow the actions themselves */
+			if (filter_opts[i].key != LR_F_SINCE &&
+			    filter_opts[i].key != LR_F_UNTIL &&
+			    filter_opts[i].key != LR_F_ACTION) {
+				search_arg(c, "--", filter_opts[i].name);
+				search_arg(c, "", optarg);
+			}
 			buf_reset(&why);
 			if (lr_filter_add(&c->filter, filter_opts[i].key,
 			    optarg, c->now, &why) < 0) {
@@ -742,6 +792,16 @@ run_report(struct logcmd *c)
 		lr_summary_add(prev && rec.has_time && rec.time < since ? prev :
 		    s, &rec);
 	inputs = inputs_line(c);
+	/*
+	 * the searches under the lists cover the report's period: the
+	 * range as resolved now (an age would move), ending at the time
+	 * the report was made when it had no --until
+	 */
+	if (c->compare > 0 || c->filter.has_since)
+		search_time(c, "--since", c->compare > 0 ? since :
+		    c->filter.since);
+	search_time(c, "--until", c->filter.has_until ? c->filter.until :
+	    c->now);
 	memset(&ho, 0, sizeof(ho));
 	ho.title = c->title;
 	ho.top = c->top ? c->top : 15;
@@ -752,6 +812,11 @@ run_report(struct logcmd *c)
 	ho.nown = c->nown;
 	ho.prev = prev;
 	ho.compare_secs = c->compare;
+	ho.search_args = c->sargs;
+	ho.nsearch_args = c->nsargs;
+	ho.actions = c->filter.actions;
+	ho.files = c->files;
+	ho.nfiles = (size_t)c->nfiles;
 	lr_html_report(s, logread_stats(r), &ho, &out);
 	rc = write_report(c, &out) < 0 ? 2 : input_status(r, false);
 	if (logread_stats(r)->malformed)
@@ -877,5 +942,8 @@ cli_log(int argc, char **argv)
 		free(c.own[i]);
 	free(c.own);
 	free(c.cmp_files);
+	for (i = 0; i < c.nsargs; i++)
+		free(c.sargs[i]);
+	free(c.sargs);
 	return rc < 0 ? 0 : rc;
 }

@@ -586,10 +586,12 @@ symbol_table(struct buf *o, const struct lr_summary *s,
 
 		buf_adds(o, "<tr><td class=\"sym\">");
 		lr_html_cut(o, v[i]->key, 120);
-		buf_printf(o, "</td><td class=\"n\">%.2f</td><td class=\"n\">"
+		buf_adds(o, "</td><td class=\"n\">");
+		lr_score_range(o, v[i]);
+		buf_printf(o, "</td><td class=\"n\">"
 		    "%llu%s</td><td class=\"n\">%.1f%%</td><td class=\"n\">"
 		    "%.1f%%</td><td class=\"n\">%llu (%.1f%%)</td></tr>\n",
-		    v[i]->last, (unsigned long long)v[i]->count,
+		    (unsigned long long)v[i]->count,
 		    v[i]->err ? " (approx.)" : "",
 		    lr_pct(v[i]->aux[0], s->action[LR_TAG]),
 		    lr_pct(v[i]->aux[1], s->action[LR_REJECT]),
@@ -645,7 +647,7 @@ chart_symbols(struct buf *o, const struct lr_summary *s, size_t top)
 	nz = xcalloc(n ? n : 1, sizeof(*nz));
 	zero = xcalloc(n ? n : 1, sizeof(*zero));
 	for (i = 0; i < n; i++) {
-		if (v[i]->last != 0 || v[i]->sum != 0)
+		if (!lr_zero_score(v[i]))
 			nz[nn++] = v[i];
 		else
 			zero[nzero++] = v[i];

@@ -15,7 +15,10 @@
  *	the symbols that decided it; its queue id links to the message's
  *	explanation further down (lr_html_review_explain()).  The first
  *	LIST_OPEN rows of a list are shown, the rest sit in a <details>
- *	element: the page stays one file, without script.
+ *	element: the page stays one file, without script.  Under each
+ *	list, the `log search` that selects its mail: the list's action
+ *	with the report's own filters, time range and inputs; a list cut
+ *	at its cap (--rejects) says how many more there are.
  *
  *	Layout: identifiers, times, numbers and actions never wrap; free
  *	text (addresses, Subjects, symbol lists) wraps anywhere inside its
@@ -42,14 +45,20 @@
 enum list_kind { L_FP, L_TAG, L_REJECT };
 
 static const struct {
-	const char *section, *table, *anchor, *title, *search;
+	const char *section, *table, *anchor, *title;
+	unsigned actions;		/* what the list holds */
 } lists[] = {
 	[L_FP] = { "fps", "fp-table", "explain-fp-", "Likely false positives",
-	    "--action tag,reject --dmarc pass --bayes-max 0.3" },
+	    (1u << LR_TAG) | (1u << LR_REJECT) },
 	[L_TAG] = { "tags", "tag-table", "explain-tag-", "Latest tagged mail",
-	    "--action tag" },
+	    1u << LR_TAG },
 	[L_REJECT] = { "rejects", "reject-table", "explain-",
-	    "Latest rejects", "--action reject" },
+	    "Latest rejects", 1u << LR_REJECT },
+};
+
+/* the search closest to the false positives, unless the report has them */
+static const char *const fp_criteria[][2] = {
+	{ "--dmarc", "pass" }, { "--bayes-max", "0.3" },
 };
 
 /*
@@ -163,18 +172,128 @@ list_open(struct buf *o, enum list_kind k)
 	    lists[k].section, lists[k].title);
 }
 
+/* shell_word - s as one shell word: as it is when plain, else in '' */
 static void
-list_search(struct buf *o, enum list_kind k)
+shell_word(struct buf *b, const char *s)
 {
-	buf_printf(o, "<p class=\"meta\">%s from the command line: "
-	    "<code>mailwarden log search %s</code>%s.</p>\n", k == L_FP ?
-	    "Close to this list" : "The same mail", lists[k].search,
-	    k == L_FP ? " (the ranking also weighs the From domain's history "
-	    "and known correspondents)" : "");
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-";
+	const char *p;
+
+	if (*s && strspn(s, plain) == strlen(s)) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addc(b, '\'');
+	for (p = s; *p; p++)
+		if (*p == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, *p);
+	buf_addc(b, '\'');
+}
+
+static bool
+has_arg(const struct lr_html_opts *opt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < opt->nsearch_args; i++)
+		if (strcmp(opt->search_args[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * search_cmd - <code>mailwarden log search ...</code>: list k's actions
+ * (within the report's), the report's filters and inputs, shell-quoted
+ * and HTML-escaped, so that it selects the mail the list was drawn from
+ */
+static void
+search_cmd(struct buf *o, const struct lr_html_opts *opt, enum list_kind k)
+{
+	struct buf c = BUF_INIT;
+	unsigned acts = lists[k].actions;
+	bool first = true, dashes = false;
+	size_t i;
+
+	if (opt->actions)
+		acts &= opt->actions;
+	buf_adds(&c, "mailwarden log search --action ");
+	for (i = 0; i < LR_NACTIONS; i++)
+		if (acts & (1u << i)) {
+			if (!first)
+				buf_addc(&c, ',');
+			buf_adds(&c, lr_action_name((enum lr_action)i));
+			first = false;
+		}
+	for (i = 0; k == L_FP && i < sizeof(fp_criteria) /
+	    sizeof(fp_criteria[0]); i++)
+		if (!has_arg(opt, fp_criteria[i][0]))
+			buf_printf(&c, " %s %s", fp_criteria[i][0],
+			    fp_criteria[i][1]);
+	for (i = 0; i < opt->nsearch_args; i++) {
+		buf_addc(&c, ' ');
+		shell_word(&c, opt->search_args[i]);
+	}
+	for (i = 0; i < opt->nfiles; i++)
+		dashes |= opt->files[i][0] == '-' && opt->files[i][1] != '\0';
+	if (dashes)
+		buf_adds(&c, " --");
+	for (i = 0; i < opt->nfiles; i++) {
+		buf_addc(&c, ' ');
+		shell_word(&c, opt->files[i]);
+	}
+	buf_adds(o, "<code>");
+	lr_html(o, c.data, c.len);
+	buf_adds(o, "</code>");
+	buf_release(&c);
+}
+
+/* ring_search - under a ring: its search, and how many it left out */
+static void
+ring_search(struct buf *o, const struct lr_html_opts *opt, enum list_kind k,
+    uint64_t more, uint64_t total)
+{
+	buf_adds(o, "<p class=\"meta\">");
+	if (more)
+		buf_printf(o, "%llu more: ", (unsigned long long)more);
+	else
+		buf_adds(o, "The same mail from the command line: ");
+	search_cmd(o, opt, k);
+	if (more)
+		buf_printf(o, " lists all %llu", (unsigned long long)total);
+	buf_adds(o, ".</p>\n");
+}
+
+/* fp_search - under the false positives: candidates not shown, search */
+static void
+fp_search(struct buf *o, const struct lr_html_opts *opt, size_t shown,
+    size_t ranked, uint64_t dropped)
+{
+	uint64_t more = (uint64_t)(ranked - shown) + dropped;
+
+	buf_adds(o, "<p class=\"meta\">");
+	if (more) {
+		buf_printf(o, "%llu more candidate%s beyond the %zu shown: %zu "
+		    "ranked below them", (unsigned long long)more,
+		    more == 1 ? "" : "s", shown, ranked - shown);
+		if (dropped)
+			buf_printf(o, ", %llu that had %d points or more when "
+			    "they arrived but were not kept (at most %d "
+			    "&times; --rejects are)", (unsigned long long)
+			    dropped, LR_FP_MIN, LR_FP_KEEP);
+		buf_adds(o, ".  Close to all of them: ");
+	} else
+		buf_adds(o, "Close to this list from the command line: ");
+	search_cmd(o, opt, L_FP);
+	buf_adds(o, " (the ranking also weighs the From domain's history "
+	    "and known correspondents).</p>\n");
 }
 
 static void
-fp_list(struct buf *o, const struct lr_summary *s)
+fp_list(struct buf *o, const struct lr_summary *s,
+    const struct lr_html_opts *opt)
 {
 	const struct lr_item **v;
 	struct lr_fp *fps;
@@ -193,7 +312,10 @@ fp_list(struct buf *o, const struct lr_summary *s)
 	shown = n < s->rejects.cap ? n : s->rejects.cap;
 	if (shown == 0) {
 		buf_adds(o, "<p class=\"empty\">No likely false positives."
-		    "</p></section>\n");
+		    "</p>\n");
+		if (n || s->fps.dropped)
+			fp_search(o, opt, shown, n, s->fps.dropped);
+		buf_adds(o, "</section>\n");
 		free(fps);
 		return;
 	}
@@ -201,7 +323,7 @@ fp_list(struct buf *o, const struct lr_summary *s)
 	for (i = 0; i < shown; i++)
 		v[i] = fps[i].item;
 	list_rows(o, L_FP, v, fps, shown);
-	list_search(o, L_FP);
+	fp_search(o, opt, shown, n, s->fps.dropped);
 	buf_adds(o, "</section>\n");
 	free(v);
 	free(fps);
@@ -209,7 +331,8 @@ fp_list(struct buf *o, const struct lr_summary *s)
 
 /* ring_list - the latest tags or rejects, newest first */
 static void
-ring_list(struct buf *o, enum list_kind k, const struct lr_summary *s)
+ring_list(struct buf *o, enum list_kind k, const struct lr_summary *s,
+    const struct lr_html_opts *opt)
 {
 	const struct lr_item **v;
 	uint64_t total = k == L_TAG ? s->action[LR_TAG] : s->action[LR_REJECT];
@@ -228,7 +351,7 @@ ring_list(struct buf *o, enum list_kind k, const struct lr_summary *s)
 	for (i = 0; i < n; i++)
 		v[i] = k == L_TAG ? lr_tag_at(s, i) : lr_reject_at(s, i);
 	list_rows(o, k, v, NULL, n);
-	list_search(o, k);
+	ring_search(o, opt, k, total > n ? total - n : 0, total);
 	buf_adds(o, "</section>\n");
 	free(v);
 }
@@ -313,31 +436,37 @@ own_domains(struct buf *o, const struct lr_summary *s,
 	buf_adds(o, "<h3 id=\"own-domains\">DMARC results for the site's own "
 	    "domains (as From)</h3>\n<p class=\"meta\">What the DMARC "
 	    "aggregate reports about these domains will say: mail that "
-	    "claimed to be from them.  ");
+	    "claimed to be from them.  The rates count inbound mail; the "
+	    "site's own outbound mail (authenticated, or unscored: trusted "
+	    "network, exempt scope) is counted apart and not checked.  ");
 	buf_adds(o, opt->nown ? "Domains given with <code>--own-domain"
 	    "</code>.</p>\n" : "Domains: the recipient domains of the log "
 	    "(set them with <code>--own-domain</code>).</p>\n");
 	n = own_list(s, opt, &d, top);
 	buf_adds(o, "<div class=\"scroll\"><table id=\"own-domain-table\"><tr>"
 	    "<th>domain</th><th>messages</th><th>pass</th><th>fail</th>"
-	    "<th>none or other</th><th>pass rate</th></tr>\n");
+	    "<th>none or other</th><th>outbound, not checked</th>"
+	    "<th>pass rate</th></tr>\n");
 	for (i = 0; i < n; i++) {
-		uint64_t z[TOPK_NAUX] = { 0 }, cnt = 0;
+		uint64_t z[TOPK_NAUX] = { 0 }, cnt = 0, out = 0;
 		const uint64_t *a = z;
 
 		if ((e = topk_get(s->from_domains, d[i])) != NULL) {
 			a = e->aux;
 			cnt = e->count - e->err;
 		}
+		if ((e = topk_get(s->out_domains, d[i])) != NULL)
+			out = e->count;
 		buf_adds(o, "<tr><td class=\"addr\">");
 		addr_html(o, d[i], 120);
 		buf_printf(o, "</td><td class=\"n\">%llu</td><td class=\"n\">"
 		    "%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu"
-		    "</td><td class=\"n\">%.1f%%</td></tr>\n",
-		    (unsigned long long)cnt,
+		    "</td><td class=\"n\">%llu</td><td class=\"n\">%.1f%%</td>"
+		    "</tr>\n", (unsigned long long)cnt,
 		    (unsigned long long)a[LR_SRC_DMARC_PASS],
 		    (unsigned long long)a[LR_SRC_DMARC_FAIL],
 		    (unsigned long long)a[LR_SRC_DMARC_NONE],
+		    (unsigned long long)out,
 		    lr_pct(a[LR_SRC_DMARC_PASS], cnt));
 	}
 	buf_adds(o, "</table></div>\n");
@@ -358,7 +487,7 @@ sources(struct buf *o, const struct lr_summary *s,
 	    "<h3>Envelope sender domains (MAIL FROM)</h3>\n");
 	source_table(o, "env-domain-table", "domain", s, s->env_domains, top,
 	    p, p ? p->env_domains : NULL);
-	buf_adds(o, "<h3>From domains</h3>\n");
+	buf_adds(o, "<h3>From domains (inbound)</h3>\n");
 	source_table(o, "from-domain-table", "domain", s, s->from_domains, top,
 	    p, p ? p->from_domains : NULL);
 	own_domains(o, s, opt, top);
@@ -489,9 +618,9 @@ lr_html_review(struct buf *o, const struct lr_summary *s,
 		    "&middot; ");
 	buf_adds(o, "<a href=\"#symbols\">symbols</a> &middot; "
 	    "<a href=\"#networks\">sources</a></nav>\n");
-	fp_list(o, s);
-	ring_list(o, L_TAG, s);
-	ring_list(o, L_REJECT, s);
+	fp_list(o, s, opt);
+	ring_list(o, L_TAG, s, opt);
+	ring_list(o, L_REJECT, s, opt);
 	changes(o, s, opt, top);
 	sources(o, s, opt, top);
 }

@@ -149,12 +149,26 @@ lr_deciders(const struct logrec *r, size_t max, struct buf *out)
 		buf_printf(out, " +%zu more", n - i);
 }
 
+bool
+lr_outbound(const struct logrec *r)
+{
+	return (r->auth_user && *r->auth_user) || r->unscored;
+}
+
 int
 lr_evidence(const struct logrec *r, unsigned *why)
 {
 	int p = 0;
 
 	*why = 0;
+	/*
+	 * a From that failed DMARC may be anyone's: the history of its
+	 * domain and of its address (LR_EV_DOMAIN, LR_EV_KNOWN) is not
+	 * evidence for it, unless the failure was overridden (a trusted
+	 * forwarder broke the signature)
+	 */
+	if (r->auth[LR_DMARC] == LR_AUTH_FAIL && r->dmarc_override == NULL)
+		*why |= LR_EV_FORGED;
 	if (r->auth[LR_DMARC] == LR_AUTH_PASS) {
 		*why |= LR_EV_DMARC;
 		p += 3;
@@ -184,7 +198,7 @@ lr_evidence_words(unsigned why, double bayes, struct buf *out)
 	static const char *const words[LR_EV_NBITS] = {
 		"DMARC pass", "aligned DKIM pass", "aligned SPF pass",
 		"Bayes %.2f", "From domain mostly accepted",
-		"known correspondent", "but Bayes %.2f"
+		"known correspondent", "but Bayes %.2f", "but DMARC fail"
 	};
 	size_t i;
 	bool first = true;

@@ -213,7 +213,8 @@ lr_correspondent(const struct lr_summary *s, const char *addr)
 
 /*
  * history - evidence from the log as a whole: the From domain mostly
- * accepted, the envelope sender or From address a known correspondent
+ * accepted, the envelope sender or From address a known correspondent;
+ * none for a forged From (LR_EV_FORGED in *why)
  */
 static int
 history(const struct lr_summary *s, const char *from_domain,
@@ -221,6 +222,8 @@ history(const struct lr_summary *s, const char *from_domain,
 {
 	int p = 0;
 
+	if (*why & LR_EV_FORGED)
+		return 0;
 	if (lr_domain_wanted(s, from_domain)) {
 		*why |= LR_EV_DOMAIN;
 		p += 2;
@@ -313,16 +316,21 @@ lr_fp_offer(struct lr_summary *s, const struct logrec *r)
 	p += history(s, lr_domain(r->from, dom, sizeof(dom)) ? dom : NULL,
 	    r->mail_from, r->from, &probe.why);
 	/* 5 more points can come from the whole log's history */
-	if (p + 5 < LR_FP_MIN)
+	if (p + ((why & LR_EV_FORGED) ? 0 : 5) < LR_FP_MIN)
 		return;
 	if (l->n == l->cap && !better(p, &probe, provisional(&l->v[0]),
-	    &l->v[0]))
+	    &l->v[0])) {
+		if (p >= LR_FP_MIN)
+			l->dropped++;
 		return;
+	}
 	if (l->n < l->cap) {
 		lr_item_fill(&l->v[l->n], r, s->seq);
 		l->v[l->n].why |= probe.why & (LR_EV_DOMAIN | LR_EV_KNOWN);
 		heap_up(l, l->n++);
 	} else {
+		if (provisional(&l->v[0]) >= LR_FP_MIN)
+			l->dropped++;
 		lr_item_fill(&l->v[0], r, s->seq);
 		l->v[0].why |= probe.why & (LR_EV_DOMAIN | LR_EV_KNOWN);
 		heap_down(l, 0);

@@ -262,6 +262,9 @@ logrec_from(struct logrec *r, const struct logline *l)
 	v = lr_jget(o, "rcpts");
 	r->rcpts = v && json_object_is_type(v, json_type_array) ? v : NULL;
 	r->auth_user = lr_jstr(o, "auth");
+	v = lr_jget(o, "scored");
+	r->unscored = v && json_object_is_type(v, json_type_boolean) &&
+	    !json_object_get_boolean(v);
 	r->forced_by = lr_jstr(o, "forced_by");
 	r->has_bayes = lr_jnum(lr_jget(o, "bayes"), "probability", &r->bayes) &&
 	    r->bayes >= 0 && r->bayes <= 1;

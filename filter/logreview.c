@@ -44,6 +44,7 @@ lr_summary_new(size_t keep_rejects)
 	s->nets = topk_new(LR_TOP_SOURCES);
 	s->env_domains = topk_new(LR_TOP_SOURCES);
 	s->from_domains = topk_new(LR_TOP_SOURCES);
+	s->out_domains = topk_new(LR_TOP_SOURCES);
 	s->rcpt_domains = topk_new(LR_TOP_SOURCES);
 	s->correspondents = topk_new(LR_TOP_CORRESPONDENTS);
 	if (keep_rejects > LR_REJECTS_MAX)
@@ -68,6 +69,7 @@ lr_summary_free(struct lr_summary **sp)
 	topk_free(&s->nets);
 	topk_free(&s->env_domains);
 	topk_free(&s->from_domains);
+	topk_free(&s->out_domains);
 	topk_free(&s->rcpt_domains);
 	topk_free(&s->correspondents);
 	lr_list_release(&s->rejects);
@@ -276,6 +278,11 @@ count_symbols(struct lr_summary *s, const struct logrec *r)
 		if (!lr_jnum(sym, "score", &sc))
 			sc = 0;
 		else {
+			/* the first value since the key took its counter */
+			if (e->count - e->err == 1 || sc < e->lo)
+				e->lo = sc;
+			if (e->count - e->err == 1 || sc > e->hi)
+				e->hi = sc;
 			e->sum += sc;
 			e->last = sc;
 		}
@@ -305,9 +312,9 @@ count_source(struct topk *t, const char *key, const struct logrec *r)
 }
 
 /*
- * count_sources - networks, envelope and From domains, recipient
- * domains; the recipients of authenticated (outbound) mail become known
- * correspondents
+ * count_sources - networks, envelope and From domains (inbound and
+ * outbound apart), recipient domains; the recipients of authenticated
+ * (outbound) mail become known correspondents
  */
 static void
 count_sources(struct lr_summary *s, const struct logrec *r)
@@ -321,8 +328,13 @@ count_sources(struct lr_summary *s, const struct logrec *r)
 		count_source(s->env_domains, "(null sender <>)", r);
 	else if (lr_domain(r->mail_from, key, sizeof(key)))
 		count_source(s->env_domains, key, r);
+	/*
+	 * the site's own outbound mail says nothing of how wanted mail
+	 * claiming its From domain is, nor what DMARC reports will say
+	 */
 	if (lr_domain(r->from, key, sizeof(key)))
-		count_source(s->from_domains, key, r);
+		count_source(lr_outbound(r) ? s->out_domains :
+		    s->from_domains, key, r);
 	n = r->rcpts ? json_object_array_length(r->rcpts) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(r->rcpts, i);
@@ -563,11 +575,19 @@ approx_note(const struct topk *t, struct topk_entry **v, size_t n,
 	    (unsigned long long)maxerr);
 }
 
-/* zero_score - an informational symbol: scored 0 whenever it hit */
-static bool
-zero_score(const struct topk_entry *e)
+bool
+lr_zero_score(const struct topk_entry *e)
 {
-	return e->last == 0 && e->sum == 0;
+	return e->lo == 0 && e->hi == 0;
+}
+
+void
+lr_score_range(struct buf *b, const struct topk_entry *e)
+{
+	if (e->lo == e->hi)
+		buf_printf(b, "%.2f", e->hi);
+	else
+		buf_printf(b, "%.2f..%.2f", e->lo, e->hi);
 }
 
 static void
@@ -577,9 +597,9 @@ text_symbol_rows(const struct lr_summary *s, struct topk_entry **v, size_t n,
 	size_t i, shown = 0;
 
 	for (i = 0; i < n && shown < top; i++) {
-		struct buf name = BUF_INIT;
+		struct buf name = BUF_INIT, sc = BUF_INIT;
 
-		if (zero_score(v[i]) != zero)
+		if (lr_zero_score(v[i]) != zero)
 			continue;
 		shown++;
 		lr_safes(&name, v[i]->key, 60);
@@ -587,14 +607,17 @@ text_symbol_rows(const struct lr_summary *s, struct topk_entry **v, size_t n,
 			buf_printf(o, "  %-32s %10llu %7.1f%%\n", buf_cstr(&name),
 			    (unsigned long long)v[i]->count,
 			    pct(v[i]->count, s->n));
-		else
-			buf_printf(o, "  %-32s %8.2f %10llu %7.1f%% %7.1f%% "
-			    "%8llu\n", buf_cstr(&name), v[i]->last,
+		else {
+			lr_score_range(&sc, v[i]);
+			buf_printf(o, "  %-32s %12s %10llu %7.1f%% %7.1f%% "
+			    "%8llu\n", buf_cstr(&name), buf_cstr(&sc),
 			    (unsigned long long)v[i]->count,
 			    pct(v[i]->aux[0], s->action[LR_TAG]),
 			    pct(v[i]->aux[1], s->action[LR_REJECT]),
 			    (unsigned long long)v[i]->aux[2]);
+		}
 		buf_release(&name);
+		buf_release(&sc);
 	}
 }
 
@@ -611,11 +634,11 @@ text_symbols(const struct lr_summary *s, size_t top, struct buf *o)
 
 	v = topk_sorted(s->symbols, &n);
 	for (i = 0; i < n; i++)
-		nz += !zero_score(v[i]);
+		nz += !lr_zero_score(v[i]);
 	buf_printf(o, "\nTop symbols with a score (%zu of %zu)\n",
 	    nz < top ? nz : top, nz);
 	if (nz)
-		buf_printf(o, "  %-32s %8s %10s %8s %8s %8s\n", "symbol",
+		buf_printf(o, "  %-32s %12s %10s %8s %8s %8s\n", "symbol",
 		    "score", "hits", "%tagged", "%reject", "decided");
 	text_symbol_rows(s, v, n, top, false, o);
 	if (n > nz) {

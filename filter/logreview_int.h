@@ -11,6 +11,7 @@
 #include "logreview.h"
 
 struct buf;
+struct topk_entry;
 
 void	 lr_item_clear(struct lr_item *);
 void	 lr_item_fill(struct lr_item *, const struct logrec *, uint64_t seq);
@@ -24,6 +25,10 @@ const struct lr_item *lr_list_at(const struct lr_list *, size_t i);
 void	 lr_fp_offer(struct lr_summary *, const struct logrec *);
 /* lr_bare_addr - the lower-cased address inside <> (or the value) */
 bool	 lr_bare_addr(const char *addr, char *out, size_t n);
+/* lr_zero_score - a symbols entry that scored 0 whenever it hit */
+bool	 lr_zero_score(const struct topk_entry *);
+/* lr_score_range - a symbols entry's score: "2.50" or "1.00..2.00" */
+void	 lr_score_range(struct buf *, const struct topk_entry *);
 /* lr_symbols_line - "NAME(+6.5) NAME2(-1)" for the max highest scores */
 char	*lr_symbols_line(const struct logrec *, size_t max);
 

@@ -210,6 +210,7 @@ topk_add(struct topk *t, const char *key)
 		memset(s->e.aux, 0, sizeof(s->e.aux));
 		s->e.sum = 0;
 		s->e.last = 0;
+		s->e.lo = s->e.hi = 0;
 		t->evicted = 1;
 		pos = find(t, k, h);
 	}

@@ -96,6 +96,7 @@ struct logrec {
 	struct json_object *symbols;	/* the "symbols" array, or NULL */
 	struct json_object *rcpts;	/* the "rcpts" array, or NULL */
 	const char *auth_user;		/* SMTP AUTH user: outbound mail */
+	bool	 unscored;		/* "scored": false (trusted, exempt) */
 	const char *forced_by;		/* symbol that forced the action */
 	double	 bayes;			/* spam probability 0..1 */
 	bool	 has_bayes;
@@ -114,6 +115,13 @@ void	 logrec_from(struct logrec *, const struct logline *);
  * lr_safe() or lr_html().
  */
 void	 lr_subject(const struct logrec *, size_t max, struct buf *out);
+/*
+ * lr_outbound - mail of the site's own users, not judged as inbound:
+ * authenticated, or not scored (trusted network, exempt scope).  It is
+ * no evidence about the domains it claims, and its DMARC result is not
+ * what the domain's aggregate reports see.
+ */
+bool	 lr_outbound(const struct logrec *);
 /* lr_threshold - the threshold of the record's tag/reject action */
 bool	 lr_threshold(const struct logrec *, double *out);
 /*
@@ -143,7 +151,9 @@ enum {
 	LR_EV_DOMAIN	= 1 << 4,	/* From domain mostly accepted: +2 */
 	LR_EV_KNOWN	= 1 << 5,	/* a known correspondent:    +3 */
 	LR_EV_SPAMMY	= 1 << 6,	/* Bayes >= 0.9:             -2 */
-	LR_EV_NBITS	= 7
+	LR_EV_FORGED	= 1 << 7,	/* DMARC fail, not overridden: no
+					   LR_EV_DOMAIN, LR_EV_KNOWN    0 */
+	LR_EV_NBITS	= 8
 };
 #define LR_FP_MIN	3		/* points to be listed */
 int	 lr_evidence(const struct logrec *, unsigned *why);
@@ -304,6 +314,9 @@ struct lr_list {
 	struct lr_item *v;
 	size_t	 cap, n, next;
 	uint64_t total;			/* items offered */
+	uint64_t dropped;		/* candidates with LR_FP_MIN points
+					   when offered, not kept or pushed
+					   out by better ones */
 };
 
 struct lr_summary {
@@ -327,9 +340,12 @@ struct lr_summary {
 	/*
 	 * sources: aux[LR_SRC_*] counts per network (/24, /48), envelope
 	 * domain, From domain; recipient domains; addresses that received
-	 * authenticated (outbound) mail: the known correspondents
+	 * authenticated (outbound) mail: the known correspondents.
+	 * from_domains counts inbound mail only; out_domains the From
+	 * domains of outbound mail (lr_outbound()).
 	 */
 	struct topk *nets, *env_domains, *from_domains, *rcpt_domains;
+	struct topk *out_domains;
 	struct topk *correspondents;
 	struct lr_series series;
 	/* rings of the latest rejects and tags; FP candidates */
@@ -398,6 +414,18 @@ struct lr_html_opts {
 	size_t	 nown;
 	const struct lr_summary *prev;	/* --compare: the period before */
 	double	 compare_secs;		/* its length; 0: --compare-log */
+	/*
+	 * the report's own selection, for the `log search` under each list:
+	 * its filter arguments ("--rcpt", "x.example", ...; the time range
+	 * as absolute times; no --action), the actions it selected (1 <<
+	 * enum lr_action, 0 = any) and its input files.  None: the lists'
+	 * own criteria and no file.
+	 */
+	char	*const *search_args;
+	size_t	 nsearch_args;
+	unsigned actions;
+	char	*const *files;
+	size_t	 nfiles;
 };
 
 /*

@@ -9,7 +9,7 @@
  *	takes over the counter with the smallest count c and starts at
  *	c + 1 with error c: a reported count overestimates the true count
  *	by at most its err, and every key whose true count exceeds
- *	total / cap is in the table.  The auxiliary counters (aux, sum)
+ *	total / cap is in the table.  The auxiliary counters (aux, sum, lo, hi)
  *	only hold what was added since the key took its counter, so they
  *	are exact for keys with err == 0.
  *
@@ -32,6 +32,7 @@ struct topk_entry {
 	uint64_t aux[TOPK_NAUX];	/* caller-defined counters */
 	double	 sum;			/* caller-defined sum */
 	double	 last;			/* caller-defined last value */
+	double	 lo, hi;		/* caller-defined range */
 };
 
 struct topk;

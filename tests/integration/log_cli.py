@@ -13,8 +13,11 @@ the one the Postfix integration test leaves behind.
 """
 
 import gzip
+import html
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -334,6 +337,79 @@ def test_review_cli():
               rc == 2 and open(log, "rb").read() == before, err)
 
 
+def printed_searches(page):
+    """The `mailwarden log search` commands a report page prints, by the
+    id of the section they sit in: [argv after "log"], unescaped."""
+    found = {}
+    for sec in re.finditer(r'<section id="([a-z-]+)"(.*?)</section>', page, re.S):
+        for code in re.findall(r"<code>mailwarden log (search .*?)</code>", sec.group(2)):
+            found.setdefault(sec.group(1), []).append(shlex.split(html.unescape(code)))
+    return found
+
+
+def list_qids(page, table):
+    """Queue ids of a list table and of its folded rest."""
+    qids = []
+    for t in (table, table + "-more"):
+        m = re.search(r'<table class="list" id="%s">(.*?)</table>' % t, page, re.S)
+        if m:
+            qids += [html.unescape(q) for q in
+                     re.findall(r'<td class="id"><a href="#[^"]*">(.*?)</a>', m.group(1))]
+    return qids
+
+
+def test_report_searches_select_the_same_mail():
+    """The search printed under each list of a filtered report runs as
+    printed and selects that list's mail; a capped list says how many more
+    there are and gives the search that lists them all (issue 22)."""
+    with tempfile.TemporaryDirectory(prefix="mw-srch-") as tmp:
+        # an input whose name needs quoting, and a filter value that does
+        log = os.path.join(tmp, "it's a log")
+        shutil.copy(d("review.log"), log)
+        rc, page, err = run("report", "--since", "2026-11-18T08:30:00Z", "--until", "11h",
+                            "--rcpt", "site.example", "--no-symbol", "NO SUCH 'X",
+                            "--rejects", "1", log)
+        check("filtered report runs", rc == 0, err)
+        found = printed_searches(page)
+        for sec, table, action, want in (("tags", "tag-table", "tag", ["F3", "F2", "F1"]),
+                                         ("rejects", "reject-table", "reject",
+                                          ["J3", "J2", "J1"])):
+            cmds = found.get(sec, [])
+            check("%s: one search printed" % sec, len(cmds) == 1, found)
+            argv = cmds[0] if cmds else ["search"]
+            check("%s: the search carries the report's selection" % sec,
+                  argv[-1] == log and "--rcpt" in argv and "NO SUCH 'X" in argv and
+                  "2026-11-18T08:30:00Z" in argv and "11h" not in argv and
+                  argv[argv.index("--action") + 1] == action if "--action" in argv else False,
+                  argv)
+            rc, out, err = run(argv[0], "--json", *argv[1:])
+            got = qids_of_json_lines(out)
+            shown = list_qids(page, table)
+            check("%s: the printed search selects the list's mail and the rest" % sec,
+                  rc == 0 and sorted(got) == sorted(want) and shown == want[:1] and
+                  set(shown) <= set(got), (got, shown, err))
+            check("%s: the capped list says how many more" % sec,
+                  re.search(r'id="%s".*?2 more: <code>mailwarden log search' % sec, page, re.S)
+                  is not None, page[-4000:])
+        # without the --until the report still ends at "now": the search too
+        fps = found.get("fps", [["search"]])[0]
+        check("fps: the search keeps the filters and narrows to tags and rejects",
+              fps[-1] == log and "--rcpt" in fps and
+              fps[fps.index("--action") + 1] == "tag,reject" if "--action" in fps else False,
+              fps)
+        check("fps: says how many candidates beyond those shown",
+              re.search(r'id="fps".*?1 more candidate', page, re.S) is not None
+              and list_qids(page, "fp-table") == ["F1"], page[:6000])
+        # an --action filter narrows the lists' own action, not widens it
+        rc, page, err = run("report", "--action", "reject", "--rejects", "1", log)
+        argv = printed_searches(page).get("rejects", [["search"]])[0]
+        rc, out, err = run(argv[0], "--json", *argv[1:])
+        check("report --action reject: the rejects' search lists the rejects",
+              qids_of_json_lines(out) == ["J1", "J2", "J3"], (argv, out, err))
+        check("report --action reject: no tag list search",
+              "tags" not in printed_searches(page), page[-3000:])
+
+
 def rusage_run(args):
     """Run mailwarden; (exit status, user CPU seconds, peak RSS in KiB)."""
     p = subprocess.Popen([MW, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -437,7 +513,7 @@ def main():
         return 77
     for t in (test_summary, test_search, test_explain, test_inputs, test_usage,
               test_report, test_report_never_overwrites, test_configured_log,
-              test_review_cli, test_arc, test_large_report, test_extra_log):
+              test_review_cli, test_report_searches_select_the_same_mail, test_arc, test_large_report, test_extra_log):
         t()
     return exit_status()
 

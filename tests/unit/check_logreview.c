@@ -604,11 +604,10 @@ END_TEST
 /* summary                                                             */
 /* ------------------------------------------------------------------ */
 
+/* summary_of - every record of r in a new summary */
 static struct lr_summary *
-summarize(const char *name, size_t keep_rejects, struct logread **rp)
+summary_of(struct logread *r, size_t keep_rejects)
 {
-	char *files[] = { lr_path(name) };
-	struct logread *r = logread_open(files, 1, 10);
 	struct lr_summary *s = lr_summary_new(keep_rejects);
 	const struct logline *l;
 	struct logrec rec;
@@ -617,8 +616,16 @@ summarize(const char *name, size_t keep_rejects, struct logread **rp)
 		logrec_from(&rec, l);
 		lr_summary_add(s, &rec);
 	}
-	*rp = r;
 	return s;
+}
+
+static struct lr_summary *
+summarize(const char *name, size_t keep_rejects, struct logread **rp)
+{
+	char *files[] = { lr_path(name) };
+
+	*rp = logread_open(files, 1, 10);
+	return summary_of(*rp, keep_rejects);
 }
 
 static const struct topk_entry *
@@ -1232,14 +1239,16 @@ static const struct {
 	{ "F1", "BIG_RULE(+4.5) HTML_ONLY(+1)", "HTML_ONLY,BIG_RULE", 5,
 	    LR_EV_DMARC | LR_EV_BAYES, "Rechnung M\xc3\xa4rz" },
 	{ "F2", "PROMO(+3) SPF_SOFTFAIL(+1.5) BAYES_50(+0.8)",
-	    "SPF_SOFTFAIL,BAYES_50,PROMO", 0, 0, "Deals!!! <b>today</b>" },
+	    "SPF_SOFTFAIL,BAYES_50,PROMO", 0, LR_EV_FORGED,
+	    "Deals!!! <b>today</b>" },
 	{ "F3", "LOCAL_X(+6)", "LOCAL_X", 4, LR_EV_DMARC | LR_EV_BAYES,
 	    "Statement" },
-	{ "J1", "DMARC_REJECT (forced)", "DMARC_REJECT", -2, LR_EV_SPAMMY,
-	    "Your account" },
+	{ "J1", "DMARC_REJECT (forced)", "DMARC_REJECT", -2, LR_EV_SPAMMY |
+	    LR_EV_FORGED, "Your account" },
 	{ "J2", "RBL_ZEN(+12) BAYES_99(+6)", "RBL_ZEN,BAYES_99", -2,
 	    LR_EV_SPAMMY, "hi" },
-	{ "J3", "RBL_ZEN(+12) SPF_FAIL(+4)", "RBL_ZEN,SPF_FAIL", 0, 0,
+	{ "J3", "RBL_ZEN(+12) SPF_FAIL(+4)", "RBL_ZEN,SPF_FAIL", 0,
+	    LR_EV_FORGED,
 	    "<script>alert(1)</script> \xe2\x80\xaegnp.exe" },
 };
 
@@ -1364,7 +1373,9 @@ START_TEST(test_summary_review_lists_and_sources)
 	ck_assert_uint_eq(e->aux[2], 1);	/* F1 yes, J2 no */
 	e = entry(s->symbols, "ARC_NONE");
 	ck_assert_uint_eq(e->count, 6);
-	ck_assert(e->last == 0 && e->sum == 0);
+	ck_assert(e->last == 0 && e->sum == 0 && e->lo == 0 && e->hi == 0);
+	e = entry(s->symbols, "HTML_ONLY");
+	ck_assert(e->lo == 1 && e->hi == 2);
 
 	/* sources */
 	e = entry(s->nets, "203.0.113.0/24");
@@ -1386,6 +1397,8 @@ START_TEST(test_summary_review_lists_and_sources)
 }
 END_TEST
 
+static const char *section(const char *html, const char *id);
+
 START_TEST(test_summary_fp_candidates_bounded)
 {
 	struct buf log = BUF_INIT;
@@ -1394,6 +1407,9 @@ START_TEST(test_summary_fp_candidates_bounded)
 	const struct logline *l;
 	struct logrec rec;
 	struct lr_fp *fp;
+	struct lr_html_opts o;
+	struct buf page = BUF_INIT;
+	char *until[] = { "--until", "1970-01-01T00:00:00Z" };
 	size_t i, n;
 
 	/* 100 tags; every 10th passed DMARC with a low Bayes, margin i */
@@ -1421,6 +1437,20 @@ START_TEST(test_summary_fp_candidates_bounded)
 		ck_assert_int_eq(fp[i].points, 5);
 	}
 	free(fp);
+	/* T80 and T90 came when the heap was full of better ones */
+	ck_assert_uint_eq(s->fps.dropped, 2);
+	/* the page shows --rejects (2) of them and counts the rest */
+	memset(&o, 0, sizeof(o));
+	o.search_args = until;
+	o.nsearch_args = 2;
+	lr_html_report(s, logread_stats(r), &o, &page);
+	ck_assert_ptr_nonnull(strstr(section(buf_cstr(&page), "fps"),
+	    "8 more candidates beyond the 2 shown: 6 ranked below them, 2 "
+	    "that had 3 points or more when they arrived but were not kept"));
+	ck_assert_ptr_nonnull(strstr(section(buf_cstr(&page), "tags"),
+	    "98 more: <code>mailwarden log search --action tag --until "
+	    "1970-01-01T00:00:00Z</code> lists all 100."));
+	buf_release(&page);
 	lr_summary_free(&s);
 	logread_free(&r);
 	buf_release(&log);
@@ -1440,8 +1470,11 @@ START_TEST(test_summary_text_keeps_zero_score_symbols_apart)
 	arc = strstr(out.data, "ARC_NONE");
 	ck_assert(scored && zero && arc);
 	ck_assert_ptr_eq(arc, strstr(zero, "ARC_NONE"));	/* only there */
-	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                             "
+	ck_assert_ptr_nonnull(strstr(scored, "RBL_ZEN                                 "
 	    "12.00          2     0.0%    66.7%        2"));
+	/* HTML_ONLY scored 1 in F1, 2 in J2: the range, not the last */
+	ck_assert_ptr_nonnull(strstr(scored, "HTML_ONLY                          "
+	    "1.00..2.00          2"));
 	buf_release(&out);
 	lr_summary_free(&s);
 	logread_free(&r);
@@ -1594,6 +1627,8 @@ START_TEST(test_html_review_lists_sources_symbols)
 	    "ARC_NONE</td><td class=\"n\">0.00"));
 	ck_assert_ptr_nonnull(strstr(strstr(sym, "id=\"zero-symbol-table\""),
 	    "ARC_NONE"));
+	ck_assert_ptr_nonnull(strstr(sym, "HTML_ONLY</td><td class=\"n\">"
+	    "1.00..2.00</td>"));
 	ck_assert_ptr_nonnull(strstr(sym, "RBL_ZEN</td><td class=\"n\">12.00"
 	    "</td><td class=\"n\">2</td><td class=\"n\">0.0%</td>"
 	    "<td class=\"n\">66.7%</td><td class=\"n\">2 (100.0%)</td>"));
@@ -1604,7 +1639,7 @@ START_TEST(test_html_review_lists_sources_symbols)
 	ck_assert_ptr_nonnull(strstr(section(html, "domains"),
 	    "partner.<wbr>example</td><td class=\"n\">6</td><td class=\"n\">"
 	    "6</td><td class=\"n\">0</td><td class=\"n\">0</td><td class=\"n\">"
-	    "100.0%"));
+	    "0</td><td class=\"n\">100.0%"));
 	ck_assert_ptr_nonnull(strstr(section(html, "domains"),
 	    "nowhere.<wbr>example</td><td class=\"n\">0</td>"));
 	ck_assert_ptr_null(strstr(html, "id=\"changes\""));
@@ -1653,6 +1688,124 @@ START_TEST(test_html_compare_says_what_changed)
 	lr_summary_free(&prev);
 	logread_free(&r);
 	buf_release(&log);
+}
+END_TEST
+
+/* mem_summary - a summary of the log text (keep: list rows) */
+static struct lr_summary *
+mem_summary(const char *text, size_t keep)
+{
+	struct logread *r = logread_open_mem(text, strlen(text), "mem", 0);
+	struct lr_summary *s = summary_of(r, keep);
+
+	logread_free(&r);
+	return s;
+}
+
+/*
+ * Outbound mail (authenticated, or unscored: trusted network) from
+ * alice@site.example and to boss@partner.example, then inbound mail
+ * forging both addresses (DMARC fail), and one genuine inbound message
+ * From site.example that passed DMARC.
+ */
+#define OUT_REC(q, extra) "{\"time\":\"2026-11-18T08:0" q ":00Z\"," \
+	"\"queue_id\":\"O" q "\",\"client\":{\"ip\":\"10.0.0.5\"}," extra \
+	"\"mail_from\":\"alice@site.example\",\"rcpts\":[\"boss@partner." \
+	"example\"],\"from\":\"Alice <alice@site.example>\",\"dmarc\":" \
+	"{\"result\":\"none\"},\"score\":0,\"thresholds\":{\"tag\":5," \
+	"\"reject\":15},\"action\":\"accept\"}\n"
+#define IN_REC(q, from, dmarc, action, score) "{\"time\":" \
+	"\"2026-11-18T09:0" q ":00Z\",\"queue_id\":\"" #action q "\"," \
+	"\"client\":{\"ip\":\"192.0.2.7\"},\"auth\":null,\"mail_from\":" \
+	"\"x@elsewhere.example\",\"rcpts\":[\"alice@site.example\"]," \
+	"\"from\":\"" from "\",\"dmarc\":{\"result\":\"" dmarc "\"}," \
+	"\"bayes\":{\"probability\":0.25},\"scored\":true,\"score\":" score \
+	",\"thresholds\":{\"tag\":5,\"reject\":15},\"action\":\"" #action \
+	"\",\"symbols\":[{\"name\":\"LOCAL_X\",\"score\":" score "}]}\n"
+static const char outbound_log[] =
+	OUT_REC("1", "\"auth\":\"alice\",\"scored\":true,")
+	OUT_REC("2", "\"auth\":\"alice\",\"scored\":true,")
+	OUT_REC("3", "\"auth\":\"alice\",\"scored\":true,")
+	OUT_REC("4", "\"scored\":false,\"unscored_why\":\"trusted network\",")
+	OUT_REC("5", "\"scored\":false,\"unscored_why\":\"trusted network\",")
+	IN_REC("1", "CEO <ceo@site.example>", "fail", tag, "6")
+	IN_REC("2", "Boss <boss@partner.example>", "fail", tag, "6")
+	IN_REC("3", "News <news@site.example>", "pass", accept, "0");
+
+START_TEST(test_outbound_mail_is_no_evidence)
+{
+	struct lr_summary *s = mem_summary(outbound_log, 50);
+	struct lr_html_opts o;
+	struct buf out = BUF_INIT;
+	struct logread *r;
+	const struct topk_entry *e;
+	struct lr_fp *fp;
+	size_t n;
+
+	/* the recipient of outbound mail is still a correspondent */
+	ck_assert(lr_correspondent(s, "boss@partner.example"));
+	/* site.example: only the 2 inbound messages count, 1 accepted */
+	ck_assert(!lr_domain_wanted(s, "site.example"));
+	e = entry(s->from_domains, "site.example");
+	ck_assert_uint_eq(e->count, 2);
+	ck_assert_uint_eq(e->aux[LR_SRC_DMARC_PASS], 1);
+	ck_assert_uint_eq(e->aux[LR_SRC_DMARC_FAIL], 1);
+	ck_assert_uint_eq(e->aux[LR_SRC_DMARC_NONE], 0);
+	ck_assert_uint_eq(entry(s->out_domains, "site.example")->count, 5);
+	/* forged From: neither the domain nor the correspondent counts */
+	n = lr_fp_rank(s, &fp);
+	ck_assert_uint_eq(n, 0);
+	free(fp);
+	ck_assert_uint_eq(s->fps.n, 0);
+
+	/* own-domain DMARC table: rates of inbound mail, outbound apart */
+	memset(&o, 0, sizeof(o));
+	o.generated = 1795000000;
+	r = logread_open_mem("", 0, "mem", 0);
+	lr_html_report(s, logread_stats(r), &o, &out);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "<th>outbound, not "
+	    "checked</th>"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "site.<wbr>example</td>"
+	    "<td class=\"n\">2</td><td class=\"n\">1</td><td class=\"n\">1"
+	    "</td><td class=\"n\">0</td><td class=\"n\">5</td>"
+	    "<td class=\"n\">50.0%</td>"));
+	ck_assert_ptr_null(strstr(section(buf_cstr(&out), "fps"),
+	    "id=\"fp-table\""));
+	logread_free(&r);
+	buf_release(&out);
+	lr_summary_free(&s);
+}
+END_TEST
+
+START_TEST(test_dmarc_fail_cancels_history)
+{
+	struct logread *r = logread_open_mem(outbound_log,
+	    strlen(outbound_log), "mem", 0);
+	const struct logline *l;
+	struct logrec rec;
+	unsigned why;
+	struct buf b = BUF_INIT;
+	int seen = 0;
+
+	while (logread_next(r, &l)) {
+		logrec_from(&rec, l);
+		if (rec.queue_id[0] == 'O') {
+			/* authenticated or unscored: outbound */
+			ck_assert(lr_outbound(&rec));
+			continue;
+		}
+		ck_assert(!lr_outbound(&rec));
+		if (strcmp(rec.queue_id, "tag2") != 0)
+			continue;
+		seen++;
+		ck_assert_int_eq(lr_evidence(&rec, &why), 1);
+		ck_assert_uint_eq(why, LR_EV_BAYES | LR_EV_FORGED);
+		lr_evidence_words(why, rec.bayes, &b);
+		ck_assert_str_eq(buf_cstr(&b), "Bayes 0.25, but DMARC fail");
+	}
+	ck_assert_int_eq(seen, 1);
+	buf_release(&b);
+	logread_free(&r);
 }
 END_TEST
 
@@ -1734,6 +1887,8 @@ logreview_suite(void)
 	    sizeof(bad_review_filters) / sizeof(bad_review_filters[0]));
 	tcase_add_test(tc, test_html_review_lists_sources_symbols);
 	tcase_add_test(tc, test_html_compare_says_what_changed);
+	tcase_add_test(tc, test_outbound_mail_is_no_evidence);
+	tcase_add_test(tc, test_dmarc_fail_cancels_history);
 	suite_add_tcase(s, tc);
 	return s;
 }
