@@ -11,8 +11,13 @@
  *	   in arc_trusted_sealers (or a subdomain of one) carries
  *	   ARC-Authentication-Results saying the message passed DMARC for
  *	   the author domain, or passed SPF or DKIM with a domain aligned
- *	   with it, when it reached that sealer.  The newest such set
- *	   wins.  Untrusted sealers never count, whatever they claim.
+ *	   with it, when it reached that sealer, and the message has not
+ *	   changed since in ways the chain cannot vouch for: every set
+ *	   after it was sealed by a trusted sealer too, or the AMS of the
+ *	   last of those trusted sets still verifies (oldest-pass).  The
+ *	   newest such set wins.  Untrusted sealers never count, whatever
+ *	   they claim, and never extend a trusted sealer's claim over
+ *	   their own changes.
  *	2. dmarc_trusted_forwarders: the client address is in a listed
  *	   network, or the client host name the MTA verified (Postfix
  *	   passes its forward-confirmed name) or an SPF-verified HELO name
@@ -39,11 +44,35 @@
 #include "scan_steps.h"
 #include "spf.h"
 
+/*
+ * unchanged_since - may set i's claim still describe this message?  The
+ * AAR of set i speaks of the message as it reached sealer i; whoever
+ * handled it after that may have changed it.  Let k be the end of the
+ * run of trusted sealers i, i+1, ..., k.  The claim stands when the
+ * message is unchanged since set k was sealed (every AMS from k on
+ * still verifies: oldest-pass is 0 or at most k).  So a trusted list
+ * followed by trusted lists that rewrite is fine (k = N), and a trusted
+ * sealer followed by an untrusted one counts only when the untrusted
+ * one changed nothing the trusted AMS signed (RFC 8617 7.2: only the
+ * oldest-pass instance tells how far back the message is intact).
+ */
+static bool
+unchanged_since(const struct forwarders *f, const struct arc_result *r,
+    unsigned i)
+{
+	unsigned k = i;
+
+	while (k < r->nsets && forwarders_sealer(f, r->sets[k].domain))
+		k++;
+	return r->oldest_pass == 0 || r->oldest_pass <= k;
+}
+
 /* by_arc - a trusted sealer of a passing chain vouches for the author */
 static bool
 by_arc(const struct scan *s, const char *author, char *comment, size_t n)
 {
 	const struct arc_result *r = arc_scan_result(s);
+	const struct forwarders *f = s->eng->forwarders;
 	char what[DOMAIN_MAX + 64];
 	unsigned i;
 
@@ -52,8 +81,8 @@ by_arc(const struct scan *s, const char *author, char *comment, size_t n)
 	for (i = r->nsets; i >= 1; i--) {
 		const struct arc_set *a = &r->sets[i - 1];
 
-		if (!forwarders_sealer(s->eng->forwarders, a->domain) ||
-		    a->aar == NULL ||
+		if (!forwarders_sealer(f, a->domain) ||
+		    !unchanged_since(f, r, i) || a->aar == NULL ||
 		    !arc_aar_says_pass(a->aar, author, what, sizeof(what)))
 			continue;
 		snprintf(comment, n, "trusted ARC sealer %s (i=%u) saw %s",

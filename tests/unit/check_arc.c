@@ -328,8 +328,13 @@ static const struct {
 	  ACTION_REJECT, "DMARC_REJECT", "arc=pass (i=2 d=fwd2.example, "
 	  "i=1 d=lists1.example) smtp.remote-ip=192.0.2.10 "
 	  "header.oldest-pass=2", "\"override\":null" },
-	{ "a trusted sealer that saw DMARC pass overrides to none",
-	  "arc_trusted_sealers = lists1.example\n", ACTION_ACCEPT,
+	{ "a trusted sealer's claim does not survive an untrusted sealer's "
+	  "rewrite (AMS i=1 broken, oldest-pass 2)",
+	  "arc_trusted_sealers = lists1.example\n", ACTION_REJECT,
+	  "DMARC_REJECT", "header.oldest-pass=2", "\"override\":null" },
+	{ "a trusted sealer that saw DMARC pass, followed by a trusted "
+	  "sealer that rewrote, overrides to none",
+	  "arc_trusted_sealers = lists1.example fwd2.example\n", ACTION_ACCEPT,
 	  "DMARC_TRUSTED_FORWARDER", "dis=none; override=trusted_forwarder: "
 	  "trusted ARC sealer lists1.example (i=1) saw dmarc=pass "
 	  "header.from=author.example", "\"override\":\"trusted_forwarder\"" },
@@ -477,7 +482,7 @@ START_TEST(test_arc_override_in_aggregate_report)
 
 	test_mkdtemp(dir, sizeof(dir), "mw-arc-report");
 	buf_printf(&conf, "dmarc_report_dir = %s\narc_trusted_sealers = "
-	    "lists1.example\n", dir);
+	    "lists1.example fwd2.example\n", dir);
 	e = test_engine(conf.data);
 	dns_resolver_free(e->dns);
 	e->dns = fakedns_resolver(f);
