@@ -26,7 +26,9 @@
  *	Both lists are parsed once, when the engine loads (forwarders.c);
  *	here they are only compared.
  *
- *	The caller (step_dmarc.c) turns a yes into disposition none with
+ *	The caller (step_dmarc.c) turns an ARC yes into disposition none
+ *	and a client yes into quarantine (tagged, not rejected: the client
+ *	vouches only for itself, not for what it was given), both with
  *	override trusted_forwarder, and comment into the AR comment, the
  *	verdict log and the aggregate-report record.
  */
@@ -121,9 +123,13 @@ by_client(const struct scan *s, char *comment, size_t n)
 	return false;
 }
 
-bool
+enum dmarc_fwd
 dmarc_trusted_forwarder(const struct scan *s, const char *author,
     char *comment, size_t n)
 {
-	return by_arc(s, author, comment, n) || by_client(s, comment, n);
+	if (by_arc(s, author, comment, n))
+		return DMARC_FWD_ARC;
+	if (by_client(s, comment, n))
+		return DMARC_FWD_CLIENT;
+	return DMARC_FWD_NO;
 }

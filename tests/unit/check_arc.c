@@ -350,13 +350,21 @@ static const struct {
 	{ "arc_verify = no: no ARC, no override",
 	  "arc_verify = no\narc_trusted_sealers = lists1.example\n",
 	  ACTION_REJECT, "DMARC_REJECT", NULL, "\"arc\":{\"result\":\"none\"}" },
-	{ "a trusted forwarder network overrides without ARC",
-	  "dmarc_trusted_forwarders = 192.0.2.0/24\n", ACTION_ACCEPT,
-	  "DMARC_TRUSTED_FORWARDER", "override=trusted_forwarder: client "
-	  "192.0.2.10 is in dmarc_trusted_forwarders", NULL },
-	{ "a trusted forwarder host name (the MTA's verified name)",
-	  "dmarc_trusted_forwarders = example\n", ACTION_ACCEPT,
+	{ "a trusted forwarder network: tagged, not rejected, without ARC",
+	  "dmarc_trusted_forwarders = 192.0.2.0/24\n", ACTION_TAG,
+	  "DMARC_TRUSTED_FORWARDER", "dis=quarantine; "
+	  "override=trusted_forwarder: client 192.0.2.10 is in "
+	  "dmarc_trusted_forwarders (192.0.2.0/24): tagged instead",
+	  "\"disposition\":\"quarantine\",\"override\":"
+	  "\"trusted_forwarder\"" },
+	{ "a trusted forwarder host name (the MTA's verified name): tagged",
+	  "dmarc_trusted_forwarders = example\n", ACTION_TAG,
 	  "DMARC_TRUSTED_FORWARDER", "client client.example is in", NULL },
+	{ "a trusted ARC sealer beats a trusted forwarder: none",
+	  "dmarc_trusted_forwarders = 192.0.2.0/24\n"
+	  "arc_trusted_sealers = lists1.example fwd2.example\n", ACTION_ACCEPT,
+	  "DMARC_TRUSTED_FORWARDER", "dis=none; override=trusted_forwarder: "
+	  "trusted ARC sealer", NULL },
 	{ "a forwarder elsewhere does not count",
 	  "dmarc_trusted_forwarders = 198.51.100.0/24 relay.example\n",
 	  ACTION_REJECT, "DMARC_REJECT", NULL, NULL },
@@ -455,7 +463,7 @@ START_TEST(test_forwarders_not_parsed_per_message)
 	s = test_scan_text(e, "192.0.2.10", "mx.fwd2.example",
 	    "bounce@fwd2.example", "b@example.net", text.data, text.len, &m);
 	e->conf->dmarc_trusted_forwarders.n = n;
-	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	ck_assert_int_eq(s->verdict.action, ACTION_TAG);
 	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict,
 	    "DMARC_TRUSTED_FORWARDER"));
 	scan_free(&s);
