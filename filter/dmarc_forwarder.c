@@ -11,7 +11,9 @@
  *	   in arc_trusted_sealers (or a subdomain of one) carries
  *	   ARC-Authentication-Results saying the message passed DMARC for
  *	   the author domain, or passed SPF or DKIM with a domain aligned
- *	   with it, when it reached that sealer, and the message has not
+ *	   with it (DMARC relaxed alignment: the same Organizational
+ *	   Domain, never a bare parent such as co.uk), when it reached
+ *	   that sealer, and the message has not
  *	   changed since in ways the chain cannot vouch for: every set
  *	   after it was sealed by a trusted sealer too, or the AMS of the
  *	   last of those trusted sets still verifies (oldest-pass).  The
@@ -38,6 +40,7 @@
 #include <string.h>
 
 #include "arc.h"
+#include "dmarc.h"
 #include "engine.h"
 #include "forwarders.h"
 #include "msg.h"
@@ -69,9 +72,20 @@ unchanged_since(const struct forwarders *f, const struct arc_result *r,
 	return r->oldest_pass == 0 || r->oldest_pass <= k;
 }
 
+int
+dmarc_aar_aligned(void *arg, const char *author, const char *d)
+{
+	struct scan *s = arg;
+	struct dmarc_opts o;
+
+	engine_dmarc_opts(s->eng, &o);
+	return dmarc_aligned(s->eng->dns, &s->dns_budget, &o, author, d,
+	    DMARC_RELAXED);
+}
+
 /* by_arc - a trusted sealer of a passing chain vouches for the author */
 static bool
-by_arc(const struct scan *s, const char *author, char *comment, size_t n)
+by_arc(struct scan *s, const char *author, char *comment, size_t n)
 {
 	const struct arc_result *r = arc_scan_result(s);
 	const struct forwarders *f = s->eng->forwarders;
@@ -85,7 +99,8 @@ by_arc(const struct scan *s, const char *author, char *comment, size_t n)
 
 		if (!forwarders_sealer(f, a->domain) ||
 		    !unchanged_since(f, r, i) || a->aar == NULL ||
-		    !arc_aar_says_pass(a->aar, author, what, sizeof(what)))
+		    !arc_aar_says_pass(a->aar, author, dmarc_aar_aligned, s, what,
+		    sizeof(what)))
 			continue;
 		snprintf(comment, n, "trusted ARC sealer %s (i=%u) saw %s",
 		    a->domain, i, what);
@@ -124,7 +139,7 @@ by_client(const struct scan *s, char *comment, size_t n)
 }
 
 enum dmarc_fwd
-dmarc_trusted_forwarder(const struct scan *s, const char *author,
+dmarc_trusted_forwarder(struct scan *s, const char *author,
     char *comment, size_t n)
 {
 	if (by_arc(s, author, comment, n))

@@ -57,7 +57,14 @@ enum dmarc_fwd {
 	DMARC_FWD_ARC,
 	DMARC_FWD_CLIENT
 };
-enum dmarc_fwd dmarc_trusted_forwarder(const struct scan *,
+/*
+ * dmarc_aar_aligned - (dmarc_forwarder.c) arc_align_fn for a scan
+ * (arg): DMARC relaxed alignment, the same Organizational Domain as
+ * the DMARC step finds (dmarc_org_domain: tree walk or the Public
+ * Suffix List), with the message's DNS budget
+ */
+int	dmarc_aar_aligned(void *scan, const char *author, const char *d);
+enum dmarc_fwd dmarc_trusted_forwarder(struct scan *,
 	    const char *author, char *comment, size_t n);
 /*
  * scan_state - the per-message state of the step called name (NULL

@@ -18,12 +18,14 @@
 #include "arc.h"
 #include "arc_int.h"
 #include "buf.h"
+#include "dmarc.h"
 #include "dmarc_report.h"
 #include "fakedns.h"
 #include "files.h"
 #include "forwarders.h"
 #include "helpers.h"
 #include "msgparse.h"
+#include "psl.h"
 #include "scan_steps.h"
 #include "str.h"
 
@@ -280,18 +282,90 @@ static const struct {
 	{ "lists.example; arc=pass; dkim=pass header.i=@author.example",
 	  "author.example", true, "dkim=pass header.i=author.example" },
 	{ "", "author.example", false, NULL },
+	/* alignment is DMARC's (Organizational Domains), not parent/child */
+	{ "lists.example; dkim=pass header.d=co.uk", "x.co.uk", false, NULL },
+	{ "lists.example; spf=pass smtp.mailfrom=b@co.uk", "x.co.uk", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=example", "author.example", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=mail.x.co.uk", "x.co.uk", true,
+	  "dkim=pass header.d=mail.x.co.uk" },
+	{ "lists.example; dkim=pass header.d=news.example.org",
+	  "www.example.org", true, "dkim=pass header.d=news.example.org" },
+	{ "lists.example; spf=pass smtp.mailfrom=b@y.co.uk", "x.co.uk", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=x.co.uk", "www.x.co.uk", true,
+	  "dkim=pass header.d=x.co.uk" },
 };
+
+/* claims_psl - a Public Suffix List for the claims */
+static const char claims_psl[] = "com\norg\nexample\nuk\nco.uk\n";
+
+/* psl_aligned - arc_align_fn through the DMARC code, PSL mode */
+static int
+psl_aligned(void *arg, const char *author, const char *d)
+{
+	return dmarc_aligned(NULL, NULL, arg, author, d, DMARC_RELAXED);
+}
 
 START_TEST(test_arc_aar_claims)
 {
 	char what[320] = "";
-	bool got = arc_aar_says_pass(claims[_i].aar, claims[_i].author, what,
-	    sizeof(what));
+	struct buf why = BUF_INIT;
+	struct dmarc_opts o = { DMARC_ORG_PSL, NULL, 20 };
+	struct psl *l;
+	bool got;
+
+	ck_assert_int_eq(psl_parse(claims_psl, sizeof(claims_psl) - 1,
+	    "claims", &l, &why), 0);
+	o.psl = l;
+	got = arc_aar_says_pass(claims[_i].aar, claims[_i].author, psl_aligned,
+	    &o, what, sizeof(what));
+	psl_free(l);
+	buf_release(&why);
 
 	ck_assert_msg(got == claims[_i].want, "%s: got %d", claims[_i].aar,
 	    got);
 	if (got)
 		ck_assert_str_eq(what, claims[_i].what);
+}
+END_TEST
+
+/*
+ * the pipeline's aligner is DMARC's tree walk (the default): siblings
+ * under a domain that publishes DMARC align, a bare parent does not
+ */
+START_TEST(test_arc_aar_claims_treewalk)
+{
+	struct fakedns *f = keys();
+	struct engine *e = test_engine("");
+	struct buf text = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+	char what[320] = "";
+
+	fakedns_txt(f, "_dmarc.example.org", "v=DMARC1; p=reject");
+	dns_resolver_free(e->dns);
+	e->dns = fakedns_resolver(f);
+	fixture(&text);
+	s = test_scan_text(e, "192.0.2.10", "mx.fwd2.example",
+	    "bounce@fwd2.example", "b@example.net", text.data, text.len, &m);
+	ck_assert(arc_aar_says_pass("l.example; dkim=pass "
+	    "header.d=news.example.org", "www.example.org", dmarc_aar_aligned,
+	    s, what, sizeof(what)));
+	ck_assert_str_eq(what, "dkim=pass header.d=news.example.org");
+	ck_assert(!arc_aar_says_pass("l.example; dkim=pass header.d=org",
+	    "www.example.org", dmarc_aar_aligned, s, what, sizeof(what)));
+	ck_assert(!arc_aar_says_pass("l.example; dkim=pass header.d=co.uk",
+	    "x.co.uk", dmarc_aar_aligned, s, what, sizeof(what)));
+	ck_assert(!arc_aar_says_pass("l.example; spf=pass "
+	    "smtp.mailfrom=a@y.co.uk", "x.co.uk", dmarc_aar_aligned, s, what,
+	    sizeof(what)));
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&text);
+	engine_unref(e);
+	fakedns_free(f);
 }
 END_TEST
 
@@ -543,6 +617,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("aar");
+	tcase_add_test(tc, test_arc_aar_claims_treewalk);
 	tcase_add_loop_test(tc, test_arc_aar_claims, 0,
 	    sizeof(claims) / sizeof(claims[0]));
 	tcase_add_loop_test(tc, test_arc_aar_instance, 0,
