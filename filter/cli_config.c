@@ -5,7 +5,9 @@
  *	config -n loads everything the daemon would (the file, lists, rule
  *	directories, keys, zone files) and prints every error of the run,
  *	one per line as "FILE:LINE: key: problem", then how many; warnings
- *	(a score for a symbol nothing emits) too.  Exit status: 0 when the
+ *	(a score for a symbol nothing emits; a trusted ARC sealer or
+ *	forwarder name that is a public suffix, a trusted forwarder
+ *	network wider than /8 or /16) too.  Exit status: 0 when the
  *	configuration loads (with --strict: and has no warning), 1 if not,
  *	2 on usage errors.  config --scope NAME prints a policy scope's
  *	selectors and effective keys (scope.h).
@@ -21,6 +23,8 @@
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
+#include "forwarders.h"
+#include "psl.h"
 #include "scope.h"
 #include "svcown.h"
 #include "symbols.h"
@@ -127,6 +131,29 @@ count_lines(const struct buf *b)
 }
 
 /*
+ * lint_forwarders - trusted sealers and forwarders that trust far too
+ * much.  Public suffixes come from the engine's PSL, or from
+ * dmarc_psl_file when the engine did not need it and the lists name
+ * domains; without one, top-level domains are still caught.
+ */
+static size_t
+lint_forwarders(const struct engine *e, struct buf *out)
+{
+	const struct forwarders *f = e->forwarders;
+	struct psl *own = NULL;
+	struct buf ignored = BUF_INIT;
+	size_t n;
+
+	if (f && e->psl == NULL && (f->nsealers || f->nnames) &&
+	    psl_load(e->conf->dmarc_psl_file, &own, &ignored) < 0)
+		own = NULL;
+	n = forwarders_lint(e->conf, f, e->psl ? e->psl : own, out);
+	psl_free(own);
+	buf_release(&ignored);
+	return n;
+}
+
+/*
  * check_config - config -n: every error, then a count; exit 1 on
  * errors (or, with --strict, on warnings too)
  */
@@ -154,7 +181,9 @@ check_config(const char *path, bool strict)
 		engine_unref(e);
 		return 1;
 	}
-	if ((nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why)) > 0) {
+	nwarn = symbols_lint(e->conf, e->rules, e->dnsbl, &why);
+	nwarn += lint_forwarders(e, &why);
+	if (nwarn > 0) {
 		cli_print_lines(stderr, "", buf_cstr(&why));
 		printf("%s: configuration OK, %zu warning(s)\n", e->conf->path,
 		    nwarn);
