@@ -148,12 +148,25 @@ domain_of(const char *v, size_t n, char *out, size_t outsz)
 		out[0] = '\0';
 }
 
-/* aligned - d is author or author is below d (or the reverse) */
+struct claim_ctx {
+	const char *author;
+	arc_align_fn aligned;
+	void	*arg;
+};
+
+/*
+ * aligned - d is author, or the caller's DMARC logic (Organizational
+ * Domains, never a plain parent/child test: co.uk is no organisation)
+ * says it is aligned with it
+ */
 static bool
-aligned(const char *d, const char *author)
+aligned(const struct claim_ctx *c, const char *d)
 {
-	return *d && (domain_is_subdomain(author, d) ||
-	    domain_is_subdomain(d, author));
+	if (*d == '\0')
+		return false;
+	if (strcmp(d, c->author) == 0)
+		return true;
+	return c->aligned && c->aligned(c->arg, c->author, d) == 1;
 }
 
 /*
@@ -161,7 +174,7 @@ aligned(const char *d, const char *author)
  * takes only dmarc, round 1 the others, so a DMARC pass is named first
  */
 static bool
-resinfo_pass(char *entry, int round, const char *author, char *what,
+resinfo_pass(char *entry, int round, const struct claim_ctx *c, char *what,
     size_t whatsz)
 {
 	static const struct {
@@ -193,8 +206,8 @@ resinfo_pass(char *entry, int round, const char *author, char *what,
 			    strlen(claims[k].prop)))
 				continue;
 			domain_of(eq + 1, strlen(eq + 1), d, sizeof(d));
-			if (claims[k].exact ? *d && strcmp(d, author) == 0 :
-			    aligned(d, author)) {
+			if (claims[k].exact ? *d && strcmp(d, c->author) == 0 :
+			    aligned(c, d)) {
 				snprintf(what, whatsz, "%s=pass %s=%s",
 				    claims[k].method, claims[k].prop, d);
 				return true;
@@ -205,9 +218,10 @@ resinfo_pass(char *entry, int round, const char *author, char *what,
 }
 
 bool
-arc_aar_says_pass(const char *aar, const char *author, char *what,
-    size_t whatsz)
+arc_aar_says_pass(const char *aar, const char *author, arc_align_fn align,
+    void *arg, char *what, size_t whatsz)
 {
+	struct claim_ctx c = { author, align, arg };
 	struct buf s = BUF_INIT, work = BUF_INIT;
 	char *save, *entry;
 	bool found = false;
@@ -224,7 +238,7 @@ arc_aar_says_pass(const char *aar, const char *author, char *what,
 		entry = strtok_r(work.data, ";", &save); /* authserv-id */
 		while (entry && !found &&
 		    (entry = strtok_r(NULL, ";", &save)) != NULL)
-			found = resinfo_pass(entry, round, author, what,
+			found = resinfo_pass(entry, round, &c, what,
 			    whatsz);
 	}
 	buf_release(&s);

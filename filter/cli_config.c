@@ -7,10 +7,12 @@
  *	one per line as "FILE:LINE: key: problem", then how many; run as
  *	root, what the service user cannot open (also when the engine did
  *	not load, if the file parsed); warnings (a score for a symbol
- *	nothing emits, in the file, a rule file or a scope file) too.  Exit
- *	status: 0 when the configuration loads and the user can open what
- *	it names (with --strict: and there is no warning), 1 if not, 2 on
- *	usage errors.  config --scope NAME prints a policy scope's
+ *	nothing emits, in the file, a rule file or a scope file; a trusted
+ *	ARC sealer or forwarder name that is a public suffix, a trusted
+ *	forwarder network wider than /8 or /16) too.  Exit status: 0 when
+ *	the configuration loads and the user can open what it names (with
+ *	--strict: and there is no warning), 1 if not, 2 on usage errors.
+ *	config --scope NAME prints a policy scope's
  *	selectors and effective keys (scope.h).
  */
 #include "config.h"
@@ -24,6 +26,8 @@
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
+#include "forwarders.h"
+#include "psl.h"
 #include "scope.h"
 #include "svcown.h"
 #include "symbols.h"
@@ -130,6 +134,29 @@ count_lines(const struct buf *b)
 }
 
 /*
+ * lint_forwarders - trusted sealers and forwarders that trust far too
+ * much.  Public suffixes come from the engine's PSL, or from
+ * dmarc_psl_file when the engine did not need it and the lists name
+ * domains; without one, top-level domains are still caught.
+ */
+static size_t
+lint_forwarders(const struct engine *e, struct buf *out)
+{
+	const struct forwarders *f = e->forwarders;
+	struct psl *own = NULL;
+	struct buf ignored = BUF_INIT;
+	size_t n;
+
+	if (f && e->psl == NULL && (f->nsealers || f->nnames) &&
+	    psl_load(e->conf->dmarc_psl_file, &own, &ignored) < 0)
+		own = NULL;
+	n = forwarders_lint(e->conf, f, e->psl ? e->psl : own, out);
+	psl_free(own);
+	buf_release(&ignored);
+	return n;
+}
+
+/*
  * parsed_conf - config -n, after the engine failed to load: the file
  * itself, when it parses without an error (its errors are printed
  * already), for the checks that need no engine; else NULL
@@ -180,7 +207,11 @@ check_config(const char *path, bool strict)
 		    nown < 0 ? 1 : nown, c->user);
 	}
 	buf_reset(&why);
-	if (e && (nwarn = symbols_lint_engine(e, &why)) > 0)
+	if (e) {
+		nwarn = symbols_lint_engine(e, &why);
+		nwarn += lint_forwarders(e, &why);
+	}
+	if (nwarn > 0)
 		cli_print_lines(stderr, "", buf_cstr(&why));
 	if (e && nown == 0 && nwarn)
 		printf("%s: configuration OK, %zu warning(s)\n", c->path,

@@ -8,12 +8,15 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "forwarders.h"
+#include "psl.h"
 #include "punycode.h"
 
 /* add_name - v as an A-label into list (skipped if not a host name) */
@@ -107,4 +110,77 @@ bool
 forwarders_sealer(const struct forwarders *f, const char *d)
 {
 	return f && *d && listed(f->sealers, f->nsealers, d) != NULL;
+}
+
+/*
+ * public_suffix - name (A-label) is a public suffix: by the list when
+ * there is one, else at least a top-level domain (one label)
+ */
+static bool
+public_suffix(const struct psl *psl, const char *name)
+{
+	char reg[DOMAIN_MAX + 1];
+
+	if (psl)
+		return psl_registrable(psl, name, reg, sizeof(reg)) < 0;
+	return strchr(name, '.') == NULL;
+}
+
+/* lint_names - a warning for each entry of list that is a public suffix */
+static size_t
+lint_names(const struct conf *c, const char *key, const struct fwd_name *list,
+    size_t n, const struct psl *psl, const char *risk, struct buf *out)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!public_suffix(psl, list[i].alabel))
+			continue;
+		buf_newline(out);
+		buf_printf(out, "%s:%u: warning: %s: %s: a public suffix (%s): "
+		    "%s", c->path, conf_key_line(c, key), key, list[i].text,
+		    strchr(list[i].alabel, '.') ? "a registry's domain" :
+		    "a top-level domain", risk);
+		w++;
+	}
+	return w;
+}
+
+size_t
+forwarders_lint(const struct conf *c, const struct forwarders *f,
+    const struct psl *psl, struct buf *out)
+{
+	size_t i, w = 0;
+
+	if (f == NULL)
+		return 0;
+	w += lint_names(c, "arc_trusted_sealers", f->sealers, f->nsealers,
+	    psl, "anyone who registers a domain below it seals as a trusted "
+	    "sealer", out);
+	/* names that are also addresses (192.0.2.1) are judged as those */
+	for (i = 0; i < f->nnames; i++) {
+		struct cidr net;
+
+		if (cidr_parse(f->names[i].text, &net) == 0)
+			continue;
+		w += lint_names(c, "dmarc_trusted_forwarders", &f->names[i], 1,
+		    psl, "any client whose verified name is below it is a "
+		    "trusted forwarder", out);
+	}
+	for (i = 0; i < f->nnets; i++) {
+		const struct cidr *n = &f->nets[i].net;
+		unsigned widest = n->addr.family == AF_INET ?
+		    FWD_WIDEST_V4 : FWD_WIDEST_V6;
+
+		if (n->bits >= widest)
+			continue;
+		buf_newline(out);
+		buf_printf(out, "%s:%u: warning: dmarc_trusted_forwarders: %s: "
+		    "a network wider than /%u (/%u): its clients' DMARC "
+		    "failures are never rejected", c->path,
+		    conf_key_line(c, "dmarc_trusted_forwarders"),
+		    f->nets[i].text, widest, n->bits);
+		w++;
+	}
+	return w;
 }

@@ -445,8 +445,9 @@ explain_dmarc(struct buf *o, const struct logrec *r)
 	lr_safes(o, r->dmarc_override, 100);
 	if (str_ieq(r->dmarc_override, "trusted_forwarder"))
 		buf_adds(o, " (a forwarder or ARC sealer the configuration "
-		    "trusts vouched for the message: the policy was not "
-		    "applied)");
+		    "trusts vouched for the message: a trusted sealer's "
+		    "claim lifts the policy, a trusted client's mail is "
+		    "tagged instead of rejected)");
 	else if (str_ieq(r->dmarc_override, "local_policy"))
 		buf_adds(o, " (dmarc_allow_domains or dmarc_never_reject "
 		    "overrode the domain's policy)");

@@ -419,6 +419,8 @@ step_dmarc_end(struct scan *s, void *state)
 		break;
 	case DMARC_RES_FAIL: {
 		enum dmarc_policy act = o.applied;
+		enum dmarc_fwd fwd = DMARC_FWD_NO;
+		char fwd_comment[sizeof(comment)] = "";
 
 		if (o.rec.testing && o.applied != o.policy) {
 			reason = "policy_test_mode";
@@ -426,10 +428,13 @@ step_dmarc_end(struct scan *s, void *state)
 			    "%s", dmarc_policy_name(o.policy),
 			    dmarc_policy_name(o.applied));
 		}
-		if (act != DMARC_POLICY_NONE && dmarc_trusted_forwarder(s,
-		    author, comment, sizeof(comment))) {
+		if (act != DMARC_POLICY_NONE)
+			fwd = dmarc_trusted_forwarder(s, author, fwd_comment,
+			    sizeof(fwd_comment));
+		if (fwd == DMARC_FWD_ARC) {
 			act = DMARC_POLICY_NONE;
 			reason = override = "trusted_forwarder";
+			snprintf(comment, sizeof(comment), "%s", fwd_comment);
 			scan_emit(s, "DMARC_TRUSTED_FORWARDER", "%s", comment);
 		} else if (act != DMARC_POLICY_NONE && allowlisted(c, author)) {
 			act = DMARC_POLICY_NONE;
@@ -437,6 +442,13 @@ step_dmarc_end(struct scan *s, void *state)
 			snprintf(comment, sizeof(comment), "%s is in "
 			    "dmarc_allow_domains", author);
 			scan_emit(s, "DMARC_ALLOWLISTED", "%s", comment);
+		} else if (fwd == DMARC_FWD_CLIENT) {
+			/* the client vouches for itself only: tagged */
+			act = DMARC_POLICY_QUARANTINE;
+			reason = override = "trusted_forwarder";
+			snprintf(comment, sizeof(comment), "%s: tagged instead",
+			    fwd_comment);
+			scan_emit(s, "DMARC_TRUSTED_FORWARDER", "%s", comment);
 		} else if (act == DMARC_POLICY_REJECT && c->dmarc_never_reject) {
 			act = DMARC_POLICY_QUARANTINE;
 			reason = override = "local_policy";
@@ -456,7 +468,8 @@ step_dmarc_end(struct scan *s, void *state)
 			scan_emit(s, "DMARC_QUARANTINE", "%s%s%s",
 			    o.detail, override ? "; " : "", override ? comment :
 			    "");
-			if (c->dmarc_quarantine_milter)
+			if (c->dmarc_quarantine_milter &&
+			    fwd != DMARC_FWD_CLIENT)
 				verdict_quarantine(&s->verdict, "DMARC policy "
 				    "of %s (quarantine)", author);
 		} else {

@@ -154,8 +154,9 @@ static const struct symbol_info table[] = {
 	    "duplicate or out-of-range instances, wrong cv= sequence, too many "
 	    "sets"),
 	FIXED("DMARC_TRUSTED_FORWARDER", 0.0, "dmarc", "DMARC failed, but a "
-	    "trusted ARC sealer or a dmarc_trusted_forwarders client vouches "
-	    "for the message: disposition none"),
+	    "trusted ARC sealer vouches for the message (disposition none) or "
+	    "a dmarc_trusted_forwarders client sent it (tagged, not "
+	    "rejected)"),
 	FIXED("DMARC_FROM_NONSTANDARD", 0.5, "dmarc", "From parsed with a "
 	    "tolerated syntax deviation"),
 	FROM("DMARC_FROM_MISSING", from_missing, "dmarc_from_missing_action",

@@ -112,13 +112,21 @@ const struct arc_result *arc_verify_result(const struct arc_verify *);
 void	 arc_verify_free(struct arc_verify **);
 
 /*
+ * arc_align_fn - is d aligned with author (DMARC relaxed alignment: the
+ * same Organizational Domain)?  1 yes, 0 no, -1 undetermined (a
+ * temporary DNS failure), which counts as no.
+ */
+typedef int (*arc_align_fn)(void *arg, const char *author, const char *d);
+
+/*
  * arc_aar_says_pass - does the AAR payload (authserv-id; results) say
  * that the message passed DMARC with header.from author, or passed SPF
- * (smtp.mailfrom) or DKIM (header.d) with a domain that is author or
- * of which author is a subdomain?  The method that passed goes into
- * what ("dmarc=pass header.from=example.org").
+ * (smtp.mailfrom) or DKIM (header.d, header.i) with a domain that
+ * aligned (arg passed through) says is aligned with author?  With
+ * aligned NULL only author itself counts.  The method that passed goes
+ * into what ("dmarc=pass header.from=example.org").
  */
-bool	 arc_aar_says_pass(const char *aar, const char *author, char *what,
-	    size_t whatsz);
+bool	 arc_aar_says_pass(const char *aar, const char *author,
+	    arc_align_fn aligned, void *arg, char *what, size_t whatsz);
 
 #endif

@@ -46,4 +46,19 @@ const char *forwarders_name(const struct forwarders *, const char *host);
 /* forwarders_sealer - d (A-label) is a listed sealer or below one */
 bool	 forwarders_sealer(const struct forwarders *, const char *d);
 
+#define FWD_WIDEST_V4	8	/* forwarder networks wider warn */
+#define FWD_WIDEST_V6	16
+
+/*
+ * forwarders_lint - `config -n` warnings ("FILE:LINE: warning: KEY:
+ * ENTRY: ...") into out for entries that trust far too much: a sealer
+ * or forwarder host name that is a public suffix (by psl when given,
+ * else a top-level domain), a forwarder network wider than
+ * /FWD_WIDEST_V4 or /FWD_WIDEST_V6.  Returns how many.
+ */
+struct psl;
+struct buf;
+size_t	 forwarders_lint(const struct conf *, const struct forwarders *,
+	    const struct psl *, struct buf *out);
+
 #endif

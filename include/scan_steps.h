@@ -48,11 +48,24 @@ const struct arc_result *arc_scan_result(const struct scan *);
  * dmarc_trusted_forwarder - (dmarc_forwarder.c) did a failing message
  * come through a forwarder the configuration trusts: a trusted ARC
  * sealer of a passing chain that saw DMARC (or aligned SPF/DKIM) pass
- * for author, or a dmarc_trusted_forwarders client?  comment (size n)
- * then names it.
+ * for author (DMARC_FWD_ARC: disposition none), or a
+ * dmarc_trusted_forwarders client (DMARC_FWD_CLIENT: tagged, not
+ * rejected)?  comment (size n) then names it.
  */
-bool	dmarc_trusted_forwarder(const struct scan *, const char *author,
-	    char *comment, size_t n);
+enum dmarc_fwd {
+	DMARC_FWD_NO,
+	DMARC_FWD_ARC,
+	DMARC_FWD_CLIENT
+};
+/*
+ * dmarc_aar_aligned - (dmarc_forwarder.c) arc_align_fn for a scan
+ * (arg): DMARC relaxed alignment, the same Organizational Domain as
+ * the DMARC step finds (dmarc_org_domain: tree walk or the Public
+ * Suffix List), with the message's DNS budget
+ */
+int	dmarc_aar_aligned(void *scan, const char *author, const char *d);
+enum dmarc_fwd dmarc_trusted_forwarder(struct scan *,
+	    const char *author, char *comment, size_t n);
 /*
  * scan_state - the per-message state of the step called name (NULL
  * when it has none or did not run): how a step reads another's outcome

@@ -307,8 +307,63 @@ def test_every_emitted_symbol_is_listed(d):
                for x in json.loads(out)), "defaults documented", out[:2000])
 
 
+def test_overbroad_trust_warns(d):
+    """Issue 17: trusting a public suffix as an ARC sealer or forwarder
+    name, or a huge network as a forwarder, is a warning at FILE:LINE;
+    ordinary entries are not."""
+    psl = write(d, "psl.dat", "// test list\ncom\norg\nuk\nco.uk\n")
+    conf = base_conf(d, "dmarc_psl_file = %s\n"
+                     "arc_trusted_sealers = lists.example.org co.uk com\n"
+                     "dmarc_trusted_forwarders = 192.0.2.0/24 0.0.0.0/0 "
+                     "10.0.0.0/8 2001:db8::/32 ::/0 2001::/15 relay.example.net "
+                     "org 192.0.2.7\n" % psl)
+    rc, out, err = run("config", "-n", "-c", conf)
+    lines = err.splitlines()
+    expect(rc == 0 and "configuration OK, 6 warning(s)" in out,
+           "config -n: OK with 6 warnings", out + err)
+    want = [
+        "%s:5: warning: arc_trusted_sealers: co.uk: a public suffix (a "
+        "registry's domain): anyone who registers a domain below it seals as "
+        "a trusted sealer" % conf,
+        "%s:5: warning: arc_trusted_sealers: com: a public suffix (a "
+        "top-level domain): anyone who registers a domain below it seals as "
+        "a trusted sealer" % conf,
+        "%s:6: warning: dmarc_trusted_forwarders: org: a public suffix (a "
+        "top-level domain): any client whose verified name is below it is a "
+        "trusted forwarder" % conf,
+        "%s:6: warning: dmarc_trusted_forwarders: 0.0.0.0/0: a network wider "
+        "than /8 (/0): its clients' DMARC failures are never rejected" % conf,
+        "%s:6: warning: dmarc_trusted_forwarders: ::/0: a network wider than "
+        "/16 (/0): its clients' DMARC failures are never rejected" % conf,
+        "%s:6: warning: dmarc_trusted_forwarders: 2001::/15: a network wider "
+        "than /16 (/15): its clients' DMARC failures are never rejected"
+        % conf,
+    ]
+    expect(lines == want, "the six warnings, nothing else", err)
+    rc, out, err = run("config", "-n", "--strict", "-c", conf)
+    expect(rc == 1, "config -n --strict fails on them", out + err)
+
+    # without a readable list, top-level domains are still caught
+    conf = base_conf(d, "dmarc_psl_file = %s\n"
+                     "arc_trusted_sealers = com lists.example.org co.uk\n"
+                     % os.path.join(d, "missing.dat"))
+    rc, out, err = run("config", "-n", "-c", conf)
+    expect(rc == 0 and "configuration OK, 1 warning(s)" in out and
+           "arc_trusted_sealers: com: a public suffix (a top-level domain)"
+           in err, "config -n without a PSL: the TLD", out + err)
+
+    conf = base_conf(d, "dmarc_psl_file = %s\n"
+                     "arc_trusted_sealers = lists.example.org\n"
+                     "dmarc_trusted_forwarders = 192.0.2.0/24 10.0.0.0/8 "
+                     "2001:db8::/16 relay.example.net\n" % psl)
+    rc, out, err = run("config", "-n", "--strict", "-c", conf)
+    expect(rc == 0 and err == "" and out == conf + ": configuration OK\n",
+           "ordinary sealers and forwarders: clean --strict", out + err)
+
+
 TESTS = (test_zone_files_honoured, test_unemitted_scores_warn, test_scope_scores_warn,
-         test_strict_passes_clean_config, test_every_error_with_locations,
+         test_strict_passes_clean_config, test_overbroad_trust_warns,
+         test_every_error_with_locations,
          test_referenced_files_each_reported, test_load_error_and_access_problem,
          test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed)
 

@@ -13,6 +13,9 @@ nsd (dnsserver.py) on a random loopback address.
   with override=trusted_forwarder in Authentication-Results and the
   verdict log, arc=pass header.oldest-pass=0;
 - the rogue list's identical chain is still rejected;
+- the trusted list's sealed message, with Subject and body replaced and
+  sealed again by rogue.example, is rejected (the trusted claim is older
+  than the rewrite);
 - the aggregate report store records the override (reason
   trusted_forwarder, the sealer named in the comment).
 """
@@ -165,6 +168,38 @@ def t_untrusted_sealer_rejected():
     assert read_log(vlog)[-1]["arc"]["result"] == "pass"
 
 
+def t_rewritten_after_trusted_seal_rejected():
+    """An attacker takes a message the trusted list sealed, replaces the
+    Subject and the body and seals a set of its own: the chain passes
+    (oldest-pass 2), but the trusted sealer's claim no longer describes
+    the message, so DMARC rejects it."""
+    chain_through("lists.example", 4)
+    with open(os.path.join(work.path, "sealed-4.eml"), "rb") as f:
+        data = f.read()
+    head, _, _ = data.partition(b"\r\n\r\n")
+    head = head.replace(b"Subject: [members] agenda",
+                        b"Subject: invoice overdue")
+    evil = os.path.join(work.path, "evil-4.eml")
+    with open(evil, "wb") as f:
+        f.write(head + b"\r\n\r\nPay to the new account today.\r\n")
+    resealed = os.path.join(work.path, "evil-sealed-4.eml")
+    subprocess.run([SYS_PY, CHAIN, "seal", evil, resealed, "rogue.example",
+                    "rogue.example", "s1",
+                    os.path.join(keydir, "rogue.example.key"),
+                    "arc=pass; dmarc=pass header.from=author.example"],
+                   check=True)
+    with open(resealed, "rb") as f:
+        msg = f.read().decode().replace("\r\n", "\n")
+    r, _ = submit(msg, "bounces@rogue.example")
+    assert r.code == 550 and "DMARC" in r.text, r
+    line = read_log(vlog)[-1]
+    assert line["arc"]["result"] == "pass", line["arc"]
+    assert line["arc"]["oldest_pass"] == 2, line["arc"]
+    assert [s["domain"] for s in line["arc"]["sealers"]] == \
+        ["lists.example", "rogue.example"], line["arc"]
+    assert line["dmarc"]["override"] is None, line["dmarc"]
+
+
 def t_report_records_override():
     lines = []
     for p in glob.glob(os.path.join(reports, "dmarc-*.jsonl")):
@@ -173,7 +208,7 @@ def t_report_records_override():
     over = [x for x in lines if x.get("reason") == "trusted_forwarder"]
     assert len(over) == 1, lines
     assert "lists.example" in over[0].get("comment", ""), over
-    assert len([x for x in lines if x.get("disp") == "reject"]) == 2, lines
+    assert len([x for x in lines if x.get("disp") == "reject"]) == 3, lines
 
 
 try:
@@ -183,6 +218,8 @@ try:
             t_delivered_with_trusted_sealer)
     R.check("an untrusted sealer's identical chain is rejected",
             t_untrusted_sealer_rejected)
+    R.check("a trusted seal followed by an attacker's rewrite and seal is "
+            "rejected", t_rewritten_after_trusted_seal_rejected)
     R.check("the aggregate report store records the override",
             t_report_records_override)
 finally:

@@ -18,12 +18,14 @@
 #include "arc.h"
 #include "arc_int.h"
 #include "buf.h"
+#include "dmarc.h"
 #include "dmarc_report.h"
 #include "fakedns.h"
 #include "files.h"
 #include "forwarders.h"
 #include "helpers.h"
 #include "msgparse.h"
+#include "psl.h"
 #include "scan_steps.h"
 #include "str.h"
 
@@ -280,18 +282,90 @@ static const struct {
 	{ "lists.example; arc=pass; dkim=pass header.i=@author.example",
 	  "author.example", true, "dkim=pass header.i=author.example" },
 	{ "", "author.example", false, NULL },
+	/* alignment is DMARC's (Organizational Domains), not parent/child */
+	{ "lists.example; dkim=pass header.d=co.uk", "x.co.uk", false, NULL },
+	{ "lists.example; spf=pass smtp.mailfrom=b@co.uk", "x.co.uk", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=example", "author.example", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=mail.x.co.uk", "x.co.uk", true,
+	  "dkim=pass header.d=mail.x.co.uk" },
+	{ "lists.example; dkim=pass header.d=news.example.org",
+	  "www.example.org", true, "dkim=pass header.d=news.example.org" },
+	{ "lists.example; spf=pass smtp.mailfrom=b@y.co.uk", "x.co.uk", false,
+	  NULL },
+	{ "lists.example; dkim=pass header.d=x.co.uk", "www.x.co.uk", true,
+	  "dkim=pass header.d=x.co.uk" },
 };
+
+/* claims_psl - a Public Suffix List for the claims */
+static const char claims_psl[] = "com\norg\nexample\nuk\nco.uk\n";
+
+/* psl_aligned - arc_align_fn through the DMARC code, PSL mode */
+static int
+psl_aligned(void *arg, const char *author, const char *d)
+{
+	return dmarc_aligned(NULL, NULL, arg, author, d, DMARC_RELAXED);
+}
 
 START_TEST(test_arc_aar_claims)
 {
 	char what[320] = "";
-	bool got = arc_aar_says_pass(claims[_i].aar, claims[_i].author, what,
-	    sizeof(what));
+	struct buf why = BUF_INIT;
+	struct dmarc_opts o = { DMARC_ORG_PSL, NULL, 20 };
+	struct psl *l;
+	bool got;
+
+	ck_assert_int_eq(psl_parse(claims_psl, sizeof(claims_psl) - 1,
+	    "claims", &l, &why), 0);
+	o.psl = l;
+	got = arc_aar_says_pass(claims[_i].aar, claims[_i].author, psl_aligned,
+	    &o, what, sizeof(what));
+	psl_free(l);
+	buf_release(&why);
 
 	ck_assert_msg(got == claims[_i].want, "%s: got %d", claims[_i].aar,
 	    got);
 	if (got)
 		ck_assert_str_eq(what, claims[_i].what);
+}
+END_TEST
+
+/*
+ * the pipeline's aligner is DMARC's tree walk (the default): siblings
+ * under a domain that publishes DMARC align, a bare parent does not
+ */
+START_TEST(test_arc_aar_claims_treewalk)
+{
+	struct fakedns *f = keys();
+	struct engine *e = test_engine("");
+	struct buf text = BUF_INIT;
+	struct msg *m;
+	struct scan *s;
+	char what[320] = "";
+
+	fakedns_txt(f, "_dmarc.example.org", "v=DMARC1; p=reject");
+	dns_resolver_free(e->dns);
+	e->dns = fakedns_resolver(f);
+	fixture(&text);
+	s = test_scan_text(e, "192.0.2.10", "mx.fwd2.example",
+	    "bounce@fwd2.example", "b@example.net", text.data, text.len, &m);
+	ck_assert(arc_aar_says_pass("l.example; dkim=pass "
+	    "header.d=news.example.org", "www.example.org", dmarc_aar_aligned,
+	    s, what, sizeof(what)));
+	ck_assert_str_eq(what, "dkim=pass header.d=news.example.org");
+	ck_assert(!arc_aar_says_pass("l.example; dkim=pass header.d=org",
+	    "www.example.org", dmarc_aar_aligned, s, what, sizeof(what)));
+	ck_assert(!arc_aar_says_pass("l.example; dkim=pass header.d=co.uk",
+	    "x.co.uk", dmarc_aar_aligned, s, what, sizeof(what)));
+	ck_assert(!arc_aar_says_pass("l.example; spf=pass "
+	    "smtp.mailfrom=a@y.co.uk", "x.co.uk", dmarc_aar_aligned, s, what,
+	    sizeof(what)));
+	scan_free(&s);
+	msg_free(&m);
+	buf_release(&text);
+	engine_unref(e);
+	fakedns_free(f);
 }
 END_TEST
 
@@ -328,8 +402,13 @@ static const struct {
 	  ACTION_REJECT, "DMARC_REJECT", "arc=pass (i=2 d=fwd2.example, "
 	  "i=1 d=lists1.example) smtp.remote-ip=192.0.2.10 "
 	  "header.oldest-pass=2", "\"override\":null" },
-	{ "a trusted sealer that saw DMARC pass overrides to none",
-	  "arc_trusted_sealers = lists1.example\n", ACTION_ACCEPT,
+	{ "a trusted sealer's claim does not survive an untrusted sealer's "
+	  "rewrite (AMS i=1 broken, oldest-pass 2)",
+	  "arc_trusted_sealers = lists1.example\n", ACTION_REJECT,
+	  "DMARC_REJECT", "header.oldest-pass=2", "\"override\":null" },
+	{ "a trusted sealer that saw DMARC pass, followed by a trusted "
+	  "sealer that rewrote, overrides to none",
+	  "arc_trusted_sealers = lists1.example fwd2.example\n", ACTION_ACCEPT,
 	  "DMARC_TRUSTED_FORWARDER", "dis=none; override=trusted_forwarder: "
 	  "trusted ARC sealer lists1.example (i=1) saw dmarc=pass "
 	  "header.from=author.example", "\"override\":\"trusted_forwarder\"" },
@@ -345,13 +424,21 @@ static const struct {
 	{ "arc_verify = no: no ARC, no override",
 	  "arc_verify = no\narc_trusted_sealers = lists1.example\n",
 	  ACTION_REJECT, "DMARC_REJECT", NULL, "\"arc\":{\"result\":\"none\"}" },
-	{ "a trusted forwarder network overrides without ARC",
-	  "dmarc_trusted_forwarders = 192.0.2.0/24\n", ACTION_ACCEPT,
-	  "DMARC_TRUSTED_FORWARDER", "override=trusted_forwarder: client "
-	  "192.0.2.10 is in dmarc_trusted_forwarders", NULL },
-	{ "a trusted forwarder host name (the MTA's verified name)",
-	  "dmarc_trusted_forwarders = example\n", ACTION_ACCEPT,
+	{ "a trusted forwarder network: tagged, not rejected, without ARC",
+	  "dmarc_trusted_forwarders = 192.0.2.0/24\n", ACTION_TAG,
+	  "DMARC_TRUSTED_FORWARDER", "dis=quarantine; "
+	  "override=trusted_forwarder: client 192.0.2.10 is in "
+	  "dmarc_trusted_forwarders (192.0.2.0/24): tagged instead",
+	  "\"disposition\":\"quarantine\",\"override\":"
+	  "\"trusted_forwarder\"" },
+	{ "a trusted forwarder host name (the MTA's verified name): tagged",
+	  "dmarc_trusted_forwarders = example\n", ACTION_TAG,
 	  "DMARC_TRUSTED_FORWARDER", "client client.example is in", NULL },
+	{ "a trusted ARC sealer beats a trusted forwarder: none",
+	  "dmarc_trusted_forwarders = 192.0.2.0/24\n"
+	  "arc_trusted_sealers = lists1.example fwd2.example\n", ACTION_ACCEPT,
+	  "DMARC_TRUSTED_FORWARDER", "dis=none; override=trusted_forwarder: "
+	  "trusted ARC sealer", NULL },
 	{ "a forwarder elsewhere does not count",
 	  "dmarc_trusted_forwarders = 198.51.100.0/24 relay.example\n",
 	  ACTION_REJECT, "DMARC_REJECT", NULL, NULL },
@@ -450,7 +537,7 @@ START_TEST(test_forwarders_not_parsed_per_message)
 	s = test_scan_text(e, "192.0.2.10", "mx.fwd2.example",
 	    "bounce@fwd2.example", "b@example.net", text.data, text.len, &m);
 	e->conf->dmarc_trusted_forwarders.n = n;
-	ck_assert_int_eq(s->verdict.action, ACTION_ACCEPT);
+	ck_assert_int_eq(s->verdict.action, ACTION_TAG);
 	ck_assert_ptr_nonnull(verdict_symbol(&s->verdict,
 	    "DMARC_TRUSTED_FORWARDER"));
 	scan_free(&s);
@@ -477,7 +564,7 @@ START_TEST(test_arc_override_in_aggregate_report)
 
 	test_mkdtemp(dir, sizeof(dir), "mw-arc-report");
 	buf_printf(&conf, "dmarc_report_dir = %s\narc_trusted_sealers = "
-	    "lists1.example\n", dir);
+	    "lists1.example fwd2.example\n", dir);
 	e = test_engine(conf.data);
 	dns_resolver_free(e->dns);
 	e->dns = fakedns_resolver(f);
@@ -530,6 +617,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("aar");
+	tcase_add_test(tc, test_arc_aar_claims_treewalk);
 	tcase_add_loop_test(tc, test_arc_aar_claims, 0,
 	    sizeof(claims) / sizeof(claims[0]));
 	tcase_add_loop_test(tc, test_arc_aar_instance, 0,
