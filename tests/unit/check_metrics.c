@@ -427,6 +427,51 @@ START_TEST(test_http_server_answers_and_refuses)
 }
 END_TEST
 
+/*
+ * more idle connections than the server has slots (they send nothing):
+ * a real request still gets its answer, the oldest idle ones are the
+ * ones pushed out, and the newer ones still hold their slots (the cap)
+ */
+START_TEST(test_http_idle_crowd_does_not_lock_out_a_scrape)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_server *srv;
+	struct buf why = BUF_INIT;
+	char dir[256], spec[300], *a, c;
+	int idle[HTTP_MAX_CONNS + 4];
+	long inflight = 2;
+	size_t i, n = sizeof(idle) / sizeof(idle[0]);
+
+	test_mkdtemp(dir, sizeof(dir), "check_metrics");
+	snprintf(spec, sizeof(spec), "unix:%s/m.sock", dir);
+	srv = metrics_server_start(spec, m, collect, &inflight, &why);
+	ck_assert_msg(srv != NULL, "%s", buf_cstr(&why));
+	for (i = 0; i < n; i++) {
+		idle[i] = metrics_connect(spec, &why);
+		ck_assert_msg(idle[i] >= 0, "%s", buf_cstr(&why));
+	}
+	a = ask(spec, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(strncmp(a, "HTTP/1.1 200 OK\r\n", 17) == 0, "[%s]", a);
+	ck_assert_ptr_nonnull(strstr(a, "\nmailwarden_messages_in_flight 2\n"));
+	free(a);
+	/* accepted in order: the first n - HTTP_MAX_CONNS + 1 were pushed
+	 * out (closed: end of file), the last HTTP_MAX_CONNS - 1 still wait */
+	for (i = 0; i < n; i++) {
+		ssize_t r = recv(idle[i], &c, 1, MSG_DONTWAIT);
+
+		if (i < n - HTTP_MAX_CONNS + 1)
+			ck_assert_msg(r == 0, "idle client %zu not closed", i);
+		else
+			ck_assert_msg(r < 0, "idle client %zu closed", i);
+		close(idle[i]);
+	}
+	metrics_server_stop(&srv);
+	buf_release(&why);
+	test_rmtree(dir);
+	metrics_free(&m);
+}
+END_TEST
+
 START_TEST(test_http_server_refuses_a_file_in_the_way)
 {
 	struct metrics *m = metrics_new();
@@ -834,6 +879,7 @@ metrics_suite(void)
 	    sizeof(http_cases) / sizeof(http_cases[0]));
 	tcase_add_test(tc, test_http_long_path_is_not_found);
 	tcase_add_test(tc, test_http_server_answers_and_refuses);
+	tcase_add_test(tc, test_http_idle_crowd_does_not_lock_out_a_scrape);
 	tcase_add_test(tc, test_http_server_refuses_a_file_in_the_way);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
