@@ -574,7 +574,10 @@ static const struct family families[] = {
 	  "Queries sent to the DNS servers" },
 #define FAM_DNS_TIMEOUTS 18
 	[FAM_DNS_TIMEOUTS] = { "mailwarden_dns_timeouts_total", F_COUNTER, "",
-	  "Queries that timed out" },
+	  "Lookups the servers left without an answer: every query timed "
+	  "out or failed at the network (a server refusing at the port, an "
+	  "unreachable network); error answers such as SERVFAIL and REFUSED "
+	  "are counted in mailwarden_dns_servfails_total" },
 #define FAM_DNS_SERVFAILS 19
 	[FAM_DNS_SERVFAILS] = { "mailwarden_dns_servfails_total", F_COUNTER, "",
 	  "Queries answered SERVFAIL or REFUSED" },
