@@ -22,8 +22,10 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <hiredis/hiredis.h>
 #include <ldns/ldns.h>
 #include <libmilter/mfapi.h>
+#include <lmdb.h>
 #include <openssl/crypto.h>
 #include <pcre2.h>
 
@@ -71,18 +73,26 @@ thread_count(void)
 	return n;
 }
 
+#define STR_(x)	#x
+#define STR(x)	STR_(x)
+
 /* lib_versions - the libraries the daemon runs with, for build_info */
 static void
 lib_versions(struct metrics_live *l)
 {
-	static char pcre[64], milter[32];
+	static char pcre[64], milter[32], lmdb[32];
 	unsigned int maj, min, pl;
+	int lmaj, lmin, lpat;
 
 	if (pcre[0] == '\0' &&
 	    pcre2_config(PCRE2_CONFIG_VERSION, pcre) < 0)
 		snprintf(pcre, sizeof(pcre), "unknown");
 	if (milter[0] == '\0' && smfi_version(&maj, &min, &pl) == MI_SUCCESS)
 		snprintf(milter, sizeof(milter), "%u.%u.%u", maj, min, pl);
+	if (lmdb[0] == '\0') {
+		(void)mdb_version(&lmaj, &lmin, &lpat);
+		snprintf(lmdb, sizeof(lmdb), "%d.%d.%d", lmaj, lmin, lpat);
+	}
 	l->libs[0].name = "openssl";
 	l->libs[0].version = OpenSSL_version(OPENSSL_VERSION);
 	l->libs[1].name = "ldns";
@@ -91,7 +101,13 @@ lib_versions(struct metrics_live *l)
 	l->libs[2].version = pcre;
 	l->libs[3].name = "libmilter";
 	l->libs[3].version = milter;
-	l->nlibs = 4;
+	l->libs[4].name = "lmdb";
+	l->libs[4].version = lmdb;
+	/* hiredis has no run-time version call: the headers built with */
+	l->libs[5].name = "hiredis";
+	l->libs[5].version = STR(HIREDIS_MAJOR) "." STR(HIREDIS_MINOR) "."
+	    STR(HIREDIS_PATCH);
+	l->nlibs = 6;
 }
 
 /* lmdb_usage - the engine's Bayes map, if it is an LMDB store now open */

@@ -515,9 +515,9 @@ struct family {
 static const struct family families[] = {
 #define FAM_BUILD 0
 	[FAM_BUILD] = { "mailwarden_build_info", F_GAUGE,
-	  "version, openssl, ldns, pcre2, libmilter",
+	  "version, openssl, ldns, pcre2, libmilter, lmdb, hiredis",
 	  "Always 1; the version of the running daemon and of the libraries "
-	  "it runs with" },
+	  "it runs with (hiredis: the one it was built with)" },
 #define FAM_START 1
 	[FAM_START] = { "mailwarden_start_time_seconds", F_GAUGE, "",
 	  "When the daemon started (Unix time)" },

@@ -245,7 +245,9 @@ def check_counts_in_prometheus():
         assert r.code == 250, r
     pf.wait_delivered(2)
     wait_query('up{job="mailwarden"}', 1)
-    wait_query('mailwarden_build_info{openssl=~"OpenSSL .+",ldns!="",pcre2!=""}', 1)
+    wait_query('mailwarden_build_info{openssl=~"OpenSSL .+",ldns!="",pcre2!="",'
+               'libmilter!="",lmdb=~"[0-9]+[.][0-9]+[.][0-9]+",'
+               'hiredis=~"[0-9]+[.][0-9]+[.][0-9]+"}', 1)
     wait_query('sum(mailwarden_messages_total{action="reject",scored="yes"})', 1)
     wait_query('sum(mailwarden_messages_total{action="accept"})', 2)
     wait_query('mailwarden_spf_results_total{result="fail"}', 1)
