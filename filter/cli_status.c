@@ -5,18 +5,20 @@
  *	mailwarden status [-c FILE] [-e SPEC] [-w SECONDS]
  *	    Reads the metrics endpoint (metrics_listen of the configuration,
  *	    or -e SPEC) and prints uptime, configuration generation and the
- *	    last reload, messages by action with rates, latency percentiles
- *	    (from the histograms), DNS, Bayes and policy store health,
- *	    verdict-log drops.
+ *	    last reload, messages by action with rates since the start and
+ *	    in the last minute and hour (the daemon counts those), latency
+ *	    percentiles (from the histograms), DNS, Bayes and policy store
+ *	    health, verdict-log drops.
  *	    With -w, reads twice SECONDS apart and shows what happened in
  *	    between as well (e.g. -w 60: the last minute).
  *	mailwarden status --list-metrics
  *	    The reference table of every metric (Markdown; doc/metrics.md).
  *
  *	Exit status: 0 healthy; 1 degraded (the last reload failed, the
- *	last Bayes lookup or policy store call failed, the last message
- *	using DNS was
- *	dns_degraded, or verdict-log lines were dropped during -w);
+ *	daemon's mailwarden_dns_healthy or mailwarden_bayes_healthy is 0
+ *	(failures among the recent messages: see metrics.h), the last
+ *	policy store call failed, or verdict-log lines were dropped during
+ *	-w);
  *	2 the daemon cannot be reached, metrics_listen is empty, or usage.
  *
  * SECURITY
@@ -264,14 +266,52 @@ print_latency(const struct scrape *cur, const struct scrape *prev)
 	}
 }
 
+static const char *const act[] = { "accept", "tag", "reject", "tempfail" };
+
+/* print_counts - one line of messages by action; unscored < 0: none */
+static void
+print_counts(const char *label, const double n[4], double secs,
+    double unscored)
+{
+	double tot = n[0] + n[1] + n[2] + n[3];
+	size_t i;
+
+	printf("%-14s %.0f (%.2f/s)", label, tot, secs > 0 ? tot / secs : 0);
+	for (i = 0; i < 4; i++)
+		printf(" %s %.0f", act[i], n[i]);
+	if (unscored >= 0)
+		printf(" unscored %.0f", unscored);
+	printf("\n");
+}
+
+/*
+ * print_recent - the daemon's own count of the last window seconds
+ * (family name by action); the rate over the window, or over the uptime
+ * when the daemon is younger.  Nothing from a daemon without them.
+ */
+static void
+print_recent(const struct scrape *s, const char *label, const char *name,
+    double window)
+{
+	char key[128];
+	double n[4], up = (double)time(NULL) -
+	    get(s, "mailwarden_start_time_seconds");
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "%s{action=\"%s\"}", name, act[i]);
+		if (isnan(n[i] = get(s, key)))
+			return;
+	}
+	print_counts(label, n, up < window ? up : window, -1);
+}
+
 static void
 print_messages(const struct scrape *cur, const struct scrape *prev,
     double secs, const char *label)
 {
-	static const char *const act[] = { "accept", "tag", "reject",
-	    "tempfail" };
 	char key[128];
-	double n[4], tot = 0, unscored = 0;
+	double n[4], unscored = 0;
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
@@ -282,12 +322,8 @@ print_messages(const struct scrape *cur, const struct scrape *prev,
 		    "\"%s\",scored=\"no\"}", act[i]);
 		unscored += delta(cur, prev, key);
 		n[i] += delta(cur, prev, key);
-		tot += n[i];
 	}
-	printf("%-14s %.0f (%.2f/s)", label, tot, secs > 0 ? tot / secs : 0);
-	for (i = 0; i < 4; i++)
-		printf(" %s %.0f", act[i], n[i]);
-	printf(" unscored %.0f\n", unscored);
+	print_counts(label, n, secs, unscored);
 }
 
 static void
@@ -434,6 +470,10 @@ report(const char *spec, unsigned window)
 		print_uptime(cur);
 		print_messages(cur, NULL, (double)time(NULL) - start,
 		    "messages");
+		print_recent(cur, "last minute",
+		    "mailwarden_messages_last_minute", 60);
+		print_recent(cur, "last hour", "mailwarden_messages_last_hour",
+		    3600);
 		if (window) {
 			snprintf(label, sizeof(label), "last %us", window);
 			print_messages(&b, &a, b.when - a.when, label);

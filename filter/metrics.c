@@ -73,9 +73,7 @@ metrics_new(void)
 	struct metrics *m = xcalloc(1, sizeof(*m));
 
 	m->start_time = clock_wall_s();
-	atomic_store(&m->bayes_healthy, true);
 	atomic_store(&m->policy_healthy, true);
-	atomic_store(&m->dns_healthy, true);
 	atomic_store(&m->last_reload_ok, true);
 	return m;
 }
@@ -118,6 +116,36 @@ metrics_hist_observe(struct metrics_hist *h, double seconds)
 			break;
 	INC(h->bucket[i]);
 	ADD(h->sum_us, seconds > 0 ? (uint_fast64_t)(seconds * 1e6) : 0);
+}
+
+void
+metrics_health_note(struct metrics_health *h, bool failed, double now)
+{
+	unsigned i = atomic_fetch_add_explicit(&h->pos, 1,
+	    memory_order_relaxed) % METRICS_HEALTH_N;
+	uint_fast64_t ms = now > 0 ? (uint_fast64_t)(now * 1000) : 0;
+
+	/* + 1: a slot never written is 0 */
+	atomic_store_explicit(&h->slot[i], ((ms + 1) << 1) | (failed ? 1 : 0),
+	    memory_order_relaxed);
+}
+
+bool
+metrics_health_ok(struct metrics_health *h, double now)
+{
+	double since = (now - METRICS_HEALTH_WINDOW) * 1000;
+	unsigned i, seen = 0, bad = 0;
+	uint_fast64_t v;
+
+	for (i = 0; i < METRICS_HEALTH_N; i++) {
+		v = GET(h->slot[i]);
+		if (v == 0 || (double)((v >> 1) - 1) < since)
+			continue;
+		seen++;
+		bad += (unsigned)(v & 1);
+	}
+	return bad < METRICS_HEALTH_MIN_BAD || bad * METRICS_HEALTH_SHARE <
+	    seen;
 }
 
 /* sym_hash - FNV-1a of the name */
@@ -381,7 +409,7 @@ count_bayes(struct metrics *m, const struct scan *s)
 	else if (strncmp(j, "{\"probability\":null,\"degraded\":true",
 	    35) == 0) {
 		INC(m->bayes[MB_DEGRADED]);
-		atomic_store(&m->bayes_healthy, false);
+		metrics_health_note(&m->bayes_health, true, clock_mono_s());
 		return;
 	} else if (strncmp(j, "{\"probability\":null,\"skipped\"", 29) == 0)
 		INC(m->bayes[MB_UNTRAINED]);
@@ -392,7 +420,7 @@ count_bayes(struct metrics *m, const struct scan *s)
 		return;
 	}
 	if (s->verdict.scored)
-		atomic_store(&m->bayes_healthy, true);
+		metrics_health_note(&m->bayes_health, false, clock_mono_s());
 	if (strstr(j, "\"autolearn\":\"spam\""))
 		INC(m->bayes[MB_LEARNED_SPAM]);
 	else if (strstr(j, "\"autolearn\":\"ham\""))
@@ -430,7 +458,8 @@ metrics_message(struct metrics *m, const struct scan *s, int vlog_rc)
 	if (v->dns_degraded)
 		INC(m->dns_degraded);
 	if (v->dns_ms > 0 || v->dns_degraded)
-		atomic_store(&m->dns_healthy, !v->dns_degraded);
+		metrics_health_note(&m->dns_health, v->dns_degraded,
+		    clock_mono_s());
 	if (vlog_rc == 0)
 		INC(m->vlog_written);
 	else if (vlog_rc < 0)
@@ -486,9 +515,9 @@ struct family {
 static const struct family families[] = {
 #define FAM_BUILD 0
 	[FAM_BUILD] = { "mailwarden_build_info", F_GAUGE,
-	  "version, openssl, ldns, pcre2, libmilter",
+	  "version, openssl, ldns, pcre2, libmilter, lmdb, hiredis",
 	  "Always 1; the version of the running daemon and of the libraries "
-	  "it runs with" },
+	  "it runs with (hiredis: the one it was built with)" },
 #define FAM_START 1
 	[FAM_START] = { "mailwarden_start_time_seconds", F_GAUGE, "",
 	  "When the daemon started (Unix time)" },
@@ -545,7 +574,10 @@ static const struct family families[] = {
 	  "Queries sent to the DNS servers" },
 #define FAM_DNS_TIMEOUTS 18
 	[FAM_DNS_TIMEOUTS] = { "mailwarden_dns_timeouts_total", F_COUNTER, "",
-	  "Queries that timed out" },
+	  "Lookups the servers left without an answer: every query timed "
+	  "out or failed at the network (a server refusing at the port, an "
+	  "unreachable network); error answers such as SERVFAIL and REFUSED "
+	  "are counted in mailwarden_dns_servfails_total" },
 #define FAM_DNS_SERVFAILS 19
 	[FAM_DNS_SERVFAILS] = { "mailwarden_dns_servfails_total", F_COUNTER, "",
 	  "Queries answered SERVFAIL or REFUSED" },
@@ -555,7 +587,9 @@ static const struct family families[] = {
 	  "DNS budget ran out)" },
 #define FAM_DNS_HEALTHY 21
 	[FAM_DNS_HEALTHY] = { "mailwarden_dns_healthy", F_GAUGE, "",
-	  "0 if the last message that used DNS was dns_degraded, else 1" },
+	  "0 when DNS is failing: of the last 16 messages that used DNS, "
+	  "those of the last 60 seconds include at least 2 dns_degraded "
+	  "ones and a quarter or more are; else 1" },
 #define FAM_BAYES_CLS 22
 	[FAM_BAYES_CLS] = { "mailwarden_bayes_classified_total", F_COUNTER, "",
 	  "Messages Bayes gave a probability" },
@@ -569,7 +603,9 @@ static const struct family families[] = {
 	  "(Redis down or slow, LMDB error)" },
 #define FAM_BAYES_HEALTHY 25
 	[FAM_BAYES_HEALTHY] = { "mailwarden_bayes_healthy", F_GAUGE, "",
-	  "0 if the last Bayes store lookup failed, else 1" },
+	  "0 when the Bayes store is failing: of the last 16 messages that "
+	  "looked it up, those of the last 60 seconds include at least 2 "
+	  "failed lookups and a quarter or more failed; else 1" },
 #define FAM_BAYES_LEARN 26
 	[FAM_BAYES_LEARN] = { "mailwarden_bayes_autolearned_total", F_COUNTER, "class",
 	  "Messages autolearned as spam or ham" },
@@ -662,6 +698,16 @@ static const struct family families[] = {
 	[FAM_POLICY_HEALTHY] = { "mailwarden_policy_store_healthy", F_GAUGE,
 	  "backend", "1 if the last call to the policy store worked, 0 if it "
 	  "failed; backend lmdb or redis; absent without policy_store" },
+#define FAM_LAST_MINUTE 51
+	[FAM_LAST_MINUTE] = { "mailwarden_messages_last_minute", F_GAUGE,
+	  "action", "Messages that reached a verdict in the last 60 seconds "
+	  "(since the start if the daemon is younger), by action; from "
+	  "snapshots taken each second" },
+#define FAM_LAST_HOUR 52
+	[FAM_LAST_HOUR] = { "mailwarden_messages_last_hour", F_GAUGE,
+	  "action", "Messages that reached a verdict in the last hour (since "
+	  "the start if the daemon is younger), by action; from snapshots "
+	  "taken each minute, so up to a minute more" },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -849,6 +895,26 @@ render_messages(struct metrics *m, struct buf *o)
 			    (unsigned long long)GET(m->messages[a][s]));
 }
 
+/* render_recent - messages of the last minute and hour, if known */
+static void
+render_recent(const struct metrics_live *l, struct buf *o)
+{
+	static const int fam[] = { FAM_LAST_MINUTE, FAM_LAST_HOUR };
+	const uint64_t *v;
+	size_t a, k;
+
+	if (!l->have_recent)
+		return;
+	for (k = 0; k < 2; k++) {
+		v = k == 0 ? l->last_minute : l->last_hour;
+		head(o, fam[k]);
+		for (a = 0; a < METRICS_NACTIONS; a++)
+			buf_printf(o, "%s{action=\"%s\"} %llu\n",
+			    families[fam[k]].name, action_label[a],
+			    (unsigned long long)v[a]);
+	}
+}
+
 static void
 render_dns(const struct metrics_live *l, struct metrics *m, struct buf *o)
 {
@@ -858,7 +924,8 @@ render_dns(const struct metrics_live *l, struct metrics *m, struct buf *o)
 	one(o, FAM_DNS_TIMEOUTS, l->dns_timeouts);
 	one(o, FAM_DNS_SERVFAILS, l->dns_servfails);
 	one(o, FAM_DNS_DEGRADED, GET(m->dns_degraded));
-	one(o, FAM_DNS_HEALTHY, atomic_load(&m->dns_healthy));
+	one(o, FAM_DNS_HEALTHY, metrics_health_ok(&m->dns_health,
+	    clock_mono_s()));
 }
 
 static void
@@ -871,7 +938,8 @@ render_bayes(struct metrics *m, struct buf *o)
 	labelled(o, FAM_BAYES_SKIP, "reason", skip, &m->bayes[MB_UNTRAINED],
 	    3);
 	one(o, FAM_BAYES_DEG, GET(m->bayes[MB_DEGRADED]));
-	one(o, FAM_BAYES_HEALTHY, atomic_load(&m->bayes_healthy));
+	one(o, FAM_BAYES_HEALTHY, metrics_health_ok(&m->bayes_health,
+	    clock_mono_s()));
 	labelled(o, FAM_BAYES_LEARN, "class", cls,
 	    &m->bayes[MB_LEARNED_SPAM], 2);
 }
@@ -946,6 +1014,7 @@ metrics_render(struct metrics *m, const struct metrics_live *l,
 	head(o, FAM_START);
 	buf_printf(o, "%s %.3f\n", families[FAM_START].name, m->start_time);
 	render_messages(m, o);
+	render_recent(l, o);
 	one(o, FAM_CONNS, GET(m->connections));
 	one(o, FAM_ABORTS, GET(m->aborts));
 	one(o, FAM_INFLIGHT, (uint64_t)(l->inflight > 0 ? l->inflight : 0));
@@ -1032,4 +1101,38 @@ metrics_stats_line(const struct metrics_snap *p, const struct metrics_snap *c,
 	    (unsigned long long)(c->vlog_dropped - p->vlog_dropped),
 	    (unsigned long long)(c->reloads_ok - p->reloads_ok),
 	    (unsigned long long)(c->reloads_failed - p->reloads_failed));
+}
+
+void
+metrics_ring_push(struct metrics_ring *r, const struct metrics_snap *snap,
+    double now)
+{
+	size_t newest = (r->next + METRICS_RING_N - 1) % METRICS_RING_N;
+
+	if (r->n > 0 && now - r->at[newest] < r->step)
+		return;
+	r->snap[r->next] = *snap;
+	r->at[r->next] = now;
+	r->next = (r->next + 1) % METRICS_RING_N;
+	if (r->n < METRICS_RING_N)
+		r->n++;
+}
+
+bool
+metrics_ring_since(const struct metrics_ring *r, double now, double secs,
+    struct metrics_snap *out, double *age)
+{
+	size_t k, i = 0;
+
+	if (r->n == 0)
+		return false;
+	/* newest first; stop at the first one old enough */
+	for (k = 1; k <= r->n; k++) {
+		i = (r->next + METRICS_RING_N - k) % METRICS_RING_N;
+		if (now - r->at[i] >= secs)
+			break;
+	}
+	*out = r->snap[i];		/* else the oldest kept */
+	*age = now - r->at[i];
+	return true;
 }

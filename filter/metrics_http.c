@@ -318,6 +318,7 @@ open_listener(const char *spec, char **unix_path, struct buf *why)
 struct client {
 	int	 fd;
 	double	 deadline;		/* monotonic ms */
+	unsigned long long seq;		/* order of accept */
 	char	 in[HTTP_MAX_REQUEST];
 	size_t	 inlen;
 	struct buf out;
@@ -335,6 +336,7 @@ struct metrics_server {
 	void	*arg;
 	struct client cl[HTTP_MAX_CONNS];
 	size_t	 ncl;
+	unsigned long long accepted;	/* connections since start */
 };
 
 static void
@@ -344,25 +346,6 @@ client_close(struct metrics_server *s, size_t i)
 	buf_release(&s->cl[i].out);
 	s->cl[i] = s->cl[--s->ncl];
 	memset(&s->cl[s->ncl], 0, sizeof(s->cl[s->ncl]));
-}
-
-static void
-accept_clients(struct metrics_server *s)
-{
-	struct client *c;
-	int fd;
-
-	while ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
-		if (s->ncl == HTTP_MAX_CONNS) {
-			close(fd);	/* over the cap: no answer */
-			continue;
-		}
-		c = &s->cl[s->ncl++];
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->deadline = clock_mono_s() * 1000 + HTTP_CLIENT_TIMEOUT_MS;
-	}
 }
 
 /* answer - the response to the request in c->in */
@@ -426,6 +409,54 @@ client_io(struct metrics_server *s, struct client *c)
 		return false;
 	c->outoff += (size_t)n;
 	return c->outoff < c->out.len;
+}
+
+/*
+ * make_room - with every slot taken, close the oldest client that has
+ * not sent a whole request (an idle or slow one): so a crowd of idle
+ * connections cannot lock a scrape out, and the cap still holds.
+ * Clients being answered are kept.  false: nothing to evict.
+ */
+static bool
+make_room(struct metrics_server *s)
+{
+	size_t i, victim = s->ncl;
+
+	for (i = 0; i < s->ncl; i++)
+		if (!s->cl[i].writing && (victim == s->ncl ||
+		    s->cl[i].seq < s->cl[victim].seq))
+			victim = i;
+	if (victim == s->ncl)
+		return false;
+	client_close(s, victim);
+	return true;
+}
+
+/*
+ * accept_clients - take every pending connection, and read at once what
+ * it has sent: a scraper sends its request with the connection, so it is
+ * answered (and no longer evictable) before the next one is accepted
+ */
+static void
+accept_clients(struct metrics_server *s)
+{
+	struct client *c;
+	int fd;
+
+	while ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		if (s->ncl == HTTP_MAX_CONNS && !make_room(s)) {
+			close(fd);	/* all busy being answered */
+			continue;
+		}
+		c = &s->cl[s->ncl++];
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->seq = s->accepted++;
+		c->deadline = clock_mono_s() * 1000 + HTTP_CLIENT_TIMEOUT_MS;
+		if (!client_io(s, c))
+			client_close(s, s->ncl - 1);
+	}
 }
 
 static void *

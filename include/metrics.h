@@ -51,6 +51,30 @@ enum metrics_bayes {
 	MB_LEARNED_SPAM, MB_LEARNED_HAM, MB_N
 };
 
+/*
+ * Health of a store the messages depend on (DNS, Bayes): the outcome of
+ * the last METRICS_HEALTH_N messages that used it, each with the time it
+ * finished.  It is unhealthy when, of those that finished within the
+ * last METRICS_HEALTH_WINDOW seconds, at least METRICS_HEALTH_MIN_BAD
+ * failed and the failures are at least 1/METRICS_HEALTH_SHARE of them:
+ * so one failed lookup does not flag it, a failing store does within a
+ * few messages, and it is healthy again once the failures are older
+ * than the window or outnumbered by successes.  Lock-free (one slot per
+ * message, written with an atomic store).
+ */
+#define METRICS_HEALTH_N	16
+#define METRICS_HEALTH_WINDOW	60
+#define METRICS_HEALTH_MIN_BAD	2
+#define METRICS_HEALTH_SHARE	4
+struct metrics_health {
+	atomic_uint_fast64_t slot[METRICS_HEALTH_N]; /* ms << 1 | failed */
+	atomic_uint pos;
+};
+/* metrics_health_note - one message's outcome at now (monotonic s) */
+void	 metrics_health_note(struct metrics_health *, bool failed, double now);
+/* metrics_health_ok - the rule above at now */
+bool	 metrics_health_ok(struct metrics_health *, double now);
+
 struct metrics_hist {
 	atomic_uint_fast64_t bucket[METRICS_NBUCKETS];	/* not cumulative */
 	atomic_uint_fast64_t count;
@@ -89,13 +113,12 @@ struct metrics {
 	atomic_uint_fast64_t dns_degraded;	/* messages */
 	atomic_uint_fast64_t bayes[MB_N];
 	atomic_uint_fast64_t policy[MP_N];
-	atomic_bool bayes_healthy;		/* the last store lookup worked */
+	struct metrics_health bayes_health;	/* Bayes store lookups */
 	atomic_bool policy_healthy;		/* the last policy store call
 						   worked */
 	atomic_int policy_backend;		/* of the current generation:
 						   0 none, 1 LMDB, 2 Redis */
-	atomic_bool dns_healthy;		/* the last message was not
-						   dns_degraded */
+	struct metrics_health dns_health;	/* messages that used DNS */
 	atomic_uint_fast64_t vlog_written, vlog_dropped;
 	atomic_uint_fast64_t reloads_ok, reloads_failed;
 	atomic_uint_fast64_t generation;
@@ -126,6 +149,9 @@ struct metrics_live {
 		 dns_servfails;
 	bool	 have_lmdb;			/* the Bayes store is LMDB */
 	uint64_t lmdb_map_bytes, lmdb_used_bytes;
+	bool	 have_recent;			/* messages by action in the
+						   last minute and hour */
+	uint64_t last_minute[METRICS_NACTIONS], last_hour[METRICS_NACTIONS];
 	const char *version;
 	struct {			/* build info labels: name (a label
 					   name) and the library's version */
@@ -203,6 +229,26 @@ struct metrics_snap {
 		 vlog_dropped, reloads_ok, reloads_failed;
 };
 void	 metrics_snap(struct metrics *, struct metrics_snap *);
+
+/*
+ * A ring of snapshots at least step seconds apart (the newest replaces
+ * the oldest), for counts over the last minute or hour without waiting:
+ * metrics_ring_push() keeps snap taken at now unless the newest kept is
+ * less than step old; metrics_ring_since() finds the newest snapshot at
+ * least secs old (or, when the daemon is younger, the oldest: its start)
+ * and gives its age in *age; false if the ring is empty.
+ */
+#define METRICS_RING_N	61
+struct metrics_ring {
+	struct metrics_snap snap[METRICS_RING_N];
+	double	 at[METRICS_RING_N];		/* monotonic seconds */
+	size_t	 n, next;
+	double	 step;
+};
+void	 metrics_ring_push(struct metrics_ring *, const struct metrics_snap *,
+	    double now);
+bool	 metrics_ring_since(const struct metrics_ring *, double now,
+	    double secs, struct metrics_snap *out, double *age);
 void	 metrics_stats_line(const struct metrics_snap *prev,
 	    const struct metrics_snap *cur, double secs, struct buf *out);
 

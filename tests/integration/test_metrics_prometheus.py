@@ -17,13 +17,15 @@ storage directory, scraping the daemon every second:
 - a SIGHUP with a broken file shows as a failed reload (and `mailwarden
   status` exits 1 saying so); fixing it raises the generation;
 - hostile HTTP: an oversized request gets 431 or a close, POST 405, a
-  traversal 404, a slow client and a crowd of idle clients are cut off,
-  and meanwhile mail goes through as fast as before (measured);
+  traversal 404, a slow client and a crowd of idle clients are cut off
+  (and do not keep a scrape out meanwhile), and meanwhile mail goes
+  through as fast as before (measured);
 - `mailwarden status` exits 0 against the healthy daemon, 2 against
-  nothing;
+  nothing, and shows the messages of the last minute and hour at once;
 - the stats line shows up in the log (stats_interval = 1);
-- with nsd stopped, a new domain's lookups fail: DNS timeouts or
-  SERVFAILs, dns_degraded messages, and `status` reports DNS degraded;
+- with nsd stopped, a new domain's lookups fail: DNS timeouts (also in
+  Prometheus), dns_degraded messages; one such message leaves DNS healthy,
+  four make it degraded, and `status` reports DNS degraded;
 - SIGTERM stops the daemon with status 0 (under ASan: no leak report)
   and the endpoint with it.
 """
@@ -243,7 +245,9 @@ def check_counts_in_prometheus():
         assert r.code == 250, r
     pf.wait_delivered(2)
     wait_query('up{job="mailwarden"}', 1)
-    wait_query('mailwarden_build_info{openssl=~"OpenSSL .+",ldns!="",pcre2!=""}', 1)
+    wait_query('mailwarden_build_info{openssl=~"OpenSSL .+",ldns!="",pcre2!="",'
+               'libmilter!="",lmdb=~"[0-9]+[.][0-9]+[.][0-9]+",'
+               'hiredis=~"[0-9]+[.][0-9]+[.][0-9]+"}', 1)
     wait_query('sum(mailwarden_messages_total{action="reject",scored="yes"})', 1)
     wait_query('sum(mailwarden_messages_total{action="accept"})', 2)
     wait_query('mailwarden_spf_results_total{result="fail"}', 1)
@@ -272,11 +276,28 @@ def check_counts_in_prometheus():
     promtool_check()
 
 
+def status_line(out, label):
+    """The counts of one line of `status`: {'accept': n, ...}."""
+    for ln in out.splitlines():
+        if ln.startswith(label + " "):
+            w = ln.split(")", 1)[1].split()
+            return {w[i]: int(w[i + 1]) for i in range(0, len(w) - 1, 2)}
+    raise AssertionError("no %r line in:\n%s" % (label, out))
+
+
 def check_status_healthy():
+    r, _ = smtp_ms(4)
+    assert r.code == 250, r
     r = status("-c", milter.conf)
     assert r.returncode == 0, r.stdout
     assert "status         ok" in r.stdout, r.stdout
-    assert "reject 1" in r.stdout and "accept 2" in r.stdout, r.stdout
+    assert "reject 1" in r.stdout and "accept 3" in r.stdout, r.stdout
+    # the last minute and hour without waiting (-w): the daemon counts
+    # them; younger than an hour, it has all four messages in that one
+    assert status_line(r.stdout, "last hour") == \
+        {"accept": 3, "tag": 0, "reject": 1, "tempfail": 0}, r.stdout
+    minute = status_line(r.stdout, "last minute")
+    assert 1 <= minute["accept"] <= 3 and minute["reject"] <= 1, r.stdout
     r = status("-e", "inet:%d@127.0.0.1" % mwtest.free_port())
     assert r.returncode == 2 and "cannot connect" in r.stdout, r.stdout
 
@@ -307,6 +328,8 @@ def check_hostile_http():
     slow = socket.create_connection(("127.0.0.1", mport))
     slow.sendall(b"GET /met")
     t0 = time.monotonic()
+    # they cannot lock a scrape out: the oldest idle ones make room
+    assert series(scrape(), "mailwarden_config_generation") == 2
     during = [smtp_ms(20 + i)[1] for i in range(3)]
     # all cut off within the client deadline (5 s) plus a margin
     for s in crowd + [slow]:
@@ -330,6 +353,15 @@ def check_stats_line():
     assert any(" reject=1 " in ln for ln in lines), lines[-5:]
 
 
+def wait_true(expr, timeout=30):
+    """Wait until Prometheus's answer to a filtering expr is not empty."""
+    try:
+        return mwtest.wait_for(lambda: query(expr) is not None, timeout=timeout,
+                               interval=0.5, what=expr)
+    except TimeoutError:
+        raise AssertionError("%s: nothing in Prometheus" % expr)
+
+
 def check_dns_down():
     ns.stop()
     r, _ = smtp_ms(30, dom="late.spf.test")
@@ -339,8 +371,22 @@ def check_dns_down():
                 series(text, "mailwarden_dns_servfails_total"))
     assert failures >= 1, text
     assert series(text, "mailwarden_dns_degraded_messages_total") >= 1
-    assert series(text, "mailwarden_dns_healthy") == 0
+    # one failed message does not make DNS unhealthy ...
+    assert series(text, "mailwarden_dns_healthy") == 1, text
+    # ... a few do: 4 failures outnumber a quarter of any 16 messages
+    # with the 10 good ones this test sent before
+    for n in range(31, 34):
+        r, _ = smtp_ms(n, dom="late%d.spf.test" % n)
+        assert r.code == 250, r
+    text = scrape()
+    assert series(text, "mailwarden_dns_degraded_messages_total") >= 4
+    assert series(text, "mailwarden_dns_healthy") == 0, text
     wait_query("mailwarden_dns_healthy", 0)
+    # and Prometheus has stored the failures: the servers' silence (a
+    # stopped nsd refuses at the port: counted as no answer) and the
+    # degraded messages
+    wait_true("mailwarden_dns_timeouts_total > 0")
+    wait_true("mailwarden_dns_degraded_messages_total >= 4")
     r = status("-e", ENDPOINT)
     assert r.returncode == 1 and "DNS degraded" in r.stdout, r.stdout
 

@@ -282,6 +282,136 @@ START_TEST(test_metrics_stats_line_shows_the_difference)
 }
 END_TEST
 
+/*
+ * the snapshots the last minute and hour are counted from: the newest
+ * one at least that old, or the oldest (the start) while the daemon is
+ * younger; pushes closer than the step are not kept
+ */
+START_TEST(test_metrics_ring_finds_the_window)
+{
+	static struct metrics_ring r = { .step = 1 };
+	struct metrics_snap s, got;
+	double age, t;
+
+	ck_assert(!metrics_ring_since(&r, 100, 60, &got, &age));
+	memset(&s, 0, sizeof(s));
+	for (t = 100; t <= 300; t += 1) {	/* 1 message a second */
+		s.actions[0] = (uint64_t)(t - 100);
+		metrics_ring_push(&r, &s, t);
+		metrics_ring_push(&r, &s, t + 0.5);	/* too soon: ignored */
+		if (t == 130) {			/* younger than a minute */
+			ck_assert(metrics_ring_since(&r, t, 60, &got, &age));
+			ck_assert_uint_eq(got.actions[0], 0);
+			ck_assert_double_eq(age, 30);
+		}
+	}
+	ck_assert_uint_eq(r.n, METRICS_RING_N);
+	ck_assert(metrics_ring_since(&r, 300, 60, &got, &age));
+	ck_assert_double_eq(age, 60);
+	ck_assert_uint_eq(s.actions[0] - got.actions[0], 60);
+	/* between pushes: the newest at least 60 s old */
+	ck_assert(metrics_ring_since(&r, 300.7, 60, &got, &age));
+	ck_assert_double_eq_tol(age, 60.7, 1e-9);
+}
+END_TEST
+
+START_TEST(test_metrics_last_minute_and_hour_rendered)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_live l;
+	struct buf b = BUF_INIT;
+
+	memset(&l, 0, sizeof(l));
+	metrics_render(m, &l, &b);
+	ck_assert_ptr_null(strstr(buf_cstr(&b), "_last_minute"));
+	buf_reset(&b);
+	l.have_recent = true;
+	l.last_minute[ACTION_REJECT] = 3;
+	l.last_hour[ACTION_ACCEPT] = 40;
+	l.last_hour[ACTION_REJECT] = 5;
+	metrics_render(m, &l, &b);
+	ck_assert_double_eq(value(buf_cstr(&b), "mailwarden_messages_last_"
+	    "minute{action=\"reject\"}"), 3);
+	ck_assert_double_eq(value(buf_cstr(&b), "mailwarden_messages_last_"
+	    "minute{action=\"accept\"}"), 0);
+	ck_assert_double_eq(value(buf_cstr(&b), "mailwarden_messages_last_"
+	    "hour{action=\"accept\"}"), 40);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b), "# TYPE mailwarden_"
+	    "messages_last_hour gauge\n"));
+	buf_release(&b);
+	metrics_free(&m);
+}
+END_TEST
+
+/*
+ * health: one failure among good messages does not flag it; a store
+ * that keeps failing does; old failures and a majority of good
+ * messages clear it
+ */
+START_TEST(test_metrics_health_rule)
+{
+	struct metrics_health h;
+	int i;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert(metrics_health_ok(&h, 1000));
+	metrics_health_note(&h, true, 1000);	/* one failed lookup */
+	ck_assert(metrics_health_ok(&h, 1000));
+	metrics_health_note(&h, false, 1001);
+	ck_assert(metrics_health_ok(&h, 1001));
+	metrics_health_note(&h, true, 1002);	/* 2 of 3 failed */
+	ck_assert(!metrics_health_ok(&h, 1002));
+	/* a minute later the failures are too old */
+	ck_assert(metrics_health_ok(&h, 1063));
+	/* 2 failures among 8 messages: a quarter, degraded; a ninth good
+	 * one outnumbers them */
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < 6; i++)
+		metrics_health_note(&h, false, 2000);
+	metrics_health_note(&h, true, 2000);
+	metrics_health_note(&h, true, 2000);
+	ck_assert(!metrics_health_ok(&h, 2001));
+	metrics_health_note(&h, false, 2001);
+	ck_assert(metrics_health_ok(&h, 2001));
+	/* only the last METRICS_HEALTH_N count: a burst of failures long
+	 * ago in message terms is pushed out by good ones */
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < 4; i++)
+		metrics_health_note(&h, true, 3000);
+	ck_assert(!metrics_health_ok(&h, 3000));
+	for (i = 0; i < METRICS_HEALTH_N; i++)
+		metrics_health_note(&h, false, 3001);
+	ck_assert(metrics_health_ok(&h, 3001));
+}
+END_TEST
+
+/* the gauges follow the rule, not the last message alone */
+START_TEST(test_metrics_one_degraded_message_is_not_unhealthy)
+{
+	struct engine *e = test_engine("");
+	struct metrics *m = metrics_new();
+	struct msg *msg;
+	struct scan *s;
+	char *t;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		s = scan_one(e, "192.0.2.1", &msg);
+		s->verdict.dns_degraded = i > 0;
+		metrics_message(m, s, 1);
+		scan_free(&s);
+		msg_free(&msg);
+		t = render(m);
+		ck_assert_double_eq(value(t, "mailwarden_dns_healthy"),
+		    i < 2 ? 1 : 0);
+		ck_assert_double_eq(value(t, "mailwarden_bayes_healthy"), 1);
+		free(t);
+	}
+	metrics_free(&m);
+	engine_unref(e);
+}
+END_TEST
+
 static const struct {
 	const char *name, *req;
 	enum http_parse want;
@@ -421,6 +551,51 @@ START_TEST(test_http_server_answers_and_refuses)
 	ck_assert_ptr_null(srv);
 	ck_assert_int_ne(access(spec + 5, F_OK), 0);	/* socket removed */
 	buf_release(&big);
+	buf_release(&why);
+	test_rmtree(dir);
+	metrics_free(&m);
+}
+END_TEST
+
+/*
+ * more idle connections than the server has slots (they send nothing):
+ * a real request still gets its answer, the oldest idle ones are the
+ * ones pushed out, and the newer ones still hold their slots (the cap)
+ */
+START_TEST(test_http_idle_crowd_does_not_lock_out_a_scrape)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_server *srv;
+	struct buf why = BUF_INIT;
+	char dir[256], spec[300], *a, c;
+	int idle[HTTP_MAX_CONNS + 4];
+	long inflight = 2;
+	size_t i, n = sizeof(idle) / sizeof(idle[0]);
+
+	test_mkdtemp(dir, sizeof(dir), "check_metrics");
+	snprintf(spec, sizeof(spec), "unix:%s/m.sock", dir);
+	srv = metrics_server_start(spec, m, collect, &inflight, &why);
+	ck_assert_msg(srv != NULL, "%s", buf_cstr(&why));
+	for (i = 0; i < n; i++) {
+		idle[i] = metrics_connect(spec, &why);
+		ck_assert_msg(idle[i] >= 0, "%s", buf_cstr(&why));
+	}
+	a = ask(spec, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(strncmp(a, "HTTP/1.1 200 OK\r\n", 17) == 0, "[%s]", a);
+	ck_assert_ptr_nonnull(strstr(a, "\nmailwarden_messages_in_flight 2\n"));
+	free(a);
+	/* accepted in order: the first n - HTTP_MAX_CONNS + 1 were pushed
+	 * out (closed: end of file), the last HTTP_MAX_CONNS - 1 still wait */
+	for (i = 0; i < n; i++) {
+		ssize_t r = recv(idle[i], &c, 1, MSG_DONTWAIT);
+
+		if (i < n - HTTP_MAX_CONNS + 1)
+			ck_assert_msg(r == 0, "idle client %zu not closed", i);
+		else
+			ck_assert_msg(r < 0, "idle client %zu closed", i);
+		close(idle[i]);
+	}
+	metrics_server_stop(&srv);
 	buf_release(&why);
 	test_rmtree(dir);
 	metrics_free(&m);
@@ -819,6 +994,10 @@ metrics_suite(void)
 	tcase_add_test(tc, test_metrics_reload_generation_and_failure);
 	tcase_add_test(tc, test_metrics_stats_line_shows_the_difference);
 	tcase_add_test(tc, test_metrics_reference_lists_every_family);
+	tcase_add_test(tc, test_metrics_ring_finds_the_window);
+	tcase_add_test(tc, test_metrics_last_minute_and_hour_rendered);
+	tcase_add_test(tc, test_metrics_health_rule);
+	tcase_add_test(tc, test_metrics_one_degraded_message_is_not_unhealthy);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hooks");
 	tcase_add_test(tc, test_metrics_dnsbl_counts_lookups_by_zone);
@@ -834,6 +1013,7 @@ metrics_suite(void)
 	    sizeof(http_cases) / sizeof(http_cases[0]));
 	tcase_add_test(tc, test_http_long_path_is_not_found);
 	tcase_add_test(tc, test_http_server_answers_and_refuses);
+	tcase_add_test(tc, test_http_idle_crowd_does_not_lock_out_a_scrape);
 	tcase_add_test(tc, test_http_server_refuses_a_file_in_the_way);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
