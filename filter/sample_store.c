@@ -507,7 +507,7 @@ sample_offer(const struct scan *s)
 	struct buf why = BUF_INIT, line = BUF_INIT;
 	struct job *j;
 
-	if (c->sample_dir[0] == '\0' ||
+	if (c->sample_dir[0] == '\0' || engine_read_only(s->eng) ||
 	    sample_policy_parse(c->sample, &p, &why) < 0 ||
 	    !sample_policy_wants(&p, s->verdict.action, unit())) {
 		buf_release(&why);
