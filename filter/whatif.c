@@ -16,6 +16,11 @@
  *	    dropped when the new configuration switches its check off
  *	    (spf, spf_helo, dmarc, an empty bayes_store);
  *	  - LIST_* (local lists): the logged score, kept;
+ *	  - MW_GREYLIST, MW_RATELIMIT_*, MW_TRAP_CLIENT (policy store
+ *	    state): their built-in scores; a logged greylisting or rate
+ *	    limit deferral is kept for mail the new configuration would
+ *	    accept or tag (policy_end() defers only that), and a trap
+ *	    client hit is forced again by the new trap_client_action;
  *	  - anything else nothing in the new configuration emits: dropped.
  *	The score set is conf_score_set_base() of the new configuration;
  *	with auto, the Bayes columns only when the record shows a Bayes
@@ -221,6 +226,20 @@ force_reject(struct verdict *v, const char *sym, const char *action,
 		    sym, "%s (policy of the new configuration)", sym);
 }
 
+/* force_trap - step_trap_end(): trap_client_action of the new conf */
+static void
+force_trap(struct verdict *v, const char *sym, const char *action,
+    const char *xcode)
+{
+	(void)xcode;
+	if (str_ieq(action, "tempfail"))
+		verdict_force_code(v, FORCE_POLICY_REJECT, ACTION_TEMPFAIL,
+		    "4.7.1", sym, "%s (policy of the new configuration)", sym);
+	else if (str_ieq(action, "reject"))
+		verdict_force_code(v, FORCE_POLICY_REJECT, ACTION_REJECT,
+		    "5.7.1", sym, "%s (policy of the new configuration)", sym);
+}
+
 /* the symbols whose presence forces an action, by configuration key */
 static const struct policy {
 	const char *sym;
@@ -250,7 +269,43 @@ static const struct policy {
 	{ "DMARC_FROM_MULTI_AUTHOR",
 	  offsetof(struct conf, dmarc_from_multi_author_action), NULL,
 	  force_reject },
+	/* the client is in the policy store's trap list: logged data (a
+	   recorded hit), the action is the new configuration's */
+	{ "MW_TRAP_CLIENT", offsetof(struct conf, trap_client_action), NULL,
+	  force_trap },
 };
+
+/*
+ * whatif_deferral - a greylisting or rate-limit deferral (policy.c defer()):
+ * policy store state, not a score, so the logged outcome is kept like
+ * a local list match; the milter defers only mail it would take
+ */
+bool
+whatif_deferral(const char *name)
+{
+	return strcmp(name, "MW_GREYLIST") == 0 ||
+	    strncmp(name, "MW_RATELIMIT_", 13) == 0;
+}
+
+/* defer_again - policy_end() again: a logged deferral of mail the new
+ * configuration would accept or tag; the deferring symbol, or NULL */
+static const char *
+defer_again(struct verdict *v)
+{
+	size_t i;
+
+	if (v->action != ACTION_ACCEPT && v->action != ACTION_TAG)
+		return NULL;
+	for (i = 0; i < v->nsyms; i++)
+		if (whatif_deferral(v->syms[i].name)) {
+			verdict_force_code(v, FORCE_DEFER, ACTION_TEMPFAIL,
+			    "4.7.1", v->syms[i].name, "%s (logged policy "
+			    "state)", v->syms[i].name);
+			v->action = ACTION_TEMPFAIL;
+			return v->syms[i].name;
+		}
+	return NULL;
+}
 
 /* conf_str - the string member of c at offset key */
 static const char *
@@ -398,6 +453,7 @@ static void
 decide(struct whatif *w, const struct logrec *r, struct whatif_result *out)
 {
 	const char *logged_force = lr_jstr(r->o, "forced_by");
+	const char *deferred;
 	struct verdict v;
 	unsigned set = final_set(w->eng, r);
 	size_t i;
@@ -407,10 +463,14 @@ decide(struct whatif *w, const struct logrec *r, struct whatif_result *out)
 	for (i = 0; i < v.nsyms; i++)
 		force_for(w, &v, v.syms[i].name, logged_force);
 	verdict_decide(&v, w->eng->conf);
+	deferred = defer_again(&v);
 	out->set = (int)set;
 	out->new_action = (enum lr_action)v.action;
 	out->new_score = v.score;
-	if (v.force_prio > FORCE_NONE && v.force_symbol)
+	if (deferred)
+		snprintf(out->forced_by, sizeof(out->forced_by), "%s",
+		    deferred);
+	else if (v.force_prio > FORCE_NONE && v.force_symbol)
 		snprintf(out->forced_by, sizeof(out->forced_by), "%s",
 		    v.force_symbol);
 	else if (v.floor > ACTION_ACCEPT && v.action == v.floor &&

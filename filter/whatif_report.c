@@ -279,6 +279,9 @@ count(struct whatif *w, const struct logrec *r, struct whatif_result *res)
 	case WHATIF_NO_ACTION:
 		w->no_action++;
 		return res;
+	case WHATIF_POLICY_STATE:
+		w->policy_state++;
+		return res;
 	case WHATIF_UNSCORED:
 		w->unscored++;
 		w->not_derivable += res->not_derivable;
@@ -374,10 +377,26 @@ replay_syms(const struct logrec *old, const struct logrec *now,
 	}
 }
 
+/* policy_symbol - the stored verdict's policy store symbol, or NULL */
+static const char *
+policy_symbol(const struct logrec *r)
+{
+	size_t i, n = r->symbols ? json_object_array_length(r->symbols) : 0;
+	const char *name;
+
+	for (i = 0; i < n; i++)
+		if ((name = lr_jstr(json_object_array_get_idx(r->symbols, i),
+		    "name")) != NULL && (whatif_deferral(name) ||
+		    strcmp(name, "MW_TRAP_CLIENT") == 0))
+			return name;
+	return NULL;
+}
+
 const struct whatif_result *
 whatif_add_replayed(struct whatif *w, const struct logrec *old,
     const struct logrec *now)
 {
+	const char *policy = policy_symbol(old);
 	struct whatif_result *res = &w->res;
 	const char *f = lr_jstr(now->o, "forced_by");
 
@@ -392,7 +411,17 @@ whatif_add_replayed(struct whatif *w, const struct logrec *old,
 	snprintf(res->forced_by, sizeof(res->forced_by), "%s", f ? f : "");
 	if (old->action == LR_OTHER || now->action == LR_OTHER)
 		res->status = WHATIF_NO_ACTION;
-	else
+	else if (policy) {
+		struct buf b = BUF_INIT;
+
+		res->status = WHATIF_POLICY_STATE;
+		buf_adds(&b, old->queue_id ? old->queue_id : "NOQUEUE");
+		buf_adds(&b, ": not replayable (policy state: ");
+		buf_adds(&b, policy);
+		buf_adds(&b, ")");
+		whatif_note(w, buf_cstr(&b));
+		buf_release(&b);
+	} else
 		replay_syms(old, now, res);
 	return count(w, old, res);
 }
@@ -485,7 +514,8 @@ cell(struct buf *o, const char *s, size_t width)
 static void
 text_totals(const struct whatif *w, uint64_t left_out, struct buf *o)
 {
-	uint64_t rescored = w->n - w->trusted - w->unscored - w->no_action;
+	uint64_t rescored = w->n - w->trusted - w->unscored - w->no_action -
+	    w->policy_state;
 	size_t a, b;
 
 	buf_adds(o, "What-if under ");
@@ -507,6 +537,10 @@ text_totals(const struct whatif *w, uint64_t left_out, struct buf *o)
 	if (w->no_action)
 		buf_printf(o, "  without a logged action      %llu (skipped)\n",
 		    (unsigned long long)w->no_action);
+	if (w->policy_state)
+		buf_printf(o, "  not replayable (policy state) %llu (skipped: "
+		    "greylisting, rate limit or trap client)\n",
+		    (unsigned long long)w->policy_state);
 	if (w->with_dropped)
 		buf_printf(o, "  with a symbol nothing emits now %llu\n",
 		    (unsigned long long)w->with_dropped);
@@ -752,11 +786,12 @@ whatif_json(const struct whatif *w, const struct logread_stats *st,
 	json_u64(o, "messages", w->n);
 	json_u64(o, "left_out", left_out);
 	json_u64(o, "rescored", w->n - w->trusted - w->unscored -
-	    w->no_action);
+	    w->no_action - w->policy_state);
 	json_u64(o, "trusted_now", w->trusted);
 	json_u64(o, "unscored", w->unscored);
 	json_u64(o, "not_derivable", w->not_derivable);
 	json_u64(o, "no_action", w->no_action);
+	json_u64(o, "policy_state", w->policy_state);
 	json_u64(o, "with_dropped_symbol", w->with_dropped);
 	json_u64(o, "changed", w->changed);
 	json_transitions(w, o);

@@ -49,6 +49,7 @@ struct whatif {
 	uint64_t changed;
 	uint64_t trans[LR_NACTIONS][LR_NACTIONS];
 	uint64_t trusted, unscored, not_derivable, no_action;
+	uint64_t policy_state;		/* replay: not replayable */
 	uint64_t with_dropped;		/* rescored with a symbol dropped */
 	struct whatif_change *chg;
 	size_t	 nchg, capchg, keep;	/* keep 0: all */
@@ -60,5 +61,8 @@ struct whatif {
 };
 
 void	 whatif_kinds_free(struct strmap *);
+/* whatif_deferral - is name a policy store deferral (MW_GREYLIST,
+ * MW_RATELIMIT_*: policy.c defer())? */
+bool	 whatif_deferral(const char *name);
 
 #endif

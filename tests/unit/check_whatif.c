@@ -131,6 +131,32 @@ static const struct {
 	{ "logged unscored, scored now: not derivable, action kept", "",
 	  "", 0, "accept", "\"scored\":false", "192.0.2.1", WHATIF_UNSCORED,
 	  LR_ACCEPT, 0, "" },
+	/* policy store state (policy.c) is logged data, kept */
+	{ "a logged greylisting deferral stays a tempfail", "",
+	  S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0), 1, "tempfail",
+	  "\"forced_by\":\"MW_GREYLIST\"", "192.0.2.1", WHATIF_RESCORED,
+	  LR_TEMPFAIL, 1, "MW_GREYLIST" },
+	{ "a logged rate limit deferral stays a tempfail", "",
+	  S("MW_RATELIMIT_CLIENT", 0.0), 0, "tempfail",
+	  "\"forced_by\":\"MW_RATELIMIT_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_TEMPFAIL, 0, "MW_RATELIMIT_CLIENT" },
+	{ "a deferred message the new scores reject is rejected",
+	  "symbol_scores = SPF_SOFTFAIL=20\n",
+	  S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0), 1, "tempfail",
+	  "\"forced_by\":\"MW_GREYLIST\"", "192.0.2.1", WHATIF_RESCORED,
+	  LR_REJECT, 20, "" },
+	{ "a trap client stays rejected (trap_client_action = reject)",
+	  "trap_client_action = reject\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_REJECT, 3, "MW_TRAP_CLIENT" },
+	{ "trap_client_action = tempfail forces a tempfail",
+	  "trap_client_action = tempfail\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_TEMPFAIL, 3, "MW_TRAP_CLIENT" },
+	{ "trap_client_action = score: only its score",
+	  "trap_client_action = score\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_ACCEPT, 3, "" },
 	{ "no action logged: skipped", "", S("SPF_SOFTFAIL", 1.0), 1, "bogus",
 	  NULL, "192.0.2.1", WHATIF_NO_ACTION, LR_OTHER, 1, "" },
 };
@@ -446,6 +472,77 @@ START_TEST(test_whatif_output_is_escaped)
 }
 END_TEST
 
+/* one record of a line (the caller frees l->obj through r) */
+static void
+one_rec(struct logread **r, const char *line, struct logrec *lr)
+{
+	const struct logline *l;
+
+	*r = logread_open_mem(line, strlen(line), "t", 1);
+	ck_assert_msg(logread_next(*r, &l) == 1, "does not parse: %s", line);
+	logrec_from(lr, l);
+}
+
+/*
+ * replay runs no policy step: a stored greylisting deferral or trap
+ * client hit is not replayable, not a change; a message without one
+ * is still compared
+ */
+START_TEST(test_whatif_replay_policy_state_is_not_a_change)
+{
+	static const char *const stored[] = {
+		S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0),
+		S("MW_RATELIMIT_USER", 0.0),
+		S("MW_TRAP_CLIENT", 3.0),
+	};
+	static const char *const action[] = { "tempfail", "tempfail",
+	    "reject" };
+	struct engine *e = test_engine("");
+	struct whatif *w = whatif_new(e, "n.conf", 0);
+	struct logread *ro, *rn;
+	struct logrec old, now;
+	struct buf out = BUF_INIT;
+	char *lo, *ln;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		lo = rec("QP", "192.0.2.1", stored[i], i == 2 ? 3 : 1, action[i],
+		    NULL);
+		ln = rec("QP", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept",
+		    NULL);
+		one_rec(&ro, lo, &old);
+		one_rec(&rn, ln, &now);
+		ck_assert_int_eq(whatif_add_replayed(w, &old, &now)->status,
+		    WHATIF_POLICY_STATE);
+		logread_free(&ro);
+		logread_free(&rn);
+		free(lo);
+		free(ln);
+	}
+	/* without policy state a change is still a change */
+	lo = rec("QC", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "tag", NULL);
+	ln = rec("QC", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept", NULL);
+	one_rec(&ro, lo, &old);
+	one_rec(&rn, ln, &now);
+	(void)whatif_add_replayed(w, &old, &now);
+	logread_free(&ro);
+	logread_free(&rn);
+	free(lo);
+	free(ln);
+	ck_assert_int_eq(whatif_messages(w), 4);
+	ck_assert_int_eq(whatif_changed(w), 1);
+	whatif_text(w, NULL, 0, 0, &out);
+	ck_assert_msg(strstr(buf_cstr(&out), "not replayable (policy state) 3"),
+	    "%s", buf_cstr(&out));
+	ck_assert_msg(strstr(buf_cstr(&out),
+	    "QP: not replayable (policy state: MW_GREYLIST)"), "%s",
+	    buf_cstr(&out));
+	buf_release(&out);
+	whatif_free(&w);
+	engine_unref(e);
+}
+END_TEST
+
 static Suite *
 whatif_suite(void)
 {
@@ -461,6 +558,7 @@ whatif_suite(void)
 	tc = tcase_create("aggregate");
 	tcase_add_test(tc, test_whatif_aggregate_counts_known_outcomes);
 	tcase_add_test(tc, test_whatif_output_is_escaped);
+	tcase_add_test(tc, test_whatif_replay_policy_state_is_not_a_change);
 	suite_add_tcase(s, tc);
 	return s;
 }
