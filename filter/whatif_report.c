@@ -36,7 +36,7 @@ whatif_new(const struct engine *e, const char *conf_path, size_t keep)
 {
 	struct whatif *w = xcalloc(1, sizeof(*w));
 
-	w->eng = e;
+	w->eng = w->cur = e;
 	w->conf_path = xstrdup(conf_path ? conf_path : "");
 	w->kinds = strmap_new();
 	w->stats = strmap_new();
@@ -262,8 +262,8 @@ keep_change(struct whatif *w, const struct logrec *r,
 	c->from = dup_or_null(r->from ? r->from : r->mail_from);
 	c->subject = r->subject ? xstrndup(r->subject, strnlen(r->subject,
 	    200)) : NULL;
-	c->decided = decided_text(r, res, w->eng->conf->tag_score,
-	    w->eng->conf->reject_score);
+	c->decided = decided_text(r, res, w->cur->conf->tag_score,
+	    w->cur->conf->reject_score);
 	c->old_action = res->old_action;
 	c->new_action = res->new_action;
 	c->old_score = res->old_score;
@@ -397,7 +397,8 @@ whatif_add_replayed(struct whatif *w, const struct logrec *old,
     const struct logrec *now)
 {
 	const char *policy = policy_symbol(old);
-	struct whatif_result *res = &w->res;
+
+	w->cur = whatif_engine(w, old);	struct whatif_result *res = &w->res;
 	const char *f = lr_jstr(now->o, "forced_by");
 
 	memset(res, 0, offsetof(struct whatif_result, syms));

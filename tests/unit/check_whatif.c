@@ -543,6 +543,72 @@ START_TEST(test_whatif_replay_policy_state_is_not_a_change)
 }
 END_TEST
 
+/*
+ * a record logged under a policy scope is decided by that scope's
+ * scores and thresholds: with the same configuration nothing changes;
+ * the same symbol unscoped keeps the main score (the cache of symbol
+ * origins is per scope); a raised scope tag_score moves only the
+ * scoped message
+ */
+START_TEST(test_whatif_decides_under_the_logged_scope)
+{
+	static const char scope_text[] = "recipient_domains = strict.example\n"
+	    "tag_score = 3\nreject_score = 8\n"
+	    "symbol_scores = SPF_SOFTFAIL=3.5\n";
+	const char *lines[2];
+	char dir[4096], *path, *conf, *log;
+	struct engine *e;
+	struct whatif *w;
+	struct logread *r;
+	const struct logline *l;
+	struct logrec lr;
+	FILE *f;
+	int round;
+	size_t i;
+
+	test_mkdtemp(dir, sizeof(dir), "whatif-scope");
+	path = xasprintf("%s/10-strict.conf", dir);
+	conf = xasprintf("scope_dir = %s\n", dir);
+	lines[0] = rec("QS", "192.0.2.1", S("SPF_SOFTFAIL", 3.5), 3.5, "tag",
+	    "\"scope\":\"10-strict\"");
+	lines[1] = rec("QM", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept",
+	    NULL);
+	log = xasprintf("%s\n%s\n", lines[0], lines[1]);
+	for (round = 0; round < 2; round++) {
+		ck_assert((f = fopen(path, "w")) != NULL);
+		fputs(scope_text, f);
+		if (round == 1)	/* later lines win: the scope's tag goes up */
+			fputs("tag_score = 4\n", f);
+		fclose(f);
+		e = test_engine(conf);
+		w = whatif_new(e, "new.conf", 0);
+		r = logread_open_mem(log, strlen(log), "t", 1);
+		for (i = 0; logread_next(r, &l); i++) {
+			logrec_from(&lr, l);
+			(void)whatif_add(w, &lr);
+		}
+		ck_assert_int_eq(i, 2);
+		ck_assert_int_eq(whatif_messages(w), 2);
+		if (round == 0)
+			ck_assert_int_eq(whatif_changed(w), 0);
+		else {
+			ck_assert_int_eq(whatif_changed(w), 1);
+			ck_assert_int_eq(whatif_transition(w, LR_TAG,
+			    LR_ACCEPT), 1);
+		}
+		logread_free(&r);
+		whatif_free(&w);
+		engine_unref(e);
+	}
+	free((char *)lines[0]);
+	free((char *)lines[1]);
+	free(log);
+	free(conf);
+	free(path);
+	test_rmtree(dir);
+}
+END_TEST
+
 static Suite *
 whatif_suite(void)
 {
@@ -554,6 +620,7 @@ whatif_suite(void)
 	tcase_add_test(tc, test_whatif_unscored_trusted_still_is_derivable);
 	tcase_add_test(tc, test_whatif_rule_scores_follow_the_score_set);
 	tcase_add_test(tc, test_whatif_auto_set_follows_the_bayes_band);
+	tcase_add_test(tc, test_whatif_decides_under_the_logged_scope);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("aggregate");
 	tcase_add_test(tc, test_whatif_aggregate_counts_known_outcomes);
