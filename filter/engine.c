@@ -25,6 +25,7 @@
 #include "psl.h"
 #include "pstore.h"
 #include "rules.h"
+#include "sample_store.h"
 #include "scope.h"
 #include "str.h"
 #include "strmap.h"
@@ -606,6 +607,9 @@ load_parts(struct engine *e, struct buf *why)
 	if (c->policy_store[0])
 		rc |= part(c, pstore_check(c->policy_store, &r),
 		    "policy_store", &r, why);
+	if (c->sample_dir[0])
+		rc |= part(c, sample_store_check(c->sample_dir, &r),
+		    "sample_dir", &r, why);
 	rc |= load_scopes(e, why);
 	buf_release(&r);
 	return rc < 0 ? -1 : 0;

@@ -94,17 +94,14 @@ sample_policy_wants(const struct sample_policy *p, enum action a, double u)
 /* ------------------------------------------------------------------ */
 /* files */
 
-/* dir_ready - dir exists (created 0700) and is closed to others */
-static int
-dir_ready(const char *dir, struct buf *why)
+int
+sample_store_check(const char *dir, struct buf *why)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		buf_printf(why, "%s: cannot create: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (lstat(dir, &st) < 0)
+		return files_dir_creatable(dir, why);
+	if (!S_ISDIR(st.st_mode)) {
 		buf_printf(why, "%s: not a directory", dir);
 		return -1;
 	}
@@ -115,6 +112,17 @@ dir_ready(const char *dir, struct buf *why)
 		return -1;
 	}
 	return 0;
+}
+
+/* dir_ready - dir exists (created 0700) and is closed to others */
+static int
+dir_ready(const char *dir, struct buf *why)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		buf_printf(why, "%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	return sample_store_check(dir, why);	/* it exists now */
 }
 
 /* write_all - n bytes to fd; -1 with errno */

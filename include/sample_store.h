@@ -53,6 +53,13 @@ bool	 sample_policy_wants(const struct sample_policy *, enum action a,
 void	 sample_offer(const struct scan *);
 
 /*
+ * sample_store_check - sample_dir at load time: a directory closed to
+ * group and others (the writer refuses any other), or a name whose
+ * parent directory exists, so that the writer can create it 0700;
+ * -1 with the reason otherwise
+ */
+int	 sample_store_check(const char *dir, struct buf *why);
+/*
  * sample_store_write - data as a new sample file named name in dir
  * (created 0700 when missing); 0, or -1 with a reason (an existing
  * file of that name is never replaced)
