@@ -599,6 +599,9 @@ text_symbols(const struct whatif *w, size_t top, struct buf *o)
 	free(rows);
 }
 
+/* the widest transition, "tempfail -> tempfail" */
+#define TRANSITION_W	20
+
 static void
 text_changes(const struct whatif *w, struct buf *o)
 {
@@ -608,8 +611,9 @@ text_changes(const struct whatif *w, struct buf *o)
 	buf_printf(o, "\nChanged messages %llu\n", (unsigned long long)
 	    w->changed);
 	if (w->nchg)
-		buf_printf(o, "  %-19s %-12s %-17s %-13s %-28s %-30s %s\n",
-		    "TIME", "QUEUE-ID", "OLD -> NEW", "SCORE", "FROM",
+		buf_printf(o, "  %-19s %-12s %-*s %-13s %-28s %-30s %s\n",
+		    "TIME", "QUEUE-ID", TRANSITION_W, "OLD -> NEW", "SCORE",
+		    "FROM",
 		    "SUBJECT", "DECIDED BY");
 	for (i = 0; i < w->nchg; i++) {
 		const struct whatif_change *c = &w->chg[i];
@@ -620,7 +624,7 @@ text_changes(const struct whatif *w, struct buf *o)
 		buf_reset(&t);
 		buf_printf(&t, "%s -> %s", lr_action_name(c->old_action),
 		    lr_action_name(c->new_action));
-		cell(o, buf_cstr(&t), 17);
+		cell(o, buf_cstr(&t), TRANSITION_W);
 		buf_reset(&t);
 		buf_printf(&t, "%.2f->%.2f", c->old_score, c->new_score);
 		cell(o, buf_cstr(&t), 13);

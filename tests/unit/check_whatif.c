@@ -609,6 +609,33 @@ START_TEST(test_whatif_decides_under_the_logged_scope)
 }
 END_TEST
 
+/* the changed messages' OLD -> NEW column holds the widest transition */
+START_TEST(test_whatif_transition_column_is_whole)
+{
+	char *line = rec("QT", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1,
+	    "tempfail", NULL);
+	struct engine *e = test_engine("");
+	struct whatif *w = whatif_new(e, "n.conf", 0);
+	struct logread *r;
+	struct logrec lr;
+	struct buf out = BUF_INIT;
+
+	one_rec(&r, line, &lr);
+	(void)whatif_add(w, &lr);
+	ck_assert_int_eq(whatif_transition(w, LR_TEMPFAIL, LR_ACCEPT), 1);
+	whatif_text(w, NULL, 0, 0, &out);
+	ck_assert_msg(strstr(buf_cstr(&out), " tempfail -> accept  "), "%s",
+	    buf_cstr(&out));
+	ck_assert_msg(strstr(buf_cstr(&out), " OLD -> NEW           SCORE"),
+	    "%s", buf_cstr(&out));
+	buf_release(&out);
+	logread_free(&r);
+	whatif_free(&w);
+	engine_unref(e);
+	free(line);
+}
+END_TEST
+
 static Suite *
 whatif_suite(void)
 {
@@ -626,6 +653,7 @@ whatif_suite(void)
 	tcase_add_test(tc, test_whatif_aggregate_counts_known_outcomes);
 	tcase_add_test(tc, test_whatif_output_is_escaped);
 	tcase_add_test(tc, test_whatif_replay_policy_state_is_not_a_change);
+	tcase_add_test(tc, test_whatif_transition_column_is_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
