@@ -75,6 +75,18 @@ size_t	 sample_store_expire(const char *dir, uint64_t max_size,
 	    uint64_t max_count, double max_age, time_t now);
 
 /*
+ * sample_store_keep - expire dir on a timer as well, every `every`
+ * seconds (<= 0: SAMPLE_EXPIRE_EVERY) with these limits, so that
+ * samples go at max_age (seconds) when no new sample is written: the
+ * writer thread (started here if need be) waits for samples with a
+ * deadline.  The daemon calls it at start and reload; a written sample
+ * also makes its store the one kept.  dir "" or NULL: no change.
+ */
+#define SAMPLE_EXPIRE_EVERY	600.0
+void	 sample_store_keep(const char *dir, uint64_t max_size,
+	    uint64_t max_count, double max_age, double every);
+
+/*
  * Labels: feedback on a sample is a file beside it, NAME.mws.label,
  * holding "spam" or "ham" and a newline (0600); a new label replaces
  * the old one, and expiry removes it with its sample.
