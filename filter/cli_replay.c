@@ -17,8 +17,9 @@
  *	and is listed as `unrecorded` in the report's notes, never
  *	guessed.  --dns live asks the configured resolver.
  *
- *	Bayes is read-only: autolearn is switched off for the run and no
- *	sample is written (sample_dir is ignored).  The outcome is counted
+ *	The engine is read-only (engine_read_only()): no Bayes learning
+ *	in any scope, no DMARC aggregate record or failure report, no
+ *	sample, no policy store write; only the report is written.  The outcome is counted
  *	against the stored verdict (whatif.h) and reported in the form of
  *	`log whatif`.
  * EXIT STATUS
@@ -182,14 +183,6 @@ replay_path(struct replay *r, const char *path)
 	free(names);
 }
 
-/* read_only - no training, no new samples while replaying */
-static void
-read_only(struct engine *e)
-{
-	e->conf->bayes_autolearn = false;
-	free(e->conf->sample_dir);
-	e->conf->sample_dir = xstrdup("");
-}
 
 struct ropts {
 	const char *conf;
@@ -261,7 +254,9 @@ cli_replay(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	if ((r.eng = cli_load_engine(o.conf)) == NULL)
 		return 2;
-	read_only(r.eng);
+	/* write nothing but the report: no DMARC reports, no Bayes
+	   learning in any scope, no samples, no policy store */
+	engine_set_read_only(r.eng);
 	r.live = o.live;
 	r.w = whatif_new(r.eng, o.conf ? o.conf : "the default configuration",
 	    o.limit);

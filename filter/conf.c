@@ -372,8 +372,9 @@ static const struct conf_key conf_keys[] = {
 	/* sample store for `mailwarden replay` (doc/replay.md) */
 	{ "sample_dir", CT_STR, OFF(sample_dir), "", NOLIM, NULL,
 	  "keep copies of sampled messages (envelope, headers, body up to "
-	  "max_scan_bytes, DNS answers) here for replay; personal data "
-	  "(empty: off)" },
+	  "max_scan_bytes, DNS answers) here for replay; personal data: "
+	  "a directory closed to group and others, or one to be made "
+	  "(0700) in an existing directory, checked at load (empty: off)" },
 	{ "sample", CT_STR, OFF(sample), "reject tag 1%", NOLIM,
 	  sample_policy_check, "which messages are sampled: actions kept "
 	  "whole (accept, tag, reject, tempfail) and a share of the others "

@@ -25,6 +25,7 @@
 #include "psl.h"
 #include "pstore.h"
 #include "rules.h"
+#include "sample_store.h"
 #include "scope.h"
 #include "str.h"
 #include "strmap.h"
@@ -201,15 +202,15 @@ open_bayes(struct engine *e, struct buf *reason)
 
 	pthread_mutex_lock(&e->bayes_lock);
 	if (e->bayes == NULL && (now = mono_s()) >= e->bayes_retry) {
-		if (bayes_store_open_conf(c, NULL, false, &e->bayes,
-		    reason) != BAYES_OK) {
+		if (bayes_store_open_conf(c, NULL, engine_read_only(e),
+		    &e->bayes, reason) != BAYES_OK) {
 			e->bayes_retry = now + BAYES_RETRY_S;
 			log_err("bayes_store%s%s: %s", e->scope ? " of scope " :
 			    "", e->scope ? e->scope->name : "",
 			    buf_cstr(reason));
 		} else {
 			e->bayes_own = e->root != NULL;	/* a scope's */
-			if (c->bayes_autolearn)
+			if (c->bayes_autolearn && !engine_read_only(e))
 				e->autolearn = bayes_learner_new(e->bayes,
 				    (unsigned)c->bayes_autolearn_rate);
 		}
@@ -279,6 +280,7 @@ engine_pstore(struct engine *e, struct buf *why)
 	o.timeout_ms = (unsigned)c->policy_redis_timeout;
 	o.retry_s = (unsigned)c->policy_redis_retry;
 	o.prefix = c->policy_redis_prefix;
+	o.readonly = e->read_only;
 	pthread_mutex_lock(&e->bayes_lock);
 	if (e->pstore == NULL && (now = mono_s()) >= e->pstore_retry &&
 	    pstore_open(c->policy_store, &o, &e->pstore, &reason) !=
@@ -289,6 +291,31 @@ engine_pstore(struct engine *e, struct buf *why)
 	st = e->pstore;
 	pthread_mutex_unlock(&e->bayes_lock);
 	return opened(st, &reason, why);
+}
+
+bool
+engine_read_only(const struct engine *e)
+{
+	return (e->root ? e->root : e)->read_only;
+}
+
+void
+engine_set_read_only(struct engine *e)
+{
+	(e->root ? e->root : e)->read_only = true;
+}
+
+struct dns_resolver *
+engine_swap_dns(struct engine *e, struct dns_resolver *d)
+{
+	struct dns_resolver *old = e->dns;
+	size_t i;
+
+	e->dns = d;
+	for (i = 0; e->scopes && i < e->scopes->n; i++)
+		if (e->scopes->v[i].eng)
+			e->scopes->v[i].eng->dns = d;
+	return old;
 }
 
 /* put_score - a rule file's score for a built-in symbol; the main
@@ -580,6 +607,9 @@ load_parts(struct engine *e, struct buf *why)
 	if (c->policy_store[0])
 		rc |= part(c, pstore_check(c->policy_store, &r),
 		    "policy_store", &r, why);
+	if (c->sample_dir[0])
+		rc |= part(c, sample_store_check(c->sample_dir, &r),
+		    "sample_dir", &r, why);
 	rc |= load_scopes(e, why);
 	buf_release(&r);
 	return rc < 0 ? -1 : 0;

@@ -63,6 +63,7 @@
 #include "engine.h"
 #include "log.h"
 #include "milter.h"
+#include "sample_store.h"
 #include "str.h"
 #include "symbols.h"
 #include "vlog.h"
@@ -148,6 +149,16 @@ warn_scores(const struct engine *e)
 	buf_release(&w);
 }
 
+/* keep_samples - sample_max_age holds even when no sample is written */
+static void
+keep_samples(const struct engine *e)
+{
+	const struct conf *c = e->conf;
+
+	sample_store_keep(c->sample_dir, c->sample_max_size,
+	    c->sample_max_count, (double)c->sample_max_age * 3600, 0);
+}
+
 /* reload - SIGHUP: build a new engine; keep the old one on any error */
 static void
 reload(void)
@@ -180,6 +191,7 @@ reload(void)
 	}
 	log_set_level((enum log_level)conf_log_level(e->conf));
 	engine_set_current(e);
+	keep_samples(e);
 	daemon_metrics_reload(old, e);
 	log_info("configuration reloaded from %s", conf_path);
 	warn_scores(e);
@@ -747,6 +759,7 @@ run_milter(int argc, char **argv)
 		return 1;
 	}
 	pthread_detach(tid);
+	keep_samples(eng);	/* after the mask, as the signal thread */
 	log_info("mailwarden %s listening on %s (configuration %s)",
 	    PACKAGE_VERSION, eng->conf->socket, conf_path);
 	report_started(status_fd, 0);

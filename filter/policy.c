@@ -716,7 +716,7 @@ step_trap_end(struct scan *s, void *state)
 	const char *kp;
 
 	(void)state;
-	if (!s->live || !root->traps || root->conf->policy_store[0] == '\0' ||
+	if (!s->live || root->read_only || !root->traps || root->conf->policy_store[0] == '\0' ||
 	    m->client_ip[0] == '\0')
 		return;
 	trap_key(m->client_ip, &key);
@@ -758,7 +758,7 @@ policy_end(struct scan *s)
 	struct buf *j;
 	bool wanted;
 
-	if (!s->live || v->untouched)
+	if (!s->live || engine_read_only(s->eng) || v->untouched)
 		return;
 	wanted = policy_wanted(s->eng->conf);
 	if (!wanted && s->trap_client == NULL)
@@ -819,7 +819,8 @@ policy_trap_record(struct engine *eng, const struct msg *m)
 	unsigned ttl = (unsigned)c->trap_expire;
 	const char *kp;
 
-	if (c->policy_store[0] == '\0' || m->client_ip[0] == '\0')
+	if (c->policy_store[0] == '\0' || m->client_ip[0] == '\0' ||
+	    engine_read_only(eng))
 		return;
 	if ((st = engine_pstore(eng, &why)) != NULL) {
 		trap_key(m->client_ip, &key);

@@ -26,13 +26,15 @@ replay_sample(struct engine *e, const struct sample *s, bool live,
     void (*unrecorded)(void *, const char *, uint16_t), void *arg,
     struct buf *out)
 {
-	struct dns_resolver *rec = NULL, *saved = e->dns;
+	struct dns_resolver *rec = NULL, *saved = NULL;
 	struct msg_limits lim;
 	struct msg *m;
 	struct scan *sc;
 
+	/* the root's and every scope's: a scoped message asks its own */
 	if (!live)
-		e->dns = rec = sample_dns_resolver(s->dns, unrecorded, arg);
+		saved = engine_swap_dns(e, rec = sample_dns_resolver(s->dns,
+		    unrecorded, arg));
 	msg_limits_from_conf(&lim, e->conf);
 	m = sample_msg(s, &lim);
 	sc = scan_begin_at(e, m, s->now);
@@ -44,7 +46,8 @@ replay_sample(struct engine *e, const struct sample *s, bool live,
 	scan_log_line(sc, out);
 	scan_free(&sc);
 	msg_free(&m);
-	e->dns = saved;
-	if (rec)
+	if (rec) {
+		(void)engine_swap_dns(e, saved);
 		dns_resolver_free(rec);
+	}
 }

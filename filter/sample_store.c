@@ -24,9 +24,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "engine.h"
 #include "files.h"
 #include "log.h"
@@ -94,17 +96,14 @@ sample_policy_wants(const struct sample_policy *p, enum action a, double u)
 /* ------------------------------------------------------------------ */
 /* files */
 
-/* dir_ready - dir exists (created 0700) and is closed to others */
-static int
-dir_ready(const char *dir, struct buf *why)
+int
+sample_store_check(const char *dir, struct buf *why)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		buf_printf(why, "%s: cannot create: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (lstat(dir, &st) < 0)
+		return files_dir_creatable(dir, why);
+	if (!S_ISDIR(st.st_mode)) {
 		buf_printf(why, "%s: not a directory", dir);
 		return -1;
 	}
@@ -115,6 +114,17 @@ dir_ready(const char *dir, struct buf *why)
 		return -1;
 	}
 	return 0;
+}
+
+/* dir_ready - dir exists (created 0700) and is closed to others */
+static int
+dir_ready(const char *dir, struct buf *why)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		buf_printf(why, "%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	return sample_store_check(dir, why);	/* it exists now */
 }
 
 /* write_all - n bytes to fd; -1 with errno */
@@ -372,12 +382,39 @@ struct job {
 };
 
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t q_cv;		/* CLOCK_MONOTONIC: start_writer */
 static struct job *q_head, *q_tail;
 static size_t q_bytes;
 static uint64_t q_dropped;
 static pthread_once_t q_once = PTHREAD_ONCE_INIT;
 static bool q_running;
+
+/*
+ * The store the writer also expires on a timer, so that samples go at
+ * sample_max_age even when no new sample is written: the last store
+ * written or named by sample_store_keep(), under q_lock.
+ */
+static struct {
+	char	*dir;			/* NULL: none yet */
+	uint64_t max_size, max_count;
+	double	 max_age;
+	double	 every;			/* seconds between timed runs */
+	double	 last;			/* monotonic time of the last run */
+} keep = { NULL, 0, 0, 0, SAMPLE_EXPIRE_EVERY, 0 };
+
+/* keep_set - the store to expire on the timer (under q_lock) */
+static void
+keep_set(const char *dir, uint64_t max_size, uint64_t max_count,
+    double max_age)
+{
+	if (keep.dir == NULL || strcmp(keep.dir, dir) != 0) {
+		free(keep.dir);
+		keep.dir = xstrdup(dir);
+	}
+	keep.max_size = max_size;
+	keep.max_count = max_count;
+	keep.max_age = max_age;
+}
 
 static void
 job_free(struct job *j)
@@ -403,10 +440,54 @@ run_job(struct job *j)
 			    "this works)", buf_cstr(&why));
 			last_err = now;
 		}
-	} else
+	} else {
 		(void)sample_store_expire(j->dir, j->max_size, j->max_count,
 		    j->max_age, now);
+		pthread_mutex_lock(&q_lock);
+		keep_set(j->dir, j->max_size, j->max_count, j->max_age);
+		keep.last = clock_mono_s();
+		pthread_mutex_unlock(&q_lock);
+	}
 	buf_release(&why);
+}
+
+/*
+ * wait_work - under q_lock: wait for a job, or until the timed expiry
+ * of the kept store is due; true when it is (and no job waits)
+ */
+static bool
+wait_work(void)
+{
+	struct timespec ts;
+	double due;
+
+	while (q_head == NULL) {
+		if (keep.dir == NULL) {
+			pthread_cond_wait(&q_cv, &q_lock);
+			continue;
+		}
+		if ((due = keep.last + keep.every) <= clock_mono_s())
+			return true;
+		ts.tv_sec = (time_t)due;
+		ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+		(void)pthread_cond_timedwait(&q_cv, &q_lock, &ts);
+	}
+	return false;
+}
+
+/* timed_expiry - the kept store's expiry (entered and left under q_lock) */
+static void
+timed_expiry(void)
+{
+	char *dir = xstrdup(keep.dir);
+	uint64_t size = keep.max_size, count = keep.max_count;
+	double age = keep.max_age;
+
+	keep.last = clock_mono_s();
+	pthread_mutex_unlock(&q_lock);
+	(void)sample_store_expire(dir, size, count, age, time(NULL));
+	free(dir);
+	pthread_mutex_lock(&q_lock);
 }
 
 static void *
@@ -417,8 +498,11 @@ writer_main(void *arg)
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&q_lock);
-		while (q_head == NULL)
-			pthread_cond_wait(&q_cv, &q_lock);
+		if (wait_work()) {
+			timed_expiry();
+			pthread_mutex_unlock(&q_lock);
+			continue;
+		}
 		j = q_head;
 		q_head = j->next;
 		if (q_head == NULL)
@@ -436,7 +520,12 @@ start_writer(void)
 {
 	pthread_t t;
 	pthread_attr_t a;
+	pthread_condattr_t ca;
 
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	q_running = pthread_create(&t, &a, writer_main, NULL) == 0;
@@ -474,6 +563,21 @@ enqueue(struct job *j)
 		job_free(j);
 }
 
+void
+sample_store_keep(const char *dir, uint64_t max_size, uint64_t max_count,
+    double max_age, double every)
+{
+	if (dir == NULL || dir[0] == '\0')
+		return;
+	pthread_once(&q_once, start_writer);
+	pthread_mutex_lock(&q_lock);
+	keep_set(dir, max_size, max_count, max_age);
+	if (every > 0)
+		keep.every = every;
+	pthread_cond_signal(&q_cv);
+	pthread_mutex_unlock(&q_lock);
+}
+
 /* unit - a uniform double in [0, 1) */
 static double
 unit(void)
@@ -507,7 +611,7 @@ sample_offer(const struct scan *s)
 	struct buf why = BUF_INIT, line = BUF_INIT;
 	struct job *j;
 
-	if (c->sample_dir[0] == '\0' ||
+	if (c->sample_dir[0] == '\0' || engine_read_only(s->eng) ||
 	    sample_policy_parse(c->sample, &p, &why) < 0 ||
 	    !sample_policy_wants(&p, s->verdict.action, unit())) {
 		buf_release(&why);

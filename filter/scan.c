@@ -213,7 +213,7 @@ scan_begin_at(struct engine *eng, struct msg *m, time_t now)
 	s->when = wallclock(now);
 	scan_verdict_init(&s->verdict);
 	dns_budget_init(&s->dns_budget, (double)c->dns_message_timeout);
-	if (c->sample_dir[0]) {		/* every answer, for replay */
+	if (c->sample_dir[0] && !engine_read_only(eng)) { /* for replay */
 		s->sample_dns = sample_dns_new();
 		s->dns_budget.record = sample_dns_record;
 		s->dns_budget.record_arg = s->sample_dns;

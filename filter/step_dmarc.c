@@ -492,12 +492,14 @@ step_dmarc_end(struct scan *s, void *state)
 		    "(%llu) reached", (unsigned long long)c->dmarc_max_queries);
 	json_outcome(s, author, &o, &in, o.result == DMARC_RES_PASS ||
 	    o.result == DMARC_RES_FAIL ? disposition : NULL, override);
-	if (c->dmarc_report_dir[0] && o.have_record &&
+	/* the report store is production state: a replay writes none */
+	if (c->dmarc_report_dir[0] && !engine_read_only(s->eng) &&
+	    o.have_record &&
 	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL))
 		store(s, author, &o, &in, disposition, reason,
 		    comment[0] ? comment : NULL);
 	if (c->dmarc_failure_reports && c->dmarc_report_dir[0] &&
-	    (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL) &&
+	    !engine_read_only(s->eng) && (o.result == DMARC_RES_PASS || o.result == DMARC_RES_FAIL) &&
 	    dmarc_failure_wanted(&o, in.spf, in.dkim, in.ndkim)) {
 		if (dmarc_failure_admit(c->dmarc_failure_reports_max, s->now))
 			failure_report(s, author, &o, &in, disposition);

@@ -16,11 +16,21 @@
  *	    dropped when the new configuration switches its check off
  *	    (spf, spf_helo, dmarc, an empty bayes_store);
  *	  - LIST_* (local lists): the logged score, kept;
+ *	  - MW_GREYLIST, MW_RATELIMIT_*, MW_TRAP_CLIENT (policy store
+ *	    state): their built-in scores; a logged greylisting or rate
+ *	    limit deferral is kept for mail the new configuration would
+ *	    accept or tag (policy_end() defers only that), and a trap
+ *	    client hit is forced again by the new trap_client_action;
  *	  - anything else nothing in the new configuration emits: dropped.
  *	The score set is conf_score_set_base() of the new configuration;
  *	with auto, the Bayes columns only when the record shows a Bayes
  *	probability outside the unsure band BAYES_40 (bayes_classified and
  *	bayes_unsure in scan.c).
+ *
+ *	A record logged under a policy scope ("scope") is decided by the
+ *	engine of the new configuration's scope of that name (its scores,
+ *	thresholds and actions), as scan_begin() would pick it; a scope
+ *	the new configuration no longer has leaves the main engine.
  *
  *	Forced actions come again from the new configuration through the
  *	same verdict_force()/verdict_floor() calls the steps make (table
@@ -47,6 +57,7 @@
 #include "engine.h"
 #include "netaddr.h"
 #include "rules.h"
+#include "scope.h"
 #include "str.h"
 #include "strmap.h"
 #include "symbols.h"
@@ -127,22 +138,44 @@ classify(const struct engine *e, const char *name, struct kind *k)
 	k->kind = strmap_get(e->scores, name) ? K_OVERRIDE : K_GONE;
 }
 
-/* kind_of - classify(), cached per name for the life of w */
+/*
+ * kind_of - classify() under the record's engine (w->cur), cached per
+ * name and scope for the life of w (a scope has scores of its own)
+ */
 static const struct kind *
 kind_of(struct whatif *w, const char *name)
 {
-	struct kind *k = strmap_get(w->kinds, name);
+	struct buf key = BUF_INIT;
+	struct kind *k;
 
-	if (k)
-		return k;
-	if (strmap_count(w->kinds) >= WHATIF_MAX_DISTINCT) {
-		classify(w->eng, name, &w->kind_tmp);
-		return &w->kind_tmp;
+	buf_adds(&key, name);
+	if (w->cur->scope) {		/* no symbol name holds a space */
+		buf_addc(&key, ' ');
+		buf_adds(&key, w->cur->scope->name);
 	}
-	k = xmalloc(sizeof(*k));
-	classify(w->eng, name, k);
-	strmap_put(w->kinds, name, k);
+	if ((k = strmap_get(w->kinds, buf_cstr(&key))) == NULL) {
+		if (strmap_count(w->kinds) >= WHATIF_MAX_DISTINCT)
+			k = &w->kind_tmp;
+		else {
+			k = xmalloc(sizeof(*k));
+			strmap_put(w->kinds, buf_cstr(&key), k);
+		}
+		classify(w->cur, name, k);
+	}
+	buf_release(&key);
 	return k;
+}
+
+const struct engine *
+whatif_engine(const struct whatif *w, const struct logrec *r)
+{
+	const char *name = lr_jstr(r->o, "scope");
+	const struct scope *sc;
+
+	if (name == NULL || w->eng->scopes == NULL ||
+	    (sc = scope_find(w->eng->scopes, name)) == NULL || sc->eng == NULL)
+		return w->eng;
+	return sc->eng;
 }
 
 void
@@ -159,7 +192,7 @@ static double
 new_score(struct whatif *w, const char *name, double old, unsigned set,
     bool *drop)
 {
-	const struct engine *e = w->eng;
+	const struct engine *e = w->cur;
 	const struct kind *k = kind_of(w, name);
 	double def;
 
@@ -221,6 +254,20 @@ force_reject(struct verdict *v, const char *sym, const char *action,
 		    sym, "%s (policy of the new configuration)", sym);
 }
 
+/* force_trap - step_trap_end(): trap_client_action of the new conf */
+static void
+force_trap(struct verdict *v, const char *sym, const char *action,
+    const char *xcode)
+{
+	(void)xcode;
+	if (str_ieq(action, "tempfail"))
+		verdict_force_code(v, FORCE_POLICY_REJECT, ACTION_TEMPFAIL,
+		    "4.7.1", sym, "%s (policy of the new configuration)", sym);
+	else if (str_ieq(action, "reject"))
+		verdict_force_code(v, FORCE_POLICY_REJECT, ACTION_REJECT,
+		    "5.7.1", sym, "%s (policy of the new configuration)", sym);
+}
+
 /* the symbols whose presence forces an action, by configuration key */
 static const struct policy {
 	const char *sym;
@@ -250,7 +297,43 @@ static const struct policy {
 	{ "DMARC_FROM_MULTI_AUTHOR",
 	  offsetof(struct conf, dmarc_from_multi_author_action), NULL,
 	  force_reject },
+	/* the client is in the policy store's trap list: logged data (a
+	   recorded hit), the action is the new configuration's */
+	{ "MW_TRAP_CLIENT", offsetof(struct conf, trap_client_action), NULL,
+	  force_trap },
 };
+
+/*
+ * whatif_deferral - a greylisting or rate-limit deferral (policy.c defer()):
+ * policy store state, not a score, so the logged outcome is kept like
+ * a local list match; the milter defers only mail it would take
+ */
+bool
+whatif_deferral(const char *name)
+{
+	return strcmp(name, "MW_GREYLIST") == 0 ||
+	    strncmp(name, "MW_RATELIMIT_", 13) == 0;
+}
+
+/* defer_again - policy_end() again: a logged deferral of mail the new
+ * configuration would accept or tag; the deferring symbol, or NULL */
+static const char *
+defer_again(struct verdict *v)
+{
+	size_t i;
+
+	if (v->action != ACTION_ACCEPT && v->action != ACTION_TAG)
+		return NULL;
+	for (i = 0; i < v->nsyms; i++)
+		if (whatif_deferral(v->syms[i].name)) {
+			verdict_force_code(v, FORCE_DEFER, ACTION_TEMPFAIL,
+			    "4.7.1", v->syms[i].name, "%s (logged policy "
+			    "state)", v->syms[i].name);
+			v->action = ACTION_TEMPFAIL;
+			return v->syms[i].name;
+		}
+	return NULL;
+}
 
 /* conf_str - the string member of c at offset key */
 static const char *
@@ -277,7 +360,7 @@ force_for(struct whatif *w, struct verdict *v, const char *name,
 
 	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
 		if (strcmp(name, policies[i].sym) == 0) {
-			policies[i].apply(v, name, conf_str(w->eng->conf,
+			policies[i].apply(v, name, conf_str(w->cur->conf,
 			    policies[i].key), policies[i].xcode);
 			return;
 		}
@@ -379,7 +462,7 @@ add_syms(struct whatif *w, const struct logrec *r, unsigned set,
 		(void)lr_jnum(o, "score", &old);
 		s->name = name;
 		s->added = false;
-		s->new_name = renamed(w->eng->conf, name, lr_jstr(o, "detail"));
+		s->new_name = renamed(w->cur->conf, name, lr_jstr(o, "detail"));
 		s->old_score = old;
 		s->new_score = new_score(w, s->new_name, old, set, &s->dropped);
 		s->changed = s->dropped || s->new_name != name ||
@@ -398,23 +481,28 @@ static void
 decide(struct whatif *w, const struct logrec *r, struct whatif_result *out)
 {
 	const char *logged_force = lr_jstr(r->o, "forced_by");
+	const char *deferred;
 	struct verdict v;
-	unsigned set = final_set(w->eng, r);
+	unsigned set = final_set(w->cur, r);
 	size_t i;
 
 	verdict_init(&v);
 	add_syms(w, r, set, &v, out);
 	for (i = 0; i < v.nsyms; i++)
 		force_for(w, &v, v.syms[i].name, logged_force);
-	verdict_decide(&v, w->eng->conf);
+	verdict_decide(&v, w->cur->conf);
+	deferred = defer_again(&v);
 	out->set = (int)set;
 	out->new_action = (enum lr_action)v.action;
 	out->new_score = v.score;
-	if (v.force_prio > FORCE_NONE && v.force_symbol)
+	if (deferred)
+		snprintf(out->forced_by, sizeof(out->forced_by), "%s",
+		    deferred);
+	else if (v.force_prio > FORCE_NONE && v.force_symbol)
 		snprintf(out->forced_by, sizeof(out->forced_by), "%s",
 		    v.force_symbol);
 	else if (v.floor > ACTION_ACCEPT && v.action == v.floor &&
-	    v.floor_symbol && v.score < w->eng->conf->tag_score)
+	    v.floor_symbol && v.score < w->cur->conf->tag_score)
 		snprintf(out->forced_by, sizeof(out->forced_by), "%s",
 		    v.floor_symbol);
 	verdict_release(&v);
@@ -424,8 +512,11 @@ void
 whatif_rescore(struct whatif *w, const struct logrec *r,
     struct whatif_result *out)
 {
-	const struct conf *c = w->eng->conf;
+	const struct conf *c;
 
+	/* the scope the message was logged under decides it again */
+	w->cur = whatif_engine(w, r);
+	c = w->cur->conf;
 	out->status = WHATIF_RESCORED;
 	out->not_derivable = false;
 	out->old_action = r->action;

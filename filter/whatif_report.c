@@ -36,7 +36,7 @@ whatif_new(const struct engine *e, const char *conf_path, size_t keep)
 {
 	struct whatif *w = xcalloc(1, sizeof(*w));
 
-	w->eng = e;
+	w->eng = w->cur = e;
 	w->conf_path = xstrdup(conf_path ? conf_path : "");
 	w->kinds = strmap_new();
 	w->stats = strmap_new();
@@ -262,8 +262,8 @@ keep_change(struct whatif *w, const struct logrec *r,
 	c->from = dup_or_null(r->from ? r->from : r->mail_from);
 	c->subject = r->subject ? xstrndup(r->subject, strnlen(r->subject,
 	    200)) : NULL;
-	c->decided = decided_text(r, res, w->eng->conf->tag_score,
-	    w->eng->conf->reject_score);
+	c->decided = decided_text(r, res, w->cur->conf->tag_score,
+	    w->cur->conf->reject_score);
 	c->old_action = res->old_action;
 	c->new_action = res->new_action;
 	c->old_score = res->old_score;
@@ -278,6 +278,9 @@ count(struct whatif *w, const struct logrec *r, struct whatif_result *res)
 	switch (res->status) {
 	case WHATIF_NO_ACTION:
 		w->no_action++;
+		return res;
+	case WHATIF_POLICY_STATE:
+		w->policy_state++;
 		return res;
 	case WHATIF_UNSCORED:
 		w->unscored++;
@@ -374,11 +377,28 @@ replay_syms(const struct logrec *old, const struct logrec *now,
 	}
 }
 
+/* policy_symbol - the stored verdict's policy store symbol, or NULL */
+static const char *
+policy_symbol(const struct logrec *r)
+{
+	size_t i, n = r->symbols ? json_object_array_length(r->symbols) : 0;
+	const char *name;
+
+	for (i = 0; i < n; i++)
+		if ((name = lr_jstr(json_object_array_get_idx(r->symbols, i),
+		    "name")) != NULL && (whatif_deferral(name) ||
+		    strcmp(name, "MW_TRAP_CLIENT") == 0))
+			return name;
+	return NULL;
+}
+
 const struct whatif_result *
 whatif_add_replayed(struct whatif *w, const struct logrec *old,
     const struct logrec *now)
 {
-	struct whatif_result *res = &w->res;
+	const char *policy = policy_symbol(old);
+
+	w->cur = whatif_engine(w, old);	struct whatif_result *res = &w->res;
 	const char *f = lr_jstr(now->o, "forced_by");
 
 	memset(res, 0, offsetof(struct whatif_result, syms));
@@ -392,7 +412,17 @@ whatif_add_replayed(struct whatif *w, const struct logrec *old,
 	snprintf(res->forced_by, sizeof(res->forced_by), "%s", f ? f : "");
 	if (old->action == LR_OTHER || now->action == LR_OTHER)
 		res->status = WHATIF_NO_ACTION;
-	else
+	else if (policy) {
+		struct buf b = BUF_INIT;
+
+		res->status = WHATIF_POLICY_STATE;
+		buf_adds(&b, old->queue_id ? old->queue_id : "NOQUEUE");
+		buf_adds(&b, ": not replayable (policy state: ");
+		buf_adds(&b, policy);
+		buf_adds(&b, ")");
+		whatif_note(w, buf_cstr(&b));
+		buf_release(&b);
+	} else
 		replay_syms(old, now, res);
 	return count(w, old, res);
 }
@@ -485,7 +515,8 @@ cell(struct buf *o, const char *s, size_t width)
 static void
 text_totals(const struct whatif *w, uint64_t left_out, struct buf *o)
 {
-	uint64_t rescored = w->n - w->trusted - w->unscored - w->no_action;
+	uint64_t rescored = w->n - w->trusted - w->unscored - w->no_action -
+	    w->policy_state;
 	size_t a, b;
 
 	buf_adds(o, "What-if under ");
@@ -507,6 +538,10 @@ text_totals(const struct whatif *w, uint64_t left_out, struct buf *o)
 	if (w->no_action)
 		buf_printf(o, "  without a logged action      %llu (skipped)\n",
 		    (unsigned long long)w->no_action);
+	if (w->policy_state)
+		buf_printf(o, "  not replayable (policy state) %llu (skipped: "
+		    "greylisting, rate limit or trap client)\n",
+		    (unsigned long long)w->policy_state);
 	if (w->with_dropped)
 		buf_printf(o, "  with a symbol nothing emits now %llu\n",
 		    (unsigned long long)w->with_dropped);
@@ -564,6 +599,9 @@ text_symbols(const struct whatif *w, size_t top, struct buf *o)
 	free(rows);
 }
 
+/* the widest transition, "tempfail -> tempfail" */
+#define TRANSITION_W	20
+
 static void
 text_changes(const struct whatif *w, struct buf *o)
 {
@@ -573,8 +611,9 @@ text_changes(const struct whatif *w, struct buf *o)
 	buf_printf(o, "\nChanged messages %llu\n", (unsigned long long)
 	    w->changed);
 	if (w->nchg)
-		buf_printf(o, "  %-19s %-12s %-17s %-13s %-28s %-30s %s\n",
-		    "TIME", "QUEUE-ID", "OLD -> NEW", "SCORE", "FROM",
+		buf_printf(o, "  %-19s %-12s %-*s %-13s %-28s %-30s %s\n",
+		    "TIME", "QUEUE-ID", TRANSITION_W, "OLD -> NEW", "SCORE",
+		    "FROM",
 		    "SUBJECT", "DECIDED BY");
 	for (i = 0; i < w->nchg; i++) {
 		const struct whatif_change *c = &w->chg[i];
@@ -585,7 +624,7 @@ text_changes(const struct whatif *w, struct buf *o)
 		buf_reset(&t);
 		buf_printf(&t, "%s -> %s", lr_action_name(c->old_action),
 		    lr_action_name(c->new_action));
-		cell(o, buf_cstr(&t), 17);
+		cell(o, buf_cstr(&t), TRANSITION_W);
 		buf_reset(&t);
 		buf_printf(&t, "%.2f->%.2f", c->old_score, c->new_score);
 		cell(o, buf_cstr(&t), 13);
@@ -752,11 +791,12 @@ whatif_json(const struct whatif *w, const struct logread_stats *st,
 	json_u64(o, "messages", w->n);
 	json_u64(o, "left_out", left_out);
 	json_u64(o, "rescored", w->n - w->trusted - w->unscored -
-	    w->no_action);
+	    w->no_action - w->policy_state);
 	json_u64(o, "trusted_now", w->trusted);
 	json_u64(o, "unscored", w->unscored);
 	json_u64(o, "not_derivable", w->not_derivable);
 	json_u64(o, "no_action", w->no_action);
+	json_u64(o, "policy_state", w->policy_state);
 	json_u64(o, "with_dropped_symbol", w->with_dropped);
 	json_u64(o, "changed", w->changed);
 	json_transitions(w, o);

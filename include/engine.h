@@ -74,6 +74,8 @@ struct engine {
 	bool	 traps;			/* main generation: a scope is a spam
 					   trap (rcpt_reject), policy.h */
 	unsigned owned;			/* ENGINE_OWN_* parts of a scope */
+	bool	 read_only;		/* main generation: write no state
+					   (replay); engine_read_only() */
 };
 
 #define ENGINE_OWN_PSL	(1u << LIST_NKINDS)	/* bits below: lists */
@@ -112,6 +114,22 @@ struct bayes_store *engine_bayes(struct engine *, struct buf *why);
  * at most every 10 seconds).  Thread-safe.
  */
 struct pstore *engine_pstore(struct engine *, struct buf *why);
+/*
+ * engine_read_only - true when the generation e belongs to (a scope
+ * asks its root) must write nothing: no DMARC aggregate records or
+ * failure reports, no Bayes learning (the store opens read-only), no
+ * policy store writes, no samples.  `mailwarden replay` sets it with
+ * engine_set_read_only() before the first scan; every writer of the
+ * pipeline checks it, so no configuration key (a scope's own
+ * bayes_store included) can turn a write back on.
+ */
+bool	 engine_read_only(const struct engine *);
+void	 engine_set_read_only(struct engine *);
+/*
+ * engine_swap_dns - make d the resolver of e and of every scope engine
+ * of e; the previous one is returned (the caller keeps owning both)
+ */
+struct dns_resolver *engine_swap_dns(struct engine *, struct dns_resolver *d);
 /* engine_dmarc_opts - DMARC discovery settings (dmarc_org_domain etc.) */
 void	 engine_dmarc_opts(const struct engine *, struct dmarc_opts *);
 /*

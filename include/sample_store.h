@@ -53,6 +53,13 @@ bool	 sample_policy_wants(const struct sample_policy *, enum action a,
 void	 sample_offer(const struct scan *);
 
 /*
+ * sample_store_check - sample_dir at load time: a directory closed to
+ * group and others (the writer refuses any other), or a name whose
+ * parent directory exists, so that the writer can create it 0700;
+ * -1 with the reason otherwise
+ */
+int	 sample_store_check(const char *dir, struct buf *why);
+/*
  * sample_store_write - data as a new sample file named name in dir
  * (created 0700 when missing); 0, or -1 with a reason (an existing
  * file of that name is never replaced)
@@ -66,6 +73,18 @@ int	 sample_store_write(const char *dir, const char *name,
  */
 size_t	 sample_store_expire(const char *dir, uint64_t max_size,
 	    uint64_t max_count, double max_age, time_t now);
+
+/*
+ * sample_store_keep - expire dir on a timer as well, every `every`
+ * seconds (<= 0: SAMPLE_EXPIRE_EVERY) with these limits, so that
+ * samples go at max_age (seconds) when no new sample is written: the
+ * writer thread (started here if need be) waits for samples with a
+ * deadline.  The daemon calls it at start and reload; a written sample
+ * also makes its store the one kept.  dir "" or NULL: no change.
+ */
+#define SAMPLE_EXPIRE_EVERY	600.0
+void	 sample_store_keep(const char *dir, uint64_t max_size,
+	    uint64_t max_count, double max_age, double every);
 
 /*
  * Labels: feedback on a sample is a file beside it, NAME.mws.label,

@@ -49,7 +49,11 @@ enum whatif_status {
 	WHATIF_TRUSTED,		/* the new configuration trusts the source */
 	WHATIF_UNSCORED,	/* logged unscored; still trusted, or not
 				   derivable (see not_derivable) */
-	WHATIF_NO_ACTION	/* no usable action logged: skipped */
+	WHATIF_NO_ACTION,	/* no usable action logged: skipped */
+	WHATIF_POLICY_STATE	/* replay: decided by policy store state
+				   (a greylisting or rate limit deferral,
+				   a trap client) the replay cannot see:
+				   not replayable, skipped */
 };
 
 #define WHATIF_MAX_SYMS		256	/* symbols of one record considered */
@@ -100,7 +104,10 @@ const struct whatif_result *whatif_add(struct whatif *,
 /*
  * whatif_add_replayed - count a message run again (replay): old is the
  * stored verdict, new the verdict of the replay; symbols compared by
- * name (a symbol only the new verdict has counts as added)
+ * name (a symbol only the new verdict has counts as added).  A stored
+ * verdict with a policy store symbol (MW_GREYLIST, MW_RATELIMIT_*,
+ * MW_TRAP_CLIENT) is counted as not replayable, with a note: the
+ * replay runs no policy step (it must not read or count the store).
  */
 const struct whatif_result *whatif_add_replayed(struct whatif *,
 	    const struct logrec *old, const struct logrec *new);

@@ -40,6 +40,9 @@ struct whatif_change {
 
 struct whatif {
 	const struct engine *eng;
+	const struct engine *cur;	/* the record's: eng, or the engine
+					   of the scope it was logged under
+					   (whatif_engine) */
 	char	*conf_path;
 	struct strmap *kinds;		/* name -> struct kind */
 	struct kind kind_tmp;		/* beyond WHATIF_MAX_DISTINCT */
@@ -49,6 +52,7 @@ struct whatif {
 	uint64_t changed;
 	uint64_t trans[LR_NACTIONS][LR_NACTIONS];
 	uint64_t trusted, unscored, not_derivable, no_action;
+	uint64_t policy_state;		/* replay: not replayable */
 	uint64_t with_dropped;		/* rescored with a symbol dropped */
 	struct whatif_change *chg;
 	size_t	 nchg, capchg, keep;	/* keep 0: all */
@@ -60,5 +64,15 @@ struct whatif {
 };
 
 void	 whatif_kinds_free(struct strmap *);
+/* whatif_deferral - is name a policy store deferral (MW_GREYLIST,
+ * MW_RATELIMIT_*: policy.c defer())? */
+bool	 whatif_deferral(const char *name);
+/*
+ * whatif_engine - the engine of the new configuration that decides r:
+ * the engine of the scope r was logged under ("scope") when the new
+ * configuration has a scope of that name, else the main one
+ */
+const struct engine *whatif_engine(const struct whatif *,
+	    const struct logrec *r);
 
 #endif

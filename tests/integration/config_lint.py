@@ -361,11 +361,39 @@ def test_overbroad_trust_warns(d):
            "ordinary sealers and forwarders: clean --strict", out + err)
 
 
+def test_sample_dir_checked_at_load(d):
+    """sample_dir is checked when the configuration loads, as
+    policy_store and bayes_store are: a missing parent, a file, and a
+    directory group or others can enter are errors with file:line; a
+    0700 directory or a new name in an existing one passes."""
+    os.mkdir(os.path.join(d, "open"), 0o755)
+    os.chmod(os.path.join(d, "open"), 0o755)
+    os.mkdir(os.path.join(d, "closed"), 0o700)
+    write(d, "afile", "x")
+    bad = (("%s/missing/samples" % d, "no such directory"),
+           ("%s/afile" % d, "not a directory"),
+           ("%s/open" % d, "mode 0755"))
+    for path, why in bad:
+        conf = base_conf(d, "sample_dir = %s" % path)
+        rc, out, err = run("config", "-n", "-c", conf)
+        expect(rc != 0 and "configuration OK" not in out,
+               "sample_dir %s is refused" % path, out + err)
+        expect("%s:4: sample_dir: " % conf in err and why in err,
+               "with file:line and why (%s)" % why, err)
+    for path in ("%s/closed" % d, "%s/new" % d):
+        conf = base_conf(d, "sample_dir = %s" % path)
+        rc, out, err = run("config", "-n", "-c", conf)
+        expect(rc == 0 and "configuration OK" in out,
+               "sample_dir %s passes" % path, out + err)
+    expect(not os.path.exists("%s/new" % d), "config -n creates nothing")
+
+
 TESTS = (test_zone_files_honoured, test_unemitted_scores_warn, test_scope_scores_warn,
          test_strict_passes_clean_config, test_overbroad_trust_warns,
          test_every_error_with_locations,
          test_referenced_files_each_reported, test_load_error_and_access_problem,
-         test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed)
+         test_symbols_lists_scores_and_sources, test_every_emitted_symbol_is_listed,
+         test_sample_dir_checked_at_load)
 
 
 def main():

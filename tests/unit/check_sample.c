@@ -416,6 +416,36 @@ START_TEST(test_sample_store_permissions_and_expiry)
 }
 END_TEST
 
+/*
+ * sample_max_age holds without new samples: the writer expires the
+ * kept store on its timer.  The timer is set short here; the test
+ * waits for the writer thread (up to a minute, so a loaded machine
+ * does not fail it) and asserts what it removed, not how fast.
+ */
+START_TEST(test_sample_store_expires_without_new_samples)
+{
+	char top[4096], dir[4200];
+	time_t now = time(NULL);
+	int i;
+
+	test_mkdtemp(top, sizeof(top), "timed");
+	snprintf(dir, sizeof(dir), "%s/samples", top);
+	put(dir, "old.mws", 100, now, 10 * 3600);
+	put(dir, "new.mws", 100, now, 60);
+	sample_store_keep(dir, 1 << 20, 100, 5 * 3600, 0.05);
+	for (i = 0; i < 6000 && exists(dir, "old.mws"); i++)
+		usleep(10000);
+	ck_assert_msg(!exists(dir, "old.mws"), "an expired sample stayed");
+	ck_assert_msg(exists(dir, "new.mws"), "a young sample went");
+	/* a later timed run leaves the young one too */
+	put(dir, "old2.mws", 100, now, 20 * 3600);
+	for (i = 0; i < 6000 && exists(dir, "old2.mws"); i++)
+		usleep(10000);
+	ck_assert(!exists(dir, "old2.mws") && exists(dir, "new.mws"));
+	test_rmtree(top);
+}
+END_TEST
+
 static Suite *
 sample_suite(void)
 {
@@ -429,6 +459,7 @@ sample_suite(void)
 	tc = tcase_create("store");
 	tcase_add_test(tc, test_sample_policy_selects);
 	tcase_add_test(tc, test_sample_store_permissions_and_expiry);
+	tcase_add_test(tc, test_sample_store_expires_without_new_samples);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("replay");
 	tcase_add_test(tc, test_sample_replay_reproduces_the_verdict);

@@ -131,6 +131,32 @@ static const struct {
 	{ "logged unscored, scored now: not derivable, action kept", "",
 	  "", 0, "accept", "\"scored\":false", "192.0.2.1", WHATIF_UNSCORED,
 	  LR_ACCEPT, 0, "" },
+	/* policy store state (policy.c) is logged data, kept */
+	{ "a logged greylisting deferral stays a tempfail", "",
+	  S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0), 1, "tempfail",
+	  "\"forced_by\":\"MW_GREYLIST\"", "192.0.2.1", WHATIF_RESCORED,
+	  LR_TEMPFAIL, 1, "MW_GREYLIST" },
+	{ "a logged rate limit deferral stays a tempfail", "",
+	  S("MW_RATELIMIT_CLIENT", 0.0), 0, "tempfail",
+	  "\"forced_by\":\"MW_RATELIMIT_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_TEMPFAIL, 0, "MW_RATELIMIT_CLIENT" },
+	{ "a deferred message the new scores reject is rejected",
+	  "symbol_scores = SPF_SOFTFAIL=20\n",
+	  S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0), 1, "tempfail",
+	  "\"forced_by\":\"MW_GREYLIST\"", "192.0.2.1", WHATIF_RESCORED,
+	  LR_REJECT, 20, "" },
+	{ "a trap client stays rejected (trap_client_action = reject)",
+	  "trap_client_action = reject\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_REJECT, 3, "MW_TRAP_CLIENT" },
+	{ "trap_client_action = tempfail forces a tempfail",
+	  "trap_client_action = tempfail\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_TEMPFAIL, 3, "MW_TRAP_CLIENT" },
+	{ "trap_client_action = score: only its score",
+	  "trap_client_action = score\n", S("MW_TRAP_CLIENT", 3.0), 3,
+	  "reject", "\"forced_by\":\"MW_TRAP_CLIENT\"", "192.0.2.1",
+	  WHATIF_RESCORED, LR_ACCEPT, 3, "" },
 	{ "no action logged: skipped", "", S("SPF_SOFTFAIL", 1.0), 1, "bogus",
 	  NULL, "192.0.2.1", WHATIF_NO_ACTION, LR_OTHER, 1, "" },
 };
@@ -446,6 +472,170 @@ START_TEST(test_whatif_output_is_escaped)
 }
 END_TEST
 
+/* one record of a line (the caller frees l->obj through r) */
+static void
+one_rec(struct logread **r, const char *line, struct logrec *lr)
+{
+	const struct logline *l;
+
+	*r = logread_open_mem(line, strlen(line), "t", 1);
+	ck_assert_msg(logread_next(*r, &l) == 1, "does not parse: %s", line);
+	logrec_from(lr, l);
+}
+
+/*
+ * replay runs no policy step: a stored greylisting deferral or trap
+ * client hit is not replayable, not a change; a message without one
+ * is still compared
+ */
+START_TEST(test_whatif_replay_policy_state_is_not_a_change)
+{
+	static const char *const stored[] = {
+		S("SPF_SOFTFAIL", 1.0) "," S("MW_GREYLIST", 0.0),
+		S("MW_RATELIMIT_USER", 0.0),
+		S("MW_TRAP_CLIENT", 3.0),
+	};
+	static const char *const action[] = { "tempfail", "tempfail",
+	    "reject" };
+	struct engine *e = test_engine("");
+	struct whatif *w = whatif_new(e, "n.conf", 0);
+	struct logread *ro, *rn;
+	struct logrec old, now;
+	struct buf out = BUF_INIT;
+	char *lo, *ln;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		lo = rec("QP", "192.0.2.1", stored[i], i == 2 ? 3 : 1, action[i],
+		    NULL);
+		ln = rec("QP", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept",
+		    NULL);
+		one_rec(&ro, lo, &old);
+		one_rec(&rn, ln, &now);
+		ck_assert_int_eq(whatif_add_replayed(w, &old, &now)->status,
+		    WHATIF_POLICY_STATE);
+		logread_free(&ro);
+		logread_free(&rn);
+		free(lo);
+		free(ln);
+	}
+	/* without policy state a change is still a change */
+	lo = rec("QC", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "tag", NULL);
+	ln = rec("QC", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept", NULL);
+	one_rec(&ro, lo, &old);
+	one_rec(&rn, ln, &now);
+	(void)whatif_add_replayed(w, &old, &now);
+	logread_free(&ro);
+	logread_free(&rn);
+	free(lo);
+	free(ln);
+	ck_assert_int_eq(whatif_messages(w), 4);
+	ck_assert_int_eq(whatif_changed(w), 1);
+	whatif_text(w, NULL, 0, 0, &out);
+	ck_assert_msg(strstr(buf_cstr(&out), "not replayable (policy state) 3"),
+	    "%s", buf_cstr(&out));
+	ck_assert_msg(strstr(buf_cstr(&out),
+	    "QP: not replayable (policy state: MW_GREYLIST)"), "%s",
+	    buf_cstr(&out));
+	buf_release(&out);
+	whatif_free(&w);
+	engine_unref(e);
+}
+END_TEST
+
+/*
+ * a record logged under a policy scope is decided by that scope's
+ * scores and thresholds: with the same configuration nothing changes;
+ * the same symbol unscoped keeps the main score (the cache of symbol
+ * origins is per scope); a raised scope tag_score moves only the
+ * scoped message
+ */
+START_TEST(test_whatif_decides_under_the_logged_scope)
+{
+	static const char scope_text[] = "recipient_domains = strict.example\n"
+	    "tag_score = 3\nreject_score = 8\n"
+	    "symbol_scores = SPF_SOFTFAIL=3.5\n";
+	const char *lines[2];
+	char dir[4096], *path, *conf, *log;
+	struct engine *e;
+	struct whatif *w;
+	struct logread *r;
+	const struct logline *l;
+	struct logrec lr;
+	FILE *f;
+	int round;
+	size_t i;
+
+	test_mkdtemp(dir, sizeof(dir), "whatif-scope");
+	path = xasprintf("%s/10-strict.conf", dir);
+	conf = xasprintf("scope_dir = %s\n", dir);
+	lines[0] = rec("QS", "192.0.2.1", S("SPF_SOFTFAIL", 3.5), 3.5, "tag",
+	    "\"scope\":\"10-strict\"");
+	lines[1] = rec("QM", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1, "accept",
+	    NULL);
+	log = xasprintf("%s\n%s\n", lines[0], lines[1]);
+	for (round = 0; round < 2; round++) {
+		ck_assert((f = fopen(path, "w")) != NULL);
+		fputs(scope_text, f);
+		if (round == 1)	/* later lines win: the scope's tag goes up */
+			fputs("tag_score = 4\n", f);
+		fclose(f);
+		e = test_engine(conf);
+		w = whatif_new(e, "new.conf", 0);
+		r = logread_open_mem(log, strlen(log), "t", 1);
+		for (i = 0; logread_next(r, &l); i++) {
+			logrec_from(&lr, l);
+			(void)whatif_add(w, &lr);
+		}
+		ck_assert_int_eq(i, 2);
+		ck_assert_int_eq(whatif_messages(w), 2);
+		if (round == 0)
+			ck_assert_int_eq(whatif_changed(w), 0);
+		else {
+			ck_assert_int_eq(whatif_changed(w), 1);
+			ck_assert_int_eq(whatif_transition(w, LR_TAG,
+			    LR_ACCEPT), 1);
+		}
+		logread_free(&r);
+		whatif_free(&w);
+		engine_unref(e);
+	}
+	free((char *)lines[0]);
+	free((char *)lines[1]);
+	free(log);
+	free(conf);
+	free(path);
+	test_rmtree(dir);
+}
+END_TEST
+
+/* the changed messages' OLD -> NEW column holds the widest transition */
+START_TEST(test_whatif_transition_column_is_whole)
+{
+	char *line = rec("QT", "192.0.2.1", S("SPF_SOFTFAIL", 1.0), 1,
+	    "tempfail", NULL);
+	struct engine *e = test_engine("");
+	struct whatif *w = whatif_new(e, "n.conf", 0);
+	struct logread *r;
+	struct logrec lr;
+	struct buf out = BUF_INIT;
+
+	one_rec(&r, line, &lr);
+	(void)whatif_add(w, &lr);
+	ck_assert_int_eq(whatif_transition(w, LR_TEMPFAIL, LR_ACCEPT), 1);
+	whatif_text(w, NULL, 0, 0, &out);
+	ck_assert_msg(strstr(buf_cstr(&out), " tempfail -> accept  "), "%s",
+	    buf_cstr(&out));
+	ck_assert_msg(strstr(buf_cstr(&out), " OLD -> NEW           SCORE"),
+	    "%s", buf_cstr(&out));
+	buf_release(&out);
+	logread_free(&r);
+	whatif_free(&w);
+	engine_unref(e);
+	free(line);
+}
+END_TEST
+
 static Suite *
 whatif_suite(void)
 {
@@ -457,10 +647,13 @@ whatif_suite(void)
 	tcase_add_test(tc, test_whatif_unscored_trusted_still_is_derivable);
 	tcase_add_test(tc, test_whatif_rule_scores_follow_the_score_set);
 	tcase_add_test(tc, test_whatif_auto_set_follows_the_bayes_band);
+	tcase_add_test(tc, test_whatif_decides_under_the_logged_scope);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("aggregate");
 	tcase_add_test(tc, test_whatif_aggregate_counts_known_outcomes);
 	tcase_add_test(tc, test_whatif_output_is_escaped);
+	tcase_add_test(tc, test_whatif_replay_policy_state_is_not_a_change);
+	tcase_add_test(tc, test_whatif_transition_column_is_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
