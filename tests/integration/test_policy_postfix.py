@@ -271,8 +271,8 @@ def t_greylist_mta_retries():
     r = send(pf_c, frm, ["bob@example.net"], msg("m1", frm))
     assert r.code == 250, r
     try:
-        mwtest.wait_for(lambda: delivered(pf1, "m1"), timeout=60,
-                        what="the relayed message after its retry")
+        pf_c.wait_retried(lambda: delivered(pf1, "m1"),
+                          "the relayed message after its retry", timeout=60)
     except TimeoutError:
         raise AssertionError("not delivered: %r\n%s" % (
             [(v.get("action"), v.get("policy")) for v in read_log(vlog1)

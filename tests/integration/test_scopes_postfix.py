@@ -205,7 +205,8 @@ def t_452_split_through_postfix():
              msg("p1", "threepoints", to="bob@example.net, carol@strict.example"))
     assert r.code == 250, r
     try:
-        copies = wait_mid("p1", 2, timeout=120)
+        copies = pf_a.wait_retried(lambda: len(by_mid("p1")) >= 2 and by_mid("p1"),
+                                   "2 copies of p1", timeout=120)
     except TimeoutError:
         raise AssertionError("carol's copy never came:\n---- relay's log\n%s\n"
                              "---- receiving Postfix's log\n%s" % (
