@@ -4,7 +4,7 @@
  * DESCRIPTION
  *	The daemon runs as the configured user (key user).  Commands run as
  *	root create files it opens later: the Bayes store (train, bayes
- *	load) and DKIM keys (dkim keygen).  svcown_get() says whom such a
+ *	load), the policy store (ratelimit) and DKIM keys (dkim keygen).  svcown_get() says whom such a
  *	file must belong to; svcown_give() hands it over.  svcown_check()
  *	tries, as that user, every file and directory the configuration
  *	names, the way the daemon uses it.
