@@ -16,8 +16,9 @@ installation path inside a temporary prefix, and checks:
 - hermetic tests: after a real `make install` into the prefix (so that
   the default rules_dir holds the shipped rules), and with a site's files
   put in place at their default paths (a configuration file, a site rule
-  that tags clean mail, a policy scope that selects all mail), the unit
-  suites still pass: no test reads the installation.
+  that tags clean mail, a policy scope that selects all mail and names a
+  list the prefix lacks), the unit suites still pass: no test reads the
+  installation.
 """
 
 import os
@@ -178,16 +179,18 @@ try:
     def t_unit_suites_pass_after_install():
         # the default rules_dir now holds the shipped rules
         assert os.path.exists(os.path.join(prefix, "share", "mailwarden", "rules", "50_meta.cf"))
-        # and a site's files at the default paths, each of which changes
-        # the verdict on clean mail for a test that reads it
+        # and a site's files at the default paths: the configuration and
+        # the rule change the verdict on clean mail, the scope makes any
+        # engine that reads it fail to load
         etc = os.path.join(prefix, "etc", "mailwarden")
         for name, text in (
                 ("mailwarden.conf", "tag_score = 0.5\nreject_score = 1\n"),
                 ("rules.d/zz_site.cf", "body SITE_TAGS_ALL /./\n"
                  "describe SITE_TAGS_ALL a site rule that tags clean mail\n"
                  "score SITE_TAGS_ALL 50\n"),
+                # its list is not there: an engine reading it fails to load
                 ("scopes.d/all.conf", "clients = 0.0.0.0/0 ::/0\ntag_score = 0.1\n"
-                 "reject_score = 1000\n")):
+                 "reject_score = 1000\nclient_list = %s/lists/site.list\n" % etc)):
             path = os.path.join(etc, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
