@@ -55,45 +55,41 @@ mono_ms(void)
 }
 
 /*
- * give_store - run as root, an LMDB store (the directory and its files,
- * just created or not) goes to the configured user, whose daemon
- * writes it; or the command refuses before it writes anything
+ * open_store - the store of the command: --store, else bayes_store.
+ * Writing, run as root: an LMDB store (the directory and its files, just
+ * created or not) goes to the configured user, whose daemon writes it;
+ * or the command refuses before it creates anything (svcown.h).
  */
-static int
-give_store(const struct conf *c, const char *spec, const char *cmd)
-{
-	const char *path = spec && *spec ? spec : c->bayes_store;
-	struct buf why = BUF_INIT;
-	uid_t uid;
-	gid_t gid;
-	int rc;
-
-	if (strncmp(path, "redis://", 8) == 0)
-		return 0;
-	rc = svcown_get(c, &uid, &gid, &why);
-	if (rc > 0)
-		rc = svcown_give(path, uid, gid, &why);
-	if (why.len)
-		fprintf(stderr, "mailwarden %s: %s\n", cmd, buf_cstr(&why));
-	buf_release(&why);
-	return rc < 0 ? -1 : 0;
-}
-
-/* open_store - the store of the command: --store, else bayes_store */
 static struct bayes_store *
 open_store(const struct conf *c, const char *spec, bool readonly,
     const char *cmd)
 {
+	const char *path = spec && *spec ? spec : c->bayes_store;
 	struct bayes_store *s = NULL;
 	struct buf why = BUF_INIT;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int own = 0;
 
-	if ((spec == NULL || *spec == '\0') && c->bayes_store[0] == '\0')
+	if (*path == '\0') {
 		fprintf(stderr, "mailwarden %s: no store: set bayes_store in "
 		    "%s or give --store\n", cmd, c->path);
+		return NULL;
+	}
+	if (!readonly) {
+		own = svcown_store(c, path, &uid, &gid, &why);
+		if (why.len)
+			fprintf(stderr, "mailwarden %s: %s\n", cmd,
+			    buf_cstr(&why));
+		buf_reset(&why);
+	}
+	if (own < 0)
+		;
 	else if (bayes_store_open_conf(c, spec, readonly, &s, &why) !=
 	    BAYES_OK)
 		fprintf(stderr, "mailwarden %s: %s\n", cmd, buf_cstr(&why));
-	else if (!readonly && give_store(c, spec, cmd) < 0) {
+	else if (own > 0 && svcown_give(path, uid, gid, &why) < 0) {
+		fprintf(stderr, "mailwarden %s: %s\n", cmd, buf_cstr(&why));
 		bayes_store_close(&s);
 	}
 	buf_release(&why);

@@ -465,7 +465,7 @@ cmd_keygen(int argc, char **argv)
 	/* run as root: the key is for the daemon's user, who must read it */
 	if ((conf = cli_load_conf(cpath)) == NULL)
 		return 1;
-	own = svcown_get(conf, &uid, &gid, &why);
+	own = svcown_get(conf, out, &uid, &gid, &why);
 	if (why.len)
 		fprintf(stderr, "mailwarden dkim keygen: %s\n", buf_cstr(&why));
 	buf_reset(&why);

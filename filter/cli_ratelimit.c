@@ -29,6 +29,7 @@
 #include "policy.h"
 #include "pstore.h"
 #include "str.h"
+#include "svcown.h"
 
 static void
 usage(FILE *f)
@@ -252,9 +253,11 @@ cli_ratelimit(int argc, char **argv)
 	struct pstore_opts o = PSTORE_OPTS_DEFAULT;
 	const char *path = NULL, *cmd;
 	struct buf why = BUF_INIT;
-	struct pstore *st;
+	struct pstore *st = NULL;
 	struct conf *c;
-	int ch, rc;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int ch, rc, own;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -288,8 +291,19 @@ cli_ratelimit(int argc, char **argv)
 	o.timeout_ms = (unsigned)c->policy_redis_timeout;
 	o.retry_s = 0;
 	o.prefix = c->policy_redis_prefix;
-	if (pstore_open(c->policy_store, &o, &st, &why) != PSTORE_OK) {
+	/* run as root: an LMDB store it creates is the daemon's user's */
+	own = svcown_store(c, c->policy_store, &uid, &gid, &why);
+	if (why.len)
 		fprintf(stderr, "mailwarden: ratelimit: %s\n", buf_cstr(&why));
+	buf_reset(&why);
+	if (own < 0 ||
+	    pstore_open(c->policy_store, &o, &st, &why) != PSTORE_OK ||
+	    (own > 0 && svcown_give(c->policy_store, uid, gid, &why) < 0)) {
+		if (why.len)
+			fprintf(stderr, "mailwarden: ratelimit: %s\n",
+			    buf_cstr(&why));
+		if (st != NULL)
+			pstore_close(&st);
 		buf_release(&why);
 		conf_free(c);
 		return 1;

@@ -16,9 +16,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -26,17 +28,25 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "files.h"
 #include "svcown.h"
 
 int
-svcown_get(const struct conf *c, uid_t *uid, gid_t *gid, struct buf *why)
+svcown_get(const struct conf *c, const char *made, uid_t *uid, gid_t *gid,
+    struct buf *why)
 {
 	const struct passwd *pw;
 
-	/* no configuration file read: no user configured */
-	if (geteuid() != 0 || c->user[0] == '\0' ||
-	    strcmp(c->path, "(defaults)") == 0)
+	if (geteuid() != 0 || c->user[0] == '\0')
 		return 0;
+	/* no configuration file read: no user configured, say so */
+	if (strcmp(c->path, "(defaults)") == 0) {
+		buf_printf(why, "warning: %s: what this makes is owned by "
+		    "root, not the daemon's user: give -c FILE, a "
+		    "configuration that sets user, to make it that user's",
+		    made);
+		return 0;
+	}
 	if ((pw = getpwnam(c->user)) != NULL) {
 		*uid = pw->pw_uid;
 		*gid = pw->pw_gid;
@@ -46,6 +56,15 @@ svcown_get(const struct conf *c, uid_t *uid, gid_t *gid, struct buf *why)
 	buf_printf(why, "'%s' does not exist: create it (adduser --system "
 	    "--group %s) or set user to the daemon's user", c->user, c->user);
 	return -1;
+}
+
+int
+svcown_store(const struct conf *c, const char *spec, uid_t *uid,
+    gid_t *gid, struct buf *why)
+{
+	if (spec[0] == '\0' || strncasecmp(spec, "redis://", 8) == 0)
+		return 0;
+	return svcown_get(c, spec, uid, gid, why);
 }
 
 static int
@@ -119,10 +138,33 @@ parent_dir(const char *path, struct buf *b)
 	return buf_cstr(b);
 }
 
-/* try_writable - a file the daemon creates or appends to */
+/*
+ * try_made_dir - a directory the daemon writes files in; missing, the
+ * daemon started as root makes it the user's when its parent exists
+ * (main.c: the verdict log's directory, dmarc_report_dir)
+ */
 static int
-try_writable(const struct conf *c, const char *key, const char *path,
+try_made_dir(const struct conf *c, const char *key, const char *path,
     struct buf *out)
+{
+	struct buf up = BUF_INIT;
+	int made;
+
+	made = access(path, F_OK) < 0 && errno == ENOENT &&
+	    access(parent_dir(path, &up), F_OK) == 0;
+	buf_release(&up);
+	return made ? 0 : try(c, key, path, W_OK | X_OK, "create files in",
+	    out);
+}
+
+/*
+ * try_or_parent - path used with mode (as use says) when it exists; else
+ * its directory, where the daemon creates it: one the daemon started as
+ * root makes (root_makes: try_made_dir), or one the user writes in
+ */
+static int
+try_or_parent(const struct conf *c, const char *key, const char *path,
+    int mode, const char *use, bool root_makes, struct buf *out)
 {
 	struct buf dir = BUF_INIT;
 	int n;
@@ -130,7 +172,9 @@ try_writable(const struct conf *c, const char *key, const char *path,
 	if (path[0] == '\0')
 		return 0;
 	if (access(path, F_OK) == 0)
-		n = try(c, key, path, W_OK, "write", out);
+		n = try(c, key, path, mode, use, out);
+	else if (root_makes)
+		n = try_made_dir(c, key, parent_dir(path, &dir), out);
 	else
 		n = try(c, key, parent_dir(path, &dir), W_OK | X_OK,
 		    "create files in", out);
@@ -138,10 +182,77 @@ try_writable(const struct conf *c, const char *key, const char *path,
 	return n;
 }
 
+/* try_dir_writable - a directory the daemon makes, or lists and writes */
+static int
+try_dir_writable(const struct conf *c, const char *key, const char *path,
+    struct buf *out)
+{
+	return try_or_parent(c, key, path, R_OK | W_OK | X_OK,
+	    "read and write", false, out);
+}
+
+/* try_lmdb - an LMDB store directory (a redis:// URL is not a file) */
+static int
+try_lmdb(const struct conf *c, const char *key, const char *path,
+    struct buf *out)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	struct buf p = BUF_INIT;
+	size_t i;
+	int n;
+
+	if (path[0] == '\0' || strncasecmp(path, "redis://", 8) == 0)
+		return 0;
+	if ((n = try_dir_writable(c, key, path, out)) != 0 ||
+	    access(path, X_OK) != 0)
+		return n;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", path, files[i]);
+		if (access(p.data, F_OK) == 0)
+			n += try(c, key, p.data, R_OK | W_OK,
+			    "read and write", out);
+	}
+	buf_release(&p);
+	return n;
+}
+
+/*
+ * try_dir_files - a directory the daemon reads, and each of its files
+ * ending in suffix (rules: .cf, scopes: .conf).  A directory left at
+ * its built-in default may be missing, as the engine allows
+ * (engine_load_rules, scope_load): then there is nothing to read.
+ */
+static int
+try_dir_files(const struct conf *c, const char *key, const char *path,
+    const char *def, const char *suffix, struct buf *out)
+{
+	struct buf p = BUF_INIT;
+	char **names;
+	size_t nn, i;
+	int n;
+
+	if (path[0] == '\0' ||
+	    (strcmp(path, def) == 0 && access(path, F_OK) < 0 &&
+	    errno == ENOENT))
+		return 0;
+	if ((n = try(c, key, path, R_OK | X_OK, "read", out)) != 0 ||
+	    files_list(path, suffix, &names, &nn) < 0)
+		return n;
+	for (i = 0; i < nn; i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", path, names[i]);
+		n += try(c, key, p.data, R_OK, "read", out);
+		free(names[i]);
+	}
+	free(names);
+	buf_release(&p);
+	return n;
+}
+
 static int
 check_as_user(const struct conf *c, struct buf *out)
 {
-	struct buf p = BUF_INIT;
 	const char *colon;
 	size_t i;
 	int n = 0;
@@ -151,12 +262,18 @@ check_as_user(const struct conf *c, struct buf *out)
 	n += try(c, "helo_list", c->helo_list, R_OK, "read", out);
 	n += try(c, "welcomelist_auth", c->welcomelist_auth, R_OK, "read", out);
 	n += try(c, "dkim_allowlist", c->dkim_allowlist, R_OK, "read", out);
-	n += try(c, "rules_dir", c->rules_dir, R_OK | X_OK, "read", out);
-	n += try(c, "rules_site_dir", c->rules_site_dir, R_OK | X_OK, "read",
+	n += try_dir_files(c, "rules_dir", c->rules_dir, MW_RULES_DIR, ".cf",
 	    out);
-	if (strcmp(c->scope_dir, MW_DEFAULT_SCOPE_DIR) != 0 ||
-	    access(c->scope_dir, F_OK) == 0)
-		n += try(c, "scope_dir", c->scope_dir, R_OK | X_OK, "read",
+	n += try_dir_files(c, "rules_site_dir", c->rules_site_dir,
+	    MW_RULES_SITE_DIR, ".cf", out);
+	n += try_dir_files(c, "scope_dir", c->scope_dir, MW_DEFAULT_SCOPE_DIR,
+	    ".conf", out);
+	for (i = 0; i < c->dns_zone_files.n; i++)
+		n += try(c, "dns_zone_files", c->dns_zone_files.v[i], R_OK,
+		    "read", out);
+	/* the PSL is read only for some settings (engine.c): when it exists */
+	if (access(c->dmarc_psl_file, F_OK) == 0)
+		n += try(c, "dmarc_psl_file", c->dmarc_psl_file, R_OK, "read",
 		    out);
 	for (i = 0; i < c->dkim_sign_domains.n; i++) {
 		/* DOMAIN:SELECTOR:PATH */
@@ -165,20 +282,15 @@ check_as_user(const struct conf *c, struct buf *out)
 			n += try(c, "dkim_sign_domains", colon + 1, R_OK,
 			    "read", out);
 	}
-	if (strncmp(c->bayes_store, "redis://", 8) != 0 &&
-	    c->bayes_store[0] != '\0') {
-		n += try_writable(c, "bayes_store", c->bayes_store, out);
-		buf_printf(&p, "%s/data.mdb", c->bayes_store);
-		if (access(c->bayes_store, X_OK) == 0 &&
-		    access(p.data, F_OK) == 0)
-			n += try(c, "bayes_store", p.data, R_OK | W_OK,
-			    "read and write", out);
-	}
-	n += try_writable(c, "log_file", c->log_file, out);
+	n += try_lmdb(c, "bayes_store", c->bayes_store, out);
+	n += try_lmdb(c, "policy_store", c->policy_store, out);
+	n += try_dir_writable(c, "sample_dir", c->sample_dir, out);
+	/* the verdict log: a file the daemon creates or appends to */
+	n += try_or_parent(c, "log_file", c->log_file, W_OK, "write", true,
+	    out);
 	if (c->dmarc_report_dir[0] != '\0')
-		n += try_writable(c, "dmarc_report_dir", c->dmarc_report_dir,
+		n += try_made_dir(c, "dmarc_report_dir", c->dmarc_report_dir,
 		    out);
-	buf_release(&p);
 	return n;
 }
 

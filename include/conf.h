@@ -290,6 +290,8 @@ int	 conf_log_level(const struct conf *);	/* enum log_level */
 #define MW_DEFAULT_CONF	SYSCONFDIR "/mailwarden/mailwarden.conf"
 /* the default scope_dir, which may be missing (no scopes; scope.h) */
 #define MW_DEFAULT_SCOPE_DIR	SYSCONFDIR "/mailwarden/scopes.d"
+/* the default rules_site_dir, which may be missing (engine.c) */
+#define MW_RULES_SITE_DIR	SYSCONFDIR "/mailwarden/rules.d"
 /* -c MW_NO_CONF: run on the built-in defaults, a choice made explicitly */
 #define MW_NO_CONF	"/dev/null"
 

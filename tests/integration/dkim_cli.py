@@ -9,6 +9,7 @@ and that `scan` of trusted mail shows the DKIM-Signature edit.
 """
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -48,9 +49,20 @@ def check(name, cond, detail=""):
         print("FAIL " + name + (": " + detail if detail else ""))
 
 
+# no command reads the host's configuration: -c with explicit paths
+HERMETIC = "rules_dir =\nrules_site_dir =\nscope_dir =\n"
+with open(path("keygen.conf"), "w") as f:
+    # keys made as root go to user: the one running the test keeps them
+    f.write(HERMETIC + "user = %s\n" % pwd.getpwuid(os.geteuid()).pw_name)
+
+
+def keygen(*args):
+    return mw("dkim", "keygen", "-c", path("keygen.conf"), *args)
+
+
 # keygen
-rc, out, err = mw("dkim", "keygen", "--type", "ed25519", "--domain",
-                  "example.org", "--selector", "ed", "--out", path("ed.key"))
+rc, out, err = keygen("--type", "ed25519", "--domain", "example.org",
+                      "--selector", "ed", "--out", path("ed.key"))
 check("keygen ed25519 succeeds", rc == 0, err)
 check("keygen prints the record", re.search(
     r'^ed\._domainkey\.example\.org\. IN TXT \( "v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=" \)$',
@@ -59,21 +71,19 @@ check("key file is mode 0600", os.stat(path("ed.key")).st_mode & 0o777 == 0o600)
 ed_record = "".join(re.findall(r'"([^"]*)"', out))
 with open(path("ed.key"), "rb") as f:
     before = f.read()
-rc, out, err = mw("dkim", "keygen", "--type", "ed25519", "--domain",
-                  "example.org", "--selector", "ed", "--out", path("ed.key"))
+rc, out, err = keygen("--type", "ed25519", "--domain", "example.org",
+                      "--selector", "ed", "--out", path("ed.key"))
 with open(path("ed.key"), "rb") as f:
     check("keygen never overwrites a key", rc != 0 and f.read() == before, err)
-rc, out, err = mw("dkim", "keygen", "--type", "rsa", "--bits", "2048",
-                  "--domain", "example.org", "--selector", "rsa", "--out",
-                  path("rsa.key"))
+rc, out, err = keygen("--type", "rsa", "--bits", "2048", "--domain",
+                      "example.org", "--selector", "rsa", "--out", path("rsa.key"))
 rsa_record = "".join(re.findall(r'"([^"]*)"', out))
 check("keygen rsa 2048 succeeds", rc == 0 and len(rsa_record) > 380, err)
-rc, out, err = mw("dkim", "keygen", "--type", "rsa", "--bits", "512",
-                  "--domain", "example.org", "--selector", "x", "--out",
-                  path("small.key"))
+rc, out, err = keygen("--type", "rsa", "--bits", "512", "--domain",
+                      "example.org", "--selector", "x", "--out", path("small.key"))
 check("keygen refuses 512-bit RSA", rc == 2 and not os.path.exists(path("small.key")))
-rc, out, err = mw("dkim", "keygen", "--domain", "example.org", "--selector",
-                  "a/b", "--out", path("x.key"))
+rc, out, err = keygen("--domain", "example.org", "--selector", "a/b",
+                      "--out", path("x.key"))
 check("keygen refuses a bad selector", rc == 2, err)
 
 with open(path("keys.zone"), "w") as f:
@@ -81,7 +91,7 @@ with open(path("keys.zone"), "w") as f:
         f.write("%s._domainkey.example.org. 300 IN TXT %s\n" % (name, " ".join(
             '"%s"' % txt[i:i + 250] for i in range(0, len(txt), 250))))
 with open(path("mw.conf"), "w") as f:
-    f.write("dns_zone_files = %s\ndkim_sign_domains = example.org:ed:%s "
+    f.write(HERMETIC + "dns_zone_files = %s\ndkim_sign_domains = example.org:ed:%s "
             "example.org:rsa:%s\ndkim_sign_expire = 3600\n"
             "trusted_networks = 10.0.0.0/8\n" % (
                 path("keys.zone"), path("ed.key"), path("rsa.key")))
@@ -129,8 +139,8 @@ check("verify unreadable file: exit 2", rc == 2 and "nope.eml" in err, err)
 os.chmod(path("ed.key"), 0o640)
 with open(path("ed.key")) as f:
     key_text = f.read()
-rc, out, err = mw("dkim", "sign", "-k", "example.org:ed:" + path("ed.key"),
-                  path("msg.eml"))
+rc, out, err = mw("dkim", "sign", "-c", path("keygen.conf"),
+                  "-k", "example.org:ed:" + path("ed.key"), path("msg.eml"))
 body = "".join(l for l in key_text.splitlines() if not l.startswith("-----"))
 check("sign refuses a group-readable key", rc == 2 and
       "must not be accessible by group or others" in err, err)

@@ -57,10 +57,15 @@ R = mwtest.Results()
 work = tempfile.mkdtemp(prefix="mw-dns-it-")
 ns = dnsserver.NSD(ZONES).start()
 dead = dnsserver.SilentServer().start()
+# no command reads the host's configuration: -c with explicit paths
+HERMETIC = ["rules_dir =", "rules_site_dir =", "scope_dir ="]
+HCONF = os.path.join(work, "hermetic.conf")
+with open(HCONF, "w") as f:
+    f.write("\n".join(HERMETIC) + "\n")
 
 
 def dns(*args, servers=None, timeout=1000, retries=0):
-    cmd = [MW, "dns", "--timeout", str(timeout), "--retries", str(retries)]
+    cmd = [MW, "dns", "-c", HCONF, "--timeout", str(timeout), "--retries", str(retries)]
     for s in servers or [ns.addr]:
         cmd += ["--server", s]
     t0 = time.monotonic()
@@ -135,7 +140,7 @@ def scan(conf_extra, ip, sender, helo="client.example.org", servers=None):
     conf = os.path.join(work, "mw.conf")
     lines = ["dns_servers = %s" % " ".join(servers or [ns.addr]),
              "dns_timeout = 1000", "dns_retries = 0", "authserv_id = mx.test",
-             "log_file = ", "dmarc = no"] + conf_extra
+             "log_file = ", "dmarc = no"] + HERMETIC + conf_extra
     with open(conf, "w") as f:
         f.write("\n".join(lines) + "\n")
     msg = os.path.join(work, "m.eml")
@@ -192,7 +197,7 @@ def check_spf_dead_server_accept():
 
 
 def check_spf_command_trace():
-    p = subprocess.run([MW, "spf", "--server", ns.addr, "--ip", "198.51.100.7",
+    p = subprocess.run([MW, "spf", "-c", HCONF, "--server", ns.addr, "--ip", "198.51.100.7",
                         "--helo", "helo.example.com", "--from", "a@example.com"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr

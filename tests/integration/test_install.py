@@ -14,8 +14,11 @@ installation path inside a temporary prefix, and checks:
   `config -n`; -c /dev/null runs the built-in defaults; once the
   reference configuration is copied into place, `config -n` names it;
 - hermetic tests: after a real `make install` into the prefix (so that
-  the default rules_dir holds the shipped rules), the unit suites still
-  pass: no test reads the installation.
+  the default rules_dir holds the shipped rules), and with a site's files
+  put in place at their default paths (a configuration file, a site rule
+  that tags clean mail, a policy scope that selects all mail and names a
+  list the prefix lacks), the unit suites still pass: no test reads the
+  installation.
 """
 
 import os
@@ -176,6 +179,22 @@ try:
     def t_unit_suites_pass_after_install():
         # the default rules_dir now holds the shipped rules
         assert os.path.exists(os.path.join(prefix, "share", "mailwarden", "rules", "50_meta.cf"))
+        # and a site's files at the default paths: the configuration and
+        # the rule change the verdict on clean mail, the scope makes any
+        # engine that reads it fail to load
+        etc = os.path.join(prefix, "etc", "mailwarden")
+        for name, text in (
+                ("mailwarden.conf", "tag_score = 0.5\nreject_score = 1\n"),
+                ("rules.d/zz_site.cf", "body SITE_TAGS_ALL /./\n"
+                 "describe SITE_TAGS_ALL a site rule that tags clean mail\n"
+                 "score SITE_TAGS_ALL 50\n"),
+                # its list is not there: an engine reading it fails to load
+                ("scopes.d/all.conf", "clients = 0.0.0.0/0 ::/0\ntag_score = 0.1\n"
+                 "reject_score = 1000\nclient_list = %s/lists/site.list\n" % etc)):
+            path = os.path.join(etc, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
         rc, out = run(["make", JOBS, "check", "TESTS=$(UNIT_TESTS)"], build)
         summary = [l for l in out.splitlines() if l.startswith(("# ", "FAIL", "ERROR"))]
         print("\n".join(summary))

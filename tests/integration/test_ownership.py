@@ -5,7 +5,14 @@
 configuration whose `user` is the service user (here postfix, which the
 test machine has): the LMDB store and the key belong to that user, with
 the modes the daemon needs.  `config -n` as root checks every path as
-that user and names the key and line of a path the user cannot use.
+that user and names the key and line of a path the user cannot use:
+stores it writes (bayes_store, policy_store, sample_dir), files it reads
+(rules and scope files inside their directories, dns_zone_files,
+dmarc_psl_file); a missing rule directory left at its built-in default
+is no problem, as the engine allows it.  `ratelimit clear` as root
+gives the policy store it creates to the user too; `train` refuses a
+missing user before creating anything, and as root without a
+configuration file warns that what it makes stays root's.
 Then the daemon, started as that user (as its systemd unit does), scores
 with Bayes (not degraded) and signs trusted mail.  A configuration
 naming a user that does not exist makes keygen refuse, creating nothing.
@@ -104,6 +111,112 @@ def t_config_check_as_the_user():
     assert "mw.conf:4: log_file: %s: user %s cannot" % (log_dir, USER) in r.stderr, r.stderr
 
 
+def defaults_of(*keys):
+    r = mw("config", "-c", "/dev/null")
+    vals = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    return [vals[k] for k in keys]
+
+
+def t_config_check_skips_missing_default_rule_dirs():
+    # rules_dir and rules_site_dir left at their defaults, which the
+    # engine skips when missing: the check as the user skips them too
+    defaults = defaults_of("rules_dir", "rules_site_dir")
+    if any(os.path.exists(d) for d in defaults):
+        print("  (not checkable here: a default rule directory exists: %s)" % defaults)
+        return
+    d = work.sub("defdirs", owner=USER, mode=0o750)
+    c = work.write("defdirs.conf", "user = %s\nlog_file = %s/verdicts.log\nbayes_store =\n"
+                   "scope_dir =\ndmarc_psl_file =\npid_file =\n" % (USER, d))
+    r = mw("config", "-n", "-c", c)
+    assert r.returncode == 0 and "configuration OK" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert "rules_dir" not in r.stderr and "rules_site_dir" not in r.stderr, r.stderr
+
+
+def t_config_check_what_the_daemon_opens():
+    # each path the daemon reads or writes, on its own line of the file
+    base = work.sub("opens", mode=0o755)
+    rules = work.sub("opens", "rules.d", mode=0o755)
+    scopes = work.sub("opens", "scopes.d", mode=0o755)
+    pstore = work.sub("opens", "policy", mode=0o700)
+    samples = work.sub("opens", "samples", mode=0o700)
+    def put(d, name, text):
+        p = os.path.join(d, name)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+    cf = put(rules, "local.cf", "header LOCAL_T Subject =~ /never-seen-subject/\n"
+             "score LOCAL_T 0.1\n")
+    scope = put(scopes, "inbound.conf", "recipient_domains = example.net\n")
+    zone = put(base, "test.zone", "example.org. 300 IN A 192.0.2.1\n")
+    psl = put(base, "psl.dat", "com\norg\n")
+    lines = ["user = %s" % USER, "pid_file =", "log_file = %s/verdicts.log" % log_dir,
+             "bayes_store =", "rules_dir =",
+             "rules_site_dir = %s" % rules,       # 6
+             "scope_dir = %s" % scopes,           # 7
+             "policy_store = %s" % pstore,        # 8
+             "sample_dir = %s" % samples,         # 9
+             "dns_zone_files = %s" % zone,        # 10
+             "dmarc_psl_file = %s" % psl, ""]     # 11
+    c = work.write("opens.conf", "\n".join(lines))
+    items = [(cf, "rules_site_dir", 6), (scope, "scope_dir", 7), (pstore, "policy_store", 8),
+             (samples, "sample_dir", 9), (zone, "dns_zone_files", 10), (psl, "dmarc_psl_file", 11)]
+    for p, _, _ in items:
+        os.chown(p, pw.pw_uid, pw.pw_gid)
+        os.chmod(p, 0o700 if os.path.isdir(p) else 0o600)
+    r = mw("config", "-n", "-c", c)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for p, _, _ in items:
+        os.chown(p, 0, 0)
+    r = mw("config", "-n", "-c", c)
+    assert r.returncode == 1, r.stdout + r.stderr
+    for p, key, line in items:
+        assert "opens.conf:%d: %s: %s: user %s cannot" % (line, key, p, USER) in r.stderr, \
+            (key, r.stderr)
+    assert "%d problem(s)" % len(items) in r.stderr, r.stderr
+
+
+def t_ratelimit_as_root_gives_the_policy_store():
+    ps = os.path.join(state, "policy")
+    c = work.write("rl.conf", "user = %s\npolicy_store = %s\nrules_dir =\n"
+                   "rules_site_dir =\nscope_dir =\n" % (USER, ps))
+    r = mw("ratelimit", "clear", "-c", c, "user", "alice@example.org")
+    assert r.returncode in (0, 1) and "ratelimit:" not in r.stderr, r.stdout + r.stderr
+    for p in (ps, os.path.join(ps, "data.mdb"), os.path.join(ps, "lock.mdb")):
+        st = os.stat(p)
+        assert (st.st_uid, st.st_gid) == (pw.pw_uid, pw.pw_gid), (p, st.st_uid, st.st_gid)
+
+
+def t_train_refuses_a_missing_user_creating_nothing():
+    bad = work.write("bad-train.conf", "rules_dir =\nrules_site_dir =\nscope_dir =\n"
+                     "user = mw-no-such-user\n")
+    never = os.path.join(state, "never-bayes")
+    r = mw("train", "-c", bad, "--store", never, "--spam", corpus("spam2", SPAM))
+    assert r.returncode != 0 and not os.path.exists(never), (r.returncode, r.stderr)
+    assert "bad-train.conf:4: user:" in r.stderr, r.stderr
+
+
+def t_root_without_configuration_warns():
+    # no -c and no file at the default path: built-in defaults, no user
+    # to give files to; say so (skipped when this host has that file)
+    default_conf = os.path.join(os.path.dirname(defaults_of("rules_site_dir")[0]),
+                                "mailwarden.conf")
+    if os.path.exists(default_conf):
+        print("  (not checkable here: %s exists)" % default_conf)
+        return
+    st_dir = os.path.join(state, "rootowned")
+    r = mw("train", "--store", st_dir, "--ham", corpus("ham2", HAM))
+    assert r.returncode == 0, r.stderr
+    warn = [l for l in r.stderr.splitlines() if "warning" in l]
+    assert len(warn) == 1 and st_dir in warn[0] and "owned by root" in warn[0] \
+        and "-c FILE" in warn[0] and "user" in warn[0], r.stderr
+    out = os.path.join(keydir, "root.key")
+    r = mw("dkim", "keygen", "--domain", "example.org", "--selector", "r", "--out", out)
+    assert r.returncode == 0 and os.stat(out).st_uid == 0, r.stderr
+    warn = [l for l in r.stderr.splitlines() if "warning" in l]
+    assert len(warn) == 1 and out in warn[0] and "owned by root" in warn[0], r.stderr
+
+
 def t_daemon_as_user_bayes_and_signing():
     def as_user():
         os.setgroups([])
@@ -184,6 +297,16 @@ try:
     R.check("dkim keygen refuses a user that does not exist", t_keygen_refuses_a_missing_user)
     R.check("config -n as root checks paths as the user, with key and line",
             t_config_check_as_the_user)
+    R.check("config -n as root: a missing default rule directory is no problem",
+            t_config_check_skips_missing_default_rule_dirs)
+    R.check("config -n as root: stores, rule and scope files, zones, PSL as the user",
+            t_config_check_what_the_daemon_opens)
+    R.check("ratelimit clear as root: the policy store belongs to the service user",
+            t_ratelimit_as_root_gives_the_policy_store)
+    R.check("train refuses a user that does not exist, creating nothing",
+            t_train_refuses_a_missing_user_creating_nothing)
+    R.check("train and keygen as root without a configuration file warn",
+            t_root_without_configuration_warns)
     R.check("the daemon as the user: Bayes not degraded, signing works",
             t_daemon_as_user_bayes_and_signing)
 finally:

@@ -284,7 +284,9 @@ START_TEST(test_conf_referenced_file_errors_have_both_locations)
 	snprintf(list, sizeof(list), "%s/helo.list", dir);
 	write_file(list, "ok.example OK\nbad.example FROB\n\n"
 	    "worse.example SCORE x\n");
-	buf_printf(&text, "rules_dir =\nrules_site_dir = %s/no-rules\n"
+	/* after the hermetic start (3 lines): line 4 is the first below */
+	buf_printf(&text, TEST_HERMETIC_CONF
+	    "rules_dir =\nrules_site_dir = %s/no-rules\n"
 	    "dns_servers = 127.0.0.1\n"
 	    "client_list = %s/missing.list\nhelo_list = %s\n"
 	    "max_headers = 1\n", dir, dir, list);
@@ -292,19 +294,19 @@ START_TEST(test_conf_referenced_file_errors_have_both_locations)
 	ck_assert_int_eq(engine_load(conf, &e, &why), -1);
 	ck_assert_ptr_null(e);
 	buf_printf(&want,
-	    "%s:6: max_headers: bad value '1': expected a whole number from "
+	    "%s:9: max_headers: bad value '1': expected a whole number from "
 	    "10 to 100000\n"
-	    "%s:4: client_list: %s/missing.list: cannot open: No such file "
+	    "%s:7: client_list: %s/missing.list: cannot open: No such file "
 	    "or directory\n"
-	    "%s:5: helo_list: %s:2: unknown action 'FROB' (expected REJECT, "
+	    "%s:8: helo_list: %s:2: unknown action 'FROB' (expected REJECT, "
 	    "OK or SCORE)\n", conf, conf, dir, conf, list);
 	ck_assert_msg(strncmp(why.data, want.data, want.len) == 0,
 	    "got\n%s\nwant\n%s", why.data, want.data);
 	buf_reset(&want);
-	buf_printf(&want, "\n%s:5: helo_list: %s:4: ", conf, list);
+	buf_printf(&want, "\n%s:8: helo_list: %s:4: ", conf, list);
 	ck_assert_msg(strstr(why.data, want.data) != NULL, "%s", why.data);
 	buf_reset(&want);
-	buf_printf(&want, "\n%s:2: rules_site_dir: %s/no-rules: "
+	buf_printf(&want, "\n%s:5: rules_site_dir: %s/no-rules: "
 	    "No such file or directory", conf, dir);
 	ck_assert_msg(strstr(why.data, want.data) != NULL, "%s", why.data);
 	test_rmtree(dir);

@@ -1076,7 +1076,7 @@ START_TEST(test_rules_reload_with_error_keeps_old_set)
 	tdir_write(&d, "a.cf", "body OLD_RULE /old/\n");
 	snprintf(path, sizeof(path), "%s/mailwarden.conf", d.dir);
 	f = fopen(path, "w");
-	fprintf(f, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
+	fprintf(f, TEST_HERMETIC_CONF "rules_dir = %s\nspf = no\n"
 	    "dmarc = no\n", d.dir);
 	fclose(f);
 	ck_assert_int_eq(engine_load(path, &old, &why), 0);

@@ -325,7 +325,8 @@ START_TEST(test_scope_bayes_store_per_spec)
 	fprintf(f, "recipient_domains = bad.example\nbayes_store = %s/pol\n",
 	    dir);
 	ck_assert_int_eq(fclose(f), 0);
-	buf_printf(&t, "scope_dir = %s\npolicy_store = %s/pol\n", dir, dir);
+	buf_printf(&t, TEST_HERMETIC_CONF
+	    "scope_dir = %s\npolicy_store = %s/pol\n", dir, dir);
 	ck_assert_int_eq(conf_parse(t.data, t.len, "mw.conf", &c, &why), 0);
 	ck_assert_int_eq(engine_new(c, &e, &why), -1);
 	ck_assert_msg(strstr(buf_cstr(&why), "50-bad.conf:2: bayes_store: "
@@ -340,7 +341,7 @@ START_TEST(test_scope_bayes_store_per_spec)
 	fprintf(f, "recipient_domains = bad.example\nbayes_store = "
 	    "%s/none/b\n", dir);
 	ck_assert_int_eq(fclose(f), 0);
-	buf_printf(&t, "scope_dir = %s\n", dir);
+	buf_printf(&t, TEST_HERMETIC_CONF "scope_dir = %s\n", dir);
 	ck_assert_int_eq(conf_parse(t.data, t.len, "mw.conf", &c, &why), 0);
 	ck_assert_int_eq(engine_new(c, &e, &why), -1);
 	ck_assert_msg(strstr(buf_cstr(&why), "50-bad.conf:2: bayes_store: ") !=
@@ -581,11 +582,11 @@ START_TEST(test_scope_dir_errors_fail_the_engine)
 	/* a scope_dir the file names must exist */
 	buf_reset(&why);
 	buf_reset(&text);
-	buf_printf(&text, "scope_dir = %s/missing\n", dir);
+	buf_printf(&text, TEST_HERMETIC_CONF "scope_dir = %s/missing\n", dir);
 	ck_assert_int_eq(conf_parse(text.data, text.len, "mw.conf", &c, &why),
 	    0);
 	ck_assert_int_eq(engine_new(c, &e, &why), -1);
-	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:1: scope_dir: "));
+	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:4: scope_dir: "));
 	buf_release(&text);
 	buf_release(&why);
 	buf_release(&p);
