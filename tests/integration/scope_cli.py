@@ -53,12 +53,19 @@ def write(path, text):
 
 
 def main_conf(d, scope_dir, extra=""):
-    """user = (empty): config -n as root checks no host user's access."""
+    """user = (empty): config -n as root checks no host user's access.
+    The zone file is copied into d: a test that names a service user has
+    config -n check that user can read it, and the source tree may sit in
+    a directory only root can enter (a fresh mktemp -d clone does)."""
+    zone = os.path.join(d, "empty.zone")
+    if not os.path.exists(zone):
+        shutil.copyfile(os.path.join(SRC, "tests", "data", "dns", "empty.zone"), zone)
+        os.chmod(zone, 0o644)
     return write(os.path.join(d, "mw.conf"),
                  "rules_dir = %s/rules\nrules_site_dir =\n"
-                 "dns_zone_files = %s/tests/data/dns/empty.zone\n"
+                 "dns_zone_files = %s\n"
                  "spf = no\ndmarc = no\ndkim_verify = no\nlog_file =\n"
-                 "scope_dir = %s\n%suser =\n" % (d, SRC, scope_dir, extra))
+                 "scope_dir = %s\n%suser =\n" % (d, zone, scope_dir, extra))
 
 
 def t_example_validates(d):
