@@ -225,16 +225,14 @@ try_lmdb(const struct conf *c, const char *key, const char *path,
  */
 static int
 try_dir_files(const struct conf *c, const char *key, const char *path,
-    const char *def, const char *suffix, struct buf *out)
+    bool missing_default, const char *suffix, struct buf *out)
 {
 	struct buf p = BUF_INIT;
 	char **names;
 	size_t nn, i;
 	int n;
 
-	if (path[0] == '\0' ||
-	    (strcmp(path, def) == 0 && access(path, F_OK) < 0 &&
-	    errno == ENOENT))
+	if (path[0] == '\0' || missing_default)
 		return 0;
 	if ((n = try(c, key, path, R_OK | X_OK, "read", out)) != 0 ||
 	    files_list(path, suffix, &names, &nn) < 0)
@@ -250,8 +248,37 @@ try_dir_files(const struct conf *c, const char *key, const char *path,
 	return n;
 }
 
+/*
+ * struct rootview - what root sees before the check drops to the user:
+ * a default directory is "missing" only when it does not exist, which
+ * the user cannot tell from "cannot enter a parent" (EACCES either way)
+ */
+struct rootview {
+	bool	 rules_dir_missing, rules_site_missing, scope_dir_missing;
+};
+
+static bool
+missing_default(const char *path, const char *def)
+{
+	struct stat st;
+
+	return path[0] != '\0' && strcmp(path, def) == 0 &&
+	    stat(path, &st) < 0 && errno == ENOENT;
+}
+
+static void
+rootview_fill(const struct conf *c, struct rootview *rv)
+{
+	rv->rules_dir_missing = missing_default(c->rules_dir, MW_RULES_DIR);
+	rv->rules_site_missing = missing_default(c->rules_site_dir,
+	    MW_RULES_SITE_DIR);
+	rv->scope_dir_missing = missing_default(c->scope_dir,
+	    MW_DEFAULT_SCOPE_DIR);
+}
+
 static int
-check_as_user(const struct conf *c, struct buf *out)
+check_as_user(const struct conf *c, const struct rootview *rv,
+    struct buf *out)
 {
 	const char *colon;
 	size_t i;
@@ -262,11 +289,11 @@ check_as_user(const struct conf *c, struct buf *out)
 	n += try(c, "helo_list", c->helo_list, R_OK, "read", out);
 	n += try(c, "welcomelist_auth", c->welcomelist_auth, R_OK, "read", out);
 	n += try(c, "dkim_allowlist", c->dkim_allowlist, R_OK, "read", out);
-	n += try_dir_files(c, "rules_dir", c->rules_dir, MW_RULES_DIR, ".cf",
-	    out);
+	n += try_dir_files(c, "rules_dir", c->rules_dir, rv->rules_dir_missing,
+	    ".cf", out);
 	n += try_dir_files(c, "rules_site_dir", c->rules_site_dir,
-	    MW_RULES_SITE_DIR, ".cf", out);
-	n += try_dir_files(c, "scope_dir", c->scope_dir, MW_DEFAULT_SCOPE_DIR,
+	    rv->rules_site_missing, ".cf", out);
+	n += try_dir_files(c, "scope_dir", c->scope_dir, rv->scope_dir_missing,
 	    ".conf", out);
 	for (i = 0; i < c->dns_zone_files.n; i++)
 		n += try(c, "dns_zone_files", c->dns_zone_files.v[i], R_OK,
@@ -317,11 +344,14 @@ svcown_check(const struct conf *c, struct buf *why)
 		return -1;
 	}
 	if (pid == 0) {
+		struct rootview rv;
+
 		close(fds[0]);
+		rootview_fill(c, &rv);
 		if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 		    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 			_exit(255);
-		n = check_as_user(c, &out);
+		n = check_as_user(c, &rv, &out);
 		if (write(fds[1], out.data ? out.data : "", out.len) < 0)
 			_exit(255);
 		_exit(n > 254 ? 254 : n);
