@@ -148,9 +148,20 @@ def t_sigterm_during_load():
         replies[key] = replies.get(key, 0) + 1
     print("  refusals: %s" % replies)
     # while draining: 421 (4.3.2 at MAIL FROM, Postfix's own text at
-    # connect); once stopped: milter_default_action (451 4.7.1)
-    assert any(k.startswith("421 ") for k in replies), \
-        "nobody saw the draining milter's 421: %s" % replies
+    # connect); once stopped: milter_default_action (451 4.7.1).  A drain
+    # is only seen when it lasts: when every message the clients still
+    # waited for had its verdict already (the milter logs 0 in flight and
+    # exits at once), no client can meet the draining milter (seen once
+    # in CI: exit 0.01 s after SIGTERM, all later mail 451).  The drain's
+    # 421 is asserted deterministically by test_faults_dns, whose
+    # messages in flight are held by a dead DNS server.
+    if took >= 0.5:
+        assert any(k.startswith("421 ") for k in replies), \
+            "nobody saw the draining milter's 421 in a %.2f s drain: %s" % (
+                took, replies)
+    else:
+        print("  note: nothing to drain (exit %.2fs after SIGTERM): the 421 "
+              "is not observable in this run" % took)
     # after SIGTERM new mail is refused with 4xx, never accepted unfiltered
     later = [o for o in load.results if o.started > stopped]
     assert later, "no message after the milter stopped"
