@@ -73,7 +73,6 @@ metrics_new(void)
 	struct metrics *m = xcalloc(1, sizeof(*m));
 
 	m->start_time = clock_wall_s();
-	atomic_store(&m->policy_healthy, true);
 	atomic_store(&m->last_reload_ok, true);
 	return m;
 }
@@ -391,7 +390,8 @@ count_policy(struct metrics *m, const struct scan *s)
 	if (s->trap_client && strcmp(s->trap_client, "listed") == 0)
 		INC(m->policy[MP_TRAP]);
 	if (s->pstore_state)
-		atomic_store(&m->policy_healthy, s->pstore_state > 0);
+		metrics_health_note(&m->policy_health, s->pstore_state < 0,
+		    clock_mono_s());
 }
 
 static void
@@ -696,8 +696,10 @@ static const struct family families[] = {
 	  "", "Messages from a client a spam trap recorded (MW_TRAP_CLIENT)" },
 #define FAM_POLICY_HEALTHY 50
 	[FAM_POLICY_HEALTHY] = { "mailwarden_policy_store_healthy", F_GAUGE,
-	  "backend", "1 if the last call to the policy store worked, 0 if it "
-	  "failed; backend lmdb or redis; absent without policy_store" },
+	  "backend", "0 when the policy store is failing: of the last 16 "
+	  "messages that used it, those of the last 60 seconds include at "
+	  "least 2 failed calls and a quarter or more failed; else 1; backend "
+	  "lmdb or redis; absent without policy_store" },
 #define FAM_LAST_MINUTE 51
 	[FAM_LAST_MINUTE] = { "mailwarden_messages_last_minute", F_GAUGE,
 	  "action", "Messages that reached a verdict in the last 60 seconds "
@@ -959,7 +961,8 @@ render_policy(struct metrics *m, struct buf *o)
 		head(o, FAM_POLICY_HEALTHY);
 		buf_printf(o, "%s{backend=\"%s\"} %d\n",
 		    families[FAM_POLICY_HEALTHY].name, backend == 2 ? "redis" :
-		    "lmdb", atomic_load(&m->policy_healthy) ? 1 : 0);
+		    "lmdb", metrics_health_ok(&m->policy_health,
+		    clock_mono_s()) ? 1 : 0);
 	}
 }
 

@@ -114,8 +114,8 @@ struct metrics {
 	atomic_uint_fast64_t bayes[MB_N];
 	atomic_uint_fast64_t policy[MP_N];
 	struct metrics_health bayes_health;	/* Bayes store lookups */
-	atomic_bool policy_healthy;		/* the last policy store call
-						   worked */
+	struct metrics_health policy_health;	/* messages that used the
+						   policy store */
 	atomic_int policy_backend;		/* of the current generation:
 						   0 none, 1 LMDB, 2 Redis */
 	struct metrics_health dns_health;	/* messages that used DNS */

@@ -893,6 +893,16 @@ START_TEST(test_metrics_policy_store_health_and_traps)
 	    "\"redis\"}"), 1);
 	free(t);
 	s = scan_one(e, "192.0.2.1", &msg);
+	/* one failed call among good ones is no outage (it used to flap) */
+	s->pstore_state = -1;
+	metrics_message(m, s, 0);
+	s->pstore_state = 1;
+	metrics_message(m, s, 0);
+	metrics_message(m, s, 0);
+	t = render(m);
+	ck_assert_double_eq(value(t, "mailwarden_policy_store_healthy{backend="
+	    "\"redis\"}"), 1);
+	free(t);
 	verdict_output_declare(&s->verdict, "policy", "{\"trap_client\":"
 	    "\"degraded\",\"degraded\":true}");
 	s->trap_client = "degraded";
