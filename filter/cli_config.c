@@ -134,29 +134,6 @@ count_lines(const struct buf *b)
 }
 
 /*
- * lint_forwarders - trusted sealers and forwarders that trust far too
- * much.  Public suffixes come from the engine's PSL, or from
- * dmarc_psl_file when the engine did not need it and the lists name
- * domains; without one, top-level domains are still caught.
- */
-static size_t
-lint_forwarders(const struct engine *e, struct buf *out)
-{
-	const struct forwarders *f = e->forwarders;
-	struct psl *own = NULL;
-	struct buf ignored = BUF_INIT;
-	size_t n;
-
-	if (f && e->psl == NULL && (f->nsealers || f->nnames) &&
-	    psl_load(e->conf->dmarc_psl_file, &own, &ignored) < 0)
-		own = NULL;
-	n = forwarders_lint(e->conf, f, e->psl ? e->psl : own, out);
-	psl_free(own);
-	buf_release(&ignored);
-	return n;
-}
-
-/*
  * parsed_conf - config -n, after the engine failed to load: the file
  * itself, when it parses without an error (its errors are printed
  * already), for the checks that need no engine; else NULL
@@ -207,10 +184,8 @@ check_config(const char *path, bool strict)
 		    nown < 0 ? 1 : nown, c->user);
 	}
 	buf_reset(&why);
-	if (e) {
-		nwarn = symbols_lint_engine(e, &why);
-		nwarn += lint_forwarders(e, &why);
-	}
+	if (e)
+		nwarn = engine_lint(e, &why);
 	if (nwarn > 0)
 		cli_print_lines(stderr, "", buf_cstr(&why));
 	if (e && nown == 0 && nwarn)

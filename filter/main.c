@@ -144,7 +144,7 @@ warn_scores(const struct engine *e)
 {
 	struct buf w = BUF_INIT;
 
-	if (symbols_lint_engine(e, &w) > 0)
+	if (engine_lint(e, &w) > 0)
 		log_lines(LOG_LEVEL_WARN, "", w.data);
 	buf_release(&w);
 }

@@ -24,6 +24,8 @@
 #include "conf.h"
 #include "dnsbl.h"
 #include "engine.h"
+#include "forwarders.h"
+#include "psl.h"
 #include "rules.h"
 #include "scope.h"
 #include "str.h"
@@ -483,4 +485,33 @@ symbols_lint_engine(const struct engine *e, struct buf *out)
 		n += symbols_lint_scope(e->scopes->v[i].conf, e->conf, e->rules,
 		    e->dnsbl, out);
 	return n;
+}
+
+/*
+ * lint_forwarders - trusted sealers and forwarders that trust far too
+ * much.  Public suffixes come from the engine's PSL, or from
+ * dmarc_psl_file when the engine did not need it and the lists name
+ * domains; without one, top-level domains are still caught.
+ */
+static size_t
+lint_forwarders(const struct engine *e, struct buf *out)
+{
+	const struct forwarders *f = e->forwarders;
+	struct psl *own = NULL;
+	struct buf ignored = BUF_INIT;
+	size_t n;
+
+	if (f && e->psl == NULL && (f->nsealers || f->nnames) &&
+	    psl_load(e->conf->dmarc_psl_file, &own, &ignored) < 0)
+		own = NULL;
+	n = forwarders_lint(e->conf, f, e->psl ? e->psl : own, out);
+	psl_free(own);
+	buf_release(&ignored);
+	return n;
+}
+
+size_t
+engine_lint(const struct engine *e, struct buf *out)
+{
+	return symbols_lint_engine(e, out) + lint_forwarders(e, out);
 }

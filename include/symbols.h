@@ -74,5 +74,12 @@ size_t	 symbols_lint_scope(const struct conf *scope, const struct conf *base,
  * rules, then symbols_lint_scope() of each of its policy scopes
  */
 size_t	 symbols_lint_engine(const struct engine *, struct buf *out);
+/*
+ * engine_lint - every warning of a loaded engine: symbols_lint_engine(),
+ * then trusted ARC sealers and DMARC forwarders that trust far too much
+ * (forwarders_lint()); what config -n prints and the daemon logs at start
+ * and on reload
+ */
+size_t	 engine_lint(const struct engine *, struct buf *out);
 
 #endif

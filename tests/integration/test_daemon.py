@@ -71,6 +71,28 @@ def t_detaches_and_serves():
     assert not os.path.exists(pidfile), "pid file left behind"
 
 
+def t_warnings_logged_at_start_and_reload():
+    """What config -n warns about, the daemon logs when it loads the
+    configuration: a score for a symbol nothing emits, a trusted ARC sealer
+    that is a top-level domain; again on SIGHUP."""
+    m = mwtest.Milter(work, {
+        "socket": "inet:%d@127.0.0.1" % mwtest.free_port(), "user": "",
+        "pid_file": "", "log_file": "", "dns_zone_files": "",
+        "rules_dir": "", "rules_site_dir": "",
+        "symbol_scores": "SPF_FAILL=5", "arc_trusted_sealers": "com"},
+        name="warn").start()
+    try:
+        want = ("symbol_scores: SPF_FAILL: no rule or check emits",
+                "arc_trusted_sealers: com: a public suffix")
+        mwtest.wait_for(lambda: all(w in m.log_text() for w in want),
+                        what="both warnings at start")
+        m.signal(signal.SIGHUP)
+        mwtest.wait_for(lambda: all(m.log_text().count(w) >= 2 for w in want),
+                        what="both warnings again on reload")
+    finally:
+        m.stop()
+
+
 def daemon_pids(conf_path):
     """Pids of `mailwarden milter -c conf_path` processes."""
     out = []
@@ -167,6 +189,8 @@ def t_unix_socket_owner_and_mode():
 try:
     R.check("a bad configuration is refused with file:line", t_bad_config_refuses_to_start)
     R.check("detaches, drops privileges, serves, exits on SIGTERM", t_detaches_and_serves)
+    R.check("config -n's warnings logged at start and on reload",
+            t_warnings_logged_at_start_and_reload)
     R.check("a pid file that is a symbolic link is not followed",
             lambda: t_pid_file_link_left_alone("symlink"))
     R.check("a pid file that is a hard link is not written",
