@@ -16,11 +16,9 @@ import subprocess
 import sys
 import tempfile
 
-MW = os.environ.get("MAILWARDEN") or os.path.join(
-    os.environ.get("TOP_BUILDDIR", "."), "mailwarden")
-if not os.access(MW, os.X_OK):
-    print("SKIP: no mailwarden binary")
-    sys.exit(77)
+from checks import mailwarden
+
+MW, _ = mailwarden()
 
 work = tempfile.mkdtemp(prefix="mw-dkim-cli-")
 os.chmod(work, 0o700)

@@ -29,15 +29,9 @@ import subprocess
 import sys
 import tempfile
 
-from checks import check, exit_status
+from checks import check, exit_status, mailwarden
 
-MW = os.environ.get("MAILWARDEN") or os.path.join(
-    os.environ.get("TOP_BUILDDIR", "."), "mailwarden")
-SRC = os.environ.get("TOP_SRCDIR", ".")
-
-if not os.access(MW, os.X_OK):
-    print("SKIP: no mailwarden binary")
-    sys.exit(77)
+MW, SRC = mailwarden()
 
 NOW = 1795000000        # the samples' own clock (Nov 2026)
 
