@@ -1429,8 +1429,10 @@ def slope_svg(results, meta):
         raise ValueError("no measurement to draw")
     W, H, L, R, T, B = 820, 520, 72, 200, 64, 58
     pw, ph = W - L - R, H - T - B
-    # the sizes with a margin; ticks at the powers of 4 between
-    x0 = min(p[0] for p in pts) / 1.5
+    # from the power of 4 below the smallest size (1 KB), with a margin
+    # on the right; ticks at the powers of 4 between
+    small = min(p[0] for p in pts)
+    x0 = min(4.0 ** math.floor(math.log(small, 4)), small / 1.25)
     x1 = max(p[0] for p in pts) * 1.25
     y0, y1 = log_ticks(min(p[1] for p in pts), max(p[1] for p in pts))
 
@@ -1560,10 +1562,11 @@ def slope_markdown(results, meta, svg_rel):
                "Messages: %s." % (meta.get("concurrency", "?"),
                                   meta.get("slope_cpu", "?"),
                                   meta.get("set_desc", "?")))
-    if meta.get("train"):
-        out.append("Training set of the Bayes stores (mailwarden, rspamd): "
-                   "the corpus train split, %d ham + %d spam."
-                   % tuple(meta["train"]))
+    trained = [f for f, d in meta.get("filters", {}).items() if "trained" in d]
+    if meta.get("train") and trained:
+        out.append("Training set of the Bayes stores (%s): the corpus train "
+                   "split, %d ham + %d spam; the other filters have none."
+                   % ((", ".join(trained),) + tuple(meta["train"])))
     msb = meta.get("max_scan_bytes")
     if msb and str(msb).isdigit():
         big = [r for r in rows if r[2] > int(msb)]

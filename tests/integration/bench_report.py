@@ -55,7 +55,11 @@ def fake_meta():
             "load_end": [1.0, 1.1, 1.2], "concurrency": 4, "slope_cpu": 3.0,
             "set_desc": "made up", "train": [2282, 1043],
             "max_scan_bytes": "1048576",
-            "filters": {f: "config of " + f for f in FILTERS},
+            "filters": {"null-milter": "config of null-milter",
+                        "mailwarden-auth": "config of mailwarden-auth, no "
+                        "training set",
+                        "rspamd": "config of rspamd, Bayes (trained on "
+                        "the train split)"},
             "config": {"mailwarden-auth": [["command", "mailwarden milter -c $DIR/mw.conf"],
                                            ["$DIR/mw.conf", "rules_dir = \n"]]},
             "warnings": []}
@@ -118,11 +122,14 @@ def test_markdown():
     check("the block says machine, commit and load",
           "Test CPU <x&y>" in md and "abc1234" in md and
           "0.50 0.60 0.70" in md and "1.00 1.10 1.20" in md, md[:800])
-    check("the block says the training set",
-          "2282 ham + 1043 spam" in md)
+    check("the block says the training set and whose",
+          "Training set of the Bayes stores (rspamd): the corpus train "
+          "split, 2282 ham + 1043 spam; the other filters have none." in md,
+          md)
     check("the block gives each filter's exact configuration",
           "<details><summary>mailwarden-auth: exact configuration</summary>"
-          in md and "rules_dir = " in md and "config of rspamd" in md)
+          in md and "rules_dir = " in md and "- rspamd: config of rspamd"
+          in md)
     head = "| kind | size KB | null-milter | mailwarden-auth | rspamd |"
     check("the table has a column per filter", head in md, md)
     # rspamd text at 1024 KB: 10 + 300 * (1024.5 / 1024) ms
