@@ -54,6 +54,7 @@ import math
 import os
 import platform
 import pwd
+import re
 import resource
 import shlex
 import shutil
@@ -338,10 +339,12 @@ class Filter:
         (--workdir), $TMP (the run's temporary directory), $TOP (the
         source tree) and $NSD (the DNS server's address)."""
         def tidy(t):
+            # whole path names only: /a/b is not the start of /a/b-build
             for path, name in ((self.dir, "$DIR"), (self.ctx.tmp, "$TMP"),
-                               (self.ctx.workdir, "$WORKDIR"), (TOP, "$TOP")):
-                t = t.replace(path, name)
-            return t.replace(self.ctx.dns_ip, "$NSD")
+                               (self.ctx.workdir, "$WORKDIR"), (TOP, "$TOP"),
+                               (self.ctx.dns_ip, "$NSD")):
+                t = re.sub(re.escape(path) + r"(?![\w.-])", lambda m: name, t)
+            return t
         out = [("command", tidy(shlex.join(p.argv))) for p in self.procs]
         for path in self.files:
             with open(path) as f:

@@ -212,6 +212,29 @@ def test_writers(tmp):
                                       "plain.md"], os.listdir(tmp))
 
 
+def test_config(tmp):
+    """A filter's exact configuration: its command lines and files, the
+    run's paths named, whole path names only."""
+    ctx = types.SimpleNamespace(tmp=os.path.join(tmp, "run"),
+                                workdir=os.path.join(tmp, "work"),
+                                dns_ip="127.0.0.7")
+    os.makedirs(ctx.tmp)
+    f = run_bench.NullMilter(ctx)
+    f.procs = [types.SimpleNamespace(argv=[
+        run_bench.TOP + "-build/prog", "-p", "unix:" + f.dir + "/s.sock",
+        "two words"])]
+    f.conf_file(os.path.join(f.dir, "x.conf"),
+                "dns = 127.0.0.7:53\nother = 127.0.0.71\nstore = %s/db\n"
+                "rules = %s/rules\n" % (ctx.workdir, run_bench.TOP))
+    got = f.config()
+    want = [("command", "%s-build/prog -p unix:$DIR/s.sock 'two words'"
+             % run_bench.TOP),
+            ("$DIR/x.conf", "dns = $NSD:53\nother = 127.0.0.71\n"
+             "store = $WORKDIR/db\nrules = $TOP/rules\n")]
+    check("a filter's configuration, with the run's paths named", got == want,
+          "%r\n%r" % (got, want))
+
+
 def test_readme_summary():
     """The README summary states the configuration and the training set
     of each row of its table."""
@@ -254,6 +277,8 @@ def main():
     test_markdown()
     with tempfile.TemporaryDirectory() as tmp:
         test_writers(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        test_config(tmp)
     test_readme_summary()
     return exit_status()
 
