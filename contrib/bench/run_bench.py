@@ -35,15 +35,28 @@ system's file is never touched.
 
 The message set (contrib/bench/mkset.py) and the trained stores are kept in
 --workdir (default /tmp/mwbench) and reused by later runs; nothing is written
-into the source tree unless --markdown/--json name a file there.
+into the source tree unless --markdown/--svg/--json name a file there, and
+then only between the markers of --markdown (a file without them is
+refused), an SVG chart this script wrote, or a new --json file.
+
+--slope measures CPU per message against message size instead: text and
+attachment messages of each of --sizes KB (contrib/bench/sizeset.py, built
+into WORKDIR/slope), every filter (default: all but SpamAssassin) over every
+size at one concurrency, in one run; it writes a log-log chart (--svg,
+default doc/bench-slope.svg beside --markdown) and the block between the
+bench-slope markers of --markdown, with each filter's exact configuration.
+--render JSON redraws both from the --json of such a run.
 """
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import pwd
+import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -232,6 +245,14 @@ def train_counts(corpus):
     return n["ham"], n["spam"]
 
 
+def trained_on(ctx):
+    """The training set of the Bayes stores, as the describe() lines say
+    it."""
+    if ctx.train:
+        return "the corpus train split, %d ham + %d spam" % tuple(ctx.train)
+    return "the corpus train split (no MANIFEST.tsv: counts unknown)"
+
+
 def unpack_train(corpus, dest):
     for cls in ("ham", "spam"):
         with tarfile.open(os.path.join(corpus, "train", cls + ".tar.xz")) as t:
@@ -281,6 +302,7 @@ class Filter:
     def __init__(self, ctx):
         self.ctx = ctx
         self.procs = []
+        self.files = []         # configuration files written, in order
         self.dir = tempfile.mkdtemp(prefix="mwbench-%s-" % self.name.split("+")[0],
                                     dir=ctx.tmp)
         os.chmod(self.dir, 0o755)
@@ -302,6 +324,32 @@ class Filter:
 
     def describe(self):
         return ""
+
+    def conf_file(self, path, text):
+        """Write a configuration file of the filter (recorded for
+        config())."""
+        with open(path, "w") as f:
+            f.write(text)
+        self.files.append(path)
+
+    def config(self):
+        """[(label, text)]: the command line of each process started and
+        every configuration file written, exactly, with the run's
+        temporary paths named $DIR (this filter's directory), $WORKDIR
+        (--workdir), $TMP (the run's temporary directory), $TOP (the
+        source tree) and $NSD (the DNS server's address)."""
+        def tidy(t):
+            # whole path names only: /a/b is not the start of /a/b-build
+            for path, name in ((self.dir, "$DIR"), (self.ctx.tmp, "$TMP"),
+                               (self.ctx.workdir, "$WORKDIR"), (TOP, "$TOP"),
+                               (self.ctx.dns_ip, "$NSD")):
+                t = re.sub(re.escape(path) + r"(?![\w.-])", lambda m: name, t)
+            return t
+        out = [("command", tidy(shlex.join(p.argv))) for p in self.procs]
+        for path in self.files:
+            with open(path) as f:
+                out.append((tidy(path), tidy(f.read())))
+        return out
 
 
 class Mailwarden(Filter):
@@ -335,9 +383,8 @@ class Mailwarden(Filter):
         return s
 
     def start(self):
-        with open(self.conf, "w") as f:
-            for k, v in self.settings().items():
-                f.write("%s = %s\n" % (k, v))
+        self.conf_file(self.conf, "".join(
+            "%s = %s\n" % kv for kv in self.settings().items()))
         env = dict(os.environ)
         env.update(self.ctx.mw_env)
         p = Proc([self.ctx.mailwarden, "milter", "-f", "-c", self.conf],
@@ -356,10 +403,12 @@ class Mailwarden(Filter):
             if "rules_dir" in keys:
                 parts.append("shipped rules")
             if "bayes_store" in keys:
-                parts.append("Bayes (LMDB, trained)")
+                parts.append("Bayes (LMDB, trained on %s)" % trained_on(self.ctx))
         missing = [k for k in ("dkim_verify", "rules_dir", "bayes_store")
                    if k not in have]
         d = " + ".join(parts)
+        if not self.full:
+            d += "; rules and Bayes off (no training set)"
         if missing:
             d += " (this build lacks: %s)" % ", ".join(missing)
         return d
@@ -393,8 +442,7 @@ class OpendkimOpendmarc(Filter):
         self.dkim_sock = os.path.join(d, "opendkim.sock")
         self.dmarc_sock = os.path.join(d, "opendmarc.sock")
         ns_ip = self.ctx.dns_ip
-        with open(os.path.join(d, "opendkim.conf"), "w") as f:
-            f.write("""Syslog no
+        self.conf_file(os.path.join(d, "opendkim.conf"), """Syslog no
 Mode v
 Socket local:%s
 PidFile %s/opendkim.pid
@@ -403,10 +451,8 @@ UMask 000
 Nameservers %s
 AuthservID %s
 """ % (self.dkim_sock, d, ns_ip, AUTHSERV))
-        with open(os.path.join(d, "ignore.hosts"), "w") as f:
-            f.write("127.0.0.1\n")
-        with open(os.path.join(d, "opendmarc.conf"), "w") as f:
-            f.write("""Syslog false
+        self.conf_file(os.path.join(d, "ignore.hosts"), "127.0.0.1\n")
+        self.conf_file(os.path.join(d, "opendmarc.conf"), """Syslog false
 Socket local:%s
 PidFile %s/opendmarc.pid
 Background false
@@ -417,8 +463,8 @@ IgnoreHosts %s/ignore.hosts
 PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat
 SPFSelfValidate true
 """ % (self.dmarc_sock, d, AUTHSERV, AUTHSERV, d))
-        with open(os.path.join(d, "resolv.conf"), "w") as f:
-            f.write("nameserver %s\noptions attempts:2 timeout:2\n" % ns_ip)
+        self.conf_file(os.path.join(d, "resolv.conf"),
+                       "nameserver %s\noptions attempts:2 timeout:2\n" % ns_ip)
         self.procs.append(Proc(["/usr/sbin/opendkim", "-f", "-x",
                                 os.path.join(d, "opendkim.conf")],
                                os.path.join(d, "opendkim.log")))
@@ -488,8 +534,7 @@ count = %d;
                            'level = "warning";\n' % d,
         }
         for name, text in files.items():
-            with open(os.path.join(local, name), "w") as f:
-                f.write(text)
+            self.conf_file(os.path.join(local, name), text)
         self.procs.append(Proc([
             "rspamd", "-f", "-i", "-c", "/etc/rspamd/rspamd.conf",
             "--var=LOCAL_CONFDIR=%s" % d, "--var=DBDIR=%s" % dbdir,
@@ -516,9 +561,9 @@ count = %d;
 
     def describe(self):
         return ("rspamd %s, proxy worker x%d (milter, self_scan), default "
-                "rules, greylisting off, Bayes in Redis (trained), Redis "
-                "counted"
-                % (self.ctx.pkgver("rspamd"), NCPU))
+                "rules, greylisting off, Bayes in Redis (trained on %s), "
+                "Redis counted"
+                % (self.ctx.pkgver("rspamd"), NCPU, trained_on(self.ctx)))
 
 
 class SpamAssassin(Filter):
@@ -548,8 +593,8 @@ class SpamAssassin(Filter):
             src = os.path.join("/etc/spamassassin", fn)
             if os.path.isfile(src):
                 shutil.copy(src, site)
-        with open(os.path.join(site, "zz_bench.cf"), "w") as f:
-            f.write("bayes_path %s/bayes\nbayes_file_mode 0666\n" % bdir)
+        self.conf_file(os.path.join(site, "zz_bench.cf"),
+                       "bayes_path %s/bayes\nbayes_file_mode 0666\n" % bdir)
         self.bdir = bdir
         self.procs.append(Proc([
             "/usr/sbin/spamd", "-L", "--listen=127.0.0.1:%d" % port,
@@ -586,16 +631,51 @@ class SpamAssassin(Filter):
 
     def describe(self):
         return ("SpamAssassin %s via spamass-milter %s, spamd -L (local "
-                "tests only), Bayes (sa-learn, trained); spamc runs are "
-                "children of spamass-milter and counted"
+                "tests only), Bayes (sa-learn, trained on %s); spamc runs "
+                "are children of spamass-milter and counted"
                 % (self.ctx.pkgver("spamassassin"),
-                   self.ctx.pkgver("spamass-milter")))
+                   self.ctx.pkgver("spamass-milter"), trained_on(self.ctx)))
 
 
 # ---- running a level ----
 
 class Ctx:
     pass
+
+
+FILTERS = ("null-milter", "mailwarden-auth", "mailwarden",
+           "opendkim+opendmarc", "rspamd", "spamassassin")
+
+
+def make_filter(ctx, name, train_set):
+    """The driver of filter name; train_set() gives the (ham, spam)
+    directories of the training split (mailwarden's store is trained
+    here, before its daemon starts)."""
+    if name == "mailwarden-auth":
+        return Mailwarden(ctx, False)
+    if name == "mailwarden":
+        if "bayes_store" in ctx.mw_keys:
+            train_mailwarden(ctx, *train_set())
+        return Mailwarden(ctx, True)
+    if name == "null-milter":
+        return NullMilter(ctx)
+    if name == "opendkim+opendmarc":
+        return OpendkimOpendmarc(ctx)
+    if name == "rspamd":
+        return Rspamd(ctx)
+    if name == "spamassassin":
+        return SpamAssassin(ctx)
+    sys.exit("run_bench: unknown filter %s (known: %s)"
+             % (name, ", ".join(FILTERS)))
+
+
+def start_filter(f, train_set):
+    """Start f, train the filters that train themselves, and wait until
+    it is idle."""
+    f.start()
+    if hasattr(f, "train"):
+        f.train(*train_set())
+    settle(f)
 
 
 def mwload(ctx, f, conc, count, extra=()):
@@ -741,8 +821,9 @@ def pkgver(name):
     return r.stdout.strip() or "?"
 
 
-def mailwarden_keys(mw):
-    """The configuration keys this build knows."""
+def mailwarden_config(mw):
+    """{key: default value} of every configuration key this build
+    knows."""
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
         f.write("user =\n")
         f.flush()
@@ -750,8 +831,9 @@ def mailwarden_keys(mw):
                            text=True)
     if r.returncode != 0:
         sys.exit("run_bench: %s config failed: %s" % (mw, r.stderr.strip()))
-    return {line.split(" = ")[0].strip() for line in r.stdout.splitlines()
-            if " = " in line and not line.startswith("#")}
+    return dict((k.strip(), v.strip()) for k, v in (
+        line.split(" = ", 1) for line in r.stdout.splitlines()
+        if " = " in line and not line.startswith("#")))
 
 
 def train_mailwarden(ctx, ham, spam):
@@ -973,17 +1055,9 @@ BEGIN, END = "<!-- bench-results-begin -->", "<!-- bench-results-end -->"
 
 
 def write_markdown(path, text):
-    """Write text to path; a file with the BEGIN/END markers keeps what is
-    around them (doc/benchmarks.md)."""
-    old = ""
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        text = head + BEGIN + "\n" + text + rest[rest.index(END):]
-    with open(path, "w") as f:
-        f.write(text)
+    """Write text between the BEGIN/END markers of path, keeping what is
+    around them (doc/benchmarks.md); a new file gets the markers."""
+    write_block(path, text, BEGIN, END)
 
 
 SUM_BEGIN, SUM_END = "<!-- bench-summary-begin -->", "<!-- bench-summary-end -->"
@@ -1075,6 +1149,532 @@ def write_readme(path, md_path):
         f.write(text)
 
 
+# ---- cost against message size (--slope) ----
+
+SLOPE_FILTERS = ("null-milter", "mailwarden-auth", "mailwarden",
+                 "opendkim+opendmarc", "rspamd")
+SLOPE_BEGIN, SLOPE_END = "<!-- bench-slope-begin -->", "<!-- bench-slope-end -->"
+SVG_MARK = "written by contrib/bench/run_bench.py in slope mode"
+SLOPE_SET_VERSION = 1
+
+
+def slope_files(kb):
+    """Distinct messages built for a size point (mwload reuses them round
+    robin): 50 up to 16 KB, 8 at 256 KB and more."""
+    return max(8, min(50, 2048 // kb))
+
+
+def slope_set(ctx, sizes):
+    """The size-slope message set in WORKDIR/slope (built by this script;
+    reused while its sizes and version match): for each kind of
+    sizeset.KINDS and each size in KB a directory of DKIM-signed
+    messages.  Returns (points, pubkey, description)."""
+    import random
+    sys.path.insert(0, HERE)
+    import mkset        # noqa: E402  (python3-dkim; the key, the corpus)
+    import sizeset      # noqa: E402
+    import dkim         # noqa: E402
+    args = ctx.args
+    setdir = os.path.join(ctx.workdir, "slope")
+    manpath = os.path.join(setdir, "manifest.json")
+    want = {"version": SLOPE_SET_VERSION, "sizes": sizes, "domain": DOMAIN,
+            "selector": SELECTOR}
+    man = None
+    if os.path.exists(manpath) and not args.rebuild_set:
+        with open(manpath) as f:
+            man = json.load(f)
+        if any(man.get(k) != v for k, v in want.items()):
+            man = None
+    if man is None:
+        shutil.rmtree(setdir, ignore_errors=True)
+        os.makedirs(setdir)
+        log("building the size-slope message set in %s" % setdir)
+        tmp = tempfile.mkdtemp(prefix="mw-corpus-", dir=ctx.tmp)
+        raws = [raw for cls, _, raw in mkset.load_corpus(args.corpus, "test", tmp)
+                if cls == "ham"]
+        shutil.rmtree(tmp, ignore_errors=True)
+        bodies = sizeset.bodies_of(raws)
+        keyfile = os.path.join(setdir, "dkim.key")
+        pub = mkset.genkey(keyfile)
+        with open(keyfile, "rb") as f:
+            key = f.read()
+        txt = ("v=DKIM1; k=rsa; p=" + pub).encode()
+
+        def dnsfunc(name, timeout=5):
+            return txt if name.rstrip(b".").lower() == (
+                "%s._domainkey.%s" % (SELECTOR, DOMAIN)).encode() else None
+        rnd = random.Random(1)
+        points = []
+        for kind in sizeset.KINDS:
+            for kb in sizes:
+                d = os.path.join(setdir, "%s-%d" % (kind, kb))
+                paths = sizeset.build_point(d, kind, kb * 1024, slope_files(kb),
+                                            bodies, rnd, DOMAIN, key, SELECTOR)
+                with open(paths[0], "rb") as f:
+                    if not dkim.verify(f.read(), dnsfunc=dnsfunc):
+                        sys.exit("run_bench: %s: DKIM signature does not "
+                                 "verify" % paths[0])
+                nbytes = [os.path.getsize(p) for p in paths]
+                points.append({"kind": kind, "kb": kb, "dir": os.path.basename(d),
+                               "files": len(paths),
+                               "bytes": sum(nbytes) / len(nbytes)})
+                log("slope set: %s %d KB, %d messages of %.1f KB" % (
+                    kind, kb, len(paths), points[-1]["bytes"] / 1024))
+        man = dict(want, pubkey=pub, bodies=len(bodies), points=points)
+        with open(manpath + ".tmp", "w") as f:
+            json.dump(man, f, indent=1)
+        os.replace(manpath + ".tmp", manpath)
+    points = [dict(p, dir=os.path.join(setdir, p["dir"])) for p in man["points"]]
+    nfiles = [p["files"] for p in points]
+    desc = ("for each size %s KB, %s messages (contrib/bench/sizeset.py); "
+            "text: plain text (us-ascii) made of the bodies of the %d ham "
+            "messages of the corpus test split, one after the other; "
+            "attachment: a short text (2,000 bytes of such a body) and a "
+            "base64 attachment of random bytes; %d-%d distinct messages per "
+            "point (fewer for the larger sizes), sent round robin; "
+            "DKIM-signed (RSA-2048, relaxed/relaxed) for %s, sender and "
+            "From at %s, client addresses in %s.0/24: every message should "
+            "pass SPF, DKIM and DMARC" % (
+                ", ".join(str(kb) for kb in sizes),
+                " and ".join(sizeset.KINDS), man["bodies"], min(nfiles),
+                max(nfiles), DOMAIN, DOMAIN, CLIENT_NET))
+    return points, man["pubkey"], desc
+
+
+def slope_count(ctx, guess_ms):
+    """Messages for a measurement that costs the filter about --slope-cpu
+    seconds of CPU, when one costs guess_ms."""
+    a = ctx.args
+    n = int(a.slope_cpu * 1000.0 / max(guess_ms, 0.02))
+    return max(2 * a.slope_concurrency, min(a.slope_max, n))
+
+
+def slope_filter(ctx, f, points, warnings):
+    """Every point of the set through the running filter f at one
+    concurrency.  The number of messages of each point comes from the
+    cost of the point before it times the square root of the size ratio
+    (between a fixed cost and one linear in the size: a point lasts
+    between half and twice --slope-cpu)."""
+    conc = ctx.args.slope_concurrency
+    out = []
+    ctx.msgdir = points[0]["dir"]
+    w = run_level(ctx, f, conc, ctx.args.slope_warmup)
+    log("%s: warm-up %d messages, %.3f ms CPU/msg" % (
+        f.name, w["messages"], w["cpu_ms_per_msg"]))
+    for p in points:
+        same = [r for r in out if r["kind"] == p["kind"]]
+        if same:
+            last = same[-1]
+            guess = last["cpu_ms_per_msg"] * math.sqrt(p["bytes"] / last["bytes"])
+        else:
+            # the first of a kind: the other kind at the same size
+            twin = [r for r in out if r["kb"] == p["kb"]]
+            guess = (twin or [w])[-1]["cpu_ms_per_msg"]
+        n = slope_count(ctx, guess)
+        ctx.msgdir = p["dir"]
+        mwload(ctx, f, conc, min(n, 2 * conc))      # the new size, uncounted
+        r = run_level(ctx, f, conc, n)
+        r.update({"kind": p["kind"], "kb": p["kb"], "bytes": p["bytes"]})
+        out.append(r)
+        log("%s %s %d KB: %d messages, %.3f ms CPU/msg, %.1f msg/s, others' "
+            "load %.2f" % (f.name, p["kind"], p["kb"], r["messages"],
+                           r["cpu_ms_per_msg"], r["msgs_per_sec"],
+                           r["other_busy_cores"]))
+        for x in check_sane(r, expected_auth(ctx, f.name)):
+            warnings.append("%s %s %d KB: %s" % (f.name, p["kind"], p["kb"], x))
+            log("WARNING " + warnings[-1])
+    return out
+
+
+def slope_main(ctx):
+    """--slope: one run, every filter over every size point; writes the
+    chart and the doc block."""
+    args = ctx.args
+    t0 = time.monotonic()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    filters = [x.strip() for x in (args.filters or ",".join(SLOPE_FILTERS))
+               .split(",") if x.strip()]
+    meta = run_meta()
+    meta.update({"concurrency": args.slope_concurrency, "train": ctx.train,
+                 "slope_cpu": args.slope_cpu, "config": {},
+                 "max_scan_bytes": ctx.mw_set.get(
+                     "max_scan_bytes", ctx.mw_conf.get("max_scan_bytes"))})
+    results, warnings = [], []
+    train_set = train_dirs(ctx)
+    ns = None
+    try:
+        points, pubkey, meta["set_desc"] = slope_set(ctx, sizes)
+        meta["load_start"] = loadavg()
+        ns = start_nsd(ctx, pubkey)
+        for name in filters:
+            f = make_filter(ctx, name, train_set)
+            log("%s: starting" % name)
+            try:
+                start_filter(f, train_set)
+                meta["filters"][name] = f.describe()
+                meta["config"][name] = f.config()
+                results += slope_filter(ctx, f, points, warnings)
+            finally:
+                f.stop()
+    finally:
+        finish(ctx, ns, meta)
+    meta["warnings"] = warnings
+    meta["minutes"] = (time.monotonic() - t0) / 60
+    run = {"meta": meta, "results": results}
+    if args.json:
+        with open(args.json, "x") as f:
+            json.dump(run, f, indent=1)
+    write_slope(args, run)
+
+
+def slope_svg_path(args):
+    """--svg, or bench-slope.svg beside --markdown, or None."""
+    if args.svg:
+        return args.svg
+    if args.markdown:
+        return os.path.join(os.path.dirname(os.path.abspath(args.markdown)),
+                            "bench-slope.svg")
+    return None
+
+
+def check_outputs(args):
+    """Before measuring: refuse outputs that would be refused after a
+    long run (ValueError)."""
+    def need(path, *marks):
+        if path and os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+            if not all(m in text for m in marks):
+                raise ValueError("%s lacks %s: not overwritten"
+                                 % (path, " ... ".join(marks)))
+    if args.json and os.path.exists(args.json) and not args.readme_only:
+        raise ValueError("%s exists: not overwritten" % args.json)
+    if args.slope:
+        need(args.markdown, SLOPE_BEGIN, SLOPE_END)
+        need(slope_svg_path(args), SVG_MARK)
+    else:
+        need(args.markdown, BEGIN, END)
+    need(args.readme, SUM_BEGIN, SUM_END)
+
+
+def write_slope(args, run):
+    """The SVG and the doc block of a slope run (also from --render)."""
+    svg = slope_svg_path(args)
+    rel = os.path.relpath(svg, os.path.dirname(os.path.abspath(args.markdown))) \
+        if svg and args.markdown else (svg or "bench-slope.svg")
+    text = slope_markdown(run["results"], run["meta"], rel)
+    print(text)
+    try:
+        if svg:
+            write_owned(svg, slope_svg(run["results"], run["meta"]), SVG_MARK)
+            log("chart written to %s" % svg)
+        if args.markdown:
+            write_block(args.markdown, text, SLOPE_BEGIN, SLOPE_END)
+            log("block written to %s" % args.markdown)
+    except (OSError, ValueError) as e:
+        sys.exit("run_bench: %s" % e)
+
+
+def log_ticks(lo, hi):
+    """Decades covering [lo, hi]: (first, last) powers of ten."""
+    a = 10.0 ** math.floor(math.log10(lo))
+    b = 10.0 ** math.ceil(math.log10(hi))
+    if b <= a:
+        b = a * 10
+    return a, b
+
+
+def tick_label(v, unit=""):
+    if v >= 1024 and unit == "KB":
+        return "%g MB" % (v / 1024)
+    return ("%g" % v) + (" " + unit if unit else "")
+
+
+# a filter keeps its colour whichever filters a run has
+SLOPE_COLORS = {"null-milter": "#555555", "mailwarden-auth": "#ff7f0e",
+                "mailwarden": "#d62728", "opendkim+opendmarc": "#2ca02c",
+                "rspamd": "#1f77b4", "spamassassin": "#9467bd"}
+OTHER_COLORS = ("#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+def slope_colors(filters):
+    """{filter: colour}, distinct."""
+    out, spare = {}, list(OTHER_COLORS)
+    for f in filters:
+        c = SLOPE_COLORS.get(f)
+        out[f] = c if c and c not in out.values() else \
+            (spare.pop(0) if spare else "#000000")
+    return out
+
+
+def slope_series(results):
+    """{(filter, kind): [(KB, ms)]} in the order of the results, and the
+    filters and kinds in that order."""
+    series, filters, kinds = {}, [], []
+    for r in results:
+        if r["filter"] not in filters:
+            filters.append(r["filter"])
+        if r["kind"] not in kinds:
+            kinds.append(r["kind"])
+        series.setdefault((r["filter"], r["kind"]), []).append(
+            (r["bytes"] / 1024.0, r["cpu_ms_per_msg"]))
+    return series, filters, kinds
+
+
+def slope_svg(results, meta):
+    """The chart of a slope run as SVG text: message size against CPU per
+    message, both axes logarithmic, one polyline per filter and kind (text
+    solid, attachment dashed)."""
+    from xml.sax.saxutils import escape, quoteattr
+    series, filters, kinds = slope_series(results)
+    pts = [p for s in series.values() for p in s if p[1] > 0]
+    if not pts:
+        raise ValueError("no measurement to draw")
+    W, H, L, R, T, B = 820, 520, 72, 200, 64, 58
+    pw, ph = W - L - R, H - T - B
+    # from the power of 4 below the smallest size (1 KB), with a margin
+    # on the right; ticks at the powers of 4 between
+    small = min(p[0] for p in pts)
+    x0 = min(4.0 ** math.floor(math.log(small, 4)), small / 1.25)
+    x1 = max(p[0] for p in pts) * 1.25
+    y0, y1 = log_ticks(min(p[1] for p in pts), max(p[1] for p in pts))
+
+    def X(v):
+        return L + pw * math.log(v / x0) / math.log(x1 / x0)
+
+    def Y(v):
+        return T + ph * (1 - math.log(v / y0) / math.log(y1 / y0))
+    o = ['<?xml version="1.0" encoding="UTF-8"?>',
+         '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+         'viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">'
+         % (W, H, W, H),
+         "<!-- %s from the run of %s; do not edit -->" % (
+             SVG_MARK, escape(meta.get("date", "?"))),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="%d" y="24" font-size="16" font-weight="bold">CPU per '
+         'message against message size</text>' % L,
+         '<text x="%d" y="44" fill="#444">%s</text>' % (L, escape(
+             "%s, %s (%s CPUs), mailwarden %s, concurrency %s" % (
+                 meta.get("date", "?"), meta.get("host_model", "?"),
+                 meta.get("ncpu", "?"), meta.get("mw_version", "?"),
+                 meta.get("concurrency", "?"))))]
+    # grid and ticks
+    v = 4.0 ** math.ceil(math.log(x0, 4) - 1e-9)
+    while v <= x1:
+        x = X(v)
+        o.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>'
+                 % (x, T, x, T + ph))
+        o.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
+                 % (x, T + ph + 18, escape(tick_label(v, "KB"))))
+        v *= 4
+    d = y0
+    while d <= y1 * 1.0001:
+        for m in range(1, 10):
+            val = d * m
+            if val > y1 * 1.0001:
+                break
+            y = Y(val)
+            o.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>'
+                     % (L, y, L + pw, y, "#bbb" if m == 1 else "#eee"))
+            if m == 1:
+                o.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
+                         % (L - 6, y + 4, escape(tick_label(val))))
+        d *= 10
+    o.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" '
+             'stroke="#333"/>' % (L, T, pw, ph))
+    o.append('<text x="%.1f" y="%d" text-anchor="middle">message size '
+             '(log scale)</text>' % (L + pw / 2, H - 12))
+    o.append('<text transform="translate(18 %.1f) rotate(-90)" '
+             'text-anchor="middle">CPU ms per message (log scale)</text>'
+             % (T + ph / 2))
+    # the series
+    colors = slope_colors(filters)
+    for name in filters:
+        color = colors[name]
+        for kind in kinds:
+            s = [p for p in series.get((name, kind), []) if p[1] > 0]
+            if not s:
+                continue
+            dash = ' stroke-dasharray="7 4"' if kind != kinds[0] else ""
+            o.append('<polyline class="series" data-filter=%s data-kind=%s '
+                     'fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
+                     % (quoteattr(name), quoteattr(kind), color, dash,
+                        " ".join("%.1f,%.1f" % (X(a), Y(b)) for a, b in s)))
+            for a, b in s:
+                o.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s">'
+                         '<title>%s</title></circle>' % (
+                             X(a), Y(b), color, escape("%s, %s, %.1f KB: "
+                                                       "%.3f ms" % (name, kind, a, b))))
+    # legend
+    lx, ly = L + pw + 16, T + 8
+    for i, name in enumerate(filters):
+        color = colors[name]
+        y = ly + 20 * i
+        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" '
+                 'stroke-width="3"/>' % (lx, y, lx + 24, y, color))
+        o.append('<text x="%d" y="%d">%s</text>' % (lx + 30, y + 4,
+                                                    escape(name)))
+    y = ly + 20 * len(filters) + 14
+    for j, kind in enumerate(kinds):
+        dash = ' stroke-dasharray="7 4"' if j else ""
+        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#000" '
+                 'stroke-width="2"%s/>' % (lx, y, lx + 24, y, dash))
+        o.append('<text x="%d" y="%d">%s</text>' % (lx + 30, y + 4,
+                                                    escape(kind)))
+        y += 20
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def per_mb(series):
+    """CPU ms per additional MB between the two largest points of a
+    series, or None."""
+    s = sorted(series)
+    if len(s) < 2 or s[-1][0] <= s[-2][0]:
+        return None
+    return (s[-1][1] - s[-2][1]) / ((s[-1][0] - s[-2][0]) / 1024.0)
+
+
+def slope_markdown(results, meta, svg_rel):
+    """The doc block of a slope run: the chart, how it was measured, the
+    table, the filters' exact configurations."""
+    series, filters, kinds = slope_series(results)
+    cells = {(r["filter"], r["kind"], r["kb"]): r for r in results}
+    rows = []
+    for r in results:
+        if (r["kind"], r["kb"]) not in [(k, s) for k, s, _ in rows]:
+            rows.append((r["kind"], r["kb"], r["bytes"]))
+    rows.sort(key=lambda x: (kinds.index(x[0]), x[1]))
+    out = ["![CPU per message against message size, log-log: %s; text solid, "
+           "attachment dashed](%s)" % (", ".join(filters), svg_rel), ""]
+    out.append("Generated by `contrib/bench/run_bench.py --slope` (chart and "
+               "this block). Measured %s on %s (%s, %s CPUs), kernel %s; "
+               "mailwarden %s; the run took %.1f minutes. Load average before "
+               "the run %s, after %s." % (
+                   meta.get("date", "?"), meta.get("host_model", "?"),
+                   meta.get("virt", "?"), meta.get("ncpu", "?"),
+                   meta.get("kernel", "?"), meta.get("mw_version", "?"),
+                   meta.get("minutes", 0),
+                   " ".join("%.2f" % x for x in meta.get("load_start", [])),
+                   " ".join("%.2f" % x for x in meta.get("load_end", []))))
+    out.append("")
+    out.append("Each filter in turn, at concurrency %s (closed loop), on the "
+               "same messages and DNS data; for each point as many messages "
+               "as cost the filter about %s s of CPU (estimated from the "
+               "point before), after a few uncounted ones of the new size. "
+               "Messages: %s." % (meta.get("concurrency", "?"),
+                                  meta.get("slope_cpu", "?"),
+                                  meta.get("set_desc", "?")))
+    trained = [f for f, d in meta.get("filters", {}).items() if "trained" in d]
+    if meta.get("train") and trained:
+        out.append("Training set of the Bayes stores (%s): the corpus train "
+                   "split, %d ham + %d spam; the other filters have none."
+                   % ((", ".join(trained),) + tuple(meta["train"])))
+    msb = meta.get("max_scan_bytes")
+    if msb and str(msb).isdigit():
+        big = [r for r in rows if r[2] > int(msb)]
+        if big and any(f.startswith("mailwarden") for f in filters):
+            out.append("mailwarden's `max_scan_bytes` is %s bytes (default): "
+                       "its content checks (MIME, rules, Bayes) read that much "
+                       "of the body of the %s messages; DKIM hashes all of it."
+                       % (msb, " and ".join("%d KB %s" % (kb, k)
+                                            for k, kb, _ in big)))
+    out.append("")
+
+    def grid(title, cell):
+        """A table of a row per kind and size, a column per filter."""
+        out.extend([title, "", "| kind | size KB | " + " | ".join(filters) +
+                    " |", "| --- | ---: | " + " | ".join("---:" for _ in filters)
+                    + " |"])
+        for kind, kb, nbytes in rows:
+            out.append("| %s | %.1f | %s |" % (kind, nbytes / 1024, " | ".join(
+                cell(cells[(f, kind, kb)]) if (f, kind, kb) in cells else "-"
+                for f in filters)))
+        out.append("")
+    grid("CPU ms per message (utime+stime of every process of the filter, "
+         "children included, from /proc):",
+         lambda r: fmt(r["cpu_ms_per_msg"], 3))
+    out.append("CPU ms per additional MB, between the two largest sizes:")
+    out.append("")
+    out.append("| filter | " + " | ".join(kinds) + " |")
+    out.append("| --- | " + " | ".join("---:" for _ in kinds) + " |")
+    for f in filters:
+        vals = [per_mb(series.get((f, k), [])) for k in kinds]
+        out.append("| %s | %s |" % (f, " | ".join(
+            "-" if v is None else fmt(v) for v in vals)))
+    out.append("")
+    grid("Messages measured per point, and the CPU others used meanwhile "
+         "(cores):", lambda r: "%d, %.2f" % (r["messages"],
+                                             r["other_busy_cores"]))
+    out.append("Filters:")
+    out.append("")
+    out += ["- %s: %s" % (k, v) for k, v in meta.get("filters", {}).items()]
+    out.append("")
+    for name, files in meta.get("config", {}).items():
+        out.append("<details><summary>%s: exact configuration</summary>" % name)
+        out.append("")
+        for label, text in files:
+            out.append("`%s`:" % label)
+            out.append("")
+            out.append("```")
+            out.append(text.rstrip("\n"))
+            out.append("```")
+            out.append("")
+        out.append("</details>")
+        out.append("")
+    if meta.get("warnings"):
+        out.append("Warnings:")
+        out.append("")
+        out += ["- " + w for w in meta["warnings"]]
+        out.append("")
+    return "\n".join(out)
+
+
+def write_block(path, text, begin, end):
+    """Put text between the markers begin and end of path, keeping the
+    rest of the file; a new file is created with the markers around the
+    text.  A file without the markers is refused (never overwritten)."""
+    if not os.path.exists(path):
+        with open(path, "x") as f:
+            f.write(begin + "\n" + text + end + "\n")
+        return
+    with open(path) as f:
+        old = f.read()
+    if begin not in old or end not in old:
+        raise ValueError("%s has no %s ... %s block: not overwritten"
+                         % (path, begin, end))
+    head, rest = old.split(begin, 1)
+    new = head + begin + "\n" + text + rest[rest.index(end):]
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    with open(tmp, "x") as f:
+        f.write(new)
+    os.replace(tmp, path)
+
+
+def write_owned(path, text, mark):
+    """Write text to path through a temporary file and a rename; an
+    existing path is replaced only if it holds mark (a file this script
+    wrote)."""
+    if os.path.exists(path):
+        with open(path) as f:
+            if mark not in f.read():
+                raise ValueError("%s exists and was not written by this "
+                                 "script: not overwritten" % path)
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    with open(tmp, "x") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def expected_auth(ctx, name):
+    """The checks whose pass filter name writes into every message."""
+    if name.startswith("mailwarden"):
+        return ["spf", "dmarc"] + (
+            ["dkim"] if "dkim_verify" in ctx.mw_keys else [])
+    return {"opendkim+opendmarc": ["dkim", "dmarc"],
+            "rspamd": ["spf", "dkim", "dmarc"]}.get(name, [])
+
+
 def check_sane(r, expect_auth):
     """Warnings when a filter's answers make the measurement worthless."""
     warn = []
@@ -1090,14 +1690,101 @@ def check_sane(r, expect_auth):
     return warn
 
 
+def setup_ctx(args):
+    """The run's context: binaries, workdir, mailwarden's keys, the
+    training set's size, a temporary directory and the client address
+    list."""
+    ctx = Ctx()
+    ctx.args = args
+    ctx.workdir = os.path.abspath(args.workdir)
+    os.makedirs(ctx.workdir, exist_ok=True)
+    os.chmod(ctx.workdir, 0o755)
+    ctx.mailwarden = os.path.abspath(args.mailwarden)
+    ctx.mwload = os.path.abspath(args.mwload)
+    ctx.nullmilter = os.path.abspath(args.nullmilter)
+    for p in (ctx.mailwarden, ctx.mwload, ctx.nullmilter):
+        if not os.access(p, os.X_OK):
+            sys.exit("run_bench: %s not built (make)" % p)
+    ctx.pkgver = pkgver
+    ctx.mw_conf = mailwarden_config(ctx.mailwarden)
+    ctx.mw_keys = set(ctx.mw_conf)
+    ctx.mw_bayes = os.path.join(ctx.workdir, "mw-bayes")
+    ctx.mw_env = dict(e.split("=", 1) for e in args.mw_env)
+    ctx.mw_set = dict((k.strip(), v.strip()) for k, v in
+                      (e.split("=", 1) for e in args.mw_set))
+    ctx.train = train_counts(args.corpus)
+    ctx.tmp = tempfile.mkdtemp(prefix="mwbench-run-")
+    os.chmod(ctx.tmp, 0o755)
+    ctx.ips_file = os.path.join(ctx.tmp, "ips")
+    with open(ctx.ips_file, "w") as f:
+        for i in range(10, 250):
+            f.write("%s.%d\n" % (CLIENT_NET, i))
+    return ctx
+
+
+def run_meta():
+    """What a results block says about the run: date, machine, kernel,
+    the commit measured."""
+    meta = {"filters": {}}
+    meta["date"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    meta["kernel"] = platform.release()
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    meta["host_model"] = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines()
+                               if l.startswith("Model name")), "?")
+    meta["virt"] = next((l.split(":", 1)[1].strip() + " guest" for l in lscpu.splitlines()
+                         if l.startswith("Hypervisor vendor")), "bare metal")
+    meta["ncpu"] = NCPU
+    meta["mw_version"] = subprocess.run(
+        ["git", "-C", TOP, "describe", "--always", "--dirty"],
+        capture_output=True, text=True).stdout.strip()
+    return meta
+
+
+def train_dirs(ctx):
+    """A function returning the (ham, spam) directories of the corpus
+    train split, unpacked into ctx.tmp the first time it is called."""
+    got = []
+
+    def train_set():
+        if not got:
+            got.append(unpack_train(ctx.args.corpus,
+                                    os.path.join(ctx.tmp, "train")))
+        return got[0]
+    return train_set
+
+
+def start_nsd(ctx, pubkey):
+    """nsd serving bench_zones(pubkey) on port 53 of a loopback address
+    (ctx.dns_ip, ctx.dns_addr)."""
+    dnsserver.skip_unless_nsd()
+    ns = dnsserver.NSD(bench_zones(pubkey), port=53, soa_minimum=300)
+    ns.start()
+    ctx.dns_ip = ns.ip
+    ctx.dns_addr = "%s:53" % ns.ip
+    log("nsd on %s" % ctx.dns_addr)
+    return ns
+
+
+def finish(ctx, ns, meta):
+    """After the filters: stop nsd, note the load, remove the temporary
+    directory (unless --keep)."""
+    if ns:
+        ns.stop()
+    meta["load_end"] = loadavg()
+    if not ctx.args.keep:
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
+    else:
+        log("logs kept in %s" % ctx.tmp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", default="/tmp/mwbench")
     ap.add_argument("--corpus", default=os.environ.get(
         "MW_CORPUS", os.path.join(TOP, "..", "shared", "corpus")))
     ap.add_argument("--filters",
-                    default="null-milter,mailwarden-auth,mailwarden,"
-                    "opendkim+opendmarc,rspamd,spamassassin")
+                    help="comma-separated, in this order (default: %s; with "
+                    "--slope: %s)" % (",".join(FILTERS), ",".join(SLOPE_FILTERS)))
     ap.add_argument("--levels", default="1,4,16")
     ap.add_argument("--count", type=int, default=0,
                     help="messages per level (default: the whole set)")
@@ -1114,9 +1801,34 @@ def main():
     ap.add_argument("--mwload", default=os.path.join(TOP, "contrib", "bench", "mwload"))
     ap.add_argument("--nullmilter",
                     default=os.path.join(TOP, "contrib", "bench", "nullmilter"))
-    ap.add_argument("--json", help="write all results to this file")
-    ap.add_argument("--markdown", help="write the tables to this file (if it "
-                    "has the markers %s ... %s, between them)" % (BEGIN, END))
+    ap.add_argument("--json", help="write all results to this file (which "
+                    "must not exist)")
+    ap.add_argument("--markdown", help="write the tables between the markers "
+                    "%s ... %s of this file (with --slope: %s ... %s); a new "
+                    "file is created with them, a file without them refused"
+                    % (BEGIN, END, SLOPE_BEGIN, SLOPE_END))
+    ap.add_argument("--slope", action="store_true",
+                    help="CPU per message against message size instead: "
+                    "every filter over text and attachment messages of "
+                    "each of --sizes at --slope-concurrency; writes the "
+                    "chart (--svg) and the block of --markdown")
+    ap.add_argument("--sizes", default="1,4,16,64,256,1024",
+                    help="--slope: message sizes in KB")
+    ap.add_argument("--slope-concurrency", type=int, default=4)
+    ap.add_argument("--slope-cpu", type=float, default=4.0, metavar="SECONDS",
+                    help="--slope: about this much CPU of the filter per "
+                    "point (the count follows from the point before)")
+    ap.add_argument("--slope-max", type=int, default=20000,
+                    help="--slope: at most this many messages per point")
+    ap.add_argument("--slope-warmup", type=int, default=200,
+                    help="--slope: messages of the smallest size before the "
+                    "first point (the first estimate of the cost)")
+    ap.add_argument("--svg", help="--slope: the chart (default: "
+                    "bench-slope.svg beside --markdown); replaced only if "
+                    "this script wrote it")
+    ap.add_argument("--render", metavar="JSON",
+                    help="--slope: measure nothing, write the chart and the "
+                    "block from the --json file of an earlier slope run")
     ap.add_argument("--readme", metavar="FILE",
                     help="after writing --markdown, regenerate the summary "
                     "between %s ... %s in FILE (README.md) from it"
@@ -1149,6 +1861,18 @@ def main():
 
     if args.readme and not args.markdown:
         ap.error("--readme needs --markdown (the run's results block)")
+    if args.slope and args.readme:
+        ap.error("--readme summarises the side-by-side run, not --slope")
+    if args.render:
+        if not args.slope:
+            ap.error("--render goes with --slope")
+        with open(args.render) as f:
+            write_slope(args, json.load(f))
+        return
+    try:
+        check_outputs(args)
+    except ValueError as e:
+        sys.exit("run_bench: %s" % e)
     if args.readme_only:
         if not args.readme:
             ap.error("--readme-only needs --readme and --markdown")
@@ -1162,23 +1886,9 @@ def main():
     # the daemons run in sessions of their own: on SIGTERM unwind through
     # the finally clauses that stop them, as on ^C
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("run_bench: terminated"))
-    ctx = Ctx()
-    ctx.args = args
-    ctx.workdir = os.path.abspath(args.workdir)
-    os.makedirs(ctx.workdir, exist_ok=True)
-    os.chmod(ctx.workdir, 0o755)
-    ctx.mailwarden = os.path.abspath(args.mailwarden)
-    ctx.mwload = os.path.abspath(args.mwload)
-    ctx.nullmilter = os.path.abspath(args.nullmilter)
-    for p in (ctx.mailwarden, ctx.mwload, ctx.nullmilter):
-        if not os.access(p, os.X_OK):
-            sys.exit("run_bench: %s not built (make)" % p)
-    ctx.pkgver = pkgver
-    ctx.mw_keys = mailwarden_keys(ctx.mailwarden)
-    ctx.mw_bayes = os.path.join(ctx.workdir, "mw-bayes")
-    ctx.mw_env = dict(e.split("=", 1) for e in args.mw_env)
-    ctx.mw_set = dict((k.strip(), v.strip()) for k, v in
-                      (e.split("=", 1) for e in args.mw_set))
+    ctx = setup_ctx(args)
+    if args.slope:
+        return slope_main(ctx)
 
     setdir = os.path.join(ctx.workdir, "set")
     if args.rebuild_set or not os.path.exists(os.path.join(setdir, "manifest.json")):
@@ -1194,27 +1904,10 @@ def main():
     ctx.msgdir = os.path.join(setdir, "msgs")
     count = args.count or manifest["count"]
 
-    ctx.tmp = tempfile.mkdtemp(prefix="mwbench-run-")
-    os.chmod(ctx.tmp, 0o755)
-    ctx.ips_file = os.path.join(ctx.tmp, "ips")
-    with open(ctx.ips_file, "w") as f:
-        for i in range(10, 250):
-            f.write("%s.%d\n" % (CLIENT_NET, i))
-
-    zones = bench_zones(pubkey)
-    filters = [x.strip() for x in args.filters.split(",") if x.strip()]
+    filters = [x.strip() for x in (args.filters or ",".join(FILTERS)).split(",")
+               if x.strip()]
     levels = [int(x) for x in args.levels.split(",")]
-    results, meta = [], {"filters": {}}
-    meta["date"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    meta["kernel"] = platform.release()
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    meta["host_model"] = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines()
-                               if l.startswith("Model name")), "?")
-    meta["virt"] = next((l.split(":", 1)[1].strip() + " guest" for l in lscpu.splitlines()
-                         if l.startswith("Hypervisor vendor")), "bare metal")
-    meta["mw_version"] = subprocess.run(
-        ["git", "-C", TOP, "describe", "--always", "--dirty"],
-        capture_output=True, text=True).stdout.strip()
+    results, meta = [], run_meta()
     meta["set"] = {k: v for k, v in manifest.items() if k != "messages"}
     meta["set_desc"] = ("%d ham + %d spam from the corpus test split, mean "
                         "%.1f KB, median %.1f KB, %.1f-%.1f KB, DKIM-signed "
@@ -1226,46 +1919,16 @@ def main():
                             manifest["max_bytes"] / 1024, DOMAIN))
     meta["load_start"] = loadavg()
     meta["levels"] = levels
-    meta["train"] = train_counts(args.corpus)
+    meta["train"] = ctx.train
     warnings = []
-    train_dir = None
-
-    def train_set():
-        nonlocal train_dir
-        if train_dir is None:
-            train_dir = unpack_train(args.corpus, os.path.join(ctx.tmp, "train"))
-        return train_dir
-
-    dnsserver.skip_unless_nsd()
-    ns = dnsserver.NSD(zones, port=53, soa_minimum=300)
-    ns.start()
-    ctx.dns_ip = ns.ip
-    ctx.dns_addr = "%s:53" % ns.ip
-    log("nsd on %s" % ctx.dns_addr)
+    train_set = train_dirs(ctx)
+    ns = start_nsd(ctx, pubkey)
     try:
         for name in filters:
-            if name == "mailwarden-auth":
-                f = Mailwarden(ctx, False)
-            elif name == "mailwarden":
-                f = Mailwarden(ctx, True)
-                if "bayes_store" in ctx.mw_keys:
-                    train_mailwarden(ctx, *train_set())
-            elif name == "null-milter":
-                f = NullMilter(ctx)
-            elif name == "opendkim+opendmarc":
-                f = OpendkimOpendmarc(ctx)
-            elif name == "rspamd":
-                f = Rspamd(ctx)
-            elif name == "spamassassin":
-                f = SpamAssassin(ctx)
-            else:
-                sys.exit("run_bench: unknown filter %s" % name)
+            f = make_filter(ctx, name, train_set)
             log("%s: starting" % name)
             try:
-                f.start()
-                if hasattr(f, "train"):
-                    f.train(*train_set())
-                settle(f)
+                start_filter(f, train_set)
                 n = f.subset or count * (args.passes if f.fast else 1)
                 if args.show:
                     argv = [ctx.mwload, "-v", "-n", str(args.show), "-i",
@@ -1293,14 +1956,7 @@ def main():
                             r["reject"], r["tempfail"],
                             r["auth"]["spf"]["pass"], r["auth"]["dkim"]["pass"],
                             r["auth"]["dmarc"]["pass"], r["other_busy_cores"]))
-                    expect = {"mailwarden-auth": ["spf", "dmarc"] + (
-                        ["dkim"] if "dkim_verify" in ctx.mw_keys else []),
-                        "opendkim+opendmarc": ["dkim", "dmarc"],
-                        "rspamd": ["spf", "dkim", "dmarc"]}.get(name)
-                    if name == "mailwarden":
-                        expect = ["spf", "dmarc"] + (
-                            ["dkim"] if "dkim_verify" in ctx.mw_keys else [])
-                    for w in check_sane(r, expect or []):
+                    for w in check_sane(r, expected_auth(ctx, name)):
                         warnings.append("%s c=%d: %s" % (name, c, w))
                         log("WARNING %s c=%d: %s" % (name, c, w))
                 top = [r for r in results if r["filter"] == name and
@@ -1329,12 +1985,7 @@ def main():
             finally:
                 f.stop()
     finally:
-        ns.stop()
-        meta["load_end"] = loadavg()
-        if not args.keep:
-            shutil.rmtree(ctx.tmp, ignore_errors=True)
-        else:
-            log("logs kept in %s" % ctx.tmp)
+        finish(ctx, ns, meta)
     meta["warnings"] = warnings
     text = markdown(ctx, results, meta)
     if warnings:
@@ -1345,7 +1996,7 @@ def main():
         if args.readme:
             write_readme(args.readme, args.markdown)
     if args.json:
-        with open(args.json, "w") as f:
+        with open(args.json, "x") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
 
 

@@ -39,12 +39,13 @@ configuration (auth-only next to the full pipeline), as a Markdown table.
 Run by hand from a built tree; never part of make check.
 """
 import argparse
-import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
+
+import sizeset
 
 VOLATILE = {"time"}
 
@@ -187,61 +188,21 @@ def cmd_cost(a, files):
     return 0
 
 
-def corpus_bodies(d):
-    """Bodies (after the first empty line) of the messages in d."""
-    out = []
-    for f in sorted(os.listdir(d)):
-        with open(os.path.join(d, f), "rb") as fh:
-            raw = fh.read().replace(b"\r\n", b"\n")
-        i = raw.find(b"\n\n")
-        if i > 0:
-            out.append(raw[i + 2:])
-    if not out:
-        sys.exit("scan_cost: no messages in %s" % d)
-    return out
-
-
-def make_message(kind, size, n, bodies, a, rnd):
-    """One message of about size bytes: text or attachment."""
-    hdr = ("From: Sender %d <sender%d@%s>\nTo: rcpt@example.org\n"
-           "Subject: size test %s %d\nDate: Mon, 07 Dec 2026 05:00:00 +0000\n"
-           "Message-ID: <slope.%s.%d.%d@%s>\nMIME-Version: 1.0\n"
-           % (n, n, a.domain, kind, size, kind, size, n, a.domain))
-    if kind == "text":
-        body = b""
-        k = rnd.randrange(len(bodies))
-        while len(body) < size:
-            body += bodies[k % len(bodies)] + b"\n"
-            k += 1
-        msg = hdr.encode() + b"Content-Type: text/plain; charset=us-ascii\n\n" + \
-            body[:size]
-    else:
-        text = bodies[rnd.randrange(len(bodies))][:2000]
-        blob = bytes(rnd.getrandbits(8) for _ in range(max(size * 3 // 4, 1)))
-        b64 = base64.encodebytes(blob)
-        msg = (hdr + "Content-Type: multipart/mixed; boundary=\"b1\"\n\n"
-               "--b1\nContent-Type: text/plain; charset=us-ascii\n\n"
-               ).encode() + text + \
-            (b"\n--b1\nContent-Type: application/pdf; name=\"a.pdf\"\n"
-             b"Content-Transfer-Encoding: base64\n\n") + b64 + b"--b1--\n"
-    msg = msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    if a.dkim_key:
-        import dkim
-        with open(a.dkim_key, "rb") as f:
-            key = f.read()
-        sig = dkim.sign(msg, a.selector.encode(), a.domain.encode(), key,
-                        canonicalize=(b"relaxed", b"relaxed"),
-                        include_headers=[b"from", b"to", b"subject", b"date",
-                                         b"message-id"])
-        msg = sig + msg
-    return msg
-
-
 def cmd_slope(a, dirs):
     import random
     if len(dirs) != 1 or not os.path.isdir(dirs[0]):
         sys.exit("scan_cost: slope takes one corpus directory")
-    bodies = corpus_bodies(dirs[0])
+    bodies = sizeset.corpus_bodies(dirs[0])
+    if not bodies:
+        sys.exit("scan_cost: no messages in %s" % dirs[0])
+    key = None
+    if a.dkim_key:
+        with open(a.dkim_key, "rb") as f:
+            key = f.read()
+
+    def make(kind, size, n, rnd):
+        return sizeset.make_message(kind, size, n, bodies, rnd, a.domain,
+                                    key, a.selector)
     sizes = [int(x) for x in a.sizes.split(",")]
     confs = [("-c", a.conf)] + ([("--conf-b", a.conf_b)] if a.conf_b else [])
     rows = []
@@ -249,20 +210,16 @@ def cmd_slope(a, dirs):
         rnd = random.Random(1)
         warm = os.path.join(tmp, "warm.eml")
         with open(warm, "wb") as f:
-            f.write(make_message("text", 2048, 0, bodies, a, rnd))
+            f.write(make("text", 2048, 0, rnd))
         base = {}
         for _, conf in confs:
             a.conf = conf
             base[conf] = instructions(a, [warm])
-        for kind in ("text", "attachment"):
+        for kind in sizeset.KINDS:
             for kb in sizes:
-                files = []
-                for n in range(4):
-                    p = os.path.join(tmp, "%s-%d-%d.eml" % (kind, kb, n))
-                    with open(p, "wb") as f:
-                        f.write(make_message(kind, kb * 1024, n + 1, bodies,
-                                             a, rnd))
-                    files.append(p)
+                files = sizeset.build_point(
+                    os.path.join(tmp, "%s-%d" % (kind, kb)), kind, kb * 1024,
+                    4, bodies, rnd, a.domain, key, a.selector)
                 nbytes = sum(os.path.getsize(p) for p in files)
                 cells = []
                 for _, conf in confs:
