@@ -173,6 +173,8 @@ unsigned rule_tflags(const struct rule *);
 bool	 rule_enabled(const struct rule *);	/* false: disabled meta */
 bool	 rule_scored(const struct rule *);	/* not __X, score != 0 */
 bool	 rule_prefiltered(const struct rule *);	/* has a literal factor */
+/* rule_prefiltered_hs - no literal, but gated by Hyperscan */
+bool	 rule_prefiltered_hs(const struct rule *);
 const char *rule_source(const struct rule *, unsigned *line);
 /*
  * rules_score_overrides - the `score NAME value` lines whose NAME is not
