@@ -1854,7 +1854,8 @@ finish(struct pstate *ps)
 		if (rs->rules[i].disabled && rs->rules[i].type == RULE_META)
 			ps->rep->disabled++;
 	plan(rs);
-	rhs_plan(rs);
+	if (!ps->opt->no_hyperscan)
+		rhs_plan(rs);
 }
 
 /* miss_roots - the missing functions meta name needs, into funcs */

@@ -132,6 +132,7 @@ struct rules_options {
 					   RULES_DEFAULT_RAWBODY_PART */
 	unsigned score_set;		/* 0-3: column of 4-score lines */
 	bool	 no_jit;		/* testing: interpreter only */
+	bool	 no_hyperscan;		/* no Hyperscan prefilter (rules_hs.c) */
 };
 
 struct ruleset;
