@@ -79,8 +79,9 @@ struct ruleset;
 void	 rhs_plan(struct ruleset *);
 void	 rhs_release(struct ruleset *);
 /*
- * rhs_scratch - make the thread's *scratch fit every database of rs;
- * *gen remembers the set it was sized for.  false: do not scan.
+ * rhs_scratch - make the thread's *scratch fit every database of rs
+ * (a clone of the set's); *gen remembers the set it was made for.
+ * false: do not scan.
  */
 bool	 rhs_scratch(const struct ruleset *, void **scratch,
 	    unsigned long *gen);
@@ -219,6 +220,7 @@ struct ruleset {
 	void	*hs_db[RULE_NTYPES];		/* hs_database_t */
 	size_t	*hs_rules[RULE_NTYPES];		/* pattern id -> rule */
 	size_t	 nhs[RULE_NTYPES];
+	void	*hs_proto;			/* hs_scratch_t to clone */
 	unsigned long hs_gen;			/* scratch sized for it */
 	size_t	*evals;			/* eval: rules, in set order */
 	size_t	 nevals;

@@ -1039,7 +1039,7 @@ static const char *const hs_tokens[] = {
 
 START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
 {
-	struct ruleset *rs = set_from(hs_rules);
+	struct ruleset *rs = set_from(hs_rules), *rs2;
 	struct buf msg = BUF_INIT;
 	struct tmsg t;
 	size_t i, k, n, hits = 0;
@@ -1075,6 +1075,12 @@ START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
 	ck_assert_uint_eq(count(rs, &t, "HS_VIAGRA", 0), 1);
 	ck_assert_uint_eq(count(rs, &t, "HS_REFUSED", 0), 1);
 	ck_assert_uint_eq(count(rs, &t, "HS_ACT", 0), 0);
+	/* a reload: the thread's scratch follows the set it evaluates */
+	rs2 = set_from("body HS_ONLY /V[_\\W]{0,3}i/\n");
+	ck_assert_uint_eq(count(rs2, &t, "HS_ONLY", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "HS_VIAGRA", 0), 1);
+	ck_assert_uint_eq(count(rs2, &t, "HS_ONLY", 0), 1);
+	rules_free(rs2);
 	tmsg_release(&t);
 	rules_free(rs);
 	buf_release(&msg);
