@@ -15,11 +15,13 @@
  *	decides every hit, count and sample.
  *
  *	Left out (they stay "always" rules, run on every element): rules
- *	compiled in UTF mode, extended (x) mode rules (Hyperscan has no
- *	PCRE2 extended mode to match ours exactly), patterns with a NUL
- *	byte, and patterns Hyperscan refuses even as a prefilter (each is
- *	compiled on its own first).  If the joint compile fails, the type
- *	has no database.  On a scan error the caller runs every rule.
+ *	compiled in UTF or UCP mode, extended (x) mode rules, by flag or
+ *	inline (Hyperscan's extended mode need not skip exactly what
+ *	PCRE2's does), patterns with a NUL byte, and patterns Hyperscan
+ *	refuses even as a prefilter (when the joint compile fails, each is
+ *	tried on its own and the rest compiled again).  A type whose
+ *	database still fails has none.  On a scan error the caller runs
+ *	every rule.
  */
 #include "config.h"
 
@@ -29,15 +31,31 @@
 #include "buf.h"
 #include "log.h"
 #include "rules_int.h"
+#include "str.h"
 
 #ifdef HAVE_HYPERSCAN
 #include <hs.h>
 
 static unsigned long hs_generation;
 
+/* inline_x - an option group "(?...x...)" anywhere (conservative) */
+static bool
+inline_x(const char *pat)
+{
+	const char *p;
+
+	for (p = strstr(pat, "(?"); p != NULL; p = strstr(p, "(?"))
+		for (p += 2; *p && (ch_is_alpha((unsigned char)*p) ||
+		    *p == '-' || *p == '^'); p++)
+			if (*p == 'x')
+				return true;
+	return false;
+}
+
 /* hs_flags - the Hyperscan flags for rule r; false: leave it out */
 static bool
-hs_flags(const struct rule *r, const char *flags, unsigned *out)
+hs_flags(const struct rule *r, const char *pat, const char *flags,
+    unsigned *out)
 {
 	uint32_t opts = 0;
 	unsigned f = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH |
@@ -47,7 +65,7 @@ hs_flags(const struct rule *r, const char *flags, unsigned *out)
 	if (opts & (PCRE2_UTF | PCRE2_EXTENDED | PCRE2_EXTENDED_MORE |
 	    PCRE2_UCP | PCRE2_DOLLAR_ENDONLY))
 		return false;
-	if (strchr(flags, 'x') != NULL)
+	if (strchr(flags, 'x') != NULL || inline_x(pat))
 		return false;
 	if (opts & PCRE2_CASELESS)
 		f |= HS_FLAG_CASELESS;
@@ -138,7 +156,7 @@ build_type(struct ruleset *rs, enum rule_type t)
 		if (rx_split(r->pattern, strlen(r->pattern), &pat, &fl, &end,
 		    &why) < 0 || (pat.len > 0 &&
 		    memchr(pat.data, '\0', pat.len) != NULL) ||
-		    !hs_flags(r, buf_cstr(&fl), &f))
+		    !hs_flags(r, buf_cstr(&pat), buf_cstr(&fl), &f))
 			continue;
 		exprs[n] = xstrdup(buf_cstr(&pat));
 		flags[n] = f;

@@ -1021,6 +1021,7 @@ static const char hs_rules[] =
     "body HS_EMPTY /x*/\n"
     "body HS_REFUSED /a\\Kb/\ntflags HS_REFUSED multiple\n"
     "body HS_XMODE /v \\W? i \\W? a/xi\n"
+    "body HS_XINLINE /(?i)(?s-m:.)(?x) v \\W? i \\W? a/\n"
     "rawbody HS_RAW8 /[\\x80-\\xff]{2}/\ntflags HS_RAW8 multiple\n"
     "rawbody HS_RAWV /V[_\\W]{0,3}i[_\\W]{0,3}a/i\n"
     "full HS_FULL /\\n\\s*\\n[^\\n]{0,5}\\$/\n"
@@ -1053,6 +1054,7 @@ START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
 	/* refused by Hyperscan, or in x mode: still run on every element */
 	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_REFUSED")));
 	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_XMODE")));
+	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_XINLINE")));
 #endif
 	for (k = 0; k < 400; k++) {
 		buf_reset(&msg);
