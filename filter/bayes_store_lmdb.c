@@ -38,11 +38,13 @@
  *	counts of one snapshot in a hash table (bayes_tokmap.c, 32-64 bytes
  *	a token), and a lookup is served from it when that snapshot is the
  *	newest committed transaction (the meta page's transaction id),
- *	which is what a reader beginning a transaction then would see.  The
- *	copy is made from a read transaction by the first lookup, and made
- *	again by a lookup that finds it stale (another process wrote the
- *	store: mailwarden train, load, prune), at most once per rebuild_ms;
- *	until then lookups read LMDB.  A learn transaction of this process
+ *	which is what a reader beginning a transaction then would see.
+ *	Lookups read LMDB while there is no copy or it is stale (another
+ *	process wrote the store: mailwarden train, load, prune); once they
+ *	have read 1/BUILD_DIV as many tokens as the store holds, the copy
+ *	is made (again) from a read transaction, at most once per
+ *	rebuild_ms, so that a command that scans one message never pays
+ *	for it.  A learn transaction of this process
  *	(the milter's autolearn) that commits the id after the copy's puts
  *	the counts it wrote into the copy as it commits, so the copy stays
  *	current without a rebuild.  A store whose copy would take more
@@ -82,6 +84,12 @@
 #define MAX_READERS	1024
 #define PRUNE_CHUNK	20000		/* deletions per transaction */
 #define PRUNE_SCAN	200000		/* tokens looked at per transaction */
+/*
+ * a copy is made once lookups have read 1/BUILD_DIV as many tokens from
+ * LMDB as the store holds: making it costs about 220 instructions a
+ * stored token, reading one from LMDB about 1,100 and cache misses
+ */
+#define BUILD_DIV	8
 
 /*
  * tcache - the token counts of one snapshot of the store, in memory
@@ -98,6 +106,8 @@ struct tcache {
 	unsigned rebuild_ms;
 	double	 built;		/* when the last build ended (mono s) */
 	size_t	 too_big;	/* txnid found too big to copy; 0: none */
+	atomic_uint_fast64_t looked;	/* tokens read from LMDB since the
+					   last copy was made */
 	atomic_uint_fast64_t hits, misses, builds;
 };
 
@@ -444,6 +454,7 @@ cache_build(struct lenv *e)
 	}
 	pthread_rwlock_unlock(&c->lock);
 	c->built = clock_mono_s();
+	atomic_store(&c->looked, 0);
 	atomic_fetch_add_explicit(&c->builds, 1, memory_order_relaxed);
 	ok = true;
 	goto out;
@@ -460,32 +471,40 @@ out:
 
 /*
  * cache_lookup - the counts from the copy when it holds the newest
- * snapshot, after building one where it is missing or stale: true when
- * served from it
+ * snapshot: true when served from it
  */
 static bool
 cache_lookup(struct lenv *e, const uint64_t *h, size_t n,
     struct bayes_counts *out, struct bayes_totals *tot)
 {
 	struct tcache *c = &e->cache;
-	int tries;
 
-	for (tries = 0; tries < 2; tries++) {
-		pthread_rwlock_rdlock(&c->lock);
-		if (c->map != NULL && c->txnid == last_txnid(e)) {
-			bayes_tokmap_get(c->map, h, n, out);
-			*tot = c->tot;
-			pthread_rwlock_unlock(&c->lock);
-			atomic_fetch_add_explicit(&c->hits, 1,
-			    memory_order_relaxed);
-			return true;
-		}
+	pthread_rwlock_rdlock(&c->lock);
+	if (c->map != NULL && c->txnid == last_txnid(e)) {
+		bayes_tokmap_get(c->map, h, n, out);
+		*tot = c->tot;
 		pthread_rwlock_unlock(&c->lock);
-		if (tries > 0 || !cache_build(e))
-			break;
+		atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+		return true;
 	}
+	pthread_rwlock_unlock(&c->lock);
 	atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
 	return false;
+}
+
+/*
+ * cache_due - n more tokens were read from LMDB in txn: is it time to
+ * make a copy (see BUILD_DIV)?
+ */
+static bool
+cache_due(struct lenv *e, MDB_txn *txn, size_t n)
+{
+	uint64_t looked = atomic_fetch_add_explicit(&e->cache.looked, n,
+	    memory_order_relaxed) + n;
+	MDB_stat ms;
+
+	return mdb_stat(txn, e->tokens, &ms) == 0 &&
+	    looked * BUILD_DIV >= ms.ms_entries;
 }
 
 /*
@@ -756,6 +775,7 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	MDB_val k, v;
 	uint8_t kb[8];
 	size_t i;
+	bool due;
 	int rc;
 
 	memset(out, 0, n * sizeof(*out));
@@ -793,7 +813,10 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	}
 	free(ord);
 	mdb_cursor_close(cur);
+	due = rc == 0 && cache_due(e, txn, n);
 	txn_abort(e, txn);
+	if (due)
+		(void)cache_build(e);
 	return rc ? fail(why, rc, "read token") : BAYES_OK;
 }
 

@@ -595,21 +595,25 @@ END_TEST
  */
 START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 {
-	enum { ROUNDS = 300 };
+	enum { ROUNDS = 300, NQ = 64 };
 	struct bayes_store *s = open_store(storedir, 1 << 24, false);
-	struct bayes_counts c[1];
+	struct bayes_counts c[NQ];
 	struct bayes_totals t;
-	uint64_t q[1] = { 42 }, last = 0;
+	uint64_t q[NQ], last = 0;
 	unsigned reads = 0, changes = 0;
-	int status;
+	int status, j;
 	pid_t pid;
 
+	/* token 42 is in every message, 1001-1049 in the first spam, the
+	   rest in none */
+	for (j = 0; j < NQ; j++)
+		q[j] = j == 0 ? 42 : 1000 + (uint64_t)j;
 	learn1(s, 0, BAYES_HAM, BAYES_OP_LEARN, q, 1, 1);
 	bayes_store_close(&s);
 	if ((pid = fork()) == 0) {
 		struct bayes_store *w = open_store(storedir, 1 << 24, false);
 		uint64_t h[50];
-		int i, j;
+		int i;
 
 		for (i = 1; i <= ROUNDS; i++) {
 			h[0] = 42;
@@ -626,9 +630,11 @@ START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 	s = _i ? open_mem(storedir, 64 << 20, 0) :
 	    open_store(storedir, 1 << 24, true);
 	do {
-		lookup(s, q, 1, c, &t);
+		lookup(s, q, NQ, c, &t);
 		ck_assert_msg(c[0].spam == t.nspam, "token says %u, total %llu",
 		    c[0].spam, (unsigned long long)t.nspam);
+		for (j = 1; j < NQ; j++)
+			ck_assert_uint_eq(c[j].spam, j < 50 && t.nspam > 0);
 		ck_assert(t.nspam >= last);
 		if (t.nspam != last)
 			changes++;
@@ -829,9 +835,9 @@ learn_random(struct bayes_store *s, int id, enum bayes_class cls,
 }
 
 /*
- * The copy answers what LMDB holds, after it is made and after this
- * process learns, relearns and forgets (counts of the copy updated as
- * the learning commits, not made again).
+ * The copy answers what LMDB holds, after it is made (by a lookup that
+ * read LMDB) and after this process learns, relearns and forgets
+ * (counts of the copy updated as the learning commits, not made again).
  */
 START_TEST(test_bayes_store_memory_copy_equals_lmdb)
 {
@@ -842,8 +848,10 @@ START_TEST(test_bayes_store_memory_copy_equals_lmdb)
 	for (i = 0; i < 60; i++)
 		learn_random(s, i, i % 3 ? BAYES_HAM : BAYES_SPAM,
 		    BAYES_OP_LEARN, 400, 1000 + i);
+	check_equals_lmdb(s, 20, 40);		/* LMDB, then the copy made */
+	check_use(s, 1, 0, 1);
 	check_equals_lmdb(s, 20, 40);
-	check_use(s, 1, 1, 0);
+	check_use(s, 1, 1, 1);
 	mi = memory_of(s);
 	ck_assert_uint_gt(mi.tokens, 60 * 200);
 	ck_assert_uint_ge(mi.bytes, mi.tokens * 24 * 4 / 3);
@@ -852,21 +860,38 @@ START_TEST(test_bayes_store_memory_copy_equals_lmdb)
 	learn_random(s, 4, BAYES_SPAM, BAYES_OP_LEARN, 400, 5001);
 	learn_random(s, 6, BAYES_SPAM, BAYES_OP_FORGET, 400, 5002);
 	check_equals_lmdb(s, 21, 39);
-	check_use(s, 1, 2, 0);
+	check_use(s, 1, 2, 1);
 	bayes_store_close(&s);
 }
 END_TEST
 
+/* check_x - tokens 5 (learned as ham here) and 6 as the lookup sees them */
+static void
+check_x(struct bayes_store *s, uint64_t nspam, uint32_t spam, uint32_t seen6)
+{
+	static const uint64_t x[2] = { 5, 6 };
+	struct bayes_counts c[2];
+	struct bayes_totals t;
+
+	lookup(s, x, 2, c, &t);
+	ck_assert_uint_eq(t.nspam, nspam);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam, spam);
+	ck_assert_uint_eq(c[0].ham, 1);
+	ck_assert_uint_eq(c[1].spam, spam);
+	ck_assert_uint_eq(c[1].ham, 0);
+	ck_assert_uint_eq(c[1].seen, seen6);
+}
+
 /*
- * Another process learns: the next lookup makes the copy again and sees
- * its token; with a rebuild not yet due, the lookup reads LMDB rather
- * than the stale copy.
+ * Another process learns: the next lookup reads LMDB, which sees its
+ * token, and makes the copy again, which the lookup after serves; with
+ * a rebuild not yet due, lookups go on reading LMDB rather than the
+ * stale copy.
  */
 START_TEST(test_bayes_store_memory_copy_follows_other_process)
 {
 	uint64_t a[1] = { 5 }, x[2] = { 5, 6 };
-	struct bayes_counts c[2];
-	struct bayes_totals t;
 	struct bayes_store *s;
 	int go[2], done[2], status;
 	char b = 0;
@@ -900,36 +925,32 @@ START_TEST(test_bayes_store_memory_copy_follows_other_process)
 	close(done[1]);
 	s = open_mem(storedir, 64 << 20, 0);
 	learn1(s, 1, BAYES_HAM, BAYES_OP_LEARN, a, 1, 1000);
-	lookup(s, x, 2, c, &t);
-	ck_assert_uint_eq(c[0].ham, 1);
-	ck_assert_uint_eq(c[1].spam + c[1].ham, 0);
-	check_use(s, 1, 1, 0);
+	check_x(s, 0, 0, 0);		/* LMDB, then the copy made */
+	check_use(s, 1, 0, 1);
+	check_x(s, 0, 0, 0);
+	check_use(s, 1, 1, 1);
 
-	/* the other process learns token 6: made again, seen */
+	/* the other process learns token 6: seen, the copy made again */
 	ck_assert_int_eq(write(go[1], &b, 1), 1);
 	ck_assert_int_eq(read(done[0], &b, 1), 1);
-	lookup(s, x, 2, c, &t);
-	ck_assert_uint_eq(t.nspam, 1);
-	ck_assert_uint_eq(c[0].spam, 1);
-	ck_assert_uint_eq(c[0].ham, 1);
-	ck_assert_uint_eq(c[1].spam, 1);
-	ck_assert_uint_eq(c[1].seen, 2000);
-	check_use(s, 2, 2, 0);
+	check_x(s, 1, 1, 2000);
+	check_use(s, 2, 1, 2);
+	check_x(s, 1, 1, 2000);
+	check_use(s, 2, 2, 2);
 
 	/* again, with the next rebuild an hour away: LMDB answers */
 	bayes_store_close(&s);
 	s = open_mem(storedir, 64 << 20, 3600 * 1000);
-	lookup(s, x, 2, c, &t);		/* the first copy is not held back */
-	check_use(s, 1, 1, 0);
+	check_x(s, 1, 1, 2000);		/* the first copy is not held back */
+	check_x(s, 1, 1, 2000);
+	check_use(s, 1, 1, 1);
 	ck_assert_int_eq(write(go[1], &b, 1), 1);
 	ck_assert_int_eq(read(done[0], &b, 1), 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	lookup(s, x, 2, c, &t);
-	ck_assert_uint_eq(t.nspam, 2);
-	ck_assert_uint_eq(c[1].spam, 2);
-	ck_assert_uint_eq(c[1].seen, 2001);
-	check_use(s, 1, 1, 1);
+	check_x(s, 2, 2, 2001);
+	check_x(s, 2, 2, 2001);
+	check_use(s, 1, 1, 3);
 	close(go[1]);
 	close(done[0]);
 	bayes_store_close(&s);
@@ -947,14 +968,15 @@ START_TEST(test_bayes_store_memory_bound_falls_back_to_lmdb)
 
 	learn_random(s, 1, BAYES_SPAM, BAYES_OP_LEARN, 80, 1000);
 	check_equals_lmdb(s, 1, 0);
+	check_equals_lmdb(s, 1, 0);
 	ck_assert_uint_eq(memory_of(s).tokens, 80);
-	check_use(s, 1, 1, 0);
+	check_use(s, 1, 1, 1);
 	/* learned here: past the bound, the copy goes */
 	learn_random(s, 2, BAYES_HAM, BAYES_OP_LEARN, 80, 1001);
 	ck_assert_uint_eq(memory_of(s).tokens, 0);
 	check_equals_lmdb(s, 1, 1);
 	ck_assert_uint_eq(memory_of(s).tokens, 0);
-	check_use(s, 1, 1, 1);
+	check_use(s, 1, 1, 2);
 	bayes_store_close(&s);
 	/* opened again: too big from the start, never copied */
 	s = open_mem(storedir, 128 * 24, 0);
