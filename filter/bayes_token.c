@@ -129,11 +129,10 @@ is_emoji(uint32_t c)
 	return (c >= 0x1F300 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF);
 }
 
+/* is_word_wide - is_word() of a character beyond ASCII */
 static bool
-is_word(uint32_t c)
+is_word_wide(uint32_t c)
 {
-	if (c < 0x80)
-		return ch_is_alnum((int)c);
 	if (c < 0xC0)
 		return c == 0xAA || c == 0xB5 || c == 0xBA;
 	if (c == 0xD7 || c == 0xF7 || c == 0xFFFD)
@@ -144,6 +143,12 @@ is_word(uint32_t c)
 	    (c >= 0xFF5B && c <= 0xFF65) || c >= 0xFFF0)
 		return false;
 	return !is_spaceless(c) && !is_emoji(c);
+}
+
+static inline bool
+is_word(uint32_t c)
+{
+	return c < 0x80 ? ch_is_alnum((int)c) : is_word_wide(c);
 }
 
 static bool
@@ -320,7 +325,16 @@ emit_word(struct wordctx *w, const char *word, size_t n, size_t nchars,
 		return;
 	}
 	add2(w->t, w->prefix, word, n);
-	for (i = 0; i < n && ln + 4 < sizeof(lower);) {
+	/* the ASCII start of the word (all of most words) byte by byte */
+	for (i = 0; i < n && i + 4 < sizeof(lower) &&
+	    (unsigned char)word[i] < 0x80; i++) {
+		c = (unsigned char)word[i];
+		f = (uint32_t)ch_lower((int)c);
+		differs |= f != c;
+		lower[i] = (char)f;
+	}
+	ln = i;
+	while (i < n && ln + 4 < sizeof(lower)) {
 		c = next_cp(word, n, &i);
 		f = fold(c);
 		differs |= f != c;
