@@ -54,9 +54,13 @@ bayes_hash(const void *vp, size_t n)
 	size_t i;
 
 	while (n >= 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(&w, p, 8);	/* the loop below, in one load */
+#else
 		w = 0;
 		for (i = 0; i < 8; i++)
 			w |= (uint64_t)p[i] << (8 * i);
+#endif
 		h = rotl64(h ^ (w * H_K2), 29) * H_K1;
 		p += 8;
 		n -= 8;

@@ -51,6 +51,7 @@ bayes_store_opts_from_conf(struct bayes_store_opts *o, const struct conf *c)
 
 	*o = def;
 	o->map_size = c->bayes_map_size;
+	o->memory_max = c->bayes_memory_max;
 	o->timeout_ms = (unsigned)c->bayes_redis_timeout;
 	o->retry_s = (unsigned)c->bayes_redis_retry;
 	o->prefix = c->bayes_redis_prefix;

@@ -39,6 +39,19 @@ int	 bayes_lmdb_digest(const void *k, size_t kn, const void *v, size_t vn,
 /* bayes_lmdb_u64 - a meta value: 0, or -1 (and 0) if not 8 bytes */
 int	 bayes_lmdb_u64(const void *v, size_t n, uint64_t *);
 
+/* the LMDB store's copy of its token counts in memory, and its use */
+struct bayes_lmdb_memory {
+	uint64_t tokens;	/* held now (0: no copy) */
+	uint64_t bytes;		/* its slot array */
+	uint64_t txnid;		/* the snapshot it holds */
+	uint64_t hits;		/* lookups served from it */
+	uint64_t misses;	/* lookups that read LMDB */
+	uint64_t builds;	/* copies made from the store */
+};
+
+/* bayes_lmdb_memory - of the store's environment: 0, or -1 if not LMDB */
+int	 bayes_lmdb_memory(struct bayes_store *, struct bayes_lmdb_memory *);
+
 /* bayes_redis_counts - HMGET s h t of one token (absent: 0) */
 void	 bayes_redis_counts(const redisReply *, struct bayes_counts *);
 /* bayes_redis_totals - HMGET nspam nham of the meta hash */

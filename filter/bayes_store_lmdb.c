@@ -32,6 +32,27 @@
  *	map is never changed under them, and readers elsewhere adopt the
  *	new size when LMDB reports MDB_MAP_RESIZED.
  *
+ *	The copy in memory: a lookup's tokens are spread over the whole
+ *	tree, so each B-tree descent is a chain of cache misses; with
+ *	bayes_memory_max above 0 the environment also keeps the token
+ *	counts of one snapshot in a hash table (bayes_tokmap.c, 32-64 bytes
+ *	a token), and a lookup is served from it when that snapshot is the
+ *	newest committed transaction (the meta page's transaction id),
+ *	which is what a reader beginning a transaction then would see.
+ *	Lookups read LMDB while there is no copy or it is stale (another
+ *	process wrote the store: mailwarden train, load, prune); once they
+ *	have read 1/BUILD_DIV as many tokens as the store holds, the copy
+ *	is made (again) from a read transaction, at most once per
+ *	rebuild_ms, so that a command that scans one message never pays
+ *	for it.  A learn transaction of this process
+ *	(the milter's autolearn) that commits the id after the copy's puts
+ *	the counts it wrote into the copy as it commits, so the copy stays
+ *	current without a rebuild.  A store whose copy would take more
+ *	than bayes_memory_max, at first or as it grows, is read from LMDB
+ *	only.  The copy has a rwlock of its own: lookups share it, a
+ *	rebuild (made aside) or a learn takes it alone for the swap or its
+ *	few thousand updates.
+ *
  * DIAGNOSTICS
  *	Reader table full, map full beyond 64 GiB, disk full and I/O
  *	errors are temporary (BAYES_ETEMP); a missing, corrupt or foreign
@@ -42,14 +63,19 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bayes_store.h"
 #include "bayes_store_int.h"
+#include "bayes_tokmap.h"
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 
 #define TOKEN_VAL_LEN	BAYES_LMDB_TOKEN_LEN
@@ -58,6 +84,32 @@
 #define MAX_READERS	1024
 #define PRUNE_CHUNK	20000		/* deletions per transaction */
 #define PRUNE_SCAN	200000		/* tokens looked at per transaction */
+/*
+ * a copy is made once lookups have read 1/BUILD_DIV as many tokens from
+ * LMDB as the store holds: making it costs about 220 instructions a
+ * stored token, reading one from LMDB about 1,100 and cache misses
+ */
+#define BUILD_DIV	8
+
+/*
+ * tcache - the token counts of one snapshot of the store, in memory
+ * (see "The copy in memory" above)
+ */
+struct tcache {
+	pthread_rwlock_t lock;	/* read-held by lookups served from map,
+				   write-held to change or replace it */
+	struct bayes_tokmap *map;	/* NULL: none */
+	size_t	 txnid;		/* the snapshot map and tot hold */
+	struct bayes_totals tot;
+	pthread_mutex_t build;	/* one builder; guards the fields below */
+	uint64_t max_bytes;	/* 0: no copy */
+	unsigned rebuild_ms;
+	double	 built;		/* when the last build ended (mono s) */
+	size_t	 too_big;	/* txnid found too big to copy; 0: none */
+	atomic_uint_fast64_t looked;	/* tokens read from LMDB since the
+					   last copy was made */
+	atomic_uint_fast64_t hits, misses, builds;
+};
 
 struct lenv {
 	struct lenv *next;
@@ -70,6 +122,7 @@ struct lenv {
 	MDB_dbi	 meta, tokens, digests;
 	pthread_rwlock_t resize;	/* write-held while changing the map */
 	pthread_mutex_t wlock;		/* one writer per process */
+	struct tcache cache;
 };
 
 struct lmdb_store {
@@ -77,6 +130,7 @@ struct lmdb_store {
 	struct lenv *e;
 };
 
+static const struct bayes_store_ops lmdb_ops;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lenv *registry;
 
@@ -265,6 +319,244 @@ grow(struct lenv *e)
 }
 
 /* ---------------------------------------------------------------- */
+/* the copy in memory, see DESCRIPTION */
+
+/* one token's counts as a learn transaction left them */
+struct tupd {
+	uint64_t hash;
+	struct bayes_counts c;
+};
+
+static void
+cache_drop(struct tcache *c)
+{
+	if (c->map == NULL)
+		return;
+	bayes_tokmap_free(c->map);
+	free(c->map);
+	c->map = NULL;
+}
+
+/* cache_configure - the latest opener's bounds; a copy now too big goes */
+static void
+cache_configure(struct tcache *c, const struct bayes_store_opts *o)
+{
+	pthread_mutex_lock(&c->build);
+	c->max_bytes = o->memory_max;
+	c->rebuild_ms = o->rebuild_ms;
+	c->too_big = 0;
+	pthread_rwlock_wrlock(&c->lock);
+	if (c->map && (uint64_t)c->map->nslots * sizeof(*c->map->slot) >
+	    c->max_bytes)
+		cache_drop(c);
+	else if (c->map)
+		c->map->max_bytes = c->max_bytes;
+	pthread_rwlock_unlock(&c->lock);
+	pthread_mutex_unlock(&c->build);
+}
+
+/*
+ * last_txnid - the newest committed transaction: the snapshot a reader
+ * starting now would see
+ */
+static size_t
+last_txnid(struct lenv *e)
+{
+	MDB_envinfo info;
+
+	pthread_rwlock_rdlock(&e->resize);
+	mdb_env_info(e->env, &info);
+	pthread_rwlock_unlock(&e->resize);
+	return info.me_last_txnid;
+}
+
+static uint64_t
+cache_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)(clock_mono_s() * 1e9) ^ (uint64_t)getpid();
+	return seed;
+}
+
+/* fill - every token of txn's snapshot into m: 0, or an LMDB error or -1 */
+static int
+fill(struct lenv *e, MDB_txn *txn, struct bayes_tokmap *m)
+{
+	struct bayes_counts cnt;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, e->tokens, &cur)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8)
+			continue;
+		decode_counts(&v, &cnt);
+		if (bayes_tokmap_set(m, key_get(k.mv_data), &cnt) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * cache_build - a new copy of the newest snapshot, unless another
+ * thread is building one, the last build ended less than rebuild_ms
+ * ago, or the store is too big: true when one was made
+ */
+static bool
+cache_build(struct lenv *e)
+{
+	struct tcache *c = &e->cache;
+	struct bayes_tokmap *m = NULL, *old;
+	struct bayes_totals tot;
+	MDB_txn *txn;
+	MDB_stat ms;
+	size_t id;
+	bool ok = false;
+	int rc;
+
+	if (pthread_mutex_trylock(&c->build) != 0)
+		return false;
+	if (c->max_bytes == 0 || (c->built != 0 &&
+	    clock_mono_s() - c->built < c->rebuild_ms / 1000.0))
+		goto out;
+	if (txn_begin(e, MDB_RDONLY, &txn) != 0)
+		goto out;
+	id = mdb_txn_id(txn);
+	if (id == c->too_big || mdb_stat(txn, e->tokens, &ms) != 0)
+		goto abort;
+	m = xcalloc(1, sizeof(*m));
+	rc = bayes_tokmap_init(m, ms.ms_entries, c->max_bytes,
+	    cache_seed()) < 0 ? -1 : fill(e, txn, m);
+	if (rc == -1 && c->too_big == 0)
+		log_info("Bayes store: %zu tokens, more than bayes_memory_max "
+		    "holds: read from LMDB", (size_t)ms.ms_entries);
+	if (rc == -1)
+		c->too_big = id;
+	if (rc != 0)
+		goto abort;
+	tot.nspam = meta_get(txn, e, "nspam");
+	tot.nham = meta_get(txn, e, "nham");
+	txn_abort(e, txn);
+	pthread_rwlock_wrlock(&c->lock);
+	if (c->map == NULL || c->txnid < id) {
+		old = c->map;
+		c->map = m;
+		c->txnid = id;
+		c->tot = tot;
+		m = old;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	c->built = clock_mono_s();
+	atomic_store(&c->looked, 0);
+	atomic_fetch_add_explicit(&c->builds, 1, memory_order_relaxed);
+	ok = true;
+	goto out;
+abort:
+	txn_abort(e, txn);
+out:
+	if (m != NULL) {
+		bayes_tokmap_free(m);
+		free(m);
+	}
+	pthread_mutex_unlock(&c->build);
+	return ok;
+}
+
+/*
+ * cache_lookup - the counts from the copy when it holds the newest
+ * snapshot: true when served from it
+ */
+static bool
+cache_lookup(struct lenv *e, const uint64_t *h, size_t n,
+    struct bayes_counts *out, struct bayes_totals *tot)
+{
+	struct tcache *c = &e->cache;
+
+	pthread_rwlock_rdlock(&c->lock);
+	if (c->map != NULL && c->txnid == last_txnid(e)) {
+		bayes_tokmap_get(c->map, h, n, out);
+		*tot = c->tot;
+		pthread_rwlock_unlock(&c->lock);
+		atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+		return true;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
+	return false;
+}
+
+/*
+ * cache_due - n more tokens were read from LMDB in txn: is it time to
+ * make a copy (see BUILD_DIV)?
+ */
+static bool
+cache_due(struct lenv *e, MDB_txn *txn, size_t n)
+{
+	uint64_t looked = atomic_fetch_add_explicit(&e->cache.looked, n,
+	    memory_order_relaxed) + n;
+	MDB_stat ms;
+
+	return mdb_stat(txn, e->tokens, &ms) == 0 &&
+	    looked * BUILD_DIV >= ms.ms_entries;
+}
+
+/*
+ * cache_apply - this process's learn transaction id committed: the copy,
+ * if it held the snapshot just before, takes its changes and becomes
+ * that of id; a copy that would grow past its bound goes
+ */
+static void
+cache_apply(struct lenv *e, size_t id, const struct tupd *u, size_t n,
+    const struct bayes_totals *tot)
+{
+	struct tcache *c = &e->cache;
+	size_t i;
+
+	pthread_rwlock_wrlock(&c->lock);
+	if (c->map != NULL && c->txnid + 1 == id) {
+		for (i = 0; i < n; i++)
+			if (bayes_tokmap_set(c->map, u[i].hash, &u[i].c) < 0)
+				break;
+		if (i < n) {
+			cache_drop(c);
+		} else {
+			c->txnid = id;
+			c->tot = *tot;
+		}
+	}
+	pthread_rwlock_unlock(&c->lock);
+}
+
+int
+bayes_lmdb_memory(struct bayes_store *bs, struct bayes_lmdb_memory *mi)
+{
+	struct tcache *c;
+
+	memset(mi, 0, sizeof(*mi));
+	if (bs->ops != &lmdb_ops)
+		return -1;
+	c = &((struct lmdb_store *)bs)->e->cache;
+	pthread_rwlock_rdlock(&c->lock);
+	if (c->map != NULL) {
+		mi->tokens = c->map->n;
+		mi->bytes = (uint64_t)c->map->nslots * sizeof(*c->map->slot);
+		mi->txnid = c->txnid;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	mi->hits = atomic_load(&c->hits);
+	mi->misses = atomic_load(&c->misses);
+	mi->builds = atomic_load(&c->builds);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* opening and the per-process registry */
 
 static int
@@ -339,8 +631,6 @@ env_open(const char *path, const struct bayes_store_opts *o, struct lenv *e,
 	return BAYES_OK;
 }
 
-static const struct bayes_store_ops lmdb_ops;
-
 int
 bayes_store_lmdb_open(const char *path, const struct bayes_store_opts *o,
     struct bayes_store **out, struct buf *why)
@@ -380,10 +670,13 @@ bayes_store_lmdb_open(const char *path, const struct bayes_store_opts *o,
 		}
 		pthread_rwlock_init(&e->resize, NULL);
 		pthread_mutex_init(&e->wlock, NULL);
+		pthread_rwlock_init(&e->cache.lock, NULL);
+		pthread_mutex_init(&e->cache.build, NULL);
 		e->next = registry;
 		registry = e;
 	}
 	e->refs++;
+	cache_configure(&e->cache, o);
 	pthread_mutex_unlock(&registry_lock);
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &lmdb_ops;
@@ -409,6 +702,9 @@ lmdb_close(struct bayes_store *bs)
 		mdb_env_close(e->env);
 		pthread_rwlock_destroy(&e->resize);
 		pthread_mutex_destroy(&e->wlock);
+		cache_drop(&e->cache);
+		pthread_rwlock_destroy(&e->cache.lock);
+		pthread_mutex_destroy(&e->cache.build);
 		free(e);
 	}
 	pthread_mutex_unlock(&registry_lock);
@@ -479,11 +775,12 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	MDB_val k, v;
 	uint8_t kb[8];
 	size_t i;
+	bool due;
 	int rc;
 
 	memset(out, 0, n * sizeof(*out));
 	memset(tot, 0, sizeof(*tot));
-	if (!e->have_dbs)
+	if (!e->have_dbs || cache_lookup(e, h, n, out, tot))
 		return BAYES_OK;
 	if ((rc = txn_begin(e, MDB_RDONLY, &txn)) != 0)
 		return fail(why, rc, "begin read");
@@ -516,7 +813,10 @@ lmdb_lookup(struct bayes_store *bs, const uint64_t *h, size_t n,
 	}
 	free(ord);
 	mdb_cursor_close(cur);
+	due = rc == 0 && cache_due(e, txn, n);
 	txn_abort(e, txn);
+	if (due)
+		(void)cache_build(e);
 	return rc ? fail(why, rc, "read token") : BAYES_OK;
 }
 
@@ -748,8 +1048,13 @@ check_digest(MDB_txn *txn, struct lenv *e, struct bayes_learn_msg *m,
 	return mdb_put(txn, e->digests, &k, &v, 0);
 }
 
+/*
+ * apply_deltas - the batch's summed changes, in key order; upd[] gets
+ * every token's counts as written (zeros for one deleted), *nupd how many
+ */
 static int
-apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
+apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now,
+    struct tupd *upd, size_t *nupd)
 {
 	struct bayes_counts c;
 	uint8_t kb[8], vb[TOKEN_VAL_LEN];
@@ -780,6 +1085,12 @@ apply_deltas(MDB_txn *txn, struct lenv *e, struct deltas *d, uint32_t now)
 		c.ham = apply(c.ham, x->dh);
 		if (x->ds > 0 || x->dh > 0)
 			c.seen = now;
+		upd[*nupd].hash = x->hash;
+		if (c.spam == 0 && c.ham == 0)
+			memset(&upd[*nupd].c, 0, sizeof(upd[*nupd].c));
+		else
+			upd[*nupd].c = c;
+		(*nupd)++;
 		if (c.spam == 0 && c.ham == 0) {
 			rc = mdb_del(txn, e->tokens, &k, NULL);
 			if (rc != 0 && rc != MDB_NOTFOUND)
@@ -799,10 +1110,12 @@ static int
 learn_txn(struct lenv *e, struct bayes_learn_msg *m, size_t n, uint32_t now)
 {
 	struct deltas d = { NULL, 0, 0 };
+	struct bayes_totals tot;
+	struct tupd *upd = NULL;
 	MDB_txn *txn;
 	int64_t ns, nh;
 	int rc, ds, dh;
-	size_t i, j;
+	size_t i, j, nupd = 0, id;
 
 	if ((rc = txn_begin(e, 0, &txn)) != 0)
 		return rc;
@@ -818,16 +1131,24 @@ learn_txn(struct lenv *e, struct bayes_learn_msg *m, size_t n, uint32_t now)
 		for (j = 0; j < m[i].nhashes; j++)
 			deltas_add(&d, m[i].hashes[j], ds, dh);
 	}
-	if ((rc = apply_deltas(txn, e, &d, now)) != 0 ||
-	    (rc = meta_put(txn, e, "nspam", (uint64_t)(ns < 0 ? 0 : ns))) ||
-	    (rc = meta_put(txn, e, "nham", (uint64_t)(nh < 0 ? 0 : nh))) ||
+	tot.nspam = (uint64_t)(ns < 0 ? 0 : ns);
+	tot.nham = (uint64_t)(nh < 0 ? 0 : nh);
+	upd = xcalloc(d.n ? d.n : 1, sizeof(*upd));
+	if ((rc = apply_deltas(txn, e, &d, now, upd, &nupd)) != 0 ||
+	    (rc = meta_put(txn, e, "nspam", tot.nspam)) ||
+	    (rc = meta_put(txn, e, "nham", tot.nham)) ||
 	    (rc = meta_put(txn, e, "last_learn", now)) ||
 	    (rc = meta_put(txn, e, "tokenizer", BAYES_TOKENIZER_VERSION)))
 		goto out;
 	free(d.v);
-	return txn_commit(e, txn);
+	id = mdb_txn_id(txn);
+	if ((rc = txn_commit(e, txn)) == 0)
+		cache_apply(e, id, upd, nupd, &tot);
+	free(upd);
+	return rc;
 out:
 	free(d.v);
+	free(upd);
 	txn_abort(e, txn);
 	return rc;
 }

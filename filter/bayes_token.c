@@ -129,11 +129,10 @@ is_emoji(uint32_t c)
 	return (c >= 0x1F300 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF);
 }
 
+/* is_word_wide - is_word() of a character beyond ASCII */
 static bool
-is_word(uint32_t c)
+is_word_wide(uint32_t c)
 {
-	if (c < 0x80)
-		return ch_is_alnum((int)c);
 	if (c < 0xC0)
 		return c == 0xAA || c == 0xB5 || c == 0xBA;
 	if (c == 0xD7 || c == 0xF7 || c == 0xFFFD)
@@ -144,6 +143,12 @@ is_word(uint32_t c)
 	    (c >= 0xFF5B && c <= 0xFF65) || c >= 0xFFF0)
 		return false;
 	return !is_spaceless(c) && !is_emoji(c);
+}
+
+static inline bool
+is_word(uint32_t c)
+{
+	return c < 0x80 ? ch_is_alnum((int)c) : is_word_wide(c);
 }
 
 static bool
@@ -236,6 +241,27 @@ add_fmt(struct bayes_toks *t, const char *fmt, ...)
 	    (size_t)n : sizeof(tmp) - 1);
 }
 
+/*
+ * add_join - the token a b c: what add_fmt(t, "%s%s%s", a, b, c) adds,
+ * without the formatter (host, domain and address tokens are many)
+ */
+static void
+add_join(struct bayes_toks *t, const char *a, const char *b, const char *c)
+{
+	char tmp[BAYES_TOKEN_MAX];
+	const char *part[3] = { a, b, c };
+	size_t n = 0, k, i;
+
+	for (i = 0; i < 3; i++) {
+		k = strlen(part[i]);
+		if (k > sizeof(tmp) - n)
+			k = sizeof(tmp) - n;
+		memcpy(tmp + n, part[i], k);
+		n += k;
+	}
+	(void)bayes_toks_add(t, tmp, n);
+}
+
 static void
 pairs(struct wordctx *w, const char *word, size_t n)
 {
@@ -320,7 +346,16 @@ emit_word(struct wordctx *w, const char *word, size_t n, size_t nchars,
 		return;
 	}
 	add2(w->t, w->prefix, word, n);
-	for (i = 0; i < n && ln + 4 < sizeof(lower);) {
+	/* the ASCII start of the word (all of most words) byte by byte */
+	for (i = 0; i < n && i + 4 < sizeof(lower) &&
+	    (unsigned char)word[i] < 0x80; i++) {
+		c = (unsigned char)word[i];
+		f = (uint32_t)ch_lower((int)c);
+		differs |= f != c;
+		lower[i] = (char)f;
+	}
+	ln = i;
+	while (i < n && ln + 4 < sizeof(lower)) {
 		c = next_cp(word, n, &i);
 		f = fold(c);
 		differs |= f != c;
@@ -519,11 +554,11 @@ domain_tokens(struct bayes_toks *t, const char *prefix, const char *host)
 	if (n == 0)
 		return;
 	if (is_ip_literal(h)) {
-		add_fmt(t, "%sip", prefix);
+		add_join(t, prefix, "ip", "");
 		return;
 	}
-	add_fmt(t, "%shost:%s", prefix, h);
-	add_fmt(t, "%sdomain:%s", prefix, registered_domain(h));
+	add_join(t, prefix, "host:", h);
+	add_join(t, prefix, "domain:", registered_domain(h));
 }
 
 void
@@ -594,10 +629,10 @@ address_tokens(struct bayes_toks *t, const char *pfx, const char *v,
 
 			snprintf(tok, sizeof(tok), "%.*s", (int)(r - l), l);
 			str_lower(tok);
-			add_fmt(t, "%saddr:%s", pfx, tok);
+			add_join(t, pfx, "addr:", tok);
 			snprintf(tok, sizeof(tok), "%.*s", (int)dl, at + 1);
 			str_lower(tok);
-			add_fmt(t, "%sdomain:%s", pfx, tok);
+			add_join(t, pfx, "domain:", tok);
 			if (*naddrs == 0 && first_domain)
 				snprintf(first_domain, fdcap, "%s", tok);
 			(*naddrs)++;
@@ -631,7 +666,7 @@ count_token(struct bayes_toks *t, const char *what, size_t n)
 	const char *b = n == 0 ? "0" : n == 1 ? "1" : n == 2 ? "2" :
 	    n <= 5 ? "3-5" : n <= 10 ? "6-10" : "many";
 
-	add_fmt(t, "%s:%s", what, b);
+	add_join(t, what, ":", b);
 }
 
 /* ipv4_octets - w is a dotted quad (nothing else): its four numbers */
@@ -828,7 +863,7 @@ bayes_tokenize_header(struct bayes_toks *t, const char *name,
 	for (i = 0; i < n; i++)
 		lname[i] = (char)ch_lower((unsigned char)name[i]);
 	lname[n] = '\0';
-	add_fmt(t, "hdr:%s", lname);
+	add_join(t, "hdr:", lname, "");
 	snprintf(pfx, sizeof(pfx), "%s:", lname);
 	if (in_list(word_fields, lname)) {
 		bayes_tokenize_text(t, pfx, value, strlen(value), 0);
@@ -857,7 +892,7 @@ bayes_tokenize_header(struct bayes_toks *t, const char *name,
 				memcpy(dom, at + 1, n);
 				dom[n] = '\0';
 				str_lower(dom);
-				add_fmt(t, "%sdomain:%s", pfx, dom);
+				add_join(t, pfx, "domain:", dom);
 			}
 			naddrs++;
 			p = at + 1;

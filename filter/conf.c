@@ -239,6 +239,10 @@ static const struct conf_key conf_keys[] = {
 	{ "bayes_map_size", CT_SIZE, OFF(bayes_map_size), "1G", 1024 * 1024,
 	  64.0 * 1024 * 1024 * 1024, NULL,
 	  "LMDB address space reserved; grows by doubling when full" },
+	{ "bayes_memory_max", CT_SIZE, OFF(bayes_memory_max), "64M", 0,
+	  1024.0 * 1024 * 1024 * 1024, NULL,
+	  "LMDB: memory for a copy of the token counts (32-64 bytes a token); "
+	  "a larger store is read from LMDB; 0: none" },
 	{ "bayes_redis_timeout", CT_UINT, OFF(bayes_redis_timeout), "500", 10,
 	  60000, NULL, "Redis connect and command timeout, milliseconds" },
 	{ "bayes_redis_retry", CT_UINT, OFF(bayes_redis_retry), "5", 0, 3600,

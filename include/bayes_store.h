@@ -126,10 +126,14 @@ struct bayes_store_opts {
 	unsigned retry_s;	/* Redis: after a failure, skip this long */
 	const char *prefix;	/* Redis: key prefix */
 	bool	 readonly;	/* LMDB: no writes (stats, dump) */
+	uint64_t memory_max;	/* LMDB: bytes for the token counts in
+				   memory; 0: none */
+	unsigned rebuild_ms;	/* LMDB: least time between two copies */
 };
 
 #define BAYES_STORE_OPTS_DEFAULT \
-	{ 1024ULL * 1024 * 1024, 500, 5, "mwb:", false }
+	{ 1024ULL * 1024 * 1024, 500, 5, "mwb:", false, \
+	  64ULL * 1024 * 1024, 1000 }
 
 struct bayes_store;
 

@@ -118,6 +118,7 @@ struct conf {
 	uint64_t bayes_max_tokens;	/* distinct tokens per message */
 	bool	 bayes_bigrams;
 	uint64_t bayes_map_size;	/* LMDB */
+	uint64_t bayes_memory_max;	/* LMDB: token counts in memory */
 	uint64_t bayes_redis_timeout;	/* ms */
 	uint64_t bayes_redis_retry;	/* s */
 	char	*bayes_redis_prefix;

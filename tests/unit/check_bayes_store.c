@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "bayes_store.h"
+#include "bayes_store_int.h"
+#include "bayes_tokmap.h"
 #include "buf.h"
 #include "helpers.h"
 #include "redis_server.h"
@@ -49,18 +51,25 @@ teardown(void)
 }
 
 static struct bayes_store *
-open_store(const char *path, uint64_t map_size, bool readonly)
+open_with(const char *path, const struct bayes_store_opts *o)
 {
-	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
 	struct bayes_store *s;
 	struct buf why = BUF_INIT;
 
-	o.map_size = map_size;
-	o.readonly = readonly;
-	ck_assert_msg(bayes_store_open(path, &o, &s, &why) == BAYES_OK,
+	ck_assert_msg(bayes_store_open(path, o, &s, &why) == BAYES_OK,
 	    "open: %s", buf_cstr(&why));
 	buf_release(&why);
 	return s;
+}
+
+static struct bayes_store *
+open_store(const char *path, uint64_t map_size, bool readonly)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+
+	o.map_size = map_size;
+	o.readonly = readonly;
+	return open_with(path, &o);
 }
 
 /* open_b - store number n (0, 1) of backend b */
@@ -122,6 +131,9 @@ lookup(struct bayes_store *s, const uint64_t *h, size_t n,
 	    "%s: lookup: %s", cur, buf_cstr(&why));
 	buf_release(&why);
 }
+
+static struct bayes_store *open_mem(const char *, uint64_t, unsigned);
+static struct bayes_lmdb_memory memory_of(struct bayes_store *);
 
 static const uint64_t toks_a[] = { 1, 2, 3 };
 static const uint64_t toks_b[] = { 3, 4 };
@@ -583,21 +595,25 @@ END_TEST
  */
 START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 {
-	enum { ROUNDS = 300 };
+	enum { ROUNDS = 300, NQ = 64 };
 	struct bayes_store *s = open_store(storedir, 1 << 24, false);
-	struct bayes_counts c[1];
+	struct bayes_counts c[NQ];
 	struct bayes_totals t;
-	uint64_t q[1] = { 42 }, last = 0;
+	uint64_t q[NQ], last = 0;
 	unsigned reads = 0, changes = 0;
-	int status;
+	int status, j;
 	pid_t pid;
 
+	/* token 42 is in every message, 1001-1049 in the first spam, the
+	   rest in none */
+	for (j = 0; j < NQ; j++)
+		q[j] = j == 0 ? 42 : 1000 + (uint64_t)j;
 	learn1(s, 0, BAYES_HAM, BAYES_OP_LEARN, q, 1, 1);
 	bayes_store_close(&s);
 	if ((pid = fork()) == 0) {
 		struct bayes_store *w = open_store(storedir, 1 << 24, false);
 		uint64_t h[50];
-		int i, j;
+		int i;
 
 		for (i = 1; i <= ROUNDS; i++) {
 			h[0] = 42;
@@ -609,11 +625,16 @@ START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 		_exit(0);
 	}
 	ck_assert_int_gt(pid, 0);
-	s = open_store(storedir, 1 << 24, true);
+	/* 0: read-only, the copy made again at most once a second (LMDB
+	   answers most reads); 1: the copy made again on every change */
+	s = _i ? open_mem(storedir, 64 << 20, 0) :
+	    open_store(storedir, 1 << 24, true);
 	do {
-		lookup(s, q, 1, c, &t);
+		lookup(s, q, NQ, c, &t);
 		ck_assert_msg(c[0].spam == t.nspam, "token says %u, total %llu",
 		    c[0].spam, (unsigned long long)t.nspam);
+		for (j = 1; j < NQ; j++)
+			ck_assert_uint_eq(c[j].spam, j < 50 && t.nspam > 0);
 		ck_assert(t.nspam >= last);
 		if (t.nspam != last)
 			changes++;
@@ -627,6 +648,346 @@ START_TEST(test_bayes_store_readers_see_consistent_snapshots_while_training)
 	/* the reads really overlapped the training */
 	ck_assert_uint_gt(reads, ROUNDS);
 	ck_assert_uint_gt(changes, 10);
+	if (_i)
+		ck_assert_uint_gt(memory_of(s).builds, 10);
+	bayes_store_close(&s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* LMDB: the copy of the token counts in memory */
+
+/* xorshift - the next of a seeded sequence of hashes */
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+START_TEST(test_bayes_tokmap_grows_and_reads_absent_as_zero)
+{
+	enum { N = 5000 };
+	struct bayes_tokmap m;
+	struct bayes_counts c, got[3];
+	uint64_t x = 77, h[N], q[3];
+	size_t i, nslots;
+
+	ck_assert_int_eq(bayes_tokmap_init(&m, 0, 1 << 20, 1), 0);
+	ck_assert_uint_eq(m.nslots, 64);
+	for (i = 0; i < N; i++) {
+		h[i] = i == 0 ? 0 : xorshift(&x);	/* hash 0 is a token too */
+		c.spam = (uint32_t)i;
+		c.ham = (uint32_t)i + 1;
+		c.seen = 7;
+		ck_assert_int_eq(bayes_tokmap_set(&m, h[i], &c), 0);
+	}
+	ck_assert_uint_eq(m.n, N);
+	ck_assert_uint_eq(m.nslots, 8192);	/* at most 3/4 full */
+	for (i = 0; i < N; i++) {
+		q[0] = h[i];
+		q[1] = h[i] ^ 1;		/* not held */
+		q[2] = h[N - 1 - i];
+		bayes_tokmap_get(&m, q, 3, got);
+		ck_assert_uint_eq(got[0].spam, i);
+		ck_assert_uint_eq(got[0].ham, i + 1);
+		ck_assert_uint_eq(got[0].seen, 7);
+		ck_assert_uint_eq(got[1].spam + got[1].ham + got[1].seen, 0);
+		ck_assert_uint_eq(got[2].spam, N - 1 - i);
+	}
+	/* replaced, not added */
+	c.spam = c.ham = c.seen = 0;
+	ck_assert_int_eq(bayes_tokmap_set(&m, h[5], &c), 0);
+	ck_assert_uint_eq(m.n, N);
+	bayes_tokmap_get(&m, &h[5], 1, got);
+	ck_assert_uint_eq(got[0].spam + got[0].ham + got[0].seen, 0);
+	/* the bound: no doubling past it, and the table stays as it was */
+	nslots = m.nslots;
+	m.max_bytes = (uint64_t)nslots * sizeof(struct bayes_tokslot);
+	c.spam = 9;
+	for (i = 0; m.n + 1 <= nslots / 4 * 3; i++)
+		ck_assert_int_eq(bayes_tokmap_set(&m, xorshift(&x), &c), 0);
+	ck_assert_int_eq(bayes_tokmap_set(&m, xorshift(&x), &c), -1);
+	ck_assert_uint_eq(m.nslots, nslots);
+	bayes_tokmap_get(&m, &h[N - 1], 1, got);
+	ck_assert_uint_eq(got[0].spam, N - 1);
+	bayes_tokmap_free(&m);
+	/* a table that would not fit is not made */
+	ck_assert_uint_eq(bayes_tokmap_bytes(1000), 2048 * 24);
+	ck_assert_int_eq(bayes_tokmap_init(&m, 1000, 2048 * 24 - 1, 1), -1);
+	ck_assert_ptr_null(m.slot);
+}
+END_TEST
+
+static struct bayes_store *
+open_mem(const char *path, uint64_t memory_max, unsigned rebuild_ms)
+{
+	struct bayes_store_opts o = BAYES_STORE_OPTS_DEFAULT;
+
+	o.map_size = 1 << 24;
+	o.memory_max = memory_max;
+	o.rebuild_ms = rebuild_ms;
+	return open_with(path, &o);
+}
+
+static struct bayes_lmdb_memory
+memory_of(struct bayes_store *s)
+{
+	struct bayes_lmdb_memory mi;
+
+	ck_assert_int_eq(bayes_lmdb_memory(s, &mi), 0);
+	return mi;
+}
+
+/* check_use - copies made, lookups served from the copy and from LMDB */
+static void
+check_use(struct bayes_store *s, uint64_t builds, uint64_t hits,
+    uint64_t misses)
+{
+	struct bayes_lmdb_memory mi = memory_of(s);
+
+	ck_assert_uint_eq(mi.builds, builds);
+	ck_assert_uint_eq(mi.hits, hits);
+	ck_assert_uint_eq(mi.misses, misses);
+}
+
+/* every token record of the store, read from LMDB itself */
+struct tokens_seen {
+	uint64_t *h;
+	struct bayes_counts *c;
+	size_t	 n, cap;
+};
+
+static int
+collect_token(const struct bayes_rec *r, void *arg)
+{
+	struct tokens_seen *t = arg;
+
+	if (r->kind != BAYES_REC_TOKEN)
+		return 0;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->h = xrealloc(t->h, t->cap * sizeof(*t->h));
+		t->c = xrealloc(t->c, t->cap * sizeof(*t->c));
+	}
+	t->h[t->n] = r->hash;
+	t->c[t->n++] = r->counts;
+	return 0;
+}
+
+/*
+ * check_equals_lmdb - a lookup of every token the store holds (and as
+ * many it does not) answers what LMDB holds, with the totals
+ */
+static void
+check_equals_lmdb(struct bayes_store *s, uint64_t nspam, uint64_t nham)
+{
+	struct tokens_seen t = { NULL, NULL, 0, 0 };
+	struct buf why = BUF_INIT;
+	struct bayes_counts *got;
+	struct bayes_totals tot;
+	uint64_t *q;
+	size_t i;
+
+	ck_assert_int_eq(bayes_store_iter(s, collect_token, &t, &why),
+	    BAYES_OK);
+	ck_assert_uint_gt(t.n, 0);
+	q = xcalloc(2 * t.n, sizeof(*q));
+	got = xcalloc(2 * t.n, sizeof(*got));
+	for (i = 0; i < t.n; i++) {
+		q[2 * i] = t.h[i];
+		q[2 * i + 1] = t.h[i] ^ 0x8000000000000000ULL;
+	}
+	lookup(s, q, 2 * t.n, got, &tot);
+	ck_assert_uint_eq(tot.nspam, nspam);
+	ck_assert_uint_eq(tot.nham, nham);
+	for (i = 0; i < t.n; i++) {
+		ck_assert_msg(memcmp(&got[2 * i], &t.c[i], sizeof(t.c[i])) == 0,
+		    "token %016llx: %u/%u/%u, LMDB %u/%u/%u",
+		    (unsigned long long)t.h[i], got[2 * i].spam,
+		    got[2 * i].ham, got[2 * i].seen, t.c[i].spam, t.c[i].ham,
+		    t.c[i].seen);
+		ck_assert_uint_eq(got[2 * i + 1].spam + got[2 * i + 1].ham +
+		    got[2 * i + 1].seen, 0);
+	}
+	free(q);
+	free(got);
+	free(t.h);
+	free(t.c);
+	buf_release(&why);
+}
+
+/* learn_random - message id: nh random tokens of seed, half of them shared */
+static void
+learn_random(struct bayes_store *s, int id, enum bayes_class cls,
+    enum bayes_learn_op op, size_t nh, time_t now)
+{
+	uint64_t *h = xcalloc(nh, sizeof(*h)), x = 0x1234 + (uint64_t)id;
+	uint64_t shared = 99;
+	size_t i;
+
+	for (i = 0; i < nh; i++)
+		h[i] = i % 2 ? xorshift(&shared) : xorshift(&x);
+	learn1(s, id, cls, op, h, nh, now);
+	free(h);
+}
+
+/*
+ * The copy answers what LMDB holds, after it is made (by a lookup that
+ * read LMDB) and after this process learns, relearns and forgets
+ * (counts of the copy updated as the learning commits, not made again).
+ */
+START_TEST(test_bayes_store_memory_copy_equals_lmdb)
+{
+	struct bayes_store *s = open_mem(storedir, 64 << 20, 0);
+	struct bayes_lmdb_memory mi;
+	int i;
+
+	for (i = 0; i < 60; i++)
+		learn_random(s, i, i % 3 ? BAYES_HAM : BAYES_SPAM,
+		    BAYES_OP_LEARN, 400, 1000 + i);
+	check_equals_lmdb(s, 20, 40);		/* LMDB, then the copy made */
+	check_use(s, 1, 0, 1);
+	check_equals_lmdb(s, 20, 40);
+	check_use(s, 1, 1, 1);
+	mi = memory_of(s);
+	ck_assert_uint_gt(mi.tokens, 60 * 200);
+	ck_assert_uint_ge(mi.bytes, mi.tokens * 24 * 4 / 3);
+	/* new tokens, a message moved to the other class, one forgotten */
+	learn_random(s, 100, BAYES_SPAM, BAYES_OP_LEARN, 300, 5000);
+	learn_random(s, 4, BAYES_SPAM, BAYES_OP_LEARN, 400, 5001);
+	learn_random(s, 6, BAYES_SPAM, BAYES_OP_FORGET, 400, 5002);
+	check_equals_lmdb(s, 21, 39);
+	check_use(s, 1, 2, 1);
+	bayes_store_close(&s);
+}
+END_TEST
+
+/* check_x - tokens 5 (learned as ham here) and 6 as the lookup sees them */
+static void
+check_x(struct bayes_store *s, uint64_t nspam, uint32_t spam, uint32_t seen6)
+{
+	static const uint64_t x[2] = { 5, 6 };
+	struct bayes_counts c[2];
+	struct bayes_totals t;
+
+	lookup(s, x, 2, c, &t);
+	ck_assert_uint_eq(t.nspam, nspam);
+	ck_assert_uint_eq(t.nham, 1);
+	ck_assert_uint_eq(c[0].spam, spam);
+	ck_assert_uint_eq(c[0].ham, 1);
+	ck_assert_uint_eq(c[1].spam, spam);
+	ck_assert_uint_eq(c[1].ham, 0);
+	ck_assert_uint_eq(c[1].seen, seen6);
+}
+
+/*
+ * Another process learns: the next lookup reads LMDB, which sees its
+ * token, and makes the copy again, which the lookup after serves; with
+ * a rebuild not yet due, lookups go on reading LMDB rather than the
+ * stale copy.
+ */
+START_TEST(test_bayes_store_memory_copy_follows_other_process)
+{
+	uint64_t a[1] = { 5 }, x[2] = { 5, 6 };
+	struct bayes_store *s;
+	int go[2], done[2], status;
+	char b = 0;
+	pid_t pid;
+
+	/* the writer is forked before this process opens the store (an
+	   LMDB environment is not to be used across fork()); it learns
+	   once each time it is told to, and says when it has */
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	if ((pid = fork()) == 0) {
+		struct bayes_store *w;
+		int round;
+
+		close(go[1]);
+		close(done[0]);
+		for (round = 0; round < 2; round++) {
+			if (read(go[0], &b, 1) != 1)
+				_exit(1);
+			w = open_mem(storedir, 64 << 20, 0);
+			learn1(w, 10 + round, BAYES_SPAM, BAYES_OP_LEARN, x, 2,
+			    2000 + round);
+			bayes_store_close(&w);
+			if (write(done[1], &b, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(go[0]);
+	close(done[1]);
+	s = open_mem(storedir, 64 << 20, 0);
+	learn1(s, 1, BAYES_HAM, BAYES_OP_LEARN, a, 1, 1000);
+	check_x(s, 0, 0, 0);		/* LMDB, then the copy made */
+	check_use(s, 1, 0, 1);
+	check_x(s, 0, 0, 0);
+	check_use(s, 1, 1, 1);
+
+	/* the other process learns token 6: seen, the copy made again */
+	ck_assert_int_eq(write(go[1], &b, 1), 1);
+	ck_assert_int_eq(read(done[0], &b, 1), 1);
+	check_x(s, 1, 1, 2000);
+	check_use(s, 2, 1, 2);
+	check_x(s, 1, 1, 2000);
+	check_use(s, 2, 2, 2);
+
+	/* again, with the next rebuild an hour away: LMDB answers */
+	bayes_store_close(&s);
+	s = open_mem(storedir, 64 << 20, 3600 * 1000);
+	check_x(s, 1, 1, 2000);		/* the first copy is not held back */
+	check_x(s, 1, 1, 2000);
+	check_use(s, 1, 1, 1);
+	ck_assert_int_eq(write(go[1], &b, 1), 1);
+	ck_assert_int_eq(read(done[0], &b, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	check_x(s, 2, 2, 2001);
+	check_x(s, 2, 2, 2001);
+	check_use(s, 1, 1, 3);
+	close(go[1]);
+	close(done[0]);
+	bayes_store_close(&s);
+}
+END_TEST
+
+/*
+ * bayes_memory_max: a store too big for it is read from LMDB; a copy
+ * that learning would grow past it is dropped; 0 makes no copy
+ */
+START_TEST(test_bayes_store_memory_bound_falls_back_to_lmdb)
+{
+	/* 128 slots of 24 bytes: up to 96 tokens */
+	struct bayes_store *s = open_mem(storedir, 128 * 24, 0);
+
+	learn_random(s, 1, BAYES_SPAM, BAYES_OP_LEARN, 80, 1000);
+	check_equals_lmdb(s, 1, 0);
+	check_equals_lmdb(s, 1, 0);
+	ck_assert_uint_eq(memory_of(s).tokens, 80);
+	check_use(s, 1, 1, 1);
+	/* learned here: past the bound, the copy goes */
+	learn_random(s, 2, BAYES_HAM, BAYES_OP_LEARN, 80, 1001);
+	ck_assert_uint_eq(memory_of(s).tokens, 0);
+	check_equals_lmdb(s, 1, 1);
+	ck_assert_uint_eq(memory_of(s).tokens, 0);
+	check_use(s, 1, 1, 2);
+	bayes_store_close(&s);
+	/* opened again: too big from the start, never copied */
+	s = open_mem(storedir, 128 * 24, 0);
+	check_equals_lmdb(s, 1, 1);
+	check_equals_lmdb(s, 1, 1);
+	check_use(s, 0, 0, 2);
+	bayes_store_close(&s);
+	/* and with no memory at all */
+	s = open_mem(storedir, 0, 0);
+	check_equals_lmdb(s, 1, 1);
+	check_use(s, 0, 0, 1);
 	bayes_store_close(&s);
 }
 END_TEST
@@ -898,8 +1259,13 @@ store_suite(void)
 	tcase_add_test(tc, test_bayes_store_shared_within_process);
 	tcase_add_test(tc, test_bayes_store_readonly_refuses_writes);
 	tcase_add_test(tc, test_bayes_store_rejects_plain_file_and_empty_spec);
-	tcase_add_test(tc,
-	    test_bayes_store_readers_see_consistent_snapshots_while_training);
+	tcase_add_loop_test(tc,
+	    test_bayes_store_readers_see_consistent_snapshots_while_training,
+	    0, 2);
+	tcase_add_test(tc, test_bayes_tokmap_grows_and_reads_absent_as_zero);
+	tcase_add_test(tc, test_bayes_store_memory_copy_equals_lmdb);
+	tcase_add_test(tc, test_bayes_store_memory_copy_follows_other_process);
+	tcase_add_test(tc, test_bayes_store_memory_bound_falls_back_to_lmdb);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("redis");
