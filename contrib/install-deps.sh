@@ -17,6 +17,10 @@ PKGS="build-essential autoconf automake pkg-config autoconf-archive
   python3-dkim python3-authres libmail-dkim-perl opendkim opendkim-tools sendmail-cf m4
   debhelper dh-autoreconf lintian dpkg-dev fakeroot adduser
   prometheus libwrap0 sasl2-bin libsasl2-modules"
+# Hyperscan (optional rules prefilter) is packaged for amd64 only
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+	PKGS="$PKGS libhyperscan-dev"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

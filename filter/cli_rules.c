@@ -118,6 +118,7 @@ options_from_conf(const struct conf *c, struct rules_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->match_limit = (unsigned long)c->rules_match_limit;
+	opt->no_hyperscan = !c->rules_hyperscan;
 	opt->body_part_max = (size_t)c->rules_body_part_max;
 	opt->rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt->score_set = conf_score_set_base(c);
@@ -253,7 +254,8 @@ cmd_list(struct ropts *o)
 		    rule_enabled(r) ? "" : "disabled ",
 		    (rule_tflags(r) & RULE_F_NICE) ? "nice " : "",
 		    (rule_tflags(r) & RULE_F_MULTIPLE) ? "multiple " : "",
-		    rule_prefiltered(r) ? "prefiltered" : "",
+		    rule_prefiltered(r) ? "prefiltered" :
+		    rule_prefiltered_hs(r) ? "prefiltered(hs)" : "",
 		    rule_describe(r) ? rule_describe(r) : "");
 	}
 	rules_free(rs);

@@ -402,6 +402,7 @@ engine_load_rules(struct engine *e, struct buf *why)
 		return rc;
 	memset(&opt, 0, sizeof(opt));
 	opt.match_limit = (unsigned long)c->rules_match_limit;
+	opt.no_hyperscan = !c->rules_hyperscan;
 	opt.body_part_max = (size_t)c->rules_body_part_max;
 	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt.score_set = e->score_set;

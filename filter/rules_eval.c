@@ -66,6 +66,8 @@ struct tls {
 	uint32_t rgen;
 	size_t	*cand;
 	size_t	 ncand_cap;
+	void	*hs_scratch;		/* Hyperscan's, rules_hs.c */
+	unsigned long hs_gen;		/* the set it was sized for */
 };
 
 static pthread_key_t tls_key;
@@ -82,6 +84,7 @@ tls_destroy(void *p)
 	free(t->stamps);
 	free(t->rstamps);
 	free(t->cand);
+	rhs_scratch_free(t->hs_scratch);
 	free(t);
 }
 
@@ -871,6 +874,42 @@ skip_subject(const struct inputs *in, const struct rule *r, size_t e)
 	return e == 0 && in->subject_first && (r->tflags & RULE_F_NOSUBJECT);
 }
 
+/* on_hs - Hyperscan may match rule: stamp it (see run_always) */
+static void
+on_hs(void *arg, size_t rule)
+{
+	struct evalctx *c = arg;
+
+	c->tls->rstamps[rule] = c->tls->rgen;
+}
+
+/*
+ * run_always - the rules of type t without a literal over one element:
+ * those Hyperscan gates only when it reported them (stamped in this
+ * generation), all of them when it cannot scan.  Set order either way.
+ */
+static void
+run_always(struct evalctx *c, struct inputs *in, enum rule_type t,
+    size_t e, const char *p, size_t len)
+{
+	const struct ruleset *rs = c->rs;
+	const struct rule *r;
+	bool gate = false;
+	size_t k;
+
+	if (rs->hs_db[t] != NULL &&
+	    rhs_scratch(rs, &c->tls->hs_scratch, &c->tls->hs_gen))
+		gate = rhs_scan(rs, t, c->tls->hs_scratch, p, len, on_hs,
+		    c) == 0;
+	for (k = 0; k < rs->nalways[t]; k++) {
+		r = &rs->rules[rs->always[t][k]];
+		if (gate && r->hs && c->tls->rstamps[r->idx] != c->tls->rgen)
+			continue;
+		if (!c->done[r->idx] && !skip_subject(in, r, e))
+			try(c, r, p, len);
+	}
+}
+
 /* run_type - every regex rule of type t over its elements */
 static void
 run_type(struct evalctx *c, struct inputs *in, enum rule_type t,
@@ -894,7 +933,8 @@ run_type(struct evalctx *c, struct inputs *in, enum rule_type t,
 		const char *p = t == RULE_URI ? mm->uris[e].uri : v[e].p;
 		size_t len = t == RULE_URI ? strlen(p) : v[e].n;
 
-		if ((flags & RULES_EVAL_NO_PREFILTER) || rs->ac[t] == NULL) {
+		if ((flags & RULES_EVAL_NO_PREFILTER) ||
+		    (rs->ac[t] == NULL && rs->hs_db[t] == NULL)) {
 			for (k = 0; k < rs->nby_type[t]; k++) {
 				r = &rs->rules[rs->by_type[t][k]];
 				if (!c->done[r->idx] && !skip_subject(in, r, e))
@@ -904,19 +944,16 @@ run_type(struct evalctx *c, struct inputs *in, enum rule_type t,
 		}
 		c->ncand = 0;
 		next_gen(&c->tls->rgen, c->tls->rstamps, c->tls->nrstamps);
-		ac_scan(rs->ac[t], (const unsigned char *)p, len,
-		    c->tls->stamps, next_gen(&c->tls->gen, c->tls->stamps,
-		    c->tls->nstamps), on_lit, c);
+		if (rs->ac[t] != NULL)
+			ac_scan(rs->ac[t], (const unsigned char *)p, len,
+			    c->tls->stamps, next_gen(&c->tls->gen,
+			    c->tls->stamps, c->tls->nstamps), on_lit, c);
 		for (k = 0; k < c->ncand; k++) {
 			r = &rs->rules[c->tls->cand[k]];
 			if (!c->done[r->idx] && !skip_subject(in, r, e))
 				try(c, r, p, len);
 		}
-		for (k = 0; k < rs->nalways[t]; k++) {
-			r = &rs->rules[rs->always[t][k]];
-			if (!c->done[r->idx] && !skip_subject(in, r, e))
-				try(c, r, p, len);
-		}
+		run_always(c, in, t, e, p, len);
 	}
 }
 

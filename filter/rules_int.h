@@ -70,6 +70,31 @@ void	 rx_factors(const char *pat, size_t len, uint32_t opts,
 void	 factors_release(struct factors *);
 
 /* ------------------------------------------------------------------ */
+/* Hyperscan prefilter for rules without a literal (rules_hs.c)        */
+/* ------------------------------------------------------------------ */
+
+struct ruleset;
+
+/* rhs_plan - compile the databases (after plan()); no-op without HS */
+void	 rhs_plan(struct ruleset *);
+void	 rhs_release(struct ruleset *);
+/*
+ * rhs_scratch - make the thread's *scratch fit every database of rs
+ * (a clone of the set's); *gen remembers the set it was made for.
+ * false: do not scan.
+ */
+bool	 rhs_scratch(const struct ruleset *, void **scratch,
+	    unsigned long *gen);
+void	 rhs_scratch_free(void *scratch);
+/*
+ * rhs_scan - fn(arg, rule index) for each rule of type t the database
+ * may match in p (at least once); -1 on any error (run every rule)
+ */
+int	 rhs_scan(const struct ruleset *, enum rule_type t, void *scratch,
+	    const char *p, size_t n, void (*fn)(void *arg, size_t rule),
+	    void *arg);
+
+/* ------------------------------------------------------------------ */
 /* meta expressions (rules_meta.c)                                     */
 /* ------------------------------------------------------------------ */
 
@@ -158,6 +183,7 @@ struct rule {
 	pcre2_code *re;
 	bool	 negate;	/* header !~ */
 	bool	 always;	/* no literal factor: no prefilter */
+	bool	 hs;		/* always, but gated by Hyperscan */
 
 	/* header rules */
 	size_t	 hsrc;
@@ -190,6 +216,12 @@ struct ruleset {
 	size_t	 nby_type[RULE_NTYPES];
 	size_t	*always[RULE_NTYPES];	/* of those, without factors */
 	size_t	 nalways[RULE_NTYPES];
+	/* of those, the ones Hyperscan gates (rules_hs.c) */
+	void	*hs_db[RULE_NTYPES];		/* hs_database_t */
+	size_t	*hs_rules[RULE_NTYPES];		/* pattern id -> rule */
+	size_t	 nhs[RULE_NTYPES];
+	void	*hs_proto;			/* hs_scratch_t to clone */
+	unsigned long hs_gen;			/* scratch sized for it */
 	size_t	*evals;			/* eval: rules, in set order */
 	size_t	 nevals;
 	struct saeval_conf *saconf;	/* data of the eval directives */

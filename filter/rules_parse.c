@@ -237,6 +237,7 @@ rules_free(struct ruleset *rs)
 		free(rs->by_type[t]);
 		free(rs->always[t]);
 	}
+	rhs_release(rs);
 	free(rs->meta_order);
 	free(rs->evals);
 	saeval_conf_free(rs->saconf);
@@ -1853,6 +1854,8 @@ finish(struct pstate *ps)
 		if (rs->rules[i].disabled && rs->rules[i].type == RULE_META)
 			ps->rep->disabled++;
 	plan(rs);
+	if (!ps->opt->no_hyperscan)
+		rhs_plan(rs);
 }
 
 /* miss_roots - the missing functions meta name needs, into funcs */
@@ -2152,6 +2155,12 @@ bool
 rule_prefiltered(const struct rule *r)
 {
 	return !r->always && r->type != RULE_META && r->type != RULE_HEADER;
+}
+
+bool
+rule_prefiltered_hs(const struct rule *r)
+{
+	return r->always && r->hs;
 }
 
 const char *

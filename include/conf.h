@@ -76,6 +76,7 @@ struct conf {
 	char	*rules_dir;
 	char	*rules_site_dir;
 	uint64_t rules_match_limit;
+	bool	 rules_hyperscan;
 	uint64_t rules_body_part_max;
 	uint64_t rules_rawbody_part_max;
 	char	*rules_score_set;	/* "auto" or "0".."3" */

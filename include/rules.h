@@ -132,6 +132,7 @@ struct rules_options {
 					   RULES_DEFAULT_RAWBODY_PART */
 	unsigned score_set;		/* 0-3: column of 4-score lines */
 	bool	 no_jit;		/* testing: interpreter only */
+	bool	 no_hyperscan;		/* no Hyperscan prefilter (rules_hs.c) */
 };
 
 struct ruleset;
@@ -173,6 +174,8 @@ unsigned rule_tflags(const struct rule *);
 bool	 rule_enabled(const struct rule *);	/* false: disabled meta */
 bool	 rule_scored(const struct rule *);	/* not __X, score != 0 */
 bool	 rule_prefiltered(const struct rule *);	/* has a literal factor */
+/* rule_prefiltered_hs - no literal, but gated by Hyperscan */
+bool	 rule_prefiltered_hs(const struct rule *);
 const char *rule_source(const struct rule *, unsigned *line);
 /*
  * rules_score_overrides - the `score NAME value` lines whose NAME is not

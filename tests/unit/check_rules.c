@@ -761,8 +761,9 @@ catastrophic(bool jit)
 	struct rules_result res;
 	struct buf msg = BUF_INIT;
 	struct tmsg t;
-	static const char text[] = "body EVIL /^(a+)+$/\n"
-	    "body EVIL2 /(x+x+)+y/\nbody FINE /aaa/\n";
+	/* literals the prefilters let through: PCRE2 has to run them */
+	static const char text[] = "body EVIL /^(aaa+)+$/\n"
+	    "body EVIL2 /(xxx+x+)+y/\nbody FINE /aaa/\n";
 	char *logged;
 	size_t i;
 
@@ -819,7 +820,7 @@ START_TEST(test_rules_catastrophic_regex_becomes_symbol)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/evil.cf", dir);
 	f = fopen(path, "w");
-	fputs("body EVIL /^(a+)+$/\n", f);
+	fputs("body EVIL /^(aaa+)+$/\n", f);
 	fclose(f);
 	buf_printf(&conf, "rules_dir = %s\nrules_site_dir =\nspf = no\n"
 	    "dmarc = no\nrules_match_limit = 10000\n", dir);
@@ -946,10 +947,35 @@ static const char *const equiv_texts[] = {
 	"dxfg shree three\r\n",
 };
 
+/*
+ * same_as_unfiltered - the prefiltered result of t is the one running
+ * every regex everywhere gives: hits, counts, samples, limits; its hits
+ */
+static size_t
+same_as_unfiltered(const struct ruleset *rs, const struct tmsg *t)
+{
+	struct rules_result a, b;
+	size_t i, n;
+
+	rules_eval(rs, t->m, t->mm, 0, &a);
+	rules_eval(rs, t->m, t->mm, RULES_EVAL_NO_PREFILTER, &b);
+	ck_assert_uint_eq(a.nhits, b.nhits);
+	for (i = 0; i < a.nhits; i++) {
+		ck_assert_ptr_eq(a.hits[i].rule, b.hits[i].rule);
+		ck_assert_uint_eq(a.hits[i].count, b.hits[i].count);
+		ck_assert_str_eq(a.hits[i].sample ? a.hits[i].sample : "",
+		    b.hits[i].sample ? b.hits[i].sample : "");
+	}
+	ck_assert_uint_eq(a.nlimited, b.nlimited);
+	n = a.nhits;
+	rules_result_release(&a);
+	rules_result_release(&b);
+	return n;
+}
+
 START_TEST(test_rules_prefilter_never_loses_a_hit)
 {
 	struct buf text = BUF_INIT;
-	struct rules_result a, b;
 	struct ruleset *rs;
 	struct tmsg t;
 	size_t i, k, hits = 0;
@@ -963,21 +989,103 @@ START_TEST(test_rules_prefilter_never_loses_a_hit)
 	rs = set_from(text.data);
 	for (k = 0; k < sizeof(equiv_texts) / sizeof(equiv_texts[0]); k++) {
 		tmsg_init(&t, equiv_texts[k]);
-		rules_eval(rs, t.m, t.mm, 0, &a);
-		rules_eval(rs, t.m, t.mm, RULES_EVAL_NO_PREFILTER, &b);
-		ck_assert_uint_eq(a.nhits, b.nhits);
-		for (i = 0; i < a.nhits; i++) {
-			ck_assert_ptr_eq(a.hits[i].rule, b.hits[i].rule);
-			ck_assert_uint_eq(a.hits[i].count, b.hits[i].count);
-		}
-		hits += a.nhits;
-		rules_result_release(&a);
-		rules_result_release(&b);
+		hits += same_as_unfiltered(rs, &t);
 		tmsg_release(&t);
 	}
 	ck_assert_uint_ge(hits, 40);	/* the texts do exercise the rules */
 	rules_free(rs);
 	buf_release(&text);
+}
+END_TEST
+
+/*
+ * Rules without a required literal (always rules), gated by Hyperscan
+ * when it is built in: every hit, count and sample must be what running
+ * every regex everywhere gives, on generated bodies with obfuscated
+ * spellings, 8-bit bytes, empty and many paragraphs, URIs.
+ */
+static const char hs_rules[] =
+    "body HS_VIAGRA /(?:\\b|\\s)[_\\W]{0,3}(?:\\\\\\/|V)[_\\W]{0,3}"
+    "[ij1!|l\\xEC\\xED\\xEE\\xEF][_\\W]{0,3}[a40\\xE0-\\xE6@][_\\W]{0,3}"
+    "g[_\\W]{0,3}r[_\\W]{0,3}[a40\\xE0-\\xE6@]/i\n"
+    "body HS_ACT /\\bA(?i:ct) N(?i:ow)\\b/\n"
+    "body HS_USD /(?:\\$|usd).?\\d{1,3}[,.]\\d{3}[,.]\\d{3}/i\n"
+    "body HS_LINE /^\\s*\\S/m\ntflags HS_LINE multiple\n"
+    "body HS_END /\\bx?y$/\n"
+    "body HS_ENDM /^[a-z]{2}\\d$/m\ntflags HS_ENDM multiple\n"
+    "body HS_DOT /a.b/s\nbody HS_NODOT /a.b/\n"
+    "body HS_VT /\\s\\d\\s/\ntflags HS_VT multiple\n"
+    "body HS_LOOK /(?<![-\\d])\\d{2}(?!\\d)/\ntflags HS_LOOK multiple\n"
+    "body HS_BACKREF /(\\w)\\1{2}/\n"
+    "body HS_COND /(?(?=a)ab|cd)/\n"
+    "body HS_EMPTY /x*/\n"
+    "body HS_REFUSED /a\\Kb/\ntflags HS_REFUSED multiple\n"
+    "body HS_XMODE /v \\W? i \\W? a/xi\n"
+    "body HS_XINLINE /(?i)(?s-m:.)(?x) v \\W? i \\W? a/\n"
+    "rawbody HS_RAW8 /[\\x80-\\xff]{2}/\ntflags HS_RAW8 multiple\n"
+    "rawbody HS_RAWV /V[_\\W]{0,3}i[_\\W]{0,3}a/i\n"
+    "full HS_FULL /\\n\\s*\\n[^\\n]{0,5}\\$/\n"
+    "uri HS_URI /^[^:A-Z]+[A-Z]/\n";
+
+static const char *const hs_tokens[] = {
+	"Viagra", "V.i.a.g.r.a", "\\/ i @ g r a", "V_i_4_g_r_@", "v1agra",
+	"V\xEC" "4gr\xE0", "VIAGRA", "vi agra", "V--i--a--g--r--a", "Act Now",
+	"ACT NOW", "act now", "$1,000,000", "usd 12.345.678", "USD1,234,567",
+	"x", "y", "xy", "ab3", "a\nb", "a b", "axb", "\x0b" "7\x0b", " 5 ",
+	"-12", "345", "12", "aaa", "zzz", "ab", "cd", "\xc3\xa9t\xc3\xa9",
+	"\xe9\xe8", "\r\n", "\r\n\r\n", "\r\n\r\n\r\n", " ", "\t",
+	"http://example.com/ABC", "http://example.com/abc", "word", "V",
+	"i", "a", "g", "r", "\xEC", "_", "!", "..", "$", "\r\n \r\n$5",
+};
+
+START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
+{
+	struct ruleset *rs = set_from(hs_rules), *rs2;
+	struct buf msg = BUF_INIT;
+	struct tmsg t;
+	size_t i, k, n, hits = 0;
+	unsigned seed = 12345;
+
+#ifdef HAVE_HYPERSCAN
+	/* the test is about Hyperscan: the rules it takes are gated */
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_VIAGRA")));
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_RAW8")));
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_URI")));
+	/* refused by Hyperscan, or in x mode: still run on every element */
+	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_REFUSED")));
+	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_XMODE")));
+	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_XINLINE")));
+#endif
+	for (k = 0; k < 400; k++) {
+		buf_reset(&msg);
+		buf_adds(&msg, "Subject: t\r\nContent-Type: text/plain; "
+		    "charset=iso-8859-1\r\n\r\n");
+		n = k == 0 ? 0 : 1 + (seed >> 16) % 60;
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf_adds(&msg, hs_tokens[(seed >> 16) %
+			    (sizeof(hs_tokens) / sizeof(hs_tokens[0]))]);
+			if ((seed >> 8) & 1)
+				buf_addc(&msg, ' ');
+		}
+		tmsg_init(&t, buf_cstr(&msg));
+		hits += same_as_unfiltered(rs, &t);
+		tmsg_release(&t);
+	}
+	ck_assert_uint_ge(hits, 400);	/* the bodies do exercise the rules */
+	tmsg_init(&t, "Subject: t\r\n\r\nV.i.a.g.r.a and ab\r\n");
+	ck_assert_uint_eq(count(rs, &t, "HS_VIAGRA", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "HS_REFUSED", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "HS_ACT", 0), 0);
+	/* a reload: the thread's scratch follows the set it evaluates */
+	rs2 = set_from("body HS_ONLY /V[_\\W]{0,3}i/\n");
+	ck_assert_uint_eq(count(rs2, &t, "HS_ONLY", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "HS_VIAGRA", 0), 1);
+	ck_assert_uint_eq(count(rs2, &t, "HS_ONLY", 0), 1);
+	rules_free(rs2);
+	tmsg_release(&t);
+	rules_free(rs);
+	buf_release(&msg);
 }
 END_TEST
 
@@ -1197,6 +1305,7 @@ rules_suite(void)
 	    N(factor_cases));
 	tcase_add_test(tc, test_rules_factor_extended_mode);
 	tcase_add_test(tc, test_rules_prefilter_never_loses_a_hit);
+	tcase_add_test(tc, test_rules_hyperscan_agrees_with_no_prefilter);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("engine");
