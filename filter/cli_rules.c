@@ -118,7 +118,7 @@ options_from_conf(const struct conf *c, struct rules_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->match_limit = (unsigned long)c->rules_match_limit;
-	opt->no_hyperscan = !c->rules_hyperscan;
+	opt->no_hyperscan = !conf_hyperscan(c, false);
 	opt->body_part_max = (size_t)c->rules_body_part_max;
 	opt->rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt->score_set = conf_score_set_base(c);

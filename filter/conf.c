@@ -76,6 +76,7 @@ static int check_domain(const char *, struct buf *);
 static int check_forwarder(const char *, struct buf *);
 static int check_mailbox(const char *, struct buf *);
 static int check_score_set(const char *, struct buf *);
+static int check_hyperscan(const char *, struct buf *);
 static int check_metrics_listen(const char *, struct buf *);
 static int check_policy_store(const char *, struct buf *);
 int	sample_policy_check(const char *, struct buf *);	/* sample_store.c */
@@ -142,10 +143,11 @@ static const struct conf_key conf_keys[] = {
 	{ "rules_match_limit", CT_UINT, OFF(rules_match_limit), "100000",
 	  1000, 100000000, NULL,
 	  "PCRE2 match limit per regex call; a regex over it is skipped" },
-	{ "rules_hyperscan", CT_BOOL, OFF(rules_hyperscan), "yes", NOLIM,
-	  NULL, "prefilter the regex rules without a literal with Hyperscan "
-	  "(when built with it): faster scans, about a second more CPU per "
-	  "rules load" },
+	{ "rules_hyperscan", CT_STR, OFF(rules_hyperscan), "auto", NOLIM,
+	  check_hyperscan, "prefilter the regex rules without a literal "
+	  "with Hyperscan (when built with it): faster scans, about a second "
+	  "more CPU per rules load; auto: in the daemon, not in one-shot "
+	  "commands; yes; no" },
 	{ "rules_body_part_max", CT_SIZE, OFF(rules_body_part_max), "50000",
 	  1024, 1024.0 * 1024 * 1024, NULL,
 	  "text of each MIME part that body rules scan (SpamAssassin "
@@ -563,6 +565,24 @@ check_cidr(const char *v, struct buf *why)
 		return -1;
 	}
 	return 0;
+}
+
+/* check_hyperscan - auto, yes or no */
+static int
+check_hyperscan(const char *v, struct buf *why)
+{
+	if (strcmp(v, "auto") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "no") == 0)
+		return 0;
+	buf_adds(why, "expected auto, yes or no");
+	return -1;
+}
+
+bool
+conf_hyperscan(const struct conf *c, bool daemon)
+{
+	return strcmp(c->rules_hyperscan, "yes") == 0 ||
+	    (daemon && strcmp(c->rules_hyperscan, "auto") == 0);
 }
 
 /* check_score_set - auto or a digit 0-3 */

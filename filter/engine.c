@@ -364,6 +364,15 @@ rules_errors(const struct conf *c, const struct rules_report *rep,
 	buf_release(&line);
 }
 
+/* the process is the milter daemon (engine_set_daemon) */
+static bool engine_daemon;
+
+void
+engine_set_daemon(bool daemon)
+{
+	engine_daemon = daemon;
+}
+
 /*
  * engine_load_rules - rules_dir then rules_site_dir.  A directory left
  * at its default may be missing (nothing installed yet); one the
@@ -402,7 +411,7 @@ engine_load_rules(struct engine *e, struct buf *why)
 		return rc;
 	memset(&opt, 0, sizeof(opt));
 	opt.match_limit = (unsigned long)c->rules_match_limit;
-	opt.no_hyperscan = !c->rules_hyperscan;
+	opt.no_hyperscan = !conf_hyperscan(c, engine_daemon);
 	opt.body_part_max = (size_t)c->rules_body_part_max;
 	opt.rawbody_part_max = (size_t)c->rules_rawbody_part_max;
 	opt.score_set = e->score_set;

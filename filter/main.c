@@ -159,6 +159,20 @@ keep_samples(const struct engine *e)
 	    c->sample_max_count, (double)c->sample_max_age * 3600, 0);
 }
 
+/*
+ * trim_heap - give back the heap a rules load freed: compiling the
+ * Hyperscan databases (rules_hyperscan) peaks at about 25 MB, all freed
+ * when it ends, which glibc would otherwise keep as the daemon's
+ * resident memory for good
+ */
+static void
+trim_heap(void)
+{
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
 /* reload - SIGHUP: build a new engine; keep the old one on any error */
 static void
 reload(void)
@@ -196,7 +210,8 @@ reload(void)
 	log_info("configuration reloaded from %s", conf_path);
 	warn_scores(e);
 	engine_unref(e);
-	engine_unref(old);
+	engine_unref(old);	/* in-flight messages may still hold it */
+	trim_heap();
 	buf_release(&why);
 }
 
@@ -694,10 +709,12 @@ run_milter(int argc, char **argv)
 		    MW_PKGDATADIR, MW_NO_CONF);
 		return 1;
 	}
+	engine_set_daemon(true);
 	if (engine_load(conf_path, &eng, &why) < 0) {
 		log_lines(LOG_LEVEL_ERR, "", buf_cstr(&why));
 		return 1;
 	}
+	trim_heap();
 	log_set_level((enum log_level)conf_log_level(eng->conf));
 	warn_scores(eng);
 	if (eng->conf->user[0] && geteuid() == 0 &&

@@ -76,7 +76,7 @@ struct conf {
 	char	*rules_dir;
 	char	*rules_site_dir;
 	uint64_t rules_match_limit;
-	bool	 rules_hyperscan;
+	char	*rules_hyperscan;	/* "auto", "yes" or "no" */
 	uint64_t rules_body_part_max;
 	uint64_t rules_rawbody_part_max;
 	char	*rules_score_set;	/* "auto" or "0".."3" */
@@ -276,6 +276,12 @@ const char *conf_key_name(size_t);
  * auto a message that Bayes did not classify ends in base - 2.
  */
 int	 conf_score_set(const struct conf *);
+/*
+ * conf_hyperscan - whether rules load with the Hyperscan prefilter:
+ * rules_hyperscan yes, or auto in the daemon (about a second of CPU
+ * at each rules load, paid back only over many messages)
+ */
+bool	 conf_hyperscan(const struct conf *, bool daemon);
 unsigned conf_score_set_base(const struct conf *);
 
 /* conf_is_trusted - is addr inside trusted_networks? */

@@ -164,6 +164,13 @@ double	 engine_score_in(const struct engine *, const char *sym, double def,
 struct engine *engine_for_scope(struct engine *, const struct msg *,
 	    const char *rcpt);
 
+/*
+ * engine_set_daemon - engines loaded from now on are the milter
+ * daemon's (long-lived: rules_hyperscan = auto prefilters with
+ * Hyperscan); call before the first engine_load
+ */
+void	 engine_set_daemon(bool);
+
 /* the generation new messages use; thread-safe */
 void	 engine_set_current(struct engine *);	/* takes a reference */
 struct engine *engine_current(void);		/* returns a new reference */

@@ -67,6 +67,35 @@ START_TEST(test_conf_score_set_auto_and_fixed)
 }
 END_TEST
 
+/* rules_hyperscan: auto means the daemon only; yes and no everywhere */
+START_TEST(test_conf_hyperscan_auto_yes_no)
+{
+	static const struct {
+		const char *text;
+		bool daemon, command;
+	} cases[] = {
+		{ "", true, false },
+		{ "rules_hyperscan = auto\n", true, false },
+		{ "rules_hyperscan = yes\n", true, true },
+		{ "rules_hyperscan = no\n", false, false },
+	};
+	struct buf why = BUF_INIT;
+	struct conf *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(parse(cases[i].text, &c, &why), 0);
+		ck_assert(conf_hyperscan(c, true) == cases[i].daemon);
+		ck_assert(conf_hyperscan(c, false) == cases[i].command);
+		conf_free(c);
+	}
+	ck_assert_int_eq(parse("\nrules_hyperscan = true\n", &c, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why.data, "mw.conf:2"));
+	ck_assert_ptr_nonnull(strstr(why.data, "auto, yes or no"));
+	buf_release(&why);
+}
+END_TEST
+
 START_TEST(test_conf_unknown_key_names_file_and_line)
 {
 	struct buf why = BUF_INIT;
@@ -349,6 +378,7 @@ conf_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_conf_unknown_key_names_file_and_line);
 	tcase_add_test(tc, test_conf_score_set_auto_and_fixed);
+	tcase_add_test(tc, test_conf_hyperscan_auto_yes_no);
 	tcase_add_test(tc, test_conf_bad_value_names_key_and_reason);
 	tcase_add_test(tc, test_conf_cross_check_thresholds);
 	tcase_add_test(tc, test_conf_nul_byte_rejected);
