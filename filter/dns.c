@@ -796,9 +796,9 @@ entry_finish(struct dns_resolver *r, struct shard *sh, struct centry *e,
 	pthread_cond_broadcast(&e->cv);
 	if (!keep)
 		return;
-	lru_push(sh, e);
-	while (sh->nlru > sh->cap)
+	while (sh->nlru >= sh->cap)	/* room first: e is no candidate */
 		clock_evict(sh);
+	lru_push(sh, e);
 }
 
 /* copy_out - the cached answer for a caller, TTL counted down */
