@@ -258,14 +258,17 @@ reader_self(void)
  * reader_enter - announce the epoch before reading any pointer of the
  * table.  The fence orders the announcement before those reads; its
  * pair is the fence in shard_reclaim (either the reclaimer sees this
- * slot busy, or this reader sees the entry already unlinked).
+ * slot busy, or this reader sees the entry already unlinked).  Both
+ * stores to the slot are releases, read by shard_reclaim with acquire:
+ * whichever it reads, this thread's earlier sections happen before the
+ * free.
  */
 static void
 reader_enter(struct reader *rd)
 {
 	atomic_store_explicit(&rd->epoch,
 	    atomic_load_explicit(&global_epoch, memory_order_acquire),
-	    memory_order_relaxed);
+	    memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
@@ -301,7 +304,7 @@ shard_reclaim(struct shard *sh)
 	atomic_thread_fence(memory_order_seq_cst);
 	for (rd = atomic_load_explicit(&reg_head, memory_order_acquire);
 	    rd != NULL; rd = rd->next) {
-		ep = atomic_load_explicit(&rd->epoch, memory_order_relaxed);
+		ep = atomic_load_explicit(&rd->epoch, memory_order_acquire);
 		if (ep != 0 && ep < oldest)
 			oldest = ep;
 	}
