@@ -73,6 +73,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_int.h"
 #include "log.h"
 #include "str.h"
 
@@ -252,6 +253,17 @@ reader_self(void)
 		log_panic("pthread_setspecific failed");
 	reg_self = rd;
 	return rd;
+}
+
+unsigned
+dns_reader_slots(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&reg_lock);
+	n = reg_count;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
 }
 
 /*

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_int.h"
 #include "helpers.h"
 
 /*
@@ -226,6 +227,37 @@ START_TEST(test_stats_summed_over_threads_that_come_and_go)
 }
 END_TEST
 
+static void *
+one_lookup_thread(void *arg)
+{
+	ck_assert(lookup(arg, "w1.test"));
+	return NULL;
+}
+
+/*
+ * Threads that come and go one after another (as libmilter's do) give
+ * their reader slot back when they end: 200 of them make one slot at
+ * the most, not 200.
+ */
+START_TEST(test_reader_slots_reused_by_threads_that_come_and_go)
+{
+	struct dns_resolver *r = mem_resolver(2048, 0);
+	pthread_t t;
+	unsigned before;
+	int i;
+
+	misses(r, "w", 0, 2);
+	before = dns_reader_slots();
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(pthread_create(&t, NULL, one_lookup_thread,
+		    r), 0);
+		pthread_join(t, NULL);
+	}
+	ck_assert_uint_le(dns_reader_slots(), before + 1);
+	dns_resolver_free(r);
+}
+END_TEST
+
 /* ---- hits while entries expire, are evicted and flushed ---- */
 
 #define CHURN_THREADS	8
@@ -385,6 +417,7 @@ dns_cache_suite(void)
 	tc = tcase_create("threads");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_stats_summed_over_threads_that_come_and_go);
+	tcase_add_test(tc, test_reader_slots_reused_by_threads_that_come_and_go);
 	tcase_add_test(tc, test_hits_survive_expiry_eviction_flush_one_shard);
 	tcase_add_test(tc, test_hits_survive_expiry_eviction_flush_sharded);
 	tcase_add_test(tc, test_expired_entries_are_asked_again_under_hits);
