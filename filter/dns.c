@@ -27,14 +27,15 @@
  *	without writing anything that other threads' hits read, so that
  *	warm lookups on several cores run side by side:
  *	- readers walk the hash chains inside an epoch section (a slot per
- *	  thread, see reader_enter); an entry whose last reference goes is
+ *	  thread, given back when the thread ends; see struct reader and
+ *	  reader_enter); an entry whose last reference goes is
  *	  retired and freed only when no reader that could have found it
  *	  is still reading (shard_reclaim), so a reader never copies from
  *	  freed memory;
  *	- recency is a CLOCK bit in the entry, set by a hit only when it
- *	  is clear; when a shard is over its size, the oldest entry goes
- *	  unless its bit is set: then the bit is cleared and the entry
- *	  moves to the head (a second chance).  An entry hit since the
+ *	  is clear; when a new answer finds its shard full, the oldest
+ *	  entry goes unless its bit is set: then the bit is cleared and
+ *	  the entry moves to the head (a second chance).  An entry hit since the
  *	  hand last passed thus outlives one not hit;
  *	- lookups and hits are counted in per-thread stripes of the
  *	  resolver and summed by dns_resolver_stats().
