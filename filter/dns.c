@@ -20,17 +20,39 @@
  *
  *	Entries are reference counted: the table holds one reference,
  *	each waiter and the queue hold one.  Only finished entries are in
- *	the LRU list and count against cache_size; entries in flight are
+ *	the CLOCK list and count against cache_size; entries in flight are
  *	never evicted.
  *
+ *	Hits: a fresh answer is found and copied out without any lock and
+ *	without writing anything that other threads' hits read, so that
+ *	warm lookups on several cores run side by side:
+ *	- readers walk the hash chains inside an epoch section (a slot per
+ *	  thread, given back when the thread ends; see struct reader and
+ *	  reader_enter); an entry whose last reference goes is
+ *	  retired and freed only when no reader that could have found it
+ *	  is still reading (shard_reclaim), so a reader never copies from
+ *	  freed memory;
+ *	- recency is a CLOCK bit in the entry, set by a hit only when it
+ *	  is clear; when a new answer finds its shard full, the oldest
+ *	  entry goes unless its bit is set: then the bit is cleared and
+ *	  the entry moves to the head (a second chance).  An entry hit since the
+ *	  hand last passed thus outlives one not hit;
+ *	- lookups and hits are counted in per-thread stripes of the
+ *	  resolver and summed by dns_resolver_stats().
+ *	A hit that finds the entry in flight, expired or missing takes the
+ *	shard's lock and follows the protocol above.
+ *
  *	Locks: the table is split into shards by the hash of (name, type),
- *	each with its own lock, hash table, LRU list and statistics, so
- *	that warm lookups on several threads do not queue on one lock.  A
- *	cache of DNS_SHARD_MIN * DNS_SHARDS entries or more has DNS_SHARDS
- *	shards of cache_size / DNS_SHARDS entries each (LRU per shard); a
- *	smaller one has one shard, an exact LRU of cache_size.  r->lock
- *	guards only the prefetch queue and the pool.  Order: a shard's lock
- *	may be held when taking r->lock, never the other way round.
+ *	each with its own lock, hash table, CLOCK list and statistics, so
+ *	that misses on several threads do not queue on one lock.  A cache
+ *	of DNS_SHARD_MIN * DNS_SHARDS entries or more has DNS_SHARDS
+ *	shards of cache_size / DNS_SHARDS entries each (CLOCK per shard);
+ *	a smaller one has one shard of cache_size.  Every change to the
+ *	table (insert, remove, state, CLOCK list, retiring) is made under
+ *	the shard's lock.  r->lock guards only the prefetch queue and the
+ *	pool; reg_lock only the reader slots and is never held with
+ *	another.  Order: a shard's lock may be held when taking r->lock,
+ *	never the other way round.
  *
  * LIMITS
  *	cache_size entries (conf dns_cache_size); TTLs capped at max_ttl;
@@ -52,6 +74,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_int.h"
 #include "log.h"
 #include "str.h"
 
@@ -62,34 +85,59 @@ enum cstate {
 	CE_ABANDONED		/* deadline cut the query short: retry */
 };
 
+/*
+ * A cache entry.  name, type and hash never change; ans and expires are
+ * written once, before state becomes CE_DONE (a release store), and
+ * never again: a hit reads them without the shard's lock.  Everything
+ * else belongs to the shard's lock.
+ */
 struct centry {
-	struct centry *hnext;		/* hash chain */
-	struct centry *prev, *next;	/* LRU list, most recent first */
+	_Atomic(struct centry *) hnext;	/* hash chain (read without lock) */
+	struct centry *prev, *next;	/* CLOCK list, newest first */
+	struct centry *rnext;		/* shard's retired list */
 	char	*name;
 	uint16_t type;
 	uint32_t hash;
-	enum cstate state;
+	atomic_int state;		/* enum cstate */
+	atomic_bool referenced;		/* CLOCK bit: hit since the hand passed */
 	bool	 in_table;
 	bool	 in_lru;
 	unsigned refs;
 	struct dns_answer *ans;
 	double	 expires;		/* monotonic ms */
+	uint64_t retired;		/* epoch when the last reference went */
 	pthread_cond_t cv;
 };
 
 #define DNS_SHARDS	16	/* shards of a large cache (power of two) */
 #define DNS_SHARD_MIN	64	/* entries per shard below which: one shard */
+#define DNS_STRIPES	64	/* hit counters per resolver (power of two) */
+#define DNS_RETIRE_BATCH 16	/* retired entries before trying to free them */
+#define CACHE_LINE	64
 
-/* a part of the cache with its own lock (see Locks above) */
+/*
+ * a part of the cache with its own lock (see Locks above).  What a hit
+ * reads (buckets, nbuckets) sits in a cache line of its own, apart from
+ * what misses write.
+ */
 struct shard {
-	pthread_mutex_t lock;
-	struct centry **buckets;
+	_Atomic(struct centry *) *buckets;
 	size_t	 nbuckets;		/* power of two */
+	char	 pad0[CACHE_LINE];
+	pthread_mutex_t lock;
 	struct centry *lru_head, *lru_tail;
 	size_t	 nlru;
 	size_t	 cap;			/* entries this shard may keep */
-	struct dns_stats st;
-	char	 pad[64];		/* no two locks in one cache line */
+	struct dns_stats st;		/* all but lookups and hits */
+	struct centry *retired;		/* unlinked, unreferenced, not freed */
+	size_t	 nretired;
+	char	 pad1[CACHE_LINE];
+};
+
+/* lookups and hits, counted by each thread in a line of its own */
+struct stripe {
+	atomic_uint_least64_t lookups, hits;
+	char	 pad[CACHE_LINE - 2 * sizeof(atomic_uint_least64_t)];
 };
 
 struct dns_resolver {
@@ -100,6 +148,7 @@ struct dns_resolver {
 	pthread_condattr_t cvattr;
 	struct shard *shards;
 	unsigned nshards;		/* power of two */
+	struct stripe *stripes;		/* DNS_STRIPES of them */
 
 	/* prefetch pool (r->lock) */
 	pthread_mutex_t lock;
@@ -115,6 +164,182 @@ struct dns_resolver {
 	dns_trace_fn *trace;		/* dns_resolver_trace() */
 	void	*trace_arg;
 };
+
+/* ---- readers without the lock: epochs ---- */
+
+/*
+ * A thread that reads the table without a shard's lock announces the
+ * global epoch it saw in its own reader slot for the time it reads
+ * (reader_enter .. reader_leave).  An entry whose last reference goes
+ * is stamped with the epoch and the epoch moves on; it is freed once
+ * every slot is idle or holds a later epoch (shard_reclaim), so no
+ * reader is still copying from it.  Slots are process-wide (one thread
+ * reads several resolvers), taken on a thread's first lookup and given
+ * back by a thread-specific key's destructor when the thread ends:
+ * libmilter's threads come and go, the slots are reused and never
+ * freed, so their number is the most threads ever alive at once.
+ */
+struct reader {
+	atomic_uint_least64_t epoch;	/* 0: not reading; else epoch seen */
+	struct reader *next;		/* registry; it only grows */
+	unsigned idx;			/* which stripe the thread counts in */
+	bool	 used;			/* a thread has it (reg_lock) */
+	char	 pad[CACHE_LINE];
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(struct reader *) reg_head;
+static unsigned reg_count;		/* slots made (reg_lock) */
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+static pthread_key_t reg_key;
+static _Thread_local struct reader *reg_self;
+static atomic_uint_least64_t global_epoch = 1;
+
+/* xaligned - zeroed memory on a cache-line boundary, or abort */
+static void *
+xaligned(size_t size)
+{
+	void *p;
+
+	size = (size + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+	if (posix_memalign(&p, CACHE_LINE, size) != 0)
+		log_fatal("out of memory allocating %zu bytes", size);
+	memset(p, 0, size);
+	return p;
+}
+
+/* reader_release - a thread ends: its slot is free for the next one */
+static void
+reader_release(void *arg)
+{
+	struct reader *rd = arg;
+
+	pthread_mutex_lock(&reg_lock);
+	atomic_store_explicit(&rd->epoch, 0, memory_order_release);
+	rd->used = false;
+	pthread_mutex_unlock(&reg_lock);
+	reg_self = NULL;
+}
+
+static void
+reader_key_init(void)
+{
+	if (pthread_key_create(&reg_key, reader_release) != 0)
+		log_panic("pthread_key_create failed");
+}
+
+/* reader_self - this thread's slot, taken on its first call */
+static struct reader *
+reader_self(void)
+{
+	struct reader *rd = reg_self;
+
+	if (rd != NULL)
+		return rd;
+	pthread_once(&reg_once, reader_key_init);
+	pthread_mutex_lock(&reg_lock);
+	for (rd = atomic_load_explicit(&reg_head, memory_order_relaxed);
+	    rd != NULL && rd->used; rd = rd->next)
+		;
+	if (rd == NULL) {
+		rd = xaligned(sizeof(*rd));
+		rd->idx = reg_count++;
+		rd->next = atomic_load_explicit(&reg_head,
+		    memory_order_relaxed);
+		atomic_store_explicit(&reg_head, rd, memory_order_release);
+	}
+	rd->used = true;
+	pthread_mutex_unlock(&reg_lock);
+	if (pthread_setspecific(reg_key, rd) != 0)
+		log_panic("pthread_setspecific failed");
+	reg_self = rd;
+	return rd;
+}
+
+unsigned
+dns_reader_slots(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&reg_lock);
+	n = reg_count;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+/*
+ * reader_enter - announce the epoch before reading any pointer of the
+ * table.  The fence orders the announcement before those reads; its
+ * pair is the fence in shard_reclaim (either the reclaimer sees this
+ * slot busy, or this reader sees the entry already unlinked).  Both
+ * stores to the slot are releases, read by shard_reclaim with acquire:
+ * whichever it reads, this thread's earlier sections happen before the
+ * free.
+ */
+static void
+reader_enter(struct reader *rd)
+{
+	atomic_store_explicit(&rd->epoch,
+	    atomic_load_explicit(&global_epoch, memory_order_acquire),
+	    memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+static void
+reader_leave(struct reader *rd)
+{
+	atomic_store_explicit(&rd->epoch, 0, memory_order_release);
+}
+
+/* entry_free - release e's memory: no reader can reach it any more */
+static void
+entry_free(struct centry *e)
+{
+	pthread_cond_destroy(&e->cv);
+	dns_answer_free(e->ans);
+	free(e->name);
+	free(e);
+}
+
+/*
+ * shard_reclaim - free the retired entries no reader can still hold
+ * (sh locked).  An entry retired in epoch E was unlinked before the
+ * epoch moved past E: a reader that announced a later epoch cannot
+ * have found it.
+ */
+static void
+shard_reclaim(struct shard *sh)
+{
+	uint_least64_t oldest = UINT64_MAX, ep;
+	struct reader *rd;
+	struct centry **pp, *e;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	for (rd = atomic_load_explicit(&reg_head, memory_order_acquire);
+	    rd != NULL; rd = rd->next) {
+		ep = atomic_load_explicit(&rd->epoch, memory_order_acquire);
+		if (ep != 0 && ep < oldest)
+			oldest = ep;
+	}
+	for (pp = &sh->retired; (e = *pp) != NULL;)
+		if (e->retired < oldest) {
+			*pp = e->rnext;
+			sh->nretired--;
+			entry_free(e);
+		} else
+			pp = &e->rnext;
+}
+
+/* retire - e's last reference went: free it once no reader holds it */
+static void
+retire(struct shard *sh, struct centry *e)
+{
+	e->retired = atomic_fetch_add(&global_epoch, 1);
+	e->rnext = sh->retired;
+	sh->retired = e;
+	if (++sh->nretired >= DNS_RETIRE_BATCH)
+		shard_reclaim(sh);
+}
 
 static const char *const status_names[] = {
 	"ok", "nodata", "nxdomain", "servfail", "timeout", "malformed",
@@ -288,7 +513,8 @@ dns_resolver_new_opts(const struct dns_backend *be, void *impl,
 	pthread_cond_init(&r->qcv, &r->cvattr);
 	r->nshards = r->opts.cache_size >= DNS_SHARD_MIN * DNS_SHARDS ?
 	    DNS_SHARDS : 1;
-	r->shards = xcalloc(r->nshards, sizeof(*r->shards));
+	r->shards = xaligned(r->nshards * sizeof(*r->shards));
+	r->stripes = xaligned(DNS_STRIPES * sizeof(*r->stripes));
 	for (i = 0; i < r->nshards; i++) {
 		sh = &r->shards[i];
 		pthread_mutex_init(&sh->lock, NULL);
@@ -396,15 +622,44 @@ shard_of(struct dns_resolver *r, uint32_t h)
 	return &r->shards[(h >> 24) & (r->nshards - 1)];
 }
 
+/*
+ * table_find - the entry of (name, type), or NULL.  Safe with the
+ * shard's lock or inside reader_enter/reader_leave: chains are changed
+ * by release stores and an unlinked entry keeps its hnext.
+ */
 static struct centry *
-table_find(struct shard *r, const char *name, uint16_t type, uint32_t h)
+table_find(struct shard *sh, const char *name, uint16_t type, uint32_t h)
 {
 	struct centry *e;
 
-	for (e = r->buckets[h & (r->nbuckets - 1)]; e; e = e->hnext)
+	for (e = atomic_load_explicit(&sh->buckets[h & (sh->nbuckets - 1)],
+	    memory_order_acquire); e != NULL;
+	    e = atomic_load_explicit(&e->hnext, memory_order_acquire))
 		if (e->hash == h && e->type == type && strcmp(e->name, name) == 0)
 			return e;
 	return NULL;
+}
+
+static enum cstate
+entry_state(struct centry *e)
+{
+	return (enum cstate)atomic_load_explicit(&e->state,
+	    memory_order_acquire);
+}
+
+static void
+entry_set_state(struct centry *e, enum cstate st)
+{
+	atomic_store_explicit(&e->state, (int)st, memory_order_release);
+}
+
+/* entry_touch - a hit: set the CLOCK bit, writing only if it was clear */
+static void
+entry_touch(struct centry *e)
+{
+	if (!atomic_load_explicit(&e->referenced, memory_order_relaxed))
+		atomic_store_explicit(&e->referenced, true,
+		    memory_order_relaxed);
 }
 
 static struct centry *
@@ -412,29 +667,26 @@ entry_new(struct dns_resolver *res, struct shard *r, const char *name,
     uint16_t type, uint32_t h, enum cstate st)
 {
 	struct centry *e = xcalloc(1, sizeof(*e));
-	struct centry **b = &r->buckets[h & (r->nbuckets - 1)];
+	_Atomic(struct centry *) *b = &r->buckets[h & (r->nbuckets - 1)];
 
 	e->name = xstrdup(name);
 	e->type = type;
 	e->hash = h;
-	e->state = st;
+	atomic_init(&e->state, (int)st);
+	atomic_init(&e->referenced, false);
 	e->refs = 1;		/* the table's */
 	e->in_table = true;
 	pthread_cond_init(&e->cv, &res->cvattr);
-	e->hnext = *b;
-	*b = e;
+	atomic_init(&e->hnext, atomic_load_explicit(b, memory_order_relaxed));
+	atomic_store_explicit(b, e, memory_order_release);	/* publish */
 	return e;
 }
 
 static void
-entry_unref(struct centry *e)
+entry_unref(struct shard *sh, struct centry *e)
 {
-	if (--e->refs > 0)
-		return;
-	pthread_cond_destroy(&e->cv);
-	dns_answer_free(e->ans);
-	free(e->name);
-	free(e);
+	if (--e->refs == 0)
+		retire(sh, e);
 }
 
 static void
@@ -469,24 +721,53 @@ lru_push(struct shard *r, struct centry *e)
 	r->nlru++;
 }
 
-/* table_remove - take e out of the table (and LRU); drops its reference */
+/*
+ * table_remove - take e out of the table (and the CLOCK list); drops
+ * its reference.  e->hnext stays as it was, so that a reader standing
+ * on e goes on along the chain.
+ */
 static void
 table_remove(struct shard *r, struct centry *e)
 {
-	struct centry **pp;
+	_Atomic(struct centry *) *pp;
+	struct centry *cur;
 
 	if (!e->in_table)
 		return;
-	for (pp = &r->buckets[e->hash & (r->nbuckets - 1)]; *pp;
-	    pp = &(*pp)->hnext)
-		if (*pp == e) {
-			*pp = e->hnext;
+	for (pp = &r->buckets[e->hash & (r->nbuckets - 1)];
+	    (cur = atomic_load_explicit(pp, memory_order_relaxed)) != NULL;
+	    pp = &cur->hnext)
+		if (cur == e) {
+			atomic_store_explicit(pp, atomic_load_explicit(
+			    &e->hnext, memory_order_relaxed),
+			    memory_order_release);
 			break;
 		}
-	e->hnext = NULL;
 	e->in_table = false;
 	lru_unlink(r, e);
-	entry_unref(e);
+	entry_unref(r, e);
+}
+
+/*
+ * clock_evict - push one entry out (sh locked, list not empty): the
+ * oldest in the list, unless it was hit since the hand last passed;
+ * then it loses its bit and goes to the head (a second chance).  Ends
+ * within one turn of the list, since every turn clears the bits.
+ */
+static void
+clock_evict(struct shard *sh)
+{
+	struct centry *e;
+
+	while ((e = sh->lru_tail) != sh->lru_head &&
+	    atomic_load_explicit(&e->referenced, memory_order_relaxed)) {
+		atomic_store_explicit(&e->referenced, false,
+		    memory_order_relaxed);
+		lru_unlink(sh, e);
+		lru_push(sh, e);
+	}
+	sh->st.evictions++;
+	table_remove(sh, e);
 }
 
 /* cache_ttl - seconds an answer may stay in the cache */
@@ -520,22 +801,20 @@ entry_finish(struct dns_resolver *r, struct shard *sh, struct centry *e,
     struct dns_answer *a)
 {
 	uint32_t ttl = cache_ttl(r, a);
+	bool keep = e->in_table && ttl > 0 && sh->cap > 0;
 
-	e->ans = a;
-	e->state = CE_DONE;
-	e->expires = mono_ms() + (double)ttl * 1000.0;
-	pthread_cond_broadcast(&e->cv);
-	if (!e->in_table)
-		return;
-	if (ttl == 0 || sh->cap == 0) {
+	/* the caller holds a reference: e outlives its removal */
+	if (!keep)
 		table_remove(sh, e);
+	e->ans = a;
+	e->expires = mono_ms() + (double)ttl * 1000.0;
+	entry_set_state(e, CE_DONE);	/* publishes ans and expires */
+	pthread_cond_broadcast(&e->cv);
+	if (!keep)
 		return;
-	}
+	while (sh->nlru >= sh->cap)	/* room first: e is no candidate */
+		clock_evict(sh);
 	lru_push(sh, e);
-	while (sh->nlru > sh->cap) {
-		sh->st.evictions++;
-		table_remove(sh, sh->lru_tail);
-	}
 }
 
 /* copy_out - the cached answer for a caller, TTL counted down */
@@ -588,7 +867,7 @@ run_query(struct dns_resolver *r, struct shard *sh, struct centry *e,
 	pthread_mutex_lock(&sh->lock);
 	count_failure(sh, a->status);
 	if (clipped && a->status == DNS_TIMEOUT) {
-		e->state = CE_ABANDONED;
+		entry_set_state(e, CE_ABANDONED);
 		pthread_cond_broadcast(&e->cv);
 		table_remove(sh, e);
 		answer_move(out, a);
@@ -605,7 +884,7 @@ wait_entry(struct shard *r, struct centry *e, double deadline)
 	struct timespec ts;
 	double ms;
 
-	while (e->state == CE_RUNNING || e->state == CE_QUEUED) {
+	while (entry_state(e) == CE_RUNNING || entry_state(e) == CE_QUEUED) {
 		if (deadline <= 0) {
 			pthread_cond_wait(&e->cv, &r->lock);
 			continue;
@@ -618,10 +897,49 @@ wait_entry(struct shard *r, struct centry *e, double deadline)
 		if (ts.tv_nsec >= 1000000000L)
 			ts.tv_nsec = 999999999L;
 		if (pthread_cond_timedwait(&e->cv, &r->lock, &ts) == ETIMEDOUT &&
-		    (e->state == CE_RUNNING || e->state == CE_QUEUED))
+		    (entry_state(e) == CE_RUNNING ||
+		    entry_state(e) == CE_QUEUED))
 			return false;
 	}
 	return true;
+}
+
+/* stripe_of - where this thread counts lookups and hits */
+static struct stripe *
+stripe_of(struct dns_resolver *r, const struct reader *rd)
+{
+	return &r->stripes[rd->idx & (DNS_STRIPES - 1)];
+}
+
+/* count_hit - after the lookup was counted; see dns_resolver_stats */
+static void
+count_hit(struct stripe *sp)
+{
+	atomic_fetch_add_explicit(&sp->hits, 1, memory_order_release);
+}
+
+/*
+ * fresh_hit - the hit path: a fresh answer copied out without the
+ * shard's lock, writing nothing another thread reads on its hits (the
+ * reader slot and the stripe are this thread's; the CLOCK bit is
+ * written only when it was clear).  False: take the lock.
+ */
+static bool
+fresh_hit(struct shard *sh, struct reader *rd, const char *key,
+    uint16_t type, uint32_t h, struct dns_answer *out)
+{
+	struct centry *e;
+	bool hit = false;
+
+	reader_enter(rd);
+	e = table_find(sh, key, type, h);
+	if (e != NULL && entry_state(e) == CE_DONE && e->expires > mono_ms()) {
+		entry_touch(e);
+		copy_out(e, out, true);
+		hit = true;
+	}
+	reader_leave(rd);
+	return hit;
 }
 
 /* cached_lookup - the cache protocol described at the top */
@@ -631,17 +949,22 @@ cached_lookup(struct dns_resolver *r, const char *key, uint16_t type,
 {
 	uint32_t h = hash_key(key, type);
 	struct shard *sh = shard_of(r, h);
+	struct reader *rd = reader_self();
+	struct stripe *sp = stripe_of(r, rd);
 	struct centry *e;
 
+	atomic_fetch_add_explicit(&sp->lookups, 1, memory_order_relaxed);
+	if (fresh_hit(sh, rd, key, type, h, out)) {
+		count_hit(sp);
+		return;
+	}
 	pthread_mutex_lock(&sh->lock);
-	sh->st.lookups++;
 	for (;;) {
 		e = table_find(sh, key, type, h);
-		if (e && e->state == CE_DONE) {
+		if (e && entry_state(e) == CE_DONE) {
 			if (e->expires > mono_ms()) {
-				sh->st.hits++;
-				lru_unlink(sh, e);
-				lru_push(sh, e);
+				count_hit(sp);
+				entry_touch(e);
 				copy_out(e, out, true);
 				pthread_mutex_unlock(&sh->lock);
 				return;
@@ -653,31 +976,31 @@ cached_lookup(struct dns_resolver *r, const char *key, uint16_t type,
 			e = entry_new(r, sh, key, type, h, CE_RUNNING);
 			break;
 		}
-		if (e->state == CE_QUEUED) {
+		if (entry_state(e) == CE_QUEUED) {
 			/* take the prefetch over; the worker will skip it */
-			e->state = CE_RUNNING;
+			entry_set_state(e, CE_RUNNING);
 			break;
 		}
 		/* CE_RUNNING (an abandoned entry is never in the table) */
 		e->refs++;
 		sh->st.shared++;
 		if (!wait_entry(sh, e, deadline)) {
-			entry_unref(e);
+			entry_unref(sh, e);
 			pthread_mutex_unlock(&sh->lock);
 			out->status = DNS_TIMEOUT;
 			return;
 		}
-		if (e->state == CE_DONE) {
+		if (entry_state(e) == CE_DONE) {
 			copy_out(e, out, true);
-			entry_unref(e);
+			entry_unref(sh, e);
 			pthread_mutex_unlock(&sh->lock);
 			return;
 		}
-		entry_unref(e);		/* abandoned: try again */
+		entry_unref(sh, e);		/* abandoned: try again */
 	}
 	e->refs++;
 	run_query(r, sh, e, deadline, out);
-	entry_unref(e);
+	entry_unref(sh, e);
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -769,13 +1092,13 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		sh = shard_of(r, e->hash);	/* hash never changes */
 		pthread_mutex_lock(&sh->lock);
-		if (e->state != CE_QUEUED) {	/* a lookup took it over */
-			entry_unref(e);
+		if (entry_state(e) != CE_QUEUED) {	/* a lookup took it */
+			entry_unref(sh, e);
 			pthread_mutex_unlock(&sh->lock);
 			pthread_mutex_lock(&r->lock);
 			continue;
 		}
-		e->state = CE_RUNNING;
+		entry_set_state(e, CE_RUNNING);
 		sh->st.queries++;
 		pthread_mutex_unlock(&sh->lock);
 		a = xcalloc(1, sizeof(*a));
@@ -784,7 +1107,7 @@ worker_main(void *arg)
 		pthread_mutex_lock(&sh->lock);
 		count_failure(sh, a->status);
 		entry_finish(r, sh, e, a);
-		entry_unref(e);
+		entry_unref(sh, e);
 		pthread_mutex_unlock(&sh->lock);
 		pthread_mutex_lock(&r->lock);
 	}
@@ -838,7 +1161,7 @@ dns_prefetch(struct dns_resolver *r, const char *name, uint16_t type)
 	}
 	pthread_mutex_lock(&sh->lock);
 	e = table_find(sh, key, type, h);
-	if (e && e->state == CE_DONE && e->expires <= mono_ms()) {
+	if (e && entry_state(e) == CE_DONE && e->expires <= mono_ms()) {
 		table_remove(sh, e);
 		e = NULL;
 	}
@@ -870,11 +1193,20 @@ dns_resolver_stats(struct dns_resolver *r, struct dns_stats *st)
 	unsigned i;
 
 	memset(st, 0, sizeof(*st));
+	/*
+	 * hits first: a thread counts a lookup before its hit, the hit
+	 * with release, so every hit read here has its lookup in the sum
+	 * too (hits <= lookups, as the status page and metrics expect).
+	 */
+	for (i = 0; i < DNS_STRIPES; i++) {
+		st->hits += atomic_load_explicit(&r->stripes[i].hits,
+		    memory_order_acquire);
+		st->lookups += atomic_load_explicit(&r->stripes[i].lookups,
+		    memory_order_relaxed);
+	}
 	for (i = 0; i < r->nshards; i++) {
 		sh = &r->shards[i];
 		pthread_mutex_lock(&sh->lock);
-		st->lookups += sh->st.lookups;
-		st->hits += sh->st.hits;
 		st->shared += sh->st.shared;
 		st->queries += sh->st.queries;
 		st->prefetches += sh->st.prefetches;
@@ -898,6 +1230,7 @@ dns_resolver_flush(struct dns_resolver *r)
 		pthread_mutex_lock(&sh->lock);
 		while (sh->lru_tail)
 			table_remove(sh, sh->lru_tail);
+		shard_reclaim(sh);
 		pthread_mutex_unlock(&sh->lock);
 	}
 }
@@ -912,18 +1245,25 @@ resolver_destroy(struct dns_resolver *r)
 	unsigned i;
 
 	for (; r->qlen > 0; r->qlen--) {
-		entry_unref(r->queue[r->qhead]);
+		e = r->queue[r->qhead];
+		entry_unref(shard_of(r, e->hash), e);
 		r->qhead = (r->qhead + 1) % r->opts.prefetch_queue;
 	}
 	for (i = 0; i < r->nshards; i++) {
 		sh = &r->shards[i];
 		for (b = 0; b < sh->nbuckets; b++)
-			while ((e = sh->buckets[b]) != NULL)
+			while ((e = atomic_load(&sh->buckets[b])) != NULL)
 				table_remove(sh, e);
+		/* no lookup runs any more: no reader holds a retired entry */
+		while ((e = sh->retired) != NULL) {
+			sh->retired = e->rnext;
+			entry_free(e);
+		}
 		free(sh->buckets);
 		pthread_mutex_destroy(&sh->lock);
 	}
 	free(r->shards);
+	free(r->stripes);
 	free(r->workers);
 	free(r->queue);
 	pthread_cond_destroy(&r->qcv);

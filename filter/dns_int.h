@@ -56,4 +56,10 @@ enum dns_reply dns_reply_parse(const uint8_t *wire, size_t len, uint16_t id,
 	    const char *qname, uint16_t qtype, struct dns_answer *out,
 	    char *next, size_t nextsz);
 
+/*
+ * dns_reader_slots - reader slots made so far (dns.c): the most threads
+ * ever alive at once that looked something up; for tests of slot reuse.
+ */
+unsigned dns_reader_slots(void);
+
 #endif

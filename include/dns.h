@@ -26,8 +26,9 @@
  *	of every check (SPF TXT, DKIM keys, _dmarc, DNSBL names) so that
  *	independent lookups of one message overlap.
  *
- *	Cache (dns.c): bounded in entries (least recently used goes
- *	first), thread-safe, honours TTLs (capped at max_ttl), caches
+ *	Cache (dns.c): bounded in entries (CLOCK: the oldest entry not
+ *	hit since the last sweep goes first), thread-safe (a hit takes no
+ *	lock), honours TTLs (capped at max_ttl), caches
  *	NXDOMAIN and NODATA for the SOA-derived negative TTL (RFC 2308
  *	section 5; no SOA, no caching), SERVFAIL and MALFORMED for
  *	servfail_ttl (RFC 2308 section 7: at most five minutes), and a
