@@ -769,27 +769,41 @@ def profile(ctx, f, outdir, conc, count):
 
 def scan_cpu(ctx, f, runs=5, overrides=None):
     """The pipeline without the milter protocol: `mailwarden scan` over the
-    whole set in one process, best of runs; CPU ms per message."""
+    whole set in one process, best of runs, less the best of the same
+    command over the first message alone (start-up: loading the rules,
+    compiling the Hyperscan prefilter, opening the Bayes store), divided
+    by the other messages; CPU ms per message.  The scan runs with the
+    daemon's settings (rules_hyperscan as the daemon has it), so the two
+    are the same work."""
     conf = os.path.join(f.dir, "scan.conf")
     settings = f.settings()
+    if "rules_hyperscan" in ctx.mw_keys:
+        settings["rules_hyperscan"] = "yes"
     settings.update(overrides or {})
     with open(conf, "w") as fh:
         for k, v in settings.items():
             if k not in ("socket", "socket_mode"):
                 fh.write("%s = %s\n" % (k, v))
     files = sorted(os.path.join(ctx.msgdir, n) for n in os.listdir(ctx.msgdir))
-    best = None
-    for _ in range(runs):
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([ctx.mailwarden, "scan", "-c", conf, "--ip",
-                        CLIENT_NET + ".10", "--helo", "client.bench.test",
-                        "--from", "sender@" + DOMAIN, "--rcpt",
-                        "user@bench.test"] + files, check=True,
-                       stdout=subprocess.DEVNULL)
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        best = cpu if best is None else min(best, cpu)
-    return 1000.0 * best / len(files)
+
+    def best_of(paths):
+        best = None
+        for _ in range(runs):
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([ctx.mailwarden, "scan", "-c", conf, "--ip",
+                            CLIENT_NET + ".10", "--helo", "client.bench.test",
+                            "--from", "sender@" + DOMAIN, "--rcpt",
+                            "user@bench.test"] + paths, check=True,
+                           stdout=subprocess.DEVNULL)
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+            best = cpu if best is None else min(best, cpu)
+        return best
+
+    if len(files) < 2:
+        return 1000.0 * best_of(files) / max(len(files), 1)
+    return 1000.0 * max(best_of(files) - best_of(files[:1]), 0.0) / \
+        (len(files) - 1)
 
 
 def scan_breakdown(ctx, f):
@@ -1005,8 +1019,10 @@ def markdown(ctx, results, meta):
                             "met" if c16[0]["peak_pss_mb"] <= 32 else "MISSED"))
     if meta.get("scan_stages"):
         out.append("The checks without the milter protocol: `mailwarden scan` "
-                   "over the set in one process (best of five), checks "
-                   "switched on one after the other:")
+                   "over the set in one process (best of five, less the "
+                   "same over one message: start-up left out; the "
+                   "daemon's settings, Hyperscan prefilter included), "
+                   "checks switched on one after the other:")
         out.append("")
         out.append("| checks | CPU ms/msg | added |")
         out.append("| --- | ---: | ---: |")
