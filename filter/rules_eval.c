@@ -68,24 +68,56 @@ struct tls {
 	size_t	 ncand_cap;
 	void	*hs_scratch;		/* Hyperscan's, rules_hs.c */
 	unsigned long hs_gen;		/* the set it was sized for */
+	struct tls *next;		/* tls_pool */
 };
 
+/*
+ * Each evaluating thread has a struct tls.  libmilter runs a thread per
+ * connection, so in the daemon threads end after a message or a few:
+ * a thread's storage goes to tls_pool when it ends and the next thread
+ * takes it, instead of every connection allocating and zeroing it again
+ * (the Aho-Corasick state stamps, a PCRE2 JIT stack, Hyperscan scratch
+ * space).  The pool holds at most as many as ever ran at once.
+ */
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t tls_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls *tls_pool;
 
 static void
 tls_destroy(void *p)
 {
 	struct tls *t = p;
 
-	pcre2_match_data_free(t->md);
-	pcre2_match_context_free(t->mctx);
-	pcre2_jit_stack_free(t->js);
-	free(t->stamps);
-	free(t->rstamps);
-	free(t->cand);
-	rhs_scratch_free(t->hs_scratch);
-	free(t);
+	pthread_mutex_lock(&tls_pool_lock);
+	t->next = tls_pool;
+	tls_pool = t;
+	pthread_mutex_unlock(&tls_pool_lock);
+}
+
+/* tls_new - a thread's storage from the pool, or a new one */
+static struct tls *
+tls_new(void)
+{
+	struct tls *t;
+
+	pthread_mutex_lock(&tls_pool_lock);
+	if ((t = tls_pool) != NULL)
+		tls_pool = t->next;
+	pthread_mutex_unlock(&tls_pool_lock);
+	if (t != NULL) {
+		t->next = NULL;
+		return t;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->md = pcre2_match_data_create(1, NULL);
+	t->mctx = pcre2_match_context_create(NULL);
+	t->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if (t->md == NULL || t->mctx == NULL)
+		log_panic("pcre2: out of memory");
+	if (t->js)
+		pcre2_jit_stack_assign(t->mctx, NULL, t->js);
+	return t;
 }
 
 static void
@@ -103,14 +135,7 @@ tls_get(const struct ruleset *rs)
 
 	pthread_once(&tls_once, tls_init_key);
 	if ((t = pthread_getspecific(tls_key)) == NULL) {
-		t = xcalloc(1, sizeof(*t));
-		t->md = pcre2_match_data_create(1, NULL);
-		t->mctx = pcre2_match_context_create(NULL);
-		t->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-		if (t->md == NULL || t->mctx == NULL)
-			log_panic("pcre2: out of memory");
-		if (t->js)
-			pcre2_jit_stack_assign(t->mctx, NULL, t->js);
+		t = tls_new();
 		pthread_setspecific(tls_key, t);
 	}
 	pcre2_set_match_limit(t->mctx, (uint32_t)rs->match_limit);
