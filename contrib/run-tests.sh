@@ -61,11 +61,12 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "$top/build-asan" --with-sanitizer
 if [ "$status" -ne 0 ]; then
 	# once more at the very end, where a truncated CI page still shows them
-	for d in "$top/build" "$top/build-asan"; do
+	# (distcheck leaves its build tree behind when its check fails)
+	for d in "$top/build" "$top"/build/mailwarden-*/_build/sub "$top/build-asan"; do
 		[ -d "$d/tests" ] || continue
 		for t in $(grep -rlE '^:test-result: (FAIL|ERROR)' \
 		    --include='*.trs' "$d/tests" 2>/dev/null); do
-			echo "==== FAILED in $(basename "$d"): ${t%.trs}.log (its end)"
+			echo "==== FAILED in ${d#"$top"/}: ${t%.trs}.log (its end)"
 			tail -n 150 "${t%.trs}.log"
 		done
 	done
