@@ -315,6 +315,9 @@ mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* the quiet period a drain waits for once no message is in flight */
+#define DRAIN_QUIET_MS	200
+
 /*
  * signal_thread - HUP, USR1, TERM, INT.  The first TERM or INT drains:
  * new connections and transactions are refused (421 4.3.2), messages
@@ -332,7 +335,11 @@ signal_thread(void *arg)
 
 	for (;;) {
 		if (stopping) {
-			if (milter_busy() == 0)
+			/*
+			 * none in flight, and none ended in the last
+			 * DRAIN_QUIET_MS: the last verdict's reply is out
+			 */
+			if (milter_quiet_ms() >= DRAIN_QUIET_MS)
 				break;
 			if (mono_s() >= deadline) {
 				log_warn("shutdown_timeout: stopping with %d "

@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "engine.h"
@@ -77,6 +78,7 @@ static void mta_text(const char *, bool, struct buf *);
 
 static atomic_int active;
 static atomic_int busy;
+static atomic_llong last_end_ms;	/* CLOCK_MONOTONIC ms of the last txn_end */
 static atomic_bool draining;
 static pthread_mutex_t vlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vlog *verdict_log;
@@ -91,6 +93,33 @@ int
 milter_busy(void)
 {
 	return atomic_load(&busy);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * milter_quiet_ms - how long no transaction has been in flight (0 while
+ * one is).  A transaction ends in our end-of-message callback, but
+ * libmilter sends its reply only after the callback returns: a stop
+ * at that moment would lose the verdict (the MTA would apply its
+ * default action), so the drain waits for a short quiet period.
+ */
+long long
+milter_quiet_ms(void)
+{
+	long long q;
+
+	if (atomic_load(&busy) > 0)
+		return 0;
+	q = mono_ms() - atomic_load(&last_end_ms);
+	return q > 0 ? q : 0;
 }
 
 void
@@ -122,6 +151,7 @@ txn_end(struct conn *c)
 {
 	if (c->in_txn) {
 		c->in_txn = false;
+		atomic_store(&last_end_ms, mono_ms());
 		atomic_fetch_sub(&busy, 1);
 	}
 }

@@ -9,7 +9,9 @@
  *	milter_busy() transactions in flight (MAIL FROM to end of message).
  *	After milter_drain() new connections and transactions are refused
  *	with 421 4.3.2 and those in flight finish: SIGTERM drains, waits
- *	for milter_busy() to reach 0, then stops libmilter.
+ *	for milter_busy() to reach 0 and stay there a moment
+ *	(milter_quiet_ms(): the last reply is sent after our callback
+ *	returns), then stops libmilter.
  */
 #ifndef MW_MILTER_H
 #define MW_MILTER_H
@@ -22,6 +24,8 @@ void	milter_set_vlog(struct vlog *);
 struct vlog *milter_get_vlog(void);
 int	milter_active(void);
 int	milter_busy(void);
+/* milter_quiet_ms - ms since the last transaction ended; 0 while busy */
+long long milter_quiet_ms(void);
 void	milter_drain(void);
 
 #endif
