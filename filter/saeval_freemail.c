@@ -328,9 +328,6 @@ freemail_header(struct saeval_in *in, const struct saeval_args *a,
 /* the body's addresses                                                */
 /* ------------------------------------------------------------------ */
 
-#define EMAIL_RX "(?=.{0,64}\\@)(?<![a-z0-9!#$%&'*+/=?^_`{|}~-])" \
-	"([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*" \
-	"\\@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\\.){1,4}[a-z]{2,24})\\b"
 
 struct body_mails {
 	bool	 skip;			/* over a limit: not used */
@@ -378,13 +375,17 @@ strip_text(struct buf *t)
 	    PCRE2_CASELESS, NULL };
 	static struct sae_rx quoted = { "<?(?<!mailto:)" EMAIL_RX "(?:>|\\s{1,10}"
 	    "(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))[a-z]{2,11}:)",
-	    PCRE2_CASELESS, NULL };
-	struct sae_rx *rx[] = { &url, &quoted };
+	    PCRE2_CASELESS | PCRE2_USE_OFFSET_LIMIT, NULL };
 	size_t k, off, s, e;
+	bool found;
 
 	for (k = 0; k < 2; k++)
 		for (off = 0; off < t->len; off = e) {
-			if (!sae_rx_span(rx[k], t->data, t->len, off, &s, &e))
+			found = k == 0 ?
+			    sae_rx_span(&url, t->data, t->len, off, &s, &e) :
+			    sae_rx_span_near(&quoted, t->data, t->len, off, '@',
+			    EMAIL_BACK + 1, &s, &e);
+			if (!found)
 				break;
 			memset(t->data + s, ' ', e - s);
 			if (e == s)
@@ -397,7 +398,8 @@ make_body(struct saeval_in *in)
 {
 	static struct sae_rx mailto = { "^mailto:" EMAIL_RX, PCRE2_CASELESS,
 	    NULL };
-	static struct sae_rx email = { EMAIL_RX, PCRE2_CASELESS, NULL };
+	static struct sae_rx email = { EMAIL_RX,
+	    PCRE2_CASELESS | PCRE2_USE_OFFSET_LIMIT, NULL };
 	struct body_mails *b = xcalloc(1, sizeof(*b));
 	const struct mime_msg *mm = in->mm;
 	char *all[BODY_MAX];
@@ -424,8 +426,8 @@ make_body(struct saeval_in *in)
 		buf_add(&t, mm->parts[i].text.data, mm->parts[i].text.len);
 		strip_text(&t);
 		for (off = 0; off < t.len && nall < BODY_MAX; off = e) {
-			if (!sae_rx_span(&email, t.data, t.len, off, &s, &e) ||
-			    e == s)
+			if (!sae_rx_span_near(&email, t.data, t.len, off, '@',
+			    EMAIL_BACK, &s, &e) || e == s)
 				break;
 			add_unique(all, &nall, t.data + s, e - s);
 		}

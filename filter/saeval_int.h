@@ -46,6 +46,21 @@ bool	 sae_rx_buf(struct sae_rx *, const struct buf *);
 /* sae_rx_span - the first match at or after off: [*start, *end) */
 bool	 sae_rx_span(struct sae_rx *, const char *s, size_t n, size_t off,
 	    size_t *start, size_t *end);
+/* an address in text, as SpamAssassin's FreeMail plugin finds them */
+#define EMAIL_RX "(?=.{0,64}\\@)(?<![a-z0-9!#$%&'*+/=?^_`{|}~-])" \
+	"([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*" \
+	"\\@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\\.){1,4}[a-z]{2,24})\\b"
+/* EMAIL_RX's lookahead: a match starts at most 64 bytes before its '@' */
+#define EMAIL_BACK	64
+
+/*
+ * sae_rx_span_near - the same for a regex (compiled with
+ * PCRE2_USE_OFFSET_LIMIT) whose every match starts at most back bytes
+ * before a byte ch, or on it: only those windows are tried, so text
+ * without ch costs one memchr() instead of a regex attempt per byte
+ */
+bool	 sae_rx_span_near(struct sae_rx *, const char *s, size_t n,
+	    size_t off, char ch, size_t back, size_t *start, size_t *end);
 
 /* hdr_name_ok - a plausible field name argument */
 bool	 hdr_name_ok(const char *);

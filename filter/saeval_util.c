@@ -336,6 +336,41 @@ sae_rx_span(struct sae_rx *rx, const char *s, size_t n, size_t off,
 }
 
 bool
+sae_rx_span_near(struct sae_rx *rx, const char *s, size_t n, size_t off,
+    char ch, size_t back, size_t *start, size_t *end)
+{
+	pcre2_code *c = rx_code(rx);
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	const char *a;
+	size_t from = off, at, st;
+	PCRE2_SIZE *ov;
+	int rc = 0;
+
+	if (off >= n || (a = memchr(s + off, ch, n - off)) == NULL)
+		return false;
+	md = pcre2_match_data_create_from_pattern(c, NULL);
+	mc = pcre2_match_context_copy(match_context());
+	for (; a; a = from < n ? memchr(s + from, ch, n - from) : NULL) {
+		at = (size_t)(a - s);
+		st = at - off > back ? at - back : off;
+		/* a match near this ch starts in [st, at] */
+		pcre2_set_offset_limit(mc, at);
+		rc = pcre2_match(c, (PCRE2_SPTR)s, n, st, 0, md, mc);
+		if (rc > 0) {
+			ov = pcre2_get_ovector_pointer(md);
+			*start = ov[0];
+			*end = ov[1];
+			break;
+		}
+		from = at + 1;
+	}
+	pcre2_match_context_free(mc);
+	pcre2_match_data_free(md);
+	return rc > 0;
+}
+
+bool
 sae_rx_buf(struct sae_rx *rx, const struct buf *b)
 {
 	return sae_rx_match(rx, buf_cstr(b), b->len, NULL);

@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "rules.h"
 #include "saeval.h"
+#include "saeval_int.h"
 #include "scan.h"
 #include "verdict.h"
 
@@ -588,6 +589,68 @@ START_TEST(test_saeval_header_cases)
 }
 END_TEST
 
+
+/*
+ * sae_rx_span_near tries only the windows before each '@': over texts
+ * made of addresses, near-addresses (local parts of 63-66 bytes, '<',
+ * "mailto:", dots and dashes at the edges) and filler, every match it
+ * finds, in order, is the one a plain search from the same offset finds
+ */
+START_TEST(test_saeval_rx_span_near_same)
+{
+	static struct sae_rx plain = { EMAIL_RX, PCRE2_CASELESS, NULL };
+	static struct sae_rx near = { EMAIL_RX,
+	    PCRE2_CASELESS | PCRE2_USE_OFFSET_LIMIT, NULL };
+	static struct sae_rx qplain = { "<?(?<!mailto:)" EMAIL_RX ">",
+	    PCRE2_CASELESS, NULL };
+	static struct sae_rx qnear = { "<?(?<!mailto:)" EMAIL_RX ">",
+	    PCRE2_CASELESS | PCRE2_USE_OFFSET_LIMIT, NULL };
+	static const char *piece[] = { "alice@example.com", "x@y", "@", "<",
+	    ">", " ", "\n", "mailto:", "bob.smith@mail.example.org", ".",
+	    "-", "@@", "word ", "Re: ", "a@b.c", "user@sub.dom.example.co.uk",
+	    "\t", "@example.net", "%40", "_" };
+	struct buf t = BUF_INIT;
+	unsigned seed = 12345, iter, k, n, matches = 0;
+	size_t off, s1, e1, s2, e2, local;
+	bool f1, f2;
+
+	for (iter = 0; iter < 3000; iter++) {
+		buf_reset(&t);
+		n = 1 + (seed = seed * 1103515245 + 12345) % 12;
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			if ((seed >> 8) % 5 == 0) {
+				/* a local part around the 64-byte limit */
+				local = 60 + (seed >> 12) % 8;
+				while (local--)
+					buf_addc(&t, "abc.-x"[(seed >> 3) % 6 ==
+					    0 ? 1 : 0]);
+				buf_adds(&t, "@host.example");
+			} else
+				buf_adds(&t, piece[(seed >> 8) %
+				    (sizeof(piece) / sizeof(piece[0]))]);
+		}
+		for (k = 0; k < 2; k++)
+			for (off = 0; off <= t.len; off = e1 > s1 ? e1 : e1 + 1) {
+				f1 = sae_rx_span(k ? &qplain : &plain, t.data,
+				    t.len, off, &s1, &e1);
+				f2 = sae_rx_span_near(k ? &qnear : &near, t.data,
+				    t.len, off, '@', EMAIL_BACK + k, &s2, &e2);
+				ck_assert_msg(f1 == f2, "found %d/%d at %zu in "
+				    "'%s'", f1, f2, off, buf_cstr(&t));
+				if (!f1)
+					break;
+				ck_assert_msg(s1 == s2 && e1 == e2, "[%zu,%zu) "
+				    "against [%zu,%zu) in '%s'", s1, e1, s2, e2,
+				    buf_cstr(&t));
+				matches++;
+			}
+	}
+	ck_assert_uint_gt(matches, 1000);
+	buf_release(&t);
+}
+END_TEST
+
 static Suite *
 saeval_suite(void)
 {
@@ -604,6 +667,7 @@ saeval_suite(void)
 	tcase_add_test(tc, test_saeval_memo_once);
 	tcase_add_test(tc, test_saeval_missing_report);
 	tcase_add_test(tc, test_saeval_directives_and_plugins);
+	tcase_add_test(tc, test_saeval_rx_span_near_same);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("auth");
 	tcase_add_test(tc, test_saeval_auth_reads_verdict);
