@@ -254,7 +254,8 @@ cmd_list(struct ropts *o)
 		    rule_enabled(r) ? "" : "disabled ",
 		    (rule_tflags(r) & RULE_F_NICE) ? "nice " : "",
 		    (rule_tflags(r) & RULE_F_MULTIPLE) ? "multiple " : "",
-		    rule_prefiltered(r) ? "prefiltered" :
+		    rule_prefiltered(r) && rule_prefiltered_hs(r) ?
+		    "prefiltered+hs" : rule_prefiltered(r) ? "prefiltered" :
 		    rule_prefiltered_hs(r) ? "prefiltered(hs)" : "",
 		    rule_describe(r) ? rule_describe(r) : "");
 	}

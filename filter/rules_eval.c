@@ -62,6 +62,7 @@ struct tls {
 	size_t	 nstamps;
 	uint32_t gen;
 	uint32_t *rstamps;		/* rules, for candidate dedup */
+	uint32_t *hstamps;		/* rules Hyperscan reported */
 	size_t	 nrstamps;
 	uint32_t rgen;
 	size_t	*cand;
@@ -156,6 +157,10 @@ tls_get(const struct ruleset *rs)
 		    sizeof(*t->rstamps));
 		memset(t->rstamps + t->nrstamps, 0,
 		    (rs->nrules - t->nrstamps) * sizeof(*t->rstamps));
+		t->hstamps = xreallocarray(t->hstamps, rs->nrules,
+		    sizeof(*t->hstamps));
+		memset(t->hstamps + t->nrstamps, 0,
+		    (rs->nrules - t->nrstamps) * sizeof(*t->hstamps));
 		t->nrstamps = rs->nrules;
 		t->cand = xreallocarray(t->cand, rs->nrules, sizeof(*t->cand));
 	}
@@ -905,30 +910,26 @@ on_hs(void *arg, size_t rule)
 {
 	struct evalctx *c = arg;
 
-	c->tls->rstamps[rule] = c->tls->rgen;
+	c->tls->hstamps[rule] = c->tls->rgen;
 }
 
 /*
  * run_always - the rules of type t without a literal over one element:
- * those Hyperscan gates only when it reported them (stamped in this
- * generation), all of them when it cannot scan.  Set order either way.
+ * with gate (Hyperscan scanned the element), those it gates only when it
+ * reported them (hstamps of this generation); all of them when it could
+ * not scan.  Set order either way.
  */
 static void
 run_always(struct evalctx *c, struct inputs *in, enum rule_type t,
-    size_t e, const char *p, size_t len)
+    size_t e, const char *p, size_t len, bool gate)
 {
 	const struct ruleset *rs = c->rs;
 	const struct rule *r;
-	bool gate = false;
 	size_t k;
 
-	if (rs->hs_db[t] != NULL &&
-	    rhs_scratch(rs, &c->tls->hs_scratch, &c->tls->hs_gen))
-		gate = rhs_scan(rs, t, c->tls->hs_scratch, p, len, on_hs,
-		    c) == 0;
 	for (k = 0; k < rs->nalways[t]; k++) {
 		r = &rs->rules[rs->always[t][k]];
-		if (gate && r->hs && c->tls->rstamps[r->idx] != c->tls->rgen)
+		if (gate && r->hs && c->tls->hstamps[r->idx] != c->tls->rgen)
 			continue;
 		if (!c->done[r->idx] && !skip_subject(in, r, e))
 			try(c, r, p, len);
@@ -945,6 +946,7 @@ run_type(struct evalctx *c, struct inputs *in, enum rule_type t,
 	struct span *v, one;
 	size_t n, e, k;
 	const struct rule *r;
+	bool gate;
 
 	if (rs->nby_type[t] == 0)
 		return;
@@ -968,17 +970,27 @@ run_type(struct evalctx *c, struct inputs *in, enum rule_type t,
 			continue;
 		}
 		c->ncand = 0;
-		next_gen(&c->tls->rgen, c->tls->rstamps, c->tls->nrstamps);
+		if (next_gen(&c->tls->rgen, c->tls->rstamps,
+		    c->tls->nrstamps) == 1)
+			memset(c->tls->hstamps, 0, c->tls->nrstamps *
+			    sizeof(*c->tls->hstamps));
+		gate = rs->hs_db[t] != NULL &&
+		    rhs_scratch(rs, &c->tls->hs_scratch, &c->tls->hs_gen) &&
+		    rhs_scan(rs, t, c->tls->hs_scratch, p, len, on_hs, c) == 0;
 		if (rs->ac[t] != NULL)
 			ac_scan(rs->ac[t], (const unsigned char *)p, len,
 			    c->tls->stamps, next_gen(&c->tls->gen,
 			    c->tls->stamps, c->tls->nstamps), on_lit, c);
 		for (k = 0; k < c->ncand; k++) {
 			r = &rs->rules[c->tls->cand[k]];
+			/* a weak literal: Hyperscan must agree */
+			if (gate && r->hs &&
+			    c->tls->hstamps[r->idx] != c->tls->rgen)
+				continue;
 			if (!c->done[r->idx] && !skip_subject(in, r, e))
 				try(c, r, p, len);
 		}
-		run_always(c, in, t, e, p, len);
+		run_always(c, in, t, e, p, len, gate);
 	}
 }
 

@@ -14,6 +14,11 @@
  *	with it and runs PCRE2 only on the rules it reports; PCRE2 still
  *	decides every hit, count and sample.
  *
+ *	The rules whose shortest required literal is weak (shorter than
+ *	WEAK_FACTOR_LEN: "the ", "you") are compiled in too; the
+ *	Aho-Corasick prefilter still gates them, and they run only where
+ *	both prefilters let them through (rules_eval.c).
+ *
  *	Left out (they stay "always" rules, run on every element): rules
  *	compiled in UTF or UCP mode, extended (x) mode rules, by flag or
  *	inline (Hyperscan's extended mode need not skip exactly what
@@ -131,7 +136,10 @@ out:
 	return rc;
 }
 
-/* build_type - the database for the always rules of type t */
+/*
+ * build_type - the database for the rules of type t without a literal
+ * (always) or with a weak one (see WEAK_FACTOR_LEN)
+ */
 static void
 build_type(struct ruleset *rs, enum rule_type t)
 {
@@ -143,13 +151,15 @@ build_type(struct ruleset *rs, enum rule_type t)
 	hs_platform_info_t plat;
 	struct rule *r;
 
-	if (rs->nalways[t] == 0 || hs_populate_platform(&plat) != HS_SUCCESS)
+	if (rs->nby_type[t] == 0 || hs_populate_platform(&plat) != HS_SUCCESS)
 		return;
-	exprs = xcalloc(rs->nalways[t], sizeof(*exprs));
-	flags = xcalloc(rs->nalways[t], sizeof(*flags));
-	rules = xcalloc(rs->nalways[t], sizeof(*rules));
-	for (k = 0; k < rs->nalways[t]; k++) {
-		r = &rs->rules[rs->always[t][k]];
+	exprs = xcalloc(rs->nby_type[t], sizeof(*exprs));
+	flags = xcalloc(rs->nby_type[t], sizeof(*flags));
+	rules = xcalloc(rs->nby_type[t], sizeof(*rules));
+	for (k = 0; k < rs->nby_type[t]; k++) {
+		r = &rs->rules[rs->by_type[t][k]];
+		if (!r->always && !r->weak)
+			continue;
 		buf_reset(&pat);
 		buf_reset(&fl);
 		buf_reset(&why);

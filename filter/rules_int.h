@@ -53,6 +53,13 @@ struct factors {
 };
 
 #define FACTOR_MIN_LEN	3
+/*
+ * a rule whose shortest literal factor is shorter than this ("the ",
+ * "you", "opt") passes the literal prefilter on most paragraphs: with
+ * Hyperscan it is also in the Hyperscan prefilter, and runs only where
+ * both let it through
+ */
+#define WEAK_FACTOR_LEN	5
 
 /*
  * rx_split - the Perl regex literal at s: "/re/flags" or "m{re}flags"
@@ -183,7 +190,8 @@ struct rule {
 	pcre2_code *re;
 	bool	 negate;	/* header !~ */
 	bool	 always;	/* no literal factor: no prefilter */
-	bool	 hs;		/* always, but gated by Hyperscan */
+	bool	 weak;		/* a literal factor shorter than WEAK_FACTOR_LEN */
+	bool	 hs;		/* gated by Hyperscan (always or weak rules) */
 
 	/* header rules */
 	size_t	 hsrc;

@@ -1791,6 +1791,9 @@ plan(struct ruleset *rs)
 			if (rs->ac[t] == NULL)
 				rs->ac[t] = ac_new();
 			r->always = false;
+			for (k = 0; k < f.n; k++)
+				if (f.v[k].len < WEAK_FACTOR_LEN)
+					r->weak = true;
 			pairs[t] = xreallocarray(pairs[t], npairs[t] + f.n,
 			    sizeof(*pairs[t]));
 			for (k = 0; k < f.n; k++) {
@@ -2160,7 +2163,7 @@ rule_prefiltered(const struct rule *r)
 bool
 rule_prefiltered_hs(const struct rule *r)
 {
-	return r->always && r->hs;
+	return r->hs;
 }
 
 const char *

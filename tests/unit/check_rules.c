@@ -761,9 +761,12 @@ catastrophic(bool jit)
 	struct rules_result res;
 	struct buf msg = BUF_INIT;
 	struct tmsg t;
-	/* literals the prefilters let through: PCRE2 has to run them */
-	static const char text[] = "body EVIL /^(aaa+)+$/\n"
-	    "body EVIL2 /(xxx+x+)+y/\nbody FINE /aaa/\n";
+	/*
+	 * literals the prefilters let through: PCRE2 has to run them (long
+	 * enough not to be weak: Hyperscan would reject these texts)
+	 */
+	static const char text[] = "body EVIL /^(aaaaa+)+$/\n"
+	    "body EVIL2 /(xxxxx+x+)+y/\nbody FINE /aaa/\n";
 	char *logged;
 	size_t i;
 
@@ -1025,7 +1028,12 @@ static const char hs_rules[] =
     "rawbody HS_RAW8 /[\\x80-\\xff]{2}/\ntflags HS_RAW8 multiple\n"
     "rawbody HS_RAWV /V[_\\W]{0,3}i[_\\W]{0,3}a/i\n"
     "full HS_FULL /\\n\\s*\\n[^\\n]{0,5}\\$/\n"
-    "uri HS_URI /^[^:A-Z]+[A-Z]/\n";
+    "uri HS_URI /^[^:A-Z]+[A-Z]/\n"
+    /* weak literals ("the ", "you"): the literal and Hyperscan gate them */
+    "body HS_WEAK /\\bthe (?:late|deceased) (?:client|mr)\\b/i\n"
+    "tflags HS_WEAK multiple\n"
+    "body HS_WEAK2 /\\byou(?:r|'re)?\\s(?:\\w+\\s){0,2}w[io]n+(?:er)?\\b/i\n"
+    "rawbody HS_WEAKRAW /(?:abc|x\\$)\\d/\n";
 
 static const char *const hs_tokens[] = {
 	"Viagra", "V.i.a.g.r.a", "\\/ i @ g r a", "V_i_4_g_r_@", "v1agra",
@@ -1036,6 +1044,9 @@ static const char *const hs_tokens[] = {
 	"\xe9\xe8", "\r\n", "\r\n\r\n", "\r\n\r\n\r\n", " ", "\t",
 	"http://example.com/ABC", "http://example.com/abc", "word", "V",
 	"i", "a", "g", "r", "\xEC", "_", "!", "..", "$", "\r\n \r\n$5",
+	"the", "the late", "THE LATE MR", "the deceased client", "late",
+	"mr", "client", "you", "your", "you're", "won", "winner", "big",
+	"abc", "abc1", "x$", "x$9",
 };
 
 START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
@@ -1051,6 +1062,11 @@ START_TEST(test_rules_hyperscan_agrees_with_no_prefilter)
 	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_VIAGRA")));
 	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_RAW8")));
 	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_URI")));
+	/* weak literals: both prefilters */
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_WEAK")));
+	ck_assert(rule_prefiltered(rules_find(rs, "HS_WEAK")));
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_WEAK2")));
+	ck_assert(rule_prefiltered_hs(rules_find(rs, "HS_WEAKRAW")));
 	/* refused by Hyperscan, or in x mode: still run on every element */
 	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_REFUSED")));
 	ck_assert(!rule_prefiltered_hs(rules_find(rs, "HS_XMODE")));
