@@ -4,6 +4,13 @@
  * Thread-safe for queries: the resolver's prefetch workers call
  * fake_query() concurrently, so the query log is kept under a lock.
  * The records themselves are set up before any query and only read.
+ *
+ * Each resolver made by fakedns_resolver() holds a reference, dropped
+ * by the backend's free when the resolver is destroyed: a prefetch
+ * worker that took a query just before dns_resolver_free() runs it
+ * afterwards and destroys the resolver last, so a test's fakedns_free()
+ * right after engine_unref() must not free what that query reads (a
+ * segfault seen once in CI, check_dmarc_step).
  */
 #include "config.h"
 
@@ -31,6 +38,7 @@ struct fakedns {
 	char	**log;
 	unsigned nlog;
 	pthread_mutex_t log_lock;
+	unsigned refs;		/* the test's + one per resolver */
 };
 
 struct fakedns *
@@ -39,6 +47,7 @@ fakedns_new(void)
 	struct fakedns *f = xcalloc(1, sizeof(struct fakedns));
 
 	pthread_mutex_init(&f->log_lock, NULL);
+	f->refs = 1;
 	return f;
 }
 
@@ -160,13 +169,39 @@ fake_query(void *impl, const char *name, uint16_t type, double timeout_ms,
 	}
 }
 
+static void
+fake_release(void *impl)
+{
+	struct fakedns *f = impl;
+	size_t i;
+	bool last;
+
+	pthread_mutex_lock(&f->log_lock);
+	last = --f->refs == 0;
+	pthread_mutex_unlock(&f->log_lock);
+	if (!last)
+		return;
+	for (i = 0; i < f->n; i++) {
+		free(f->e[i].name);
+		free(f->e[i].txt);
+	}
+	free(f->e);
+	fakedns_reset_log(f);
+	free(f->log);
+	pthread_mutex_destroy(&f->log_lock);
+	free(f);
+}
+
 static const struct dns_backend fake_backend = {
-	"fake", fake_query, NULL
+	"fake", fake_query, fake_release
 };
 
 struct dns_resolver *
 fakedns_resolver(struct fakedns *f)
 {
+	pthread_mutex_lock(&f->log_lock);
+	f->refs++;
+	pthread_mutex_unlock(&f->log_lock);
 	return dns_resolver_new(&fake_backend, f);
 }
 
@@ -195,16 +230,6 @@ fakedns_reset_log(struct fakedns *f)
 void
 fakedns_free(struct fakedns *f)
 {
-	size_t i;
-
-	if (f == NULL)
-		return;
-	for (i = 0; i < f->n; i++) {
-		free(f->e[i].name);
-		free(f->e[i].txt);
-	}
-	free(f->e);
-	fakedns_reset_log(f);
-	free(f->log);
-	free(f);
+	if (f != NULL)
+		fake_release(f);
 }
