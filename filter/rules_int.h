@@ -50,6 +50,14 @@ struct factors {
 	struct buf *v;
 	size_t	 n;
 	bool	 none;		/* nothing useful: run the regex always */
+	/*
+	 * exact: every match of the group is one of ex[0..nex) ("(?:late|
+	 * deceased)"), so a literal before or after it joins each
+	 * ("the late", "the deceased"); the analysis's own bookkeeping
+	 */
+	bool	 exact;
+	struct buf *ex;
+	size_t	 nex;
 };
 
 #define FACTOR_MIN_LEN	3

@@ -15,7 +15,11 @@
  *	enough to be conservative: a construct it does not model simply
  *	contributes no literal (escapes like \d, classes with more than one
  *	character, backreferences, lookarounds, optional atoms), and a
- *	group contributes its alternatives only if it is required.  When no
+ *	group contributes its alternatives only if it is required.  A
+ *	group that matches exactly one of some literals ("(?:late|deceased)",
+ *	once) does not break a run: the run becomes each string followed by
+ *	each alternative ("the late", "the deceased"), while there are at
+ *	most RX_MAX_ALTS of them.  When no
  *	literal of at least FACTOR_MIN_LEN bytes is required the rule runs
  *	on every input.  Literals are compared case-insensitively (ASCII),
  *	which only widens what passes, so the analysis never needs to know
@@ -174,16 +178,26 @@ struct atom {
 	struct factors g;
 };
 
-void
-factors_release(struct factors *f)
+static void
+bufs_free(struct buf *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < f->n; i++)
-		buf_release(&f->v[i]);
-	free(f->v);
+	for (i = 0; i < n; i++)
+		buf_release(&v[i]);
+	free(v);
+}
+
+void
+factors_release(struct factors *f)
+{
+	bufs_free(f->v, f->n);
 	f->v = NULL;
 	f->n = 0;
+	bufs_free(f->ex, f->nex);
+	f->ex = NULL;
+	f->nex = 0;
+	f->exact = false;
 }
 
 static size_t
@@ -218,6 +232,10 @@ better(const struct factors *a, const struct factors *b)
 static void
 take(struct factors *best, struct factors *f)
 {
+	bufs_free(f->ex, f->nex);	/* only v is a requirement */
+	f->ex = NULL;
+	f->nex = 0;
+	f->exact = false;
 	if (better(f, best)) {
 		factors_release(best);
 		*best = *f;
@@ -227,19 +245,67 @@ take(struct factors *best, struct factors *f)
 	f->none = true;
 }
 
-/* flush - the current literal run ends */
-static void
-flush(struct buf *run, struct factors *best)
-{
-	struct factors f = { NULL, 0, false };
+/*
+ * The current run: the strings one of which the atoms since the last
+ * break matched, exactly (one string while they are single bytes; a
+ * group of exact alternatives multiplies them).
+ */
+struct run {
+	struct buf *v;
+	size_t	 n;
+};
 
-	if (run->len >= FACTOR_MIN_LEN) {
-		f.v = xcalloc(1, sizeof(*f.v));
-		buf_add(&f.v[0], run->data, run->len);
-		f.n = 1;
+static void
+run_init(struct run *r)
+{
+	r->v = xcalloc(1, sizeof(*r->v));
+	r->n = 1;
+}
+
+static void
+run_addc(struct run *r, char c)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		buf_addc(&r->v[i], c);
+}
+
+/* run_join - each string followed by each of g[0..ng): false if too many */
+static bool
+run_join(struct run *r, const struct buf *g, size_t ng)
+{
+	struct buf *v;
+	size_t i, k;
+
+	if (ng == 0 || r->n * ng > RX_MAX_ALTS)
+		return false;
+	v = xcalloc(r->n * ng, sizeof(*v));
+	for (i = 0; i < r->n; i++)
+		for (k = 0; k < ng; k++) {
+			buf_add(&v[i * ng + k], r->v[i].data, r->v[i].len);
+			buf_add(&v[i * ng + k], g[k].data, g[k].len);
+		}
+	bufs_free(r->v, r->n);
+	r->v = v;
+	r->n *= ng;
+	return true;
+}
+
+/* flush - the current run ends: offer it, start an empty one */
+static void
+flush(struct run *run, struct factors *best)
+{
+	struct factors f;
+
+	memset(&f, 0, sizeof(f));
+	f.v = run->v;
+	f.n = run->n;
+	if (min_len(&f) >= FACTOR_MIN_LEN)
 		take(best, &f);
-	}
-	buf_reset(run);
+	else
+		bufs_free(run->v, run->n);
+	run_init(run);
 }
 
 static void
@@ -623,17 +689,25 @@ quant(struct rxa *a, unsigned *min, unsigned *max)
 		a->i++;
 }
 
-/* branch - a sequence up to '|', ')' or the end */
+/*
+ * branch - a sequence up to '|', ')' or the end; when every atom matched
+ * exactly one of some literals (single bytes, exact groups), best->ex
+ * gets the strings the whole branch matches
+ */
 static void
 branch(struct rxa *a, struct factors *best)
 {
-	struct buf run = BUF_INIT;
+	struct run run;
 	struct atom at;
 	unsigned min, max;
+	bool exact = true;
+	struct buf *ex;
+	size_t k;
 	char c;
 
 	memset(best, 0, sizeof(*best));
 	best->none = true;
+	run_init(&run);
 	for (;;) {
 		skip_x(a);
 		if (a->fail || a->i >= a->n)
@@ -663,13 +737,22 @@ branch(struct rxa *a, struct factors *best)
 		switch (at.kind) {
 		case A_LIT:
 			if (min >= 1)
-				buf_addc(&run, (char)ch_lower(at.c));
+				run_addc(&run, (char)ch_lower(at.c));
 			/* a repeated or optional byte ends the run */
-			if (min != 1 || max != 1)
+			if (min != 1 || max != 1) {
 				flush(&run, best);
+				exact = false;
+			}
 			break;
 		case A_GROUP:
+			/* once, of exact alternatives: the run goes on */
+			if (min == 1 && max == 1 && at.g.exact &&
+			    run_join(&run, at.g.ex, at.g.nex)) {
+				factors_release(&at.g);
+				break;
+			}
 			flush(&run, best);
+			exact = false;
 			if (min >= 1)
 				take(best, &at.g);
 			else
@@ -677,10 +760,21 @@ branch(struct rxa *a, struct factors *best)
 			break;
 		default:
 			flush(&run, best);
+			exact = false;
 		}
 	}
-	flush(&run, best);
-	buf_release(&run);
+	if (exact && !a->fail) {
+		ex = xcalloc(run.n, sizeof(*ex));
+		for (k = 0; k < run.n; k++)
+			buf_add(&ex[k], run.v[k].data, run.v[k].len);
+		flush(&run, best);
+		bufs_free(best->ex, best->nex);
+		best->ex = ex;
+		best->nex = k;
+		best->exact = true;
+	} else
+		flush(&run, best);
+	bufs_free(run.v, run.n);
 }
 
 /* alt - branches separated by '|'; every one must yield factors */
@@ -688,11 +782,26 @@ static void
 alt(struct rxa *a, struct factors *out)
 {
 	struct factors b;
-	size_t k;
+	struct buf *ex = NULL;
+	size_t k, nex = 0;
+	bool exact = true;
 
 	memset(out, 0, sizeof(*out));
 	for (;;) {
 		branch(a, &b);
+		/* the exact strings of every branch, while they all have them */
+		if (exact && b.exact && nex + b.nex <= RX_MAX_ALTS) {
+			ex = xreallocarray(ex, nex + b.nex + 1, sizeof(*ex));
+			for (k = 0; k < b.nex; k++)
+				ex[nex++] = b.ex[k];
+			free(b.ex);
+		} else {
+			exact = false;
+			bufs_free(b.ex, b.nex);
+		}
+		b.ex = NULL;
+		b.nex = 0;
+		b.exact = false;
 		if (b.none || min_len(&b) < FACTOR_MIN_LEN ||
 		    out->n + b.n > RX_MAX_ALTS)
 			out->none = true;
@@ -710,6 +819,12 @@ alt(struct rxa *a, struct factors *out)
 	}
 	if (out->none)
 		factors_release(out);
+	if (exact && !a->fail && nex > 0) {
+		out->ex = ex;
+		out->nex = nex;
+		out->exact = true;
+	} else
+		bufs_free(ex, nex);
 }
 
 void
