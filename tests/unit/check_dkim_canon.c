@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,6 +260,94 @@ START_TEST(test_dkim_canon_body_counts_total_past_limit)
 }
 END_TEST
 
+/*
+ * ref_relaxed - RFC 6376 3.4.4 the plain way, for comparison: split at
+ * CRLF (a lone CR or LF is text), each WSP run one SP, none at a line
+ * end, no empty lines at the end, every line ended by CRLF
+ */
+static void
+ref_relaxed(const char *in, size_t len, struct buf *out)
+{
+	struct buf line = BUF_INIT;
+	size_t i, nempty = 0;
+	bool wsp = false;
+
+	for (i = 0; i <= len; i++) {
+		bool eol = i == len || (in[i] == '\r' && i + 1 < len &&
+		    in[i + 1] == '\n');
+
+		if (!eol) {
+			if (in[i] == ' ' || in[i] == '\t') {
+				wsp = true;
+				continue;
+			}
+			if (wsp)
+				buf_addc(&line, ' ');
+			wsp = false;
+			buf_addc(&line, in[i]);
+			continue;
+		}
+		/* a line ends (or the input, mid-line) */
+		if (line.len == 0)
+			nempty += i < len;	/* an empty line, if CRLF */
+		else {
+			for (; nempty > 0; nempty--)
+				buf_add(out, "\r\n", 2);
+			buf_add(out, line.data, line.len);
+			buf_add(out, "\r\n", 2);
+		}
+		buf_reset(&line);
+		wsp = false;
+		i += i < len;		/* the LF */
+	}
+	buf_release(&line);
+}
+
+START_TEST(test_dkim_canon_relaxed_matches_reference)
+{
+	/*
+	 * Random bodies rich in SP, HTAB, CR and LF, fed in random
+	 * chunks: the word-at-a-time scan for text runs must give what
+	 * the plain definition gives, wherever a WSP run, a CR or a chunk
+	 * end falls in an 8-byte word.
+	 */
+	static const char alpha[] = "aaaaabxy       \t\t\r\r\n\n";
+	unsigned seed = 12345;
+	char in[300];
+	int iter;
+
+	for (iter = 0; iter < 20000; iter++) {
+		struct buf want = BUF_INIT, got = BUF_INIT;
+		struct dkim_body *b = xmalloc(sizeof(*b));
+		size_t len, k, off, take;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % sizeof(in);
+		for (k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			in[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		ref_relaxed(in, len, &want);
+		dkim_body_init(b, DKIM_CANON_RELAXED, capture, &got);
+		for (off = 0; off < len; off += take) {
+			seed = seed * 1103515245u + 12345u;
+			take = 1 + (seed >> 8) % 64;
+			if (take > len - off)
+				take = len - off;
+			dkim_body_update(b, in + off, take);
+		}
+		dkim_body_final(b);
+		ck_assert_msg(got.len == want.len && (want.len == 0 ||
+		    memcmp(got.data, want.data, want.len) == 0),
+		    "iteration %d: %zu bytes in, %zu out, want %zu", iter,
+		    len, got.len, want.len);
+		free(b);
+		buf_release(&want);
+		buf_release(&got);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -271,6 +360,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_dkim_canon_body_hash_vectors, 0,
 	    sizeof(bh_cases) / sizeof(bh_cases[0]));
 	tcase_add_test(tc, test_dkim_canon_body_counts_total_past_limit);
+	tcase_add_test(tc, test_dkim_canon_relaxed_matches_reference);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("header");
 	tcase_add_loop_test(tc, test_dkim_canon_header_vectors, 0,
