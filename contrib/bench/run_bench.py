@@ -749,8 +749,10 @@ def profile(ctx, f, outdir, conc, count):
     data = os.path.join(outdir, "perf-%s.data" % f.name)
     txt = os.path.join(outdir, "perf-%s.txt" % f.name)
     pids = ",".join(str(p) for p in tree(f.roots()))
+    cg = ["--call-graph", ctx.profile_callgraph] if ctx.profile_callgraph \
+        else ["-g"]
     rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
-                            "-F", "4000", "-g", "-p", pids, "-o", data],
+                            "-F", "4000"] + cg + ["-p", pids, "-o", data],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
     res = mwload(ctx, f, conc, count)
@@ -1725,6 +1727,7 @@ def setup_ctx(args):
     ctx.mw_conf = mailwarden_config(ctx.mailwarden)
     ctx.mw_keys = set(ctx.mw_conf)
     ctx.mw_bayes = os.path.join(ctx.workdir, "mw-bayes")
+    ctx.profile_callgraph = args.profile_callgraph
     ctx.mw_env = dict(e.split("=", 1) for e in args.mw_env)
     ctx.mw_set = dict((k.strip(), v.strip()) for k, v in
                       (e.split("=", 1) for e in args.mw_set))
@@ -1860,6 +1863,10 @@ def main():
                     "concurrency paced at FRACTION of the throughput "
                     "measured there (latency below saturation; 0: skip)")
     ap.add_argument("--profile-concurrency", type=int, default=16)
+    ap.add_argument("--profile-callgraph", metavar="MODE",
+                    help="perf's --call-graph for --profile (default: -g, "
+                    "frame pointers; 'dwarf' unwinds code built without "
+                    "them, such as libc, at a larger data file)")
     ap.add_argument("--scan", action="store_true",
                     help="also time `mailwarden scan` over the set (the "
                     "pipeline without the milter protocol)")
