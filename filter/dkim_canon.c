@@ -154,26 +154,56 @@ zbytes(uint64_t v)
 }
 
 /*
+ * crlf_ok - the CRs flagged in cr (0x80 per byte, the word at s + j)
+ * each end a line with text before it (the caller made sure) and
+ * start one with text: CR LF, then a text byte or an SP and a text
+ * byte.  Taking such a CRLF verbatim is what the byte path does (the
+ * line has content, nothing is held back).
+ */
+static bool
+crlf_ok(const unsigned char *s, size_t j, size_t n, uint64_t cr)
+{
+	size_t pos;
+
+	while (cr) {
+		pos = j + (size_t)(__builtin_ctzll(cr) >> 3);
+		cr &= cr - 1;
+		if (pos + 2 >= n || s[pos + 1] != '\n')
+			return false;
+		if (rclass[s[pos + 2]] == C_TEXT)
+			continue;
+		if (s[pos + 2] != ' ' || pos + 3 >= n ||
+		    rclass[s[pos + 3]] != C_TEXT)
+			return false;
+	}
+	return true;
+}
+
+/*
  * text_run8 - j advanced over whole 8-byte words of s[j..n) that the
- * fast path below would take byte by byte: no HTAB, no CR, and each SP
- * followed by a text byte.  One more byte past the word must exist
- * (the SP in its last byte looks at it).
+ * byte path would pass on unchanged: no HTAB, each SP followed by a
+ * text byte, each CR the end of a line that has text and is followed
+ * by one that starts with text (crlf_ok).  s[j - 1] is a text byte.
+ * The bytes checked past the word must exist.
  */
 static size_t
 text_run8(const unsigned char *s, size_t j, size_t n)
 {
-	uint64_t w, sp;
+	uint64_t w, sp, cr;
 
 	while (j + 8 < n) {
 		memcpy(&w, s + j, 8);
-		if (zbytes(w ^ (ONES * '\t')) | zbytes(w ^ (ONES * '\r')))
+		if (zbytes(w ^ (ONES * '\t')))
 			break;
 		sp = zbytes(w ^ (ONES * ' '));
-		/* an SP followed by an SP in the word (little-endian) */
-		if (sp & (sp >> 8))
+		cr = zbytes(w ^ (ONES * '\r'));
+		/* an SP followed by an SP or a CR in the word (little-endian) */
+		if (sp & ((sp | cr) >> 8))
 			break;
 		/* an SP in the last byte: the byte after the word */
 		if ((sp >> 63) && rclass[s[j + 8]] != C_TEXT)
+			break;
+		if (cr && !crlf_ok(s, j, n, cr))
 			break;
 		j += 8;
 	}
