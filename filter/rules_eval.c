@@ -354,28 +354,45 @@ build_rawbody(struct inputs *in)
 	}
 }
 
+/*
+ * add_without_cr - p[0..n) less its CRs (crlf_only: less the CRs
+ * before an LF), copied a stretch at a time
+ */
+static void
+add_without_cr(struct buf *out, const char *p, size_t n, bool crlf_only)
+{
+	const char *end = p + n, *cr;
+
+	while (p < end) {
+		if ((cr = memchr(p, '\r', (size_t)(end - p))) == NULL) {
+			buf_add(out, p, (size_t)(end - p));
+			return;
+		}
+		buf_add(out, p, (size_t)(cr - p));
+		if (crlf_only && !(cr + 1 < end && cr[1] == '\n'))
+			buf_addc(out, '\r');
+		p = cr + 1;
+	}
+}
+
 /* build_full - the message as a file would hold it, LF line ends */
 static void
 build_full(struct inputs *in)
 {
 	const struct msg *m = in->m;
-	const char *b = buf_cstr(&m->body);
-	size_t i, k;
+	size_t i;
 
 	in->full_built = true;
 	for (i = 0; i < m->nhdrs; i++) {
 		buf_add(&in->fullbuf, m->hdrs[i].name, m->hdrs[i].name_len);
 		buf_addc(&in->fullbuf, ':');
-		for (k = 0; k < m->hdrs[i].value_len; k++)
-			if (m->hdrs[i].value[k] != '\r')
-				buf_addc(&in->fullbuf, m->hdrs[i].value[k]);
+		add_without_cr(&in->fullbuf, m->hdrs[i].value,
+		    m->hdrs[i].value_len, false);
 		buf_addc(&in->fullbuf, '\n');
 	}
 	buf_addc(&in->fullbuf, '\n');
 	buf_reserve(&in->fullbuf, m->body.len);
-	for (k = 0; k < m->body.len; k++)
-		if (!(b[k] == '\r' && k + 1 < m->body.len && b[k + 1] == '\n'))
-			buf_addc(&in->fullbuf, b[k]);
+	add_without_cr(&in->fullbuf, buf_cstr(&m->body), m->body.len, true);
 }
 
 /* add_trimmed - b without leading and trailing white space */

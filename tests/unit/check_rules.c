@@ -417,6 +417,29 @@ static const struct {
 	{ "META_META", 1 },
 };
 
+START_TEST(test_rules_full_drops_only_crlf_crs)
+{
+	/*
+	 * full rules see LF line ends: a CR before an LF goes, a lone CR
+	 * in the body stays; header values lose every CR (unfolding)
+	 */
+	struct ruleset *rs = set_from(
+	    "full FULL_LONE_CR /x\\ry/\n"
+	    "full FULL_CRLF /\\r\\n/\n"
+	    "full FULL_FOLDED /^Subject: one\\n\\ttwo$/m\n"
+	    "full FULL_ENDS /\\nz\\r\\n?$/\n");
+	struct tmsg t;
+
+	tmsg_init(&t, "Subject: one\r\n\ttwo\r\n\r\nx\ry\r\nz\r");
+	ck_assert_uint_eq(count(rs, &t, "FULL_LONE_CR", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "FULL_CRLF", 0), 0);
+	ck_assert_uint_eq(count(rs, &t, "FULL_FOLDED", 0), 1);
+	ck_assert_uint_eq(count(rs, &t, "FULL_ENDS", 0), 1);
+	tmsg_release(&t);
+	rules_free(rs);
+}
+END_TEST
+
 START_TEST(test_rules_match_semantics_per_type)
 {
 	struct ruleset *rs = set_from(sample_rules);
@@ -1304,6 +1327,7 @@ rules_suite(void)
 	tc = tcase_create("match");
 	tcase_add_test(tc, test_rules_meta_undefined_operand_counts_as_not_hit);
 	tcase_add_test(tc, test_rules_if_can_features);
+	tcase_add_test(tc, test_rules_full_drops_only_crlf_crs);
 	tcase_add_loop_test(tc, test_rules_match_semantics_per_type, 0,
 	    N(sem_cases));
 	tcase_add_test(tc, test_rules_test_reports_where_and_what);
