@@ -364,15 +364,12 @@ static sfsistat
 mw_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = get_conn(ctx);
-	struct buf v = BUF_INIT;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	if (!c->leadspc && *value)
-		buf_addc(&v, ' ');	/* libmilter ate the space */
-	buf_adds(&v, value);
-	msg_add_header(c->msg, name, strlen(name), v.data, v.len);
-	buf_release(&v);
+	/* without SMFIP_HDR_LEADSPC libmilter ate the space */
+	msg_add_header_sp(c->msg, name, strlen(name), value, strlen(value),
+	    !c->leadspc);
 	return proceed(c, SMFIP_NR_HDR);
 }
 

@@ -58,10 +58,8 @@ msg_reset_transaction(struct msg *m)
 	free(m->rcpts);
 	m->rcpts = NULL;
 	m->nrcpts = m->nrcpts_seen = 0;
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
+	for (i = 0; i < m->nhdrs; i++)
+		free(m->hdrs[i].name);	/* the value is in the same block */
 	free(m->hdrs);
 	m->hdrs = NULL;
 	m->nhdrs = m->hdrs_cap = 0;
@@ -212,9 +210,22 @@ void
 msg_add_header(struct msg *m, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
+	msg_add_header_sp(m, name, name_len, value, value_len, false);
+}
+
+/*
+ * msg_add_header_sp - one allocation per field: the name, a NUL, then
+ * the value (line breaks made CRLF), a NUL
+ */
+void
+msg_add_header_sp(struct msg *m, const char *name, size_t name_len,
+    const char *value, size_t value_len, bool lead_sp)
+{
 	struct buf v = BUF_INIT;
 	struct hdr *h;
-	size_t wire = name_len + 1 + value_len + 2;
+	size_t wire, sp = lead_sp && value_len > 0;
+
+	wire = name_len + 1 + sp + value_len + 2;
 
 	m->hdr_bytes += wire;
 	if (m->nhdrs >= m->lim.max_headers ||
@@ -226,14 +237,19 @@ msg_add_header(struct msg *m, const char *name, size_t name_len,
 		name_len = MSG_MAX_FIELD_NAME;
 		m->flags |= MSG_F_FIELD_TRUNCATED;
 	}
-	if (value_len > MSG_MAX_FIELD_VALUE) {
-		value_len = MSG_MAX_FIELD_VALUE;
+	if (value_len + sp > MSG_MAX_FIELD_VALUE) {
+		value_len = MSG_MAX_FIELD_VALUE - sp;
 		m->flags |= MSG_F_FIELD_TRUNCATED;
 	}
 	if (!hdr_name_valid(name, name_len))
 		m->flags |= MSG_F_HDR_BADNAME;
 	note_bytes(m, name, name_len);
 	note_bytes(m, value, value_len);
+	buf_reserve(&v, name_len + 1 + sp + value_len + 16);
+	buf_add(&v, name, name_len);
+	buf_addc(&v, '\0');
+	if (sp)
+		buf_addc(&v, ' ');
 	normalise_eol(&v, value, value_len);
 	if (m->nhdrs == m->hdrs_cap) {	/* doubling: linear in headers */
 		m->hdrs_cap = m->hdrs_cap ? 2 * m->hdrs_cap : 16;
@@ -241,10 +257,10 @@ msg_add_header(struct msg *m, const char *name, size_t name_len,
 		    sizeof(struct hdr));
 	}
 	h = &m->hdrs[m->nhdrs++];
-	h->name = xstrndup(name, name_len);
 	h->name_len = name_len;
-	h->value_len = v.len;
-	h->value = buf_steal(&v);
+	h->value_len = v.len - name_len - 1;
+	h->name = buf_steal(&v);
+	h->value = h->name + name_len + 1;
 }
 
 void

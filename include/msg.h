@@ -108,6 +108,13 @@ void	 msg_add_rcpt(struct msg *, const char *);
 /* msg_add_header - value as the bytes after the colon (see above) */
 void	 msg_add_header(struct msg *, const char *name, size_t name_len,
 	    const char *value, size_t value_len);
+/*
+ * msg_add_header_sp - the same with one SP put back before a non-empty
+ * value (libmilter hands over the value without the space after the
+ * colon unless the MTA was asked for it)
+ */
+void	 msg_add_header_sp(struct msg *, const char *name, size_t name_len,
+	    const char *value, size_t value_len, bool lead_sp);
 void	 msg_add_body(struct msg *, const void *, size_t);
 /* msg_size - header bytes + empty line + body bytes */
 size_t	 msg_size(const struct msg *);

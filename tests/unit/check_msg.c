@@ -158,6 +158,34 @@ START_TEST(test_msg_nul_and_8bit_headers_flagged)
 }
 END_TEST
 
+START_TEST(test_msg_header_sp_forms)
+{
+	/*
+	 * the milter's form: the SP libmilter took goes back before a
+	 * non-empty value, a bare LF becomes CRLF, the name stays NUL-ended
+	 * beside its value, and both count towards the wire size
+	 */
+	struct msg *m = msg_new(&small);
+
+	msg_add_header_sp(m, "Subject", 7, "a\n\tb", 4, true);
+	msg_add_header_sp(m, "X-Empty", 7, "", 0, true);
+	msg_add_header_sp(m, "X-Kept", 6, " c", 2, false);
+	ck_assert_uint_eq(m->nhdrs, 3);
+	ck_assert_str_eq(m->hdrs[0].name, "Subject");
+	ck_assert_uint_eq(m->hdrs[0].name_len, 7);
+	ck_assert_str_eq(m->hdrs[0].value, " a\r\n\tb");
+	ck_assert_uint_eq(m->hdrs[0].value_len, 6);
+	ck_assert_str_eq(m->hdrs[1].value, "");
+	ck_assert_uint_eq(m->hdrs[1].value_len, 0);
+	ck_assert_str_eq(m->hdrs[2].name, "X-Kept");
+	ck_assert_str_eq(m->hdrs[2].value, " c");
+	/* name:value CRLF, the SP included: 7+1+5+2, 7+1+0+2, 6+1+2+2 */
+	ck_assert_uint_eq(m->hdr_bytes, 15 + 10 + 11);
+	ck_assert_ptr_nonnull(msg_header(m, "subject", 0));
+	msg_free(&m);
+}
+END_TEST
+
 START_TEST(test_msg_caps_headers_rcpts_body)
 {
 	struct msg *m = msg_new(&small);
@@ -213,6 +241,7 @@ msg_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_msg_nul_and_8bit_headers_flagged);
+	tcase_add_test(tc, test_msg_header_sp_forms);
 	tcase_add_test(tc, test_msg_caps_headers_rcpts_body);
 	tcase_add_test(tc, test_msg_envelope_forms);
 	suite_add_tcase(s, tc);
