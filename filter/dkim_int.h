@@ -123,7 +123,8 @@ struct dkim_sig {
 	char	*domain;		/* d=, lower case */
 	char	*selector;		/* s=, lower case */
 	char	*identity;		/* i= decoded, or NULL */
-	char	**hnames;		/* h= as written */
+	char	**hnames;		/* h= as written, into hblock */
+	char	*hblock;		/* the names, NUL-ended, one block */
 	size_t	 nh;
 	unsigned char *b;
 	size_t	 blen;

@@ -409,12 +409,20 @@ dkim_domain_within(const char *dom, size_t n, const char *d)
 	    str_nieq(dom + n - dl, dl, d, dl);
 }
 
-/* parse_hnames - h= as a list of field names */
+/*
+ * parse_hnames - h= as a list of field names, copied into one block:
+ * each name with its NUL fits in its place in the value (the NUL where
+ * the colon was), so value_len + 1 bytes hold them all
+ */
 static int
 parse_hnames(struct dkim_sig *sig, const struct dkim_tag *t, struct buf *why)
 {
 	const char *p = t->value, *end = p + t->value_len;
+	size_t o = 0;
 	bool from = false;
+
+	free(sig->hblock);
+	sig->hblock = xmalloc(t->value_len + 1);
 
 	while (p <= end) {
 		const char *colon = memchr(p, ':', (size_t)(end - p));
@@ -442,7 +450,10 @@ parse_hnames(struct dkim_sig *sig, const struct dkim_tag *t, struct buf *why)
 		if (sig->nh % 16 == 0)
 			sig->hnames = xreallocarray(sig->hnames, sig->nh + 16,
 			    sizeof(char *));
-		sig->hnames[sig->nh++] = xstrndup(s, (size_t)(e - s));
+		memcpy(sig->hblock + o, s, (size_t)(e - s));
+		sig->hblock[o + (size_t)(e - s)] = '\0';
+		sig->hnames[sig->nh++] = sig->hblock + o;
+		o += (size_t)(e - s) + 1;
 		if (str_nieq(s, (size_t)(e - s), "from", 4))
 			from = true;
 		if (sig->kind == DKIM_SIG_AMS &&
@@ -738,13 +749,10 @@ dkim_sig_parse(const char *value, size_t len, struct dkim_sig *sig,
 void
 dkim_sig_release(struct dkim_sig *sig)
 {
-	size_t i;
-
 	free(sig->domain);
 	free(sig->selector);
 	free(sig->identity);
-	for (i = 0; i < sig->nh; i++)
-		free(sig->hnames[i]);
+	free(sig->hblock);
 	free(sig->hnames);
 	free(sig->b);
 	memset(sig, 0, sizeof(*sig));
