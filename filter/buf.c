@@ -137,19 +137,32 @@ buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/*
+ * buf_vprintf - formatted into the room the buffer has (at least
+ * PRINTF_ROOM bytes of it): one vsnprintf() when the text fits, which
+ * it mostly does, and a second one into a buffer grown to size when
+ * it did not
+ */
+#define PRINTF_ROOM	64
+
 void
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
+	size_t room;
 	int n;
 
+	buf_reserve(b, PRINTF_ROOM);
+	room = b->cap - b->len;		/* with the NUL */
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(b->data + b->len, room, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		log_fatal("vsnprintf failed for format %s", fmt);
-	buf_reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= room) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 

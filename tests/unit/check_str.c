@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -83,6 +84,36 @@ START_TEST(test_str_escape_caps_and_hexes)
 }
 END_TEST
 
+START_TEST(test_buf_printf_fits_and_grows)
+{
+	/*
+	 * buf_printf formats into the room there is and again when the
+	 * text is longer: every length around the room's edge comes out
+	 * whole, NUL-ended, after what the buffer held
+	 */
+	char want[400];
+	size_t pre, n, k;
+
+	for (pre = 0; pre < 70; pre += 7)
+		for (n = 0; n < 300; n++) {
+			struct buf b = BUF_INIT;
+
+			for (k = 0; k < n; k++)
+				want[k] = (char)('a' + (k + pre) % 26);
+			want[n] = '\0';
+			for (k = 0; k < pre; k++)
+				buf_addc(&b, '-');
+			buf_printf(&b, "%s|%zu", want, n);
+			ck_assert_uint_eq(b.len, pre + n + 1 +
+			    (size_t)snprintf(NULL, 0, "%zu", n));
+			ck_assert(memcmp(b.data + pre, want, n) == 0);
+			ck_assert_int_eq(b.data[pre + n], '|');
+			ck_assert_uint_eq(strlen(b.data), b.len);
+			buf_release(&b);
+		}
+}
+END_TEST
+
 START_TEST(test_netaddr_v4mapped_matches_v4_cidr)
 {
 	struct netaddr na;
@@ -122,6 +153,7 @@ str_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, test_str_parse_uint_bounds);
+	tcase_add_test(tc, test_buf_printf_fits_and_grows);
 	tcase_add_test(tc, test_str_parse_size_suffixes);
 	tcase_add_loop_test(tc, test_str_utf8_validation, 0,
 	    sizeof(utf8_cases) / sizeof(utf8_cases[0]));
