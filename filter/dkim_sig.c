@@ -421,8 +421,9 @@ parse_hnames(struct dkim_sig *sig, const struct dkim_tag *t, struct buf *why)
 	size_t o = 0;
 	bool from = false;
 
-	free(sig->hblock);
+	free(sig->hblock);		/* none before: the tag is read once */
 	sig->hblock = xmalloc(t->value_len + 1);
+	sig->nh = 0;
 
 	while (p <= end) {
 		const char *colon = memchr(p, ':', (size_t)(end - p));
