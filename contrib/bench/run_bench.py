@@ -769,6 +769,41 @@ def profile(ctx, f, outdir, conc, count):
     return txt
 
 
+def switches(ctx, f, conc, count):
+    """One more pass at concurrency conc counted by `perf stat -a`
+    (the whole machine: the filter, mwload, the kernel): context
+    switches, futex calls and scheduler wake-ups per message.  Where a
+    daemon costs more than `mailwarden scan` for the same work, this is
+    where it shows (malloc's arena locks, preemption; doc/benchmarks.md).
+    None when perf cannot count."""
+    events = ["context-switches", "syscalls:sys_enter_futex",
+              "sched:sched_wakeup"]
+    out = os.path.join(f.dir, "switches.csv")
+    argv = ["perf", "stat", "-a", "-x,", "-o", out,
+            "-e", ",".join(events), ctx.mwload, "--json", "-c", str(conc),
+            "-n", str(count), "-i", ctx.ips_file]
+    for sock in f.sockets():
+        argv += ["-s", sock]
+    r = subprocess.run(argv + [ctx.msgdir], capture_output=True, text=True,
+                       timeout=7200)
+    if r.returncode != 0 or not os.path.exists(out):
+        return None
+    got = {}
+    with open(out) as fh:
+        for line in fh:
+            parts = line.strip().split(",")
+            if len(parts) > 2 and parts[2] in events:
+                try:
+                    got[parts[2]] = float(parts[0]) / count
+                except ValueError:
+                    return None
+    if len(got) != len(events):
+        return None
+    return {"context_switches": got["context-switches"],
+            "futex": got["syscalls:sys_enter_futex"],
+            "wakeups": got["sched:sched_wakeup"]}
+
+
 def scan_cpu(ctx, f, runs=5, overrides=None):
     """The pipeline without the milter protocol: `mailwarden scan` over the
     whole set in one process, best of runs, less the best of the same
@@ -1863,6 +1898,10 @@ def main():
                     "concurrency paced at FRACTION of the throughput "
                     "measured there (latency below saturation; 0: skip)")
     ap.add_argument("--profile-concurrency", type=int, default=16)
+    ap.add_argument("--switches", action="store_true",
+                    help="also count context switches, futex calls and "
+                    "wake-ups per message (perf stat -a) for the null "
+                    "milter and mailwarden, in the log and --json")
     ap.add_argument("--profile-callgraph", metavar="MODE",
                     help="perf's --call-graph for --profile (default: -g, "
                     "frame pointers; 'dwarf' unwinds code built without "
@@ -2001,6 +2040,15 @@ def main():
                         meta["scan_stages"] = scan_breakdown(ctx, f)
                         for label, ms in meta["scan_stages"]:
                             log("  scan, %s: %.3f ms" % (label, ms))
+                if args.switches and (name.startswith("mailwarden") or
+                                      name == "null-milter"):
+                    sw = switches(ctx, f, max(levels), n)
+                    meta.setdefault("switches", {})[name] = sw
+                    log("%s: per message at c=%d, whole machine: %s" % (
+                        name, max(levels), "perf cannot count" if sw is None
+                        else "%.1f context switches, %.1f futex calls, "
+                        "%.1f wake-ups" % (sw["context_switches"],
+                                           sw["futex"], sw["wakeups"])))
                 if args.profile and (name.startswith("mailwarden") or
                                      name == "null-milter"):
                     log("%s: profile in %s" % (name, profile(
