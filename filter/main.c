@@ -646,8 +646,6 @@ milter_usage(FILE *f)
 	    MW_DEFAULT_CONF, MW_NO_CONF);
 }
 
-static void large_bodies(void);
-
 /*
  * limit_malloc_arenas - glibc gives a threaded process up to 8 malloc
  * arenas per CPU, and each keeps the memory freed into it.  libmilter
@@ -666,7 +664,6 @@ limit_malloc_arenas(void)
 	if (getenv("MALLOC_ARENA_MAX") == NULL)
 		(void)mallopt(M_ARENA_MAX, n > 2 ? (int)n : 2);
 #endif
-	large_bodies();
 }
 
 /*
@@ -738,6 +735,7 @@ run_milter(int argc, char **argv)
 	}
 	log_init("mailwarden", LOG_SINK_STDERR, LOG_MAIL);
 	limit_malloc_arenas();
+	large_bodies();
 	if (access(conf_path, F_OK) < 0 && errno == ENOENT) {
 		/* never serve on built-in defaults by accident */
 		log_err("%s: no configuration file; install one (the reference "
