@@ -1925,6 +1925,9 @@ def main():
         ap.error("--readme needs --markdown (the run's results block)")
     if args.slope and args.readme:
         ap.error("--readme summarises the side-by-side run, not --slope")
+    if args.profile_callgraph and not args.profile:
+        ap.error("--profile-callgraph needs --profile DIR (it says how "
+                 "that profile is taken)")
     if args.render:
         if not args.slope:
             ap.error("--render goes with --slope")
